@@ -1,0 +1,433 @@
+import { type HashState, saltPrefixState } from './hash.ts';
+import type {
+  Arm,
+  EnvironmentSnapshot,
+  EvaluationResult,
+  FlagConfig,
+  FlagKind,
+  FlagValue,
+  JsonValue,
+  Segment,
+  SnapshotFlag,
+  ValidationIssue,
+} from './model.ts';
+import {
+  ConditionCompileError,
+  type ContextRecord,
+  compileCondition,
+  compilePath,
+  type Predicate,
+} from './targeting.ts';
+import { segmentReferences, validateSegment, validateSnapshotFlag } from './validate.ts';
+
+/** One slice of a compiled split: buckets `[start, end)` serve `variant`. */
+export interface CompiledSlice {
+  readonly start: number;
+  readonly end: number;
+  readonly variant: string;
+  readonly value: FlagValue;
+  readonly arm: Arm | undefined;
+  /** The frozen result served for buckets of this slice. */
+  readonly result: Readonly<EvaluationResult>;
+}
+
+/** A rule ready to evaluate. `unit` reads the bucketing unit; `unitAttribute` names it for messages. */
+export interface CompiledRule {
+  readonly id: string;
+  readonly when: Predicate | null;
+  readonly unitAttribute: string;
+  readonly unit: (context: ContextRecord) => unknown;
+  readonly variant: string | null;
+  readonly value: FlagValue | undefined;
+  readonly slices: readonly CompiledSlice[];
+  readonly rollout: string | undefined;
+  readonly experiment: string | undefined;
+  /** The frozen result when this rule serves a single variant; null for splits. */
+  readonly result: Readonly<EvaluationResult> | null;
+  /** The frozen DEFAULT result explaining that this split rule was skipped for want of a unit. */
+  readonly skippedResult: Readonly<EvaluationResult>;
+}
+
+/**
+ * A flag ready to evaluate. `error` is set for a flag that failed validation or compilation: it then
+ * evaluates to reason ERROR with errorCode PARSE_ERROR and this message.
+ */
+export interface CompiledFlag {
+  readonly key: string;
+  readonly kind: FlagKind;
+  readonly error: string | null;
+  readonly enabled: boolean;
+  readonly defaultVariant: string;
+  readonly defaultValue: FlagValue | undefined;
+  readonly variants: ReadonlyMap<string, FlagValue>;
+  readonly prefix: HashState;
+  /** unit id → frozen override result. */
+  readonly overrides: ReadonlyMap<string, Readonly<EvaluationResult>> | null;
+  readonly rules: readonly CompiledRule[];
+  /**
+   * The frozen result that does not depend on the context, if there is one: ERROR for a broken flag,
+   * DISABLED, or STATIC (no overrides and no rules, or a first rule serving one variant unconditionally).
+   */
+  readonly fixedResult: Readonly<EvaluationResult> | null;
+  /** The frozen DEFAULT result, served when no rule matches. */
+  readonly defaultResult: Readonly<EvaluationResult>;
+}
+
+/** One environment's config prepared once per config version for fast, total evaluation. */
+export interface CompiledConfig {
+  readonly environment: string;
+  readonly version: number;
+  /** Problems found while compiling: broken flags and segments, duplicates, a malformed snapshot. */
+  readonly issues: readonly ValidationIssue[];
+  readonly flags: ReadonlyMap<string, CompiledFlag>;
+  /** The flags in snapshot order, for evaluateAll. */
+  readonly flagList: readonly CompiledFlag[];
+}
+
+const DEFAULT_UNIT_ATTRIBUTE = 'targetingKey';
+/** The rule id reported when a per-unit override served the value. */
+export const OVERRIDE_RULE_ID = 'override';
+const MAX_REPORTED_ISSUES = 3;
+
+function deepFreezeCopy(value: JsonValue): JsonValue {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return Object.freeze(value.map(deepFreezeCopy)) as JsonValue[];
+  const out: Record<string, JsonValue> = {};
+  for (const key of Object.keys(value)) out[key] = deepFreezeCopy(value[key] as JsonValue);
+  return Object.freeze(out);
+}
+
+function summarize(issues: readonly ValidationIssue[]): string {
+  const shown = issues.slice(0, MAX_REPORTED_ISSUES).map((i) => `${i.path}: ${i.message}`);
+  const more = issues.length - shown.length;
+  return shown.join('; ') + (more > 0 ? ` (and ${more} more)` : '');
+}
+
+/**
+ * The flag for one environment, as shipped to SDKs: the document's variants and salt with that
+ * environment's state. A flag without that environment is disabled with no rules.
+ */
+export function flattenFlag(flag: FlagConfig, environment: string): SnapshotFlag {
+  const env = Object.hasOwn(flag.environments, environment) ? flag.environments[environment] : undefined;
+  const out: SnapshotFlag = {
+    key: flag.key,
+    kind: flag.kind,
+    variants: flag.variants,
+    defaultVariant: flag.defaultVariant,
+    salt: flag.salt,
+    hashVersion: flag.hashVersion,
+    enabled: env?.enabled ?? false,
+    rules: env?.rules ?? [],
+  };
+  if (env?.overrides !== undefined) out.overrides = env.overrides;
+  return out;
+}
+
+function brokenFlag(key: string, kind: FlagKind, error: string): CompiledFlag {
+  const result = Object.freeze<EvaluationResult>({
+    flagKey: key,
+    reason: 'ERROR',
+    errorCode: 'PARSE_ERROR',
+    errorMessage: error,
+  });
+  return {
+    key,
+    kind,
+    error,
+    enabled: false,
+    defaultVariant: '',
+    defaultValue: undefined,
+    variants: new Map(),
+    prefix: saltPrefixState(''),
+    overrides: null,
+    rules: [],
+    fixedResult: result,
+    defaultResult: result,
+  };
+}
+
+/** A frozen result; exposure fields are added for rules managed by a rollout or an experiment. */
+function frozenResult(
+  base: EvaluationResult,
+  rule: { rollout?: string | undefined; experiment?: string | undefined } | null,
+  arm: Arm | undefined,
+): Readonly<EvaluationResult> {
+  const out: EvaluationResult = { ...base };
+  if (rule !== null && (rule.rollout !== undefined || rule.experiment !== undefined)) {
+    out.inExperiment = true;
+    if (rule.rollout !== undefined) out.rollout = rule.rollout;
+    if (rule.experiment !== undefined) out.experiment = rule.experiment;
+    if (arm !== undefined) out.arm = arm;
+  }
+  return Object.freeze(out);
+}
+
+function guessKind(raw: unknown): FlagKind {
+  const kind = (raw as { kind?: unknown } | null)?.kind;
+  return kind === 'boolean' || kind === 'string' || kind === 'number' || kind === 'object' ? kind : 'boolean';
+}
+
+function compileFlag(flag: SnapshotFlag, resolveSegment: (key: string) => Predicate | null): CompiledFlag {
+  const flagKey = flag.key;
+  const variants = new Map<string, FlagValue>();
+  for (const name of Object.keys(flag.variants))
+    variants.set(name, deepFreezeCopy(flag.variants[name] as JsonValue) as FlagValue);
+  const variantValue = (variant: string): FlagValue => variants.get(variant) as FlagValue;
+  const defaultValue = variantValue(flag.defaultVariant);
+  const defaultResult = frozenResult(
+    { flagKey, value: defaultValue, variant: flag.defaultVariant, reason: 'DEFAULT' },
+    null,
+    undefined,
+  );
+  const rules: CompiledRule[] = flag.rules.map((rule) => {
+    const unitAttribute = rule.bucketBy ?? DEFAULT_UNIT_ATTRIBUTE;
+    const serve = rule.serve;
+    const slices: CompiledSlice[] =
+      'split' in serve
+        ? serve.split
+            .map((s) => ({
+              start: s.range[0],
+              end: s.range[1],
+              variant: s.variant,
+              value: variantValue(s.variant),
+              arm: s.arm,
+              result: frozenResult(
+                {
+                  flagKey,
+                  value: variantValue(s.variant),
+                  variant: s.variant,
+                  reason: 'SPLIT',
+                  ruleId: rule.id,
+                },
+                rule,
+                s.arm,
+              ),
+            }))
+            .sort((a, b) => a.start - b.start)
+        : [];
+    return {
+      id: rule.id,
+      when: rule.when === undefined ? null : compileCondition(rule.when, resolveSegment),
+      unitAttribute,
+      unit: compilePath(unitAttribute),
+      variant: 'variant' in serve ? serve.variant : null,
+      value: 'variant' in serve ? variantValue(serve.variant) : undefined,
+      slices,
+      rollout: rule.rollout,
+      experiment: rule.experiment,
+      result:
+        'variant' in serve
+          ? frozenResult(
+              {
+                flagKey,
+                value: variantValue(serve.variant),
+                variant: serve.variant,
+                reason: 'TARGETING_MATCH',
+                ruleId: rule.id,
+              },
+              rule,
+              undefined,
+            )
+          : null,
+      skippedResult: frozenResult(
+        {
+          flagKey,
+          value: defaultValue,
+          variant: flag.defaultVariant,
+          reason: 'DEFAULT',
+          errorMessage: `rule "${rule.id}" was skipped: the context has no unit in "${unitAttribute}" (a non-empty string or an integer) to split by`,
+        },
+        null,
+        undefined,
+      ),
+    };
+  });
+  const overrideEntries = flag.overrides === undefined ? [] : Object.entries(flag.overrides);
+  const first = rules[0];
+  let fixedResult: Readonly<EvaluationResult> | null = null;
+  if (!flag.enabled) {
+    fixedResult = frozenResult(
+      { flagKey, value: defaultValue, variant: flag.defaultVariant, reason: 'DISABLED' },
+      null,
+      undefined,
+    );
+  } else if (overrideEntries.length === 0) {
+    if (first === undefined)
+      fixedResult = frozenResult(
+        { flagKey, value: defaultValue, variant: flag.defaultVariant, reason: 'STATIC' },
+        null,
+        undefined,
+      );
+    else if (
+      first.when === null &&
+      first.variant !== null &&
+      first.rollout === undefined &&
+      first.experiment === undefined
+    )
+      fixedResult = frozenResult(
+        {
+          flagKey,
+          value: variantValue(first.variant),
+          variant: first.variant,
+          reason: 'STATIC',
+          ruleId: first.id,
+        },
+        null,
+        undefined,
+      );
+  }
+  const overrideResults = new Map<string, Readonly<EvaluationResult>>();
+  for (const [unit, variant] of overrideEntries)
+    overrideResults.set(
+      unit,
+      frozenResult(
+        {
+          flagKey,
+          value: variantValue(variant),
+          variant,
+          reason: 'TARGETING_MATCH',
+          ruleId: OVERRIDE_RULE_ID,
+        },
+        null,
+        undefined,
+      ),
+    );
+  return {
+    key: flagKey,
+    kind: flag.kind,
+    error: null,
+    enabled: flag.enabled,
+    defaultVariant: flag.defaultVariant,
+    defaultValue,
+    variants,
+    prefix: saltPrefixState(flag.salt),
+    overrides: overrideResults.size > 0 ? overrideResults : null,
+    rules,
+    fixedResult,
+    defaultResult,
+  };
+}
+
+function emptyConfig(issues: ValidationIssue[]): CompiledConfig {
+  return { environment: '', version: 0, issues, flags: new Map(), flagList: [] };
+}
+
+/**
+ * Prepares one environment snapshot for evaluation, once per config version: validates every flag and
+ * segment, resolves segment references, compiles regexes and lookups. Total: a flag or segment that
+ * fails keeps an entry that evaluates to ERROR / PARSE_ERROR, and every problem is listed in `issues`.
+ */
+export function compileConfig(snapshot: EnvironmentSnapshot): CompiledConfig {
+  try {
+    return compileSnapshot(snapshot);
+  } catch (error) {
+    return emptyConfig([
+      {
+        path: '$',
+        message: `could not compile the snapshot: ${error instanceof Error ? error.message : 'unknown error'}`,
+      },
+    ]);
+  }
+}
+
+function compileSnapshot(snapshot: EnvironmentSnapshot): CompiledConfig {
+  const issues: ValidationIssue[] = [];
+  const raw = snapshot as unknown;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return emptyConfig([{ path: '$', message: 'expected an environment snapshot object' }]);
+  const s = raw as Record<string, unknown>;
+  const environment = typeof s.environment === 'string' ? s.environment : '';
+  if (typeof s.environment !== 'string') issues.push({ path: 'environment', message: 'expected a string' });
+  const version = typeof s.version === 'number' && Number.isFinite(s.version) ? s.version : 0;
+  if (version !== s.version) issues.push({ path: 'version', message: 'expected a finite number' });
+  const rawSegments = Array.isArray(s.segments) ? s.segments : [];
+  if (!Array.isArray(s.segments)) issues.push({ path: 'segments', message: 'expected an array of segments' });
+  const rawFlags = Array.isArray(s.flags) ? s.flags : [];
+  if (!Array.isArray(s.flags)) issues.push({ path: 'flags', message: 'expected an array of flags' });
+
+  // Segments: validate alone, then compile on demand following references, refusing cycles.
+  const segments = new Map<string, Segment>();
+  const segmentErrors = new Map<string, string>();
+  rawSegments.forEach((seg: unknown, i: number) => {
+    const key = (seg as { key?: unknown } | null)?.key;
+    const result = validateSegment(seg);
+    if (typeof key === 'string' && (segments.has(key) || segmentErrors.has(key))) {
+      issues.push({
+        path: `segments[${i}].key`,
+        message: `duplicate segment key ${JSON.stringify(key)}; the first one is used`,
+      });
+      return;
+    }
+    if (!result.ok) {
+      issues.push(...result.issues.map((x) => ({ path: `segments[${i}].${x.path}`, message: x.message })));
+      if (typeof key === 'string') segmentErrors.set(key, summarize(result.issues));
+      return;
+    }
+    segments.set(result.value.key, result.value);
+  });
+  const compiledSegments = new Map<string, Predicate | null>();
+  const inProgress = new Set<string>();
+  const resolveSegment = (key: string): Predicate | null => {
+    const known = compiledSegments.get(key);
+    if (known !== undefined) return known;
+    const seg = segments.get(key);
+    if (seg === undefined || inProgress.has(key)) return null;
+    inProgress.add(key);
+    let predicate: Predicate | null = null;
+    try {
+      predicate = compileCondition(seg.when, resolveSegment);
+    } catch (error) {
+      if (!(error instanceof ConditionCompileError)) throw error;
+      segmentErrors.set(key, error.message);
+    }
+    inProgress.delete(key);
+    compiledSegments.set(key, predicate);
+    return predicate;
+  };
+  for (const [key, seg] of segments) {
+    if (segmentReferences(seg.when).has(key)) segmentErrors.set(key, 'the segment refers to itself');
+    if (resolveSegment(key) === null) {
+      const message = segmentErrors.get(key) ?? 'a segment cycle or an unusable reference';
+      issues.push({
+        path: `segments[${JSON.stringify(key)}]`,
+        message: `segment cannot be used: ${message}`,
+      });
+    }
+  }
+
+  const flags = new Map<string, CompiledFlag>();
+  const flagList: CompiledFlag[] = [];
+  // Broken segments count as known here, so a reference to one reports why it is broken at compile time.
+  const segmentKeys = [...segments.keys(), ...segmentErrors.keys()];
+  rawFlags.forEach((flag: unknown, i: number) => {
+    const key = (flag as { key?: unknown } | null)?.key;
+    if (typeof key !== 'string') {
+      issues.push({ path: `flags[${i}].key`, message: 'expected a flag key; this flag cannot be evaluated' });
+      return;
+    }
+    if (flags.has(key)) {
+      issues.push({
+        path: `flags[${i}].key`,
+        message: `duplicate flag key ${JSON.stringify(key)}; the first one is used`,
+      });
+      return;
+    }
+    let compiled: CompiledFlag;
+    const result = validateSnapshotFlag(flag, { segments: segmentKeys });
+    if (!result.ok) {
+      issues.push(...result.issues.map((x) => ({ path: `flags[${i}].${x.path}`, message: x.message })));
+      compiled = brokenFlag(key, guessKind(flag), `invalid flag configuration: ${summarize(result.issues)}`);
+    } else {
+      try {
+        compiled = compileFlag(result.value, resolveSegment);
+      } catch (error) {
+        if (!(error instanceof ConditionCompileError)) throw error;
+        issues.push({ path: `flags[${i}]`, message: error.message });
+        compiled = brokenFlag(key, result.value.kind, `invalid flag configuration: ${error.message}`);
+      }
+    }
+    flags.set(key, compiled);
+    flagList.push(compiled);
+  });
+  return { environment, version, issues, flags, flagList };
+}

@@ -1,0 +1,194 @@
+import { MAX_REGEX_INPUT_LENGTH } from './limits.ts';
+import type { AttributeCondition, Condition } from './model.ts';
+import { compareSemver, parseIsoTimestamp, parseSemver } from './semver.ts';
+
+/** A context as seen by compiled conditions: any object; attributes are read as own properties only. */
+export type ContextRecord = Readonly<Record<string, unknown>>;
+
+/** A compiled condition: true when the context matches. Never throws on plain JSON contexts. */
+export type Predicate = (context: ContextRecord) => boolean;
+
+/** Resolves a segment key to its compiled condition, or null when the segment is unknown or broken. */
+export type SegmentResolver = (key: string) => Predicate | null;
+
+/** Thrown while compiling a condition that references an unusable segment; caught by compileConfig. */
+export class ConditionCompileError extends Error {}
+
+/** A getter for a dotted attribute path, split once; reads own properties only (never the prototype chain). */
+export function compilePath(path: string): (context: ContextRecord) => unknown {
+  const parts = path.split('.');
+  if (parts.length === 1) {
+    const key = parts[0] as string;
+    return (context) => {
+      const v = context[key];
+      return v !== undefined && Object.hasOwn(context, key) ? v : undefined;
+    };
+  }
+  return (context) => {
+    let current: unknown = context;
+    for (let i = 0; i < parts.length; i++) {
+      if (typeof current !== 'object' || current === null) return undefined;
+      const key = parts[i] as string;
+      const next: unknown = (current as Record<string, unknown>)[key];
+      if (next === undefined || !Object.hasOwn(current, key)) return undefined;
+      current = next;
+    }
+    return current;
+  };
+}
+
+function toTimestamp(value: unknown): number | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (typeof value === 'string') return parseIsoTimestamp(value);
+  return null;
+}
+
+const isPresent = (v: unknown): boolean => v !== undefined && v !== null;
+
+function compileAttribute(c: AttributeCondition): Predicate {
+  const get = compilePath(c.attr);
+  const v = c.value;
+  switch (c.op) {
+    case 'eq':
+      return (ctx) => get(ctx) === v;
+    case 'neq':
+      return (ctx) => {
+        const a = get(ctx);
+        return isPresent(a) && a !== v;
+      };
+    case 'in':
+    case 'not_in': {
+      const set = new Set(v as unknown[]);
+      const negate = c.op === 'not_in';
+      return (ctx) => {
+        const a = get(ctx);
+        if (!isPresent(a)) return false;
+        if (Array.isArray(a)) {
+          for (const x of a) if (set.has(x)) return !negate;
+          return negate;
+        }
+        return set.has(a) !== negate;
+      };
+    }
+    case 'contains':
+      return (ctx) => {
+        const a = get(ctx);
+        if (typeof a === 'string') return typeof v === 'string' && a.includes(v);
+        return Array.isArray(a) && a.includes(v);
+      };
+    case 'starts_with': {
+      const s = v as string;
+      return (ctx) => {
+        const a = get(ctx);
+        return typeof a === 'string' && a.startsWith(s);
+      };
+    }
+    case 'ends_with': {
+      const s = v as string;
+      return (ctx) => {
+        const a = get(ctx);
+        return typeof a === 'string' && a.endsWith(s);
+      };
+    }
+    case 'matches': {
+      // No `g` or `y` flag: test() keeps no state between calls.
+      const re = new RegExp(v as string, 'u');
+      return (ctx) => {
+        const a = get(ctx);
+        return typeof a === 'string' && a.length <= MAX_REGEX_INPUT_LENGTH && re.test(a);
+      };
+    }
+    case 'lt': {
+      const n = v as number;
+      return (ctx) => {
+        const a = get(ctx);
+        return typeof a === 'number' && a < n;
+      };
+    }
+    case 'lte': {
+      const n = v as number;
+      return (ctx) => {
+        const a = get(ctx);
+        return typeof a === 'number' && a <= n;
+      };
+    }
+    case 'gt': {
+      const n = v as number;
+      return (ctx) => {
+        const a = get(ctx);
+        return typeof a === 'number' && a > n;
+      };
+    }
+    case 'gte': {
+      const n = v as number;
+      return (ctx) => {
+        const a = get(ctx);
+        return typeof a === 'number' && a >= n;
+      };
+    }
+    case 'semver_eq':
+    case 'semver_lt':
+    case 'semver_gt': {
+      const target = parseSemver(v as string);
+      if (target === null) throw new ConditionCompileError(`invalid semantic version ${JSON.stringify(v)}`);
+      const sign = c.op === 'semver_eq' ? 0 : c.op === 'semver_lt' ? -1 : 1;
+      return (ctx) => {
+        const a = get(ctx);
+        if (typeof a !== 'string') return false;
+        const version = parseSemver(a);
+        if (version === null) return false;
+        return Math.sign(compareSemver(version, target)) === sign;
+      };
+    }
+    case 'before':
+    case 'after': {
+      const t = parseIsoTimestamp(v as string);
+      if (t === null) throw new ConditionCompileError(`invalid timestamp ${JSON.stringify(v)}`);
+      const before = c.op === 'before';
+      return (ctx) => {
+        const a = toTimestamp(get(ctx));
+        return a !== null && (before ? a < t : a > t);
+      };
+    }
+    case 'exists':
+      return (ctx) => isPresent(get(ctx));
+    default:
+      throw new ConditionCompileError(`unknown operator ${JSON.stringify((c as { op: unknown }).op)}`);
+  }
+}
+
+/**
+ * Compiles a validated condition to a predicate: lists become Sets, paths are split, regexes and versions
+ * are parsed once. Segment references are resolved through `resolveSegment`.
+ */
+export function compileCondition(condition: Condition, resolveSegment: SegmentResolver): Predicate {
+  if ('attr' in condition) return compileAttribute(condition);
+  if ('all' in condition) {
+    const parts = condition.all.map((c) => compileCondition(c, resolveSegment));
+    if (parts.length === 1) return parts[0] as Predicate;
+    if (parts.length === 2) {
+      const [a, b] = parts as [Predicate, Predicate];
+      return (ctx) => a(ctx) && b(ctx);
+    }
+    return (ctx) => {
+      for (let i = 0; i < parts.length; i++) if (!(parts[i] as Predicate)(ctx)) return false;
+      return true;
+    };
+  }
+  if ('any' in condition) {
+    const parts = condition.any.map((c) => compileCondition(c, resolveSegment));
+    if (parts.length === 1) return parts[0] as Predicate;
+    return (ctx) => {
+      for (let i = 0; i < parts.length; i++) if ((parts[i] as Predicate)(ctx)) return true;
+      return false;
+    };
+  }
+  if ('not' in condition) {
+    const inner = compileCondition(condition.not, resolveSegment);
+    return (ctx) => !inner(ctx);
+  }
+  const segment = resolveSegment(condition.segment);
+  if (segment === null)
+    throw new ConditionCompileError(`segment ${JSON.stringify(condition.segment)} is unknown or invalid`);
+  return segment;
+}
