@@ -1,0 +1,427 @@
+/**
+ * The server-mode client: holds one environment's full config, kept current over the change stream,
+ * and evaluates every flag locally with @dimmer/core (no network per evaluation). Logs exposures for
+ * rollout and experiment rules, deduplicated and batched.
+ */
+import {
+  type CompiledConfig,
+  compileConfig,
+  type EnvironmentSnapshot,
+  type EvaluationContext,
+  type EvaluationResult,
+  evaluate,
+  type FlagKind,
+  type FlagValue,
+  type JsonObject,
+} from '@dimmer/core';
+import { type BaseClientOptions, ClientBase, notReadyResult, toDetails } from './base.ts';
+import {
+  DEFAULT_EXPOSURE_DEDUP_CAPACITY,
+  DEFAULT_EXPOSURE_DEDUP_WINDOW_MS,
+  ExposureDeduper,
+  isoTimestamp,
+} from './events.ts';
+import { describeError, joinUrl } from './platform.ts';
+import { DEFAULT_REQUEST_TIMEOUT_MS, fetchWithTimeout } from './sync.ts';
+import type { ConfigSource, EvaluateOptions, EvaluationDetails, TimerHandle, TrackDetails } from './types.ts';
+
+/** A last-known-good config as kept by a cache. */
+export interface CachedSnapshot {
+  snapshot: EnvironmentSnapshot;
+  /** The ETag the server sent with it, so a restart can ask "changed since?". */
+  etag?: string;
+  /** Epoch milliseconds when it was saved. */
+  savedAt: number;
+}
+
+/** Optional persistence of the last good config (a file in Node, localStorage in browsers). */
+export interface SnapshotCache {
+  load(): CachedSnapshot | undefined | Promise<CachedSnapshot | undefined>;
+  save(entry: CachedSnapshot): void | Promise<void>;
+}
+
+/** Exposure logging settings. */
+export interface ExposureOptions {
+  /**
+   * Window within which one (unit, flag, variant) exposure is sent once, in milliseconds (default 10 minutes);
+   * a repeat is suppressed for between half this window and all of it.
+   */
+  dedupWindowMs?: number;
+  /** Remembered (unit, flag, variant) triples (default 50,000). */
+  dedupCapacity?: number;
+}
+
+/** Options of `createClient` (server mode, local evaluation). */
+export interface ClientOptions extends BaseClientOptions {
+  /** A config to serve before (or instead of) the server's, e.g. shipped with the deployment. */
+  bootstrap?: EnvironmentSnapshot;
+  /** Where the last good config is kept across restarts. */
+  cache?: SnapshotCache;
+  /** Exposure logging for rollout and experiment rules; `false` turns it off. */
+  exposures?: ExposureOptions | false;
+}
+
+interface Installed {
+  snapshot: EnvironmentSnapshot;
+  compiled: CompiledConfig;
+  version: number;
+  etag: string | undefined;
+  /** flag key → rule id → reads the rule's unit, for rollout and experiment rules that bucket by another attribute than targetingKey. */
+  units: Map<string, Map<string, (context: EvaluationContext) => unknown>>;
+}
+
+const KIND_OPTIONS: Record<FlagKind, { kind: FlagKind }> = {
+  boolean: { kind: 'boolean' },
+  string: { kind: 'string' },
+  number: { kind: 'number' },
+  object: { kind: 'object' },
+};
+const HTTP_NOT_MODIFIED = 304;
+/** The unit of a rule without `bucketBy`. */
+const DEFAULT_UNIT_ATTRIBUTE = 'targetingKey';
+/** Top-level snapshot problems that make a config unusable (flag-level problems only break that flag). */
+const FATAL_ISSUE_PATHS = new Set(['$', 'environment', 'version', 'flags', 'segments']);
+
+function toUnit(value: unknown): string | undefined {
+  if (typeof value === 'string') return value === '' ? undefined : value;
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
+  return undefined;
+}
+
+/**
+ * Compiles a snapshot, or explains why it cannot be served (not an object, missing version, …).
+ * Flag-level problems do not reject the snapshot: those flags evaluate to PARSE_ERROR.
+ */
+export function prepareSnapshot(
+  snapshot: unknown,
+): { ok: true; value: CompiledConfig } | { ok: false; issues: { path: string; message: string }[] } {
+  const compiled = compileConfig(snapshot as EnvironmentSnapshot);
+  const fatal = compiled.issues.filter((issue) => FATAL_ISSUE_PATHS.has(issue.path));
+  return fatal.length > 0 ? { ok: false, issues: fatal } : { ok: true, value: compiled };
+}
+
+/** The local-evaluation client. Create it with `createClient`. */
+export class DimmerClient extends ClientBase {
+  private current: Installed | undefined;
+  private readonly deduper: ExposureDeduper | undefined;
+  private readonly cache: SnapshotCache | undefined;
+  private rotationTimer: TimerHandle | undefined;
+
+  constructor(protected override readonly options: ClientOptions) {
+    super(options);
+    this.cache = options.cache;
+    this.deduper =
+      options.exposures === false || this.queue === undefined
+        ? undefined
+        : new ExposureDeduper(options.exposures?.dedupCapacity ?? DEFAULT_EXPOSURE_DEDUP_CAPACITY);
+    if (this.deduper !== undefined) this.scheduleRotation();
+  }
+
+  private scheduleRotation(): void {
+    const exposures = this.options.exposures;
+    const windowMs =
+      (exposures === false ? undefined : exposures?.dedupWindowMs) ?? DEFAULT_EXPOSURE_DEDUP_WINDOW_MS;
+    this.rotationTimer = this.platform.timers.setTimeout(() => {
+      this.deduper?.rotate();
+      if (!this.closed) this.scheduleRotation();
+    }, windowMs / 2);
+  }
+
+  override async close(): Promise<void> {
+    if (this.rotationTimer !== undefined) this.platform.timers.clearTimeout(this.rotationTimer);
+    await super.close();
+  }
+
+  /** @internal Started by `createClient`. */
+  start(): Promise<void> {
+    return this.begin(async () => {
+      if (this.options.bootstrap !== undefined) this.install(this.options.bootstrap, undefined, 'bootstrap');
+      const cached = await this.cache?.load();
+      if (cached && (this.current === undefined || cached.snapshot.version >= this.current.version)) {
+        if (this.install(cached.snapshot, cached.etag, 'cache')) this.confirmedAt = cached.savedAt;
+      }
+    });
+  }
+
+  /** The snapshot being served, if any (read-only; do not mutate). */
+  snapshot(): EnvironmentSnapshot | undefined {
+    return this.current?.snapshot;
+  }
+
+  /**
+   * Evaluates one flag locally. Total: never throws; an unknown flag or a missing config comes back as
+   * reason ERROR. Logs an exposure when a rollout or experiment rule served the value.
+   */
+  evaluate(flagKey: string, context: EvaluationContext, options?: EvaluateOptions): EvaluationResult {
+    return this.run(flagKey, context, undefined, options);
+  }
+
+  /** Evaluates every flag for one context (exposures are logged unless `logExposure` is false). */
+  evaluateAll(context: EvaluationContext, options?: EvaluateOptions): Record<string, EvaluationResult> {
+    const out: Record<string, EvaluationResult> = {};
+    const current = this.current;
+    if (current === undefined) return out;
+    for (const flag of current.compiled.flagList)
+      out[flag.key] = this.run(flag.key, context, undefined, options);
+    return out;
+  }
+
+  getBooleanValue(
+    flagKey: string,
+    defaultValue: boolean,
+    context: EvaluationContext,
+    options?: EvaluateOptions,
+  ): boolean {
+    const result = this.run(flagKey, context, 'boolean', options);
+    return typeof result.value === 'boolean' && result.reason !== 'ERROR' ? result.value : defaultValue;
+  }
+
+  getStringValue(
+    flagKey: string,
+    defaultValue: string,
+    context: EvaluationContext,
+    options?: EvaluateOptions,
+  ): string {
+    const result = this.run(flagKey, context, 'string', options);
+    return typeof result.value === 'string' && result.reason !== 'ERROR' ? result.value : defaultValue;
+  }
+
+  getNumberValue(
+    flagKey: string,
+    defaultValue: number,
+    context: EvaluationContext,
+    options?: EvaluateOptions,
+  ): number {
+    const result = this.run(flagKey, context, 'number', options);
+    return typeof result.value === 'number' && result.reason !== 'ERROR' ? result.value : defaultValue;
+  }
+
+  getObjectValue<T extends JsonObject>(
+    flagKey: string,
+    defaultValue: T,
+    context: EvaluationContext,
+    options?: EvaluateOptions,
+  ): T {
+    return this.getDetails(flagKey, 'object', defaultValue, context, options).value;
+  }
+
+  /** Typed evaluation with the reason, variant and error code; `value` is `defaultValue` on any error. */
+  getDetails<T extends FlagValue>(
+    flagKey: string,
+    kind: FlagKind,
+    defaultValue: T,
+    context: EvaluationContext,
+    options?: EvaluateOptions,
+  ): EvaluationDetails<T> {
+    const result = this.run(flagKey, context, kind, options);
+    return toDetails(flagKey, kind, defaultValue, result, this.current?.version);
+  }
+
+  getBooleanDetails(
+    flagKey: string,
+    defaultValue: boolean,
+    context: EvaluationContext,
+    options?: EvaluateOptions,
+  ) {
+    return this.getDetails(flagKey, 'boolean', defaultValue, context, options);
+  }
+
+  getStringDetails(
+    flagKey: string,
+    defaultValue: string,
+    context: EvaluationContext,
+    options?: EvaluateOptions,
+  ) {
+    return this.getDetails(flagKey, 'string', defaultValue, context, options);
+  }
+
+  getNumberDetails(
+    flagKey: string,
+    defaultValue: number,
+    context: EvaluationContext,
+    options?: EvaluateOptions,
+  ) {
+    return this.getDetails(flagKey, 'number', defaultValue, context, options);
+  }
+
+  getObjectDetails<T extends JsonObject>(
+    flagKey: string,
+    defaultValue: T,
+    context: EvaluationContext,
+    options?: EvaluateOptions,
+  ): EvaluationDetails<T> {
+    return this.getDetails(flagKey, 'object', defaultValue, context, options);
+  }
+
+  /** Queues a metric event (`checkout_error`, `purchase` with `{ value: 42.5 }`) for `unit`. Never throws. */
+  track(eventName: string, unit: string, details?: TrackDetails): void {
+    this.enqueueTrack(eventName, unit, details);
+  }
+
+  protected servedVersion(): number | undefined {
+    return this.current?.version;
+  }
+
+  protected hasConfig(): boolean {
+    return this.current !== undefined;
+  }
+
+  private run(
+    flagKey: string,
+    context: EvaluationContext,
+    kind: FlagKind | undefined,
+    options: EvaluateOptions | undefined,
+  ): EvaluationResult {
+    const current = this.current;
+    if (current === undefined) return notReadyResult(flagKey) as EvaluationResult;
+    const result = evaluate(
+      current.compiled,
+      flagKey,
+      context,
+      kind === undefined ? undefined : KIND_OPTIONS[kind],
+    );
+    if (result.inExperiment === true && this.deduper !== undefined && options?.logExposure !== false)
+      this.logExposure(current, result, context);
+    return result;
+  }
+
+  private logExposure(current: Installed, result: EvaluationResult, context: EvaluationContext): void {
+    try {
+      const readUnit =
+        result.ruleId === undefined ? undefined : current.units.get(result.flagKey)?.get(result.ruleId);
+      const unit = toUnit(readUnit ? readUnit(context) : context.targetingKey);
+      const variant = result.variant;
+      if (unit === undefined || variant === undefined) return;
+      if (!this.deduper?.shouldLog(unit, result.flagKey, variant)) return;
+      const now = this.platform.clock.now();
+      this.queue?.enqueue({
+        type: 'exposure',
+        flag: result.flagKey,
+        variant,
+        unit,
+        configVersion: current.version,
+        timestamp: isoTimestamp(now),
+      });
+    } catch (error) {
+      this.platform.logger.error('exposure logging failed', { error: describeError(error) });
+    }
+  }
+
+  /** Installs a snapshot if it compiles; emits `change` with the flags whose definition changed. */
+  private install(snapshot: EnvironmentSnapshot, etag: string | undefined, source: ConfigSource): boolean {
+    const prepared = prepareSnapshot(snapshot);
+    if (!prepared.ok) {
+      this.platform.logger.warn('config rejected', { source, issues: prepared.issues });
+      this.lastError = `invalid config from ${source}: ${prepared.issues.map((i) => i.message).join('; ')}`;
+      return false;
+    }
+    if (prepared.value.issues.length > 0)
+      this.platform.logger.warn('config has broken flags or segments', {
+        issues: prepared.value.issues.slice(0, 5),
+      });
+    const previous = this.current;
+    const units = new Map<string, Map<string, (context: EvaluationContext) => unknown>>();
+    for (const flag of prepared.value.flagList) {
+      for (const rule of flag.rules) {
+        if (rule.rollout === undefined && rule.experiment === undefined) continue;
+        if (rule.unitAttribute === DEFAULT_UNIT_ATTRIBUTE) continue;
+        let perRule = units.get(flag.key);
+        if (!perRule) {
+          perRule = new Map();
+          units.set(flag.key, perRule);
+        }
+        perRule.set(rule.id, rule.unit as (context: EvaluationContext) => unknown);
+      }
+    }
+    this.current = { snapshot, compiled: prepared.value, version: snapshot.version, etag, units };
+    this.source = source;
+    if (previous !== undefined && previous.version !== snapshot.version)
+      this.emitter.emit('change', {
+        version: snapshot.version,
+        flagsChanged: changedFlags(previous.snapshot, snapshot),
+      });
+    return true;
+  }
+
+  protected async fetchOnce(): Promise<boolean> {
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${this.options.clientKey}`,
+      accept: 'application/json',
+    };
+    const etag = this.current?.etag;
+    if (etag !== undefined && this.source !== 'bootstrap') headers['if-none-match'] = etag;
+    let response: Response;
+    try {
+      response = await fetchWithTimeout(this.platform, joinUrl(this.options.url, '/sdk/v1/config'), {
+        headers,
+        timeoutMs: this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      });
+    } catch (error) {
+      this.lastError = `config request failed: ${describeError(error)}`;
+      return false;
+    }
+    if (response.status === HTTP_NOT_MODIFIED) {
+      await response.body?.cancel().catch(() => {});
+      if (this.current !== undefined) this.source = 'server';
+      return true;
+    }
+    if (!response.ok) {
+      await response.body?.cancel().catch(() => {});
+      this.lastError = `config request answered HTTP ${response.status}`;
+      if (response.status === 401 || response.status === 403)
+        this.platform.logger.error(
+          'the server refused the client key for /sdk/v1/config (a server key is needed)',
+          {
+            status: response.status,
+          },
+        );
+      return false;
+    }
+    let snapshot: EnvironmentSnapshot;
+    try {
+      snapshot = (await response.json()) as EnvironmentSnapshot;
+    } catch (error) {
+      this.lastError = `config response is not JSON: ${describeError(error)}`;
+      return false;
+    }
+    if (this.closed) return true;
+    const newEtag = response.headers.get('etag') ?? undefined;
+    if (!this.install(snapshot, newEtag, 'server')) return false;
+    void this.saveCache(snapshot, newEtag);
+    return true;
+  }
+
+  private async saveCache(snapshot: EnvironmentSnapshot, etag: string | undefined): Promise<void> {
+    if (this.cache === undefined) return;
+    try {
+      const entry: CachedSnapshot = { snapshot, savedAt: this.platform.clock.now() };
+      if (etag !== undefined) entry.etag = etag;
+      await this.cache.save(entry);
+    } catch (error) {
+      this.platform.logger.warn('could not save the config cache', { error: describeError(error) });
+    }
+  }
+}
+
+/** Keys of flags added, removed or changed between two snapshots. */
+export function changedFlags(before: EnvironmentSnapshot, after: EnvironmentSnapshot): string[] {
+  const old = new Map(before.flags.map((flag) => [flag.key, JSON.stringify(flag)]));
+  const changed: string[] = [];
+  for (const flag of after.flags) {
+    if (old.get(flag.key) !== JSON.stringify(flag)) changed.push(flag.key);
+    old.delete(flag.key);
+  }
+  changed.push(...old.keys());
+  return changed;
+}
+
+/**
+ * Creates a server-mode client: starts from `bootstrap` or the cache when given, fetches the config,
+ * then follows the change stream (polling when it is down). Returns at once; use
+ * `await client.waitForFirstAttempt()` to wait for the first server answer.
+ */
+export function createClient(options: ClientOptions): DimmerClient {
+  const client = new DimmerClient(options);
+  void client.start();
+  return client;
+}

@@ -1,0 +1,144 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeServer, SERVER_KEY, waitUntil } from '../test/fake-server.ts';
+import { makeSnapshot } from '../test/fixtures.ts';
+import { EventQueue, type EventQueueOptions, ExposureDeduper, parseRetryAfter } from './events.ts';
+import { resolvePlatform, silentLogger } from './platform.ts';
+import type { SdkEvent } from './types.ts';
+
+const servers: FakeServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.stop()));
+});
+
+async function setup(options: EventQueueOptions = {}): Promise<{ server: FakeServer; queue: EventQueue }> {
+  const server = await new FakeServer(makeSnapshot(1)).start();
+  servers.push(server);
+  const platform = resolvePlatform({ logger: silentLogger, random: () => 0.5 });
+  const queue = new EventQueue({ url: server.url, clientKey: SERVER_KEY }, platform, {
+    flushIntervalMs: 3_600_000,
+    retryBackoff: { initialMs: 1, maxMs: 4 },
+    ...options,
+  });
+  return { server, queue };
+}
+
+function track(i: number): SdkEvent {
+  return { type: 'track', name: 'click', unit: `u${i}`, timestamp: new Date(0).toISOString() };
+}
+
+describe('ExposureDeduper', () => {
+  it('logs a (unit, flag, variant) once until two rotations have passed', () => {
+    const dedup = new ExposureDeduper(100);
+    expect(dedup.shouldLog('u1', 'f', 'on')).toBe(true);
+    expect(dedup.shouldLog('u1', 'f', 'on')).toBe(false);
+    expect(dedup.shouldLog('u2', 'f', 'on')).toBe(true);
+    expect(dedup.shouldLog('u1', 'g', 'on')).toBe(true);
+    dedup.rotate();
+    expect(dedup.shouldLog('u1', 'f', 'on')).toBe(false);
+    dedup.rotate();
+    dedup.rotate();
+    expect(dedup.shouldLog('u1', 'f', 'on')).toBe(true);
+  });
+
+  it('logs again at once when the unit is served another variant', () => {
+    const dedup = new ExposureDeduper(100);
+    expect(dedup.shouldLog('u1', 'f', 'on')).toBe(true);
+    expect(dedup.shouldLog('u1', 'f', 'off')).toBe(true);
+    expect(dedup.shouldLog('u1', 'f', 'off')).toBe(false);
+  });
+
+  it('forgets the oldest entries beyond its capacity', () => {
+    const dedup = new ExposureDeduper(4);
+    for (const unit of ['a', 'b', 'c', 'd', 'e', 'f', 'g']) dedup.shouldLog(unit, 'f', 'on');
+    expect(dedup.shouldLog('a', 'f', 'on')).toBe(true);
+    expect(dedup.shouldLog('g', 'f', 'on')).toBe(false);
+  });
+});
+
+describe('EventQueue', () => {
+  it('sends full batches by size and the rest on flush', async () => {
+    const { server, queue } = await setup({ batchSize: 3 });
+    for (let i = 0; i < 7; i++) queue.enqueue(track(i));
+    await queue.flush();
+    await waitUntil(() => server.batches.reduce((n, b) => n + b.events.length, 0) === 7);
+    expect(server.batches.map((b) => b.events.length).sort()).toEqual([1, 3, 3]);
+    expect(new Set(server.batches.map((b) => b.batchId)).size).toBe(server.batches.length);
+    await queue.close();
+  });
+
+  it('drops the oldest events beyond its capacity and counts them', async () => {
+    const { server, queue } = await setup({ batchSize: 100, maxQueueSize: 5 });
+    for (let i = 0; i < 8; i++) queue.enqueue(track(i));
+    expect(queue.dropped).toBe(3);
+    await queue.close();
+    expect(server.batches[0]?.events.map((e) => e.unit)).toEqual(['u3', 'u4', 'u5', 'u6', 'u7']);
+  });
+
+  it('retries 5xx and 429 with the same batch id', async () => {
+    const { server, queue } = await setup();
+    server.eventStatuses = [500, 429, 503];
+    queue.enqueue(track(1));
+    await queue.flush();
+    const attempts = server.log.filter((l) => l.startsWith('POST /v1/events'));
+    expect(attempts).toEqual([
+      'POST /v1/events 500',
+      'POST /v1/events 429',
+      'POST /v1/events 503',
+      'POST /v1/events 202',
+    ]);
+    expect(server.batches).toHaveLength(1);
+    expect(queue.dropped).toBe(0);
+    await queue.close();
+  });
+
+  it('reuses the batch id across retries', async () => {
+    const ids: string[] = [];
+    const platform = resolvePlatform({
+      logger: silentLogger,
+      fetch: async (_url, init) => {
+        ids.push((JSON.parse(String(init?.body)) as { batchId: string }).batchId);
+        return new Response('{}', { status: ids.length < 3 ? 500 : 202 });
+      },
+    });
+    const queue = new EventQueue({ url: 'http://x', clientKey: 'k' }, platform, {
+      retryBackoff: { initialMs: 1, maxMs: 2 },
+      flushIntervalMs: 3_600_000,
+    });
+    queue.enqueue(track(1));
+    await queue.flush();
+    expect(ids).toHaveLength(3);
+    expect(new Set(ids).size).toBe(1);
+    await queue.close();
+  });
+
+  it('drops a batch the server refuses as invalid, and one that runs out of retries', async () => {
+    const { server, queue } = await setup({ maxRetries: 1 });
+    server.eventStatuses = [400];
+    queue.enqueue(track(1));
+    await queue.flush();
+    expect(queue.dropped).toBe(1);
+    server.eventStatuses = [500, 500];
+    queue.enqueue(track(2));
+    await queue.flush();
+    expect(queue.dropped).toBe(2);
+    expect(server.batches).toHaveLength(0);
+    await queue.close();
+  });
+
+  it('never rejects when the server is unreachable, and counts what it could not deliver', async () => {
+    const { server, queue } = await setup({ maxRetries: 2 });
+    await server.stop();
+    queue.enqueue(track(1));
+    await expect(queue.close()).resolves.toBeUndefined();
+    expect(queue.dropped).toBe(1);
+  });
+});
+
+describe('parseRetryAfter', () => {
+  it('reads seconds and HTTP dates', () => {
+    expect(parseRetryAfter('3', 0)).toBe(3_000);
+    expect(parseRetryAfter(new Date(10_000).toUTCString(), 4_000)).toBe(6_000);
+    expect(parseRetryAfter(null, 0)).toBeUndefined();
+    expect(parseRetryAfter('soon', 0)).toBeUndefined();
+  });
+});

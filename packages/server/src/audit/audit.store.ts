@@ -1,0 +1,32 @@
+import type { ResourceType } from '../storage/stores.ts';
+
+/** One append-only audit entry. */
+export interface AuditEntry {
+  id: number;
+  /** Epoch milliseconds. */
+  at: number;
+  actor: string;
+  action: string;
+  resourceType: ResourceType;
+  resourceKey: string;
+  environment: string | null;
+  before: unknown;
+  after: unknown;
+}
+
+export interface AuditFilter {
+  resourceType?: ResourceType;
+  resourceKey?: string;
+  actor?: string;
+  /** Entries at or after this epoch millisecond. */
+  since?: number;
+  /** Pagination cursor: only entries with a smaller id. */
+  beforeId?: number;
+  limit: number;
+}
+
+/** Reads the audit log. Entries are written by the other stores inside their transactions; there is no update or delete. */
+export interface AuditStore {
+  /** Newest first. */
+  list(filter: AuditFilter): Promise<AuditEntry[]>;
+}

@@ -1,0 +1,279 @@
+/**
+ * Flags: validation with core's validator, server-generated salts, immutable salts, optimistic
+ * concurrency, split-change previews, and archive. Every write bumps config versions and is audited
+ * in the store's transaction; the hub is told after the commit.
+ */
+import {
+  type FlagConfig,
+  type FlagEnvironment,
+  type SplitChangePreview,
+  type ValidationIssue,
+  validateFlagConfig,
+} from '@dimmer/core';
+import type { Clock } from '../clock.ts';
+import type { EnvironmentsStore } from '../environments/environments.store.ts';
+import { AppError } from '../errors.ts';
+import { generateSalt } from '../keys/secrets.ts';
+import type { SegmentsStore } from '../segments/segments.store.ts';
+import { type ConfigChange, StoreConflictError, StoreNotFoundError } from '../storage/stores.ts';
+import type { FlagRecord, FlagsStore } from './flags.store.ts';
+import { PREVIEW_SAMPLE_SIZE, previewFlagChange, stableStringify } from './split-preview.ts';
+
+/** The API view of a flag: the document plus lifecycle fields. */
+export type FlagView = FlagConfig & { archived: boolean; createdAt: string; updatedAt: string };
+
+/** The reply to every flag change. `preview[env].share` is an estimate from a synthetic sample. */
+export interface FlagChangeResult {
+  flag: FlagView;
+  preview: Record<string, SplitChangePreview>;
+}
+
+/** A partial update: top-level fields replace, `environments` merge per environment and per field. */
+export interface FlagPatch {
+  kind?: FlagConfig['kind'];
+  description?: string | null;
+  surface?: string | null;
+  variants?: FlagConfig['variants'];
+  defaultVariant?: string;
+  salt?: string;
+  hashVersion?: number;
+  environments?: Record<string, Partial<FlagEnvironment>>;
+}
+
+/** The API view of a stored flag. */
+export function toFlagView(record: FlagRecord): FlagView {
+  return {
+    ...record.flag,
+    archived: record.archived,
+    createdAt: new Date(record.createdAt).toISOString(),
+    updatedAt: new Date(record.updatedAt).toISOString(),
+  };
+}
+
+function invalid(issues: ValidationIssue[]): AppError {
+  return new AppError(
+    'VALIDATION_FAILED',
+    issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; '),
+    {
+      issues,
+    },
+  );
+}
+
+function clone<T>(value: T): T {
+  return structuredClone(value);
+}
+
+export class FlagsService {
+  constructor(
+    private readonly deps: {
+      flags: FlagsStore;
+      segments: SegmentsStore;
+      environments: EnvironmentsStore;
+      clock: Clock;
+      announce: (changes: readonly ConfigChange[]) => Promise<void>;
+      previewSampleSize?: number;
+    },
+  ) {}
+
+  /** Flags by key; with `environment`, each flag's `environments` holds only that one. */
+  async list(filter: { environment?: string; q?: string; includeArchived?: boolean }): Promise<FlagView[]> {
+    if (filter.environment !== undefined && !(await this.deps.environments.get(filter.environment)))
+      throw new AppError('NOT_FOUND', `environment "${filter.environment}" not found`);
+    const records = await this.deps.flags.list({
+      ...(filter.q !== undefined ? { q: filter.q } : {}),
+      ...(filter.includeArchived !== undefined ? { includeArchived: filter.includeArchived } : {}),
+    });
+    return records.map((record) => {
+      const view = toFlagView(record);
+      if (filter.environment === undefined) return view;
+      const env = record.flag.environments[filter.environment];
+      return { ...view, environments: env ? { [filter.environment]: env } : {} };
+    });
+  }
+
+  async get(key: string): Promise<FlagView> {
+    const record = await this.deps.flags.get(key);
+    if (!record) throw new AppError('NOT_FOUND', `flag "${key}" not found`);
+    return toFlagView(record);
+  }
+
+  /** Creates a flag; a salt is generated when none is given. */
+  async create(input: Record<string, unknown>, actor: string): Promise<FlagView> {
+    const doc: Record<string, unknown> = {
+      hashVersion: 1,
+      environments: {},
+      ...input,
+    };
+    if (doc.salt === undefined) doc.salt = generateSalt();
+    const flag = await this.#validate(doc);
+    const now = this.deps.clock.now();
+    try {
+      const result = await this.deps.flags.create(flag, {
+        at: now,
+        actor,
+        action: 'flag.create',
+        resourceType: 'flag',
+        resourceKey: flag.key,
+        before: null,
+        after: { ...flag, archived: false },
+      });
+      await this.deps.announce(result.changes);
+      return toFlagView(result.value);
+    } catch (error) {
+      if (error instanceof StoreConflictError)
+        throw new AppError('CONFLICT', `flag "${flag.key}" already exists`);
+      throw error;
+    }
+  }
+
+  /** Replaces the whole document (salt and key cannot change; salt may be omitted). */
+  replace(key: string, input: Record<string, unknown>, actor: string): Promise<FlagChangeResult> {
+    return this.#change(key, 'flag.update', actor, (current) => ({
+      doc: {
+        hashVersion: current.flag.hashVersion,
+        salt: current.flag.salt,
+        key,
+        environments: {},
+        ...input,
+      },
+    }));
+  }
+
+  /** Merges a partial update into the document. */
+  patch(key: string, input: FlagPatch, actor: string): Promise<FlagChangeResult> {
+    return this.#change(key, 'flag.update', actor, (current) => {
+      const doc: Record<string, unknown> = clone(current.flag) as unknown as Record<string, unknown>;
+      for (const [field, value] of Object.entries(input)) {
+        if (field === 'environments') continue;
+        if (value === null) delete doc[field];
+        else doc[field] = value;
+      }
+      const envs = doc.environments as Record<string, Partial<FlagEnvironment>>;
+      for (const [env, partial] of Object.entries(input.environments ?? {})) {
+        envs[env] = { enabled: false, rules: [], ...envs[env], ...partial };
+      }
+      return { doc };
+    });
+  }
+
+  /** Replaces one environment's state. */
+  putEnvironment(
+    key: string,
+    environment: string,
+    state: FlagEnvironment,
+    actor: string,
+  ): Promise<FlagChangeResult> {
+    return this.#change(
+      key,
+      'flag.update',
+      actor,
+      (current) => {
+        const doc = clone(current.flag);
+        doc.environments[environment] = state;
+        return { doc: doc as unknown as Record<string, unknown> };
+      },
+      environment,
+    );
+  }
+
+  /** Turns a flag on or off in one environment. */
+  setEnabled(key: string, environment: string, enabled: boolean, actor: string): Promise<FlagChangeResult> {
+    return this.#change(
+      key,
+      enabled ? 'flag.enable' : 'flag.disable',
+      actor,
+      (current) => {
+        const doc = clone(current.flag);
+        doc.environments[environment] = { rules: [], ...doc.environments[environment], enabled };
+        return { doc: doc as unknown as Record<string, unknown> };
+      },
+      environment,
+    );
+  }
+
+  /** Archives (leaves every snapshot, stays readable) or restores a flag. */
+  setArchived(key: string, archived: boolean, actor: string): Promise<FlagChangeResult> {
+    return this.#change(key, archived ? 'flag.archive' : 'flag.unarchive', actor, (current) => ({
+      doc: clone(current.flag) as unknown as Record<string, unknown>,
+      archived,
+    }));
+  }
+
+  async #change(
+    key: string,
+    action: string,
+    actor: string,
+    mutate: (current: FlagRecord) => { doc: Record<string, unknown>; archived?: boolean },
+    environment?: string,
+  ): Promise<FlagChangeResult> {
+    const current = await this.deps.flags.get(key);
+    if (!current) throw new AppError('NOT_FOUND', `flag "${key}" not found`);
+    if (environment !== undefined && !(await this.deps.environments.get(environment)))
+      throw new AppError('NOT_FOUND', `environment "${environment}" not found`);
+    const { doc, archived = current.archived } = mutate(current);
+    if (current.archived && archived && action !== 'flag.archive')
+      throw new AppError('CONFLICT', `flag "${key}" is archived; unarchive it before changing it`);
+    const immutable: ValidationIssue[] = [];
+    if (doc.key !== key)
+      immutable.push({ path: 'key', message: `the key cannot change (expected "${key}")` });
+    if (doc.salt !== current.flag.salt)
+      immutable.push({ path: 'salt', message: 'the salt is fixed at creation and cannot change' });
+    if (immutable.length > 0) throw invalid(immutable);
+    const next = await this.#validate(doc);
+    if (stableStringify(next) === stableStringify(current.flag) && archived === current.archived)
+      return { flag: toFlagView(current), preview: {} };
+
+    const environments = (await this.deps.environments.list()).map((e) => e.key);
+    const segments = (await this.deps.segments.list()).map((r) => r.segment);
+    const preview =
+      archived || current.archived
+        ? {}
+        : previewFlagChange(
+            current.flag,
+            next,
+            environments,
+            segments,
+            this.deps.previewSampleSize ?? PREVIEW_SAMPLE_SIZE,
+          );
+    try {
+      const result = await this.deps.flags.update(
+        next,
+        { expectedRevision: current.revision, archived },
+        {
+          at: this.deps.clock.now(),
+          actor,
+          action,
+          resourceType: 'flag',
+          resourceKey: key,
+          environment: environment ?? null,
+          before: { ...current.flag, archived: current.archived },
+          after: { ...next, archived },
+        },
+      );
+      await this.deps.announce(result.changes);
+      return { flag: toFlagView(result.value), preview };
+    } catch (error) {
+      if (error instanceof StoreConflictError)
+        throw new AppError('CONFLICT', `flag "${key}" was changed by another request; reload and retry`);
+      if (error instanceof StoreNotFoundError) throw new AppError('NOT_FOUND', `flag "${key}" not found`);
+      throw error;
+    }
+  }
+
+  /** Core validation plus what only the server knows: which environments exist. */
+  async #validate(doc: Record<string, unknown>): Promise<FlagConfig> {
+    const segments = (await this.deps.segments.list()).map((r) => r.segment.key);
+    const result = validateFlagConfig(doc, { segments });
+    const issues: ValidationIssue[] = result.ok ? [] : [...result.issues];
+    const envs = doc.environments;
+    if (envs !== null && typeof envs === 'object' && !Array.isArray(envs)) {
+      const known = new Set((await this.deps.environments.list()).map((e) => e.key));
+      for (const env of Object.keys(envs))
+        if (!known.has(env))
+          issues.push({ path: `environments.${env}`, message: `unknown environment "${env}"` });
+    }
+    if (issues.length > 0 || !result.ok) throw invalid(issues);
+    return result.value;
+  }
+}

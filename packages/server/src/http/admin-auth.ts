@@ -1,0 +1,39 @@
+/**
+ * Admin authentication: `Authorization: Bearer <admin token>`. No or unknown credentials → 401;
+ * a valid client key → 403 (client keys cannot use admin routes).
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppError } from '../errors.ts';
+import type { KeysService } from '../keys/keys.service.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The audit actor of an authenticated admin request. */
+    adminActor: string;
+  }
+}
+
+/** The bearer credential of a request, or undefined. */
+export function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string') return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
+/** Adds the admin check to every route registered in `scope` (an encapsulated plugin). */
+export function requireAdmin(scope: FastifyInstance, keys: KeysService): void {
+  scope.addHook('onRequest', async (request) => {
+    const token = bearerToken(request);
+    if (token === undefined)
+      throw new AppError('UNAUTHORIZED', 'an admin token is required (Authorization: Bearer …)');
+    const admin = await keys.authenticateAdmin(token);
+    if (admin) {
+      request.adminActor = admin.actor;
+      return;
+    }
+    if (await keys.authenticateClientKey(token))
+      throw new AppError('FORBIDDEN', 'client keys cannot use the admin API; use an admin token');
+    throw new AppError('UNAUTHORIZED', 'the admin token is unknown or revoked');
+  });
+}

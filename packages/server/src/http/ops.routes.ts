@@ -1,0 +1,58 @@
+/** Operations routes: liveness, readiness, Prometheus metrics and the OpenAPI document. */
+import type { FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import { Type } from 'typebox';
+import { errorBody } from '../errors.ts';
+import { ErrorSchema } from './schemas.ts';
+
+export interface OpsDeps {
+  /** Resolves when storage answers. */
+  ping(): Promise<void>;
+  /** True once the config hub loaded every environment. */
+  hubLoaded(): boolean;
+  registry: Registry;
+}
+
+/** Registers /healthz, /readyz, /metrics and /api/openapi.json. */
+export async function registerOpsRoutes(app: FastifyInstance, deps: OpsDeps): Promise<void> {
+  const tags = ['operations'];
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        tags,
+        summary: 'The process is up',
+        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
+
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        tags,
+        summary: 'Storage is reachable and the config of every environment is loaded',
+        response: { 200: Type.Object({ status: Type.Literal('ready') }), 503: ErrorSchema },
+      },
+    },
+    async (request, reply) => {
+      try {
+        await deps.ping();
+      } catch (error) {
+        request.log.warn({ err: error }, 'storage unreachable');
+        return reply.status(503).send(errorBody('UNAVAILABLE', 'storage is unreachable'));
+      }
+      if (!deps.hubLoaded()) return reply.status(503).send(errorBody('UNAVAILABLE', 'config not loaded yet'));
+      return { status: 'ready' as const };
+    },
+  );
+
+  app.get('/metrics', { schema: { tags, summary: 'Prometheus metrics' } }, async (_request, reply) => {
+    const text = await deps.registry.metrics();
+    return reply.header('content-type', deps.registry.contentType).send(text);
+  });
+
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+}

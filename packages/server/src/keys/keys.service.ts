@@ -1,0 +1,273 @@
+/**
+ * Client keys and admin tokens: creation (secret shown once), listing without secrets, revocation,
+ * and authentication with a short in-memory cache (revocation on this node takes effect at once,
+ * on other nodes within CACHE_TTL_MS).
+ */
+import type { Clock } from '../clock.ts';
+import type { EnvironmentsStore } from '../environments/environments.store.ts';
+import { AppError } from '../errors.ts';
+import type { ClientKeyKind, ClientPrincipal } from '../sdk-deps.ts';
+import { StoreConflictError, StoreNotFoundError } from '../storage/stores.ts';
+import type { AdminTokenRecord, ClientKeyRecord, KeysStore } from './keys.store.ts';
+import {
+  ADMIN_TOKEN_PREFIX,
+  BROWSER_KEY_PREFIX,
+  generateId,
+  generateSecret,
+  hashSecret,
+  SERVER_KEY_PREFIX,
+  visiblePrefix,
+} from './secrets.ts';
+
+/** How long a key lookup is cached, in milliseconds. */
+export const CACHE_TTL_MS = 1_000;
+/** Cache entries kept before the cache is cleared (bounds memory under key-guessing traffic). */
+const CACHE_MAX_ENTRIES = 10_000;
+
+/** A client key as the API shows it: no secret, no hash. */
+export interface ClientKeyView {
+  id: string;
+  name: string;
+  environment: string;
+  kind: ClientKeyKind;
+  allowedOrigins: string[];
+  prefix: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+export interface AdminPrincipal {
+  tokenId: string;
+  name: string;
+  /** The audit actor: `admin:<token name>`. */
+  actor: string;
+}
+
+class TtlCache<T> {
+  readonly #entries = new Map<string, { value: T; expiresAt: number }>();
+  constructor(private readonly clock: Clock) {}
+
+  get(key: string): { value: T } | undefined {
+    const entry = this.#entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expiresAt <= this.clock.now()) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return { value: entry.value };
+  }
+
+  set(key: string, value: T): void {
+    if (this.#entries.size >= CACHE_MAX_ENTRIES) this.#entries.clear();
+    this.#entries.set(key, { value, expiresAt: this.clock.now() + CACHE_TTL_MS });
+  }
+
+  delete(key: string): void {
+    this.#entries.delete(key);
+  }
+}
+
+function isoTime(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+/** The API view of a stored client key. */
+export function toClientKeyView(record: ClientKeyRecord): ClientKeyView {
+  return {
+    id: record.id,
+    name: record.name,
+    environment: record.environment,
+    kind: record.kind,
+    allowedOrigins: record.allowedOrigins,
+    prefix: record.prefix,
+    createdAt: new Date(record.createdAt).toISOString(),
+    revokedAt: isoTime(record.revokedAt),
+  };
+}
+
+/** True when `origin` is a bare origin (`https://app.example.com[:port]`). */
+function isOrigin(origin: string): boolean {
+  try {
+    const url = new URL(origin);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === origin;
+  } catch {
+    return false;
+  }
+}
+
+export class KeysService {
+  readonly #clientCache: TtlCache<ClientPrincipal | null>;
+  readonly #adminCache: TtlCache<AdminPrincipal | null>;
+
+  constructor(private readonly deps: { keys: KeysStore; environments: EnvironmentsStore; clock: Clock }) {
+    this.#clientCache = new TtlCache(deps.clock);
+    this.#adminCache = new TtlCache(deps.clock);
+  }
+
+  /** Creates a client key; the raw secret is in the result and nowhere else. */
+  async createClientKey(
+    input: { name: string; environment: string; kind: ClientKeyKind; allowedOrigins?: string[] },
+    actor: string,
+  ): Promise<{ key: ClientKeyView; secret: string }> {
+    const issues: { path: string; message: string }[] = [];
+    (input.allowedOrigins ?? []).forEach((origin, i) => {
+      if (!isOrigin(origin))
+        issues.push({
+          path: `allowedOrigins[${i}]`,
+          message: 'expected an origin like https://app.example.com',
+        });
+    });
+    if (!(await this.deps.environments.get(input.environment)))
+      issues.push({ path: 'environment', message: `unknown environment "${input.environment}"` });
+    if (issues.length > 0) throw new AppError('VALIDATION_FAILED', 'the key is invalid', { issues });
+    const prefix = input.kind === 'server' ? SERVER_KEY_PREFIX : BROWSER_KEY_PREFIX;
+    const secret = generateSecret(prefix);
+    const now = this.deps.clock.now();
+    const record: ClientKeyRecord = {
+      id: generateId('key_'),
+      name: input.name,
+      environment: input.environment,
+      kind: input.kind,
+      allowedOrigins: input.allowedOrigins ?? [],
+      prefix: visiblePrefix(secret, prefix),
+      keyHash: hashSecret(secret),
+      createdAt: now,
+      revokedAt: null,
+    };
+    const view = toClientKeyView(record);
+    try {
+      await this.deps.keys.createClientKey(record, {
+        at: now,
+        actor,
+        action: 'client_key.create',
+        resourceType: 'client_key',
+        resourceKey: record.id,
+        environment: record.environment,
+        before: null,
+        after: view,
+      });
+    } catch (error) {
+      if (error instanceof StoreNotFoundError)
+        throw new AppError('VALIDATION_FAILED', 'the key is invalid', {
+          issues: [{ path: 'environment', message: `unknown environment "${input.environment}"` }],
+        });
+      throw error;
+    }
+    this.#clientCache.delete(record.keyHash);
+    return { key: view, secret };
+  }
+
+  /** Client keys without secrets, optionally of one environment. */
+  async listClientKeys(environment?: string): Promise<ClientKeyView[]> {
+    const records = await this.deps.keys.listClientKeys(environment === undefined ? {} : { environment });
+    return records.map(toClientKeyView);
+  }
+
+  /** Revokes a key; it stops authenticating at once on this node. Throws NOT_FOUND for an unknown id. */
+  async revokeClientKey(id: string, actor: string): Promise<ClientKeyView> {
+    const current = await this.deps.keys.getClientKey(id);
+    if (!current) throw new AppError('NOT_FOUND', `client key ${id} not found`);
+    const now = this.deps.clock.now();
+    const revoked = await this.deps.keys.revokeClientKey(id, {
+      at: now,
+      actor,
+      action: 'client_key.revoke',
+      resourceType: 'client_key',
+      resourceKey: id,
+      environment: current.environment,
+      before: toClientKeyView(current),
+      after: toClientKeyView({ ...current, revokedAt: current.revokedAt ?? now }),
+    });
+    if (!revoked) throw new AppError('NOT_FOUND', `client key ${id} not found`);
+    this.#clientCache.delete(revoked.keyHash);
+    return toClientKeyView(revoked);
+  }
+
+  /** The principal of a live client key, or null (unknown, revoked, or not a client key). */
+  async authenticateClientKey(rawKey: string): Promise<ClientPrincipal | null> {
+    if (!rawKey.startsWith(SERVER_KEY_PREFIX) && !rawKey.startsWith(BROWSER_KEY_PREFIX)) return null;
+    const hash = hashSecret(rawKey);
+    const cached = this.#clientCache.get(hash);
+    if (cached) return cached.value;
+    const record = await this.deps.keys.findClientKeyByHash(hash);
+    const principal: ClientPrincipal | null =
+      record && record.revokedAt === null
+        ? {
+            keyId: record.id,
+            environment: record.environment,
+            kind: record.kind,
+            allowedOrigins: [...record.allowedOrigins],
+          }
+        : null;
+    this.#clientCache.set(hash, principal);
+    return principal;
+  }
+
+  /** The principal of a live admin token, or null. */
+  async authenticateAdmin(rawToken: string): Promise<AdminPrincipal | null> {
+    if (!rawToken.startsWith(ADMIN_TOKEN_PREFIX) && !this.#looksLikeCustomToken(rawToken)) return null;
+    const hash = hashSecret(rawToken);
+    const cached = this.#adminCache.get(hash);
+    if (cached) return cached.value;
+    const record = await this.deps.keys.findAdminTokenByHash(hash);
+    const principal = record && record.revokedAt === null ? toAdminPrincipal(record) : null;
+    this.#adminCache.set(hash, principal);
+    return principal;
+  }
+
+  /**
+   * Makes sure an admin token exists: stores `given` (from DIMMER_ADMIN_TOKEN) when it is not stored yet,
+   * or generates one when the store holds none. Returns the generated token (shown once), if any.
+   */
+  async bootstrapAdminToken(given: string | undefined): Promise<string | undefined> {
+    const now = this.deps.clock.now();
+    const store = async (token: string, name: string) => {
+      const record: AdminTokenRecord = {
+        id: generateId('tok_'),
+        name,
+        tokenHash: hashSecret(token),
+        createdAt: now,
+        revokedAt: null,
+      };
+      await this.deps.keys.createAdminToken(record, {
+        at: now,
+        actor: 'system',
+        action: 'admin_token.create',
+        resourceType: 'admin_token',
+        resourceKey: record.id,
+        before: null,
+        after: { id: record.id, name, createdAt: new Date(now).toISOString() },
+      });
+    };
+    if (given !== undefined) {
+      try {
+        if (!(await this.deps.keys.findAdminTokenByHash(hashSecret(given))))
+          await store(given, 'from-environment');
+      } catch (error) {
+        // Another node starting at the same moment stored it first.
+        if (!(error instanceof StoreConflictError)) throw error;
+      }
+      return undefined;
+    }
+    if ((await this.deps.keys.countAdminTokens()) > 0) return undefined;
+    const token = generateSecret(ADMIN_TOKEN_PREFIX);
+    await store(token, 'bootstrap');
+    return token;
+  }
+
+  /** Tokens given through DIMMER_ADMIN_TOKEN may lack the prefix; anything long enough is looked up. */
+  #looksLikeCustomToken(rawToken: string): boolean {
+    return (
+      rawToken.length >= MIN_CUSTOM_TOKEN_LENGTH &&
+      !rawToken.startsWith(SERVER_KEY_PREFIX) &&
+      !rawToken.startsWith(BROWSER_KEY_PREFIX)
+    );
+  }
+}
+
+/** Shortest admin token accepted from DIMMER_ADMIN_TOKEN. */
+export const MIN_CUSTOM_TOKEN_LENGTH = 32;
+
+function toAdminPrincipal(record: AdminTokenRecord): AdminPrincipal {
+  return { tokenId: record.id, name: record.name, actor: `admin:${record.name}` };
+}

@@ -1,0 +1,44 @@
+import type { ClientKeyKind } from '../sdk-deps.ts';
+import type { AuditInput } from '../storage/stores.ts';
+
+/** A client key as stored: only the SHA-256 hash of the secret is kept. */
+export interface ClientKeyRecord {
+  id: string;
+  name: string;
+  environment: string;
+  kind: ClientKeyKind;
+  allowedOrigins: string[];
+  /** The first characters of the secret, to recognise a key in lists. */
+  prefix: string;
+  /** Hex SHA-256 of the raw key. */
+  keyHash: string;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+/** An admin token as stored: only the SHA-256 hash of the secret is kept. */
+export interface AdminTokenRecord {
+  id: string;
+  name: string;
+  tokenHash: string;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+/** Credentials: client keys (SDK routes) and admin tokens (admin API). */
+export interface KeysStore {
+  /** Throws StoreConflictError on a duplicate id or hash. */
+  createClientKey(record: ClientKeyRecord, audit: AuditInput): Promise<void>;
+  /** Keys ordered by creation time, then id. */
+  listClientKeys(filter?: { environment?: string }): Promise<ClientKeyRecord[]>;
+  getClientKey(id: string): Promise<ClientKeyRecord | undefined>;
+  findClientKeyByHash(keyHash: string): Promise<ClientKeyRecord | undefined>;
+  /** Marks the key revoked (idempotent: a revoked key keeps its first revocation time); undefined when unknown. */
+  revokeClientKey(id: string, audit: AuditInput): Promise<ClientKeyRecord | undefined>;
+  countAdminTokens(): Promise<number>;
+  /** Throws StoreConflictError on a duplicate id or hash. */
+  createAdminToken(record: AdminTokenRecord, audit: AuditInput): Promise<void>;
+  findAdminTokenByHash(tokenHash: string): Promise<AdminTokenRecord | undefined>;
+}

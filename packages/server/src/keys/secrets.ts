@@ -1,0 +1,35 @@
+/** Secrets (admin tokens, client keys): 256-bit random, readable prefixes, stored only as SHA-256 hashes. */
+import { createHash, randomBytes } from 'node:crypto';
+
+/** Random bytes per secret: 32 bytes = 256 bits. */
+export const SECRET_BYTES = 32;
+export const ADMIN_TOKEN_PREFIX = 'dmr_admin_';
+export const SERVER_KEY_PREFIX = 'dmr_srv_';
+export const BROWSER_KEY_PREFIX = 'dmr_pub_';
+/** Characters of a secret kept in clear to recognise it in lists (prefix plus four). */
+const VISIBLE_EXTRA_CHARS = 4;
+
+/** A new secret: the prefix followed by 32 random bytes in base64url. */
+export function generateSecret(prefix: string): string {
+  return prefix + randomBytes(SECRET_BYTES).toString('base64url');
+}
+
+/** Hex SHA-256 of a secret, the only form stored. */
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('hex');
+}
+
+/** The recognisable start of a secret: its prefix and a few characters. */
+export function visiblePrefix(secret: string, prefix: string): string {
+  return secret.slice(0, prefix.length + VISIBLE_EXTRA_CHARS);
+}
+
+/** A short random id with a prefix (`key_3f9a…`), for records. */
+export function generateId(prefix: string): string {
+  return prefix + randomBytes(8).toString('hex');
+}
+
+/** A flag salt: 16 hex characters from node:crypto. */
+export function generateSalt(): string {
+  return randomBytes(8).toString('hex');
+}

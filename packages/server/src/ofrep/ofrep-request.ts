@@ -1,0 +1,44 @@
+/**
+ * Parsing of OFREP request bodies `{ context }` and the OFREP layer's error type.
+ */
+import type { EvaluationContext } from '@dimmer/core';
+import { isJsonObject, parseEvaluationContext } from '../resolve/resolve-request.ts';
+import type { OfrepRequestFailure } from './ofrep.service.ts';
+
+/** A request the OFREP routes refuse, with the status and the OFREP failure body to answer. */
+export class OfrepError extends Error {
+  readonly status: number;
+  readonly body: OfrepRequestFailure['body'];
+
+  constructor(status: number, body: OfrepRequestFailure['body']) {
+    super(body.errorDetails);
+    this.name = 'OfrepError';
+    this.status = status;
+    this.body = body;
+  }
+}
+
+/**
+ * Returns the context of an OFREP evaluation request `{ context }`, or throws OfrepError 400:
+ * PARSE_ERROR for a malformed body or unknown fields, INVALID_CONTEXT for a missing or ill-typed context.
+ * `key` is the flag key of single-flag requests (echoed in the failure), undefined for bulk.
+ */
+export function parseOfrepRequest(body: unknown, key: string | undefined): EvaluationContext {
+  const fail = (errorCode: 'PARSE_ERROR' | 'INVALID_CONTEXT', errorDetails: string): OfrepError =>
+    new OfrepError(400, key === undefined ? { errorCode, errorDetails } : { key, errorCode, errorDetails });
+  if (!isJsonObject(body))
+    throw fail('PARSE_ERROR', 'The request body must be a JSON object { "context": { ... } }');
+  for (const field of Object.keys(body)) {
+    if (field !== 'context')
+      throw fail('PARSE_ERROR', `Unknown field "${field}": the request body is { "context": { ... } }`);
+  }
+  const parsed = parseEvaluationContext(body.context, 'context');
+  if (!parsed.ok) {
+    const issue = parsed.issues[0];
+    throw fail(
+      'INVALID_CONTEXT',
+      issue === undefined ? 'Invalid context' : `${issue.path}: ${issue.message}`,
+    );
+  }
+  return parsed.value;
+}

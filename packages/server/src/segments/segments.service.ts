@@ -1,0 +1,149 @@
+/**
+ * Segments: validated with core (unknown references and cycles are rejected), and never deleted
+ * while a flag or another segment refers to them.
+ */
+import { type Condition, type Segment, segmentReferences, validateSegment } from '@dimmer/core';
+import type { Clock } from '../clock.ts';
+import { AppError } from '../errors.ts';
+import type { FlagsStore } from '../flags/flags.store.ts';
+import { type ConfigChange, StoreConflictError, StoreNotFoundError } from '../storage/stores.ts';
+import type { SegmentRecord, SegmentsStore } from './segments.store.ts';
+
+export type SegmentView = Segment & { createdAt: string; updatedAt: string };
+
+/** The API view of a stored segment. */
+export function toSegmentView(record: SegmentRecord): SegmentView {
+  return {
+    ...record.segment,
+    createdAt: new Date(record.createdAt).toISOString(),
+    updatedAt: new Date(record.updatedAt).toISOString(),
+  };
+}
+
+export class SegmentsService {
+  constructor(
+    private readonly deps: {
+      segments: SegmentsStore;
+      flags: FlagsStore;
+      clock: Clock;
+      announce: (changes: readonly ConfigChange[]) => Promise<void>;
+    },
+  ) {}
+
+  async list(): Promise<SegmentView[]> {
+    return (await this.deps.segments.list()).map(toSegmentView);
+  }
+
+  async get(key: string): Promise<SegmentView> {
+    const record = await this.deps.segments.get(key);
+    if (!record) throw new AppError('NOT_FOUND', `segment "${key}" not found`);
+    return toSegmentView(record);
+  }
+
+  async create(input: Record<string, unknown>, actor: string): Promise<SegmentView> {
+    const segment = await this.#validate(input);
+    try {
+      const result = await this.deps.segments.create(segment, {
+        at: this.deps.clock.now(),
+        actor,
+        action: 'segment.create',
+        resourceType: 'segment',
+        resourceKey: segment.key,
+        before: null,
+        after: segment,
+      });
+      await this.deps.announce(result.changes);
+      return toSegmentView(result.value);
+    } catch (error) {
+      if (error instanceof StoreConflictError)
+        throw new AppError('CONFLICT', `segment "${segment.key}" already exists`);
+      throw error;
+    }
+  }
+
+  /** Replaces a segment's description and condition; the key cannot change. */
+  async replace(key: string, input: Record<string, unknown>, actor: string): Promise<SegmentView> {
+    const current = await this.deps.segments.get(key);
+    if (!current) throw new AppError('NOT_FOUND', `segment "${key}" not found`);
+    if (input.key !== undefined && input.key !== key)
+      throw new AppError('VALIDATION_FAILED', 'the key cannot change', {
+        issues: [{ path: 'key', message: `the key cannot change (expected "${key}")` }],
+      });
+    const segment = await this.#validate({ ...input, key });
+    try {
+      const result = await this.deps.segments.update(
+        segment,
+        { expectedRevision: current.revision },
+        {
+          at: this.deps.clock.now(),
+          actor,
+          action: 'segment.update',
+          resourceType: 'segment',
+          resourceKey: key,
+          before: current.segment,
+          after: segment,
+        },
+      );
+      await this.deps.announce(result.changes);
+      return toSegmentView(result.value);
+    } catch (error) {
+      throw mapStoreError(error, key);
+    }
+  }
+
+  /** Deletes a segment; CONFLICT naming the flags and segments that still refer to it. */
+  async delete(key: string, actor: string): Promise<void> {
+    const current = await this.deps.segments.get(key);
+    if (!current) throw new AppError('NOT_FOUND', `segment "${key}" not found`);
+    const flags: string[] = [];
+    for (const record of await this.deps.flags.list({ includeArchived: true })) {
+      const refers = Object.values(record.flag.environments).some((env) =>
+        env.rules.some((rule) => rule.when !== undefined && segmentReferences(rule.when).has(key)),
+      );
+      if (refers) flags.push(record.flag.key);
+    }
+    const segments = (await this.deps.segments.list())
+      .filter((r) => r.segment.key !== key && segmentReferences(r.segment.when as Condition).has(key))
+      .map((r) => r.segment.key);
+    if (flags.length > 0 || segments.length > 0)
+      throw new AppError('CONFLICT', `segment "${key}" is still referenced`, { flags, segments });
+    try {
+      const result = await this.deps.segments.delete(
+        key,
+        { expectedRevision: current.revision },
+        {
+          at: this.deps.clock.now(),
+          actor,
+          action: 'segment.delete',
+          resourceType: 'segment',
+          resourceKey: key,
+          before: current.segment,
+          after: null,
+        },
+      );
+      await this.deps.announce(result.changes);
+    } catch (error) {
+      throw mapStoreError(error, key);
+    }
+  }
+
+  async #validate(input: Record<string, unknown>): Promise<Segment> {
+    const others: Record<string, Segment> = {};
+    for (const record of await this.deps.segments.list()) others[record.segment.key] = record.segment;
+    const result = validateSegment(input, { segments: others });
+    if (!result.ok)
+      throw new AppError(
+        'VALIDATION_FAILED',
+        result.issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; '),
+        { issues: result.issues },
+      );
+    return result.value;
+  }
+}
+
+function mapStoreError(error: unknown, key: string): unknown {
+  if (error instanceof StoreConflictError)
+    return new AppError('CONFLICT', `segment "${key}" was changed by another request; reload and retry`);
+  if (error instanceof StoreNotFoundError) return new AppError('NOT_FOUND', `segment "${key}" not found`);
+  return error;
+}

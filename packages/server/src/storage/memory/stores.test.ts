@@ -1,0 +1,4 @@
+import { storeContract } from '../store-contract.ts';
+import { createMemoryStores } from './stores.ts';
+
+storeContract('memory', async () => createMemoryStores());

@@ -1,0 +1,115 @@
+/**
+ * The PostgreSQL schema, as versioned migrations: the same tables and columns as the SQLite ones.
+ * Keys use the "C" collation so ordering matches SQLite's byte order.
+ */
+import type pg from 'pg';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Advisory lock id that serialises migrations when several nodes start at once. */
+const MIGRATION_LOCK_ID = 4_242_001;
+
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+      CREATE TABLE environments (
+        key TEXT COLLATE "C" PRIMARY KEY,
+        name TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        config_version BIGINT NOT NULL,
+        committed_at BIGINT NOT NULL
+      );
+      CREATE TABLE flags (
+        key TEXT COLLATE "C" PRIMARY KEY,
+        document TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        archived SMALLINT NOT NULL DEFAULT 0,
+        revision INTEGER NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      );
+      CREATE TABLE segments (
+        key TEXT COLLATE "C" PRIMARY KEY,
+        document TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      );
+      CREATE TABLE client_keys (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        name TEXT NOT NULL,
+        environment TEXT NOT NULL REFERENCES environments(key),
+        kind TEXT NOT NULL CHECK (kind IN ('server', 'browser')),
+        allowed_origins TEXT NOT NULL,
+        prefix TEXT NOT NULL,
+        key_hash TEXT NOT NULL UNIQUE,
+        created_at BIGINT NOT NULL,
+        revoked_at BIGINT
+      );
+      CREATE INDEX client_keys_environment ON client_keys (environment);
+      CREATE TABLE admin_tokens (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        name TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at BIGINT NOT NULL,
+        revoked_at BIGINT
+      );
+      CREATE TABLE audit_log (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at BIGINT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        resource_type TEXT NOT NULL,
+        resource_key TEXT NOT NULL,
+        environment TEXT,
+        before_doc TEXT,
+        after_doc TEXT
+      );
+      CREATE INDEX audit_log_resource ON audit_log (resource_type, resource_key, id);
+      CREATE INDEX audit_log_at ON audit_log (at);
+      CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'audit_log is append-only'; END;
+      $$;
+      CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
+        FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+    `,
+  },
+];
+
+/** Applies the migrations not yet recorded in `schema_migrations` (in the current search_path); returns the versions applied. */
+export async function migratePostgres(
+  client: pg.ClientBase,
+  migrations: readonly Migration[] = POSTGRES_MIGRATIONS,
+): Promise<number[]> {
+  const done: number[] = [];
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_ID]);
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
+    );
+    const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
+    const applied = new Set(rows.map((r) => Number(r.version)));
+    for (const migration of migrations) {
+      if (applied.has(migration.version)) continue;
+      await client.query(migration.sql);
+      await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
+        migration.version,
+        migration.name,
+        Date.now(),
+      ]);
+      done.push(migration.version);
+    }
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK');
+    throw error;
+  }
+  return done;
+}

@@ -1,0 +1,55 @@
+/** The PostgreSQL adapter: a pool for queries, migrations at open, LISTEN/NOTIFY for config changes. */
+import pg from 'pg';
+import { createSqlStores } from '../sql/sql-stores.ts';
+import type { Stores } from '../stores.ts';
+import { clientConfig, createPostgresDriver, type PostgresConnection } from './driver.ts';
+import { type ListenerLogger, listenForConfigChanges } from './listener.ts';
+import { migratePostgres } from './migrations.ts';
+
+/** Pool size per node. */
+const POOL_SIZE = 10;
+
+/** Connects, migrates the schema (creating it when a non-public schema is named) and returns the stores. */
+export async function createPostgresStores(
+  connection: PostgresConnection,
+  logger?: ListenerLogger,
+): Promise<Stores> {
+  const pool = new pg.Pool({ ...clientConfig(connection), max: POOL_SIZE });
+  pool.on('error', (error) => logger?.warn(`postgres pool error: ${error.message}`));
+  try {
+    const client = await pool.connect();
+    try {
+      if (connection.schema !== undefined)
+        await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(connection.schema)}`);
+      await migratePostgres(client);
+    } finally {
+      client.release();
+    }
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw error;
+  }
+  const stops = new Set<() => Promise<void>>();
+  const stores = createSqlStores(createPostgresDriver(pool), {
+    close: async () => {
+      await Promise.all([...stops].map((stop) => stop()));
+    },
+  });
+  return {
+    kind: 'postgres',
+    ...stores,
+    async watchConfig(handlers) {
+      const stop = await listenForConfigChanges(connection, handlers, logger);
+      stops.add(stop);
+      return async () => {
+        stops.delete(stop);
+        await stop();
+      };
+    },
+  };
+}
+
+/** Double-quotes an SQL identifier. */
+export function quoteIdentifier(name: string): string {
+  return '"' + name.replace(/"/g, '""') + '"';
+}

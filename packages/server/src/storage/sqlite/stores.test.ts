@@ -1,0 +1,55 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { storeContract } from '../store-contract.ts';
+import { openSqliteDatabase } from './driver.ts';
+import { migrateSqlite } from './migrations.ts';
+import { createSqliteStores, SQLITE_FILE_NAME } from './stores.ts';
+
+storeContract('sqlite (in memory)', async () => createSqliteStores(':memory:'));
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('sqlite files', () => {
+  it('keeps data across reopen and applies migrations only once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dimmer-sqlite-'));
+    dirs.push(dir);
+    const first = createSqliteStores(dir);
+    await first.environments.create(
+      { key: 'production', name: 'Production' },
+      {
+        at: 1,
+        actor: 't',
+        action: 'environment.create',
+        resourceType: 'environment',
+        resourceKey: 'production',
+        before: null,
+        after: null,
+      },
+    );
+    await first.close();
+    const second = createSqliteStores(dir);
+    expect((await second.environments.list()).map((e) => e.key)).toEqual(['production']);
+    await second.close();
+    const db = openSqliteDatabase(join(dir, SQLITE_FILE_NAME));
+    expect(migrateSqlite(db)).toEqual([]);
+    expect(db.prepare('SELECT COUNT(*) AS n FROM schema_migrations').get()).toEqual({ n: 1 });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+  });
+
+  it('refuses to update or delete audit entries', async () => {
+    const db = openSqliteDatabase(':memory:');
+    migrateSqlite(db);
+    db.prepare(
+      "INSERT INTO audit_log (at, actor, action, resource_type, resource_key) VALUES (1, 'a', 'x', 'flag', 'f')",
+    ).run();
+    expect(() => db.prepare("UPDATE audit_log SET actor = 'b'").run()).toThrow(/append-only/);
+    expect(() => db.prepare('DELETE FROM audit_log').run()).toThrow(/append-only/);
+    db.close();
+  });
+});

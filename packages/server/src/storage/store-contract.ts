@@ -1,0 +1,304 @@
+/**
+ * The one contract every storage adapter passes (memory, SQLite, PostgreSQL). Each adapter's test file
+ * calls `storeContract(name, makeStores)`; `makeStores` returns fresh, empty, migrated stores.
+ */
+import type { FlagConfig, Segment } from '@dimmer/core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ClientKeyRecord } from '../keys/keys.store.ts';
+import {
+  type AuditInput,
+  type ResourceType,
+  StoreConflictError,
+  StoreNotFoundError,
+  type Stores,
+} from './stores.ts';
+
+const T0 = 1_700_000_000_000;
+
+function audit(
+  resourceType: ResourceType,
+  resourceKey: string,
+  at: number,
+  after: unknown = null,
+): AuditInput {
+  return {
+    at,
+    actor: 'admin:test',
+    action: `${resourceType}.test`,
+    resourceType,
+    resourceKey,
+    before: null,
+    after,
+  };
+}
+
+function flag(key: string, description = ''): FlagConfig {
+  return {
+    key,
+    kind: 'boolean',
+    description,
+    variants: { off: false, on: true },
+    defaultVariant: 'off',
+    salt: '0123456789abcdef',
+    hashVersion: 1,
+    environments: { production: { enabled: true, rules: [{ id: 'all', serve: { variant: 'on' } }] } },
+  };
+}
+
+function clientKey(id: string, environment: string, keyHash: string): ClientKeyRecord {
+  return {
+    id,
+    name: `key ${id}`,
+    environment,
+    kind: 'server',
+    allowedOrigins: ['https://app.example.com'],
+    prefix: 'dmr_srv_abcd',
+    keyHash,
+    createdAt: T0,
+    revokedAt: null,
+  };
+}
+
+/** Registers the contract tests for one adapter. */
+export function storeContract(name: string, makeStores: () => Promise<Stores>): void {
+  describe(`store contract: ${name}`, () => {
+    let stores: Stores;
+
+    beforeEach(async () => {
+      stores = await makeStores();
+      await stores.environments.create(
+        { key: 'production', name: 'Production' },
+        audit('environment', 'production', T0),
+      );
+      await stores.environments.create(
+        { key: 'development', name: 'Development' },
+        audit('environment', 'development', T0),
+      );
+    });
+
+    afterEach(async () => {
+      await stores.close();
+    });
+
+    it('creates environments at config version 1, ordered by key, and rejects duplicates', async () => {
+      const list = await stores.environments.list();
+      expect(list.map((e) => [e.key, e.configVersion])).toEqual([
+        ['development', 1],
+        ['production', 1],
+      ]);
+      await expect(
+        stores.environments.create(
+          { key: 'production', name: 'again' },
+          audit('environment', 'production', T0),
+        ),
+      ).rejects.toBeInstanceOf(StoreConflictError);
+      expect(await stores.environments.get('nope')).toBeUndefined();
+    });
+
+    it('stores flags, bumps every environment version on each write, and records audit in order', async () => {
+      const created = await stores.flags.create(flag('a-flag', 'First one'), audit('flag', 'a-flag', T0 + 1));
+      expect(created.value.revision).toBe(1);
+      expect(created.value.flag).toEqual(flag('a-flag', 'First one'));
+      expect(created.changes).toEqual([
+        { environment: 'development', version: 2, committedAt: T0 + 1 },
+        { environment: 'production', version: 2, committedAt: T0 + 1 },
+      ]);
+      const next = { ...flag('a-flag', 'Changed'), defaultVariant: 'on' };
+      const updated = await stores.flags.update(
+        next,
+        { expectedRevision: 1, archived: false },
+        audit('flag', 'a-flag', T0 + 2),
+      );
+      expect(updated.value).toMatchObject({
+        revision: 2,
+        archived: false,
+        createdAt: T0 + 1,
+        updatedAt: T0 + 2,
+      });
+      expect((await stores.flags.get('a-flag'))?.flag.defaultVariant).toBe('on');
+      expect((await stores.environments.get('production'))?.configVersion).toBe(3);
+      const entries = await stores.audit.list({ limit: 10, resourceType: 'flag' });
+      expect(entries.map((e) => e.at)).toEqual([T0 + 2, T0 + 1]);
+    });
+
+    it('rejects a duplicate flag and a stale revision without changing anything', async () => {
+      await stores.flags.create(flag('dup'), audit('flag', 'dup', T0 + 1));
+      await expect(stores.flags.create(flag('dup'), audit('flag', 'dup', T0 + 2))).rejects.toBeInstanceOf(
+        StoreConflictError,
+      );
+      await expect(
+        stores.flags.update(
+          flag('dup', 'x'),
+          { expectedRevision: 7, archived: false },
+          audit('flag', 'dup', T0 + 3),
+        ),
+      ).rejects.toBeInstanceOf(StoreConflictError);
+      await expect(
+        stores.flags.update(
+          flag('ghost'),
+          { expectedRevision: 1, archived: false },
+          audit('flag', 'ghost', T0 + 3),
+        ),
+      ).rejects.toBeInstanceOf(StoreNotFoundError);
+      expect((await stores.flags.get('dup'))?.flag.description).toBe('');
+      expect((await stores.environments.get('production'))?.configVersion).toBe(2);
+      expect(await stores.audit.list({ limit: 10, resourceType: 'flag' })).toHaveLength(1);
+    });
+
+    it('lists flags by key, searches key and description case-insensitively, hides archived ones', async () => {
+      await stores.flags.create(flag('zeta', 'New CHECKOUT page'), audit('flag', 'zeta', T0));
+      await stores.flags.create(flag('alpha', 'search box'), audit('flag', 'alpha', T0));
+      await stores.flags.create(flag('checkout_100%', ''), audit('flag', 'checkout_100%', T0));
+      expect((await stores.flags.list()).map((r) => r.flag.key)).toEqual(['alpha', 'checkout_100%', 'zeta']);
+      expect((await stores.flags.list({ q: 'checkout' })).map((r) => r.flag.key)).toEqual([
+        'checkout_100%',
+        'zeta',
+      ]);
+      expect((await stores.flags.list({ q: '100%' })).map((r) => r.flag.key)).toEqual(['checkout_100%']);
+      expect((await stores.flags.list({ q: 'a_p' })).map((r) => r.flag.key)).toEqual([]);
+      await stores.flags.update(
+        flag('alpha', 'search box'),
+        { expectedRevision: 1, archived: true },
+        audit('flag', 'alpha', T0),
+      );
+      expect((await stores.flags.list()).map((r) => r.flag.key)).toEqual(['checkout_100%', 'zeta']);
+      expect((await stores.flags.list({ includeArchived: true })).map((r) => r.flag.key)).toContain('alpha');
+      expect((await stores.flags.get('alpha'))?.archived).toBe(true);
+    });
+
+    it('reads a config source without archived flags, at the current version', async () => {
+      const seg: Segment = { key: 'beta', when: { attr: 'plan', op: 'eq', value: 'beta' } };
+      await stores.segments.create(seg, audit('segment', 'beta', T0 + 1));
+      await stores.flags.create(flag('b'), audit('flag', 'b', T0 + 2));
+      await stores.flags.create(flag('a'), audit('flag', 'a', T0 + 3));
+      await stores.flags.update(
+        flag('b'),
+        { expectedRevision: 1, archived: true },
+        audit('flag', 'b', T0 + 4),
+      );
+      const source = await stores.config.read('production');
+      expect(source).toEqual({
+        environment: 'production',
+        version: 5,
+        committedAt: T0 + 4,
+        flags: [flag('a')],
+        segments: [seg],
+      });
+      expect(await stores.config.read('staging')).toBeUndefined();
+    });
+
+    it('creates, updates and deletes segments with revisions', async () => {
+      const seg: Segment = {
+        key: 'beta',
+        description: 'Beta',
+        when: { attr: 'plan', op: 'eq', value: 'beta' },
+      };
+      await stores.segments.create(seg, audit('segment', 'beta', T0));
+      await expect(stores.segments.create(seg, audit('segment', 'beta', T0))).rejects.toBeInstanceOf(
+        StoreConflictError,
+      );
+      const changed = { ...seg, description: 'Beta testers' };
+      const updated = await stores.segments.update(
+        changed,
+        { expectedRevision: 1 },
+        audit('segment', 'beta', T0 + 1),
+      );
+      expect(updated.value.revision).toBe(2);
+      await expect(
+        stores.segments.delete('beta', { expectedRevision: 1 }, audit('segment', 'beta', T0 + 2)),
+      ).rejects.toBeInstanceOf(StoreConflictError);
+      const deleted = await stores.segments.delete(
+        'beta',
+        { expectedRevision: 2 },
+        audit('segment', 'beta', T0 + 2),
+      );
+      expect(deleted.changes.map((c) => c.version)).toEqual([4, 4]);
+      expect(await stores.segments.get('beta')).toBeUndefined();
+      await expect(
+        stores.segments.delete('beta', { expectedRevision: 2 }, audit('segment', 'beta', T0 + 3)),
+      ).rejects.toBeInstanceOf(StoreNotFoundError);
+    });
+
+    it('stores client keys by hash, lists without change, and revokes once', async () => {
+      await stores.keys.createClientKey(
+        clientKey('key_1', 'production', 'h1'),
+        audit('client_key', 'key_1', T0),
+      );
+      await stores.keys.createClientKey(
+        clientKey('key_2', 'development', 'h2'),
+        audit('client_key', 'key_2', T0 + 1),
+      );
+      await expect(
+        stores.keys.createClientKey(clientKey('key_3', 'production', 'h1'), audit('client_key', 'key_3', T0)),
+      ).rejects.toBeInstanceOf(StoreConflictError);
+      await expect(
+        stores.keys.createClientKey(clientKey('key_4', 'staging', 'h4'), audit('client_key', 'key_4', T0)),
+      ).rejects.toBeInstanceOf(StoreNotFoundError);
+      expect(await stores.keys.findClientKeyByHash('h1')).toEqual(clientKey('key_1', 'production', 'h1'));
+      expect((await stores.keys.listClientKeys({ environment: 'development' })).map((k) => k.id)).toEqual([
+        'key_2',
+      ]);
+      expect((await stores.keys.listClientKeys()).map((k) => k.id)).toEqual(['key_1', 'key_2']);
+      const revoked = await stores.keys.revokeClientKey('key_1', audit('client_key', 'key_1', T0 + 5));
+      expect(revoked?.revokedAt).toBe(T0 + 5);
+      const again = await stores.keys.revokeClientKey('key_1', audit('client_key', 'key_1', T0 + 9));
+      expect(again?.revokedAt).toBe(T0 + 5);
+      expect(
+        await stores.keys.revokeClientKey('missing', audit('client_key', 'missing', T0)),
+      ).toBeUndefined();
+      expect(await stores.audit.list({ limit: 10, resourceType: 'client_key' })).toHaveLength(3);
+    });
+
+    it('stores admin tokens by hash', async () => {
+      expect(await stores.keys.countAdminTokens()).toBe(0);
+      const token = { id: 'tok_1', name: 'bootstrap', tokenHash: 'th', createdAt: T0, revokedAt: null };
+      await stores.keys.createAdminToken(token, audit('admin_token', 'tok_1', T0));
+      expect(await stores.keys.countAdminTokens()).toBe(1);
+      expect(await stores.keys.findAdminTokenByHash('th')).toEqual(token);
+      expect(await stores.keys.findAdminTokenByHash('other')).toBeUndefined();
+    });
+
+    it('filters and pages the audit log newest first, keeping before/after documents', async () => {
+      for (let i = 0; i < 5; i++)
+        await stores.flags.create(flag(`f${i}`), {
+          ...audit('flag', `f${i}`, T0 + 10 + i, { n: i }),
+          actor: i % 2 ? 'odd' : 'even',
+        });
+      const page1 = await stores.audit.list({ limit: 2, resourceType: 'flag' });
+      expect(page1.map((e) => e.resourceKey)).toEqual(['f4', 'f3']);
+      expect(page1[0]?.after).toEqual({ n: 4 });
+      expect(page1[0]?.before).toBeNull();
+      const page2 = await stores.audit.list({
+        limit: 2,
+        resourceType: 'flag',
+        beforeId: page1[1]?.id as number,
+      });
+      expect(page2.map((e) => e.resourceKey)).toEqual(['f2', 'f1']);
+      expect((await stores.audit.list({ limit: 10, actor: 'odd' })).map((e) => e.resourceKey)).toEqual([
+        'f3',
+        'f1',
+      ]);
+      expect((await stores.audit.list({ limit: 10, since: T0 + 13 })).map((e) => e.resourceKey)).toEqual([
+        'f4',
+        'f3',
+      ]);
+      expect((await stores.audit.list({ limit: 10, resourceKey: 'f2' })).map((e) => e.action)).toEqual([
+        'flag.test',
+      ]);
+    });
+
+    it('keeps one version sequence under concurrent writes', async () => {
+      await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          stores.flags.create(flag(`c${i}`), audit('flag', `c${i}`, T0 + i)),
+        ),
+      );
+      expect((await stores.environments.get('development'))?.configVersion).toBe(9);
+      expect(await stores.flags.list()).toHaveLength(8);
+    });
+
+    it('answers ping', async () => {
+      await expect(stores.ping()).resolves.toBeUndefined();
+    });
+  });
+}
