@@ -1,1 +1,14 @@
-export {};
+// Public API of @dimmer/stats: pure statistics over plain numbers.
+export * from './boundaries.ts';
+export * from './confidence-sequence.ts';
+export * from './design.ts';
+export * from './guardrail.ts';
+export * from './metrics.ts';
+export * from './normal.ts';
+export * from './planning.ts';
+export { DEFAULT_GRID_RESOLUTION, type SubDensity } from './recursion.ts';
+export * from './special.ts';
+export * from './spending.ts';
+export * from './srm.ts';
+export * from './student-t.ts';
+export * from './welch.ts';

@@ -1,0 +1,281 @@
+// Per-guardrail tests at each look: the deterioration (rollback) test and the non-inferiority gate, both
+// group-sequential on the information scale, handing over to a one-sided confidence sequence at the unspent
+// level once information overruns the plan. Output is a plain JSON summary the dashboard can plot over time.
+
+import { type BoundaryState, createBoundaryState, extendBoundaries, unspentAlpha } from './boundaries.ts';
+import { confidenceSequenceHalfWidth } from './confidence-sequence.ts';
+import type { CombinedEstimate } from './metrics.ts';
+import { DEFAULT_DETERIORATION_RHO, DEFAULT_NON_INFERIORITY_RHO, type Spending } from './spending.ts';
+
+/** Which direction of change harms users. */
+export type Direction = 'higher_is_worse' | 'lower_is_worse';
+/** Non-inferiority margin: relative (converted with the control mean, θ = NIM·|μ̂_C|) or absolute. */
+export type Margin = { relative: number } | { absolute: number };
+
+/** False-rollback rate allowed per rollout, shared by its guardrails (Bonferroni). */
+export const DEFAULT_ROLLBACK_ALPHA = 0.05;
+/** Level of each guardrail's non-inferiority test (not divided by the number of guardrails). */
+export const DEFAULT_NON_INFERIORITY_ALPHA = 0.05;
+/** Two-sided level of the displayed confidence sequences. */
+export const DEFAULT_INTERVAL_ALPHA = 0.05;
+/** Relative harm above which the canary guard rolls back before the stage minimums are met. */
+export const DEFAULT_CANARY_THRESHOLD = 0.5;
+
+/** Configuration of one guardrail metric in one rollout. */
+export interface GuardrailConfig {
+  direction: Direction;
+  /** I_max: planned maximum information (1/Var units), frozen at the start. */
+  maxInformation: number;
+  /** α_m of the rollback test, e.g. 0.05 / number of guardrails. */
+  rollbackAlpha: number;
+  /** Default power family ρ = 0.5. */
+  rollbackSpending?: Spending;
+  nonInferiority?: { margin: Margin; alpha?: number; spending?: Spending };
+  /** Two-sided level of the displayed intervals (default 0.05). */
+  intervalAlpha?: number;
+  /** Tuning N (total units) of the displayed intervals; default: the units at the look. */
+  tuningN?: number;
+}
+
+/** State of one sequential test (deterioration or non-inferiority); plain JSON. */
+export interface SequentialTestState {
+  boundary: BoundaryState;
+  /** Set once information overran the plan: the level and tuning N of the confidence sequence. */
+  overrun: { alpha: number; tuningN: number } | null;
+  /** Total units at the last group-sequential look. */
+  lastGstUnits: number;
+  /** 1-based look at which the test first rejected, or null. */
+  rejectedAtLook: number | null;
+}
+
+/** State of one guardrail across looks; plain JSON, store it per (rollout, metric). */
+export interface GuardrailState {
+  looks: number;
+  deterioration: SequentialTestState;
+  nonInferiority: SequentialTestState | null;
+}
+
+/** Verdict of a guardrail at a look. */
+export type Verdict = 'harm_detected' | 'non_inferior' | 'inconclusive';
+
+/** What one sequential test showed at one look (boundaries on the z scale; null = +∞). */
+export interface TestLook {
+  z: number;
+  boundary: number | null;
+  rejected: boolean;
+  mode: 'group-sequential' | 'confidence-sequence';
+}
+
+/** Everything a decision records for one metric at one look; plain JSON. */
+export interface GuardrailLookSummary {
+  look: number;
+  informationFraction: number;
+  information: number;
+  /** Treatment − control, absolute scale. */
+  delta: number;
+  se: number;
+  /** Two-sided always-valid interval for Δ. */
+  interval: [number, number];
+  relativeLift: number;
+  relativeLiftSe: number;
+  relativeLiftInterval: [number, number];
+  meanTreatment: number;
+  meanControl: number;
+  nTreatment: number;
+  nControl: number;
+  deterioration: TestLook;
+  nonInferiority: (TestLook & { margin: number }) | null;
+  /** Sticky: true from the first look at which the test rejected. */
+  harmDetected: boolean;
+  nonInferior: boolean;
+  verdict: Verdict;
+}
+
+function newSequential(alpha: number, spending: Spending): SequentialTestState {
+  return {
+    boundary: createBoundaryState({ alpha, spending }),
+    overrun: null,
+    lastGstUnits: 0,
+    rejectedAtLook: null,
+  };
+}
+
+/** Starts the per-guardrail state (empty boundary computations for both tests). */
+export function createGuardrailState(config: GuardrailConfig): GuardrailState {
+  const ni = config.nonInferiority;
+  return {
+    looks: 0,
+    deterioration: newSequential(
+      config.rollbackAlpha,
+      config.rollbackSpending ?? { kind: 'power', rho: DEFAULT_DETERIORATION_RHO },
+    ),
+    nonInferiority: ni
+      ? newSequential(
+          ni.alpha ?? DEFAULT_NON_INFERIORITY_ALPHA,
+          ni.spending ?? { kind: 'power', rho: DEFAULT_NON_INFERIORITY_RHO },
+        )
+      : null,
+  };
+}
+
+/**
+ * One look of a one-sided sequential test of `effect` (> 0 is evidence against H0) with standard error `se`:
+ * group-sequential while t ≤ 1, then the one-sided mixture confidence sequence at the unspent α.
+ */
+export function stepSequentialTest(
+  state: SequentialTestState,
+  look: { index: number; informationFraction: number; effect: number; se: number; units: number },
+): { result: TestLook; state: SequentialTestState } {
+  const z = look.effect / look.se;
+  if (state.overrun === null && look.informationFraction <= 1) {
+    const ext = extendBoundaries(state.boundary, look.informationFraction);
+    const rejected = z >= ext.boundary;
+    return {
+      result: {
+        z,
+        boundary: Number.isFinite(ext.boundary) ? ext.boundary : null,
+        rejected,
+        mode: 'group-sequential',
+      },
+      state: {
+        ...state,
+        boundary: ext.state,
+        lastGstUnits: look.units,
+        rejectedAtLook: state.rejectedAtLook ?? (rejected ? look.index : null),
+      },
+    };
+  }
+  const overrun = state.overrun ?? {
+    alpha: unspentAlpha(state.boundary),
+    tuningN: state.lastGstUnits > 0 ? state.lastGstUnits : look.units,
+  };
+  const halfWidth = confidenceSequenceHalfWidth({
+    se: look.se,
+    n: look.units,
+    tuningN: overrun.tuningN,
+    alpha: overrun.alpha,
+    sides: 1,
+  });
+  const rejected = look.effect > halfWidth;
+  const boundary = halfWidth / look.se;
+  return {
+    result: {
+      z,
+      boundary: Number.isFinite(boundary) ? boundary : null,
+      rejected,
+      mode: 'confidence-sequence',
+    },
+    state: { ...state, overrun, rejectedAtLook: state.rejectedAtLook ?? (rejected ? look.index : null) },
+  };
+}
+
+/** The absolute non-inferiority margin θ > 0 in metric units (relative margins scale with |μ̂_C|). */
+export function absoluteMargin(margin: Margin, controlMean: number): number {
+  return 'absolute' in margin ? margin.absolute : margin.relative * Math.abs(controlMean);
+}
+
+/** Harm sign h: +1 when higher is worse, −1 when lower is worse. */
+export function harmSign(direction: Direction): 1 | -1 {
+  return direction === 'higher_is_worse' ? 1 : -1;
+}
+
+/**
+ * Runs the deterioration test (Z = hΔ̂/SE ≥ b) and, when configured, the non-inferiority test
+ * (Z = (θ − hΔ̂)/SE ≥ b) on one look's combined estimate, returning the look's summary and the new state.
+ */
+export function assessGuardrail(
+  state: GuardrailState,
+  config: GuardrailConfig,
+  estimate: CombinedEstimate,
+): { summary: GuardrailLookSummary; state: GuardrailState } {
+  const index = state.looks + 1;
+  const h = harmSign(config.direction);
+  const units = estimate.nTreatment + estimate.nControl;
+  const t = estimate.information / config.maxInformation;
+  const det = stepSequentialTest(state.deterioration, {
+    index,
+    informationFraction: t,
+    effect: h * estimate.delta,
+    se: estimate.se,
+    units,
+  });
+  let ni: { result: TestLook & { margin: number }; state: SequentialTestState } | null = null;
+  if (state.nonInferiority && config.nonInferiority) {
+    const margin = absoluteMargin(config.nonInferiority.margin, estimate.meanControl);
+    const step = stepSequentialTest(state.nonInferiority, {
+      index,
+      informationFraction: t,
+      effect: margin - h * estimate.delta,
+      se: estimate.se,
+      units,
+    });
+    ni = { result: { ...step.result, margin }, state: step.state };
+  }
+  const intervalHalfWidth = confidenceSequenceHalfWidth({
+    se: estimate.se,
+    n: units,
+    tuningN: config.tuningN ?? units,
+    alpha: config.intervalAlpha ?? DEFAULT_INTERVAL_ALPHA,
+    sides: 2,
+  });
+  const rel = relativeOf(estimate);
+  const relHalfWidth = (intervalHalfWidth / estimate.se) * rel.se;
+  const harmDetected = det.state.rejectedAtLook !== null;
+  const nonInferior = ni !== null && ni.state.rejectedAtLook !== null;
+  const summary: GuardrailLookSummary = {
+    look: index,
+    informationFraction: t,
+    information: estimate.information,
+    delta: estimate.delta,
+    se: estimate.se,
+    interval: [estimate.delta - intervalHalfWidth, estimate.delta + intervalHalfWidth],
+    relativeLift: rel.lift,
+    relativeLiftSe: rel.se,
+    relativeLiftInterval: [rel.lift - relHalfWidth, rel.lift + relHalfWidth],
+    meanTreatment: estimate.meanTreatment,
+    meanControl: estimate.meanControl,
+    nTreatment: estimate.nTreatment,
+    nControl: estimate.nControl,
+    deterioration: det.result,
+    nonInferiority: ni ? ni.result : null,
+    harmDetected,
+    nonInferior,
+    verdict: harmDetected ? 'harm_detected' : nonInferior ? 'non_inferior' : 'inconclusive',
+  };
+  return {
+    summary,
+    state: { looks: index, deterioration: det.state, nonInferiority: ni ? ni.state : state.nonInferiority },
+  };
+}
+
+function relativeOf(e: CombinedEstimate): { lift: number; se: number } {
+  const lift = e.meanTreatment / e.meanControl - 1;
+  const variance =
+    e.varianceTreatment / (e.meanControl * e.meanControl) +
+    (e.meanTreatment * e.meanTreatment * e.varianceControl) / e.meanControl ** 4;
+  return { lift, se: Math.sqrt(variance) };
+}
+
+/**
+ * Canary guard: true when the one-sided confidence sequence shows relative harm above `threshold`
+ * (default 50%) — h·lift − halfWidth > threshold — usable before the stage minimums are met.
+ */
+export function canaryGuard(input: {
+  estimate: CombinedEstimate;
+  direction: Direction;
+  alpha: number;
+  tuningN: number;
+  threshold?: number;
+}): { triggered: boolean; lowerBound: number } {
+  const rel = relativeOf(input.estimate);
+  const units = input.estimate.nTreatment + input.estimate.nControl;
+  const halfWidth = confidenceSequenceHalfWidth({
+    se: rel.se,
+    n: units,
+    tuningN: input.tuningN,
+    alpha: input.alpha,
+    sides: 1,
+  });
+  const lowerBound = harmSign(input.direction) * rel.lift - halfWidth;
+  return { triggered: lowerBound > (input.threshold ?? DEFAULT_CANARY_THRESHOLD), lowerBound };
+}

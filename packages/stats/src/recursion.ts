@@ -1,0 +1,167 @@
+// The Armitage–McPherson–Rowe recursion on a grid in z: the sub-density of the not-yet-stopped standardized
+// statistic Z_k carried from look to look, and the probability of crossing a boundary at the next look.
+// Z_k·√t_k has independent increments N(η·Δt, Δt), where η is the drift (the mean of Z at t = 1).
+
+import { normalCdf, normalPdf, normalSf } from './normal.ts';
+
+/** Grid resolution of the recursion (Jennison & Turnbull's r; the grid has about 12·r points). */
+export const DEFAULT_GRID_RESOLUTION = 32;
+/** Half-width (in standard deviations, before the log-spaced tails) of the uniform core of the grid. */
+const GRID_CORE = 3;
+/** Scale of the log-spaced tails of the grid. */
+const GRID_TAIL = 4;
+
+/** Sub-density of Z at one look on a grid: `weighted[i]` = density × Simpson weight at `points[i]`. */
+export interface SubDensity {
+  /** Information fraction of the look. */
+  t: number;
+  points: number[];
+  weighted: number[];
+}
+
+/** Simpson grid on (lo, hi) centred at `mean`: points and weights (the Jennison–Turnbull construction). */
+export function makeGrid(
+  mean: number,
+  lo: number,
+  hi: number,
+  r: number,
+): { points: number[]; weights: number[] } {
+  const raw: number[] = [];
+  const m = 6 * r - 1;
+  for (let i = 1; i <= m; i++) {
+    let x: number;
+    if (i < r) x = mean - GRID_CORE - GRID_TAIL * Math.log(r / i);
+    else if (i <= 5 * r) x = mean - GRID_CORE + (GRID_CORE * (i - r)) / (2 * r);
+    else x = mean + GRID_CORE + GRID_TAIL * Math.log(r / (6 * r - i));
+    raw.push(x);
+  }
+  const nodes: number[] = [];
+  const first = raw[0] as number;
+  const last = raw[raw.length - 1] as number;
+  if (lo > first) nodes.push(lo);
+  for (const x of raw) if (x > lo && x < hi) nodes.push(x);
+  if (hi < last) nodes.push(hi);
+  const points: number[] = [];
+  const weights: number[] = [];
+  if (nodes.length < 2) {
+    // The continuation region is narrower than any grid cell: integrate it with one Simpson panel.
+    const a = Math.max(lo, first);
+    const b = Math.min(hi, last);
+    if (!(b > a)) return { points, weights };
+    nodes.length = 0;
+    nodes.push(a, b);
+  }
+  for (let j = 0; j < nodes.length; j++) {
+    const x = nodes[j] as number;
+    if (j > 0) {
+      const prev = nodes[j - 1] as number;
+      const width = x - prev;
+      weights[weights.length - 1] = (weights[weights.length - 1] as number) + width / 6;
+      points.push((prev + x) / 2);
+      weights.push((4 * width) / 6);
+      points.push(x);
+      weights.push(width / 6);
+    } else {
+      points.push(x);
+      weights.push(0);
+    }
+  }
+  return { points, weights };
+}
+
+/** Sub-density at the first look: Z_1 ~ N(η√t, 1) restricted to the continuation region (lo, hi). */
+export function firstDensity(t: number, drift: number, lo: number, hi: number, r: number): SubDensity {
+  const mean = drift * Math.sqrt(t);
+  const { points, weights } = makeGrid(mean, lo, hi, r);
+  const weighted = points.map((z, i) => (weights[i] as number) * normalPdf(z - mean));
+  return { t, points, weighted };
+}
+
+/** Sub-density at the next look (fraction t > prev.t), restricted to the continuation region (lo, hi). */
+export function nextDensity(
+  prev: SubDensity,
+  t: number,
+  drift: number,
+  lo: number,
+  hi: number,
+  r: number,
+): SubDensity {
+  const dt = t - prev.t;
+  const sdInc = Math.sqrt(dt);
+  const sqrtT = Math.sqrt(t);
+  const sqrtPrev = Math.sqrt(prev.t);
+  const { points, weights } = makeGrid(drift * sqrtT, lo, hi, r);
+  const scale = sqrtT / sdInc / Math.sqrt(2 * Math.PI);
+  const inv = 1 / sdInc;
+  const shift = drift * dt;
+  const n = prev.points.length;
+  const prevScaled = new Float64Array(n);
+  for (let j = 0; j < n; j++) prevScaled[j] = (prev.points[j] as number) * sqrtPrev + shift;
+  const weighted: number[] = new Array(points.length);
+  for (let i = 0; i < points.length; i++) {
+    const s = (points[i] as number) * sqrtT;
+    let sum = 0;
+    for (let j = 0; j < n; j++) {
+      const x = (s - (prevScaled[j] as number)) * inv;
+      sum += (prev.weighted[j] as number) * Math.exp(-0.5 * x * x);
+    }
+    weighted[i] = sum * scale * (weights[i] as number);
+  }
+  return { t, points, weighted };
+}
+
+/** P(not stopped before, and Z at fraction t ≥ b), with its derivative in b; `prev` null means the first look. */
+export function upperCrossing(
+  prev: SubDensity | null,
+  t: number,
+  drift: number,
+  b: number,
+): [number, number] {
+  if (b === Number.POSITIVE_INFINITY) return [0, 0];
+  if (prev === null) {
+    const x = b - drift * Math.sqrt(t);
+    return [normalSf(x), -normalPdf(x)];
+  }
+  const dt = t - prev.t;
+  const sd = Math.sqrt(dt);
+  const sqrtT = Math.sqrt(t);
+  const sqrtPrev = Math.sqrt(prev.t);
+  const shift = drift * dt;
+  let p = 0;
+  let dp = 0;
+  for (let j = 0; j < prev.points.length; j++) {
+    const x = (b * sqrtT - (prev.points[j] as number) * sqrtPrev - shift) / sd;
+    const w = prev.weighted[j] as number;
+    p += w * normalSf(x);
+    dp -= w * normalPdf(x);
+  }
+  return [p, (dp * sqrtT) / sd];
+}
+
+/** P(not stopped before, and Z at fraction t ≤ a), with its derivative in a. */
+export function lowerCrossing(
+  prev: SubDensity | null,
+  t: number,
+  drift: number,
+  a: number,
+): [number, number] {
+  if (a === Number.NEGATIVE_INFINITY) return [0, 0];
+  if (prev === null) {
+    const x = a - drift * Math.sqrt(t);
+    return [normalCdf(x), normalPdf(x)];
+  }
+  const dt = t - prev.t;
+  const sd = Math.sqrt(dt);
+  const sqrtT = Math.sqrt(t);
+  const sqrtPrev = Math.sqrt(prev.t);
+  const shift = drift * dt;
+  let p = 0;
+  let dp = 0;
+  for (let j = 0; j < prev.points.length; j++) {
+    const x = (a * sqrtT - (prev.points[j] as number) * sqrtPrev - shift) / sd;
+    const w = prev.weighted[j] as number;
+    p += w * normalCdf(x);
+    dp += w * normalPdf(x);
+  }
+  return [p, (dp * sqrtT) / sd];
+}
