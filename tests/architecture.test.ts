@@ -21,7 +21,7 @@ const IMPURE_GLOBALS = [
   /\bconsole\./,
   /\bprocess\./,
   /\bperformance\.now\s*\(/,
-  /\b(window|document|localStorage|globalThis)\b/,
+  /\b(window|document|localStorage|sessionStorage|globalThis|self)\s*[.[]/,
   /\b(setTimeout|setInterval|fetch)\s*\(/,
 ];
 
