@@ -9,6 +9,10 @@ import type { Clock } from './clock.ts';
 import { StoreConfigHub } from './config/config-hub.ts';
 import { registerEnvironmentRoutes } from './environments/environments.routes.ts';
 import { EnvironmentsService } from './environments/environments.service.ts';
+import { DEFAULT_EVENT_LIMITS, type EventLimits } from './events/event-parse.ts';
+import { registerEventRoutes } from './events/events.routes.ts';
+import { EventPipeline, type PipelineLimits } from './events/events.service.ts';
+import { ExposureBuffer } from './events/exposure-sink.ts';
 import { registerFlagRoutes } from './flags/flags.routes.ts';
 import { FlagsService } from './flags/flags.service.ts';
 import { requireAdmin } from './http/admin-auth.ts';
@@ -18,12 +22,18 @@ import { registerOpsRoutes } from './http/ops.routes.ts';
 import { DEFAULT_RATE_LIMIT_PER_MINUTE, installRateLimit } from './http/rate-limit.ts';
 import { registerKeyRoutes } from './keys/keys.routes.ts';
 import { KeysService } from './keys/keys.service.ts';
+import { registerMetricRoutes } from './metrics/metrics.routes.ts';
+import { MetricsService } from './metrics/metrics.service.ts';
 import { registerOfrepRoutes } from './ofrep/ofrep.routes.ts';
+import { registerRolloutRoutes } from './rollouts/rollouts.routes.ts';
+import { RolloutsService } from './rollouts/rollouts.service.ts';
 import { registerSdkRoutes } from './sdk/sdk.routes.ts';
 import type { ExposureSink, SdkDeps } from './sdk-deps.ts';
 import { registerSegmentRoutes } from './segments/segments.routes.ts';
 import { SegmentsService } from './segments/segments.service.ts';
 import type { ConfigChange, Stores } from './storage/stores.ts';
+import { registerSurfaceRoutes } from './surfaces/surfaces.routes.ts';
+import { SurfacesService } from './surfaces/surfaces.service.ts';
 
 /** Largest admin request body, in bytes. */
 export const ADMIN_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -38,7 +48,18 @@ export interface AppConfig {
   streamHeartbeatMs: number;
   /** Units in the split-change preview sample (100,000 unless a test wants it faster). */
   previewSampleSize?: number;
+  /** Batch size and timestamp limits of `POST /v1/events`. */
+  eventLimits?: Partial<EventLimits>;
+  /** Capacity and group-commit size of the ingestion pipeline. */
+  ingestion?: Partial<PipelineLimits>;
+  /** How often raw events and batch ids older than the accepted event age are deleted, in ms (0: never). */
+  pruneIntervalMs?: number;
 }
+
+/** Default interval between deletions of expired raw events, in milliseconds (one hour). */
+export const DEFAULT_PRUNE_INTERVAL_MS = 3_600_000;
+/** Raw events are kept this long beyond the oldest accepted timestamp, in milliseconds (one day). */
+export const RAW_EVENT_RETENTION_SLACK_MS = 86_400_000;
 
 export interface AppDeps {
   stores: Stores;
@@ -58,6 +79,9 @@ export interface DimmerContext {
   hub: StoreConfigHub;
   stores: Stores;
   keys: KeysService;
+  rollouts: RolloutsService;
+  /** The ingestion pipeline (group commit) behind `POST /v1/events` and server-side exposure logging. */
+  events: EventPipeline;
   /** Environments created on this start because the store had none. */
   createdEnvironments: string[];
 }
@@ -117,11 +141,39 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     flags: stores.flags,
     segments: stores.segments,
     environments: stores.environments,
+    surfaces: stores.surfaces,
     clock,
     announce,
     ...(config.previewSampleSize !== undefined ? { previewSampleSize: config.previewSampleSize } : {}),
   });
   const segments = new SegmentsService({ segments: stores.segments, flags: stores.flags, clock, announce });
+  const metricsService = new MetricsService({ metrics: stores.metrics, surfaces: stores.surfaces, clock });
+  const surfaces = new SurfacesService({
+    surfaces: stores.surfaces,
+    metrics: stores.metrics,
+    flags: stores.flags,
+    clock,
+  });
+  const rollouts = new RolloutsService({
+    rollouts: stores.rollouts,
+    flags: stores.flags,
+    metrics: stores.metrics,
+    surfaces: stores.surfaces,
+    environments: stores.environments,
+    clock,
+    announce,
+  });
+  const pipeline = new EventPipeline({
+    store: stores.events,
+    clock,
+    ...(config.ingestion !== undefined ? { limits: config.ingestion } : {}),
+  });
+  const exposureBuffer =
+    deps.exposures === undefined
+      ? new ExposureBuffer(pipeline, clock, {
+          onError: (error, dropped) => app.log.warn({ err: error, dropped }, 'server-side exposures dropped'),
+        })
+      : undefined;
 
   const generated = await keys.bootstrapAdminToken(deps.adminToken);
   if (generated !== undefined) deps.onAdminTokenCreated?.(generated);
@@ -138,9 +190,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
     });
   }
-  app.decorate('dimmer', { hub, stores, keys, createdEnvironments });
+  app.decorate('dimmer', { hub, stores, keys, rollouts, events: pipeline, createdEnvironments });
   app.decorateRequest('adminActor', '');
+  const maxEventAgeMs = config.eventLimits?.maxAgeMs ?? DEFAULT_EVENT_LIMITS.maxAgeMs;
+  const pruneIntervalMs = config.pruneIntervalMs ?? DEFAULT_PRUNE_INTERVAL_MS;
+  const pruneTimer =
+    pruneIntervalMs > 0
+      ? setInterval(() => {
+          stores.events
+            .prune(clock.now() - maxEventAgeMs - RAW_EVENT_RETENTION_SLACK_MS)
+            .catch((error: unknown) => app.log.error({ err: error }, 'pruning raw events failed'));
+        }, pruneIntervalMs)
+      : undefined;
+  pruneTimer?.unref();
   app.addHook('onClose', async () => {
+    if (pruneTimer !== undefined) clearInterval(pruneTimer);
+    await exposureBuffer?.close();
+    await pipeline.drain();
     await stopWatching?.();
     hub.close();
   });
@@ -156,6 +222,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await registerEnvironmentRoutes(admin, environments);
       await registerFlagRoutes(admin, flags);
       await registerSegmentRoutes(admin, segments);
+      await registerMetricRoutes(admin, metricsService);
+      await registerSurfaceRoutes(admin, surfaces);
+      await registerRolloutRoutes(admin, rollouts);
       await registerKeyRoutes(admin, keys);
       await registerAuditRoutes(admin, stores.audit);
     },
@@ -167,10 +236,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     authenticateClientKey: (rawKey) => keys.authenticateClientKey(rawKey),
     now: () => clock.now(),
     streamHeartbeatMs: config.streamHeartbeatMs,
-    ...(deps.exposures !== undefined ? { exposures: deps.exposures } : {}),
+    exposures: deps.exposures ?? (exposureBuffer as ExposureBuffer).sink,
   };
   await registerSdkRoutes(app, sdkDeps);
   await registerOfrepRoutes(app, sdkDeps);
+  await registerEventRoutes(app, {
+    sdk: sdkDeps,
+    pipeline,
+    ...(config.eventLimits !== undefined ? { limits: config.eventLimits } : {}),
+  });
   await app.ready();
   return app;
 }

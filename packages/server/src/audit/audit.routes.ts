@@ -17,6 +17,9 @@ const ResourceTypeSchema = Type.Union([
   Type.Literal('segment'),
   Type.Literal('client_key'),
   Type.Literal('admin_token'),
+  Type.Literal('metric'),
+  Type.Literal('surface'),
+  Type.Literal('rollout'),
 ]);
 
 const AuditEntryView = Type.Object({

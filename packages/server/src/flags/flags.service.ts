@@ -16,6 +16,7 @@ import { AppError } from '../errors.ts';
 import { generateSalt } from '../keys/secrets.ts';
 import type { SegmentsStore } from '../segments/segments.store.ts';
 import { type ConfigChange, StoreConflictError, StoreNotFoundError } from '../storage/stores.ts';
+import type { SurfacesStore } from '../surfaces/surfaces.store.ts';
 import type { FlagRecord, FlagsStore } from './flags.store.ts';
 import { PREVIEW_SAMPLE_SIZE, previewFlagChange, stableStringify } from './split-preview.ts';
 
@@ -70,6 +71,8 @@ export class FlagsService {
       flags: FlagsStore;
       segments: SegmentsStore;
       environments: EnvironmentsStore;
+      /** When given, a flag's surface must exist when it is set or changed. */
+      surfaces?: SurfacesStore;
       clock: Clock;
       announce: (changes: readonly ConfigChange[]) => Promise<void>;
       previewSampleSize?: number;
@@ -107,6 +110,7 @@ export class FlagsService {
     };
     if (doc.salt === undefined) doc.salt = generateSalt();
     const flag = await this.#validate(doc);
+    await this.#checkSurface(flag.surface, undefined);
     const now = this.deps.clock.now();
     try {
       const result = await this.deps.flags.create(flag, {
@@ -221,6 +225,7 @@ export class FlagsService {
       immutable.push({ path: 'salt', message: 'the salt is fixed at creation and cannot change' });
     if (immutable.length > 0) throw invalid(immutable);
     const next = await this.#validate(doc);
+    await this.#checkSurface(next.surface, current.flag.surface);
     if (stableStringify(next) === stableStringify(current.flag) && archived === current.archived)
       return { flag: toFlagView(current), preview: {} };
 
@@ -259,6 +264,18 @@ export class FlagsService {
       if (error instanceof StoreNotFoundError) throw new AppError('NOT_FOUND', `flag "${key}" not found`);
       throw error;
     }
+  }
+
+  /**
+   * A surface set or changed must exist; a surface the flag already had is left alone (it may predate the
+   * surface's definition), so existing flags keep working.
+   */
+  async #checkSurface(surface: string | undefined, previous: string | undefined): Promise<void> {
+    if (surface === undefined || surface === previous || this.deps.surfaces === undefined) return;
+    if (await this.deps.surfaces.get(surface)) return;
+    throw invalid([
+      { path: 'surface', message: `unknown surface "${surface}"; create it with POST /api/v1/surfaces` },
+    ]);
   }
 
   /** Core validation plus what only the server knows: which environments exist. */

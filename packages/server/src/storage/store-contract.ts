@@ -4,7 +4,10 @@
  */
 import type { FlagConfig, Segment } from '@dimmer/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { IngestBatch } from '../events/events.store.ts';
 import type { ClientKeyRecord } from '../keys/keys.store.ts';
+import type { MetricDefinition } from '../metrics/metric.model.ts';
+import type { RolloutRecord } from '../rollouts/rollouts.store.ts';
 import {
   type AuditInput,
   type ResourceType,
@@ -56,6 +59,52 @@ function clientKey(id: string, environment: string, keyHash: string): ClientKeyR
     keyHash,
     createdAt: T0,
     revokedAt: null,
+  };
+}
+
+const METRIC: MetricDefinition = {
+  key: 'clicks',
+  kind: 'mean',
+  event: 'click',
+  aggregate: 'count',
+  direction: 'lower_is_worse',
+  margin: 0.05,
+  window: 3_600_000,
+  category: 'experience',
+};
+
+function rollout(id: string, state: RolloutRecord['state']): RolloutRecord {
+  return {
+    id,
+    flag: 'f',
+    environment: 'production',
+    treatment: 'on',
+    control: 'off',
+    state,
+    stage: 0,
+    reach: 1,
+    attempt: 1,
+    guardrails: ['clicks'],
+    metrics: [METRIC],
+    plan: { note: 'plan' },
+    stateDoc: null,
+    revision: 1,
+    createdAt: T0,
+    updatedAt: T0,
+  };
+}
+
+function batch(
+  batchId: string,
+  exposures: [string, string, number][],
+  tracks: [string, string, number][],
+): IngestBatch {
+  return {
+    environment: 'production',
+    batchId,
+    answer: { batchId, accepted: exposures.length + tracks.length, rejected: [] },
+    exposures: exposures.map(([unit, variant, ts]) => ({ flag: 'f', variant, unit, ts })),
+    tracks: tracks.map(([unit, name, ts]) => ({ unit, name, ts, value: null })),
   };
 }
 
@@ -299,6 +348,148 @@ export function storeContract(name: string, makeStores: () => Promise<Stores>): 
 
     it('answers ping', async () => {
       await expect(stores.ping()).resolves.toBeUndefined();
+    });
+
+    it('stores metrics and surfaces with revisions and audit', async () => {
+      await stores.metrics.create(METRIC, audit('metric', 'clicks', T0));
+      await expect(stores.metrics.create(METRIC, audit('metric', 'clicks', T0))).rejects.toBeInstanceOf(
+        StoreConflictError,
+      );
+      const updated = await stores.metrics.update(
+        { ...METRIC, margin: 0.1 },
+        { expectedRevision: 1 },
+        audit('metric', 'clicks', T0 + 1),
+      );
+      expect(updated).toMatchObject({ revision: 2, createdAt: T0, updatedAt: T0 + 1 });
+      expect((await stores.metrics.get('clicks'))?.metric.margin).toBe(0.1);
+      await expect(
+        stores.metrics.update(METRIC, { expectedRevision: 1 }, audit('metric', 'clicks', T0)),
+      ).rejects.toBeInstanceOf(StoreConflictError);
+      const surface = { key: 'checkout', name: 'Checkout', guardrails: [{ metric: 'clicks', margin: 0.01 }] };
+      await stores.surfaces.create(surface, audit('surface', 'checkout', T0));
+      expect((await stores.surfaces.list()).map((r) => r.surface)).toEqual([surface]);
+      await stores.surfaces.delete('checkout', { expectedRevision: 1 }, audit('surface', 'checkout', T0));
+      await expect(
+        stores.surfaces.delete('checkout', { expectedRevision: 1 }, audit('surface', 'checkout', T0)),
+      ).rejects.toBeInstanceOf(StoreNotFoundError);
+      await stores.metrics.delete('clicks', { expectedRevision: 2 }, audit('metric', 'clicks', T0));
+      expect(await stores.metrics.list()).toEqual([]);
+      expect(await stores.audit.list({ limit: 20, resourceType: 'metric' })).toHaveLength(3);
+    });
+
+    it('stores rollouts, one active per flag and environment, and moves reach with the flag in one write', async () => {
+      await stores.flags.create(flag('f'), audit('flag', 'f', T0));
+      const created = await stores.rollouts.create(rollout('ro_1', 'running'), audit('rollout', 'ro_1', T0));
+      expect(created).toEqual({ ...rollout('ro_1', 'running'), revision: 1, createdAt: T0, updatedAt: T0 });
+      await expect(
+        stores.rollouts.create(rollout('ro_2', 'running'), audit('rollout', 'ro_2', T0)),
+      ).rejects.toBeInstanceOf(StoreConflictError);
+      await stores.rollouts.create(rollout('ro_3', 'draft'), audit('rollout', 'ro_3', T0 + 1));
+      expect((await stores.rollouts.listActive('production')).map((r) => r.id)).toEqual(['ro_1']);
+      expect((await stores.rollouts.list({ flag: 'f' })).map((r) => r.id)).toEqual(['ro_1', 'ro_3']);
+      const doc = { ...flag('f'), description: 'moved' };
+      const moved = await stores.rollouts.updateWithFlag(
+        { ...created, stage: 1, reach: 10 },
+        { expectedRevision: 1, flag: doc, flagRevision: 1 },
+        [audit('rollout', 'ro_1', T0 + 2), audit('flag', 'f', T0 + 2)],
+      );
+      expect(moved.value).toMatchObject({ stage: 1, reach: 10, revision: 2, updatedAt: T0 + 2 });
+      expect(moved.changes.map((c) => c.version)).toEqual([3, 3]);
+      expect((await stores.flags.get('f'))?.flag.description).toBe('moved');
+      await expect(
+        stores.rollouts.updateWithFlag(
+          { ...created, reach: 50 },
+          { expectedRevision: 2, flag: doc, flagRevision: 1 },
+          [audit('rollout', 'ro_1', T0 + 3)],
+        ),
+      ).rejects.toBeInstanceOf(StoreConflictError);
+      expect((await stores.rollouts.get('ro_1'))?.reach).toBe(10);
+      expect((await stores.environments.get('production'))?.configVersion).toBe(3);
+      const done = await stores.rollouts.update(
+        { ...moved.value, state: 'completed' },
+        { expectedRevision: 2 },
+        audit('rollout', 'ro_1', T0 + 4),
+      );
+      expect(done.state).toBe('completed');
+      expect(await stores.rollouts.listActive('production')).toEqual([]);
+    });
+
+    it('ingests batches once, keeps epochs and cohort statistics, and prunes raw events', async () => {
+      await stores.flags.create(flag('f'), audit('flag', 'f', T0));
+      await stores.rollouts.create(rollout('ro_1', 'running'), audit('rollout', 'ro_1', T0));
+      const first = await stores.events.ingest(
+        [
+          batch(
+            'b1',
+            [['u1', 'on', T0 + 10]],
+            [
+              ['u1', 'click', T0 + 5],
+              ['u1', 'click', T0 + 20],
+              ['u9', 'click', T0],
+            ],
+          ),
+          batch('b1', [['u1', 'on', T0 + 10]], []),
+          batch('b2', [['u2', 'off', T0 + 10]], [['u2', 'click', T0 + 11]]),
+        ],
+        T0 + 100,
+      );
+      expect(first.map((r) => r.duplicate)).toEqual([false, true, false]);
+      expect(first[1]?.answer).toEqual(first[0]?.answer);
+      const again = await stores.events.ingest(
+        [batch('b1', [], []), batch('b3', [['u1', 'on', T0 + 1]], [])],
+        T0 + 200,
+      );
+      expect(again.map((r) => r.duplicate)).toEqual([true, false]);
+      const analysis = await stores.rollouts.readAnalysis('ro_1', 1);
+      // u1's epoch moved back to T0+1 by a late exposure: both clicks now count.
+      expect(analysis.stats).toEqual([
+        { cohort: 0, arm: 'control', metric: 'clicks', n: 1, sumY: 1, sumY2: 1, sumD: 0, sumD2: 0, sumYD: 0 },
+        {
+          cohort: 0,
+          arm: 'treatment',
+          metric: 'clicks',
+          n: 1,
+          sumY: 2,
+          sumY2: 4,
+          sumD: 0,
+          sumD2: 0,
+          sumYD: 0,
+        },
+      ]);
+      expect(analysis.units).toEqual([
+        { cohort: 0, arm: 'control', epochs: 1, assigned: 1 },
+        { cohort: 0, arm: 'treatment', epochs: 1, assigned: 1 },
+      ]);
+      expect(await stores.rollouts.readAnalysis('ro_1', 2)).toEqual({ stats: [], units: [] });
+      expect(await stores.events.countTracks()).toBe(4);
+      expect(await stores.events.prune(T0 + 6)).toBe(2);
+      expect(await stores.events.countTracks()).toBe(2);
+      expect(await stores.events.prune(T0 + 150)).toBe(4);
+      expect((await stores.events.ingest([batch('b1', [], [])], T0 + 300))[0]?.duplicate).toBe(false);
+    });
+
+    it('keeps exact statistics under concurrent ingestion', async () => {
+      await stores.flags.create(flag('f'), audit('flag', 'f', T0));
+      await stores.rollouts.create(rollout('ro_1', 'running'), audit('rollout', 'ro_1', T0));
+      await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          stores.events.ingest([batch(`c${i}`, [['u1', 'on', T0]], [['u1', 'click', T0 + i]])], T0 + 100),
+        ),
+      );
+      const { stats } = await stores.rollouts.readAnalysis('ro_1', 1);
+      expect(stats).toEqual([
+        {
+          cohort: 0,
+          arm: 'treatment',
+          metric: 'clicks',
+          n: 1,
+          sumY: 8,
+          sumY2: 64,
+          sumD: 0,
+          sumD2: 0,
+          sumYD: 0,
+        },
+      ]);
     });
   });
 }

@@ -5,9 +5,13 @@
 import type { AuditStore } from '../audit/audit.store.ts';
 import type { ConfigStore } from '../config/config.store.ts';
 import type { EnvironmentsStore } from '../environments/environments.store.ts';
+import type { EventsStore } from '../events/events.store.ts';
 import type { FlagsStore } from '../flags/flags.store.ts';
 import type { KeysStore } from '../keys/keys.store.ts';
+import type { MetricsStore } from '../metrics/metrics.store.ts';
+import type { RolloutsStore } from '../rollouts/rollouts.store.ts';
 import type { SegmentsStore } from '../segments/segments.store.ts';
+import type { SurfacesStore } from '../surfaces/surfaces.store.ts';
 
 /** A new config version of one environment, committed by a write. */
 export interface ConfigChange {
@@ -17,7 +21,27 @@ export interface ConfigChange {
   committedAt: number;
 }
 
-export type ResourceType = 'environment' | 'flag' | 'segment' | 'client_key' | 'admin_token';
+export type ResourceType =
+  | 'environment'
+  | 'flag'
+  | 'segment'
+  | 'client_key'
+  | 'admin_token'
+  | 'metric'
+  | 'surface'
+  | 'rollout';
+
+/** Every resource type, in the order the audit API lists them. */
+export const RESOURCE_TYPES: readonly ResourceType[] = [
+  'environment',
+  'flag',
+  'segment',
+  'client_key',
+  'admin_token',
+  'metric',
+  'surface',
+  'rollout',
+];
 
 /** The audit entry a write records in the same transaction as the change. */
 export interface AuditInput {
@@ -53,6 +77,10 @@ export interface Stores {
   keys: KeysStore;
   audit: AuditStore;
   config: ConfigStore;
+  metrics: MetricsStore;
+  surfaces: SurfacesStore;
+  rollouts: RolloutsStore;
+  events: EventsStore;
   /** Resolves when the storage answers a trivial query; rejects otherwise. */
   ping(): Promise<void>;
   /** Starts listening for changes committed by other processes; absent where only one process writes. */

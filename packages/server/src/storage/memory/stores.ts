@@ -15,6 +15,7 @@ import {
   StoreNotFoundError,
   type Stores,
 } from '../stores.ts';
+import { createMemoryAnalysisStores } from './analysis.ts';
 
 function copy<T>(value: T): T {
   return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
@@ -64,6 +65,7 @@ export function createMemoryStores(): Stores {
 
   return {
     kind: 'memory',
+    ...createMemoryAnalysisStores({ environments, flags, appendAudit, bumpAll, checkOpen }),
     environments: {
       async list() {
         return [...environments.values()].sort(byKey).map(copy);

@@ -67,6 +67,10 @@ export function createPostgresDriver(pool: pg.Pool): SqlDriver {
         ]);
       }
     },
+    async lockKeys(tx, keys) {
+      const sorted = [...new Set(keys)].sort();
+      for (const key of sorted) await tx.all('SELECT pg_advisory_xact_lock(hashtextextended(?, 0))', [key]);
+    },
     isUniqueViolation(error) {
       return (error as { code?: unknown } | null)?.code === '23505';
     },

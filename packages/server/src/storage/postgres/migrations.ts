@@ -80,6 +80,98 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
         FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
     `,
   },
+  {
+    version: 2,
+    name: 'metrics, surfaces, rollouts and event analysis',
+    sql: `
+      CREATE TABLE metrics (
+        key TEXT COLLATE "C" PRIMARY KEY,
+        document TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      );
+      CREATE TABLE surfaces (
+        key TEXT COLLATE "C" PRIMARY KEY,
+        document TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      );
+      CREATE TABLE rollouts (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        flag TEXT COLLATE "C" NOT NULL,
+        environment TEXT NOT NULL REFERENCES environments(key),
+        treatment TEXT NOT NULL,
+        control TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('draft', 'running', 'paused', 'rolled_back', 'holding', 'completed')),
+        stage INTEGER NOT NULL,
+        reach DOUBLE PRECISION NOT NULL,
+        attempt INTEGER NOT NULL,
+        guardrails TEXT NOT NULL,
+        metrics TEXT NOT NULL,
+        plan TEXT,
+        state_doc TEXT,
+        revision INTEGER NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      );
+      CREATE INDEX rollouts_environment_state ON rollouts (environment, state);
+      CREATE UNIQUE INDEX rollouts_one_active ON rollouts (flag, environment)
+        WHERE state IN ('running', 'paused', 'holding', 'rolled_back');
+      CREATE TABLE event_batches (
+        environment TEXT COLLATE "C" NOT NULL,
+        batch_id TEXT COLLATE "C" NOT NULL,
+        received_at BIGINT NOT NULL,
+        answer TEXT NOT NULL,
+        PRIMARY KEY (environment, batch_id)
+      );
+      CREATE INDEX event_batches_received ON event_batches (received_at);
+      CREATE TABLE track_events (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        environment TEXT COLLATE "C" NOT NULL,
+        unit TEXT COLLATE "C" NOT NULL,
+        name TEXT NOT NULL,
+        ts BIGINT NOT NULL,
+        value DOUBLE PRECISION
+      );
+      CREATE INDEX track_events_unit ON track_events (environment, unit, ts);
+      CREATE TABLE epochs (
+        rollout_id TEXT COLLATE "C" NOT NULL,
+        attempt INTEGER NOT NULL,
+        unit TEXT COLLATE "C" NOT NULL,
+        arm TEXT NOT NULL CHECK (arm IN ('treatment', 'control')),
+        cohort INTEGER NOT NULL,
+        start_at BIGINT NOT NULL,
+        end_at BIGINT,
+        vals TEXT NOT NULL,
+        PRIMARY KEY (rollout_id, attempt, unit, arm)
+      );
+      CREATE TABLE cohort_stats (
+        rollout_id TEXT COLLATE "C" NOT NULL,
+        attempt INTEGER NOT NULL,
+        cohort INTEGER NOT NULL,
+        arm TEXT NOT NULL,
+        metric TEXT COLLATE "C" NOT NULL,
+        n BIGINT NOT NULL,
+        sum_y DOUBLE PRECISION NOT NULL,
+        sum_y2 DOUBLE PRECISION NOT NULL,
+        sum_d DOUBLE PRECISION NOT NULL,
+        sum_d2 DOUBLE PRECISION NOT NULL,
+        sum_yd DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (rollout_id, attempt, cohort, arm, metric)
+      );
+      CREATE TABLE cohort_units (
+        rollout_id TEXT COLLATE "C" NOT NULL,
+        attempt INTEGER NOT NULL,
+        cohort INTEGER NOT NULL,
+        arm TEXT NOT NULL,
+        epochs BIGINT NOT NULL,
+        assigned BIGINT NOT NULL,
+        PRIMARY KEY (rollout_id, attempt, cohort, arm)
+      );
+    `,
+  },
 ];
 
 /** Applies the migrations not yet recorded in `schema_migrations` (in the current search_path); returns the versions applied. */

@@ -23,6 +23,11 @@ export interface SqlDriver extends SqlExecutor {
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options?: { readOnly?: boolean }): Promise<T>;
   /** Announces committed config versions to other processes, inside the writing transaction. */
   announce(tx: SqlExecutor, changes: readonly ConfigChange[]): Promise<void>;
+  /**
+   * Serialises writers of the same keys across processes until the transaction ends (PostgreSQL advisory
+   * locks, taken in sorted order); a no-op where one connection writes (SQLite).
+   */
+  lockKeys(tx: SqlExecutor, keys: readonly string[]): Promise<void>;
   /** True when the error is a unique or primary key violation. */
   isUniqueViolation(error: unknown): boolean;
   close(): Promise<void>;

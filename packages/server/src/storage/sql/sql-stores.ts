@@ -17,6 +17,7 @@ import {
   StoreNotFoundError,
   type Stores,
 } from '../stores.ts';
+import { createSqlAnalysisStores } from './sql-analysis.ts';
 import type { Row, SqlDriver, SqlExecutor } from './sql-driver.ts';
 
 function num(value: unknown): number {
@@ -154,6 +155,7 @@ export function createSqlStores(
   }
 
   return {
+    ...createSqlAnalysisStores(driver, { appendAudit, bumpAll }),
     environments: {
       async list() {
         const rows = await driver.all('SELECT * FROM environments ORDER BY key');

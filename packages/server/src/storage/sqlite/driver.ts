@@ -10,11 +10,20 @@ import type { ConfigChange } from '../stores.ts';
 /** How long a writer waits for another process's write lock, in milliseconds. */
 const BUSY_TIMEOUT_MS = 5_000;
 
+/**
+ * `NORMAL` (default): in WAL mode a commit survives a crash of the process; the last commits may be lost on
+ * power failure or an OS crash. `FULL`: every commit is fsynced, durable on power loss too, slower.
+ */
+export type SqliteSynchronous = 'NORMAL' | 'FULL';
+
 /** Opens a database file (or `:memory:`) in WAL mode with foreign keys on. */
-export function openSqliteDatabase(filename: string): Database.Database {
+export function openSqliteDatabase(
+  filename: string,
+  synchronous: SqliteSynchronous = 'NORMAL',
+): Database.Database {
   const db = new Database(filename);
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
+  db.pragma(`synchronous = ${synchronous}`);
   db.pragma('foreign_keys = ON');
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   return db;
@@ -76,6 +85,9 @@ export function createSqliteDriver(db: Database.Database): SqlDriver {
     },
     async announce(_tx: SqlExecutor, _changes: readonly ConfigChange[]) {
       // One process owns the file: the caller notifies its hub after the commit.
+    },
+    async lockKeys() {
+      // BEGIN IMMEDIATE already makes every write transaction exclusive.
     },
     isUniqueViolation(error) {
       const code = (error as { code?: unknown } | null)?.code;

@@ -76,6 +76,98 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
         BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
     `,
   },
+  {
+    version: 2,
+    name: 'metrics, surfaces, rollouts and event analysis',
+    sql: `
+      CREATE TABLE metrics (
+        key TEXT PRIMARY KEY,
+        document TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE surfaces (
+        key TEXT PRIMARY KEY,
+        document TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE rollouts (
+        id TEXT PRIMARY KEY,
+        flag TEXT NOT NULL,
+        environment TEXT NOT NULL REFERENCES environments(key),
+        treatment TEXT NOT NULL,
+        control TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('draft', 'running', 'paused', 'rolled_back', 'holding', 'completed')),
+        stage INTEGER NOT NULL,
+        reach REAL NOT NULL,
+        attempt INTEGER NOT NULL,
+        guardrails TEXT NOT NULL,
+        metrics TEXT NOT NULL,
+        plan TEXT,
+        state_doc TEXT,
+        revision INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX rollouts_environment_state ON rollouts (environment, state);
+      CREATE UNIQUE INDEX rollouts_one_active ON rollouts (flag, environment)
+        WHERE state IN ('running', 'paused', 'holding', 'rolled_back');
+      CREATE TABLE event_batches (
+        environment TEXT NOT NULL,
+        batch_id TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        answer TEXT NOT NULL,
+        PRIMARY KEY (environment, batch_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX event_batches_received ON event_batches (received_at);
+      CREATE TABLE track_events (
+        id INTEGER PRIMARY KEY,
+        environment TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        name TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        value REAL
+      );
+      CREATE INDEX track_events_unit ON track_events (environment, unit, ts);
+      CREATE TABLE epochs (
+        rollout_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        unit TEXT NOT NULL,
+        arm TEXT NOT NULL CHECK (arm IN ('treatment', 'control')),
+        cohort INTEGER NOT NULL,
+        start_at INTEGER NOT NULL,
+        end_at INTEGER,
+        vals TEXT NOT NULL,
+        PRIMARY KEY (rollout_id, attempt, unit, arm)
+      ) WITHOUT ROWID;
+      CREATE TABLE cohort_stats (
+        rollout_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        cohort INTEGER NOT NULL,
+        arm TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        sum_y REAL NOT NULL,
+        sum_y2 REAL NOT NULL,
+        sum_d REAL NOT NULL,
+        sum_d2 REAL NOT NULL,
+        sum_yd REAL NOT NULL,
+        PRIMARY KEY (rollout_id, attempt, cohort, arm, metric)
+      ) WITHOUT ROWID;
+      CREATE TABLE cohort_units (
+        rollout_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        cohort INTEGER NOT NULL,
+        arm TEXT NOT NULL,
+        epochs INTEGER NOT NULL,
+        assigned INTEGER NOT NULL,
+        PRIMARY KEY (rollout_id, attempt, cohort, arm)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** Applies the migrations not yet recorded in `schema_migrations`, each in its own transaction; returns the versions applied. */

@@ -1,0 +1,362 @@
+/**
+ * `npm run bench:ingest`: events over HTTP into embedded SQLite with aggregation. A server in this process
+ * (a running rollout with 6 guardrail metrics) receives batches of 500 events (exposures and tracked events)
+ * from 4 keep-alive client processes for 30 s, once with `synchronous=NORMAL` and once with `FULL`; the final
+ * stored counts must equal what was acknowledged. Then it reads the evidence of a rollout with 1,000,000
+ * units and 6 metrics, seeded through the store. `--seconds N` shortens the runs; `--json` adds a last line
+ * `{"bench":"ingest","figures":[...]}`.
+ */
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { adminInject, setUpAnalysis } from '../src/events/analysis-harness.ts';
+import type { IngestBatch } from '../src/events/events.store.ts';
+import { startServer } from '../src/index.ts';
+import { ADMIN_TOKEN_PREFIX, generateSecret } from '../src/keys/secrets.ts';
+import { createSqliteStores } from '../src/storage/sqlite/stores.ts';
+
+const CLIENTS = 4;
+const BATCH_EVENTS = 500;
+const DEFAULT_SECONDS = 30;
+/** Share of exposures in a batch; the rest are tracked events of the metrics' event names. */
+const EXPOSURE_SHARE = 0.2;
+/** Distinct units per client (new units keep opening epochs for the whole run). */
+const UNITS_PER_CLIENT = 250_000;
+const TARGET_EVENTS_PER_SECOND = 100_000;
+const EVIDENCE_UNITS = 1_000_000;
+const TARGET_EVIDENCE_MS = 50;
+const EVIDENCE_READS = 50;
+
+const METRICS: Record<string, unknown>[] = [
+  {
+    key: 'crash_rate',
+    kind: 'proportion',
+    event: 'app_crash',
+    direction: 'higher_is_worse',
+    margin: 0.02,
+    window: '24h',
+    category: 'reliability',
+  },
+  {
+    key: 'error_rate',
+    kind: 'ratio',
+    numerator: { event: 'error', aggregate: 'count' },
+    denominator: { event: 'request', aggregate: 'count' },
+    direction: 'higher_is_worse',
+    margin: 0.05,
+    window: '24h',
+    category: 'reliability',
+  },
+  {
+    key: 'latency',
+    kind: 'ratio',
+    numerator: { event: 'request_ms', aggregate: 'sum' },
+    denominator: { event: 'request', aggregate: 'count' },
+    direction: 'higher_is_worse',
+    margin: 0.05,
+    window: '24h',
+    category: 'experience',
+    cap: 60_000,
+  },
+  {
+    key: 'clicks',
+    kind: 'mean',
+    event: 'click',
+    aggregate: 'count',
+    direction: 'lower_is_worse',
+    margin: 0.05,
+    window: '24h',
+    category: 'experience',
+  },
+  {
+    key: 'conversion',
+    kind: 'proportion',
+    event: 'purchase',
+    direction: 'lower_is_worse',
+    margin: 0.02,
+    window: 'until_now',
+    category: 'business',
+  },
+  {
+    key: 'revenue',
+    kind: 'mean',
+    event: 'purchase',
+    aggregate: 'sum',
+    direction: 'lower_is_worse',
+    margin: 0.05,
+    window: 'until_now',
+    category: 'business',
+    cap: 500,
+  },
+];
+const TRACK_NAMES = ['app_crash', 'error', 'request', 'request_ms', 'click', 'purchase', 'page_view'];
+
+interface Figure {
+  name: string;
+  value: number;
+  unit: string;
+  compare_to: string | null;
+  ratio: number | null;
+  target: number | null;
+  pass: boolean | null;
+}
+
+interface ClientReport {
+  ackedBatches: number;
+  ackedEvents: number;
+  ackedTracks: number;
+  refused: number;
+}
+
+/** A client process: sends pre-built batches until the deadline, reports what was acknowledged. */
+async function runClient(): Promise<void> {
+  const [url, key, idText, secondsText] = process.argv.slice(3);
+  const id = Number(idText);
+  const deadline = Date.now() + Number(secondsText) * 1000;
+  let seq = 0;
+  let unitCursor = 0;
+  const report: ClientReport = { ackedBatches: 0, ackedEvents: 0, ackedTracks: 0, refused: 0 };
+  let random = id * 7919 + 1;
+  const next = () => {
+    random = (random * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return random / 2_147_483_648;
+  };
+  while (Date.now() < deadline) {
+    const now = Date.now();
+    const events: Record<string, unknown>[] = [];
+    let tracks = 0;
+    for (let i = 0; i < BATCH_EVENTS; i++) {
+      const unit = `c${id}-u${(unitCursor + Math.floor(next() * 400)) % UNITS_PER_CLIENT}`;
+      if (next() < EXPOSURE_SHARE) {
+        events.push({
+          type: 'exposure',
+          flag: 'new-checkout',
+          variant: next() < 0.5 ? 'on' : 'off',
+          unit,
+          timestamp: now - 1000,
+        });
+      } else {
+        tracks++;
+        const name = TRACK_NAMES[Math.floor(next() * TRACK_NAMES.length)] as string;
+        events.push({ type: 'track', name, unit, value: Math.round(next() * 1000), timestamp: now });
+      }
+    }
+    unitCursor += 100;
+    const body = JSON.stringify({ batchId: `bench-${id}-${seq++}`, events });
+    for (;;) {
+      const response = await fetch(`${url}/v1/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body,
+      });
+      await response.arrayBuffer();
+      if (response.status === 202) {
+        report.ackedBatches++;
+        report.ackedEvents += BATCH_EVENTS;
+        report.ackedTracks += tracks;
+        break;
+      }
+      if (response.status !== 429) throw new Error(`HTTP ${response.status}`);
+      report.refused++;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  process.send?.(report);
+}
+
+async function runIngest(
+  synchronous: 'NORMAL' | 'FULL',
+  seconds: number,
+): Promise<{ eventsPerSecond: number; exact: boolean; refused: number; transactions: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'dimmer-bench-ingest-'));
+  const adminToken = generateSecret(ADMIN_TOKEN_PREFIX);
+  const stores = createSqliteStores(dir, { synchronous });
+  const server = await startServer({
+    port: 0,
+    stores,
+    adminToken,
+    config: { rateLimitPerMinute: 1_000_000_000, pruneIntervalMs: 0 },
+  });
+  try {
+    const { clientKey } = await setUpAnalysis(server.app, adminToken, METRICS);
+    const rollouts = server.app.dimmer.rollouts;
+    await rollouts.create(
+      {
+        id: 'ro_bench',
+        flag: 'new-checkout',
+        environment: 'production',
+        treatment: 'on',
+        guardrails: METRICS.map((m) => m.key as string),
+      },
+      'bench',
+    );
+    await rollouts.setReach('ro_bench', { stage: 0, reach: 50, state: 'running' }, 'bench');
+    const started = performance.now();
+    const reports = await Promise.all(
+      Array.from({ length: CLIENTS }, (_, id) => {
+        const child = fork(
+          import.meta.filename,
+          ['--client', server.url, clientKey, String(id), String(seconds)],
+          {
+            execArgv: ['--import', 'tsx'],
+          },
+        );
+        return new Promise<ClientReport>((resolve, reject) => {
+          child.once('message', (m) => resolve(m as ClientReport));
+          child.once('exit', (code) => code !== 0 && reject(new Error(`client exited with ${code}`)));
+        });
+      }),
+    );
+    const elapsed = (performance.now() - started) / 1000;
+    await server.app.dimmer.events.drain();
+    const acked = reports.reduce((a, r) => a + r.ackedEvents, 0);
+    const ackedTracks = reports.reduce((a, r) => a + r.ackedTracks, 0);
+    const stats = server.app.dimmer.events.stats;
+    const storedTracks = await stores.events.countTracks();
+    const exact =
+      storedTracks === ackedTracks && stats.committedEvents === acked && stats.duplicateBatches === 0;
+    const evidence = await adminInject(server.app, adminToken, 'GET', '/api/v1/rollouts/ro_bench/evidence');
+    const units = evidence.json.evidence.units;
+    process.stderr.write(
+      `synchronous=${synchronous}: ${acked} events acknowledged in ${elapsed.toFixed(1)} s = ${Math.round(acked / elapsed)} events/s; ` +
+        `${stats.transactions} transactions (${(stats.committedBatches / Math.max(1, stats.transactions)).toFixed(1)} batches each), ` +
+        `${reports.reduce((a, r) => a + r.refused, 0)} refused (429); stored tracks ${storedTracks} vs acknowledged ${ackedTracks}; ` +
+        `epochs T ${units.treatment} / C ${units.control}\n`,
+    );
+    return {
+      eventsPerSecond: acked / elapsed,
+      exact,
+      refused: reports.reduce((a, r) => a + r.refused, 0),
+      transactions: stats.transactions,
+    };
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Seeds a rollout with 1,000,000 units (an exposure and a tracked event each) through the store; times evidence reads. */
+async function runEvidence(): Promise<{ medianMs: number; seedSeconds: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'dimmer-bench-evidence-'));
+  const adminToken = generateSecret(ADMIN_TOKEN_PREFIX);
+  const stores = createSqliteStores(dir);
+  const server = await startServer({ port: 0, stores, adminToken, config: { pruneIntervalMs: 0 } });
+  try {
+    await setUpAnalysis(server.app, adminToken, METRICS);
+    const rollouts = server.app.dimmer.rollouts;
+    await rollouts.create(
+      {
+        id: 'ro_big',
+        flag: 'new-checkout',
+        environment: 'production',
+        treatment: 'on',
+        guardrails: METRICS.map((m) => m.key as string),
+      },
+      'bench',
+    );
+    await rollouts.setReach('ro_big', { stage: 0, reach: 50, state: 'running' }, 'bench');
+    const seedStart = performance.now();
+    const now = Date.now();
+    const GROUP = 20_000;
+    for (let from = 0; from < EVIDENCE_UNITS; from += GROUP) {
+      const batch: IngestBatch = {
+        environment: 'production',
+        batchId: `seed-${from}`,
+        answer: { batchId: `seed-${from}`, accepted: 0, rejected: [] },
+        exposures: [],
+        tracks: [],
+      };
+      for (let u = from; u < from + GROUP; u++) {
+        batch.exposures.push({
+          flag: 'new-checkout',
+          variant: u % 2 ? 'on' : 'off',
+          unit: `u${u}`,
+          ts: now - 60_000,
+        });
+        batch.tracks.push({
+          unit: `u${u}`,
+          name: TRACK_NAMES[u % TRACK_NAMES.length] as string,
+          ts: now - 30_000,
+          value: u % 100,
+        });
+      }
+      await stores.events.ingest([batch], now);
+    }
+    const seedSeconds = (performance.now() - seedStart) / 1000;
+    const times: number[] = [];
+    for (let i = 0; i < EVIDENCE_READS; i++) {
+      const t0 = performance.now();
+      const r = await adminInject(server.app, adminToken, 'GET', '/api/v1/rollouts/ro_big/evidence');
+      times.push(performance.now() - t0);
+      const units = r.json.evidence.units;
+      if (units.treatment + units.control !== EVIDENCE_UNITS)
+        throw new Error(`expected ${EVIDENCE_UNITS} units, got ${JSON.stringify(units)}`);
+    }
+    times.sort((a, b) => a - b);
+    const medianMs = times[Math.floor(times.length / 2)] as number;
+    process.stderr.write(
+      `evidence of ${EVIDENCE_UNITS} units × ${METRICS.length} metrics: median ${medianMs.toFixed(2)} ms over ${EVIDENCE_READS} reads (seeded in ${seedSeconds.toFixed(1)} s)\n`,
+    );
+    return { medianMs, seedSeconds };
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const at = args.indexOf('--seconds');
+  const seconds = at >= 0 ? Number(args[at + 1]) : DEFAULT_SECONDS;
+  const normal = await runIngest('NORMAL', seconds);
+  const full = await runIngest('FULL', seconds);
+  const evidence = await runEvidence();
+  const figures: Figure[] = [
+    {
+      name: 'ingest_events_per_second_sqlite_normal',
+      value: Math.round(normal.eventsPerSecond),
+      unit: 'events/s',
+      compare_to: null,
+      ratio: null,
+      target: TARGET_EVENTS_PER_SECOND,
+      pass: normal.eventsPerSecond >= TARGET_EVENTS_PER_SECOND && normal.exact,
+    },
+    {
+      name: 'ingest_events_per_second_sqlite_full',
+      value: Math.round(full.eventsPerSecond),
+      unit: 'events/s',
+      compare_to: 'ingest_events_per_second_sqlite_normal',
+      ratio: full.eventsPerSecond / normal.eventsPerSecond,
+      target: null,
+      pass: full.exact,
+    },
+    {
+      name: 'ingest_counts_equal_acknowledged',
+      value: normal.exact && full.exact ? 1 : 0,
+      unit: 'bool',
+      compare_to: null,
+      ratio: null,
+      target: 1,
+      pass: normal.exact && full.exact,
+    },
+    {
+      name: 'evidence_read_1m_units_6_metrics_ms',
+      value: Number(evidence.medianMs.toFixed(3)),
+      unit: 'ms',
+      compare_to: null,
+      ratio: null,
+      target: TARGET_EVIDENCE_MS,
+      pass: evidence.medianMs < TARGET_EVIDENCE_MS,
+    },
+  ];
+  for (const f of figures)
+    console.log(
+      `${f.name}: ${f.value} ${f.unit}${f.target !== null ? ` (target ${f.target})` : ''} ${f.pass === null ? '' : f.pass ? 'PASS' : 'FAIL'}`,
+    );
+  if (args.includes('--json')) console.log(JSON.stringify({ bench: 'ingest', figures }));
+}
+
+if (process.argv[2] === '--client') await runClient();
+else await main();

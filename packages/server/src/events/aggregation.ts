@@ -1,0 +1,371 @@
+/**
+ * The analysis of one rollout attempt, kept incrementally: assignment epochs per unit, per-epoch metric
+ * accumulators and the per-(cohort, arm, metric) sufficient statistics, updated by differences. Pure: a store
+ * loads the touched units' epochs, feeds the group's events through here and writes what `finish` returns.
+ *
+ * Epoch semantics (independent of arrival order): within an attempt a unit has at most a control epoch and a
+ * treatment epoch. The treatment epoch starts at the unit's earliest treatment exposure; the control epoch starts
+ * at its earliest control exposure and exists only if that is before the treatment start, where it ends (reach
+ * grows, so units move from control to treatment, never back). An event counts for a metric in the epoch whose
+ * [start, end) holds its timestamp, when it is within the metric's window after the epoch's start.
+ */
+import type { MetricDefinition } from '../metrics/metric.model.ts';
+import type { ArmName } from '../rollouts/rollouts.store.ts';
+
+/** One assignment epoch; `values` holds the raw (uncapped) accumulators `[y0, d0, y1, d1, …]` per metric. */
+export interface Epoch {
+  cohort: number;
+  start: number;
+  /** Start of the unit's treatment epoch for a control epoch that was followed by one; null while open. */
+  end: number | null;
+  values: number[];
+}
+
+/** The epochs of one unit in one rollout attempt. */
+export interface UnitEpochs {
+  control?: Epoch;
+  treatment?: Epoch;
+}
+
+/** What ingestion needs of a rollout. */
+export interface AnalysedRollout {
+  id: string;
+  attempt: number;
+  stage: number;
+  flag: string;
+  treatment: string;
+  control: string;
+  metrics: MetricDefinition[];
+}
+
+/** A stored or incoming tracked event. */
+export interface TrackPoint {
+  name: string;
+  ts: number;
+  value: number | null;
+}
+
+/** Additive change of one (cohort, arm, metric) row. */
+export interface StatsDelta {
+  cohort: number;
+  arm: ArmName;
+  metric: string;
+  n: number;
+  sumY: number;
+  sumY2: number;
+  sumD: number;
+  sumD2: number;
+  sumYD: number;
+}
+
+/** Additive change of one (cohort, arm) unit count row. */
+export interface UnitsDelta {
+  cohort: number;
+  arm: ArmName;
+  epochs: number;
+  assigned: number;
+}
+
+/** Everything a store writes after a group. */
+export interface AnalysisChanges {
+  upserts: { unit: string; arm: ArmName; epoch: Epoch }[];
+  deletes: { unit: string; arm: ArmName }[];
+  stats: StatsDelta[];
+  units: UnitsDelta[];
+}
+
+interface Measure {
+  event: string;
+  sum: boolean;
+}
+
+interface CompiledMetric {
+  key: string;
+  kind: MetricDefinition['kind'];
+  /** Window in milliseconds; Infinity for `until_now`. */
+  window: number;
+  cap: number;
+  num: Measure;
+  den: Measure | null;
+}
+
+const ARMS: readonly ArmName[] = ['control', 'treatment'];
+
+function compile(metric: MetricDefinition): CompiledMetric {
+  const window = metric.window === 'until_now' ? Number.POSITIVE_INFINITY : metric.window;
+  const cap = metric.cap ?? Number.POSITIVE_INFINITY;
+  if (metric.kind === 'ratio')
+    return {
+      key: metric.key,
+      kind: metric.kind,
+      window,
+      cap,
+      num: { event: metric.numerator.event, sum: metric.numerator.aggregate === 'sum' },
+      den: { event: metric.denominator.event, sum: metric.denominator.aggregate === 'sum' },
+    };
+  const sum = metric.kind === 'mean' && metric.aggregate === 'sum';
+  return { key: metric.key, kind: metric.kind, window, cap, num: { event: metric.event, sum }, den: null };
+}
+
+/** The event names whose tracked events feed any of `metrics`. */
+export function metricEventNames(metrics: readonly MetricDefinition[]): Set<string> {
+  const names = new Set<string>();
+  for (const m of metrics.map(compile)) {
+    names.add(m.num.event);
+    if (m.den) names.add(m.den.event);
+  }
+  return names;
+}
+
+/**
+ * A unit's value of a metric from its raw accumulators: proportion 1 if any event, else 0; mean the count or sum
+ * capped at `cap`; ratio the capped numerator and the denominator.
+ */
+export function unitValue(metric: MetricDefinition, yRaw: number, dRaw: number): { y: number; d: number } {
+  if (metric.kind === 'proportion') return { y: yRaw > 0 ? 1 : 0, d: 0 };
+  const y = metric.cap !== undefined ? Math.min(yRaw, metric.cap) : yRaw;
+  return { y, d: metric.kind === 'ratio' ? dRaw : 0 };
+}
+
+function inWindow(epoch: Epoch, window: number, ts: number): boolean {
+  return ts >= epoch.start && (epoch.end === null || ts < epoch.end) && ts - epoch.start < window;
+}
+
+function measure(m: Measure, event: TrackPoint): number {
+  return m.sum ? (event.value ?? 0) : 1;
+}
+
+function copyUnit(unit: UnitEpochs): UnitEpochs {
+  const out: UnitEpochs = {};
+  for (const arm of ARMS) {
+    const e = unit[arm];
+    if (e) out[arm] = { cohort: e.cohort, start: e.start, end: e.end, values: [...e.values] };
+  }
+  return out;
+}
+
+function sameEpoch(a: Epoch | undefined, b: Epoch | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return (
+    a.cohort === b.cohort &&
+    a.start === b.start &&
+    a.end === b.end &&
+    a.values.length === b.values.length &&
+    a.values.every((v, i) => v === b.values[i])
+  );
+}
+
+/**
+ * Applies one group of exposures and tracked events to one rollout attempt. Call `applyExposure` for every
+ * exposure, then `rawNeeded` and `applyStored` with the units' previously stored events, then `applyTrack` for
+ * every event of the group, then `finish`.
+ */
+export class RolloutAggregation {
+  readonly rollout: AnalysedRollout;
+  readonly #metrics: CompiledMetric[];
+  readonly #byEvent = new Map<string, number[]>();
+  readonly #units: Map<string, UnitEpochs>;
+  readonly #initial = new Map<string, UnitEpochs>();
+
+  /** `loaded` holds the stored epochs of every unit the group touches (units absent have none). */
+  constructor(rollout: AnalysedRollout, loaded: Map<string, UnitEpochs>) {
+    this.rollout = rollout;
+    this.#metrics = rollout.metrics.map(compile);
+    this.#metrics.forEach((m, i) => {
+      for (const name of m.den ? [m.num.event, m.den.event] : [m.num.event]) {
+        const list = this.#byEvent.get(name) ?? [];
+        if (!list.includes(i)) list.push(i);
+        this.#byEvent.set(name, list);
+      }
+    });
+    this.#units = loaded;
+  }
+
+  /** Whether tracked events of this name feed a metric of the rollout. */
+  watches(eventName: string): boolean {
+    return this.#byEvent.has(eventName);
+  }
+
+  /** The arm a served variant belongs to, or null when the variant is neither treatment nor control. */
+  armOf(variant: string): ArmName | null {
+    if (variant === this.rollout.treatment) return 'treatment';
+    if (variant === this.rollout.control) return 'control';
+    return null;
+  }
+
+  #touch(unit: string): UnitEpochs {
+    let state = this.#units.get(unit);
+    if (!state) {
+      state = {};
+      this.#units.set(unit, state);
+    }
+    if (!this.#initial.has(unit)) this.#initial.set(unit, copyUnit(state));
+    return state;
+  }
+
+  #newEpoch(start: number, end: number | null): Epoch {
+    return { cohort: this.rollout.stage, start, end, values: new Array(this.#metrics.length * 2).fill(0) };
+  }
+
+  /** Opens, moves or closes the unit's epochs for an exposure to `arm` at `ts` (epoch ms). */
+  applyExposure(unit: string, arm: ArmName, ts: number): void {
+    const current = this.#units.get(unit);
+    const t = current?.treatment;
+    if (arm === 'control') {
+      if (t !== undefined && ts >= t.start) return;
+      const c = current?.control;
+      if (c !== undefined && ts >= c.start) return;
+      const state = this.#touch(unit);
+      if (state.control) state.control.start = ts;
+      else state.control = this.#newEpoch(ts, state.treatment?.start ?? null);
+      return;
+    }
+    if (t !== undefined && ts >= t.start) return;
+    const state = this.#touch(unit);
+    if (state.treatment) state.treatment.start = ts;
+    else state.treatment = this.#newEpoch(ts, null);
+    const c = state.control;
+    if (c !== undefined) {
+      if (c.start >= ts) delete state.control;
+      else c.end = ts;
+    }
+  }
+
+  /**
+   * Units whose epochs were opened or moved by the group's exposures, with the earliest timestamp of the stored
+   * events needed to bring their accumulators up to date.
+   */
+  rawNeeded(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [unit, before] of this.#initial) {
+      const after = this.#units.get(unit) as UnitEpochs;
+      for (const arm of ARMS) {
+        const e = after[arm];
+        const o = before[arm];
+        if (e === undefined || (o !== undefined && o.start === e.start && o.end === e.end)) continue;
+        const from = Math.min(e.start, o?.start ?? e.start);
+        out.set(unit, Math.min(out.get(unit) ?? from, from));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Brings the moved or new epochs of `unit` up to date from its events stored before this group: each counts
+   * in(new bounds) − in(old bounds), so only the part whose membership changed moves the sums.
+   */
+  applyStored(unit: string, events: readonly TrackPoint[]): void {
+    const before = this.#initial.get(unit);
+    const after = this.#units.get(unit);
+    if (!before || !after) return;
+    for (const arm of ARMS) {
+      const e = after[arm];
+      const o = before[arm];
+      if (e === undefined || (o !== undefined && o.start === e.start && o.end === e.end)) continue;
+      const values = o ? [...o.values] : new Array(this.#metrics.length * 2).fill(0);
+      for (const event of events) {
+        const indexes = this.#byEvent.get(event.name);
+        if (!indexes) continue;
+        for (const i of indexes) {
+          const m = this.#metrics[i] as CompiledMetric;
+          const change =
+            (inWindow(e, m.window, event.ts) ? 1 : 0) - (o && inWindow(o, m.window, event.ts) ? 1 : 0);
+          if (change === 0) continue;
+          if (m.num.event === event.name)
+            values[2 * i] = (values[2 * i] as number) + change * measure(m.num, event);
+          if (m.den?.event === event.name)
+            values[2 * i + 1] = (values[2 * i + 1] as number) + change * measure(m.den, event);
+        }
+      }
+      e.values = values;
+    }
+  }
+
+  /** Counts one tracked event of the group in the unit's epoch active at its timestamp, for each metric it feeds. */
+  applyTrack(unit: string, event: TrackPoint): void {
+    const indexes = this.#byEvent.get(event.name);
+    if (!indexes) return;
+    const current = this.#units.get(unit);
+    if (!current || (!current.control && !current.treatment)) return;
+    let state: UnitEpochs | undefined;
+    for (const arm of ARMS) {
+      if (!current[arm]) continue;
+      for (const i of indexes) {
+        const m = this.#metrics[i] as CompiledMetric;
+        if (!inWindow(current[arm] as Epoch, m.window, event.ts)) continue;
+        state ??= this.#touch(unit);
+        const e = state[arm] as Epoch;
+        if (m.num.event === event.name) e.values[2 * i] = (e.values[2 * i] as number) + measure(m.num, event);
+        if (m.den?.event === event.name)
+          e.values[2 * i + 1] = (e.values[2 * i + 1] as number) + measure(m.den, event);
+      }
+    }
+  }
+
+  /** The rows to write and the additive changes of the cohort statistics (zero changes left out). */
+  finish(): AnalysisChanges {
+    const changes: AnalysisChanges = { upserts: [], deletes: [], stats: [], units: [] };
+    const stats = new Map<string, StatsDelta>();
+    const units = new Map<string, UnitsDelta>();
+    const statsRow = (cohort: number, arm: ArmName, metric: string): StatsDelta => {
+      const key = `${cohort}|${arm}|${metric}`;
+      let row = stats.get(key);
+      if (!row) {
+        row = { cohort, arm, metric, n: 0, sumY: 0, sumY2: 0, sumD: 0, sumD2: 0, sumYD: 0 };
+        stats.set(key, row);
+      }
+      return row;
+    };
+    const unitsRow = (cohort: number, arm: ArmName): UnitsDelta => {
+      const key = `${cohort}|${arm}`;
+      let row = units.get(key);
+      if (!row) {
+        row = { cohort, arm, epochs: 0, assigned: 0 };
+        units.set(key, row);
+      }
+      return row;
+    };
+    const contribute = (arm: ArmName, epoch: Epoch, sign: 1 | -1) => {
+      unitsRow(epoch.cohort, arm).epochs += sign;
+      this.rollout.metrics.forEach((metric, i) => {
+        const { y, d } = unitValue(metric, epoch.values[2 * i] as number, epoch.values[2 * i + 1] as number);
+        const row = statsRow(epoch.cohort, arm, metric.key);
+        row.n += sign;
+        row.sumY += sign * y;
+        row.sumY2 += sign * y * y;
+        row.sumD += sign * d;
+        row.sumD2 += sign * d * d;
+        row.sumYD += sign * y * d;
+      });
+    };
+    const first = (u: UnitEpochs): [ArmName, Epoch] | null =>
+      u.control ? ['control', u.control] : u.treatment ? ['treatment', u.treatment] : null;
+
+    for (const [unit, before] of this.#initial) {
+      const after = this.#units.get(unit) as UnitEpochs;
+      let changed = false;
+      for (const arm of ARMS) {
+        const o = before[arm];
+        const e = after[arm];
+        if (sameEpoch(o, e)) continue;
+        changed = true;
+        if (o) contribute(arm, o, -1);
+        if (e) {
+          contribute(arm, e, 1);
+          changes.upserts.push({ unit, arm, epoch: e });
+        } else changes.deletes.push({ unit, arm });
+      }
+      if (!changed) continue;
+      const f0 = first(before);
+      const f1 = first(after);
+      if (f0 && f1 && f0[0] === f1[0] && f0[1].cohort === f1[1].cohort) continue;
+      if (f0) unitsRow(f0[1].cohort, f0[0]).assigned -= 1;
+      if (f1) unitsRow(f1[1].cohort, f1[0]).assigned += 1;
+    }
+    changes.stats = [...stats.values()].filter(
+      (r) => r.n !== 0 || r.sumY !== 0 || r.sumY2 !== 0 || r.sumD !== 0 || r.sumD2 !== 0 || r.sumYD !== 0,
+    );
+    changes.units = [...units.values()].filter((r) => r.epochs !== 0 || r.assigned !== 0);
+    return changes;
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * `POST /v1/events` (client key, both kinds): validated batches of exposures and tracked events, idempotent
+ * per environment and batch id, acknowledged (202) only after the durable commit.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, errorBody } from '../errors.ts';
+import { sdkRateLimit } from '../http/rate-limit.ts';
+import { acceptJsonOnly, authenticateRequest, registerPreflight } from '../sdk/sdk-http.ts';
+import type { SdkDeps } from '../sdk-deps.ts';
+import { DEFAULT_EVENT_LIMITS, type EventLimits, parseEventBatch } from './event-parse.ts';
+import type { EventPipeline } from './events.service.ts';
+
+export const EVENTS_URL = '/v1/events';
+/** Largest events request body, in bytes (1 MiB). */
+export const EVENTS_BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** The 202 answer: the batch's counts, the events refused by index, and whether the batch was seen before. */
+export interface EventsReply {
+  batchId: string;
+  accepted: number;
+  rejected: { index: number; reason: string }[];
+  duplicate: boolean;
+}
+
+/** Registers the events route with its CORS preflight and error replies in an encapsulated scope. */
+export async function registerEventRoutes(
+  app: FastifyInstance,
+  deps: { sdk: SdkDeps; pipeline: EventPipeline; limits?: Partial<EventLimits> },
+): Promise<void> {
+  const limits: EventLimits = { ...DEFAULT_EVENT_LIMITS, ...deps.limits };
+  await app.register(async (scope) => {
+    scope.setErrorHandler(replyWithEventsError);
+    acceptJsonOnly(scope);
+    registerPreflight(scope, [EVENTS_URL], 'POST, OPTIONS');
+    scope.post(
+      EVENTS_URL,
+      {
+        bodyLimit: EVENTS_BODY_LIMIT_BYTES,
+        config: sdkRateLimit,
+        schema: {
+          tags: ['sdk'],
+          summary: 'Send a batch of exposures and tracked events (idempotent per batch id)',
+          security: [{ clientKey: [] }],
+        },
+      },
+      async (request, reply) => {
+        const principal = await authenticateRequest(request, reply, deps.sdk);
+        const parsed = parseEventBatch(request.body, deps.sdk.now(), limits);
+        if (!parsed.ok) {
+          const message = parsed.issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ');
+          throw new AppError(parsed.tooLarge ? 'PAYLOAD_TOO_LARGE' : 'VALIDATION_FAILED', message, {
+            issues: parsed.issues,
+            ...(parsed.tooLarge ? { maxEvents: limits.maxEvents } : {}),
+          });
+        }
+        const { batchId, exposures, tracks, rejected } = parsed.value;
+        const result = await deps.pipeline.submit({
+          environment: principal.environment,
+          batchId,
+          answer: { batchId, accepted: exposures.length + tracks.length, rejected },
+          exposures,
+          tracks,
+        });
+        const body: EventsReply = { ...result.answer, duplicate: result.duplicate };
+        return reply.code(202).send(body);
+      },
+    );
+  });
+}
+
+/** Errors on the events route in the standard shape; Retry-After on 429, the limit named on 413. */
+export function replyWithEventsError(
+  error: FastifyError | Error,
+  request: FastifyRequest,
+  reply: FastifyReply,
+) {
+  if (error instanceof AppError) {
+    if (error.code === 'UNAUTHORIZED') reply.header('www-authenticate', 'Bearer');
+    const retry = (error.details as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
+    if (error.code === 'RATE_LIMITED' && typeof retry === 'number')
+      reply.header('retry-after', String(retry));
+    return reply.code(error.status).send(errorBody(error.code, error.message, error.details));
+  }
+  const code = 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return reply.code(413).send(
+      errorBody(
+        'PAYLOAD_TOO_LARGE',
+        `request body exceeds the limit of ${EVENTS_BODY_LIMIT_BYTES} bytes (1 MiB)`,
+        {
+          limitBytes: EVENTS_BODY_LIMIT_BYTES,
+        },
+      ),
+    );
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+    return reply.code(415).send(errorBody('UNSUPPORTED_MEDIA_TYPE', error.message));
+  if (
+    code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
+    code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
+    code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH' ||
+    error instanceof SyntaxError
+  )
+    return reply.code(400).send(errorBody('BAD_REQUEST', `Malformed JSON body: ${error.message}`));
+  const status = (error as FastifyError).statusCode;
+  if (status === 429) return reply.code(429).send(errorBody('RATE_LIMITED', error.message));
+  request.log.error({ err: error, reqId: request.id }, 'unexpected error on the events route');
+  return reply.code(500).send(errorBody('INTERNAL', 'Internal error', { id: request.id }));
+}

@@ -1,0 +1,158 @@
+/**
+ * The ingestion pipeline: validated batches wait in a bounded queue and are written by one writer that
+ * coalesces whatever is waiting into one transaction (group commit). A batch is acknowledged only after its
+ * transaction committed; beyond capacity a batch is refused at once (429 with Retry-After), before anything
+ * is written.
+ */
+import type { Clock } from '../clock.ts';
+import { AppError } from '../errors.ts';
+import type { EventsStore, IngestBatch, IngestResult } from './events.store.ts';
+
+/** Capacity and grouping of the pipeline. */
+export interface PipelineLimits {
+  /** Most events waiting or being written before new batches are refused. */
+  maxPendingEvents: number;
+  /** Most batches waiting or being written before new batches are refused. */
+  maxPendingBatches: number;
+  /** Most events coalesced into one transaction (a single larger batch still goes alone). */
+  maxGroupEvents: number;
+}
+
+export const DEFAULT_PIPELINE_LIMITS: PipelineLimits = {
+  maxPendingEvents: 50_000,
+  maxPendingBatches: 400,
+  maxGroupEvents: 5_000,
+};
+/** Seconds a client is told to wait when the pipeline is full. */
+export const RETRY_AFTER_SECONDS = 1;
+
+interface Pending {
+  batch: IngestBatch;
+  size: number;
+  resolve(result: IngestResult): void;
+  reject(error: unknown): void;
+}
+
+/** Counters for /metrics and tests. */
+export interface PipelineStats {
+  committedBatches: number;
+  committedEvents: number;
+  duplicateBatches: number;
+  refusedBatches: number;
+  transactions: number;
+}
+
+export class EventPipeline {
+  readonly #store: EventsStore;
+  readonly #clock: Clock;
+  readonly #limits: PipelineLimits;
+  #queue: Pending[] = [];
+  #pendingEvents = 0;
+  #pendingBatches = 0;
+  #writer: Promise<void> | undefined;
+  readonly stats: PipelineStats = {
+    committedBatches: 0,
+    committedEvents: 0,
+    duplicateBatches: 0,
+    refusedBatches: 0,
+    transactions: 0,
+  };
+
+  constructor(deps: { store: EventsStore; clock: Clock; limits?: Partial<PipelineLimits> }) {
+    this.#store = deps.store;
+    this.#clock = deps.clock;
+    this.#limits = { ...DEFAULT_PIPELINE_LIMITS, ...deps.limits };
+  }
+
+  /** Events and batches accepted but not yet committed. */
+  get pending(): { events: number; batches: number } {
+    return { events: this.#pendingEvents, batches: this.#pendingBatches };
+  }
+
+  /**
+   * Queues a batch and resolves once it is committed (or found to be a duplicate). Throws RATE_LIMITED at
+   * once when the pipeline is over capacity.
+   */
+  submit(batch: IngestBatch): Promise<IngestResult> {
+    const size = batch.exposures.length + batch.tracks.length;
+    if (
+      this.#pendingBatches > 0 &&
+      (this.#pendingBatches >= this.#limits.maxPendingBatches ||
+        this.#pendingEvents + size > this.#limits.maxPendingEvents)
+    ) {
+      this.stats.refusedBatches++;
+      return Promise.reject(
+        new AppError('RATE_LIMITED', 'event ingestion is over capacity; retry the same batch later', {
+          retryAfterSeconds: RETRY_AFTER_SECONDS,
+        }),
+      );
+    }
+    this.#pendingEvents += size;
+    this.#pendingBatches++;
+    return new Promise<IngestResult>((resolve, reject) => {
+      this.#queue.push({ batch, size, resolve, reject });
+      this.#writer ??= this.#drain().finally(() => {
+        this.#writer = undefined;
+      });
+    });
+  }
+
+  /** Resolves when everything queued so far is written. */
+  async drain(): Promise<void> {
+    while (this.#writer) await this.#writer;
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const group: Pending[] = [];
+      let events = 0;
+      while (this.#queue.length > 0) {
+        const next = this.#queue[0] as Pending;
+        if (group.length > 0 && events + next.size > this.#limits.maxGroupEvents) break;
+        group.push(next);
+        events += next.size;
+        this.#queue.shift();
+      }
+      await this.#commit(group);
+    }
+  }
+
+  async #commit(group: Pending[]): Promise<void> {
+    // The same batch id twice in one group (a retry racing the original) is written once.
+    const first = new Map<string, number>();
+    const unique: IngestBatch[] = [];
+    const slot = group.map((p) => {
+      const key = `${p.batch.environment}\u0000${p.batch.batchId}`;
+      let index = first.get(key);
+      if (index === undefined) {
+        index = unique.length;
+        first.set(key, index);
+        unique.push(p.batch);
+        return { index, repeat: false };
+      }
+      return { index, repeat: true };
+    });
+    try {
+      const results = await this.#store.ingest(unique, this.#clock.now());
+      this.stats.transactions++;
+      group.forEach((p, i) => {
+        const { index, repeat } = slot[i] as { index: number; repeat: boolean };
+        const result = results[index] as IngestResult;
+        const outcome = repeat ? { answer: result.answer, duplicate: true } : result;
+        if (outcome.duplicate) this.stats.duplicateBatches++;
+        else {
+          this.stats.committedBatches++;
+          this.stats.committedEvents += p.size;
+        }
+        p.resolve(outcome);
+      });
+    } catch (error) {
+      for (const p of group) p.reject(error);
+    } finally {
+      for (const p of group) {
+        this.#pendingEvents -= p.size;
+        this.#pendingBatches--;
+      }
+    }
+  }
+}

@@ -1,0 +1,109 @@
+import type { FlagConfig } from '@dimmer/core';
+import type { MetricDefinition } from '../metrics/metric.model.ts';
+import type { AuditInput, WriteResult } from '../storage/stores.ts';
+
+/** The lifecycle of a rollout (the same set as packages/rollout's state machine). */
+export type RolloutStatus = 'draft' | 'running' | 'paused' | 'rolled_back' | 'holding' | 'completed';
+export const ROLLOUT_STATUSES: readonly RolloutStatus[] = [
+  'draft',
+  'running',
+  'paused',
+  'rolled_back',
+  'holding',
+  'completed',
+];
+/** Statuses in which a rollout owns its flag in its environment. */
+export const ACTIVE_ROLLOUT_STATUSES: readonly RolloutStatus[] = [
+  'running',
+  'paused',
+  'holding',
+  'rolled_back',
+];
+/** Statuses in which exposures and events are analysed (epochs opened, statistics kept). */
+export const ANALYSED_ROLLOUT_STATUSES: readonly RolloutStatus[] = ['running', 'paused', 'holding'];
+
+export type ArmName = 'treatment' | 'control';
+
+/** A stored rollout: the columns ingestion and the controller read, plus the plan and state documents. */
+export interface RolloutRecord {
+  id: string;
+  flag: string;
+  environment: string;
+  treatment: string;
+  control: string;
+  state: RolloutStatus;
+  /** Index of the current stage in the plan. */
+  stage: number;
+  /** Treatment reach in percent (up to four decimals). */
+  reach: number;
+  /** 1 for the first run; a resume after a rollback starts the next attempt (fresh epochs and statistics). */
+  attempt: number;
+  /** Guardrail metric keys. */
+  guardrails: string[];
+  /** The guardrail metric definitions as they were when the rollout was created (later edits do not apply). */
+  metrics: MetricDefinition[];
+  /** The rollout plan document (packages/rollout's RolloutPlan), as JSON. */
+  plan: unknown;
+  /** The rollout state document (packages/rollout's RolloutState), as JSON. */
+  stateDoc: unknown;
+  revision: number;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Sufficient statistics of one (attempt, cohort, arm, metric). */
+export interface CohortStatsRow {
+  cohort: number;
+  arm: ArmName;
+  metric: string;
+  n: number;
+  sumY: number;
+  sumY2: number;
+  sumD: number;
+  sumD2: number;
+  sumYD: number;
+}
+
+/** Units of one (attempt, cohort, arm): epochs that began in the cohort, and units first assigned in it. */
+export interface CohortUnitsRow {
+  cohort: number;
+  arm: ArmName;
+  /** Epochs (units) whose current epoch in this arm began in this stage. */
+  epochs: number;
+  /** Units whose first epoch of the attempt began in this stage (the sample-ratio check's counts). */
+  assigned: number;
+}
+
+/** The incremental analysis data of one rollout attempt. */
+export interface RolloutAnalysis {
+  stats: CohortStatsRow[];
+  units: CohortUnitsRow[];
+}
+
+export interface RolloutsStore {
+  /** Throws StoreConflictError when the id exists, or when another rollout is active on the flag and environment. */
+  create(record: RolloutRecord, audit: AuditInput): Promise<RolloutRecord>;
+  get(id: string): Promise<RolloutRecord | undefined>;
+  /** Rollouts by creation time, optionally of one environment or flag. */
+  list(filter?: { environment?: string; flag?: string }): Promise<RolloutRecord[]>;
+  /** Rollouts of an environment in an active status (running, paused, holding, rolled back). */
+  listActive(environment: string): Promise<RolloutRecord[]>;
+  /** Replaces the record if its revision is `expectedRevision` (StoreConflictError otherwise). */
+  update(
+    record: RolloutRecord,
+    options: { expectedRevision: number },
+    audit: AuditInput,
+  ): Promise<RolloutRecord>;
+  /**
+   * Replaces the rollout and its flag's document in one transaction, bumping every environment's config
+   * version and recording both audit entries; StoreConflictError when either revision moved on.
+   */
+  updateWithFlag(
+    record: RolloutRecord,
+    options: { expectedRevision: number; flag: FlagConfig; flagRevision: number },
+    audits: readonly AuditInput[],
+  ): Promise<WriteResult<RolloutRecord>>;
+  /** The cohort statistics and unit counts of one attempt (empty when nothing was ingested). */
+  readAnalysis(id: string, attempt: number): Promise<RolloutAnalysis>;
+}

@@ -1,0 +1,222 @@
+/**
+ * Surfaces: areas of the product whose flags share required guardrails. A surface names existing metrics with
+ * optional margins; it cannot be deleted while a flag belongs to it.
+ */
+import type { Clock } from '../clock.ts';
+import { AppError } from '../errors.ts';
+import type { FlagsStore } from '../flags/flags.store.ts';
+import type { MetricsStore } from '../metrics/metrics.store.ts';
+import { StoreConflictError, StoreNotFoundError } from '../storage/stores.ts';
+import type { Surface, SurfaceRecord, SurfacesStore } from './surfaces.store.ts';
+
+export type SurfaceView = Surface & { createdAt: string; updatedAt: string };
+
+const KEY = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const MAX_KEY_LENGTH = 128;
+const MAX_NAME_LENGTH = 200;
+const MAX_DESCRIPTION_LENGTH = 2_000;
+const MAX_GUARDRAILS = 50;
+const FIELDS = new Set(['key', 'name', 'description', 'guardrails']);
+
+type Issue = { path: string; message: string };
+
+/** The API view of a stored surface. */
+export function toSurfaceView(record: SurfaceRecord): SurfaceView {
+  return {
+    ...record.surface,
+    createdAt: new Date(record.createdAt).toISOString(),
+    updatedAt: new Date(record.updatedAt).toISOString(),
+  };
+}
+
+/** Checks a surface document's shape; metric existence is checked by the service. */
+export function parseSurface(input: unknown): { ok: true; value: Surface } | { ok: false; issues: Issue[] } {
+  const issues: Issue[] = [];
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    return { ok: false, issues: [{ path: '', message: 'expected a surface object' }] };
+  const o = input as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (!FIELDS.has(k)) issues.push({ path: k, message: 'unknown field' });
+  if (typeof o.key !== 'string' || o.key.length > MAX_KEY_LENGTH || !KEY.test(o.key))
+    issues.push({ path: 'key', message: `expected 1 to ${MAX_KEY_LENGTH} letters, digits, "_", "." or "-"` });
+  if (
+    o.name !== undefined &&
+    (typeof o.name !== 'string' || o.name.length === 0 || o.name.length > MAX_NAME_LENGTH)
+  )
+    issues.push({ path: 'name', message: `expected a string of 1 to ${MAX_NAME_LENGTH} characters` });
+  if (
+    o.description !== undefined &&
+    (typeof o.description !== 'string' || o.description.length > MAX_DESCRIPTION_LENGTH)
+  )
+    issues.push({
+      path: 'description',
+      message: `expected a string of at most ${MAX_DESCRIPTION_LENGTH} characters`,
+    });
+  const guardrails: Surface['guardrails'] = [];
+  if (o.guardrails !== undefined && !Array.isArray(o.guardrails))
+    issues.push({ path: 'guardrails', message: 'expected an array of { metric, margin? }' });
+  else if (Array.isArray(o.guardrails)) {
+    if (o.guardrails.length > MAX_GUARDRAILS)
+      issues.push({ path: 'guardrails', message: `at most ${MAX_GUARDRAILS} guardrails` });
+    const seen = new Set<string>();
+    o.guardrails.forEach((g, i) => {
+      const path = `guardrails[${i}]`;
+      if (typeof g !== 'object' || g === null || Array.isArray(g)) {
+        issues.push({ path, message: 'expected { metric, margin? }' });
+        return;
+      }
+      const r = g as Record<string, unknown>;
+      for (const k of Object.keys(r))
+        if (k !== 'metric' && k !== 'margin') issues.push({ path: `${path}.${k}`, message: 'unknown field' });
+      if (typeof r.metric !== 'string' || r.metric.length === 0) {
+        issues.push({ path: `${path}.metric`, message: 'expected a metric key' });
+        return;
+      }
+      if (seen.has(r.metric))
+        issues.push({ path: `${path}.metric`, message: `metric "${r.metric}" is listed twice` });
+      seen.add(r.metric);
+      if (
+        r.margin !== undefined &&
+        (typeof r.margin !== 'number' || !Number.isFinite(r.margin) || r.margin <= 0)
+      )
+        issues.push({ path: `${path}.margin`, message: 'expected a relative margin > 0, e.g. 0.02 for 2%' });
+      guardrails.push(
+        r.margin === undefined ? { metric: r.metric } : { metric: r.metric, margin: r.margin as number },
+      );
+    });
+  }
+  if (issues.length > 0) return { ok: false, issues };
+  const surface: Surface = {
+    key: o.key as string,
+    name: (o.name as string | undefined) ?? (o.key as string),
+    guardrails,
+  };
+  if (o.description !== undefined) surface.description = o.description as string;
+  return { ok: true, value: surface };
+}
+
+function invalid(issues: Issue[]): AppError {
+  return new AppError(
+    'VALIDATION_FAILED',
+    issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; '),
+    {
+      issues,
+    },
+  );
+}
+
+export class SurfacesService {
+  constructor(
+    private readonly deps: {
+      surfaces: SurfacesStore;
+      metrics: MetricsStore;
+      flags: FlagsStore;
+      clock: Clock;
+    },
+  ) {}
+
+  async list(): Promise<SurfaceView[]> {
+    return (await this.deps.surfaces.list()).map(toSurfaceView);
+  }
+
+  async get(key: string): Promise<SurfaceView> {
+    const record = await this.deps.surfaces.get(key);
+    if (!record) throw new AppError('NOT_FOUND', `surface "${key}" not found`);
+    return toSurfaceView(record);
+  }
+
+  async create(input: unknown, actor: string): Promise<SurfaceView> {
+    const surface = await this.#validate(input);
+    try {
+      const record = await this.deps.surfaces.create(surface, {
+        at: this.deps.clock.now(),
+        actor,
+        action: 'surface.create',
+        resourceType: 'surface',
+        resourceKey: surface.key,
+        before: null,
+        after: surface,
+      });
+      return toSurfaceView(record);
+    } catch (error) {
+      if (error instanceof StoreConflictError)
+        throw new AppError('CONFLICT', `surface "${surface.key}" already exists`);
+      throw error;
+    }
+  }
+
+  async replace(key: string, input: unknown, actor: string): Promise<SurfaceView> {
+    const current = await this.deps.surfaces.get(key);
+    if (!current) throw new AppError('NOT_FOUND', `surface "${key}" not found`);
+    const body = typeof input === 'object' && input !== null && !Array.isArray(input) ? input : {};
+    const provided = (body as { key?: unknown }).key;
+    if (provided !== undefined && provided !== key)
+      throw invalid([{ path: 'key', message: `the key cannot change (expected "${key}")` }]);
+    const surface = await this.#validate({ ...body, key });
+    try {
+      const record = await this.deps.surfaces.update(
+        surface,
+        { expectedRevision: current.revision },
+        {
+          at: this.deps.clock.now(),
+          actor,
+          action: 'surface.update',
+          resourceType: 'surface',
+          resourceKey: key,
+          before: current.surface,
+          after: surface,
+        },
+      );
+      return toSurfaceView(record);
+    } catch (error) {
+      throw storeError(error, key);
+    }
+  }
+
+  /** Deletes a surface; CONFLICT naming the flags that still belong to it. */
+  async delete(key: string, actor: string): Promise<void> {
+    const current = await this.deps.surfaces.get(key);
+    if (!current) throw new AppError('NOT_FOUND', `surface "${key}" not found`);
+    const flags = (await this.deps.flags.list({ includeArchived: true }))
+      .filter((r) => r.flag.surface === key)
+      .map((r) => r.flag.key);
+    if (flags.length > 0)
+      throw new AppError('CONFLICT', `surface "${key}" still has flags: ${flags.join(', ')}`, { flags });
+    try {
+      await this.deps.surfaces.delete(
+        key,
+        { expectedRevision: current.revision },
+        {
+          at: this.deps.clock.now(),
+          actor,
+          action: 'surface.delete',
+          resourceType: 'surface',
+          resourceKey: key,
+          before: current.surface,
+          after: null,
+        },
+      );
+    } catch (error) {
+      throw storeError(error, key);
+    }
+  }
+
+  async #validate(input: unknown): Promise<Surface> {
+    const parsed = parseSurface(input);
+    if (!parsed.ok) throw invalid(parsed.issues);
+    const known = new Set((await this.deps.metrics.list()).map((m) => m.metric.key));
+    const issues: Issue[] = [];
+    parsed.value.guardrails.forEach((g, i) => {
+      if (!known.has(g.metric))
+        issues.push({ path: `guardrails[${i}].metric`, message: `unknown metric "${g.metric}"` });
+    });
+    if (issues.length > 0) throw invalid(issues);
+    return parsed.value;
+  }
+}
+
+function storeError(error: unknown, key: string): unknown {
+  if (error instanceof StoreConflictError)
+    return new AppError('CONFLICT', `surface "${key}" was changed by another request; reload and retry`);
+  if (error instanceof StoreNotFoundError) return new AppError('NOT_FOUND', `surface "${key}" not found`);
+  return error;
+}
