@@ -3,5 +3,7 @@
  * resolves flags on the server for one user; `createClient` evaluates locally (needs a server key, so it
  * suits edge runtimes rather than public web pages).
  */
+
+export * from './admin.ts';
 export { createClient } from './client.ts';
 export * from './shared.ts';

@@ -1,0 +1,87 @@
+/**
+ * The shared shape of the document command groups (segments, metrics, surfaces): `list`, `get <key>`,
+ * `create -f file`, `update <key> -f file`, `delete <key>`, each calling one admin client method.
+ */
+import type { AdminClient } from '@dimmer/sdk';
+import type { Command } from 'commander';
+import type { CliContext } from '../context.ts';
+import { readDocument } from '../input.ts';
+
+/** How one document kind is listed, shown and sent. */
+export interface DocumentKind<T> {
+  /** Command group name, e.g. `segments`. */
+  group: string;
+  /** Singular noun for messages, e.g. `segment`. */
+  noun: string;
+  description: string;
+  /** Field of the list reply in `--json` output, e.g. `segments`. */
+  listField: string;
+  list(client: AdminClient): Promise<T[]>;
+  get(client: AdminClient, key: string): Promise<T>;
+  create(client: AdminClient, doc: Record<string, unknown>): Promise<T>;
+  replace(client: AdminClient, key: string, doc: Record<string, unknown>): Promise<T>;
+  remove(client: AdminClient, key: string): Promise<void>;
+  formatList(items: readonly T[]): string;
+  formatOne(item: T): string;
+  keyOf(item: T): string;
+}
+
+/** Registers a document command group on the program. */
+export function registerDocumentCommands<T>(
+  program: Command,
+  ctx: CliContext,
+  kind: DocumentKind<T>,
+): Command {
+  const group = program.command(kind.group).description(kind.description);
+
+  group
+    .command('list')
+    .description(`List ${kind.group}`)
+    .action(async (_opts: unknown, cmd: Command) => {
+      const items = await kind.list(ctx.admin(cmd));
+      ctx.output(cmd, { [kind.listField]: items }, () =>
+        items.length === 0 ? `No ${kind.group}.\n` : kind.formatList(items),
+      );
+    });
+
+  group
+    .command('get')
+    .description(`Show one ${kind.noun}`)
+    .argument('<key>', `${kind.noun} key`)
+    .action(async (key: string, _opts: unknown, cmd: Command) => {
+      const item = await kind.get(ctx.admin(cmd), key);
+      ctx.output(cmd, item, () => kind.formatOne(item));
+    });
+
+  group
+    .command('create')
+    .description(`Create a ${kind.noun} from a JSON or YAML document`)
+    .requiredOption('-f, --file <path>', 'the document (.json, .yaml or .yml)')
+    .action(async (opts: { file: string }, cmd: Command) => {
+      const doc = await readDocument(opts.file, ctx.io.cwd);
+      const item = await kind.create(ctx.admin(cmd), doc);
+      ctx.output(cmd, item, () => `Created ${kind.noun} ${kind.keyOf(item)}.\n\n${kind.formatOne(item)}`);
+    });
+
+  group
+    .command('update')
+    .description(`Replace a ${kind.noun} from a JSON or YAML document`)
+    .argument('<key>', `${kind.noun} key`)
+    .requiredOption('-f, --file <path>', 'the document (.json, .yaml or .yml)')
+    .action(async (key: string, opts: { file: string }, cmd: Command) => {
+      const doc = await readDocument(opts.file, ctx.io.cwd);
+      const item = await kind.replace(ctx.admin(cmd), key, doc);
+      ctx.output(cmd, item, () => `Updated ${kind.noun} ${kind.keyOf(item)}.\n\n${kind.formatOne(item)}`);
+    });
+
+  group
+    .command('delete')
+    .description(`Delete a ${kind.noun}`)
+    .argument('<key>', `${kind.noun} key`)
+    .action(async (key: string, _opts: unknown, cmd: Command) => {
+      await kind.remove(ctx.admin(cmd), key);
+      ctx.output(cmd, { deleted: key }, () => `Deleted ${kind.noun} ${key}.\n`);
+    });
+
+  return group;
+}

@@ -1,0 +1,319 @@
+/**
+ * Reading and drawing rollouts: a tolerant summary of the rollout reply (flat `state`/`stage`/`reach`, or the
+ * plan and state documents), the status block `rollouts status` draws, and the plan forecast.
+ */
+import type {
+  DecisionView,
+  EvidenceReport,
+  MetricEstimates,
+  PlanForecastView,
+  PlanReply,
+  RolloutView,
+} from '@dimmer/sdk';
+import {
+  formatDuration,
+  formatKeyValues,
+  formatNumber,
+  formatPercent,
+  formatTable,
+  formatTime,
+  NONE,
+} from './output.ts';
+
+/** Statuses after which nothing changes without a person: `--watch` stops there. */
+export const FINAL_STATUSES: readonly string[] = ['completed', 'rolled_back'];
+
+type Json = Record<string, unknown>;
+
+function isObject(x: unknown): x is Json {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+function num(x: unknown): number | undefined {
+  return typeof x === 'number' && Number.isFinite(x) ? x : undefined;
+}
+
+/** What the CLI shows of a rollout, whatever shape the server gives it in. */
+export interface RolloutSummary {
+  id: string;
+  flag: string;
+  environment: string;
+  treatment: string;
+  control: string;
+  status: string;
+  /** 0-based index of the current stage. */
+  stageIndex: number;
+  stages: { reach: number; minDuration?: number | string; minUnitsPerArm?: number }[];
+  /** Treatment reach served now, in percent. */
+  reach: number;
+  attempt: number | undefined;
+  mode: string | undefined;
+  holdback: number | undefined;
+  guardrails: string[];
+  stageStartedAt: number | string | undefined;
+}
+
+/** Summarises a rollout reply: `state` may be a status string or the state document; the plan may be nested. */
+export function summarizeRollout(raw: RolloutView): RolloutSummary {
+  const r = isObject((raw as Json).rollout) ? ((raw as Json).rollout as Json) : (raw as Json);
+  const doc = isObject(r.state) ? r.state : isObject(r.stateDoc) ? r.stateDoc : {};
+  const plan = isObject(r.plan) ? r.plan : {};
+  const status =
+    typeof r.state === 'string'
+      ? r.state
+      : typeof doc.status === 'string'
+        ? doc.status
+        : String(r.status ?? 'unknown');
+  const stagesRaw = Array.isArray(plan.stages) ? plan.stages : Array.isArray(r.stages) ? r.stages : [];
+  const guardrailsRaw = Array.isArray(plan.guardrails)
+    ? plan.guardrails
+    : Array.isArray(r.guardrails)
+      ? r.guardrails
+      : [];
+  const startedAt = doc.stageStartedAt ?? r.stageStartedAt;
+  return {
+    id: String(r.id),
+    flag: String(r.flag ?? plan.flag ?? ''),
+    environment: String(r.environment ?? plan.environment ?? ''),
+    treatment: String(r.treatment ?? plan.treatment ?? ''),
+    control: String(r.control ?? plan.control ?? ''),
+    status,
+    stageIndex: num(r.stage) ?? num(doc.stageIndex) ?? num(r.stageIndex) ?? 0,
+    stages: stagesRaw.filter(isObject).map((s) => ({
+      reach: num(s.reach) ?? Number.NaN,
+      ...(typeof s.minDuration === 'number' || typeof s.minDuration === 'string'
+        ? { minDuration: s.minDuration }
+        : {}),
+      ...(num(s.minUnitsPerArm) !== undefined ? { minUnitsPerArm: num(s.minUnitsPerArm) as number } : {}),
+    })),
+    reach: num(doc.reach) ?? num(r.reach) ?? 0,
+    attempt: num(doc.attempt) ?? num(r.attempt),
+    mode: typeof plan.mode === 'string' ? plan.mode : typeof r.mode === 'string' ? r.mode : undefined,
+    holdback: num(plan.holdback) ?? num(r.holdback),
+    guardrails: guardrailsRaw.map((g) => (isObject(g) ? String(g.metric) : String(g))),
+    stageStartedAt: typeof startedAt === 'number' || typeof startedAt === 'string' ? startedAt : undefined,
+  };
+}
+
+function stageLabel(s: RolloutSummary): string {
+  const total = s.stages.length;
+  return total > 0 ? `${s.stageIndex + 1} of ${total}` : String(s.stageIndex + 1);
+}
+
+/** The rollouts table. */
+export function formatRolloutList(rollouts: readonly RolloutView[]): string {
+  if (rollouts.length === 0) return 'No rollouts.\n';
+  return formatTable(
+    ['id', 'flag', 'environment', 'status', 'stage', 'reach', 'treatment', 'mode'],
+    rollouts.map((raw) => {
+      const s = summarizeRollout(raw);
+      return [
+        s.id,
+        s.flag,
+        s.environment,
+        s.status,
+        stageLabel(s),
+        `${formatNumber(s.reach)}%`,
+        s.treatment,
+        s.mode ?? NONE,
+      ];
+    }),
+  );
+}
+
+/** One rollout's plan and position, without evidence. */
+export function formatRollout(raw: RolloutView): string {
+  const s = summarizeRollout(raw);
+  const head = formatKeyValues([
+    ['rollout', s.id],
+    ['flag', `${s.flag} in ${s.environment}: ${s.control} → ${s.treatment}`],
+    ['status', s.status],
+    ['stage', stageLabel(s)],
+    ['reach', `${formatNumber(s.reach)}%`],
+    ['mode', s.mode ?? NONE],
+    ['guardrails', s.guardrails.length === 0 ? NONE : s.guardrails.join(', ')],
+  ]);
+  if (s.stages.length === 0) return head;
+  const stages = formatTable(
+    ['', 'stage', 'reach', 'min duration', 'min units/arm'],
+    s.stages.map((st, i) => [
+      i === s.stageIndex && s.status !== 'draft' ? '▶' : '',
+      String(i + 1),
+      `${formatNumber(st.reach)}%`,
+      typeof st.minDuration === 'number' ? formatDuration(st.minDuration) : (st.minDuration ?? NONE),
+      st.minUnitsPerArm === undefined ? NONE : formatNumber(st.minUnitsPerArm),
+    ]),
+  );
+  return `${head}\n${stages}`;
+}
+
+/** The newest decision of a list (by time; the last one on ties). */
+export function latestDecision(decisions: readonly DecisionView[]): DecisionView | undefined {
+  let best: DecisionView | undefined;
+  let bestAt = Number.NEGATIVE_INFINITY;
+  for (const d of decisions) {
+    const at = typeof d.at === 'number' ? d.at : Date.parse(String(d.at));
+    if (!(at < bestAt)) {
+      best = d;
+      bestAt = Number.isFinite(at) ? at : bestAt;
+    }
+  }
+  return best;
+}
+
+/** Everything the status block is drawn from; evidence and decisions are absent when the server has none. */
+export interface StatusSnapshot {
+  rollout: RolloutView;
+  evidence?: EvidenceReport | undefined;
+  decision?: DecisionView | undefined;
+}
+
+function interval(pair: unknown): string {
+  if (!Array.isArray(pair) || pair.length !== 2) return NONE;
+  return `[${formatNumber(pair[0] as number)}, ${formatNumber(pair[1] as number)}]`;
+}
+
+function liftInterval(pair: unknown): string {
+  if (!Array.isArray(pair) || pair.length !== 2) return NONE;
+  return `[${formatPercent(pair[0] as number, true)}, ${formatPercent(pair[1] as number, true)}]`;
+}
+
+function armCell(mean: number | undefined, n: number | undefined): string {
+  if (mean === undefined && n === undefined) return NONE;
+  return `${formatNumber(mean)} (n=${formatNumber(n)})`;
+}
+
+/**
+ * The status block: stage and reach, units per arm, the last decision, and per guardrail the arms' means,
+ * the estimated difference (treatment − control) with its always-valid interval, the relative lift and the
+ * verdict. Estimates and intervals come from the controller's latest look; before any look, from the live
+ * evidence (difference only). Deterministic in its inputs, so unchanged data draws the same block.
+ */
+export function formatStatus(snapshot: StatusSnapshot): string {
+  const s = summarizeRollout(snapshot.rollout);
+  const evidence = snapshot.evidence;
+  const decision = snapshot.decision;
+  const pairs: [string, string][] = [
+    ['rollout', `${s.id}  (${s.flag} in ${s.environment}: ${s.control} → ${s.treatment})`],
+    ['status', s.attempt !== undefined && s.attempt > 1 ? `${s.status} (attempt ${s.attempt})` : s.status],
+    ['stage', stageLabel(s)],
+    ['reach', `${formatNumber(s.reach)}%`],
+  ];
+  if (s.stageStartedAt !== undefined) pairs.push(['stage started', formatTime(s.stageStartedAt)]);
+  if (evidence !== undefined)
+    pairs.push([
+      'units',
+      `treatment ${formatNumber(evidence.evidence.units.treatment)}, control ${formatNumber(evidence.evidence.units.control)}`,
+    ]);
+  if (decision !== undefined) {
+    pairs.push(['last decision', `${decision.action} (${decision.rule}) at ${formatTime(decision.at)}`]);
+    if (decision.reason) pairs.push(['reason', decision.reason]);
+  }
+  const head = formatKeyValues(pairs);
+
+  const estimates = new Map<string, MetricEstimates>((evidence?.estimates ?? []).map((e) => [e.metric, e]));
+  const metrics = [
+    ...new Set([...s.guardrails, ...Object.keys(decision?.metrics ?? {}), ...estimates.keys()]),
+  ].filter((m) => m !== '');
+  if (metrics.length === 0) return head;
+  const rows = metrics.map((metric) => {
+    const look = decision?.metrics[metric];
+    const summary = look?.summary ?? null;
+    const est = estimates.get(metric);
+    if (summary !== null) {
+      return [
+        metric,
+        armCell(summary.meanControl, summary.nControl),
+        armCell(summary.meanTreatment, summary.nTreatment),
+        formatNumber(summary.delta),
+        interval(summary.interval),
+        `${formatPercent(summary.relativeLift, true)} ${liftInterval(summary.relativeLiftInterval)}`,
+        String(summary.verdict),
+      ];
+    }
+    const combined = est?.combined ?? null;
+    return [
+      metric,
+      armCell(est?.arms.control?.mean, est?.arms.control?.n),
+      armCell(est?.arms.treatment?.mean, est?.arms.treatment?.n),
+      combined === null ? NONE : formatNumber(combined.delta),
+      NONE,
+      est?.relativeLift ? formatPercent(est.relativeLift.lift, true) : NONE,
+      look?.status ??
+        (est === undefined || !est.hasData
+          ? 'no data'
+          : combined === null
+            ? 'insufficient'
+            : 'awaiting look'),
+    ];
+  });
+  const table = formatTable(
+    ['guardrail', 'control', 'treatment', 'difference', 'interval', 'lift', 'verdict'],
+    rows,
+  );
+  return `${head}\n${table}`;
+}
+
+/** The forecast inside a plan reply (the reply itself, or its `forecast` field). */
+export function forecastOf(reply: PlanReply): PlanForecastView | undefined {
+  if (isObject(reply) && Array.isArray((reply as Json).stages) && isObject((reply as Json).powerPerMetric))
+    return reply as unknown as PlanForecastView;
+  const inner = (reply as Json).forecast;
+  return isObject(inner) ? (inner as unknown as PlanForecastView) : undefined;
+}
+
+/**
+ * The forecast: per stage its reach, duration, expected units per arm and the smallest regression the rollback
+ * test catches (80% power) per guardrail; then each guardrail's non-inferiority power and the warnings.
+ */
+export function formatForecast(rollout: RolloutView | undefined, reply: PlanReply): string {
+  const forecast = forecastOf(reply);
+  if (forecast === undefined)
+    return `The server's plan reply has no forecast:\n${JSON.stringify(reply, null, 2)}\n`;
+  const metrics = [
+    ...new Set([
+      ...forecast.stages.flatMap((st) => Object.keys(st.mdePerMetric)),
+      ...Object.keys(forecast.powerPerMetric),
+    ]),
+  ];
+  const parts: string[] = [];
+  const traffic = (reply as Json).traffic;
+  if (rollout !== undefined) {
+    const s = summarizeRollout(rollout);
+    parts.push(
+      `Forecast for rollout ${s.id} (${s.flag} in ${s.environment}: ${s.control} → ${s.treatment}), status ${s.status}`,
+    );
+  }
+  if (isObject(traffic) && typeof traffic.unitsPerDay === 'number')
+    parts.push(`assuming ${formatNumber(traffic.unitsPerDay)} new units a day`);
+  const header = parts.length > 0 ? `${parts.join(', ')}.\n\n` : '';
+  const stages = formatTable(
+    ['stage', 'reach', 'duration', 'units/arm (treatment / control)', ...metrics.map((m) => `${m} detects`)],
+    forecast.stages.map((st) => [
+      String(st.index + 1),
+      `${formatNumber(st.reach)}%`,
+      formatDuration(st.durationMs),
+      `${formatNumber(Math.round(st.expectedUnitsPerArm.treatment))} / ${formatNumber(Math.round(st.expectedUnitsPerArm.control))}`,
+      ...metrics.map((m) => {
+        const mde = st.mdePerMetric[m];
+        if (mde === null || mde === undefined) return NONE;
+        return mde.relative !== null
+          ? `${formatPercent(mde.relative, true)} (Δ ${formatNumber(mde.absolute)})`
+          : `Δ ${formatNumber(mde.absolute)}`;
+      }),
+    ]),
+  );
+  const power = Object.entries(forecast.powerPerMetric);
+  const powerText =
+    power.length === 0
+      ? ''
+      : `\nPower to show non-inferiority at the margin (no true harm):\n${formatTable(
+          ['guardrail', 'power'],
+          power.map(([m, p]) => [m, formatPercent(p)]),
+        )}Every guardrail passes the final gate: ${formatPercent(forecast.allGuardrailsPass)}\n`;
+  const warnings =
+    forecast.warnings.length === 0
+      ? ''
+      : `\nWarnings:\n${forecast.warnings.map((w) => `  - ${w}`).join('\n')}\n`;
+  return `${header}"detects" = the regression the rollback test catches with 80% probability by the end of the stage.\n\n${stages}${powerText}${warnings}`;
+}
