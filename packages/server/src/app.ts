@@ -16,6 +16,7 @@ import { ExposureBuffer } from './events/exposure-sink.ts';
 import { registerFlagRoutes } from './flags/flags.routes.ts';
 import { FlagsService } from './flags/flags.service.ts';
 import { requireAdmin } from './http/admin-auth.ts';
+import { DEFAULT_DASHBOARD_DIR, registerDashboard } from './http/dashboard.ts';
 import { installErrorHandlers } from './http/error-handler.ts';
 import { installMetrics } from './http/metrics.ts';
 import { registerOpsRoutes } from './http/ops.routes.ts';
@@ -54,6 +55,8 @@ export interface AppConfig {
   ingestion?: Partial<PipelineLimits>;
   /** How often raw events and batch ids older than the accepted event age are deleted, in ms (0: never). */
   pruneIntervalMs?: number;
+  /** Folder of the built dashboard served at `/`; false serves none. Default: packages/dashboard/dist when built. */
+  dashboardDir?: string | false;
 }
 
 /** Default interval between deletions of expired raw events, in milliseconds (one hour). */
@@ -245,6 +248,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     pipeline,
     ...(config.eventLimits !== undefined ? { limits: config.eventLimits } : {}),
   });
+  if (config.dashboardDir !== false)
+    await registerDashboard(app, config.dashboardDir ?? DEFAULT_DASHBOARD_DIR);
   await app.ready();
   return app;
 }

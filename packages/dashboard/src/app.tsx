@@ -1,0 +1,237 @@
+/** The shell: sign-in with an admin token (kept in sessionStorage), the navigation, and the page for the route. */
+import { type FormEvent, useEffect, useMemo, useState } from 'react';
+import { Api, ApiError, type Environment, TOKEN_STORAGE_KEY } from './api.ts';
+import { ErrorMessage, type Session, SessionContext } from './components/ui.tsx';
+import { AuditPage } from './pages/audit.tsx';
+import { FlagDetailPage } from './pages/flag-detail.tsx';
+import { FlagEditPage } from './pages/flag-edit.tsx';
+import { FlagNewPage } from './pages/flag-new.tsx';
+import { FlagsPage } from './pages/flags.tsx';
+import { KeysPage } from './pages/keys.tsx';
+import { MetricsPage } from './pages/metrics.tsx';
+import { PlaygroundPage } from './pages/playground.tsx';
+import { RolloutDetailPage } from './pages/rollout-detail.tsx';
+import { RolloutsPage } from './pages/rollouts.tsx';
+import { SurfacesPage } from './pages/surfaces.tsx';
+import { href, type Route, useRoute } from './router.ts';
+
+const ENV_STORAGE_KEY = 'dimmer.environment';
+const PREFERRED_ENVIRONMENT = 'production';
+
+function readStored(key: string): string | null {
+  try {
+    return window.sessionStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+function writeStored(key: string, value: string | null): void {
+  try {
+    if (value === null) window.sessionStorage.removeItem(key);
+    else window.sessionStorage.setItem(key, value);
+  } catch {
+    // storage may be disabled; the session then lasts until reload
+  }
+}
+
+export function App() {
+  const [token, setToken] = useState<string | null>(() => readStored(TOKEN_STORAGE_KEY));
+  const [environments, setEnvironments] = useState<Environment[] | null>(null);
+  const [signInError, setSignInError] = useState<unknown>(undefined);
+  const api = useMemo(() => (token === null ? null : new Api(token)), [token]);
+
+  useEffect(() => {
+    if (api === null) return;
+    let live = true;
+    api.listEnvironments().then(
+      (list) => live && setEnvironments(list),
+      (error: unknown) => {
+        if (!live) return;
+        writeStored(TOKEN_STORAGE_KEY, null);
+        setToken(null);
+        setSignInError(error);
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [api]);
+
+  const signIn = (candidate: string) => {
+    writeStored(TOKEN_STORAGE_KEY, candidate);
+    setSignInError(undefined);
+    setEnvironments(null);
+    setToken(candidate);
+  };
+  const signOut = () => {
+    writeStored(TOKEN_STORAGE_KEY, null);
+    setEnvironments(null);
+    setToken(null);
+  };
+
+  if (api === null) return <SignIn onSignIn={signIn} error={signInError} />;
+  if (environments === null)
+    return (
+      <main className="center" id="main">
+        <p role="status">Signing in…</p>
+      </main>
+    );
+  return <Shell api={api} environments={environments} signOut={signOut} />;
+}
+
+function SignIn({ onSignIn, error }: { onSignIn(token: string): void; error: unknown }) {
+  const [value, setValue] = useState('');
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const trimmed = value.trim();
+    if (trimmed !== '') onSignIn(trimmed);
+  };
+  const unauthorized = error instanceof ApiError && (error.status === 401 || error.status === 403);
+  return (
+    <main className="center" id="main">
+      <form className="card signin" onSubmit={submit}>
+        <h1>
+          <span className="logo" aria-hidden="true" /> Dimmer
+        </h1>
+        <p className="muted">Sign in with an admin token. It stays in this browser tab only.</p>
+        <label htmlFor="token">Admin token</label>
+        <input
+          id="token"
+          name="token"
+          type="password"
+          autoComplete="off"
+          spellCheck={false}
+          placeholder="dmr_admin_…"
+          value={value}
+          onChange={(e) => setValue(e.target.value)}
+          required
+        />
+        {error !== undefined ? (
+          <ErrorMessage
+            error={error}
+            title={unauthorized ? 'That token was not accepted.' : 'Could not reach the server.'}
+          />
+        ) : null}
+        <button type="submit" className="button button-primary">
+          Sign in
+        </button>
+      </form>
+    </main>
+  );
+}
+
+const NAV: { label: string; route: Route; pages: Route['page'][] }[] = [
+  { label: 'Flags', route: { page: 'flags' }, pages: ['flags', 'flag', 'flag-new', 'flag-edit'] },
+  { label: 'Rollouts', route: { page: 'rollouts' }, pages: ['rollouts', 'rollout'] },
+  { label: 'Surfaces', route: { page: 'surfaces' }, pages: ['surfaces'] },
+  { label: 'Metrics', route: { page: 'metrics' }, pages: ['metrics'] },
+  { label: 'Audit log', route: { page: 'audit' }, pages: ['audit'] },
+  { label: 'Keys', route: { page: 'keys' }, pages: ['keys'] },
+  { label: 'Playground', route: { page: 'playground' }, pages: ['playground'] },
+];
+
+function Shell({ api, environments, signOut }: { api: Api; environments: Environment[]; signOut(): void }) {
+  const route = useRoute();
+  const [environment, setEnvironmentState] = useState(() => {
+    const stored = readStored(ENV_STORAGE_KEY);
+    if (stored !== null && environments.some((e) => e.key === stored)) return stored;
+    return environments.find((e) => e.key === PREFERRED_ENVIRONMENT)?.key ?? environments[0]?.key ?? '';
+  });
+  const session: Session = {
+    api,
+    environments,
+    environment,
+    setEnvironment: (key) => {
+      writeStored(ENV_STORAGE_KEY, key);
+      setEnvironmentState(key);
+    },
+    signOut,
+  };
+
+  useEffect(() => {
+    const name = NAV.find((n) => n.pages.includes(route.page))?.label ?? 'Dimmer';
+    document.title = `${name} · Dimmer`;
+  }, [route.page]);
+
+  return (
+    <SessionContext.Provider value={session}>
+      <button type="button" className="skip-link" onClick={() => document.getElementById('main')?.focus()}>
+        Skip to content
+      </button>
+      <header className="topbar">
+        <a className="brand" href={href({ page: 'flags' })}>
+          <span className="logo" aria-hidden="true" /> Dimmer
+        </a>
+        <nav aria-label="Main" className="nav">
+          <ul>
+            {NAV.map((item) => (
+              <li key={item.label}>
+                <a
+                  href={href(item.route)}
+                  aria-current={item.pages.includes(route.page) ? 'page' : undefined}
+                >
+                  {item.label}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div className="topbar-tools">
+          <label className="env-picker">
+            <span>Environment</span>
+            <select value={environment} onChange={(e) => session.setEnvironment(e.target.value)}>
+              {environments.map((e) => (
+                <option key={e.key} value={e.key}>
+                  {e.name || e.key}
+                </option>
+              ))}
+            </select>
+          </label>
+          <button type="button" className="button button-quiet" onClick={signOut}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main id="main" tabIndex={-1} className="content">
+        <Page route={route} />
+      </main>
+    </SessionContext.Provider>
+  );
+}
+
+function Page({ route }: { route: Route }) {
+  switch (route.page) {
+    case 'flags':
+      return <FlagsPage />;
+    case 'flag-new':
+      return <FlagNewPage />;
+    case 'flag':
+      return <FlagDetailPage flagKey={route.key} />;
+    case 'flag-edit':
+      return <FlagEditPage flagKey={route.key} />;
+    case 'rollouts':
+      return <RolloutsPage />;
+    case 'rollout':
+      return <RolloutDetailPage id={route.id} />;
+    case 'surfaces':
+      return <SurfacesPage />;
+    case 'metrics':
+      return <MetricsPage />;
+    case 'audit':
+      return <AuditPage />;
+    case 'keys':
+      return <KeysPage />;
+    case 'playground':
+      return <PlaygroundPage {...(route.flag !== undefined ? { initialFlag: route.flag } : {})} />;
+    case 'not-found':
+      return (
+        <section>
+          <h1>Not found</h1>
+          <p>
+            There is no page at <code>{route.path}</code>. <a href={href({ page: 'flags' })}>Go to flags</a>.
+          </p>
+        </section>
+      );
+  }
+}

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import type { RolloutDecision } from './api.ts';
+import { guardrailNames, guardrailSeries } from './chart-data.ts';
+
+function decision(at: string, metrics: RolloutDecision['evidence']['metrics']): RolloutDecision {
+  return { id: at, rollout: 'ro', at, action: 'hold', rule: 'r', stage: 0, reach: 1, evidence: { metrics } };
+}
+
+const later = decision('2026-01-01T02:00:00Z', [
+  {
+    metric: 'latency',
+    direction: 'lower_is_worse',
+    estimate: -1,
+    se: 0.5,
+    interval: [-2, 0],
+    boundary: 3,
+    margin: 0.2,
+  },
+]);
+const earlier = decision('2026-01-01T01:00:00Z', [
+  { metric: 'crash', estimate: 0.01, se: 0.002, interval: [0.005, 0.015], boundary: null, margin: 0.004 },
+  {
+    metric: 'latency',
+    direction: 'lower_is_worse',
+    estimate: -2,
+    se: 1,
+    interval: [-4, 0],
+    boundary: Infinity,
+  },
+]);
+
+describe('guardrail series', () => {
+  it('lists guardrails in first-seen order', () => {
+    expect(guardrailNames([later, earlier])).toEqual(['latency', 'crash']);
+  });
+  it('sorts looks by time and puts boundary and margin on the harmful side of the difference scale', () => {
+    const s = guardrailSeries([later, earlier], 'latency');
+    expect(s.times).toEqual([Date.parse(earlier.at) / 1000, Date.parse(later.at) / 1000]);
+    expect(s.estimate).toEqual([-2, -1]);
+    expect(s.lower).toEqual([-4, -2]);
+    expect(s.rollback).toEqual([null, -1.5]);
+    expect(s.margin).toEqual([null, -0.2]);
+    const crash = guardrailSeries([later, earlier], 'crash');
+    expect(crash.rollback).toEqual([null]);
+    expect(crash.margin).toEqual([0.004]);
+  });
+});

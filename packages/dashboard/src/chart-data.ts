@@ -1,0 +1,68 @@
+/** Turns a rollout's decision log into per-guardrail time series for the charts (pure, no DOM). */
+import type { HarmDirection, RolloutDecision } from './api.ts';
+
+/** Columns of one guardrail chart, aligned by index; `null` where a look has no value. */
+export interface GuardrailSeries {
+  metric: string;
+  /** Look times, seconds since the epoch (uPlot's time unit). */
+  times: number[];
+  estimate: (number | null)[];
+  lower: (number | null)[];
+  upper: (number | null)[];
+  /** Deterioration boundary on the difference scale: the estimate that would trigger a rollback. */
+  rollback: (number | null)[];
+  /** Non-inferiority margin on the difference scale (on the harmful side). */
+  margin: (number | null)[];
+}
+
+const MS_PER_SECOND = 1000;
+
+function finite(x: number | null | undefined): number | null {
+  return typeof x === 'number' && Number.isFinite(x) ? x : null;
+}
+
+/** +1 when a higher value is harmful, −1 when a lower one is. */
+export function harmSign(direction: HarmDirection | undefined): 1 | -1 {
+  return direction === 'lower_is_worse' ? -1 : 1;
+}
+
+/** Names of the guardrails that appear in any decision's evidence, in first-seen order. */
+export function guardrailNames(decisions: readonly RolloutDecision[]): string[] {
+  const names: string[] = [];
+  for (const d of decisions)
+    for (const m of d.evidence?.metrics ?? []) if (!names.includes(m.metric)) names.push(m.metric);
+  return names;
+}
+
+/**
+ * The series of one guardrail over the decisions (sorted by time). The rollback boundary b (z scale) is
+ * drawn where the estimate would cross it, h·b·SE; the margin θ at h·θ, both on the harmful side.
+ */
+export function guardrailSeries(decisions: readonly RolloutDecision[], metric: string): GuardrailSeries {
+  const out: GuardrailSeries = {
+    metric,
+    times: [],
+    estimate: [],
+    lower: [],
+    upper: [],
+    rollback: [],
+    margin: [],
+  };
+  const sorted = [...decisions].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  for (const decision of sorted) {
+    const e = decision.evidence?.metrics?.find((m) => m.metric === metric);
+    const t = Date.parse(decision.at);
+    if (e === undefined || Number.isNaN(t)) continue;
+    const h = harmSign(e.direction);
+    const boundary = finite(e.boundary);
+    const se = finite(e.se);
+    const margin = finite(e.margin);
+    out.times.push(t / MS_PER_SECOND);
+    out.estimate.push(finite(e.estimate));
+    out.lower.push(finite(e.interval?.[0]));
+    out.upper.push(finite(e.interval?.[1]));
+    out.rollback.push(boundary !== null && se !== null ? h * boundary * se : null);
+    out.margin.push(margin !== null ? h * margin : null);
+  }
+  return out;
+}

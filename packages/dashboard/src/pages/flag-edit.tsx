@@ -1,0 +1,373 @@
+/**
+ * Edit a flag: fields, variants, and per environment the switch, rules and overrides as JSON. Before saving,
+ * "Preview changes" checks the document with core's validator and counts, in the browser, the sampled units
+ * that would change variant; after saving, the server's own preview is shown, and its validation messages
+ * are listed by path when it refuses.
+ */
+import {
+  type FlagConfig,
+  type FlagEnvironment,
+  type FlagValue,
+  type SplitChangePreview,
+  type ValidationIssue,
+  validateFlagConfig,
+} from '@dimmer/core';
+import { type FormEvent, useState } from 'react';
+import { ApiError, type FlagView, type SegmentView, type SplitPreview } from '../api.ts';
+import { ErrorMessage, PageHeader, Pending, useLoad, useSession } from '../components/ui.tsx';
+import { LOCAL_PREVIEW_SAMPLE_SIZE, previewLocally } from '../local-eval.ts';
+import { href } from '../router.ts';
+
+interface EnvDraft {
+  enabled: boolean;
+  rules: string;
+  overrides: string;
+}
+
+interface Draft {
+  description: string;
+  surface: string;
+  variants: string;
+  defaultVariant: string;
+  environments: Record<string, EnvDraft>;
+}
+
+function pretty(value: unknown): string {
+  return JSON.stringify(value, null, 2);
+}
+
+function draftOf(flag: FlagView): Draft {
+  const environments: Record<string, EnvDraft> = {};
+  for (const [name, env] of Object.entries(flag.environments))
+    environments[name] = {
+      enabled: env.enabled,
+      rules: pretty(env.rules),
+      overrides: pretty(env.overrides ?? {}),
+    };
+  return {
+    description: flag.description ?? '',
+    surface: flag.surface ?? '',
+    variants: pretty(flag.variants),
+    defaultVariant: flag.defaultVariant,
+    environments,
+  };
+}
+
+/** Builds the document to save, or the JSON problems of the draft with their paths. */
+function documentOf(
+  flag: FlagView,
+  draft: Draft,
+): { ok: true; value: FlagConfig } | { ok: false; issues: ValidationIssue[] } {
+  const issues: ValidationIssue[] = [];
+  const parse = (text: string, path: string): unknown => {
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      issues.push({
+        path,
+        message: `not valid JSON (${error instanceof Error ? error.message : 'parse error'})`,
+      });
+      return undefined;
+    }
+  };
+  const variants = parse(draft.variants, 'variants') as Record<string, FlagValue>;
+  const environments: Record<string, FlagEnvironment> = {};
+  for (const [name, env] of Object.entries(draft.environments)) {
+    const rules = parse(env.rules, `environments.${name}.rules`) as FlagEnvironment['rules'];
+    const overrides = parse(env.overrides, `environments.${name}.overrides`) as Record<string, string>;
+    const state: FlagEnvironment = { enabled: env.enabled, rules };
+    if (overrides !== undefined && overrides !== null && Object.keys(overrides).length > 0)
+      state.overrides = overrides;
+    environments[name] = state;
+  }
+  if (issues.length > 0) return { ok: false, issues };
+  const doc: FlagConfig = {
+    key: flag.key,
+    kind: flag.kind,
+    variants,
+    defaultVariant: draft.defaultVariant.trim(),
+    salt: flag.salt,
+    hashVersion: 1,
+    environments,
+  };
+  if (draft.description.trim() !== '') doc.description = draft.description.trim();
+  if (draft.surface.trim() !== '') doc.surface = draft.surface.trim();
+  return { ok: true, value: doc };
+}
+
+function configOf(flag: FlagView): FlagConfig {
+  const { archived: _a, createdAt: _c, updatedAt: _u, ...config } = flag;
+  return config;
+}
+
+function PreviewTable({
+  preview,
+  caption,
+  done,
+}: {
+  preview: Record<string, SplitChangePreview | SplitPreview>;
+  caption: string;
+  done?: boolean;
+}) {
+  const entries = Object.entries(preview);
+  return (
+    <div className="preview" aria-live="polite">
+      <h3>{caption}</h3>
+      {entries.length === 0 ? (
+        <p>No environment serves anything different: no unit changes variant.</p>
+      ) : (
+        <ul>
+          {entries.map(([env, p]) => (
+            <li key={env}>
+              <strong>{env}</strong>: {p.changed.toLocaleString()} of {p.sampled.toLocaleString()} sampled
+              units ({(p.share * 100).toFixed(2)}%) {done ? 'changed' : 'would change'} variant
+              {p.transitions.length > 0 ? (
+                <ul>
+                  {p.transitions.map((t) => (
+                    <li key={`${t.from}-${t.to}`}>
+                      {t.from} → {t.to}: {t.count.toLocaleString()}
+                    </li>
+                  ))}
+                </ul>
+              ) : null}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+function Editor({ flag, segments }: { flag: FlagView; segments: SegmentView[] }) {
+  const { api, environment } = useSession();
+  const [draft, setDraft] = useState<Draft>(() => {
+    const d = draftOf(flag);
+    if (d.environments[environment] === undefined)
+      d.environments[environment] = { enabled: false, rules: '[]', overrides: '{}' };
+    return d;
+  });
+  const [env, setEnv] = useState(environment);
+  const [localIssues, setLocalIssues] = useState<ValidationIssue[]>([]);
+  const [localPreview, setLocalPreview] = useState<Record<string, SplitChangePreview> | null>(null);
+  const [saved, setSaved] = useState<Record<string, SplitPreview> | null>(null);
+  const [current, setCurrent] = useState<FlagView>(flag);
+  const [error, setError] = useState<unknown>(undefined);
+  const [busy, setBusy] = useState(false);
+  const envDraft = draft.environments[env];
+
+  const update = (patch: Partial<Draft>) => {
+    setDraft((d) => ({ ...d, ...patch }));
+    setLocalPreview(null);
+    setSaved(null);
+  };
+  const updateEnv = (patch: Partial<EnvDraft>) => {
+    setDraft((d) => {
+      const base = d.environments[env] ?? { enabled: false, rules: '[]', overrides: '{}' };
+      return { ...d, environments: { ...d.environments, [env]: { ...base, ...patch } } };
+    });
+    setLocalPreview(null);
+    setSaved(null);
+  };
+
+  const preview = () => {
+    setError(undefined);
+    const doc = documentOf(current, draft);
+    if (!doc.ok) {
+      setLocalIssues(doc.issues);
+      setLocalPreview(null);
+      return;
+    }
+    const checked = validateFlagConfig(doc.value, { segments: segments.map((s) => s.key) });
+    setLocalIssues(checked.ok ? [] : checked.issues);
+    setLocalPreview(checked.ok ? previewLocally(configOf(current), doc.value, segments) : null);
+  };
+
+  const save = async (event: FormEvent) => {
+    event.preventDefault();
+    setError(undefined);
+    const doc = documentOf(current, draft);
+    if (!doc.ok) {
+      setLocalIssues(doc.issues);
+      return;
+    }
+    setLocalIssues([]);
+    setBusy(true);
+    try {
+      const { key: _key, ...body } = doc.value;
+      const change = await api.replaceFlag(current.key, body);
+      setCurrent(change.flag);
+      setSaved(change.preview);
+      setLocalPreview(null);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form className="form editor" onSubmit={save} noValidate>
+      <div className="card">
+        <h2>Flag</h2>
+        <div className="grid-2">
+          <div className="field">
+            <label htmlFor="edit-description">Description</label>
+            <input
+              id="edit-description"
+              value={draft.description}
+              onChange={(e) => update({ description: e.target.value })}
+            />
+          </div>
+          <div className="field">
+            <label htmlFor="edit-surface">Surface</label>
+            <input
+              id="edit-surface"
+              value={draft.surface}
+              onChange={(e) => update({ surface: e.target.value })}
+            />
+          </div>
+        </div>
+        <div className="grid-2">
+          <div className="field">
+            <label htmlFor="edit-variants">Variants (JSON)</label>
+            <textarea
+              id="edit-variants"
+              className="code"
+              rows={5}
+              spellCheck={false}
+              value={draft.variants}
+              onChange={(e) => update({ variants: e.target.value })}
+            />
+          </div>
+          <div className="field">
+            <label htmlFor="edit-default">Default variant</label>
+            <input
+              id="edit-default"
+              value={draft.defaultVariant}
+              onChange={(e) => update({ defaultVariant: e.target.value })}
+            />
+            <p className="hint">
+              Salt <code>{current.salt}</code> is fixed: changing it would re-bucket every unit.
+            </p>
+          </div>
+        </div>
+      </div>
+      <div className="card">
+        <div className="card-head">
+          <h2>Environment</h2>
+          <label className="inline">
+            <span>Editing</span>
+            <select value={env} onChange={(e) => setEnv(e.target.value)} aria-label="Environment to edit">
+              {Object.keys(draft.environments).map((k) => (
+                <option key={k} value={k}>
+                  {k}
+                </option>
+              ))}
+            </select>
+          </label>
+        </div>
+        <label className="checkbox">
+          <input
+            type="checkbox"
+            checked={envDraft?.enabled ?? false}
+            onChange={(e) => updateEnv({ enabled: e.target.checked })}
+          />
+          Enabled in {env}
+        </label>
+        <div className="field">
+          <label htmlFor="edit-rules">Rules in {env} (JSON array, first match wins)</label>
+          <textarea
+            id="edit-rules"
+            className="code"
+            rows={12}
+            spellCheck={false}
+            value={envDraft?.rules ?? '[]'}
+            onChange={(e) => updateEnv({ rules: e.target.value })}
+          />
+          <p className="hint">
+            A rule:{' '}
+            <code>
+              {
+                '{ "id": "staff", "when": { "attr": "email", "op": "ends_with", "value": "@acme.com" }, "serve": { "variant": "on" } }'
+              }
+            </code>{' '}
+            or a split: <code>{'"serve": { "split": [ { "variant": "on", "range": [0, 250000] } ] }'}</code>{' '}
+            (buckets of 1,000,000).
+          </p>
+        </div>
+        <div className="field">
+          <label htmlFor="edit-overrides">Overrides in {env} (JSON: unit → variant)</label>
+          <textarea
+            id="edit-overrides"
+            className="code"
+            rows={3}
+            spellCheck={false}
+            value={envDraft?.overrides ?? '{}'}
+            onChange={(e) => updateEnv({ overrides: e.target.value })}
+          />
+        </div>
+      </div>
+      {localIssues.length > 0 ? (
+        <div className="error" role="alert">
+          <strong>Fix these before saving:</strong>
+          <ul className="issues">
+            {localIssues.map((i) => (
+              <li key={`${i.path}:${i.message}`}>
+                <code>{i.path || '(document)'}</code> {i.message}
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+      <ErrorMessage
+        error={error}
+        title={error instanceof ApiError ? 'The server refused the change:' : undefined}
+      />
+      {localPreview !== null ? (
+        <PreviewTable
+          preview={localPreview}
+          caption={`Preview (computed in your browser over ${LOCAL_PREVIEW_SAMPLE_SIZE.toLocaleString()} sample units)`}
+        />
+      ) : null}
+      {saved !== null ? (
+        <div className="success" role="status">
+          <strong>Saved.</strong> <a href={href({ page: 'flag', key: current.key })}>Back to the flag</a>
+          <PreviewTable preview={saved} caption="Units that changed variant (server preview)" done />
+        </div>
+      ) : null}
+      <div className="form-actions">
+        <a className="button" href={href({ page: 'flag', key: current.key })}>
+          Cancel
+        </a>
+        <button type="button" className="button" onClick={preview}>
+          Preview changes
+        </button>
+        <button type="submit" className="button button-primary" disabled={busy}>
+          {busy ? 'Saving…' : 'Save'}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+export function FlagEditPage({ flagKey }: { flagKey: string }) {
+  const { api } = useSession();
+  const loaded = useLoad(async () => {
+    const [flag, segments] = await Promise.all([api.getFlag(flagKey), api.listSegments()]);
+    return { flag, segments };
+  }, [api, flagKey]);
+  return (
+    <section>
+      <PageHeader
+        title={
+          <>
+            <span className="muted">Edit</span> {flagKey}
+          </>
+        }
+      />
+      <Pending loaded={loaded} what="this flag">
+        {({ flag, segments }) => <Editor flag={flag} segments={segments} />}
+      </Pending>
+    </section>
+  );
+}
