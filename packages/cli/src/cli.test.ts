@@ -284,10 +284,4 @@ describe('usage and configuration', () => {
     expect(result.code).toBe(EXIT_FAILURE);
     expect(result.stderr).toMatch(/^Error NETWORK_ERROR: cannot reach http:\/\/127\.0\.0\.1:\d+/);
   });
-
-  it('reports that the demo is not available yet', async () => {
-    const result = await dimmer('demo');
-    expect(result.code).toBe(EXIT_FAILURE);
-    expect(result.stderr).toContain('not available yet');
-  });
 });

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { adminInject, setUpAnalysis } from '../src/events/analysis-harness.ts';
+import { adminInject, setUpAnalysis, startRollout } from '../src/events/analysis-harness.ts';
 import type { IngestBatch } from '../src/events/events.store.ts';
 import { startServer } from '../src/index.ts';
 import { ADMIN_TOKEN_PREFIX, generateSecret } from '../src/keys/secrets.ts';
@@ -181,18 +181,12 @@ async function runIngest(
   });
   try {
     const { clientKey } = await setUpAnalysis(server.app, adminToken, METRICS);
-    const rollouts = server.app.dimmer.rollouts;
-    await rollouts.create(
-      {
-        id: 'ro_bench',
-        flag: 'new-checkout',
-        environment: 'production',
-        treatment: 'on',
-        guardrails: METRICS.map((m) => m.key as string),
-      },
-      'bench',
+    await startRollout(
+      server.app,
+      METRICS.map((m) => m.key as string),
+      50,
+      'ro_bench',
     );
-    await rollouts.setReach('ro_bench', { stage: 0, reach: 50, state: 'running' }, 'bench');
     const started = performance.now();
     const reports = await Promise.all(
       Array.from({ length: CLIENTS }, (_, id) => {
@@ -245,18 +239,12 @@ async function runEvidence(): Promise<{ medianMs: number; seedSeconds: number }>
   const server = await startServer({ port: 0, stores, adminToken, config: { pruneIntervalMs: 0 } });
   try {
     await setUpAnalysis(server.app, adminToken, METRICS);
-    const rollouts = server.app.dimmer.rollouts;
-    await rollouts.create(
-      {
-        id: 'ro_big',
-        flag: 'new-checkout',
-        environment: 'production',
-        treatment: 'on',
-        guardrails: METRICS.map((m) => m.key as string),
-      },
-      'bench',
+    await startRollout(
+      server.app,
+      METRICS.map((m) => m.key as string),
+      50,
+      'ro_big',
     );
-    await rollouts.setReach('ro_big', { stage: 0, reach: 50, state: 'running' }, 'bench');
     const seedStart = performance.now();
     const now = Date.now();
     const GROUP = 20_000;

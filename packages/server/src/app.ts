@@ -26,8 +26,10 @@ import { KeysService } from './keys/keys.service.ts';
 import { registerMetricRoutes } from './metrics/metrics.routes.ts';
 import { MetricsService } from './metrics/metrics.service.ts';
 import { registerOfrepRoutes } from './ofrep/ofrep.routes.ts';
+import { DEFAULT_CONTROLLER_INTERVAL_MS, RolloutController } from './rollouts/controller.ts';
 import { registerRolloutRoutes } from './rollouts/rollouts.routes.ts';
 import { RolloutsService } from './rollouts/rollouts.service.ts';
+import { WebhookNotifier, type WebhookOptions } from './rollouts/webhooks.ts';
 import { registerSdkRoutes } from './sdk/sdk.routes.ts';
 import type { ExposureSink, SdkDeps } from './sdk-deps.ts';
 import { registerSegmentRoutes } from './segments/segments.routes.ts';
@@ -57,6 +59,10 @@ export interface AppConfig {
   pruneIntervalMs?: number;
   /** Folder of the built dashboard served at `/`; false serves none. Default: packages/dashboard/dist when built. */
   dashboardDir?: string | false;
+  /** Time between controller ticks in milliseconds (DIMMER_CONTROLLER_INTERVAL_MS); 0 never ticks on its own. */
+  controllerIntervalMs?: number;
+  /** Outgoing webhooks for rollout decisions (DIMMER_WEBHOOK_URLS, DIMMER_WEBHOOK_SECRET). */
+  webhooks?: Omit<WebhookOptions, 'logger'>;
 }
 
 /** Default interval between deletions of expired raw events, in milliseconds (one hour). */
@@ -83,6 +89,9 @@ export interface DimmerContext {
   stores: Stores;
   keys: KeysService;
   rollouts: RolloutsService;
+  /** The rollout controller; `tick()` runs one look at every monitored rollout and returns the decisions. */
+  controller: RolloutController;
+  webhooks: WebhookNotifier;
   /** The ingestion pipeline (group commit) behind `POST /v1/events` and server-side exposure logging. */
   events: EventPipeline;
   /** Environments created on this start because the store had none. */
@@ -157,6 +166,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     flags: stores.flags,
     clock,
   });
+  const webhooks = new WebhookNotifier({
+    urls: [],
+    ...config.webhooks,
+    logger: { warn: (object, message) => app.log.warn(object, message) },
+  });
   const rollouts = new RolloutsService({
     rollouts: stores.rollouts,
     flags: stores.flags,
@@ -165,6 +179,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     environments: stores.environments,
     clock,
     announce,
+    observer: {
+      onDecision: (d) =>
+        metrics.rolloutDecisions.inc({ action: d.action, rule: d.rule, applied: String(d.applied) }),
+      onNotice: (notice) => webhooks.send(notice),
+    },
+  });
+  const controller = new RolloutController({
+    rollouts,
+    ...(stores.runExclusive !== undefined ? { runExclusive: stores.runExclusive.bind(stores) } : {}),
+    logger: { error: (object, message) => app.log.error(object, message) },
+    onTick: ({ ran }) => metrics.controllerTicks.inc({ ran: String(ran) }),
   });
   const pipeline = new EventPipeline({
     store: stores.events,
@@ -193,7 +218,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
     });
   }
-  app.decorate('dimmer', { hub, stores, keys, rollouts, events: pipeline, createdEnvironments });
+  app.decorate('dimmer', {
+    hub,
+    stores,
+    keys,
+    rollouts,
+    controller,
+    webhooks,
+    events: pipeline,
+    createdEnvironments,
+  });
+  metrics.observeRollouts({ stores, pipeline });
   app.decorateRequest('adminActor', '');
   const maxEventAgeMs = config.eventLimits?.maxAgeMs ?? DEFAULT_EVENT_LIMITS.maxAgeMs;
   const pruneIntervalMs = config.pruneIntervalMs ?? DEFAULT_PRUNE_INTERVAL_MS;
@@ -206,7 +241,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         }, pruneIntervalMs)
       : undefined;
   pruneTimer?.unref();
+  controller.start(config.controllerIntervalMs ?? DEFAULT_CONTROLLER_INTERVAL_MS);
   app.addHook('onClose', async () => {
+    await controller.stop();
+    webhooks.close();
     if (pruneTimer !== undefined) clearInterval(pruneTimer);
     await exposureBuffer?.close();
     await pipeline.drain();

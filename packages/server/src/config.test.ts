@@ -11,8 +11,28 @@ describe('readSettings', () => {
         dataDir: './.dimmer',
         rateLimitPerMinute: 6000,
         logLevel: 'info',
+        controllerIntervalMs: 60_000,
+        webhookUrls: [],
       },
     });
+  });
+
+  it('reads the controller interval and the webhooks', () => {
+    const result = readSettings({
+      DIMMER_CONTROLLER_INTERVAL_MS: '5000',
+      DIMMER_WEBHOOK_URLS: 'https://hooks.example/a, http://127.0.0.1:9/b',
+      DIMMER_WEBHOOK_SECRET: 's3cret',
+    });
+    expect(result.ok && result.value).toMatchObject({
+      controllerIntervalMs: 5000,
+      webhookUrls: ['https://hooks.example/a', 'http://127.0.0.1:9/b'],
+      webhookSecret: 's3cret',
+    });
+    const bad = readSettings({ DIMMER_CONTROLLER_INTERVAL_MS: '10', DIMMER_WEBHOOK_URLS: 'ftp://x' });
+    expect(bad.ok ? [] : bad.issues.map((i) => i.path)).toEqual([
+      'DIMMER_CONTROLLER_INTERVAL_MS',
+      'DIMMER_WEBHOOK_URLS',
+    ]);
   });
 
   it('reads every variable', () => {
@@ -36,6 +56,8 @@ describe('readSettings', () => {
         adminToken: token,
         rateLimitPerMinute: 120,
         logLevel: 'warn',
+        controllerIntervalMs: 60_000,
+        webhookUrls: [],
       },
     });
   });

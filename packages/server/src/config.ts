@@ -2,10 +2,29 @@
 
 import { DEFAULT_RATE_LIMIT_PER_MINUTE } from './http/rate-limit.ts';
 import { MIN_CUSTOM_TOKEN_LENGTH } from './keys/keys.service.ts';
+import { DEFAULT_CONTROLLER_INTERVAL_MS } from './rollouts/controller.ts';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 4242;
 export const DEFAULT_DATA_DIR = './.dimmer';
+/** Shortest controller interval accepted from the environment, in milliseconds. */
+export const MIN_CONTROLLER_INTERVAL_MS = 1_000;
+
+/** The app config parts that come from the settings (shared by `npm start` and `dimmer serve`). */
+export function appConfigFromSettings(settings: ServerSettings): {
+  rateLimitPerMinute: number;
+  controllerIntervalMs: number;
+  webhooks: { urls: string[]; secret?: string };
+} {
+  return {
+    rateLimitPerMinute: settings.rateLimitPerMinute,
+    controllerIntervalMs: settings.controllerIntervalMs,
+    webhooks: {
+      urls: settings.webhookUrls,
+      ...(settings.webhookSecret !== undefined ? { secret: settings.webhookSecret } : {}),
+    },
+  };
+}
 
 export interface ServerSettings {
   host: string;
@@ -16,6 +35,12 @@ export interface ServerSettings {
   adminToken?: string;
   rateLimitPerMinute: number;
   logLevel: string;
+  /** Milliseconds between rollout controller ticks (DIMMER_CONTROLLER_INTERVAL_MS, default 60000). */
+  controllerIntervalMs: number;
+  /** Webhook receivers of rollout decisions (DIMMER_WEBHOOK_URLS, comma-separated). */
+  webhookUrls: string[];
+  /** HMAC-SHA256 key of the X-Dimmer-Signature header (DIMMER_WEBHOOK_SECRET). */
+  webhookSecret?: string;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -31,7 +56,35 @@ export function readSettings(
     dataDir: env.DIMMER_DATA_DIR?.trim() || DEFAULT_DATA_DIR,
     rateLimitPerMinute: DEFAULT_RATE_LIMIT_PER_MINUTE,
     logLevel: env.DIMMER_LOG_LEVEL?.trim() || 'info',
+    controllerIntervalMs: DEFAULT_CONTROLLER_INTERVAL_MS,
+    webhookUrls: [],
   };
+  const interval = env.DIMMER_CONTROLLER_INTERVAL_MS?.trim();
+  if (interval) {
+    if (/^\d+$/.test(interval) && (Number(interval) === 0 || Number(interval) >= MIN_CONTROLLER_INTERVAL_MS))
+      value.controllerIntervalMs = Number(interval);
+    else
+      issues.push({
+        path: 'DIMMER_CONTROLLER_INTERVAL_MS',
+        message: `expected milliseconds ≥ ${MIN_CONTROLLER_INTERVAL_MS} (or 0 to turn the controller off)`,
+      });
+  }
+  const urls = env.DIMMER_WEBHOOK_URLS?.trim();
+  if (urls) {
+    for (const url of urls
+      .split(',')
+      .map((u) => u.trim())
+      .filter((u) => u !== '')) {
+      if (/^https?:\/\/[^\s]+$/.test(url)) value.webhookUrls.push(url);
+      else
+        issues.push({
+          path: 'DIMMER_WEBHOOK_URLS',
+          message: `expected http(s) URLs, got ${JSON.stringify(url)}`,
+        });
+    }
+  }
+  const secret = env.DIMMER_WEBHOOK_SECRET?.trim();
+  if (secret) value.webhookSecret = secret;
   const port = env.PORT?.trim();
   if (port) {
     const n = Number(port);

@@ -19,7 +19,8 @@ import type { Stores } from './storage/stores.ts';
 export type { AppConfig, AppDeps, DimmerContext } from './app.ts';
 export { API_PREFIX, buildApp } from './app.ts';
 export type { Clock } from './clock.ts';
-export { readSettings, type ServerSettings } from './config.ts';
+export { appConfigFromSettings, readSettings, type ServerSettings } from './config.ts';
+export { formatStartupBanner, startFromSettings } from './startup.ts';
 export { createMemoryStores } from './storage/memory/stores.ts';
 export { createPostgresStores } from './storage/postgres/stores.ts';
 export { createSqliteStores } from './storage/sqlite/stores.ts';
@@ -111,7 +112,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 export interface TestServerOptions {
   /** `memory` (default) or `sqlite` in a temporary directory removed on close. */
   storage?: 'memory' | 'sqlite';
+  /** The server's clock (a controllable one makes stage durations pass in tests). */
   clock?: Clock;
+  /** `controllerIntervalMs` defaults to 0 here: tests run the controller with `app.dimmer.controller.tick()`. */
   config?: Partial<AppConfig>;
   exposures?: ExposureSink;
 }
@@ -139,7 +142,7 @@ export async function createTestServer(options: TestServerOptions = {}): Promise
     stores,
     adminToken,
     ...(options.clock !== undefined ? { clock: options.clock } : {}),
-    ...(options.config !== undefined ? { config: options.config } : {}),
+    config: { controllerIntervalMs: 0, ...options.config },
     ...(options.exposures !== undefined ? { exposures: options.exposures } : {}),
   });
   return {

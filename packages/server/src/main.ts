@@ -3,7 +3,7 @@
  * or PostgreSQL when DIMMER_DATABASE_URL is set. Stops gracefully on SIGINT and SIGTERM.
  */
 import { readSettings } from './config.ts';
-import { API_PREFIX, startServer } from './index.ts';
+import { formatStartupBanner, startFromSettings } from './startup.ts';
 
 async function main(): Promise<void> {
   const settings = readSettings(process.env);
@@ -11,33 +11,8 @@ async function main(): Promise<void> {
     for (const issue of settings.issues) console.error(`Invalid ${issue.path}: ${issue.message}`);
     process.exit(2);
   }
-  const s = settings.value;
-  const server = await startServer({
-    host: s.host,
-    port: s.port,
-    dataDir: s.dataDir,
-    ...(s.databaseUrl !== undefined ? { databaseUrl: s.databaseUrl } : {}),
-    ...(s.adminToken !== undefined ? { adminToken: s.adminToken } : {}),
-    logger: { level: s.logLevel },
-    config: { rateLimitPerMinute: s.rateLimitPerMinute },
-  });
-  const storage = s.databaseUrl !== undefined ? 'PostgreSQL (DIMMER_DATABASE_URL)' : `SQLite in ${s.dataDir}`;
-  const lines = [
-    '',
-    `Dimmer is running at ${server.url}  (${storage})`,
-    `  Dashboard:  ${server.url}/`,
-    `  Admin API:  ${server.url}${API_PREFIX}   OpenAPI: ${server.url}/api/openapi.json`,
-  ];
-  if (server.adminTokenGenerated)
-    lines.push(
-      '',
-      '  First start: an admin token was created. It is shown only this once; store it now:',
-      `    ${server.adminToken}`,
-      '  Use it as "Authorization: Bearer <token>". Set DIMMER_ADMIN_TOKEN to choose your own.',
-    );
-  if (server.app.dimmer.createdEnvironments.length > 0)
-    lines.push(`  Created environments: ${server.app.dimmer.createdEnvironments.join(', ')}`);
-  console.log(lines.join('\n') + '\n');
+  const server = await startFromSettings(settings.value);
+  console.log(formatStartupBanner(server, settings.value));
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -72,7 +72,7 @@ export async function buildTestApp(
     stores,
     clock,
     adminToken,
-    config: { previewSampleSize: 10_000, ...options.config },
+    config: { previewSampleSize: 10_000, controllerIntervalMs: 0, ...options.config },
   });
   return {
     app,

@@ -2,7 +2,7 @@
  * `dimmer serve`: the server, exactly as `npm start` runs it (settings from the same environment variables,
  * read by the server's `readSettings`), with `--port`, `--host` and `--data-dir` overriding them.
  */
-import { API_PREFIX, readSettings, startServer } from '@dimmer/server';
+import { formatStartupBanner, readSettings, startFromSettings } from '@dimmer/server';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { usageError } from '../errors.ts';
@@ -25,35 +25,8 @@ export function registerServeCommand(program: Command, ctx: CliContext): void {
       });
       if (!settings.ok)
         throw usageError(settings.issues.map((i) => `invalid ${i.path}: ${i.message}`).join('; '));
-      const s = settings.value;
-      const server = await startServer({
-        host: s.host,
-        port: s.port,
-        dataDir: s.dataDir,
-        ...(s.databaseUrl !== undefined ? { databaseUrl: s.databaseUrl } : {}),
-        ...(s.adminToken !== undefined ? { adminToken: s.adminToken } : {}),
-        logger: { level: s.logLevel },
-        config: { rateLimitPerMinute: s.rateLimitPerMinute },
-      });
-      const storage =
-        s.databaseUrl !== undefined ? 'PostgreSQL (DIMMER_DATABASE_URL)' : `SQLite in ${s.dataDir}`;
-      const lines = [
-        '',
-        `Dimmer is running at ${server.url}  (${storage})`,
-        `  Dashboard:  ${server.url}/`,
-        `  Admin API:  ${server.url}${API_PREFIX}   OpenAPI: ${server.url}/api/openapi.json`,
-      ];
-      if (server.adminTokenGenerated)
-        lines.push(
-          '',
-          '  First start: an admin token was created. It is shown only this once; store it now:',
-          `    ${server.adminToken}`,
-          '  Use it as "Authorization: Bearer <token>" or DIMMER_TOKEN for this CLI.',
-          '  Set DIMMER_ADMIN_TOKEN to choose your own.',
-        );
-      if (server.app.dimmer.createdEnvironments.length > 0)
-        lines.push(`  Created environments: ${server.app.dimmer.createdEnvironments.join(', ')}`);
-      ctx.print(`${lines.join('\n')}\n`);
+      const server = await startFromSettings(settings.value);
+      ctx.print(formatStartupBanner(server, settings.value));
       await waitForAbort(ctx.io.signal);
       server.app.log.info('shutting down');
       await server.close();

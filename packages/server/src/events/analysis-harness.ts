@@ -96,19 +96,31 @@ export async function setUpAnalysis(
   return { clientKey: key.json.secret as string };
 }
 
-/** Creates and starts a rollout of `new-checkout` in production (treatment `on`) at `reach` percent. */
+/**
+ * Creates and starts a rollout of `new-checkout` in production (treatment `on`, control `off`) whose stages are
+ * `reach` percent (one or several, then 100); it runs at the first stage.
+ */
 export async function startRollout(
   app: FastifyInstance,
   guardrails: string[],
-  reach = 50,
+  reach: number | number[] = 50,
   id = 'ro_test',
 ): Promise<string> {
   const service = app.dimmer.rollouts;
+  const reaches = Array.isArray(reach) ? reach : [reach];
   await service.create(
-    { id, flag: 'new-checkout', environment: 'production', treatment: 'on', guardrails },
+    {
+      id,
+      flag: 'new-checkout',
+      environment: 'production',
+      treatment: 'on',
+      control: 'off',
+      stages: [...reaches, 100].map((r) => ({ reach: r, minDuration: '1h' })),
+      guardrails: guardrails.map((metric) => ({ metric })),
+    },
     'admin:test',
   );
-  await service.setReach(id, { stage: 0, reach, state: 'running' }, 'admin:test');
+  await service.act(id, 'start', 'admin:test');
   return id;
 }
 

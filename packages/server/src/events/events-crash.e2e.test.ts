@@ -118,6 +118,7 @@ describe('ingestion survives SIGKILL', () => {
         metrics: metric ? [metric.metric] : [],
         plan: null,
         stateDoc: null,
+        traffic: null,
         revision: 1,
         createdAt: 0,
         updatedAt: 0,

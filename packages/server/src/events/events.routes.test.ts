@@ -165,7 +165,7 @@ describe('POST /v1/events', () => {
 describe('assignment epochs', () => {
   it('split when reach grows: the control epoch closes at the treatment exposure and a new cohort starts', async () => {
     const { clientKey } = await setUp();
-    const id = await startRollout(t.app, ['clicks', 'crash_rate'], 10);
+    const id = await startRollout(t.app, ['clicks', 'crash_rate'], [10, 50]);
     const t0 = NOW - 60 * MINUTE;
     await sendBatch(t.app, clientKey, {
       batchId: 'stage-0',
@@ -176,7 +176,7 @@ describe('assignment epochs', () => {
         track('u2', 'click', t0 + MINUTE),
       ],
     });
-    await t.app.dimmer.rollouts.setReach(id, { stage: 1, reach: 50 }, 'admin:test');
+    await t.app.dimmer.rollouts.act(id, 'advance', 'admin:test');
     const flag = (await t.admin('GET', '/api/v1/flags/new-checkout')).json;
     expect(flag.environments.production.rules).toEqual([
       {
@@ -226,8 +226,8 @@ describe('assignment epochs', () => {
     ]);
     const audit = (await t.admin('GET', `/api/v1/audit?resourceType=rollout&key=${id}`)).json.entries;
     expect(audit.map((e: { action: string }) => e.action)).toEqual([
-      'rollout.reach',
-      'rollout.reach',
+      'rollout.advance',
+      'rollout.start',
       'rollout.create',
     ]);
   });

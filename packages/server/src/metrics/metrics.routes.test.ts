@@ -88,6 +88,7 @@ describe('metrics and surfaces', () => {
       variants: { off: false, on: true },
       defaultVariant: 'off',
       surface: 'checkout',
+      environments: { production: { enabled: true, rules: [] } },
     };
     const orphan = await t.admin('POST', '/api/v1/flags', flag);
     expect(orphan.status).toBe(400);
@@ -104,8 +105,15 @@ describe('metrics and surfaces', () => {
     expect(inUse.status).toBe(409);
     expect(inUse.json.error.details.flags).toEqual(['f']);
     // Surface metrics are always guardrails of a rollout on the flag.
-    const rollout = await t.app.dimmer.rollouts.create(
-      { flag: 'f', environment: 'production', treatment: 'on', guardrails: [] },
+    const { record: rollout } = await t.app.dimmer.rollouts.create(
+      {
+        flag: 'f',
+        environment: 'production',
+        treatment: 'on',
+        control: 'off',
+        stages: [{ reach: 10 }, { reach: 100 }],
+        guardrails: [],
+      },
       'admin:test',
     );
     expect(rollout.guardrails).toEqual(['crash_rate']);

@@ -1,65 +1,229 @@
 /**
- * Rollouts (the part issue 04 needs; the full API and the controller build on it): creation with the
- * guardrail metric definitions copied in, reach changes applied to the rollout and its flag's rule in one
- * transaction, and the evidence of the current attempt.
+ * Rollouts: creation from a plan validated by packages/rollout, the plan forecast, the lifecycle actions and the
+ * controller's looks. Every change of a rollout is one store transaction with its flag's rule (packages/rollout's
+ * `rolloutRule`), the config version bump, the decision row and the audit entries.
  */
-import { BUCKET_COUNT, type FlagConfig, type Rule, type SplitSlice } from '@dimmer/core';
-import { ROLLOUT_RULE_ID_PREFIX } from '@dimmer/rollout';
+import type { FlagConfig, Rule, ValidationIssue } from '@dimmer/core';
+import {
+  applyAction,
+  CONTROLLER_ACTOR,
+  createRolloutState,
+  DAY_MS,
+  type Decision,
+  decide,
+  forecastPlan,
+  isRolloutActive,
+  MINUTE_MS,
+  MONITORED_STATUSES,
+  type PlanForecast,
+  type RolloutAction,
+  type RolloutPlan,
+  type RolloutState,
+  rolloutRule,
+  rolloutRuleId,
+  validateRolloutPlan,
+} from '@dimmer/rollout';
 import type { Clock } from '../clock.ts';
 import type { EnvironmentsStore } from '../environments/environments.store.ts';
 import { AppError } from '../errors.ts';
-import type { FlagsStore } from '../flags/flags.store.ts';
+import type { FlagRecord, FlagsStore } from '../flags/flags.store.ts';
 import { generateId } from '../keys/secrets.ts';
 import type { MetricDefinition } from '../metrics/metric.model.ts';
 import type { MetricsStore } from '../metrics/metrics.store.ts';
-import { type ConfigChange, StoreConflictError, StoreNotFoundError } from '../storage/stores.ts';
+import {
+  type AuditInput,
+  type ConfigChange,
+  StoreConflictError,
+  StoreNotFoundError,
+} from '../storage/stores.ts';
 import type { SurfacesStore } from '../surfaces/surfaces.store.ts';
 import { buildEvidence, type EvidenceReport } from './evidence.ts';
-import {
-  ROLLOUT_STATUSES,
-  type RolloutRecord,
-  type RolloutStatus,
-  type RolloutsStore,
+import type {
+  DecisionInput,
+  DecisionRecord,
+  RolloutRecord,
+  RolloutsStore,
+  RolloutTraffic,
 } from './rollouts.store.ts';
 
-/** Buckets per percent of reach (1% = 10,000 of 1,000,000). */
-export const BUCKETS_PER_PERCENT = BUCKET_COUNT / 100;
+/** Traffic assumed by the forecast when nothing was observed or stated: units a day. */
+export const DEFAULT_FORECAST_UNITS_PER_DAY = 10_000;
+/** Shortest observation window the forecast trusts for a traffic rate, in milliseconds. */
+export const MIN_OBSERVED_WINDOW_MS = 10 * MINUTE_MS;
+/** Default and largest page of `GET /rollouts/{id}/decisions`. */
+export const DEFAULT_DECISION_PAGE = 50;
+export const MAX_DECISION_PAGE = 500;
+/** Fields of `POST /rollouts` that are not part of the plan: the traffic the forecast assumes. */
+const TRAFFIC_FIELDS = ['expectedUnitsPerDay', 'expectedBaselines'] as const;
 
-/** What creating a rollout takes (the plan document is stored as given; issue 05 validates it). */
-export interface RolloutInput {
-  id?: string;
+/** How a rollout is doing, from its latest decision: shown in lists. */
+export type RolloutHealth = 'healthy' | 'warning' | 'failing' | 'unknown';
+
+/** A decision as the API returns it: packages/rollout's `Decision` (without the next state) plus its id. */
+export type DecisionView = Record<string, unknown> & {
+  id: number;
+  rollout: string;
+  at: string;
+  action: DecisionRecord['action'];
+  rule: string;
+  reason: string;
+  applied: boolean;
+  actor: string;
+};
+
+/** What the controller recommends and a person has not acted on yet (manual mode, or paused). */
+export interface Recommendation {
+  action: DecisionRecord['action'];
+  rule: string;
+  reason: string;
+  at: string;
+  toStage: number | null;
+  decision: number;
+}
+
+/** The reply of `GET /rollouts/{id}/plan` (and `forecast` of the create reply). */
+export interface PlanReply {
+  rollout: string;
+  traffic: {
+    unitsPerDay: number;
+    source: 'observed' | 'expected' | 'default';
+    baselines: Record<string, { mean: number; variance: number; source: 'observed' | 'expected' }>;
+  };
+  forecast: PlanForecast;
+}
+
+/** What the notifier hears: a decision worth saying (applied, recommended, or a hold with a new rule), or a person's action. */
+export interface RolloutNotice {
+  type: 'rollout.decision' | 'rollout.action';
+  rollout: string;
   flag: string;
   environment: string;
-  treatment: string;
-  /** Defaults to the flag's default variant. */
-  control?: string;
-  /** Guardrail metric keys; the flag's surface's required metrics are always added. */
-  guardrails?: string[];
-  plan?: unknown;
+  at: string;
+  actor: string;
+  action: string;
+  rule: string | null;
+  reason: string | null;
+  applied: boolean;
+  from: { status: string; stage: number; reach: number };
+  to: { status: string; stage: number; reach: number };
+  decision: DecisionView | null;
 }
 
-/** Treatment buckets of a reach in percent (up to four decimals). */
-export function reachToBuckets(reach: number): number {
-  return Math.min(BUCKET_COUNT, Math.max(0, Math.round(reach * BUCKETS_PER_PERCENT)));
+/** Counters the composition root exports to Prometheus. */
+export interface RolloutObserver {
+  onDecision?(decision: DecisionRecord): void;
+  onNotice?(notice: RolloutNotice): void;
 }
 
-/**
- * The rule a rollout puts on its flag: treatment `[0, reach)` and control `[reach, 1,000,000)`, both arms
- * marked so their evaluations are exposures (the same rule as packages/rollout's `rolloutRule`).
- */
-export function buildRolloutRule(
-  rollout: Pick<RolloutRecord, 'id' | 'treatment' | 'control' | 'reach'>,
-): Rule {
-  const reach = reachToBuckets(rollout.reach);
-  const split: SplitSlice[] = [];
-  if (reach > 0) split.push({ variant: rollout.treatment, range: [0, reach], arm: 'treatment' });
-  if (reach < BUCKET_COUNT)
-    split.push({ variant: rollout.control, range: [reach, BUCKET_COUNT], arm: 'control' });
-  return { id: ROLLOUT_RULE_ID_PREFIX + rollout.id, rollout: rollout.id, serve: { split } };
+function validationError(issues: readonly ValidationIssue[]): AppError {
+  const first = issues[0];
+  const message =
+    first === undefined
+      ? 'invalid rollout'
+      : `${first.path === '' ? '' : `${first.path}: `}${first.message}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}`;
+  return new AppError('VALIDATION_FAILED', message, { issues });
 }
 
-function invalid(path: string, message: string): AppError {
-  return new AppError('VALIDATION_FAILED', `${path}: ${message}`, { issues: [{ path, message }] });
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/** Validates the traffic fields of a create body (not part of the plan). */
+function parseTraffic(body: Record<string, unknown>, issues: ValidationIssue[]): RolloutTraffic | null {
+  const traffic: RolloutTraffic = {};
+  const units = body.expectedUnitsPerDay;
+  if (units !== undefined) {
+    if (typeof units === 'number' && Number.isFinite(units) && units > 0) traffic.expectedUnitsPerDay = units;
+    else
+      issues.push({
+        path: 'expectedUnitsPerDay',
+        message: `expected new units a day (a number above 0), got ${JSON.stringify(units)}`,
+      });
+  }
+  const baselines = body.expectedBaselines;
+  if (baselines !== undefined) {
+    if (!isObject(baselines))
+      issues.push({ path: 'expectedBaselines', message: 'expected { <metric>: { mean, variance? } }' });
+    else {
+      traffic.baselines = {};
+      for (const [metric, b] of Object.entries(baselines)) {
+        const path = `expectedBaselines.${metric}`;
+        if (!isObject(b) || typeof b.mean !== 'number' || !Number.isFinite(b.mean)) {
+          issues.push({ path, message: 'expected { mean, variance? } with a finite mean' });
+          continue;
+        }
+        const extra = Object.keys(b).filter((k) => k !== 'mean' && k !== 'variance');
+        if (extra.length > 0) issues.push({ path, message: `unknown field ${JSON.stringify(extra[0])}` });
+        if (b.variance !== undefined && !(typeof b.variance === 'number' && b.variance > 0))
+          issues.push({ path: `${path}.variance`, message: 'expected a variance above 0' });
+        traffic.baselines[metric] = {
+          mean: b.mean,
+          ...(typeof b.variance === 'number' ? { variance: b.variance } : {}),
+        };
+      }
+    }
+  }
+  return Object.keys(traffic).length > 0 ? traffic : null;
+}
+
+/** Reads the stored plan and state documents of a record. */
+export function planOf(record: RolloutRecord): RolloutPlan {
+  return record.plan as RolloutPlan;
+}
+
+export function stateOf(record: RolloutRecord): RolloutState {
+  return (record.stateDoc as RolloutState | null) ?? createRolloutState();
+}
+
+/** The health shown in lists, from the status and the latest decision. */
+export function healthOf(record: RolloutRecord, latest: DecisionRecord | undefined): RolloutHealth {
+  if (record.state === 'rolled_back') return 'failing';
+  if (record.state === 'draft' || record.state === 'completed') return 'unknown';
+  if (latest === undefined || latest.attempt !== record.attempt) return 'unknown';
+  if (latest.action === 'rollback') return 'failing';
+  if (latest.action === 'hold' && ['srm', 'missing_data', 'invalid_evidence'].includes(latest.rule))
+    return 'warning';
+  return 'healthy';
+}
+
+/** A stored decision as the API returns it. */
+export function decisionView(d: DecisionRecord): DecisionView {
+  return {
+    ...d.evidence,
+    id: d.id,
+    rollout: d.rollout,
+    attempt: d.attempt,
+    at: new Date(d.at).toISOString(),
+    action: d.action,
+    rule: d.rule,
+    reason: d.reason,
+    applied: d.applied,
+    actor: CONTROLLER_ACTOR,
+  };
+}
+
+/** Puts (or removes) the rollout's rule in its flag's environment; returns the new document and whether it changed. */
+function withRule(
+  flag: FlagConfig,
+  environment: string,
+  ruleId: string,
+  rule: Rule | null,
+): { document: FlagConfig; changed: boolean } {
+  const document: FlagConfig = structuredClone(flag);
+  const env = document.environments[environment] ?? { enabled: true, rules: [] };
+  const at = env.rules.findIndex((r) => r.id === ruleId);
+  const before = at >= 0 ? JSON.stringify(env.rules[at]) : null;
+  if (rule === null) {
+    if (at >= 0) env.rules.splice(at, 1);
+  } else if (at >= 0) env.rules[at] = rule;
+  else env.rules.push(rule);
+  document.environments[environment] = env;
+  const after = rule === null ? null : JSON.stringify(rule);
+  return { document, changed: before !== after };
+}
+
+function snapshot(state: RolloutState): { status: string; stage: number; reach: number; attempt: number } {
+  return { status: state.status, stage: state.stageIndex, reach: state.reach, attempt: state.attempt };
 }
 
 export class RolloutsService {
@@ -72,6 +236,7 @@ export class RolloutsService {
       environments: EnvironmentsStore;
       clock: Clock;
       announce: (changes: readonly ConfigChange[]) => Promise<void>;
+      observer?: RolloutObserver;
     },
   ) {}
 
@@ -81,50 +246,77 @@ export class RolloutsService {
     return record;
   }
 
-  /** Creates a draft rollout at reach 0, copying the definitions of its guardrails (surface metrics included). */
-  async create(input: RolloutInput, actor: string): Promise<RolloutRecord> {
+  /**
+   * Creates a draft rollout from a plan (validated by packages/rollout: the surface's required metrics added,
+   * reach strictly rising, variants of the flag) plus optional `expectedUnitsPerDay` / `expectedBaselines` for
+   * the forecast. VALIDATION_FAILED with every issue's path, CONFLICT when the flag already has an active
+   * rollout in the environment; nothing is written on rejection.
+   */
+  async create(body: unknown, actor: string): Promise<{ record: RolloutRecord; forecast: PlanReply }> {
+    if (!isObject(body)) throw validationError([{ path: '', message: 'expected a rollout plan object' }]);
+    const issues: ValidationIssue[] = [];
+    const traffic = parseTraffic(body, issues);
+    const input: Record<string, unknown> = { ...body };
+    for (const field of TRAFFIC_FIELDS) delete input[field];
+    if (input.id === undefined) input.id = generateId('ro_');
+    if (typeof input.flag !== 'string')
+      throw validationError([
+        { path: 'flag', message: `expected the key of a flag, got ${JSON.stringify(input.flag)}` },
+        ...issues,
+      ]);
     const flag = await this.deps.flags.get(input.flag);
-    if (!flag) throw invalid('flag', `unknown flag "${input.flag}"`);
-    if (!(await this.deps.environments.get(input.environment)))
-      throw invalid('environment', `unknown environment "${input.environment}"`);
-    const control = input.control ?? flag.flag.defaultVariant;
-    if (!Object.hasOwn(flag.flag.variants, input.treatment))
-      throw invalid('treatment', `flag "${input.flag}" has no variant "${input.treatment}"`);
-    if (!Object.hasOwn(flag.flag.variants, control))
-      throw invalid('control', `flag "${input.flag}" has no variant "${control}"`);
-    if (control === input.treatment) throw invalid('control', 'treatment and control must differ');
-    const keys = [...(input.guardrails ?? [])];
-    if (flag.flag.surface !== undefined) {
-      const surface = await this.deps.surfaces.get(flag.flag.surface);
-      for (const g of surface?.surface.guardrails ?? []) if (!keys.includes(g.metric)) keys.push(g.metric);
-    }
-    const metrics: MetricDefinition[] = [];
-    for (const [i, key] of keys.entries()) {
-      const record = await this.deps.metrics.get(key);
-      if (!record) throw invalid(`guardrails[${i}]`, `unknown metric "${key}"`);
-      metrics.push(record.metric);
-    }
+    if (!flag || flag.archived)
+      throw validationError([
+        { path: 'flag', message: `unknown flag ${JSON.stringify(input.flag)}` },
+        ...issues,
+      ]);
+    const metricRecords = await this.deps.metrics.list();
+    const metrics: Record<string, MetricDefinition> = {};
+    for (const m of metricRecords) metrics[m.metric.key] = m.metric;
+    const surface =
+      flag.flag.surface === undefined ? undefined : await this.deps.surfaces.get(flag.flag.surface);
+    const result = validateRolloutPlan(input, {
+      flag: flag.flag,
+      metrics,
+      surfaceRequired: surface?.surface.guardrails ?? [],
+      activeRolloutOnFlagEnv: false,
+    });
+    if (!result.ok || issues.length > 0)
+      throw validationError([...(result.ok ? [] : result.issues), ...issues]);
+    const plan = result.value;
+    const active = (await this.deps.rollouts.list({ flag: plan.flag })).find(
+      (r) => r.environment === plan.environment && isRolloutActive(r.state),
+    );
+    if (active !== undefined)
+      throw new AppError(
+        'CONFLICT',
+        `flag: ${plan.flag} already has an active rollout (${active.id}, ${active.state}) in ${plan.environment}; complete it first`,
+        { issues: [{ path: 'flag', message: `rollout ${active.id} is ${active.state} on this flag` }] },
+      );
+    const state = createRolloutState();
     const now = this.deps.clock.now();
     const record: RolloutRecord = {
-      id: input.id ?? generateId('ro_'),
-      flag: input.flag,
-      environment: input.environment,
-      treatment: input.treatment,
-      control,
-      state: 'draft',
-      stage: 0,
-      reach: 0,
-      attempt: 1,
-      guardrails: keys,
-      metrics,
-      plan: input.plan ?? null,
-      stateDoc: null,
+      id: plan.id,
+      flag: plan.flag,
+      environment: plan.environment,
+      treatment: plan.treatment,
+      control: plan.control,
+      state: state.status,
+      stage: state.stageIndex,
+      reach: state.reach,
+      attempt: state.attempt,
+      guardrails: plan.guardrails.map((g) => g.metric),
+      metrics: plan.guardrails.map((g) => metrics[g.metric] as MetricDefinition),
+      plan,
+      stateDoc: state,
+      traffic,
       revision: 1,
       createdAt: now,
       updatedAt: now,
     };
+    let created: RolloutRecord;
     try {
-      return await this.deps.rollouts.create(record, {
+      created = await this.deps.rollouts.create(record, {
         at: now,
         actor,
         action: 'rollout.create',
@@ -132,96 +324,375 @@ export class RolloutsService {
         resourceKey: record.id,
         environment: record.environment,
         before: null,
-        after: record,
+        after: { plan, traffic },
       });
     } catch (error) {
       if (error instanceof StoreConflictError)
-        throw new AppError(
-          'CONFLICT',
-          `rollout "${record.id}" exists, or another rollout is active on the flag`,
-        );
+        throw new AppError('CONFLICT', `rollout "${record.id}" exists`, {
+          issues: [{ path: 'id', message: `rollout ${record.id} exists` }],
+        });
       throw error;
     }
+    return { record: created, forecast: await this.forecast(created) };
+  }
+
+  /** Rollouts by creation time with their latest decision (for health), optionally of one flag or environment. */
+  async list(
+    filter: { flag?: string; environment?: string; status?: string } = {},
+  ): Promise<{ record: RolloutRecord; latest: DecisionRecord | undefined }[]> {
+    const records = (
+      await this.deps.rollouts.list({
+        ...(filter.flag !== undefined ? { flag: filter.flag } : {}),
+        ...(filter.environment !== undefined ? { environment: filter.environment } : {}),
+      })
+    ).filter((r) => filter.status === undefined || r.state === filter.status);
+    return Promise.all(
+      records.map(async (record) => ({
+        record,
+        latest: (await this.deps.rollouts.listDecisions(record.id, { limit: 1 }))[0],
+      })),
+    );
+  }
+
+  /** Decisions of a rollout, newest first. */
+  async decisions(id: string, page: { limit?: number; beforeId?: number } = {}): Promise<DecisionRecord[]> {
+    await this.get(id);
+    const limit = Math.min(MAX_DECISION_PAGE, Math.max(1, page.limit ?? DEFAULT_DECISION_PAGE));
+    return this.deps.rollouts.listDecisions(id, {
+      limit,
+      ...(page.beforeId !== undefined ? { beforeId: page.beforeId } : {}),
+    });
+  }
+
+  /** The latest decision, and the recommendation a person has not acted on (same attempt, stage and status). */
+  async latest(
+    record: RolloutRecord,
+  ): Promise<{ latest: DecisionRecord | undefined; recommendation: Recommendation | null }> {
+    const latest = (await this.deps.rollouts.listDecisions(record.id, { limit: 1 }))[0];
+    const made = latest?.evidence as
+      | { stageIndex?: number; status?: string; toStage?: number | null }
+      | undefined;
+    const pending =
+      latest !== undefined &&
+      !latest.applied &&
+      latest.action !== 'hold' &&
+      latest.attempt === record.attempt &&
+      made?.stageIndex === record.stage &&
+      made?.status === record.state;
+    return {
+      latest,
+      recommendation: pending
+        ? {
+            action: latest.action,
+            rule: latest.rule,
+            reason: latest.reason,
+            at: new Date(latest.at).toISOString(),
+            toStage: made?.toStage ?? null,
+            decision: latest.id,
+          }
+        : null,
+    };
   }
 
   /**
-   * Sets a rollout's stage and reach (percent), optionally its status and attempt, and puts the matching rule
-   * on its flag in its environment — one transaction that also bumps the config version and writes audit.
+   * Applies a person's action (start, advance, pause, resume, rollback, complete) through packages/rollout's
+   * state machine, in one transaction with the flag's rule, the config version bump and the audit entries.
+   * CONFLICT when the action is not allowed in the current status.
    */
-  async setReach(
-    id: string,
-    change: { stage: number; reach: number; state?: RolloutStatus; attempt?: number },
-    actor: string,
-  ): Promise<RolloutRecord> {
-    if (!Number.isInteger(change.stage) || change.stage < 0)
-      throw invalid('stage', 'expected an integer ≥ 0');
-    if (!(change.reach >= 0 && change.reach <= 100)) throw invalid('reach', 'expected a percent in [0, 100]');
-    if (change.state !== undefined && !ROLLOUT_STATUSES.includes(change.state))
-      throw invalid('state', `expected one of ${ROLLOUT_STATUSES.join(', ')}`);
-    const current = await this.get(id);
-    const flag = await this.deps.flags.get(current.flag);
-    if (!flag) throw new AppError('NOT_FOUND', `flag "${current.flag}" not found`);
+  async act(id: string, action: RolloutAction, actor: string): Promise<RolloutRecord> {
+    const record = await this.get(id);
+    const plan = planOf(record);
+    const state = stateOf(record);
     const now = this.deps.clock.now();
-    const next: RolloutRecord = {
-      ...current,
-      stage: change.stage,
-      reach: change.reach,
-      state: change.state ?? current.state,
-      attempt: change.attempt ?? current.attempt,
-      updatedAt: now,
-    };
-    const doc: FlagConfig = structuredClone(flag.flag);
-    const env = doc.environments[current.environment] ?? { enabled: true, rules: [] };
-    const rule = buildRolloutRule(next);
-    const at = env.rules.findIndex((r) => r.id === rule.id);
-    if (at >= 0) env.rules[at] = rule;
-    else env.rules.push(rule);
-    doc.environments[current.environment] = env;
-    try {
-      const result = await this.deps.rollouts.updateWithFlag(
-        next,
-        { expectedRevision: current.revision, flag: doc, flagRevision: flag.revision },
-        [
-          {
-            at: now,
-            actor,
-            action: 'rollout.reach',
-            resourceType: 'rollout',
-            resourceKey: id,
-            environment: current.environment,
-            before: {
-              state: current.state,
-              stage: current.stage,
-              reach: current.reach,
-              attempt: current.attempt,
-            },
-            after: { state: next.state, stage: next.stage, reach: next.reach, attempt: next.attempt },
-          },
-          {
-            at: now,
-            actor,
-            action: 'flag.update',
-            resourceType: 'flag',
-            resourceKey: doc.key,
-            environment: current.environment,
-            before: { ...flag.flag, archived: flag.archived },
-            after: { ...doc, archived: flag.archived },
-          },
-        ],
+    const result = applyAction(plan, state, action, now, actor);
+    if (!result.ok)
+      throw new AppError(
+        result.error.code === 'illegal_transition' ? 'CONFLICT' : 'BAD_REQUEST',
+        result.error.message,
+        { status: record.state, action },
       );
-      await this.deps.announce(result.changes);
-      return result.value;
+    if (action === 'start') {
+      const other = (await this.deps.rollouts.list({ flag: record.flag })).find(
+        (r) => r.id !== record.id && r.environment === record.environment && isRolloutActive(r.state),
+      );
+      if (other !== undefined)
+        throw new AppError(
+          'CONFLICT',
+          `flag ${record.flag} already has an active rollout (${other.id}) in ${record.environment}`,
+        );
+    }
+    const audits: AuditInput[] = [
+      {
+        at: now,
+        actor,
+        action: `rollout.${action}`,
+        resourceType: 'rollout',
+        resourceKey: id,
+        environment: record.environment,
+        before: snapshot(state),
+        after: snapshot(result.state),
+      },
+    ];
+    const saved = await this.persist(record, result.state, { audits, forceFlag: true, actor });
+    this.notify({
+      type: 'rollout.action',
+      rollout: id,
+      flag: record.flag,
+      environment: record.environment,
+      at: new Date(now).toISOString(),
+      actor,
+      action,
+      rule: null,
+      reason: null,
+      applied: true,
+      from: { status: state.status, stage: state.stageIndex, reach: state.reach },
+      to: { status: result.state.status, stage: result.state.stageIndex, reach: result.state.reach },
+      decision: null,
+    });
+    return saved;
+  }
+
+  /**
+   * One look of the controller at one rollout: evidence → decide → store (state with the sequential tests, the
+   * decision row, the flag's rule when reach changed, audit with actor `controller`). Returns the stored
+   * decision, or null when the rollout is not monitored or was changed meanwhile (the next look retries).
+   */
+  async look(id: string): Promise<DecisionRecord | null> {
+    const record = await this.get(id);
+    if (!MONITORED_STATUSES.includes(record.state)) return null;
+    const plan = planOf(record);
+    const state = stateOf(record);
+    const report = buildEvidence(record, await this.deps.rollouts.readAnalysis(id, record.attempt));
+    const now = this.deps.clock.now();
+    const decision: Decision = decide(plan, state, report.evidence, now);
+    const { nextState, ...rest } = decision;
+    const previous = (await this.deps.rollouts.listDecisions(id, { limit: 1 }))[0];
+    const prevStage = (previous?.evidence as { stageIndex?: number } | undefined)?.stageIndex;
+    const notable =
+      decision.applied ||
+      previous === undefined ||
+      previous.attempt !== decision.attempt ||
+      previous.action !== decision.action ||
+      previous.rule !== decision.rule ||
+      prevStage !== decision.stageIndex;
+    const row: DecisionInput = {
+      rollout: id,
+      attempt: decision.attempt,
+      at: now,
+      action: decision.action,
+      rule: decision.rule,
+      reason: decision.reason,
+      applied: decision.applied,
+      evidence: rest as unknown as Record<string, unknown>,
+    };
+    const audits: AuditInput[] = [];
+    if (notable)
+      audits.push({
+        at: now,
+        actor: CONTROLLER_ACTOR,
+        action: 'rollout.decision',
+        resourceType: 'rollout',
+        resourceKey: id,
+        environment: record.environment,
+        before: snapshot(state),
+        after: {
+          ...snapshot(nextState),
+          decision: {
+            action: decision.action,
+            rule: decision.rule,
+            reason: decision.reason,
+            applied: decision.applied,
+          },
+        },
+      });
+    let stored: DecisionRecord;
+    try {
+      const decisionId = await this.persist(record, nextState, {
+        audits,
+        decision: row,
+        forceFlag: false,
+        actor: CONTROLLER_ACTOR,
+        returnDecision: true,
+      });
+      stored = { ...row, id: decisionId };
     } catch (error) {
-      if (error instanceof StoreConflictError)
-        throw new AppError('CONFLICT', `rollout "${id}" or its flag was changed by another request; retry`);
-      if (error instanceof StoreNotFoundError) throw new AppError('NOT_FOUND', error.message);
+      if (error instanceof AppError && error.code === 'CONFLICT') return null;
       throw error;
     }
+    this.deps.observer?.onDecision?.(stored);
+    if (notable)
+      this.notify({
+        type: 'rollout.decision',
+        rollout: id,
+        flag: record.flag,
+        environment: record.environment,
+        at: new Date(now).toISOString(),
+        actor: CONTROLLER_ACTOR,
+        action: decision.action,
+        rule: decision.rule,
+        reason: decision.reason,
+        applied: decision.applied,
+        from: { status: state.status, stage: state.stageIndex, reach: state.reach },
+        to: { status: nextState.status, stage: nextState.stageIndex, reach: nextState.reach },
+        decision: decisionView(stored),
+      });
+    return stored;
+  }
+
+  /** Ids of the rollouts the controller looks at (running, paused, holding), oldest first. */
+  async monitoredIds(): Promise<string[]> {
+    return (await this.deps.rollouts.list())
+      .filter((r) => MONITORED_STATUSES.includes(r.state))
+      .map((r) => r.id);
+  }
+
+  /**
+   * The plan forecast at the traffic observed in the current attempt (units per day since it started), else the
+   * `expectedUnitsPerDay` given on create, else a default with a warning; baselines from the control arm, else
+   * the `expectedBaselines` given on create.
+   */
+  async forecast(record: RolloutRecord): Promise<PlanReply> {
+    const plan = planOf(record);
+    const state = stateOf(record);
+    const report = buildEvidence(record, await this.deps.rollouts.readAnalysis(record.id, record.attempt));
+    const warnings: string[] = [];
+    const units = report.evidence.units.treatment + report.evidence.units.control;
+    const elapsed = state.startedAt === null ? 0 : this.deps.clock.now() - state.startedAt;
+    let unitsPerDay: number;
+    let source: PlanReply['traffic']['source'];
+    if (units > 0 && elapsed >= MIN_OBSERVED_WINDOW_MS) {
+      unitsPerDay = (units * DAY_MS) / elapsed;
+      source = 'observed';
+    } else if (record.traffic?.expectedUnitsPerDay !== undefined) {
+      unitsPerDay = record.traffic.expectedUnitsPerDay;
+      source = 'expected';
+    } else {
+      unitsPerDay = DEFAULT_FORECAST_UNITS_PER_DAY;
+      source = 'default';
+      warnings.push(
+        `no traffic observed yet and no expectedUnitsPerDay given: the forecast assumes ${DEFAULT_FORECAST_UNITS_PER_DAY.toLocaleString('en-US')} new units a day`,
+      );
+    }
+    const baselines: PlanReply['traffic']['baselines'] = {};
+    for (const g of plan.guardrails) {
+      const control = report.estimates.find((e) => e.metric === g.metric)?.arms.control;
+      if (control && control.n >= 2 && control.variance > 0) {
+        baselines[g.metric] = {
+          mean: control.mean,
+          variance: control.variance * control.n,
+          source: 'observed',
+        };
+        continue;
+      }
+      const stated = record.traffic?.baselines?.[g.metric];
+      if (stated === undefined) continue;
+      const variance =
+        stated.variance ?? (g.kind === 'proportion' ? stated.mean * (1 - stated.mean) : Number.NaN);
+      if (variance > 0) baselines[g.metric] = { mean: stated.mean, variance, source: 'expected' };
+    }
+    const forecast = forecastPlan(plan, { unitsPerDay, baselines });
+    return {
+      rollout: record.id,
+      traffic: { unitsPerDay, source, baselines },
+      forecast: { ...forecast, warnings: [...warnings, ...forecast.warnings] },
+    };
   }
 
   /** The current attempt's evidence (what `decide` reads) and estimates. */
   async evidence(id: string): Promise<EvidenceReport> {
     const rollout = await this.get(id);
     return buildEvidence(rollout, await this.deps.rollouts.readAnalysis(id, rollout.attempt));
+  }
+
+  private notify(notice: RolloutNotice): void {
+    try {
+      this.deps.observer?.onNotice?.(notice);
+    } catch {
+      // A notifier never fails the change it reports.
+    }
+  }
+
+  /**
+   * Stores a new state: the record's columns follow the state, the flag's rule follows `rolloutRule` (written
+   * when it changed, or always for a person's action so the flag update and version bump are one transaction).
+   */
+  private async persist(
+    record: RolloutRecord,
+    next: RolloutState,
+    options: {
+      audits: AuditInput[];
+      decision?: DecisionInput;
+      forceFlag: boolean;
+      actor: string;
+      returnDecision: true;
+    },
+  ): Promise<number>;
+  private async persist(
+    record: RolloutRecord,
+    next: RolloutState,
+    options: { audits: AuditInput[]; decision?: DecisionInput; forceFlag: boolean; actor: string },
+  ): Promise<RolloutRecord>;
+  private async persist(
+    record: RolloutRecord,
+    next: RolloutState,
+    options: {
+      audits: AuditInput[];
+      decision?: DecisionInput;
+      forceFlag: boolean;
+      actor: string;
+      returnDecision?: boolean;
+    },
+  ): Promise<RolloutRecord | number> {
+    const plan = planOf(record);
+    const now = this.deps.clock.now();
+    const updated: RolloutRecord = {
+      ...record,
+      state: next.status,
+      stage: next.stageIndex,
+      reach: next.reach,
+      attempt: next.attempt,
+      stateDoc: next,
+      updatedAt: now,
+    };
+    let flagWrite: { document: FlagConfig; revision: number } | undefined;
+    const flag: FlagRecord | undefined = await this.deps.flags.get(record.flag);
+    if (!flag) throw new AppError('NOT_FOUND', `flag "${record.flag}" not found`);
+    const rule = rolloutRule(plan, next);
+    const { document, changed } = withRule(flag.flag, record.environment, rolloutRuleId(plan), rule);
+    const audits = [...options.audits];
+    if (changed || (options.forceFlag && rule !== null)) {
+      flagWrite = { document, revision: flag.revision };
+      audits.push({
+        at: now,
+        actor: options.actor,
+        action: 'flag.update',
+        resourceType: 'flag',
+        resourceKey: flag.flag.key,
+        environment: record.environment,
+        before: { ...flag.flag, archived: flag.archived },
+        after: { ...document, archived: flag.archived },
+      });
+    }
+    try {
+      const result = await this.deps.rollouts.commit(
+        updated,
+        {
+          expectedRevision: record.revision,
+          ...(flagWrite !== undefined ? { flag: flagWrite } : {}),
+          ...(options.decision !== undefined ? { decision: options.decision } : {}),
+        },
+        audits,
+      );
+      if (result.changes.length > 0) await this.deps.announce(result.changes);
+      return options.returnDecision === true ? (result.value.decisionId ?? 0) : result.value.rollout;
+    } catch (error) {
+      if (error instanceof StoreConflictError)
+        throw new AppError(
+          'CONFLICT',
+          `rollout "${record.id}" or its flag was changed by another request, or another rollout is active on the flag; retry`,
+        );
+      if (error instanceof StoreNotFoundError) throw new AppError('NOT_FOUND', error.message);
+      throw error;
+    }
   }
 }

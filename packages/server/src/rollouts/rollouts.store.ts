@@ -46,11 +46,43 @@ export interface RolloutRecord {
   plan: unknown;
   /** The rollout state document (packages/rollout's RolloutState), as JSON. */
   stateDoc: unknown;
+  /** Traffic the person expects, given on create (the plan forecast uses it until exposures arrive). */
+  traffic: RolloutTraffic | null;
   revision: number;
   /** Epoch milliseconds. */
   createdAt: number;
   updatedAt: number;
 }
+
+/** Traffic stated on create for the plan forecast: new units a day and per-metric baselines. */
+export interface RolloutTraffic {
+  expectedUnitsPerDay?: number;
+  /** Per metric key: the expected per-unit mean and variance (a proportion's variance may be left out). */
+  baselines?: Record<string, { mean: number; variance?: number }>;
+}
+
+/** One stored look of the controller (or a recommendation in manual mode). */
+export interface DecisionRecord {
+  /** Increasing per store: newer decisions have larger ids. */
+  id: number;
+  rollout: string;
+  attempt: number;
+  /** Epoch milliseconds. */
+  at: number;
+  action: 'rollback' | 'advance' | 'hold' | 'complete';
+  rule: string;
+  reason: string;
+  /** True when the controller applied the action (automatic mode); false for holds and recommendations. */
+  applied: boolean;
+  /**
+   * packages/rollout's Decision without `nextState`: status, stage and reach it was made in, per-metric
+   * looks (estimate, relative lift, interval, boundary, z, n per arm, verdict), the SRM look and stage checks.
+   */
+  evidence: Record<string, unknown>;
+}
+
+/** A decision as written (the store assigns the id). */
+export type DecisionInput = Omit<DecisionRecord, 'id'>;
 
 /** Sufficient statistics of one (attempt, cohort, arm, metric). */
 export interface CohortStatsRow {
@@ -104,6 +136,22 @@ export interface RolloutsStore {
     options: { expectedRevision: number; flag: FlagConfig; flagRevision: number },
     audits: readonly AuditInput[],
   ): Promise<WriteResult<RolloutRecord>>;
+  /**
+   * Replaces the rollout (if its revision is `expectedRevision`) and, in the same transaction, the flag's
+   * document (bumping every environment's config version) when `flag` is given, stores `decision` when given,
+   * and records the audit entries. Changes are empty when the flag was not written.
+   */
+  commit(
+    record: RolloutRecord,
+    options: {
+      expectedRevision: number;
+      flag?: { document: FlagConfig; revision: number };
+      decision?: DecisionInput;
+    },
+    audits: readonly AuditInput[],
+  ): Promise<WriteResult<{ rollout: RolloutRecord; decisionId: number | null }>>;
+  /** Decisions of a rollout, newest first; `beforeId` pages back. */
+  listDecisions(id: string, page: { limit: number; beforeId?: number }): Promise<DecisionRecord[]>;
   /** The cohort statistics and unit counts of one attempt (empty when nothing was ingested). */
   readAnalysis(id: string, attempt: number): Promise<RolloutAnalysis>;
 }

@@ -88,6 +88,7 @@ function rollout(id: string, state: RolloutRecord['state']): RolloutRecord {
     metrics: [METRIC],
     plan: { note: 'plan' },
     stateDoc: null,
+    traffic: { expectedUnitsPerDay: 5000 },
     revision: 1,
     createdAt: T0,
     updatedAt: T0,
@@ -412,6 +413,53 @@ export function storeContract(name: string, makeStores: () => Promise<Stores>): 
       );
       expect(done.state).toBe('completed');
       expect(await stores.rollouts.listActive('production')).toEqual([]);
+    });
+
+    it('commits a rollout with its decision (and its flag when given) and pages decisions newest first', async () => {
+      await stores.flags.create(flag('f'), audit('flag', 'f', T0));
+      const created = await stores.rollouts.create(rollout('ro_1', 'running'), audit('rollout', 'ro_1', T0));
+      const decision = (at: number, action: 'hold' | 'advance') => ({
+        rollout: 'ro_1',
+        attempt: 1,
+        at,
+        action,
+        rule: action === 'hold' ? 'min_duration' : 'all_clear',
+        reason: `look at ${at}`,
+        applied: action === 'advance',
+        evidence: { metrics: { clicks: { status: 'assessed', z: 0.5 } }, stageIndex: 0 },
+      });
+      const held = await stores.rollouts.commit(
+        { ...created, stateDoc: { looks: 1 } },
+        { expectedRevision: 1, decision: decision(T0 + 1, 'hold') },
+        [],
+      );
+      expect(held.changes).toEqual([]);
+      expect(held.value.rollout).toMatchObject({ revision: 2, stateDoc: { looks: 1 } });
+      const doc = { ...flag('f'), description: 'advanced' };
+      const advanced = await stores.rollouts.commit(
+        { ...held.value.rollout, stage: 1, reach: 10 },
+        { expectedRevision: 2, flag: { document: doc, revision: 1 }, decision: decision(T0 + 2, 'advance') },
+        [audit('rollout', 'ro_1', T0 + 2)],
+      );
+      expect(advanced.changes.map((c) => c.version)).toEqual([3, 3]);
+      expect((await stores.flags.get('f'))?.flag.description).toBe('advanced');
+      expect(advanced.value.decisionId).toBeGreaterThan(held.value.decisionId as number);
+      await expect(
+        stores.rollouts.commit(
+          held.value.rollout,
+          { expectedRevision: 2, decision: decision(T0 + 3, 'hold') },
+          [],
+        ),
+      ).rejects.toBeInstanceOf(StoreConflictError);
+      const all = await stores.rollouts.listDecisions('ro_1', { limit: 10 });
+      expect(all.map((d) => d.action)).toEqual(['advance', 'hold']);
+      expect(all[0]).toEqual({ ...decision(T0 + 2, 'advance'), id: advanced.value.decisionId });
+      const older = await stores.rollouts.listDecisions('ro_1', {
+        limit: 10,
+        beforeId: all[0]?.id as number,
+      });
+      expect(older.map((d) => d.at)).toEqual([T0 + 1]);
+      expect(await stores.rollouts.listDecisions('ro_2', { limit: 10 })).toEqual([]);
     });
 
     it('ingests batches once, keeps epochs and cohort statistics, and prunes raw events', async () => {

@@ -83,6 +83,12 @@ export interface Stores {
   events: EventsStore;
   /** Resolves when the storage answers a trivial query; rejects otherwise. */
   ping(): Promise<void>;
+  /**
+   * Runs `fn` only if no other process holds the lock `name` (PostgreSQL: a session advisory lock on a
+   * dedicated connection, held while `fn` runs); returns `{ ran: false }` at once when another process has it.
+   * Absent where only one process runs (memory, SQLite).
+   */
+  runExclusive?<T>(name: string, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }>;
   /** Starts listening for changes committed by other processes; absent where only one process writes. */
   watchConfig?(handlers: ConfigWatchHandlers): Promise<() => Promise<void>>;
   close(): Promise<void>;

@@ -14,6 +14,7 @@ import {
   ANALYSED_ROLLOUT_STATUSES,
   type CohortStatsRow,
   type CohortUnitsRow,
+  type DecisionRecord,
   type RolloutRecord,
   type RolloutsStore,
 } from '../../rollouts/rollouts.store.ts';
@@ -97,6 +98,7 @@ export function createMemoryAnalysisStores(shared: MemoryShared): {
   const epochs = new Map<string, Map<string, UnitEpochs>>();
   const stats = new Map<string, CohortStatsRow & { attempt: number; rollout: string }>();
   const unitCounts = new Map<string, CohortUnitsRow & { attempt: number; rollout: string }>();
+  const decisions: DecisionRecord[] = [];
   let trackCount = 0;
   let queue: Promise<unknown> = Promise.resolve();
 
@@ -334,6 +336,47 @@ export function createMemoryAnalysisStores(shared: MemoryShared): {
         });
         for (const audit of audits) shared.appendAudit(audit);
         return { value: copy(next), changes: shared.bumpAll(at) };
+      },
+      async commit(record, options, audits) {
+        shared.checkOpen();
+        const at = audits[0]?.at ?? options.decision?.at ?? record.updatedAt;
+        const next = nextRollout(record, options.expectedRevision, at);
+        const flagWrite = options.flag;
+        let flag: FlagRecord | undefined;
+        if (flagWrite !== undefined) {
+          flag = shared.flags.get(flagWrite.document.key);
+          if (!flag) throw new StoreNotFoundError(`flag ${flagWrite.document.key} not found`);
+          if (flag.revision !== flagWrite.revision)
+            throw new StoreConflictError(`flag ${flagWrite.document.key} was changed concurrently`);
+        }
+        rollouts.set(record.id, next);
+        let changes: ConfigChange[] = [];
+        if (flagWrite !== undefined && flag !== undefined) {
+          shared.flags.set(flag.flag.key, {
+            ...flag,
+            flag: copy(flagWrite.document),
+            revision: flag.revision + 1,
+            updatedAt: at,
+          });
+          changes = shared.bumpAll(at);
+        }
+        let decisionId: number | null = null;
+        if (options.decision !== undefined) {
+          decisionId = decisions.length + 1;
+          decisions.push({ ...copy(options.decision), id: decisionId });
+        }
+        for (const audit of audits) shared.appendAudit(audit);
+        return { value: { rollout: copy(next), decisionId }, changes };
+      },
+      async listDecisions(id, page) {
+        const out: DecisionRecord[] = [];
+        for (let i = decisions.length - 1; i >= 0 && out.length < page.limit; i--) {
+          const d = decisions[i] as DecisionRecord;
+          if (d.rollout !== id) continue;
+          if (page.beforeId !== undefined && d.id >= page.beforeId) continue;
+          out.push(copy(d));
+        }
+        return out;
       },
       async readAnalysis(id, attempt) {
         const pick = <T extends { rollout: string; attempt: number }>(rows: Iterable<T>) =>

@@ -172,6 +172,25 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'rollout decisions and stated traffic',
+    sql: `
+      ALTER TABLE rollouts ADD COLUMN traffic TEXT;
+      CREATE TABLE rollout_decisions (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        rollout_id TEXT COLLATE "C" NOT NULL REFERENCES rollouts(id),
+        attempt INTEGER NOT NULL,
+        at BIGINT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('rollback', 'advance', 'hold', 'complete')),
+        rule TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        applied BOOLEAN NOT NULL,
+        evidence TEXT NOT NULL
+      );
+      CREATE INDEX rollout_decisions_rollout ON rollout_decisions (rollout_id, id);
+    `,
+  },
 ];
 
 /** Applies the migrations not yet recorded in `schema_migrations` (in the current search_path); returns the versions applied. */

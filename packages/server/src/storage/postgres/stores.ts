@@ -38,6 +38,25 @@ export async function createPostgresStores(
   return {
     kind: 'postgres',
     ...stores,
+    async runExclusive(name, fn) {
+      // Advisory locks are per database: the schema in the key keeps deployments in other schemas apart.
+      const key = `${connection.schema ?? 'public'}:${name}`;
+      const client = await pool.connect();
+      try {
+        const { rows } = await client.query<{ locked: boolean }>(
+          'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked',
+          [key],
+        );
+        if (rows[0]?.locked !== true) return { ran: false };
+        try {
+          return { ran: true, value: await fn() };
+        } finally {
+          await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]);
+        }
+      } finally {
+        client.release();
+      }
+    },
     async watchConfig(handlers) {
       const stop = await listenForConfigChanges(connection, handlers, logger);
       stops.add(stop);

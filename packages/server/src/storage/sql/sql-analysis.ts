@@ -12,9 +12,11 @@ import {
   ACTIVE_ROLLOUT_STATUSES,
   ANALYSED_ROLLOUT_STATUSES,
   type ArmName,
+  type DecisionRecord,
   type RolloutRecord,
   type RolloutStatus,
   type RolloutsStore,
+  type RolloutTraffic,
 } from '../../rollouts/rollouts.store.ts';
 import type { Surface, SurfaceRecord, SurfacesStore } from '../../surfaces/surfaces.store.ts';
 import { type AuditInput, type ConfigChange, StoreConflictError, StoreNotFoundError } from '../stores.ts';
@@ -43,7 +45,7 @@ function marks(count: number, width = 1): string {
 }
 
 const ROLLOUT_COLUMNS =
-  'id, flag, environment, treatment, control, state, stage, reach, attempt, guardrails, metrics, plan, state_doc, revision, created_at, updated_at';
+  'id, flag, environment, treatment, control, state, stage, reach, attempt, guardrails, metrics, plan, state_doc, traffic, revision, created_at, updated_at';
 
 function toRollout(row: Row): RolloutRecord {
   return {
@@ -60,6 +62,7 @@ function toRollout(row: Row): RolloutRecord {
     metrics: json(row.metrics) as MetricDefinition[],
     plan: json(row.plan),
     stateDoc: json(row.state_doc),
+    traffic: json(row.traffic) as RolloutTraffic | null,
     revision: num(row.revision),
     createdAt: num(row.created_at),
     updatedAt: num(row.updated_at),
@@ -81,6 +84,7 @@ function rolloutParams(r: RolloutRecord): unknown[] {
     JSON.stringify(r.metrics),
     r.plan === undefined || r.plan === null ? null : JSON.stringify(r.plan),
     r.stateDoc === undefined || r.stateDoc === null ? null : JSON.stringify(r.stateDoc),
+    r.traffic === undefined || r.traffic === null ? null : JSON.stringify(r.traffic),
   ];
 }
 
@@ -329,7 +333,7 @@ export function createSqlAnalysisStores(
   async function updateRollout(tx: SqlExecutor, record: RolloutRecord, expectedRevision: number, at: number) {
     const [row] = await tx.all(
       `UPDATE rollouts SET flag = ?, environment = ?, treatment = ?, control = ?, state = ?, stage = ?, reach = ?,
-         attempt = ?, guardrails = ?, metrics = ?, plan = ?, state_doc = ?, revision = revision + 1, updated_at = ?
+         attempt = ?, guardrails = ?, metrics = ?, plan = ?, state_doc = ?, traffic = ?, revision = revision + 1, updated_at = ?
        WHERE id = ? AND revision = ? RETURNING ${ROLLOUT_COLUMNS}`,
       [...rolloutParams(record).slice(1), at, record.id, expectedRevision],
     );
@@ -376,7 +380,7 @@ export function createSqlAnalysisStores(
             const [env] = await tx.all('SELECT key FROM environments WHERE key = ?', [record.environment]);
             if (!env) throw new StoreNotFoundError(`environment ${record.environment} not found`);
             const [row] = await tx.all(
-              `INSERT INTO rollouts (${ROLLOUT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING ${ROLLOUT_COLUMNS}`,
+              `INSERT INTO rollouts (${ROLLOUT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING ${ROLLOUT_COLUMNS}`,
               [...rolloutParams(record), audit.at, audit.at],
             );
             await shared.appendAudit(tx, audit);
@@ -434,6 +438,65 @@ export function createSqlAnalysisStores(
             if (changed === 0) throw new StoreConflictError(`flag ${flag.key} was changed concurrently`);
             for (const audit of audits) await shared.appendAudit(tx, audit);
             return { value, changes: await shared.bumpAll(tx, at) };
+          }),
+        );
+      },
+      async commit(record, options, audits) {
+        const at = audits[0]?.at ?? options.decision?.at ?? record.updatedAt;
+        return conflictOnUnique('another rollout is active on the flag', () =>
+          driver.transaction(async (tx) => {
+            const rollout = await updateRollout(tx, record, options.expectedRevision, at);
+            let changes: ConfigChange[] = [];
+            if (options.flag !== undefined) {
+              const flag: FlagConfig = options.flag.document;
+              const changed = await tx.run(
+                'UPDATE flags SET document = ?, description = ?, revision = revision + 1, updated_at = ? WHERE key = ? AND revision = ?',
+                [JSON.stringify(flag), flag.description ?? '', at, flag.key, options.flag.revision],
+              );
+              if (changed === 0) throw new StoreConflictError(`flag ${flag.key} was changed concurrently`);
+            }
+            let decisionId: number | null = null;
+            const d = options.decision;
+            if (d !== undefined) {
+              const [row] = await tx.all(
+                `INSERT INTO rollout_decisions (rollout_id, attempt, at, action, rule, reason, applied, evidence)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+                [
+                  d.rollout,
+                  d.attempt,
+                  d.at,
+                  d.action,
+                  d.rule,
+                  d.reason,
+                  d.applied ? 1 : 0,
+                  JSON.stringify(d.evidence),
+                ],
+              );
+              decisionId = num(row?.id);
+            }
+            for (const audit of audits) await shared.appendAudit(tx, audit);
+            if (options.flag !== undefined) changes = await shared.bumpAll(tx, at);
+            return { value: { rollout, decisionId }, changes };
+          }),
+        );
+      },
+      async listDecisions(id, page) {
+        const rows = await driver.all(
+          `SELECT id, rollout_id, attempt, at, action, rule, reason, applied, evidence FROM rollout_decisions
+           WHERE rollout_id = ?${page.beforeId !== undefined ? ' AND id < ?' : ''} ORDER BY id DESC LIMIT ?`,
+          page.beforeId !== undefined ? [id, page.beforeId, page.limit] : [id, page.limit],
+        );
+        return rows.map(
+          (r): DecisionRecord => ({
+            id: num(r.id),
+            rollout: String(r.rollout_id),
+            attempt: num(r.attempt),
+            at: num(r.at),
+            action: String(r.action) as DecisionRecord['action'],
+            rule: String(r.rule),
+            reason: String(r.reason),
+            applied: r.applied === true || num(r.applied) === 1,
+            evidence: json(r.evidence) as Record<string, unknown>,
           }),
         );
       },

@@ -168,6 +168,25 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    name: 'rollout decisions and stated traffic',
+    sql: `
+      ALTER TABLE rollouts ADD COLUMN traffic TEXT;
+      CREATE TABLE rollout_decisions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        rollout_id TEXT NOT NULL REFERENCES rollouts(id),
+        attempt INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('rollback', 'advance', 'hold', 'complete')),
+        rule TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        applied INTEGER NOT NULL,
+        evidence TEXT NOT NULL
+      );
+      CREATE INDEX rollout_decisions_rollout ON rollout_decisions (rollout_id, id);
+    `,
+  },
 ];
 
 /** Applies the migrations not yet recorded in `schema_migrations`, each in its own transaction; returns the versions applied. */
