@@ -7,7 +7,7 @@ import type { AnalysedRollout, AnalysisChanges, TrackPoint, UnitEpochs } from '.
 import type { BatchAnswer, EventsStore, TrackInput } from '../../events/events.store.ts';
 import { type IngestIo, runIngest } from '../../events/ingest-plan.ts';
 import type { MetricDefinition } from '../../metrics/metric.model.ts';
-import type { MetricRecord, MetricsStore } from '../../metrics/metrics.store.ts';
+import type { MetricsStore } from '../../metrics/metrics.store.ts';
 import {
   ACTIVE_ROLLOUT_STATUSES,
   ANALYSED_ROLLOUT_STATUSES,
@@ -18,7 +18,8 @@ import {
   type RolloutsStore,
   type RolloutTraffic,
 } from '../../rollouts/rollouts.store.ts';
-import type { Surface, SurfaceRecord, SurfacesStore } from '../../surfaces/surfaces.store.ts';
+import type { Surface, SurfacesStore } from '../../surfaces/surfaces.store.ts';
+import { metricAndSurfaceStores } from '../document-stores.ts';
 import { type AuditInput, type ConfigChange, StoreConflictError, StoreNotFoundError } from '../stores.ts';
 import type { Row, SqlDriver, SqlExecutor } from './sql-driver.ts';
 
@@ -320,16 +321,6 @@ export function createSqlAnalysisStores(
 ): { metrics: MetricsStore; surfaces: SurfacesStore; rollouts: RolloutsStore; events: EventsStore } {
   const metricDocs = documentStore<MetricDefinition>(driver, shared, 'metrics', 'metric');
   const surfaceDocs = documentStore<Surface>(driver, shared, 'surfaces', 'surface');
-  const asMetric = (r: { doc: MetricDefinition; revision: number; createdAt: number; updatedAt: number }) =>
-    ({ metric: r.doc, revision: r.revision, createdAt: r.createdAt, updatedAt: r.updatedAt }) as MetricRecord;
-  const asSurface = (r: { doc: Surface; revision: number; createdAt: number; updatedAt: number }) =>
-    ({
-      surface: r.doc,
-      revision: r.revision,
-      createdAt: r.createdAt,
-      updatedAt: r.updatedAt,
-    }) as SurfaceRecord;
-
   async function updateRollout(tx: SqlExecutor, record: RolloutRecord, expectedRevision: number, at: number) {
     const [row] = await tx.all(
       `UPDATE rollouts SET flag = ?, environment = ?, treatment = ?, control = ?, state = ?, stage = ?, reach = ?,
@@ -353,26 +344,7 @@ export function createSqlAnalysisStores(
   };
 
   return {
-    metrics: {
-      list: async () => (await metricDocs.list()).map(asMetric),
-      get: async (key) => {
-        const r = await metricDocs.get(key);
-        return r ? asMetric(r) : undefined;
-      },
-      create: async (metric, audit) => asMetric(await metricDocs.create(metric, audit)),
-      update: async (metric, options, audit) => asMetric(await metricDocs.update(metric, options, audit)),
-      delete: (key, options, audit) => metricDocs.delete(key, options, audit),
-    },
-    surfaces: {
-      list: async () => (await surfaceDocs.list()).map(asSurface),
-      get: async (key) => {
-        const r = await surfaceDocs.get(key);
-        return r ? asSurface(r) : undefined;
-      },
-      create: async (surface, audit) => asSurface(await surfaceDocs.create(surface, audit)),
-      update: async (surface, options, audit) => asSurface(await surfaceDocs.update(surface, options, audit)),
-      delete: (key, options, audit) => surfaceDocs.delete(key, options, audit),
-    },
+    ...metricAndSurfaceStores(metricDocs, surfaceDocs),
     rollouts: {
       async create(record, audit) {
         return conflictOnUnique(`rollout ${record.id} exists, or another rollout is active on the flag`, () =>
