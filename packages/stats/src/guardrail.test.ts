@@ -21,6 +21,7 @@ function estimate(delta: number, se: number, n: number, meanControl = 0.02): Com
     nTreatment: n / 2,
     nControl: n / 2,
     cohortsUsed: 1,
+    cohortShares: [1],
   };
 }
 
