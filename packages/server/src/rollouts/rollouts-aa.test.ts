@@ -5,10 +5,9 @@
  * would mean the sequential tests spend more than their α. The seeds (and the flag's salt) are fixed, so the
  * test is deterministic: it cannot flake, it can only fail when the statistics change. Full HTTP rollouts (50 of
  * them, in chunks of 10 to keep each test short) over the memory store.
- *
- * Known gap (reported, in packages/stats): in the holdback stage the new cohort's control arm is 2% of the new
- * units, often with no event at all; `combineCohorts` then weighs that cohort by the treatment variance alone
- * and an A/A rollout can be rolled back there. The loop below therefore stops at the final step.
+ * Each rollout runs through every stage and the monitored holdback until it completes: the holdback stage's
+ * new cohorts have a control arm of 2% of the new units, often without a single event, which is exactly where
+ * degenerate variances once produced false rollbacks.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildTestApp, manualClock, type TestApp } from '../test-app.ts';
@@ -56,9 +55,8 @@ async function aaRollout(seed: number): Promise<{ status: string; rule: string |
     await t.admin('POST', '/api/v1/rollouts/ro_aa/start', {});
     const sim = new TrafficSim(t, { clientKey, flag, seed: 1_000 + seed });
     let rollout = await readRollout(t, 'ro_aa');
-    // Through the gated stages up to the final step (the holdback stage's tiny new cohorts are a known gap:
-    // see the comment at the top).
-    for (let i = 0; i < 24 && rollout.status === 'running'; i++) {
+    // Through every stage, then the monitored holdback until the controller completes the rollout.
+    for (let i = 0; i < 40 && (rollout.status === 'running' || rollout.status === 'holding'); i++) {
       await sim.step({
         units: 500,
         rates: { app_crash: { treatment: 0.2, control: 0.2 } },
@@ -90,8 +88,11 @@ describe('A/A rollouts over 50 seeds', () => {
   it(`rolls back at most ${MAX_FALSE_ROLLBACKS} of ${SEEDS} (P(Binomial(${SEEDS}, ${ALPHA}) > ${MAX_FALSE_ROLLBACKS}) < 0.001)`, () => {
     expect(binomialTail(SEEDS, ALPHA, MAX_FALSE_ROLLBACKS + 1)).toBeLessThan(0.001);
     const rollbacks = outcomes.filter((o) => o.status === 'rolled_back');
+    const byStatus = new Map<string, number>();
+    for (const o of outcomes) byStatus.set(o.status, (byStatus.get(o.status) ?? 0) + 1);
+    console.info(`A/A outcomes: ${[...byStatus].map(([status, n]) => `${status} ${n}`).join(', ')}`);
     expect(rollbacks.length, JSON.stringify(rollbacks)).toBeLessThanOrEqual(MAX_FALSE_ROLLBACKS);
-    // The rollouts did run their course: most reached the final step (the holdback).
-    expect(outcomes.filter((o) => o.status === 'holding').length).toBeGreaterThan(SEEDS / 2);
+    // The rollouts did run their course: most went through the holdback to completion.
+    expect(outcomes.filter((o) => o.status === 'completed').length).toBeGreaterThan(SEEDS / 2);
   });
 });
