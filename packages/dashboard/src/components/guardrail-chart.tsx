@@ -22,6 +22,9 @@ function fmt(x: number | null | undefined): string {
   return typeof x === 'number' ? x.toPrecision(3) : '—';
 }
 
+/** Half the x-axis span, in seconds, when the chart has a single look. */
+const SINGLE_LOOK_PAD_S = 1_800;
+
 export function GuardrailChart({ series }: { series: GuardrailSeries }) {
   const host = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -42,7 +45,14 @@ export function GuardrailChart({ series }: { series: GuardrailSeries }) {
       {
         width: width(),
         height: CHART_HEIGHT_PX,
-        scales: { x: { time: true } },
+        // One look has no time span: show it in the middle of an hour instead of letting the axis run for years.
+        scales: {
+          x: {
+            time: true,
+            range: (_u, min, max) =>
+              min === max ? [min - SINGLE_LOOK_PAD_S, max + SINGLE_LOOK_PAD_S] : [min, max],
+          },
+        },
         legend: { show: false },
         cursor: { drag: { x: false, y: false } },
         series: [
