@@ -5,6 +5,7 @@
  */
 import {
   type CompiledConfig,
+  type CompiledRule,
   compileConfig,
   type EnvironmentSnapshot,
   type EvaluationContext,
@@ -19,6 +20,7 @@ import {
   DEFAULT_EXPOSURE_DEDUP_CAPACITY,
   DEFAULT_EXPOSURE_DEDUP_WINDOW_MS,
   ExposureDeduper,
+  type FlagExposures,
   isoTimestamp,
 } from './events.ts';
 import { describeError, joinUrl } from './platform.ts';
@@ -66,15 +68,30 @@ interface Installed {
   compiled: CompiledConfig;
   version: number;
   etag: string | undefined;
-  /** flag key → rule id → reads the rule's unit, for rollout and experiment rules that bucket by another attribute than targetingKey. */
-  units: Map<string, Map<string, (context: EvaluationContext) => unknown>>;
+  /**
+   * Core result object → what logging its exposure needs, for every result a rollout or experiment rule
+   * can serve (core shares one frozen result per flag, rule and slice); null when exposures are off.
+   */
+  exposures: Map<Readonly<EvaluationResult>, ExposureSlot> | null;
 }
 
+/** Prepared at install for one exposure-logging result: its flag's dedup state, variant and unit reader. */
+interface ExposureSlot {
+  readonly flagKey: string;
+  readonly variant: string;
+  readonly dedup: FlagExposures;
+  /** Reads the rule's unit; null when it is the targetingKey (read directly). */
+  readonly readUnit: ((context: EvaluationContext) => unknown) | null;
+}
+
+const BOOLEAN_OPTIONS: { kind: FlagKind } = Object.freeze({ kind: 'boolean' });
+const STRING_OPTIONS: { kind: FlagKind } = Object.freeze({ kind: 'string' });
+const NUMBER_OPTIONS: { kind: FlagKind } = Object.freeze({ kind: 'number' });
 const KIND_OPTIONS: Record<FlagKind, { kind: FlagKind }> = {
-  boolean: { kind: 'boolean' },
-  string: { kind: 'string' },
-  number: { kind: 'number' },
-  object: { kind: 'object' },
+  boolean: BOOLEAN_OPTIONS,
+  string: STRING_OPTIONS,
+  number: NUMBER_OPTIONS,
+  object: Object.freeze({ kind: 'object' }),
 };
 const HTTP_NOT_MODIFIED = 304;
 /** The unit of a rule without `bucketBy`. */
@@ -86,6 +103,35 @@ function toUnit(value: unknown): string | undefined {
   if (typeof value === 'string') return value === '' ? undefined : value;
   if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
   return undefined;
+}
+
+/** Reads a rule's bucketing unit; null when that is the targetingKey, which callers read directly. */
+function unitReader(rule: CompiledRule): ((context: EvaluationContext) => unknown) | null {
+  return rule.unitAttribute === DEFAULT_UNIT_ATTRIBUTE
+    ? null
+    : (rule.unit as (context: EvaluationContext) => unknown);
+}
+
+/** Prepares an exposure slot for every result that a rollout or experiment rule of `compiled` can serve. */
+function exposureSlots(
+  compiled: CompiledConfig,
+  deduper: ExposureDeduper,
+): Map<Readonly<EvaluationResult>, ExposureSlot> {
+  const slots = new Map<Readonly<EvaluationResult>, ExposureSlot>();
+  for (const flag of compiled.flagList) {
+    for (const rule of flag.rules) {
+      if (rule.rollout === undefined && rule.experiment === undefined) continue;
+      const readUnit = unitReader(rule);
+      const results = rule.slices.map((slice) => slice.result);
+      if (rule.result !== null) results.push(rule.result);
+      for (const result of results) {
+        const variant = result.variant;
+        if (result.inExperiment !== true || variant === undefined || slots.has(result)) continue;
+        slots.set(result, { flagKey: flag.key, variant, dedup: deduper.forFlag(flag.key), readUnit });
+      }
+    }
+  }
+  return slots;
 }
 
 /**
@@ -172,8 +218,9 @@ export class DimmerClient extends ClientBase {
     context: EvaluationContext,
     options?: EvaluateOptions,
   ): boolean {
-    const result = this.run(flagKey, context, 'boolean', options);
-    return typeof result.value === 'boolean' && result.reason !== 'ERROR' ? result.value : defaultValue;
+    const result = this.run(flagKey, context, BOOLEAN_OPTIONS, options);
+    const value = result.value;
+    return typeof value === 'boolean' && result.reason !== 'ERROR' ? value : defaultValue;
   }
 
   getStringValue(
@@ -182,8 +229,9 @@ export class DimmerClient extends ClientBase {
     context: EvaluationContext,
     options?: EvaluateOptions,
   ): string {
-    const result = this.run(flagKey, context, 'string', options);
-    return typeof result.value === 'string' && result.reason !== 'ERROR' ? result.value : defaultValue;
+    const result = this.run(flagKey, context, STRING_OPTIONS, options);
+    const value = result.value;
+    return typeof value === 'string' && result.reason !== 'ERROR' ? value : defaultValue;
   }
 
   getNumberValue(
@@ -192,8 +240,9 @@ export class DimmerClient extends ClientBase {
     context: EvaluationContext,
     options?: EvaluateOptions,
   ): number {
-    const result = this.run(flagKey, context, 'number', options);
-    return typeof result.value === 'number' && result.reason !== 'ERROR' ? result.value : defaultValue;
+    const result = this.run(flagKey, context, NUMBER_OPTIONS, options);
+    const value = result.value;
+    return typeof value === 'number' && result.reason !== 'ERROR' ? value : defaultValue;
   }
 
   getObjectValue<T extends JsonObject>(
@@ -213,7 +262,7 @@ export class DimmerClient extends ClientBase {
     context: EvaluationContext,
     options?: EvaluateOptions,
   ): EvaluationDetails<T> {
-    const result = this.run(flagKey, context, kind, options);
+    const result = this.run(flagKey, context, KIND_OPTIONS[kind], options);
     return toDetails(flagKey, kind, defaultValue, result, this.current?.version);
   }
 
@@ -269,42 +318,64 @@ export class DimmerClient extends ClientBase {
   private run(
     flagKey: string,
     context: EvaluationContext,
-    kind: FlagKind | undefined,
+    kindOptions: { kind: FlagKind } | undefined,
     options: EvaluateOptions | undefined,
   ): EvaluationResult {
     const current = this.current;
     if (current === undefined) return notReadyResult(flagKey) as EvaluationResult;
-    const result = evaluate(
-      current.compiled,
-      flagKey,
-      context,
-      kind === undefined ? undefined : KIND_OPTIONS[kind],
-    );
-    if (result.inExperiment === true && this.deduper !== undefined && options?.logExposure !== false)
-      this.logExposure(current, result, context);
+    const result = evaluate(current.compiled, flagKey, context, kindOptions);
+    if (result.inExperiment === true && current.exposures !== null && options?.logExposure !== false)
+      this.logExposure(current, current.exposures, result, context);
     return result;
   }
 
-  private logExposure(current: Installed, result: EvaluationResult, context: EvaluationContext): void {
+  /**
+   * Queues an exposure for `result` unless the same (unit, flag, variant) was logged recently. Kept small
+   * so it inlines into the evaluation hot path; the rare work (building the event) is in `emitExposure`.
+   */
+  private logExposure(
+    current: Installed,
+    exposures: Map<Readonly<EvaluationResult>, ExposureSlot>,
+    result: Readonly<EvaluationResult>,
+    context: EvaluationContext,
+  ): void {
     try {
-      const readUnit =
-        result.ruleId === undefined ? undefined : current.units.get(result.flagKey)?.get(result.ruleId);
-      const unit = toUnit(readUnit ? readUnit(context) : context.targetingKey);
-      const variant = result.variant;
-      if (unit === undefined || variant === undefined) return;
-      if (!this.deduper?.shouldLog(unit, result.flagKey, variant)) return;
-      const now = this.platform.clock.now();
-      this.queue?.enqueue({
-        type: 'exposure',
-        flag: result.flagKey,
-        variant,
-        unit,
-        configVersion: current.version,
-        timestamp: isoTimestamp(now),
-      });
+      const slot = exposures.get(result) ?? this.unpreparedSlot(current, result);
+      if (slot === undefined) return;
+      const readUnit = slot.readUnit;
+      const unit = toUnit(readUnit === null ? context.targetingKey : readUnit(context));
+      if (unit !== undefined && slot.dedup.shouldLog(unit, slot.variant))
+        this.emitExposure(current, slot, unit);
     } catch (error) {
       this.platform.logger.error('exposure logging failed', { error: describeError(error) });
     }
+  }
+
+  private emitExposure(current: Installed, slot: ExposureSlot, unit: string): void {
+    this.queue?.enqueue({
+      type: 'exposure',
+      flag: slot.flagKey,
+      variant: slot.variant,
+      unit,
+      configVersion: current.version,
+      timestamp: isoTimestamp(this.platform.clock.now()),
+    });
+  }
+
+  /**
+   * The slow path for an exposure result that was not prepared at install (core serves only prepared
+   * ones today): finds the rule that served it.
+   */
+  private unpreparedSlot(current: Installed, result: Readonly<EvaluationResult>): ExposureSlot | undefined {
+    const variant = result.variant;
+    if (variant === undefined || this.deduper === undefined) return undefined;
+    const rule = current.compiled.flags.get(result.flagKey)?.rules.find((r) => r.id === result.ruleId);
+    return {
+      flagKey: result.flagKey,
+      variant,
+      dedup: this.deduper.forFlag(result.flagKey),
+      readUnit: rule === undefined ? null : unitReader(rule),
+    };
   }
 
   /** Installs a snapshot if it compiles; emits `change` with the flags whose definition changed. */
@@ -320,20 +391,8 @@ export class DimmerClient extends ClientBase {
         issues: prepared.value.issues.slice(0, 5),
       });
     const previous = this.current;
-    const units = new Map<string, Map<string, (context: EvaluationContext) => unknown>>();
-    for (const flag of prepared.value.flagList) {
-      for (const rule of flag.rules) {
-        if (rule.rollout === undefined && rule.experiment === undefined) continue;
-        if (rule.unitAttribute === DEFAULT_UNIT_ATTRIBUTE) continue;
-        let perRule = units.get(flag.key);
-        if (!perRule) {
-          perRule = new Map();
-          units.set(flag.key, perRule);
-        }
-        perRule.set(rule.id, rule.unit as (context: EvaluationContext) => unknown);
-      }
-    }
-    this.current = { snapshot, compiled: prepared.value, version: snapshot.version, etag, units };
+    const exposures = this.deduper === undefined ? null : exposureSlots(prepared.value, this.deduper);
+    this.current = { snapshot, compiled: prepared.value, version: snapshot.version, etag, exposures };
     this.source = source;
     if (previous !== undefined && previous.version !== snapshot.version)
       this.emitter.emit('change', {

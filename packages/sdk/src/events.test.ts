@@ -53,6 +53,42 @@ describe('ExposureDeduper', () => {
     expect(dedup.shouldLog('a', 'f', 'on')).toBe(true);
     expect(dedup.shouldLog('g', 'f', 'on')).toBe(false);
   });
+
+  it('keeps per-flag state that behaves like the (unit, flag, variant) API', () => {
+    const dedup = new ExposureDeduper(100);
+    const f = dedup.forFlag('f');
+    expect(dedup.forFlag('f')).toBe(f);
+    expect(f.shouldLog('u1', 'on')).toBe(true);
+    expect(dedup.shouldLog('u1', 'f', 'on')).toBe(false);
+    expect(dedup.forFlag('g').shouldLog('u1', 'on')).toBe(true);
+    dedup.rotate();
+    expect(f.shouldLog('u1', 'on')).toBe(false);
+    dedup.rotate();
+    expect(f.shouldLog('u1', 'on')).toBe(true);
+  });
+
+  it('logs a variant change at once, also when the old variant is only in the previous generation', () => {
+    const dedup = new ExposureDeduper(100);
+    const f = dedup.forFlag('f');
+    expect(f.shouldLog('u1', 'on')).toBe(true);
+    dedup.rotate();
+    expect(f.shouldLog('u1', 'off')).toBe(true);
+    expect(f.shouldLog('u1', 'off')).toBe(false);
+    expect(f.shouldLog('u1', 'on')).toBe(true);
+  });
+
+  it('bounds the remembered entries across all flags by its capacity', () => {
+    const capacity = 10;
+    const dedup = new ExposureDeduper(capacity);
+    const flags = ['f', 'g', 'h'].map((key) => dedup.forFlag(key));
+    for (let i = 0; i < 100; i++) {
+      (flags[i % flags.length] as (typeof flags)[number]).shouldLog(`u${i}`, 'on');
+      expect(dedup.size).toBeLessThanOrEqual(capacity + 1);
+    }
+    // The most recent entries are still remembered; the oldest are forgotten.
+    expect(dedup.shouldLog('u99', 'f', 'on')).toBe(false);
+    expect(dedup.shouldLog('u0', 'f', 'on')).toBe(true);
+  });
 });
 
 describe('EventQueue', () => {

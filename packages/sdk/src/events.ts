@@ -33,43 +33,89 @@ const MAX_RETRY_AFTER_MS = 5 * 60_000;
 const HTTP_TOO_MANY_REQUESTS = 429;
 const HTTP_SERVICE_UNAVAILABLE = 503;
 
-type Generation = Map<string, Map<string, string>>;
+/**
+ * The recent exposures of one flag: unit → variant last logged, in the two generations of the
+ * `ExposureDeduper` that owns it. Get it once with `ExposureDeduper.forFlag` and keep it: checking an
+ * exposure is then one Map lookup on the unit (whose string hash is cached).
+ */
+export class FlagExposures {
+  /** @internal unit → variant logged in the current generation. */
+  current = new Map<string, string>();
+  /** @internal unit → variant logged in the previous generation. */
+  previous = new Map<string, string>();
+
+  /** @internal Created by `ExposureDeduper.forFlag`. */
+  constructor(private readonly owner: ExposureDeduper) {}
+
+  /** True when `unit` was not logged with `variant` of this flag recently (and records it as logged). */
+  shouldLog(unit: string, variant: string): boolean {
+    const seen = this.current.get(unit);
+    if (seen === variant) return false;
+    if (seen !== undefined) {
+      // The unit now gets another variant: log the change at once (no new entry, so no count).
+      this.current.set(unit, variant);
+      return true;
+    }
+    if (this.previous.get(unit) === variant) return false;
+    this.current.set(unit, variant);
+    this.owner.noteAdded();
+    return true;
+  }
+
+  /** @internal The current generation becomes the previous one; the previous one is forgotten. */
+  rotate(): void {
+    const forgotten = this.previous;
+    forgotten.clear();
+    this.previous = this.current;
+    this.current = forgotten;
+  }
+}
 
 /**
  * Remembers which (unit, flag, variant) exposures were logged recently, in two generations that the
  * owner rotates every half window (`rotate()`): an exposure is suppressed for between half a window and a
  * full window after it was logged, and logged again at once when the unit's variant of that flag changes.
- * No clock is read per call, and lookups reuse the strings' cached hashes (unit → flag → variant), which
- * keeps exposure logging cheap on the evaluation hot path.
+ * At most `capacity` triples are remembered across all flags. State is kept per flag (`forFlag`), so the
+ * evaluation hot path holds the flag's `FlagExposures` and does one lookup by unit; no clock is read per call.
  */
 export class ExposureDeduper {
-  private current: Generation = new Map();
-  private previous: Generation = new Map();
+  private readonly flags = new Map<string, FlagExposures>();
   private currentSize = 0;
 
   /** `capacity` bounds the remembered triples; beyond half of it a generation rotates early. */
   constructor(private readonly capacity: number) {}
 
-  /** True when this exposure was not logged recently (and records it as logged). */
-  shouldLog(unit: string, flag: string, variant: string): boolean {
-    let flags = this.current.get(unit);
-    const seen = flags?.get(flag);
-    if (seen === variant) return false;
-    if (seen === undefined && this.previous.get(unit)?.get(flag) === variant) return false;
-    if (flags === undefined) {
-      flags = new Map();
-      this.current.set(unit, flags);
+  /** The exposure state of one flag, created on first use and kept for the deduper's lifetime. */
+  forFlag(flag: string): FlagExposures {
+    let exposures = this.flags.get(flag);
+    if (exposures === undefined) {
+      exposures = new FlagExposures(this);
+      this.flags.set(flag, exposures);
     }
-    flags.set(flag, variant);
-    if (seen === undefined && ++this.currentSize * 2 > this.capacity) this.rotate();
-    return true;
+    return exposures;
   }
 
-  /** Forgets the older generation; call every half dedup window. */
+  /** True when this exposure was not logged recently (and records it as logged). */
+  shouldLog(unit: string, flag: string, variant: string): boolean {
+    return this.forFlag(flag).shouldLog(unit, variant);
+  }
+
+  /** Forgets the older generation of every flag; call every half dedup window. */
   rotate(): void {
-    this.previous = this.current;
-    this.current = new Map();
+    for (const exposures of this.flags.values()) exposures.rotate();
     this.currentSize = 0;
+  }
+
+  /** Number of (unit, flag) entries remembered over both generations (for tests and diagnostics). */
+  get size(): number {
+    let total = 0;
+    for (const exposures of this.flags.values()) total += exposures.current.size + exposures.previous.size;
+    return total;
+  }
+
+  /** @internal Called by a `FlagExposures` that remembered a new (unit, flag) entry. */
+  noteAdded(): void {
+    if (++this.currentSize * 2 > this.capacity) this.rotate();
   }
 }
 
