@@ -274,7 +274,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const sdkDeps: SdkDeps = {
     hub,
-    authenticateClientKey: (rawKey) => keys.authenticateClientKey(rawKey),
+    authenticateClientKey: (rawKey, keyHash) => keys.authenticateClientKey(rawKey, keyHash),
     now: () => clock.now(),
     streamHeartbeatMs: config.streamHeartbeatMs,
     exposures: deps.exposures ?? (exposureBuffer as ExposureBuffer).sink,

@@ -45,8 +45,11 @@ export type ExposureSink = (
 
 export interface SdkDeps {
   hub: ConfigHub;
-  /** Resolves a raw client key (from `Authorization: Bearer` or `X-API-Key`) to its principal, or null. */
-  authenticateClientKey(rawKey: string): Promise<ClientPrincipal | null>;
+  /**
+   * Resolves a raw client key (from `Authorization: Bearer` or `X-API-Key`) to its principal, or null.
+   * `keyHash`, when given, is the key's hex SHA-256 already computed for this request (see readClientCredential).
+   */
+  authenticateClientKey(rawKey: string, keyHash?: string): Promise<ClientPrincipal | null>;
   /** Optional exposure logging for remote resolution (issue 04 fills it in). */
   exposures?: ExposureSink;
   /** Epoch milliseconds; injectable for tests. */

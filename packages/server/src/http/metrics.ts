@@ -8,6 +8,10 @@ import type { Stores } from '../storage/stores.ts';
 /** Latency buckets in seconds. */
 const LATENCY_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
+const MS_PER_SECOND = 1000;
+
+type RequestLabels = Readonly<Record<'method' | 'route' | 'status', string>>;
+
 export interface AppMetrics {
   registry: Registry;
   configVersion: Gauge<'environment'>;
@@ -45,14 +49,32 @@ export function installMetrics(app: FastifyInstance): AppMetrics {
     labelNames: ['environment'] as const,
     registers: [registry],
   });
-  app.addHook('onResponse', async (request, reply) => {
-    const labels = {
-      method: request.method,
-      route: request.routeOptions.url ?? 'unmatched',
-      status: String(reply.statusCode),
-    };
+  // One frozen label object per (route, method, status), built on first use: the hook runs on every
+  // response, so it neither allocates labels nor awaits (a callback hook costs no promise).
+  const series = new Map<string, Map<string, Map<number, RequestLabels>>>();
+  const labelsOf = (route: string, method: string, status: number): RequestLabels => {
+    let byMethod = series.get(route);
+    if (byMethod === undefined) {
+      byMethod = new Map();
+      series.set(route, byMethod);
+    }
+    let byStatus = byMethod.get(method);
+    if (byStatus === undefined) {
+      byStatus = new Map();
+      byMethod.set(method, byStatus);
+    }
+    let labels = byStatus.get(status);
+    if (labels === undefined) {
+      labels = Object.freeze({ method, route, status: String(status) });
+      byStatus.set(status, labels);
+    }
+    return labels;
+  };
+  app.addHook('onResponse', (request, reply, done) => {
+    const labels = labelsOf(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode);
     requests.inc(labels);
-    latency.observe(labels, reply.elapsedTime / 1000);
+    latency.observe(labels, reply.elapsedTime / MS_PER_SECOND);
+    done();
   });
   const rolloutDecisions = new Counter({
     name: 'dimmer_rollout_decisions_total',

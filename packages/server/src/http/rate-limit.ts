@@ -3,10 +3,10 @@
  * a route opts in with `config: sdkRateLimit`. The limit is counted per client key when one is sent,
  * else per IP.
  */
-import { createHash } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.ts';
+import { readClientCredential } from './client-credential.ts';
 
 /** Default requests per minute per key or IP on SDK and OFREP routes. */
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 6_000;
@@ -18,13 +18,10 @@ const ONE_MINUTE_MS = 60_000;
  */
 export const sdkRateLimit = { rateLimit: {} };
 
+/** The counter key: the client key's SHA-256 (shared with authentication, never the raw key), else the IP. */
 function limitKey(request: FastifyRequest): string {
-  const auth = request.headers.authorization;
-  const apiKey = request.headers['x-api-key'];
-  const credential = typeof auth === 'string' ? auth : typeof apiKey === 'string' ? apiKey : undefined;
-  if (credential !== undefined)
-    return 'key:' + createHash('sha256').update(credential).digest('hex').slice(0, 32);
-  return 'ip:' + request.ip;
+  const credential = readClientCredential(request);
+  return credential === undefined ? `ip:${request.ip}` : `key:${credential.hash}`;
 }
 
 /** Registers the rate-limit plugin for opted-in routes. */

@@ -183,10 +183,13 @@ export class KeysService {
     return toClientKeyView(revoked);
   }
 
-  /** The principal of a live client key, or null (unknown, revoked, or not a client key). */
-  async authenticateClientKey(rawKey: string): Promise<ClientPrincipal | null> {
+  /**
+   * The principal of a live client key, or null (unknown, revoked, or not a client key). `keyHash` is
+   * `hashSecret(rawKey)` when the caller already computed it for this request.
+   */
+  async authenticateClientKey(rawKey: string, keyHash?: string): Promise<ClientPrincipal | null> {
     if (!rawKey.startsWith(SERVER_KEY_PREFIX) && !rawKey.startsWith(BROWSER_KEY_PREFIX)) return null;
-    const hash = hashSecret(rawKey);
+    const hash = keyHash ?? hashSecret(rawKey);
     const cached = this.#clientCache.get(hash);
     if (cached) return cached.value;
     const record = await this.deps.keys.findClientKeyByHash(hash);

@@ -1,5 +1,5 @@
 /** Secrets (admin tokens, client keys): 256-bit random, readable prefixes, stored only as SHA-256 hashes. */
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 /** Random bytes per secret: 32 bytes = 256 bits. */
 export const SECRET_BYTES = 32;
@@ -14,9 +14,9 @@ export function generateSecret(prefix: string): string {
   return prefix + randomBytes(SECRET_BYTES).toString('base64url');
 }
 
-/** Hex SHA-256 of a secret, the only form stored. */
+/** Hex SHA-256 of a secret (UTF-8), the only form stored. One-shot `crypto.hash`: no Hash object per call. */
 export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('hex');
+  return hash('sha256', secret, 'hex');
 }
 
 /** The recognisable start of a secret: its prefix and a few characters. */

@@ -24,21 +24,36 @@ export class OfrepError extends Error {
  * `key` is the flag key of single-flag requests (echoed in the failure), undefined for bulk.
  */
 export function parseOfrepRequest(body: unknown, key: string | undefined): EvaluationContext {
-  const fail = (errorCode: 'PARSE_ERROR' | 'INVALID_CONTEXT', errorDetails: string): OfrepError =>
-    new OfrepError(400, key === undefined ? { errorCode, errorDetails } : { key, errorCode, errorDetails });
   if (!isJsonObject(body))
-    throw fail('PARSE_ERROR', 'The request body must be a JSON object { "context": { ... } }');
-  for (const field of Object.keys(body)) {
-    if (field !== 'context')
-      throw fail('PARSE_ERROR', `Unknown field "${field}": the request body is { "context": { ... } }`);
+    throw badRequest(key, 'PARSE_ERROR', 'The request body must be a JSON object { "context": { ... } }');
+  for (const field in body) {
+    if (field !== 'context' && Object.hasOwn(body, field))
+      throw badRequest(
+        key,
+        'PARSE_ERROR',
+        `Unknown field "${field}": the request body is { "context": { ... } }`,
+      );
   }
   const parsed = parseEvaluationContext(body.context, 'context');
   if (!parsed.ok) {
     const issue = parsed.issues[0];
-    throw fail(
+    throw badRequest(
+      key,
       'INVALID_CONTEXT',
       issue === undefined ? 'Invalid context' : `${issue.path}: ${issue.message}`,
     );
   }
   return parsed.value;
+}
+
+/** The 400 of a refused body (a module-level function: the parse above runs on every OFREP request). */
+function badRequest(
+  key: string | undefined,
+  errorCode: 'PARSE_ERROR' | 'INVALID_CONTEXT',
+  errorDetails: string,
+): OfrepError {
+  return new OfrepError(
+    400,
+    key === undefined ? { errorCode, errorDetails } : { key, errorCode, errorDetails },
+  );
 }

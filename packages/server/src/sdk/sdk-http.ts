@@ -4,7 +4,10 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.ts';
+import { readClientCredential } from '../http/client-credential.ts';
 import type { ClientPrincipal, SdkDeps } from '../sdk-deps.ts';
+
+export { readClientKey } from '../http/client-credential.ts';
 
 /** Request headers a browser may send to the SDK and OFREP routes. */
 export const CORS_ALLOWED_HEADERS = 'Authorization, X-API-Key, Content-Type, If-None-Match';
@@ -18,25 +21,9 @@ export const ANY_ORIGIN = '*';
 /** Largest accepted request body on SDK and OFREP routes, in bytes (a context is small). */
 export const SDK_BODY_LIMIT_BYTES = 64 * 1024;
 
-const BEARER = /^Bearer[ \t]+(\S.*)$/i;
-
 /** Makes `scope` accept JSON bodies only (Fastify also parses text/plain by default); others get 415. */
 export function acceptJsonOnly(scope: FastifyInstance): void {
   scope.removeContentTypeParser('text/plain');
-}
-
-/** The raw client key of a request (`Authorization: Bearer <key>` first, then `X-API-Key`), or undefined. */
-export function readClientKey(request: FastifyRequest): string | undefined {
-  const authorization = request.headers.authorization;
-  if (typeof authorization === 'string') {
-    const match = BEARER.exec(authorization);
-    const key = match?.[1]?.trim();
-    if (key) return key;
-  }
-  const apiKey = request.headers['x-api-key'];
-  const raw = Array.isArray(apiKey) ? apiKey[0] : apiKey;
-  const key = raw?.trim();
-  return key ? key : undefined;
 }
 
 /**
@@ -48,14 +35,14 @@ export async function authenticateRequest(
   reply: FastifyReply,
   deps: SdkDeps,
 ): Promise<ClientPrincipal> {
-  const raw = readClientKey(request);
-  if (raw === undefined) {
+  const credential = readClientCredential(request);
+  if (credential === undefined) {
     throw new AppError(
       'UNAUTHORIZED',
       'Missing client key: send "Authorization: Bearer <key>" or "X-API-Key: <key>"',
     );
   }
-  const principal = await deps.authenticateClientKey(raw);
+  const principal = await deps.authenticateClientKey(credential.raw, credential.hash);
   if (principal === null) throw new AppError('UNAUTHORIZED', 'Unknown or revoked client key');
   applyCors(request, reply, principal);
   return principal;

@@ -1,0 +1,42 @@
+/**
+ * The client key a request carries, read and hashed once per request: the rate limiter keys its counters
+ * by the hash and authentication looks the same hash up, so a request costs one SHA-256, not two.
+ */
+import type { FastifyRequest } from 'fastify';
+import { hashSecret } from '../keys/secrets.ts';
+
+/** A request's raw client key and its hex SHA-256 (the form keys are stored and cached under). */
+export interface ClientCredential {
+  raw: string;
+  hash: string;
+}
+
+const BEARER = /^Bearer[ \t]+(\S.*)$/i;
+
+/** Credentials already read, per request; entries go with their request. */
+const credentials = new WeakMap<FastifyRequest, ClientCredential | null>();
+
+/** The raw client key of a request (`Authorization: Bearer <key>` first, then `X-API-Key`), or undefined. */
+export function readClientKey(request: FastifyRequest): string | undefined {
+  const authorization = request.headers.authorization;
+  if (typeof authorization === 'string') {
+    const match = BEARER.exec(authorization);
+    const key = match?.[1]?.trim();
+    if (key) return key;
+  }
+  const apiKey = request.headers['x-api-key'];
+  const raw = Array.isArray(apiKey) ? apiKey[0] : apiKey;
+  const key = raw?.trim();
+  return key ? key : undefined;
+}
+
+/** The request's client key with its hash, computed on the first call for a request and reused after; undefined without a key. */
+export function readClientCredential(request: FastifyRequest): ClientCredential | undefined {
+  let credential = credentials.get(request);
+  if (credential === undefined) {
+    const raw = readClientKey(request);
+    credential = raw === undefined ? null : { raw, hash: hashSecret(raw) };
+    credentials.set(request, credential);
+  }
+  return credential ?? undefined;
+}
