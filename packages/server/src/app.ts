@@ -136,7 +136,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
     },
   });
-  await installRateLimit(app, config.rateLimitPerMinute);
+  installRateLimit(app, config.rateLimitPerMinute);
   const metrics = installMetrics(app);
 
   const { stores, clock } = deps;
@@ -274,7 +274,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const sdkDeps: SdkDeps = {
     hub,
-    authenticateClientKey: (rawKey, keyHash) => keys.authenticateClientKey(rawKey, keyHash),
+    authenticateClientKey: (rawKey, keyHash) => keys.resolveClientKey(rawKey, keyHash),
     now: () => clock.now(),
     streamHeartbeatMs: config.streamHeartbeatMs,
     exposures: deps.exposures ?? (exposureBuffer as ExposureBuffer).sink,

@@ -48,8 +48,12 @@ export interface SdkDeps {
   /**
    * Resolves a raw client key (from `Authorization: Bearer` or `X-API-Key`) to its principal, or null.
    * `keyHash`, when given, is the key's hex SHA-256 already computed for this request (see readClientCredential).
+   * May answer synchronously (a cached key) or with a promise (a key read from the store).
    */
-  authenticateClientKey(rawKey: string, keyHash?: string): Promise<ClientPrincipal | null>;
+  authenticateClientKey(
+    rawKey: string,
+    keyHash?: string,
+  ): ClientPrincipal | null | Promise<ClientPrincipal | null>;
   /** Optional exposure logging for remote resolution (issue 04 fills it in). */
   exposures?: ExposureSink;
   /** Epoch milliseconds; injectable for tests. */

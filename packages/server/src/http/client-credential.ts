@@ -13,8 +13,15 @@ export interface ClientCredential {
 
 const BEARER = /^Bearer[ \t]+(\S.*)$/i;
 
-/** Credentials already read, per request; entries go with their request. */
-const credentials = new WeakMap<FastifyRequest, ClientCredential | null>();
+/**
+ * Where a request keeps its credential once read (null: it carries none). A property on the request,
+ * not a WeakMap entry: it costs the garbage collector nothing beyond the request itself.
+ */
+const CREDENTIAL = Symbol('dimmer.clientCredential');
+
+interface CredentialSlot {
+  [CREDENTIAL]?: ClientCredential | null;
+}
 
 /** The raw client key of a request (`Authorization: Bearer <key>` first, then `X-API-Key`), or undefined. */
 export function readClientKey(request: FastifyRequest): string | undefined {
@@ -32,11 +39,12 @@ export function readClientKey(request: FastifyRequest): string | undefined {
 
 /** The request's client key with its hash, computed on the first call for a request and reused after; undefined without a key. */
 export function readClientCredential(request: FastifyRequest): ClientCredential | undefined {
-  let credential = credentials.get(request);
+  const slot = request as FastifyRequest & CredentialSlot;
+  let credential = slot[CREDENTIAL];
   if (credential === undefined) {
     const raw = readClientKey(request);
     credential = raw === undefined ? null : { raw, hash: hashSecret(raw) };
-    credentials.set(request, credential);
+    slot[CREDENTIAL] = credential;
   }
   return credential ?? undefined;
 }

@@ -47,14 +47,15 @@ class TtlCache<T> {
   readonly #entries = new Map<string, { value: T; expiresAt: number }>();
   constructor(private readonly clock: Clock) {}
 
-  get(key: string): { value: T } | undefined {
+  /** The live entry of `key` (the stored entry itself: a lookup allocates nothing), or undefined. */
+  get(key: string): { readonly value: T } | undefined {
     const entry = this.#entries.get(key);
     if (!entry) return undefined;
     if (entry.expiresAt <= this.clock.now()) {
       this.#entries.delete(key);
       return undefined;
     }
-    return { value: entry.value };
+    return entry;
   }
 
   set(key: string, value: T): void {
@@ -188,10 +189,25 @@ export class KeysService {
    * `hashSecret(rawKey)` when the caller already computed it for this request.
    */
   async authenticateClientKey(rawKey: string, keyHash?: string): Promise<ClientPrincipal | null> {
+    return this.resolveClientKey(rawKey, keyHash);
+  }
+
+  /**
+   * As authenticateClientKey, but answers synchronously (no promise, no microtask) when the key's
+   * principal is cached; only a cache miss returns a promise that reads the store.
+   */
+  resolveClientKey(
+    rawKey: string,
+    keyHash?: string,
+  ): ClientPrincipal | null | Promise<ClientPrincipal | null> {
     if (!rawKey.startsWith(SERVER_KEY_PREFIX) && !rawKey.startsWith(BROWSER_KEY_PREFIX)) return null;
     const hash = keyHash ?? hashSecret(rawKey);
     const cached = this.#clientCache.get(hash);
     if (cached) return cached.value;
+    return this.#loadClientKey(hash);
+  }
+
+  async #loadClientKey(hash: string): Promise<ClientPrincipal | null> {
     const record = await this.deps.keys.findClientKeyByHash(hash);
     const principal: ClientPrincipal | null =
       record && record.revokedAt === null

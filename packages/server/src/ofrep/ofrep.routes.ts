@@ -21,6 +21,19 @@ import { OfrepError, parseOfrepRequest } from './ofrep-request.ts';
 export const OFREP_FLAG_URL = '/ofrep/v1/evaluate/flags/:key';
 export const OFREP_BULK_URL = '/ofrep/v1/evaluate/flags';
 
+/** The JSON schema of an OFREP single-flag success (OfrepSuccess); `value` is any JSON value. */
+const OFREP_SUCCESS_SCHEMA = {
+  type: 'object',
+  required: ['key', 'value', 'reason'],
+  properties: {
+    key: { type: 'string' },
+    value: {},
+    reason: { type: 'string' },
+    variant: { type: 'string' },
+    metadata: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
+  },
+} as const;
+
 interface FlagParams {
   key: string;
 }
@@ -28,7 +41,7 @@ interface FlagParams {
 /** Registers the OFREP routes, their CORS preflights and OFREP-shaped error replies in an encapsulated scope. */
 export async function registerOfrepRoutes(app: FastifyInstance, deps: SdkDeps): Promise<void> {
   await app.register(async (scope) => {
-    // Opt in to the app's rate limit (@fastify/rate-limit, global: false): per client key, per minute.
+    // Opt in to the app's rate limit (http/rate-limit.ts): per client key, per minute.
     const routeConfig = sdkRateLimit;
     scope.setErrorHandler(replyWithOfrepError);
     acceptJsonOnly(scope);
@@ -36,16 +49,20 @@ export async function registerOfrepRoutes(app: FastifyInstance, deps: SdkDeps): 
 
     scope.post<{ Params: FlagParams }>(
       OFREP_FLAG_URL,
-      { bodyLimit: SDK_BODY_LIMIT_BYTES, config: routeConfig },
-      async (request, reply) => {
-        const principal = await authenticateRequest(request, reply, deps);
-        const key = request.params.key;
-        const context = parseOfrepRequest(request.body, key);
-        const state = currentConfig(deps, principal, key);
-        const result = evaluate(state.compiled, key, context);
-        reportSafely(request, deps, principal, context, [result]);
-        const entry = toOfrepEvaluation(result);
-        return reply.code(singleFlagStatus(entry)).send(entry);
+      {
+        bodyLimit: SDK_BODY_LIMIT_BYTES,
+        config: routeConfig,
+        // A compiled serializer for the success answer (failures, 4xx/5xx, are serialized generically).
+        schema: { response: { 200: OFREP_SUCCESS_SCHEMA } },
+      },
+      // Not async: with the key cached the whole answer is synchronous (no promise per request).
+      (request, reply) => {
+        const principal = authenticateRequest(request, reply, deps);
+        if (principal instanceof Promise) {
+          return principal.then((found) => answerSingleFlag(request, reply, deps, found));
+        }
+        answerSingleFlag(request, reply, deps, principal);
+        return undefined;
       },
     );
 
@@ -66,6 +83,22 @@ export async function registerOfrepRoutes(app: FastifyInstance, deps: SdkDeps): 
       },
     );
   });
+}
+
+/** Evaluates the single flag of `request` for `principal` and sends the OFREP answer. */
+function answerSingleFlag(
+  request: FastifyRequest<{ Params: FlagParams }>,
+  reply: FastifyReply,
+  deps: SdkDeps,
+  principal: ClientPrincipal,
+): FastifyReply {
+  const key = request.params.key;
+  const context = parseOfrepRequest(request.body, key);
+  const state = currentConfig(deps, principal, key);
+  const result = evaluate(state.compiled, key, context);
+  reportSafely(request, deps, principal, context, [result]);
+  const entry = toOfrepEvaluation(result);
+  return reply.code(singleFlagStatus(entry)).send(entry);
 }
 
 function currentConfig(deps: SdkDeps, principal: ClientPrincipal, key: string | undefined): ConfigState {

@@ -27,14 +27,15 @@ export function acceptJsonOnly(scope: FastifyInstance): void {
 }
 
 /**
- * Authenticates the request's client key and applies the CORS answer for its origin.
- * Throws AppError UNAUTHORIZED when the key is missing, unknown or revoked.
+ * Authenticates the request's client key and applies the CORS answer for its origin: synchronously when
+ * the key is cached, else through a promise. Throws (or rejects with) AppError UNAUTHORIZED when the key is
+ * missing, unknown or revoked.
  */
-export async function authenticateRequest(
+export function authenticateRequest(
   request: FastifyRequest,
   reply: FastifyReply,
   deps: SdkDeps,
-): Promise<ClientPrincipal> {
+): ClientPrincipal | Promise<ClientPrincipal> {
   const credential = readClientCredential(request);
   if (credential === undefined) {
     throw new AppError(
@@ -42,7 +43,16 @@ export async function authenticateRequest(
       'Missing client key: send "Authorization: Bearer <key>" or "X-API-Key: <key>"',
     );
   }
-  const principal = await deps.authenticateClientKey(credential.raw, credential.hash);
+  const found = deps.authenticateClientKey(credential.raw, credential.hash);
+  if (found instanceof Promise) return found.then((principal) => admit(request, reply, principal));
+  return admit(request, reply, found);
+}
+
+function admit(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  principal: ClientPrincipal | null,
+): ClientPrincipal {
   if (principal === null) throw new AppError('UNAUTHORIZED', 'Unknown or revoked client key');
   applyCors(request, reply, principal);
   return principal;

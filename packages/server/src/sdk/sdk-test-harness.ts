@@ -218,7 +218,7 @@ export async function createSdkTestHarness(options: HarnessOptions = {}): Promis
     streamHeartbeatMs: options.streamHeartbeatMs ?? 15_000,
   };
   const app = Fastify({ logger: options.logger === true ? { level: 'warn' } : false });
-  if (options.rateLimitPerMinute !== undefined) await installRateLimit(app, options.rateLimitPerMinute);
+  if (options.rateLimitPerMinute !== undefined) installRateLimit(app, options.rateLimitPerMinute);
   await registerSdkRoutes(app, deps);
   await registerOfrepRoutes(app, deps);
   await app.ready();

@@ -28,7 +28,7 @@ function serializeSnapshot(state: ConfigState): string {
 /** Registers the SDK routes, their CORS preflights and their error replies in an encapsulated scope of `app`. */
 export async function registerSdkRoutes(app: FastifyInstance, deps: SdkDeps): Promise<void> {
   await app.register(async (scope) => {
-    // Opt in to the app's rate limit (@fastify/rate-limit, global: false): per client key, per minute.
+    // Opt in to the app's rate limit (http/rate-limit.ts): per client key, per minute.
     const routeConfig = sdkRateLimit;
     const streams = new StreamRegistry();
     scope.setErrorHandler(replyWithSdkError);
