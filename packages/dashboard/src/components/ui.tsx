@@ -193,3 +193,31 @@ export function Time({ iso }: { iso: string | null | undefined }) {
   if (Number.isNaN(date.getTime())) return <span>{iso}</span>;
   return <time dateTime={iso}>{date.toLocaleString()}</time>;
 }
+
+/** A labelled drop-down over items named by their `key` (flags, environments). */
+export function KeySelect({
+  id,
+  label,
+  value,
+  items,
+  onChange,
+}: {
+  id: string;
+  label: string;
+  value: string;
+  items: readonly { key: string }[];
+  onChange(key: string): void;
+}) {
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <select id={id} value={value} onChange={(e) => onChange(e.target.value)}>
+        {items.map((item) => (
+          <option key={item.key} value={item.key}>
+            {item.key}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}

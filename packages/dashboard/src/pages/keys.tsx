@@ -5,6 +5,7 @@ import {
   Badge,
   ConfirmDialog,
   ErrorMessage,
+  KeySelect,
   PageHeader,
   Pending,
   Time,
@@ -111,16 +112,7 @@ export function KeysPage() {
             <label htmlFor="key-name">Name</label>
             <input id="key-name" value={name} onChange={(e) => setName(e.target.value)} required />
           </div>
-          <div className="field">
-            <label htmlFor="key-env">Environment</label>
-            <select id="key-env" value={env} onChange={(e) => setEnv(e.target.value)}>
-              {environments.map((e) => (
-                <option key={e.key} value={e.key}>
-                  {e.key}
-                </option>
-              ))}
-            </select>
-          </div>
+          <KeySelect id="key-env" label="Environment" value={env} items={environments} onChange={setEnv} />
           <div className="field">
             <label htmlFor="key-kind">Kind</label>
             <select id="key-kind" value={kind} onChange={(e) => setKind(e.target.value as ClientKeyKind)}>

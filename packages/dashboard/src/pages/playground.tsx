@@ -3,7 +3,15 @@
  * matched rule, computed in the browser by @dimmer/core from the flag and segments read through the admin API.
  */
 import { type FormEvent, useState } from 'react';
-import { Badge, ErrorMessage, PageHeader, Pending, useLoad, useSession } from '../components/ui.tsx';
+import {
+  Badge,
+  ErrorMessage,
+  KeySelect,
+  PageHeader,
+  Pending,
+  useLoad,
+  useSession,
+} from '../components/ui.tsx';
 import { evaluateLocally, type PlaygroundResult, parseContext } from '../local-eval.ts';
 
 const STARTER_CONTEXT = JSON.stringify(
@@ -57,30 +65,20 @@ export function PlaygroundPage({ initialFlag }: { initialFlag?: string }) {
           <div className="playground">
             <form className="card form" onSubmit={run}>
               <div className="grid-2">
-                <div className="field">
-                  <label htmlFor="pg-flag">Flag</label>
-                  <select
-                    id="pg-flag"
-                    value={flagKey || list[0]?.key || ''}
-                    onChange={(e) => setFlagKey(e.target.value)}
-                  >
-                    {list.map((f) => (
-                      <option key={f.key} value={f.key}>
-                        {f.key}
-                      </option>
-                    ))}
-                  </select>
-                </div>
-                <div className="field">
-                  <label htmlFor="pg-env">Environment</label>
-                  <select id="pg-env" value={env} onChange={(e) => setEnv(e.target.value)}>
-                    {environments.map((e) => (
-                      <option key={e.key} value={e.key}>
-                        {e.key}
-                      </option>
-                    ))}
-                  </select>
-                </div>
+                <KeySelect
+                  id="pg-flag"
+                  label="Flag"
+                  value={flagKey || list[0]?.key || ''}
+                  items={list}
+                  onChange={setFlagKey}
+                />
+                <KeySelect
+                  id="pg-env"
+                  label="Environment"
+                  value={env}
+                  items={environments}
+                  onChange={setEnv}
+                />
               </div>
               <div className="field">
                 <label htmlFor="pg-context">Context (JSON)</label>

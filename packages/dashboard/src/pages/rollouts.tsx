@@ -4,6 +4,7 @@ import type { Metric, Rollout, RolloutHealth } from '../api.ts';
 import {
   Badge,
   ErrorMessage,
+  KeySelect,
   PageHeader,
   Pending,
   type Tone,
@@ -92,26 +93,14 @@ function NewRollout({ metrics }: { metrics: Metric[] }) {
       <summary className="summary-button">Plan a new rollout</summary>
       <form className="form" onSubmit={submit}>
         <div className="grid-3">
-          <div className="field">
-            <label htmlFor="ro-flag">Flag</label>
-            <select id="ro-flag" value={flag?.key ?? ''} onChange={(e) => setFlagKey(e.target.value)}>
-              {(flags.data ?? []).map((f) => (
-                <option key={f.key} value={f.key}>
-                  {f.key}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div className="field">
-            <label htmlFor="ro-env">Environment</label>
-            <select id="ro-env" value={env} onChange={(e) => setEnv(e.target.value)}>
-              {environments.map((e) => (
-                <option key={e.key} value={e.key}>
-                  {e.key}
-                </option>
-              ))}
-            </select>
-          </div>
+          <KeySelect
+            id="ro-flag"
+            label="Flag"
+            value={flag?.key ?? ''}
+            items={flags.data ?? []}
+            onChange={setFlagKey}
+          />
+          <KeySelect id="ro-env" label="Environment" value={env} items={environments} onChange={setEnv} />
           <div className="field">
             <label htmlFor="ro-treatment">Treatment variant</label>
             <select
