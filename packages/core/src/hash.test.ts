@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bucket, bucketFromPrefix, murmur3x86_32, saltPrefixState } from './hash.ts';
@@ -12,16 +12,8 @@ interface Vector {
   bucket: number;
 }
 
-function findSpec(file: string): string {
-  let dir = import.meta.dirname;
-  for (;;) {
-    const candidate = join(dir, 'shared', 'spec', file);
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`shared/spec/${file} not found above ${import.meta.dirname}`);
-    dir = parent;
-  }
-}
+/** The published conformance vectors, committed at the repository root under spec/. */
+const findSpec = (file: string): string => join(import.meta.dirname, '..', '..', '..', 'spec', file);
 
 const vectors = (JSON.parse(readFileSync(findSpec('hash-v1-vectors.json'), 'utf8')) as { vectors: Vector[] })
   .vectors;

@@ -4,10 +4,10 @@
 import { groupSequentialBoundaries } from './boundaries.ts';
 import { normalQuantile, normalSfQuantile } from './normal.ts';
 import {
-  DEFAULT_GRID_RESOLUTION,
   firstDensity,
   lowerCrossing,
   nextDensity,
+  POWER_GRID_RESOLUTION,
   type SubDensity,
   upperCrossing,
 } from './recursion.ts';
@@ -41,7 +41,7 @@ export interface CrossingProbabilities {
  * leaves the continuation region at each look. Used for power, false-positive rates and detection times.
  */
 export function crossingProbabilities(input: CrossingInput): CrossingProbabilities {
-  const r = input.gridResolution ?? DEFAULT_GRID_RESOLUTION;
+  const r = input.gridResolution ?? POWER_GRID_RESOLUTION;
   const upper: number[] = [];
   const lower: number[] = [];
   const cumulativeUpper: number[] = [];

@@ -1,7 +1,7 @@
-// Every vector of shared/spec/stats-vectors.json, one test each, at the vector's own tolerance. A kind
+// Every vector of spec/stats-vectors.json (the published conformance vectors), one test each, at the vector's own tolerance. A kind
 // this package does not know fails its test.
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../sim/prng.ts';
 import {
@@ -38,18 +38,10 @@ interface Vector {
   note?: string;
 }
 
-function findSpec(): string {
-  let dir = import.meta.dirname;
-  for (;;) {
-    const candidate = join(dir, 'shared', 'spec', 'stats-vectors.json');
-    if (existsSync(candidate)) return candidate;
-    const up = dirname(dir);
-    if (up === dir) throw new Error('shared/spec/stats-vectors.json not found above ' + import.meta.dirname);
-    dir = up;
-  }
-}
+/** The published conformance vectors, committed at the repository root under spec/. */
+const SPEC_FILE = join(import.meta.dirname, '..', '..', '..', 'spec', 'stats-vectors.json');
 
-const spec = JSON.parse(readFileSync(findSpec(), 'utf8')) as { vectors: Vector[] };
+const spec = JSON.parse(readFileSync(SPEC_FILE, 'utf8')) as { vectors: Vector[] };
 /** The inflation factors in the vectors are the reference tool's default power 1 − β, β = 0.2. */
 const REFERENCE_POWER = 0.8;
 const num = (x: unknown) => x as number;
@@ -84,16 +76,6 @@ function parseSpending(text: string): { spending: Spending; convention: TwoSided
   if (power) return { spending: { kind: 'power', rho: Number(power[1]) }, convention };
   throw new Error(`unknown spending description: ${text}`);
 }
-
-/**
- * The one vector value this package does not assert: naive_peeking_fpr_K14 two_sided. The recursion gives the
- * same value at r = 32 and r = 128 (to 1e-8) and an independent Genz integration at abseps 1e-9 agrees with
- * it; the vector's pmvnorm run (abseps 1e-7) evidently stopped at its point limit. The test
- * "naive_peeking_fpr_K14 two_sided is proved independently" below establishes the number instead.
- */
-const DISPUTED = { id: 'naive_peeking_fpr_K14', field: 'two_sided' } as const;
-const DISPUTED_REASON =
-  'the vector (R pmvnorm, abseps 1e-7) differs from the grid recursion at r = 32 and r = 128 and from an independent Genz integration at abseps 1e-9';
 
 function equallySpaced(k: number): number[] {
   return Array.from({ length: k }, (_, i) => (i + 1) / k);
@@ -173,12 +155,7 @@ const checks: Record<string, (v: Vector, c: Checker) => void> = {
     const e = v.expected as Record<string, unknown>;
     const t = equallySpaced(num(v.inputs.looks));
     const twoSided = naivePeekingFalsePositiveRate({ alpha: 0.05, informationFractions: t, sides: 2 });
-    if (v.id === DISPUTED.id) {
-      // Not asserted (see DISPUTED); the discrepancy is printed on every run so it is never forgotten.
-      console.warn(
-        `stats-vectors: ${v.id} ${DISPUTED.field} not asserted — ours ${twoSided.toFixed(10)}, vector ${num(e.two_sided)}, |diff| ${Math.abs(twoSided - num(e.two_sided)).toExponential(2)} > tolerance ${v.tolerance}: ${DISPUTED_REASON}`,
-      );
-    } else c.near('two_sided', twoSided, e.two_sided);
+    c.near('two_sided', twoSided, e.two_sided);
     c.near(
       'one_sided',
       naivePeekingFalsePositiveRate({ alpha: 0.05, informationFractions: t, sides: 1 }),
@@ -337,8 +314,10 @@ describe('stats-vectors.json', () => {
   }
 });
 
-describe(`${DISPUTED.id} ${DISPUTED.field}`, () => {
-  const vector = spec.vectors.find((v) => v.id === DISPUTED.id);
+// The K14 vector was once disputed (a multivariate-normal integration that stopped early); the recursion's value
+// is also established independently here, so a regression in the recursion cannot hide behind a changed vector.
+describe('naive_peeking_fpr_K14 two_sided', () => {
+  const vector = spec.vectors.find((v) => v.id === 'naive_peeking_fpr_K14');
   const looks = num(vector?.inputs.looks);
   const t = equallySpaced(looks);
   const alpha = 0.05;
@@ -349,16 +328,6 @@ describe(`${DISPUTED.id} ${DISPUTED.field}`, () => {
   const MC_REPLICATIONS = 400_000;
   const MC_SEED = 14_014;
   const MC_SIGMAS = 4;
-
-  it.skip(`${DISPUTED.id} ${DISPUTED.field} — vector disputed: ${DISPUTED_REASON}`, () => {
-    const c = new Checker(vector?.tolerance ?? 0);
-    c.near(
-      DISPUTED.field,
-      naivePeekingFalsePositiveRate({ alpha, informationFractions: t, sides: 2 }),
-      ((vector?.expected ?? {}) as Record<string, unknown>)[DISPUTED.field],
-    );
-    expect(c.failures).toEqual([]);
-  });
 
   it('is proved independently: two grid resolutions agree and a seeded Monte Carlo agrees', () => {
     expect(looks).toBe(14);
