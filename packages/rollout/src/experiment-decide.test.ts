@@ -277,6 +277,23 @@ describe('decideExperiment on fixed evidence', { timeout: 60_000 }, () => {
     expect(d.nextState.monitoring?.metrics.conversion?.green?.test).toBeNull();
   });
 
+  it('plans once one success metric has data, so harm is watched while another metric waits for its events', () => {
+    const two = experimentOf({
+      ...baseExperimentInput,
+      successMetrics: [
+        { metric: 'conversion', mde: 0.05 },
+        { metric: 'latency', mde: 0.02 },
+      ],
+    });
+    const ev = evidenceOf({ control: [20_000, 2_000, 400], green: [20_000, 2_000, 600] });
+    const d = decideExperiment(two, start(two), ev, week);
+    expect(d).toMatchObject({ recommendation: 'abort', rule: 'deterioration' });
+    expect(d.metrics.latency?.green).toMatchObject({ status: 'no_data', verdict: 'no_data' });
+    const none = { ...ev, metrics: { ...ev.metrics, conversion: { hasData: false, cohorts: [] } } };
+    const waiting = decideExperiment(plan, start(plan), none, week);
+    expect(waiting).toMatchObject({ recommendation: 'continue', rule: 'missing_data', plannedUnits: null });
+  });
+
   it('decides nothing for an experiment that is not running or for unusable evidence', () => {
     const ev = evidenceOf({ control: [20_000, 2_000, 400], green: [20_000, 2_400, 400] });
     expect(decideExperiment(plan, createExperimentState(), ev, week)).toMatchObject({ rule: 'not_running' });

@@ -12,6 +12,7 @@ import {
   type CohortStats,
   combineCohorts,
   createGuardrailState,
+  DEFAULT_NON_INFERIORITY_RHO,
   DEFAULT_ROLLBACK_ALPHA,
   DEFAULT_SRM_THRESHOLD,
   type Direction,
@@ -89,7 +90,7 @@ export type ExperimentDecisionRule =
   | 'invalid_evidence'
   /** Continue: an arm holds fewer than `minUnitsPerArm` units, so the sample is not planned yet. */
   | 'min_units'
-  /** Continue: a success metric has no usable data in some arm, so the sample is not planned yet. */
+  /** Continue: no success metric has usable data in every arm yet, so the sample is not planned yet. */
   | 'missing_data'
   /** Continue: a variant won but the minimum duration has not passed. */
   | 'min_duration'
@@ -260,8 +261,8 @@ function pairFactor(plan: ExperimentPlan, variant: string): number {
 }
 
 /**
- * Freezes the planned sample at the first look where every arm holds `minUnitsPerArm` units and every success
- * metric has a usable comparison for every treatment: baselines are the control means and pooled per-unit
+ * Freezes the planned sample at the first look where every arm holds `minUnitsPerArm` units and some success
+ * metric has a usable comparison: baselines are the control means and pooled per-unit
  * variances seen so far, the traffic the rate seen so far.
  */
 function planSample(
@@ -287,8 +288,11 @@ function planSample(
     }
     if (Number.isFinite(variance) && variance > 0 && Number.isFinite(mean))
       baselines[spec.metric] = { mean, variance };
-    else if (spec.role === 'success') return { plannedUnits: null, rule: 'missing_data' };
   }
+  // Plan as soon as one success metric can be planned: waiting for every metric would also hold back the
+  // deterioration tests. A metric without data yet is tested against the sample planned without it.
+  if (!plan.successMetrics.some((m) => baselines[m.metric] !== undefined))
+    return { plannedUnits: null, rule: 'missing_data' };
   const total = Object.values(evidence.units).reduce((a, n) => a + n, 0);
   const elapsed = Math.max(MIN_RATE_WINDOW_MS, now - (state.startedAt ?? now));
   const coveredPerDay =
@@ -348,7 +352,11 @@ function lookMetric(
     nonInferiority:
       spec.role === 'success'
         ? // Superiority is non-inferiority with a zero margin: Z = −hΔ̂/SE, back-loaded ρ = 2, α/(S·T).
-          { margin: { absolute: 0 }, alpha: superiorityAlpha(plan), spending: { kind: 'power', rho: 2 } }
+          {
+            margin: { absolute: 0 },
+            alpha: superiorityAlpha(plan),
+            spending: { kind: 'power', rho: DEFAULT_NON_INFERIORITY_RHO },
+          }
         : { margin: { relative: spec.margin ?? 0 } },
     // The displayed intervals are confidence sequences tuned at the pair's planned units.
     tuningN: (plannedUnits * (weightOf(plan, variant) + weightOf(plan, plan.control))) / WEIGHT_TOTAL,
@@ -535,7 +543,7 @@ function judge(
     return go(
       'continue',
       'missing_data',
-      'A success metric has no usable data in every arm yet; the sample size is planned once it has.',
+      'No success metric has usable data in every arm yet; the sample size is planned once one has.',
     );
   const winners = Object.values(variants).filter((v) => v.verdict === 'winner');
   if (winners.length > 0) {

@@ -401,8 +401,8 @@ export function checkCoverage(
   value: unknown,
   variants: readonly ExperimentVariant[],
   issues: Issues,
-  path = 'coverage',
 ): number {
+  const path = 'coverage';
   const buckets = reachBuckets(value, path, issues, 'a coverage');
   if (buckets === null) return Number.NaN;
   if (buckets === 0) {
