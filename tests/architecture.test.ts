@@ -17,8 +17,9 @@ const ALLOWED: Record<string, string[]> = {
 const PURE = new Set(['core', 'stats', 'rollout', 'api']);
 // The only third-party modules a pure package may import: the contract is written in TypeBox.
 const PURE_THIRD_PARTY: Record<string, readonly string[]> = { api: ['typebox'] };
-// Packages that may import only types (`import type`) from some of their allowed packages.
-const TYPES_ONLY: Record<string, readonly string[]> = { api: ['core'] };
+// Packages that may import only types (`import type`) from some of their allowed packages: the contract's
+// schemas (and TypeBox with them) never ship in the SDK bundles or the dashboard.
+const TYPES_ONLY: Record<string, readonly string[]> = { api: ['core'], sdk: ['api'], dashboard: ['api'] };
 const IMPURE_GLOBALS = [
   /\bDate\.now\s*\(/,
   /\bnew Date\s*\(\s*\)/,

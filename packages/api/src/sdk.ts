@@ -130,6 +130,7 @@ export const EventBatchEnvelope = Type.Object(
   },
   { additionalProperties: false },
 );
+export type EventBatchEnvelope = Static<typeof EventBatchEnvelope>;
 
 /** The 202 reply of `POST /v1/events`: counts, the events refused by index, and whether the batch was seen before. */
 export const EventsReply = Type.Object({
