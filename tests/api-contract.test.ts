@@ -5,7 +5,9 @@
  * body validates, and it carries no field the contract does not describe.
  */
 import type { AddressInfo } from 'node:net';
-import { type BodyOf, ROUTES, type RouteName } from '@dimmer/api';
+import { type BodyOf, ROUTES, type RouteContract, type RouteName } from '@dimmer/api';
+import swagger from '@fastify/swagger';
+import Fastify from 'fastify';
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { Value } from 'typebox/value';
@@ -80,6 +82,85 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await t?.close();
+});
+
+describe('the route table builds a Fastify app and its OpenAPI document', () => {
+  it('compiles every schema with the server Ajv options, and the document has every route', async () => {
+    const app = Fastify({
+      ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
+    });
+    await app.register(swagger, { openapi: { openapi: '3.0.3', info: { title: 'contract', version: '1' } } });
+    app.setErrorHandler((error: { statusCode?: number; message: string }, _request, reply) =>
+      reply
+        .code(error.statusCode ?? 500)
+        .send({ error: { code: 'VALIDATION_FAILED', message: error.message } }),
+    );
+    for (const route of Object.values(ROUTES) as RouteContract[]) {
+      const response: Record<number, unknown> = { ...route.errors };
+      if (route.reply !== null && route.replyContentType === undefined) response[route.status] = route.reply;
+      app.route({
+        method: route.method,
+        url: route.path,
+        schema: {
+          summary: route.summary,
+          tags: [route.tag],
+          ...(route.params ? { params: route.params } : {}),
+          ...(route.querystring ? { querystring: route.querystring } : {}),
+          ...(route.body && route.bodyParsedBy === undefined ? { body: route.body } : {}),
+          response,
+        },
+        handler: async (_request, reply) => reply.code(501).send(),
+      });
+    }
+    await app.ready();
+    const document = app.swagger() as { paths: Record<string, Record<string, unknown>> };
+    expect(Object.values(document.paths).flatMap((p) => Object.keys(p)).length).toBe(
+      Object.keys(ROUTES).length,
+    );
+    // The rejected body of a schema-checked route names the field.
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/api/v1/keys',
+      payload: { name: 'k', environment: 'production', kind: 'mobile' },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toContain('kind');
+    await app.close();
+  });
+});
+
+/** Paths inside a JSON schema that accept any value (a schema with nothing but notes). */
+function openNodes(node: unknown, path: string): string[] {
+  if (node === null || typeof node !== 'object') return [];
+  const o = node as Record<string, unknown>;
+  const notes = new Set(['description', 'title', 'default', 'examples']);
+  const own = Object.keys(o).some((k) => !notes.has(k)) ? [] : [path || '(root)'];
+  return own.concat(
+    Object.entries(o).flatMap(([k, v]) => {
+      if (k === 'properties')
+        return Object.entries(v as object).flatMap(([p, s]) => openNodes(s, `${path}.${p}`));
+      if (k === 'items') return openNodes(v, `${path}[]`);
+      if (k === 'prefixItems') return (v as unknown[]).flatMap((s, i) => openNodes(s, `${path}[${i}]`));
+      if (k === 'anyOf' || k === 'allOf' || k === 'oneOf')
+        return (v as unknown[]).flatMap((s) => openNodes(s, path));
+      if (k === 'patternProperties')
+        return Object.values(v as object).flatMap((s) => openNodes(s, `${path}.*`));
+      if (k === 'additionalProperties' && typeof v === 'object') return openNodes(v, `${path}.*`);
+      return [];
+    }),
+  );
+}
+
+describe('replies are described concretely', () => {
+  it('accept any value only in a condition operand and the audit documents', () => {
+    const open = new Set(
+      (Object.values(ROUTES) as RouteContract[]).flatMap((r) =>
+        r.reply === null ? [] : openNodes(r.reply, ''),
+      ),
+    );
+    const allowed = [/\.when\.value$/, /^\.entries\[\]\.(before|after)$/];
+    expect([...open].filter((path) => !allowed.some((a) => a.test(path)))).toEqual([]);
+  });
 });
 
 describe('the server replies as @dimmer/api describes', () => {

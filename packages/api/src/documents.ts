@@ -221,6 +221,9 @@ export const SegmentView = Type.Object({
 });
 export type SegmentView = Static<typeof SegmentView>;
 
+export const SegmentList = Type.Object({ segments: Type.Array(SegmentView) });
+export type SegmentList = Static<typeof SegmentList>;
+
 /** A segment as shipped in the SDK config. */
 export const SnapshotSegment = Type.Object({
   key: Type.String(),

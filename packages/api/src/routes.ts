@@ -35,6 +35,7 @@ import {
   FlagReplace,
   FlagView,
   SegmentInput,
+  SegmentList,
   SegmentReplace,
   SegmentView,
 } from './documents.ts';
@@ -156,8 +157,13 @@ function crud<
   Input extends TSchema,
   Replace extends TSchema,
   View extends TSchema,
->(name: Name, tag: string, schemas: { list: List; input: Input; replace: Replace; view: View }) {
+>(
+  name: Name,
+  words: { one: string; deleteRefusedWhile: string },
+  schemas: { list: List; input: Input; replace: Replace; view: View },
+) {
   const one = `/${name}/:key` as const;
+  const tag = name;
   return {
     list: admin({
       method: 'GET',
@@ -171,7 +177,7 @@ function crud<
       method: 'POST',
       path: `/${name}`,
       tag,
-      summary: `Create one of ${name}`,
+      summary: `Create ${words.one}`,
       body: schemas.input,
       status: 201,
       reply: schemas.view,
@@ -180,7 +186,7 @@ function crud<
       method: 'GET',
       path: one,
       tag,
-      summary: `Get one of ${name}`,
+      summary: `Get ${words.one}`,
       params: KeyParams,
       status: 200,
       reply: schemas.view,
@@ -189,7 +195,7 @@ function crud<
       method: 'PUT',
       path: one,
       tag,
-      summary: `Replace one of ${name}`,
+      summary: `Replace ${words.one}`,
       params: KeyParams,
       body: schemas.replace,
       status: 200,
@@ -199,7 +205,7 @@ function crud<
       method: 'DELETE',
       path: one,
       tag,
-      summary: `Delete one of ${name} (CONFLICT while referenced)`,
+      summary: `Delete ${words.one} (CONFLICT while ${words.deleteRefusedWhile})`,
       params: KeyParams,
       status: 204,
       reply: null,
@@ -207,43 +213,81 @@ function crud<
   };
 }
 
-const segments = crud('segments', 'segments', {
-  list: Type.Object({ segments: Type.Array(SegmentView) }),
-  input: SegmentInput,
-  replace: SegmentReplace,
-  view: SegmentView,
-});
-const metrics = crud('metrics', 'metrics', {
-  list: MetricList,
-  input: MetricInput,
-  replace: MetricInput,
-  view: MetricView,
-});
-const surfaces = crud('surfaces', 'surfaces', {
-  list: SurfaceList,
-  input: SurfaceInput,
-  replace: SurfaceInput,
-  view: SurfaceView,
-});
+const segments = crud(
+  'segments',
+  { one: 'a segment', deleteRefusedWhile: 'a flag or segment refers to it' },
+  {
+    list: SegmentList,
+    input: SegmentInput,
+    replace: SegmentReplace,
+    view: SegmentView,
+  },
+);
+const metrics = crud(
+  'metrics',
+  { one: 'a metric', deleteRefusedWhile: 'a surface requires it' },
+  {
+    list: MetricList,
+    input: MetricInput,
+    replace: MetricInput,
+    view: MetricView,
+  },
+);
+const surfaces = crud(
+  'surfaces',
+  { one: 'a surface', deleteRefusedWhile: 'flags belong to it' },
+  {
+    list: SurfaceList,
+    input: SurfaceInput,
+    replace: SurfaceInput,
+    view: SurfaceView,
+  },
+);
 
 /** A bodiless `POST` that acts on one resource and answers with it. */
 function action<const P extends string, Params extends TSchema, Reply extends TSchema>(
   path: P,
-  tag: string,
+  summary: string,
   schemas: { params: Params; reply: Reply },
 ) {
-  return admin({ method: 'POST', path, tag, summary: `Action: ${path}`, status: 200, ...schemas });
+  const tag = path.split('/')[1] ?? '';
+  return admin({ method: 'POST', path, tag, summary, status: 200, ...schemas });
 }
 
+const ROLLOUT_ACTION_SUMMARIES: Readonly<Record<RolloutAction, string>> = {
+  start: 'Start a draft rollout at its first stage',
+  advance: 'Move to the next stage (a person overriding or following the controller)',
+  pause: 'Freeze reach; the controller keeps looking but applies nothing',
+  resume: 'Resume a paused rollout, or start a new attempt after a rollback (the same units return)',
+  rollback: 'Set reach to 0 at once; every connected SDK serves control',
+  complete: 'End the rollout: treatment for everyone, monitoring stops, the holdback is released',
+};
+
 const rolloutAction = <const A extends RolloutAction>(name: A) =>
-  action(`/rollouts/:id/${name}`, 'rollouts', { params: RolloutIdParams, reply: RolloutView });
-const flagEnvironmentAction = <const A extends 'enable' | 'disable'>(name: A) =>
-  action(`/flags/:key/environments/:env/${name}`, 'flags', {
-    params: FlagEnvironmentParams,
-    reply: FlagChange,
+  action(`/rollouts/:id/${name}`, ROLLOUT_ACTION_SUMMARIES[name], {
+    params: RolloutIdParams,
+    reply: RolloutView,
   });
+const flagEnvironmentAction = <const A extends 'enable' | 'disable'>(name: A) =>
+  action(
+    `/flags/:key/environments/:env/${name}`,
+    `${name === 'enable' ? 'Enable' : 'Disable'} a flag in one environment`,
+    {
+      params: FlagEnvironmentParams,
+      reply: FlagChange,
+    },
+  );
 const flagArchiveAction = <const A extends 'archive' | 'unarchive'>(name: A) =>
-  action(`/flags/:key/${name}`, 'flags', { params: KeyParams, reply: FlagChange });
+  action(
+    `/flags/:key/${name}`,
+    name === 'archive'
+      ? 'Archive a flag: it leaves every snapshot but stays readable'
+      : 'Restore an archived flag',
+    {
+      params: KeyParams,
+      reply: FlagChange,
+    },
+  );
 
 /** Every route the server serves, by name. */
 export const ROUTES = {
