@@ -5,9 +5,9 @@
 import type { RolloutDecision } from './api.ts';
 
 /** One line of the log: the newest decision of a run of identical ones, with the run's size and span. */
-export interface DecisionLogEntry {
+export interface DecisionLogEntry<T extends RolloutDecision = RolloutDecision> {
   /** The newest decision of the run (its evidence is the one shown). */
-  decision: RolloutDecision;
+  decision: T;
   count: number;
   /** Time of the oldest and the newest decision of the run (ISO). */
   firstAt: string;
@@ -33,9 +33,9 @@ function sameLook(a: RolloutDecision, b: RolloutDecision): boolean {
  * Collapses runs of identical consecutive holds into one entry each, newest first. Only holds collapse:
  * an advance or a rollback is always its own entry.
  */
-export function collapseDecisions(decisions: readonly RolloutDecision[]): DecisionLogEntry[] {
+export function collapseDecisions<T extends RolloutDecision>(decisions: readonly T[]): DecisionLogEntry<T>[] {
   const newestFirst = [...decisions].sort((a, b) => Date.parse(b.at) - Date.parse(a.at));
-  const out: DecisionLogEntry[] = [];
+  const out: DecisionLogEntry<T>[] = [];
   for (const d of newestFirst) {
     const last = out[out.length - 1];
     if (last !== undefined && d.action === 'hold' && sameLook(last.decision, d)) {
@@ -56,6 +56,9 @@ export function decisionActions(decisions: readonly RolloutDecision[]): string[]
 }
 
 /** The log filtered to one action ("all" keeps everything), then collapsed. */
-export function decisionLog(decisions: readonly RolloutDecision[], action: string): DecisionLogEntry[] {
+export function decisionLog<T extends RolloutDecision>(
+  decisions: readonly T[],
+  action: string,
+): DecisionLogEntry<T>[] {
   return collapseDecisions(action === 'all' ? decisions : decisions.filter((d) => d.action === action));
 }
