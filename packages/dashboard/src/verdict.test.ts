@@ -120,6 +120,24 @@ describe('rolloutBanner', () => {
     );
   });
 
+  it('says when a person followed the recommendation, with its cause', () => {
+    const r = rollout('rolled_back', [
+      {
+        at: '2026-12-03T13:30:00.000Z',
+        kind: 'action',
+        action: 'rollback',
+        rule: null,
+        actor: 'admin:bob',
+        stageIndex: 0,
+        reach: 0,
+      },
+    ]);
+    const recommended = toDecisionDetail({ ...rollbackDecision, applied: false }, 'ro_x', 0);
+    expect(rolloutBanner(r, [recommended]).headline).toContain(
+      "Rolled back by admin:bob at 13:30:00 UTC, following the controller's recommendation because crash_rate rose from 2.1% to 15.3%",
+    );
+  });
+
   it('says "a person" when the server names nobody', () => {
     expect(describeActor(null)).toBe('a person');
     expect(describeActor('controller')).toBe('the controller');

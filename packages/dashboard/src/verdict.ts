@@ -88,13 +88,28 @@ export function rolloutBanner(rollout: RolloutDetail, decisions: readonly Decisi
       const who = byController ? 'the controller' : describeActor(action?.actor);
       const at = action?.at ?? fired?.at ?? rollout.base.updatedAt ?? '';
       let why = '';
-      if (byController && fired !== undefined) {
-        const look = firingLook(fired);
-        if (look !== undefined) why = ` because ${describeChange(look)}`;
-        else if (fired.rule === 'srm')
-          why = ' because the traffic split did not match the plan (sample-ratio mismatch)';
-        else why = ` (${fired.rule})`;
-      } else if (!byController) why = ' by hand; no guardrail had fired';
+      const cause = (d: DecisionDetail) => {
+        const look = firingLook(d);
+        if (look !== undefined) return `because ${describeChange(look)}`;
+        if (d.rule === 'srm')
+          return 'because the traffic split did not match the plan (sample-ratio mismatch)';
+        return `(${d.rule})`;
+      };
+      if (byController && fired !== undefined) why = ` ${cause(fired)}`;
+      else if (!byController) {
+        // A person who followed the controller's recommendation: say so, with the evidence's cause.
+        const followed = decisions.find(
+          (d) =>
+            d.action === 'rollback' &&
+            d.applied === false &&
+            (action === undefined || Date.parse(d.at) <= Date.parse(action.at)) &&
+            (d.attempt === null || action === undefined || d.attempt === action.attempt),
+        );
+        why =
+          followed !== undefined
+            ? `, following the controller's recommendation ${cause(followed)}`
+            : ' by hand; no guardrail had fired';
+      }
       return {
         tone: 'bad',
         headline: `Rolled back by ${who}${at ? ` at ${formatClock(at)}` : ''}${why}. Every unit is served “${rollout.base.control}”.`,
