@@ -148,9 +148,17 @@ export function rolloutBanner(rollout: RolloutDetail, decisions: readonly Decisi
       };
     default: {
       const since = rollout.stageStartedAt ? ` since ${formatClock(rollout.stageStartedAt)}` : '';
-      const last = latest
-        ? ` Latest look (${formatClock(latest.at)}): ${latest.message ?? latest.rule}`
-        : ' No look yet.';
+      let last = ' No look yet.';
+      if (latest !== undefined) {
+        const look = latest.action === 'rollback' ? firingLook(latest) : undefined;
+        const what =
+          look !== undefined
+            ? `harm detected: ${describeChange(look)}`
+            : latest.action === 'advance'
+              ? 'every guardrail clear'
+              : (latest.message ?? latest.rule);
+        last = ` Latest look (${formatClock(latest.at)}): ${what}.`.replace('..', '.');
+      }
       return {
         tone: latest?.action === 'rollback' ? 'bad' : 'info',
         headline: `Running at ${stageText(rollout, rollout.base.stage)}${since} in ${manual ? 'manual' : 'automatic'} mode.${last}`,

@@ -45,6 +45,11 @@ export function GuardrailChart({
     const width = () => Math.max(MIN_WIDTH_PX, el.clientWidth);
     const zero = series.times.map(() => 0);
     const value = (_u: uPlot, v: number | null) => formatDifference(v, kind);
+    const instants = [...series.times, ...markers.map((m) => m.t)];
+    const lo = Math.min(...instants);
+    const hi = Math.max(...instants);
+    const xRange: uPlot.Range.MinMax =
+      lo === hi ? [lo - SINGLE_LOOK_PAD_S, hi + SINGLE_LOOK_PAD_S] : [lo, hi];
     const drawMarkers = (u: uPlot) => {
       const { ctx, bbox } = u;
       ctx.save();
@@ -75,13 +80,8 @@ export function GuardrailChart({
         width: width(),
         height: CHART_HEIGHT_PX,
         // One look has no time span: show it in the middle of an hour instead of letting the axis run for years.
-        scales: {
-          x: {
-            time: true,
-            range: (_u, min, max) =>
-              min === max ? [min - SINGLE_LOOK_PAD_S, max + SINGLE_LOOK_PAD_S] : [min, max],
-          },
-        },
+        // The whole rollout: from the first look or marker to the last; one instant gets an hour around it.
+        scales: { x: { time: true, range: () => xRange } },
         legend: { show: true, live: true },
         cursor: { drag: { x: false, y: false } },
         hooks: { draw: [drawMarkers] },

@@ -5,7 +5,7 @@
  * The page keeps its data through failed refreshes and recovers on its own.
  */
 import { useEffect, useMemo, useState } from 'react';
-import type { RolloutAction } from '../api.ts';
+import { ApiError, type RolloutAction } from '../api.ts';
 import type { DecisionDetail, LiveUnits, PlanForecastView, RolloutDetail } from '../api-admin.ts';
 import { chartMarkers, guardrailNames, guardrailSeries } from '../chart-data.ts';
 import { GuardrailChart } from '../components/guardrail-chart.tsx';
@@ -71,7 +71,12 @@ function StaleBanner({
     const timer = window.setInterval(() => setNow(Date.now()), ONE_SECOND_MS);
     return () => window.clearInterval(timer);
   }, []);
-  const message = error instanceof Error ? error.message : String(error);
+  const message =
+    error instanceof ApiError
+      ? `${error.message} (HTTP ${error.status})`
+      : error instanceof Error
+        ? error.message
+        : String(error);
   const wait = retryAt === null ? null : Math.max(0, retryAt - now);
   return (
     <div className="stale" role="status" data-testid="stale-banner">
@@ -107,8 +112,8 @@ function ResultsTable({ rows, caption }: { rows: ResultRow[]; caption: string })
     return <p className="muted">No guardrail results yet: the controller has not looked.</p>;
   return (
     <div className="table-wrap table-cards">
-      <table className="results" data-testid="results">
-        <caption className="muted small">{caption}</caption>
+      {caption !== '' ? <p className="muted small table-note">{caption}</p> : null}
+      <table className="results" data-testid="results" aria-label={caption || 'Results per guardrail'}>
         <thead>
           <tr>
             <th scope="col">Guardrail</th>
@@ -315,7 +320,9 @@ function DecisionLog({ decisions }: { decisions: DecisionDetail[] }) {
       <div className="field field-inline">
         <label htmlFor="decision-filter">Show</label>
         <select id="decision-filter" value={filter} onChange={(e) => setFilter(e.target.value)}>
-          <option value="all">every change ({decisions.length} looks)</option>
+          <option value="all">
+            every change ({decisions.length} {decisions.length === 1 ? 'look' : 'looks'})
+          </option>
           {actions.map((a) => (
             <option key={a} value={a}>
               {a} only
