@@ -351,8 +351,13 @@ export function toPlanForecast(raw: unknown): PlanForecastView | null {
 // ---------------------------------------------------------------- calls
 
 const enc = encodeURIComponent;
-/** Page size of the incremental decision fetch: one page usually holds everything new since the last refresh. */
-export const DECISION_REFRESH_PAGE = 20;
+/**
+ * First page of an incremental fetch: the controller looks about once a minute and the page refreshes every
+ * few seconds, so one new decision (plus the known one that ends the walk) is the usual case.
+ */
+export const DECISION_FIRST_REFRESH_PAGE = 2;
+/** Later pages of an incremental fetch (after a pause of the tab or a server outage). */
+export const DECISION_REFRESH_PAGE = 50;
 /** Page size of the first, full fetch of the decision log (the server's largest page). */
 export const DECISION_FULL_PAGE = 500;
 /** Most pages one full fetch reads (500 × 40 = 20,000 looks, about two weeks of one look a minute). */
@@ -373,10 +378,15 @@ export async function fetchDecisionsAfter(
   id: string,
   afterId: string | null,
 ): Promise<DecisionDetail[]> {
-  const limit = afterId === null ? DECISION_FULL_PAGE : DECISION_REFRESH_PAGE;
   const out: DecisionDetail[] = [];
   let before: string | null = null;
   for (let page = 0; page < MAX_DECISION_PAGES; page++) {
+    const limit =
+      afterId === null
+        ? DECISION_FULL_PAGE
+        : page === 0
+          ? DECISION_FIRST_REFRESH_PAGE
+          : DECISION_REFRESH_PAGE;
     const query: string = `?limit=${limit}${before === null ? '' : `&before=${enc(before)}`}`;
     const reply = await api.send<{ decisions?: unknown[]; next?: string | null }>(
       'GET',
