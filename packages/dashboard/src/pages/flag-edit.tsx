@@ -10,7 +10,6 @@ import {
   type FlagConfig,
   type FlagEnvironment,
   type FlagValue,
-  type Rule,
   type SplitChangePreview,
   type ValidationIssue,
   validateFlagConfig,
@@ -21,6 +20,7 @@ import { ConfirmDialog, ErrorMessage, PageHeader, Pending, useLoad, useSession }
 import { describeServe } from '../describe.ts';
 import { disableWarning } from '../disable-warning.ts';
 import { LOCAL_PREVIEW_SAMPLE_SIZE, parseContext, previewLocally } from '../local-eval.ts';
+import { type LockedRule, mergeLockedRules, splitLockedRules } from '../locked-rules.ts';
 import { href } from '../router.ts';
 
 interface EnvDraft {
@@ -28,8 +28,8 @@ interface EnvDraft {
   /** The rules a person edits: every rule except those owned by a rollout. */
   rules: string;
   overrides: string;
-  /** Rules owned by a rollout, with their position: shown read-only and saved unchanged. */
-  locked: { index: number; rule: Rule }[];
+  /** Rules owned by a rollout: shown read-only and saved unchanged (see locked-rules.ts). */
+  locked: LockedRule[];
 }
 
 const EMPTY_ENV: EnvDraft = { enabled: false, rules: '[]', overrides: '{}', locked: [] };
@@ -48,13 +48,15 @@ function pretty(value: unknown): string {
 
 function draftOf(flag: FlagView): Draft {
   const environments: Record<string, EnvDraft> = {};
-  for (const [name, env] of Object.entries(flag.environments))
+  for (const [name, env] of Object.entries(flag.environments)) {
+    const { editable, locked } = splitLockedRules(env.rules);
     environments[name] = {
       enabled: env.enabled,
-      rules: pretty(env.rules.filter((r) => r.rollout === undefined)),
+      rules: pretty(editable),
       overrides: pretty(env.overrides ?? {}),
-      locked: env.rules.flatMap((rule, index) => (rule.rollout !== undefined ? [{ index, rule }] : [])),
+      locked,
     };
+  }
   return {
     description: flag.description ?? '',
     surface: flag.surface ?? '',
@@ -85,9 +87,7 @@ function documentOf(
   const environments: Record<string, FlagEnvironment> = {};
   for (const [name, env] of Object.entries(draft.environments)) {
     const edited = parse(env.rules, `environments.${name}.rules`) as FlagEnvironment['rules'];
-    const rules = Array.isArray(edited) ? [...edited] : edited;
-    if (Array.isArray(rules))
-      for (const { index, rule } of env.locked) rules.splice(Math.min(index, rules.length), 0, rule);
+    const rules = Array.isArray(edited) ? mergeLockedRules(edited, env.locked) : edited;
     const overrides = parse(env.overrides, `environments.${name}.overrides`) as Record<string, string>;
     const state: FlagEnvironment = { enabled: env.enabled, rules };
     if (overrides !== undefined && overrides !== null && Object.keys(overrides).length > 0)
