@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { toDecisionDetail, toRolloutDetail } from './api-admin.ts';
-import { describeActor, resultRows, rolloutBanner } from './verdict.ts';
+import { describeActor, describeRecommendation, resultRows, rolloutBanner } from './verdict.ts';
 
 /** A stored rollback decision as the server returns it (packages/rollout's Decision plus id and actor). */
 const rollbackDecision = {
@@ -154,5 +154,16 @@ describe('resultRows', () => {
     const [, lower] = /\((\S+)%/.exec(row?.relative ?? '') ?? [];
     expect(Number(lower?.replace(/[+,]/g, ''))).toBeGreaterThan(0);
     expect(row?.information).toBe('under 1% of planned');
+  });
+});
+
+describe('describeRecommendation', () => {
+  it('says what the controller would do and why, in plain words', () => {
+    const r = rollout('running', [], 'manual');
+    const d = toDecisionDetail({ ...rollbackDecision, applied: false }, 'ro_x', 0);
+    expect(describeRecommendation(r, d, 'rollback', null)).toBe(
+      'The controller would roll back: crash_rate rose from 2.1% to 15.3%.',
+    );
+    expect(describeRecommendation(r, undefined, 'advance', 1)).toContain('advance to stage 2 of 2 (100%)');
   });
 });

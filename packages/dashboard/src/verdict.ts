@@ -268,3 +268,23 @@ export function resultRows(decision: DecisionDetail | undefined): ResultRow[] {
     };
   });
 }
+
+/** The recommendation in plain words: what the controller would do and the reason a person can check. */
+export function describeRecommendation(
+  rollout: RolloutDetail,
+  decision: DecisionDetail | undefined,
+  action: string,
+  toStage: number | null,
+): string {
+  if (action === 'rollback') {
+    const look = decision !== undefined ? firingLook(decision) : undefined;
+    return look !== undefined
+      ? `The controller would roll back: ${describeChange(look)}.`
+      : 'The controller would roll back.';
+  }
+  if (action === 'advance')
+    return `The controller would advance${toStage !== null ? ` to ${stageText(rollout, toStage)}` : ''}: the stage minimums are met and no guardrail shows harm.`;
+  if (action === 'complete')
+    return 'The controller would complete the rollout: the holdback period has passed with no harm.';
+  return `The controller recommends “${action}”.`;
+}

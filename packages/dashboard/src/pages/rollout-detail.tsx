@@ -23,7 +23,7 @@ import { allowedActions, describeAction, formatPercent, rolloutReach } from '../
 import { formatClock, formatCount, formatDurationMs, formatFraction } from '../format.ts';
 import { useLiveRollout } from '../live-rollout.ts';
 import { href } from '../router.ts';
-import { type ResultRow, resultRows, rolloutBanner } from '../verdict.ts';
+import { describeRecommendation, type ResultRow, resultRows, rolloutBanner } from '../verdict.ts';
 import { HealthBadge, ReachMeter, stateTone } from './rollouts.tsx';
 
 const ACTION_LABEL: Record<RolloutAction, string> = {
@@ -170,9 +170,14 @@ function Recommendation({
       <h2>
         Recommended: <Badge tone={decisionTone(action)}>{action}</Badge>
       </h2>
-      <p>
-        {rec.reason} <span className="muted small">({formatClock(rec.at)})</span>
+      <p className="strong">
+        {describeRecommendation(rollout, decision, action, rec.toStage)}{' '}
+        <span className="muted small">({formatClock(rec.at)})</span>
       </p>
+      <details>
+        <summary>The controller’s full note</summary>
+        <p className="small">{rec.reason}</p>
+      </details>
       <ResultsTable rows={resultRows(decision)} caption="The evidence behind the recommendation" />
       {isAction(action) ? (
         <button
