@@ -728,6 +728,21 @@ describe('dashboard in Chromium', () => {
         .toMatch(/[1-9][\d,]* treatment \/ [1-9][\d,]* control/);
       await screenshotsAtBothWidths(page, '22-rollout-running');
 
+      // More looks with nothing new: one folded entry with its count, fetched a few decisions at a time.
+      const decisionRequests: string[] = [];
+      page.on('request', (request) => {
+        if (request.url().includes('/rollouts/ro_ui/decisions')) decisionRequests.push(request.url());
+      });
+      for (let i = 0; i < 4; i++) await server.app.dimmer.controller.tick();
+      await expect
+        .poll(async () => (await page.getByTestId('decision-repeat').first().textContent()) ?? '', {
+          timeout: 20_000,
+        })
+        .toContain('×5');
+      expect(await page.getByTestId('decision').count()).toBe(1);
+      expect(decisionRequests.length).toBeGreaterThan(0);
+      expect(decisionRequests.every((url) => /[?&]limit=(2|50)(&|$)/.test(url))).toBe(true);
+
       // The flag's editor shows the rollout's rule read-only; disabling in production asks first.
       await go(page, '#/flags/ui-flag/edit');
       const locked = page.getByTestId('locked-rules');
