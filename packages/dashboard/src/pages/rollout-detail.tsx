@@ -233,7 +233,8 @@ function Forecast({ forecast, rollout }: { forecast: PlanForecastView; rollout: 
                   {metrics
                     .map((m) => {
                       const mde = s.mdePerMetric[m];
-                      if (mde === undefined || mde === null) return `${m}: —`;
+                      if (mde === undefined || mde === null)
+                        return `${m}: unknown (${s.index === forecast.stages.length - 1 ? 'the last stage is watched by a confidence sequence' : 'no baseline yet'})`;
                       return `${m}: ${mde.relative !== null ? formatFraction(mde.relative, { signed: true }) : mde.absolute.toPrecision(2)}`;
                     })
                     .join('; ')}
