@@ -4,6 +4,7 @@
  * decision log fetched incrementally. Each reply is read defensively: a field the server does not send yet
  * leaves the view without it instead of breaking the page.
  */
+import type { DecisionView, RolloutView } from '@dimmer/api';
 import type { Condition } from '@dimmer/core';
 import {
   API_PREFIX,
@@ -258,7 +259,7 @@ export function toGuardrailLook(name: string, raw: unknown): GuardrailLook {
 /** Reads a decision of `GET /rollouts/{id}/decisions` (or a rollout's `latestDecision`). */
 export function toDecisionDetail(raw: unknown, rolloutId: string, index: number): DecisionDetail {
   const d = isObject(raw) ? raw : {};
-  const base = toDecision(raw, rolloutId, index);
+  const base = toDecision(raw as DecisionView);
   const looks = Object.entries(isObject(d.metrics) ? d.metrics : {}).map(([name, look]) =>
     toGuardrailLook(name, look),
   );
@@ -274,7 +275,7 @@ export function toDecisionDetail(raw: unknown, rolloutId: string, index: number)
 /** Reads `GET /rollouts/{id}`: the view of api.ts plus history with actors, recommendation and times. */
 export function toRolloutDetail(raw: unknown): RolloutDetail {
   const r = isObject(raw) ? raw : {};
-  const base = toRollout(raw);
+  const base = toRollout(raw as RolloutView);
   const stages = (Array.isArray(r.stages) ? r.stages : []).filter(isObject).map((s) => ({
     reach: num(s.reach) ?? 0,
     minDuration: num(s.minDuration),
@@ -431,7 +432,7 @@ export async function createRolloutPlan(
   input: RolloutCreateInput,
 ): Promise<{ rollout: Rollout; forecast: PlanForecastView | null }> {
   const reply = await api.send<Json>('POST', PATHS.rollouts, input);
-  return { rollout: toRollout(reply), forecast: toPlanForecast(reply.forecast) };
+  return { rollout: toRollout(reply as unknown as RolloutView), forecast: toPlanForecast(reply.forecast) };
 }
 
 /** A metric definition as the server returns it (with window, category and aggregate). */
