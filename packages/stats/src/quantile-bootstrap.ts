@@ -17,7 +17,7 @@
 // log of a right-skewed latency has a far more symmetric bootstrap distribution than the value itself.
 
 import { type QuantileSketch, quantileRank, SKETCH_LOG_GAMMA } from './histogram.ts';
-import { regularizedBeta } from './special.ts';
+import { logBeta, regularizedBeta } from './special.ts';
 
 /**
  * Log values by rank of n ordered values: `atPosition(r)` for a continuous rank position 0 < r ≤ n (the value
@@ -86,6 +86,49 @@ export function bootstrapRank(q: number, n: number): number {
   return q * (n + 0.5);
 }
 
+/** Gauss–Legendre nodes on [−1, 1] and weights (8 points: exact for polynomials of degree 15). */
+const GAUSS_NODES = [
+  -0.9602898564975363, -0.7966664774136267, -0.525532409916329, -0.1834346424956498, 0.1834346424956498,
+  0.525532409916329, 0.7966664774136267, 0.9602898564975363,
+];
+const GAUSS_WEIGHTS = [
+  0.1012285362903763, 0.2223810344533745, 0.3137066458778873, 0.362683783378362, 0.362683783378362,
+  0.3137066458778873, 0.2223810344533745, 0.1012285362903763,
+];
+/** Windows up to this many ranks evaluate the incomplete beta function at every rank. */
+const DIRECT_WINDOW = 64;
+
+/**
+ * P(J ≤ j) = I_{j/n}(k*, n + 1 − k*) for j = lo … hi − 1. Small windows evaluate the incomplete beta function at each
+ * rank; larger ones (where one rank is at most a standard deviation of J wide) evaluate it once, at lo, and add
+ * the Beta density integrated over each rank by Gauss–Legendre, which is exact to rounding for such a smooth
+ * density and about fifty times faster.
+ */
+function betaCdfOnRanks(k: number, n: number, lo: number, hi: number): number[] {
+  const a = k;
+  const b = n + 1 - k;
+  const at = (j: number) => (j >= n ? 1 : j <= 0 ? 0 : regularizedBeta(j / n, a, b, (n - j) / n));
+  const out: number[] = [];
+  if (hi - lo <= DIRECT_WINDOW) {
+    for (let j = lo; j < hi; j++) out.push(at(j));
+    return out;
+  }
+  const logNorm = logBeta(a, b);
+  const density = (x: number) => Math.exp((a - 1) * Math.log(x) + (b - 1) * Math.log1p(-x) - logNorm);
+  let c = at(lo);
+  out.push(c);
+  const half = 1 / (2 * n);
+  for (let j = lo + 1; j < hi; j++) {
+    const mid = (j - 0.5) / n;
+    let s = 0;
+    for (let g = 0; g < GAUSS_NODES.length; g++)
+      s += (GAUSS_WEIGHTS[g] as number) * density(mid + half * (GAUSS_NODES[g] as number));
+    c = Math.min(1, c + s * half);
+    out.push(c);
+  }
+  return out;
+}
+
 /** Standard deviations of J (plus a margin) covered on each side; the mass outside is below 1e-15. */
 const WINDOW_SDS = 8;
 const WINDOW_MARGIN = 3;
@@ -101,13 +144,12 @@ export function bootstrapQuantileDistribution(ranked: RankedLogValues, q: number
   const sd = Math.sqrt(n * q * (1 - q));
   const lo = Math.max(1, Math.floor(k - WINDOW_SDS * sd - WINDOW_MARGIN));
   const hi = Math.min(n, Math.ceil(k + WINDOW_SDS * sd + WINDOW_MARGIN));
-  /** P(J ≤ j) = I_{j/n}(k*, n + 1 − k*). */
-  const cdf = (j: number) => (j >= n ? 1 : j <= 0 ? 0 : regularizedBeta(j / n, k, n - k + 1, (n - j) / n));
+  const cdf = betaCdfOnRanks(k, n, lo, hi);
   const values: number[] = [];
   const probabilities: number[] = [];
   let previous = 0; // mass below the window is given to its first rank
   for (let j = lo; j <= hi; j++) {
-    const c = j === hi ? 1 : cdf(j);
+    const c = j === hi ? 1 : (cdf[j - lo] as number);
     const p = c - previous;
     previous = c;
     if (p <= 0) continue;

@@ -159,31 +159,33 @@ export function addEventToQuantileStats(stats: EventQuantileStats, unit: UnitEve
  */
 export function addUnitToQuantileStats(stats: EventQuantileStats, values: readonly number[]): void {
   if (values.length === 0) return;
-  const unit = createUnitEvents();
-  let minCell = Number.POSITIVE_INFINITY;
-  let maxCell = Number.NEGATIVE_INFINITY;
+  const cells: number[] = [];
+  let nonPositive = 0;
   for (const v of values) {
     addToSketch(stats.events, v);
-    unit.count += 1;
-    if (v > 0) {
-      const cell = eventGridCell(v);
-      unit.cells[String(cell)] = (unit.cells[String(cell)] ?? 0) + 1;
-      if (cell < minCell) minCell = cell;
-      if (cell > maxCell) maxCell = cell;
-    } else unit.nonPositive += 1;
+    if (v > 0) cells.push(eventGridCell(v));
+    else nonPositive += 1;
   }
-  if (maxCell >= minCell) {
-    coverGrid(stats, minCell);
-    coverGrid(stats, maxCell);
+  cells.sort((a, b) => a - b);
+  if (cells.length > 0) {
+    coverGrid(stats, cells[0] as number);
+    coverGrid(stats, cells[cells.length - 1] as number);
   }
-  const n = unit.count;
-  const counts = unitCounts(stats, unit);
-  counts.forEach((c, j) => {
-    stats.grid.sumC2[j] = (stats.grid.sumC2[j] as number) + c * c;
-    stats.grid.sumCN[j] = (stats.grid.sumCN[j] as number) + c * n;
-  });
-  stats.belowGrid.sumC2 += unit.nonPositive * unit.nonPositive;
-  stats.belowGrid.sumCN += unit.nonPositive * n;
+  const n = values.length;
+  const { grid } = stats;
+  let c = nonPositive;
+  let next = 0;
+  for (let j = 0; j < grid.sumC2.length; j++) {
+    const g = grid.offset + j;
+    while (next < cells.length && (cells[next] as number) <= g) {
+      c++;
+      next++;
+    }
+    grid.sumC2[j] = (grid.sumC2[j] as number) + c * c;
+    grid.sumCN[j] = (grid.sumCN[j] as number) + c * n;
+  }
+  stats.belowGrid.sumC2 += nonPositive * nonPositive;
+  stats.belowGrid.sumCN += nonPositive * n;
   stats.sumN += n;
   stats.sumN2 += n * n;
   stats.units += 1;
