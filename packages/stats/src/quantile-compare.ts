@@ -141,7 +141,10 @@ function armSize(s: QuantileSketch | EventQuantileStats): { units: number; value
   return 'events' in s ? { units: s.units, values: s.sumN } : { units: s.count, values: s.count };
 }
 
-function armTotals(input: QuantileMetricInput, arm: 'treatment' | 'control'): { units: number; values: number } {
+function armTotals(
+  input: QuantileMetricInput,
+  arm: 'treatment' | 'control',
+): { units: number; values: number } {
   let units = 0;
   let values = 0;
   for (const c of input.cohorts) {
