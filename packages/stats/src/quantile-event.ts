@@ -22,6 +22,8 @@ import {
   type QuantileSketch,
   quantileRank,
   SKETCH_LOG_GAMMA,
+  SKETCH_MAX_INDEX,
+  SKETCH_MIN_INDEX,
   sketchBucketIndex,
 } from './histogram.ts';
 import { normalQuantile } from './normal.ts';
@@ -29,6 +31,9 @@ import { rankedFromSketch } from './quantile-bootstrap.ts';
 
 /** Grid thresholds sit on every EVENT_GRID_STEP-th sketch bucket edge: τ_g = γ^(g·4), 8.2% apart. */
 export const EVENT_GRID_STEP = 4;
+/** Upper bound on the grid points of one (cohort, arm): the sketch's tracked range in steps of 4 buckets (524). */
+export const EVENT_GRID_MAX_POINTS =
+  Math.ceil(SKETCH_MAX_INDEX / EVENT_GRID_STEP) - Math.ceil(SKETCH_MIN_INDEX / EVENT_GRID_STEP) + 1;
 /** z of the span over which Woodruff's inversion measures the slope of the quantile function. */
 export const WOODRUFF_Z = normalQuantile(0.975);
 

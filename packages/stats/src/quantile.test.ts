@@ -16,6 +16,7 @@ import {
   addUnitToQuantileStats,
   createEventQuantileStats,
   createUnitEvents,
+  EVENT_GRID_MAX_POINTS,
   type EventQuantileStats,
   estimateEventQuantile,
   mergeEventQuantileStats,
@@ -136,6 +137,17 @@ describe('event-scope quantile statistics', () => {
     expect(merged.units).toBe(batch.units);
     expect(merged.sumN2).toBe(batch.sumN2);
     expect(JSON.parse(JSON.stringify(batch))).toEqual(batch);
+  });
+
+  it('keep a bounded grid whatever the values', () => {
+    const stats = eventStats([
+      [1e-300, 1e300],
+      [5, 0, -2],
+    ]);
+    expect(stats.grid.sumC2.length).toBeLessThanOrEqual(EVENT_GRID_MAX_POINTS);
+    expect(EVENT_GRID_MAX_POINTS).toBe(524);
+    expect(stats.units).toBe(2);
+    expect(stats.sumN2).toBe(4 + 9);
   });
 
   it('matches the i.i.d. variance with one event per unit and inflates it when units differ', () => {
