@@ -3,9 +3,9 @@
  * per environment and batch id, acknowledged (202) only after the durable commit.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { acceptJsonOnly, authenticateRequest, registerPreflight } from '../client-api/client-http.ts';
 import { AppError, errorBody } from '../errors.ts';
 import { sdkRateLimit } from '../http/rate-limit.ts';
-import { acceptJsonOnly, authenticateRequest, registerPreflight } from '../sdk/sdk-http.ts';
 import type { SdkDeps } from '../sdk-deps.ts';
 import { DEFAULT_EVENT_LIMITS, type EventLimits, parseEventBatch } from './event-parse.ts';
 import type { EventPipeline } from './events.service.ts';

@@ -13,7 +13,7 @@ import {
 import type { Clock } from '../clock.ts';
 import type { EnvironmentsStore } from '../environments/environments.store.ts';
 import { AppError } from '../errors.ts';
-import { generateSalt } from '../keys/secrets.ts';
+import { generateSalt } from '../secrets.ts';
 import type { SegmentsStore } from '../segments/segments.store.ts';
 import { type ConfigChange, StoreConflictError, StoreNotFoundError } from '../storage/stores.ts';
 import type { SurfacesStore } from '../surfaces/surfaces.store.ts';

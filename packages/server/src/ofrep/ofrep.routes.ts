@@ -4,16 +4,16 @@
  */
 import { evaluate, evaluateAll } from '@dimmer/core';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError } from '../errors.ts';
-import { sdkRateLimit } from '../http/rate-limit.ts';
-import { reportExposures } from '../resolve/resolve.service.ts';
 import {
   acceptJsonOnly,
   authenticateRequest,
   ifNoneMatchMatches,
   registerPreflight,
   SDK_BODY_LIMIT_BYTES,
-} from '../sdk/sdk-http.ts';
+} from '../client-api/client-http.ts';
+import { AppError } from '../errors.ts';
+import { sdkRateLimit } from '../http/rate-limit.ts';
+import { reportExposures } from '../resolve/resolve.service.ts';
 import type { ClientPrincipal, ConfigState, SdkDeps } from '../sdk-deps.ts';
 import { bulkEtag, singleFlagStatus, toOfrepBulk, toOfrepEvaluation } from './ofrep.service.ts';
 import { OfrepError, parseOfrepRequest } from './ofrep-request.ts';

@@ -2,8 +2,8 @@
  * `POST /sdk/v1/resolve`: remote evaluation for thin clients (both key kinds).
  */
 import type { FastifyInstance } from 'fastify';
+import { authenticateRequest, ifNoneMatchMatches, SDK_BODY_LIMIT_BYTES } from '../client-api/client-http.ts';
 import { AppError } from '../errors.ts';
-import { authenticateRequest, ifNoneMatchMatches, SDK_BODY_LIMIT_BYTES } from '../sdk/sdk-http.ts';
 import type { SdkDeps } from '../sdk-deps.ts';
 import { contextEtag } from './context-etag.ts';
 import { evaluateFlags, reportExposures, toResolveResponse } from './resolve.service.ts';

@@ -7,8 +7,6 @@ import type { Stores } from '../storage/stores.ts';
 import type { RolloutsService } from './rollouts.service.ts';
 import type { DecisionRecord } from './rollouts.store.ts';
 
-/** Default time between ticks, in milliseconds. */
-export const DEFAULT_CONTROLLER_INTERVAL_MS = 60_000;
 /** Name of the lock that lets exactly one node run the controller. */
 export const CONTROLLER_LOCK = 'dimmer:rollout-controller';
 

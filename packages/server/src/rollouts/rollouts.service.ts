@@ -27,9 +27,9 @@ import type { Clock } from '../clock.ts';
 import type { EnvironmentsStore } from '../environments/environments.store.ts';
 import { AppError } from '../errors.ts';
 import type { FlagRecord, FlagsStore } from '../flags/flags.store.ts';
-import { generateId } from '../keys/secrets.ts';
 import type { MetricDefinition } from '../metrics/metric.model.ts';
 import type { MetricsStore } from '../metrics/metrics.store.ts';
+import { generateId } from '../secrets.ts';
 import {
   type AuditInput,
   type ConfigChange,

@@ -7,8 +7,8 @@ import { AppError, type ErrorCode, errorBody } from '../errors.ts';
 import { sdkRateLimit } from '../http/rate-limit.ts';
 import { RESOLVE_URL, registerResolveRoute } from '../resolve/resolve.routes.ts';
 import type { ConfigState, SdkDeps } from '../sdk-deps.ts';
+import { acceptJsonOnly, authenticateRequest, ifNoneMatchMatches, registerPreflight } from './client-http.ts';
 import { openConfigStream, StreamRegistry } from './config-stream.ts';
-import { acceptJsonOnly, authenticateRequest, ifNoneMatchMatches, registerPreflight } from './sdk-http.ts';
 
 export const CONFIG_URL = '/sdk/v1/config';
 export const STREAM_URL = '/sdk/v1/stream';

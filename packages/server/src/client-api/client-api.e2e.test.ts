@@ -2,7 +2,7 @@
  * The SDK routes over real HTTP on 127.0.0.1: the config stream, conditional config reads, key scoping.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type E2eTarget, ENV_A, ENV_B, startE2eTarget } from './e2e-target.ts';
+import { type E2eTarget, ENV_A, ENV_B, startE2eTarget } from '../../testing/e2e-target.ts';
 
 /** Heartbeat interval of the target in these tests, in milliseconds. */
 const HEARTBEAT_MS = 50;

@@ -1,12 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { formatConfigEvent } from './config-stream.ts';
 import {
   createSdkTestHarness,
   HARNESS_KEYS,
   HARNESS_ORIGIN,
   productionSnapshot,
   type SdkTestHarness,
-} from './sdk-test-harness.ts';
+} from '../../testing/client-api-harness.ts';
+import { formatConfigEvent } from './config-stream.ts';
 
 let harness: SdkTestHarness;
 beforeEach(async () => {

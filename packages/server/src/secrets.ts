@@ -6,6 +6,8 @@ export const SECRET_BYTES = 32;
 export const ADMIN_TOKEN_PREFIX = 'dmr_admin_';
 export const SERVER_KEY_PREFIX = 'dmr_srv_';
 export const BROWSER_KEY_PREFIX = 'dmr_pub_';
+/** Shortest admin token accepted from DIMMER_ADMIN_TOKEN. */
+export const MIN_CUSTOM_TOKEN_LENGTH = 32;
 /** Characters of a secret kept in clear to recognise it in lists (prefix plus four). */
 const VISIBLE_EXTRA_CHARS = 4;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readSettings } from './config.ts';
+import { readSettings } from './settings.ts';
 
 describe('readSettings', () => {
   it('uses the documented defaults', () => {

@@ -5,7 +5,7 @@
  * controller looks. Seeded, so every run is the same.
  */
 import { type CompiledConfig, compileConfig, type EnvironmentSnapshot, evaluate } from '@dimmer/core';
-import type { Json, TestApp } from '../test-app.ts';
+import type { Json, TestApp } from './test-app.ts';
 
 export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;

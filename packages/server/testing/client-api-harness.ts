@@ -5,10 +5,10 @@
  */
 import { compileConfig, type EnvironmentSnapshot, type EvaluationResult } from '@dimmer/core';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { installRateLimit } from '../http/rate-limit.ts';
-import { registerOfrepRoutes } from '../ofrep/ofrep.routes.ts';
-import type { ClientPrincipal, ConfigHub, ConfigState, SdkDeps } from '../sdk-deps.ts';
-import { registerSdkRoutes } from './sdk.routes.ts';
+import { registerSdkRoutes } from '../src/client-api/client-api.routes.ts';
+import { installRateLimit } from '../src/http/rate-limit.ts';
+import { registerOfrepRoutes } from '../src/ofrep/ofrep.routes.ts';
+import type { ClientPrincipal, ConfigHub, ConfigState, SdkDeps } from '../src/sdk-deps.ts';
 
 /** The fixed clock of the harness, in epoch milliseconds. */
 export const HARNESS_NOW = Date.UTC(2025, 0, 1);

@@ -4,7 +4,7 @@
  * and the ingestion benchmark.
  */
 import type { FastifyInstance } from 'fastify';
-import type { MetricDefinition } from '../metrics/metric.model.ts';
+import type { MetricDefinition } from '../src/metrics/metric.model.ts';
 
 /** Metric documents as sent to the admin API: every kind, windows, a cap. */
 export const SAMPLE_METRICS: Record<string, unknown>[] = [

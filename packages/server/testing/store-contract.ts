@@ -4,17 +4,17 @@
  */
 import type { FlagConfig, Segment } from '@dimmer/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { IngestBatch } from '../events/events.store.ts';
-import type { ClientKeyRecord } from '../keys/keys.store.ts';
-import type { MetricDefinition } from '../metrics/metric.model.ts';
-import type { RolloutRecord } from '../rollouts/rollouts.store.ts';
+import type { IngestBatch } from '../src/events/events.store.ts';
+import type { ClientKeyRecord } from '../src/keys/keys.store.ts';
+import type { MetricDefinition } from '../src/metrics/metric.model.ts';
+import type { RolloutRecord } from '../src/rollouts/rollouts.store.ts';
 import {
   type AuditInput,
   type ResourceType,
   StoreConflictError,
   StoreNotFoundError,
   type Stores,
-} from './stores.ts';
+} from '../src/storage/stores.ts';
 
 const T0 = 1_700_000_000_000;
 

@@ -4,7 +4,7 @@
  * through /api/v1/keys, as an operator would.
  */
 import type { FlagConfig } from '@dimmer/core';
-import { createTestServer, type TestServer } from '../index.ts';
+import { createTestServer, type TestServer } from '../src/server.ts';
 
 /** Environment A and B of the tests: two of the server's default environments. */
 export const ENV_A = 'production';

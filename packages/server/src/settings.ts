@@ -1,12 +1,14 @@
 /** Server settings from environment variables (see docs/operations/configuration.md). */
 
-import { DEFAULT_RATE_LIMIT_PER_MINUTE } from './http/rate-limit.ts';
-import { MIN_CUSTOM_TOKEN_LENGTH } from './keys/keys.service.ts';
-import { DEFAULT_CONTROLLER_INTERVAL_MS } from './rollouts/controller.ts';
+import { MIN_CUSTOM_TOKEN_LENGTH } from './secrets.ts';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 4242;
 export const DEFAULT_DATA_DIR = './.dimmer';
+/** Default requests per minute per key or IP on SDK and OFREP routes. */
+export const DEFAULT_RATE_LIMIT_PER_MINUTE = 6_000;
+/** Default time between rollout controller ticks, in milliseconds. */
+export const DEFAULT_CONTROLLER_INTERVAL_MS = 60_000;
 /** Shortest controller interval accepted from the environment, in milliseconds. */
 export const MIN_CONTROLLER_INTERVAL_MS = 1_000;
 

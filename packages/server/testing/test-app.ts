@@ -3,11 +3,11 @@
  * small request helpers for `app.inject`. Used by this package's unit tests only.
  */
 import type { FastifyInstance } from 'fastify';
-import { type AppConfig, buildApp } from './app.ts';
-import type { Clock } from './clock.ts';
-import { ADMIN_TOKEN_PREFIX, generateSecret } from './keys/secrets.ts';
-import { createMemoryStores } from './storage/memory/stores.ts';
-import type { Stores } from './storage/stores.ts';
+import { type AppConfig, buildApp } from '../src/app.ts';
+import type { Clock } from '../src/clock.ts';
+import { ADMIN_TOKEN_PREFIX, generateSecret } from '../src/secrets.ts';
+import { createMemoryStores } from '../src/storage/memory/stores.ts';
+import type { Stores } from '../src/storage/stores.ts';
 
 /** The first instant of the test clock, epoch milliseconds. */
 export const TEST_T0 = Date.UTC(2025, 0, 1);
