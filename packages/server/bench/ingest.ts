@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import type { IngestBatch } from '../src/events/events.store.ts';
 import { ADMIN_TOKEN_PREFIX, generateSecret } from '../src/secrets.ts';
 import { startServer } from '../src/server.ts';
-import { createSqliteStores } from '../src/storage/sqlite/stores.ts';
+import { createSqliteStores } from '../src/stores.ts';
 import { adminInject, setUpAnalysis, startRollout } from '../testing/analysis-harness.ts';
 
 const CLIENTS = 4;

@@ -35,7 +35,8 @@ import type { ExposureSink, SdkDeps } from './sdk-deps.ts';
 import { registerSegmentRoutes } from './segments/segments.routes.ts';
 import { SegmentsService } from './segments/segments.service.ts';
 import { DEFAULT_CONTROLLER_INTERVAL_MS, DEFAULT_RATE_LIMIT_PER_MINUTE } from './settings.ts';
-import type { ConfigChange, Stores } from './storage/stores.ts';
+import type { ConfigChange } from './storage/write.ts';
+import type { Stores } from './stores.ts';
 import { registerSurfaceRoutes } from './surfaces/surfaces.routes.ts';
 import { SurfacesService } from './surfaces/surfaces.service.ts';
 

@@ -21,7 +21,4 @@ export {
   type ServerSettings,
 } from './settings.ts';
 export { formatStartupBanner, startFromSettings } from './startup.ts';
-export { createMemoryStores } from './storage/memory/stores.ts';
-export { createPostgresStores } from './storage/postgres/stores.ts';
-export { createSqliteStores } from './storage/sqlite/stores.ts';
-export type { Stores } from './storage/stores.ts';
+export { createMemoryStores, createPostgresStores, createSqliteStores, type Stores } from './stores.ts';

@@ -11,10 +11,8 @@ import { type Clock, systemClock } from './clock.ts';
 import type { ExposureSink } from './sdk-deps.ts';
 import { ADMIN_TOKEN_PREFIX, generateSecret } from './secrets.ts';
 import { DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT } from './settings.ts';
-import { createMemoryStores } from './storage/memory/stores.ts';
-import { createPostgresStores } from './storage/postgres/stores.ts';
-import { createSqliteStores } from './storage/sqlite/stores.ts';
-import type { Stores } from './storage/stores.ts';
+import type { Stores } from './stores.ts';
+import { createMemoryStores, createPostgresStores, createSqliteStores } from './stores.ts';
 
 export interface StartOptions {
   host?: string;

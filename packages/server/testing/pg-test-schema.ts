@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { quoteIdentifier } from '../src/storage/postgres/stores.ts';
+import { quoteIdentifier } from '../src/storage/postgres/database.ts';
 
 export const TEST_DATABASE_URL = process.env.DIMMER_TEST_DATABASE_URL;
 

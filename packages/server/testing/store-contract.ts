@@ -13,8 +13,8 @@ import {
   type ResourceType,
   StoreConflictError,
   StoreNotFoundError,
-  type Stores,
-} from '../src/storage/stores.ts';
+} from '../src/storage/write.ts';
+import type { Stores } from '../src/stores.ts';
 
 const T0 = 1_700_000_000_000;
 

@@ -6,8 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import { type AppConfig, buildApp } from '../src/app.ts';
 import type { Clock } from '../src/clock.ts';
 import { ADMIN_TOKEN_PREFIX, generateSecret } from '../src/secrets.ts';
-import { createMemoryStores } from '../src/storage/memory/stores.ts';
-import type { Stores } from '../src/storage/stores.ts';
+import type { Stores } from '../src/stores.ts';
+import { createMemoryStores } from '../src/stores.ts';
 
 /** The first instant of the test clock, epoch milliseconds. */
 export const TEST_T0 = Date.UTC(2025, 0, 1);

@@ -6,7 +6,7 @@
  */
 import { compileConfig, type EnvironmentSnapshot, flattenFlag } from '@dimmer/core';
 import type { ConfigHub, ConfigState } from '../sdk-deps.ts';
-import type { ConfigChange } from '../storage/stores.ts';
+import type { ConfigChange } from '../storage/write.ts';
 import type { ConfigStore } from './config.store.ts';
 
 export interface HubLogger {

@@ -10,8 +10,8 @@ import { sampleFlag } from '../../testing/test-app.ts';
 import { buildApp } from '../app.ts';
 import { systemClock } from '../clock.ts';
 import { ADMIN_TOKEN_PREFIX, generateSecret } from '../secrets.ts';
-import { createPostgresStores } from '../storage/postgres/stores.ts';
-import type { Stores } from '../storage/stores.ts';
+import type { Stores } from '../stores.ts';
+import { createPostgresStores } from '../stores.ts';
 
 const skipReason = postgresSkipReason();
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SAMPLE_METRICS } from '../../testing/analysis-harness.ts';
 import { ADMIN_TOKEN_PREFIX, generateSecret } from '../secrets.ts';
-import { createSqliteStores } from '../storage/sqlite/stores.ts';
+import { createSqliteStores } from '../stores.ts';
 
 const root = join(import.meta.dirname, '../../../..');
 const dir = mkdtempSync(join(tmpdir(), 'dimmer-crash-'));

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildTestApp, manualClock, type TestApp } from '../../testing/test-app.ts';
-import { createMemoryStores } from '../storage/memory/stores.ts';
+import { createMemoryStores } from '../stores.ts';
 
 const apps: TestApp[] = [];
 afterEach(async () => {

@@ -17,7 +17,7 @@ import {
   SERVER_KEY_PREFIX,
   visiblePrefix,
 } from '../secrets.ts';
-import { StoreConflictError, StoreNotFoundError } from '../storage/stores.ts';
+import { StoreConflictError, StoreNotFoundError } from '../storage/write.ts';
 import type { AdminTokenRecord, ClientKeyRecord, KeysStore } from './keys.store.ts';
 
 /** How long a key lookup is cached, in milliseconds. */

@@ -12,7 +12,7 @@ import {
 } from '../../testing/pg-test-schema.ts';
 import { setUpRolloutSim } from '../../testing/rollout-sim.ts';
 import { buildTestApp, type TestApp } from '../../testing/test-app.ts';
-import { createPostgresStores } from '../storage/postgres/stores.ts';
+import { createPostgresStores } from '../stores.ts';
 import { CONTROLLER_LOCK } from './controller.ts';
 
 const skipReason = postgresSkipReason();

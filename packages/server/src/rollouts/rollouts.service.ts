@@ -35,7 +35,7 @@ import {
   type ConfigChange,
   StoreConflictError,
   StoreNotFoundError,
-} from '../storage/stores.ts';
+} from '../storage/write.ts';
 import type { SurfacesStore } from '../surfaces/surfaces.store.ts';
 import { buildEvidence, type EvidenceReport } from './evidence.ts';
 import type {

@@ -6,7 +6,7 @@ import { type Condition, type Segment, segmentReferences, validateSegment } from
 import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
 import type { FlagsStore } from '../flags/flags.store.ts';
-import { type ConfigChange, StoreConflictError, StoreNotFoundError } from '../storage/stores.ts';
+import { type ConfigChange, StoreConflictError, StoreNotFoundError } from '../storage/write.ts';
 import type { SegmentRecord, SegmentsStore } from './segments.store.ts';
 
 export type SegmentView = Segment & { createdAt: string; updatedAt: string };

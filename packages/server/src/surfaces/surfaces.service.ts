@@ -6,7 +6,7 @@ import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
 import type { FlagsStore } from '../flags/flags.store.ts';
 import type { MetricsStore } from '../metrics/metrics.store.ts';
-import { StoreConflictError, StoreNotFoundError } from '../storage/stores.ts';
+import { StoreConflictError, StoreNotFoundError } from '../storage/write.ts';
 import type { Surface, SurfaceRecord, SurfacesStore } from './surfaces.store.ts';
 
 export type SurfaceView = Surface & { createdAt: string; updatedAt: string };

@@ -8,8 +8,8 @@ import {
   TEST_DATABASE_URL,
 } from '../../../testing/pg-test-schema.ts';
 import { storeContract } from '../../../testing/store-contract.ts';
+import { createPostgresStores } from '../../stores.ts';
 import { LISTENER_APPLICATION_NAME } from './listener.ts';
-import { createPostgresStores } from './stores.ts';
 
 const skipReason = postgresSkipReason();
 

@@ -1,19 +1,33 @@
-/** The PostgreSQL adapter: a pool for queries, migrations at open, LISTEN/NOTIFY for config changes. */
+/** The PostgreSQL database: a pool for queries, migrations at open, LISTEN/NOTIFY for config changes. */
 import pg from 'pg';
-import { createSqlStores } from '../sql/sql-stores.ts';
-import type { Stores } from '../stores.ts';
+import type { SqlDriver } from '../sql/sql-driver.ts';
+import type { ConfigWatchHandlers, RunExclusive } from '../write.ts';
 import { clientConfig, createPostgresDriver, type PostgresConnection } from './driver.ts';
+
+export type { PostgresConnection } from './driver.ts';
+
 import { type ListenerLogger, listenForConfigChanges } from './listener.ts';
 import { migratePostgres } from './migrations.ts';
 
 /** Pool size per node. */
 const POOL_SIZE = 10;
 
-/** Connects, migrates the schema (creating it when a non-public schema is named) and returns the stores. */
-export async function createPostgresStores(
+/** An open PostgreSQL database: the SQL driver, the cross-process lock and the change listener. */
+export interface PostgresDatabase {
+  driver: SqlDriver;
+  /** Runs `fn` under a session advisory lock on a dedicated connection, held while `fn` runs. */
+  runExclusive: RunExclusive;
+  /** Starts listening for config changes committed by other processes; resolves to the stop function. */
+  watchConfig(handlers: ConfigWatchHandlers): Promise<() => Promise<void>>;
+  /** Stops every listener and closes the pool. */
+  close(): Promise<void>;
+}
+
+/** Connects and migrates the schema (creating it when a non-public schema is named). */
+export async function openPostgres(
   connection: PostgresConnection,
   logger?: ListenerLogger,
-): Promise<Stores> {
+): Promise<PostgresDatabase> {
   const pool = new pg.Pool({ ...clientConfig(connection), max: POOL_SIZE });
   pool.on('error', (error) => logger?.warn(`postgres pool error: ${error.message}`));
   try {
@@ -30,14 +44,13 @@ export async function createPostgresStores(
     throw error;
   }
   const stops = new Set<() => Promise<void>>();
-  const stores = createSqlStores(createPostgresDriver(pool), {
-    close: async () => {
-      await Promise.all([...stops].map((stop) => stop()));
-    },
-  });
+  const driver = createPostgresDriver(pool);
   return {
-    kind: 'postgres',
-    ...stores,
+    driver,
+    async close() {
+      await Promise.all([...stops].map((stop) => stop()));
+      await driver.close();
+    },
     async runExclusive(name, fn) {
       // Advisory locks are per database: the schema in the key keeps deployments in other schemas apart.
       const key = `${connection.schema ?? 'public'}:${name}`;
