@@ -7,10 +7,12 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { registerAuditRoutes } from './audit/audit.routes.ts';
 import { registerSdkRoutes } from './client-api/client-api.routes.ts';
 import type { Clock } from './clock.ts';
+import { createConfigVersionGauge } from './config/config.metrics.ts';
 import { StoreConfigHub } from './config/config-hub.ts';
 import { registerEnvironmentRoutes } from './environments/environments.routes.ts';
 import { EnvironmentsService } from './environments/environments.service.ts';
 import { DEFAULT_EVENT_LIMITS, type EventLimits } from './events/event-parse.ts';
+import { observeIngestion } from './events/events.metrics.ts';
 import { registerEventRoutes } from './events/events.routes.ts';
 import { EventPipeline, type PipelineLimits } from './events/events.service.ts';
 import { ExposureBuffer } from './events/exposure-sink.ts';
@@ -27,7 +29,9 @@ import { KeysService } from './keys/keys.service.ts';
 import { registerMetricRoutes } from './metrics/metrics.routes.ts';
 import { MetricsService } from './metrics/metrics.service.ts';
 import { registerOfrepRoutes } from './ofrep/ofrep.routes.ts';
+import { registerResolveRoutes } from './resolve/resolve.routes.ts';
 import { RolloutController } from './rollouts/controller.ts';
+import { createRolloutMetrics, observeRolloutStatuses } from './rollouts/rollouts.metrics.ts';
 import { registerRolloutRoutes } from './rollouts/rollouts.routes.ts';
 import { RolloutsService } from './rollouts/rollouts.service.ts';
 import { WebhookNotifier, type WebhookOptions } from './rollouts/webhooks.ts';
@@ -140,12 +144,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   installRateLimit(app, config.rateLimitPerMinute);
   const metrics = installMetrics(app);
+  const configVersion = createConfigVersionGauge(metrics.registry);
+  const rolloutMetrics = createRolloutMetrics(metrics.registry);
 
   const { stores, clock } = deps;
   const hub = new StoreConfigHub({
     store: stores.config,
     listEnvironments: async () => (await stores.environments.list()).map((e) => e.key),
-    onSwap: (state) => metrics.configVersion.set({ environment: state.environment }, state.version),
+    onSwap: (state) => configVersion.set({ environment: state.environment }, state.version),
     logger: app.log,
   });
   const announce = (changes: readonly ConfigChange[]) => hub.apply(changes);
@@ -183,7 +189,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     announce,
     observer: {
       onDecision: (d) =>
-        metrics.rolloutDecisions.inc({ action: d.action, rule: d.rule, applied: String(d.applied) }),
+        rolloutMetrics.decisions.inc({ action: d.action, rule: d.rule, applied: String(d.applied) }),
       onNotice: (notice) => webhooks.send(notice),
     },
   });
@@ -191,7 +197,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     rollouts,
     ...(stores.runExclusive !== undefined ? { runExclusive: stores.runExclusive.bind(stores) } : {}),
     logger: { error: (object, message) => app.log.error(object, message) },
-    onTick: ({ ran }) => metrics.controllerTicks.inc({ ran: String(ran) }),
+    onTick: ({ ran }) => rolloutMetrics.controllerTicks.inc({ ran: String(ran) }),
   });
   const pipeline = new EventPipeline({
     store: stores.events,
@@ -230,7 +236,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     events: pipeline,
     createdEnvironments,
   });
-  metrics.observeRollouts({ stores, pipeline });
+  observeRolloutStatuses(metrics.registry, () => stores.rollouts.list());
+  observeIngestion(metrics.registry, pipeline);
   app.decorateRequest('adminActor', '');
   const maxEventAgeMs = config.eventLimits?.maxAgeMs ?? DEFAULT_EVENT_LIMITS.maxAgeMs;
   const pruneIntervalMs = config.pruneIntervalMs ?? DEFAULT_PRUNE_INTERVAL_MS;
@@ -282,6 +289,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     exposures: deps.exposures ?? (exposureBuffer as ExposureBuffer).sink,
   };
   await registerSdkRoutes(app, sdkDeps);
+  await registerResolveRoutes(app, sdkDeps);
   await registerOfrepRoutes(app, sdkDeps);
   await registerEventRoutes(app, {
     sdk: sdkDeps,

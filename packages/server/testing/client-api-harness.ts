@@ -6,8 +6,10 @@
 import { compileConfig, type EnvironmentSnapshot, type EvaluationResult } from '@dimmer/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { registerSdkRoutes } from '../src/client-api/client-api.routes.ts';
+import { installErrorHandlers } from '../src/http/error-handler.ts';
 import { installRateLimit } from '../src/http/rate-limit.ts';
 import { registerOfrepRoutes } from '../src/ofrep/ofrep.routes.ts';
+import { registerResolveRoutes } from '../src/resolve/resolve.routes.ts';
 import type { ClientPrincipal, ConfigHub, ConfigState, SdkDeps } from '../src/sdk-deps.ts';
 
 /** The fixed clock of the harness, in epoch milliseconds. */
@@ -206,7 +208,7 @@ export interface HarnessOptions {
   logger?: boolean;
 }
 
-/** Builds a ready Fastify app with the SDK and OFREP routes over the harness hub and keys. */
+/** Builds a ready Fastify app with the SDK, resolve and OFREP routes over the harness hub and keys. */
 export async function createSdkTestHarness(options: HarnessOptions = {}): Promise<SdkTestHarness> {
   const hub = new MemoryConfigHub([productionSnapshot(), stagingSnapshot()]);
   const exposures: SdkTestHarness['exposures'] = [];
@@ -218,8 +220,10 @@ export async function createSdkTestHarness(options: HarnessOptions = {}): Promis
     streamHeartbeatMs: options.streamHeartbeatMs ?? 15_000,
   };
   const app = Fastify({ logger: options.logger === true ? { level: 'warn' } : false });
+  installErrorHandlers(app);
   if (options.rateLimitPerMinute !== undefined) installRateLimit(app, options.rateLimitPerMinute);
   await registerSdkRoutes(app, deps);
+  await registerResolveRoutes(app, deps);
   await registerOfrepRoutes(app, deps);
   await app.ready();
   return { app, hub, deps, exposures };

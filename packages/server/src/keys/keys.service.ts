@@ -4,7 +4,7 @@
  * on other nodes within CACHE_TTL_MS).
  */
 import type { Clock } from '../clock.ts';
-import type { EnvironmentsStore } from '../environments/environments.store.ts';
+import type { EnvironmentsStore } from '../environments/index.ts';
 import { AppError } from '../errors.ts';
 import type { ClientKeyKind, ClientPrincipal } from '../sdk-deps.ts';
 import {

@@ -3,7 +3,7 @@
  * format: success and failure bodies, HTTP statuses, reasons, flag metadata and the bulk ETag.
  */
 import type { EvaluationContext, EvaluationResult, FlagValue } from '@dimmer/core';
-import { contextEtag } from '../resolve/context-etag.ts';
+import { contextEtag } from '../resolve/index.ts';
 import type { ConfigState } from '../sdk-deps.ts';
 
 /** The reasons an OFREP success may carry. */

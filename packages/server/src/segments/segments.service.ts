@@ -5,7 +5,7 @@
 import { type Condition, type Segment, segmentReferences, validateSegment } from '@dimmer/core';
 import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
-import type { FlagsStore } from '../flags/flags.store.ts';
+import type { FlagsStore } from '../flags/index.ts';
 import { type ConfigChange, StoreConflictError, StoreNotFoundError } from '../storage/write.ts';
 import type { SegmentRecord, SegmentsStore } from './segments.store.ts';
 

@@ -4,8 +4,8 @@
  */
 import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
-import type { FlagsStore } from '../flags/flags.store.ts';
-import type { MetricsStore } from '../metrics/metrics.store.ts';
+import type { FlagsStore } from '../flags/index.ts';
+import type { MetricsStore } from '../metrics/index.ts';
 import { StoreConflictError, StoreNotFoundError } from '../storage/write.ts';
 import type { Surface, SurfaceRecord, SurfacesStore } from './surfaces.store.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ifNoneMatchMatches, isOriginAllowed } from './client-http.ts';
+import { ifNoneMatchMatches, isOriginAllowed } from './client-auth.ts';
 
 describe('ifNoneMatchMatches', () => {
   it('matches the same tag, weak or strong, alone or in a list', () => {

@@ -1,13 +1,13 @@
 /**
- * HTTP plumbing shared by the SDK and OFREP routes: reading the client key, CORS for browser keys,
- * per-key rate-limit settings and conditional-request (ETag) matching.
+ * HTTP plumbing shared by the client-facing routes (SDK, OFREP, events): authenticating the client key through
+ * the authenticator it is given, CORS for browser keys, JSON-only bodies and conditional-request (ETag) matching.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.ts';
-import { readClientCredential } from '../http/client-credential.ts';
 import type { ClientPrincipal, SdkDeps } from '../sdk-deps.ts';
+import { readClientCredential } from './client-credential.ts';
 
-export { readClientKey } from '../http/client-credential.ts';
+export { readClientKey } from './client-credential.ts';
 
 /** Request headers a browser may send to the SDK and OFREP routes. */
 export const CORS_ALLOWED_HEADERS = 'Authorization, X-API-Key, Content-Type, If-None-Match';
@@ -34,7 +34,7 @@ export function acceptJsonOnly(scope: FastifyInstance): void {
 export function authenticateRequest(
   request: FastifyRequest,
   reply: FastifyReply,
-  deps: SdkDeps,
+  deps: Pick<SdkDeps, 'authenticateClientKey'>,
 ): ClientPrincipal | Promise<ClientPrincipal> {
   const credential = readClientCredential(request);
   if (credential === undefined) {
