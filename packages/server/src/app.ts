@@ -6,6 +6,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { registerAuditRoutes } from './audit/audit.routes.ts';
 import { registerSdkRoutes } from './client-api/client-api.routes.ts';
+import type { ExposureSink, SdkDeps } from './client-deps.ts';
 import type { Clock } from './clock.ts';
 import { createConfigVersionGauge } from './config/config.metrics.ts';
 import { StoreConfigHub } from './config/config-hub.ts';
@@ -35,7 +36,6 @@ import { createRolloutMetrics, observeRolloutStatuses } from './rollouts/rollout
 import { registerRolloutRoutes } from './rollouts/rollouts.routes.ts';
 import { RolloutsService } from './rollouts/rollouts.service.ts';
 import { WebhookNotifier, type WebhookOptions } from './rollouts/webhooks.ts';
-import type { ExposureSink, SdkDeps } from './sdk-deps.ts';
 import { registerSegmentRoutes } from './segments/segments.routes.ts';
 import { SegmentsService } from './segments/segments.service.ts';
 import { DEFAULT_CONTROLLER_INTERVAL_MS, DEFAULT_RATE_LIMIT_PER_MINUTE } from './settings.ts';

@@ -6,11 +6,11 @@
 import { compileConfig, type EnvironmentSnapshot, type EvaluationResult } from '@dimmer/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { registerSdkRoutes } from '../src/client-api/client-api.routes.ts';
+import type { ClientPrincipal, ConfigHub, ConfigState, SdkDeps } from '../src/client-deps.ts';
 import { installErrorHandlers } from '../src/http/error-handler.ts';
 import { installRateLimit } from '../src/http/rate-limit.ts';
 import { registerOfrepRoutes } from '../src/ofrep/ofrep.routes.ts';
 import { registerResolveRoutes } from '../src/resolve/resolve.routes.ts';
-import type { ClientPrincipal, ConfigHub, ConfigState, SdkDeps } from '../src/sdk-deps.ts';
 
 /** The fixed clock of the harness, in epoch milliseconds. */
 export const HARNESS_NOW = Date.UTC(2025, 0, 1);

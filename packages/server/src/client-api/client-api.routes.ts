@@ -3,6 +3,7 @@
  * `GET /sdk/v1/stream`. (`POST /sdk/v1/resolve` belongs to the resolve feature.)
  */
 import type { FastifyInstance } from 'fastify';
+import type { ConfigState, SdkDeps } from '../client-deps.ts';
 import { AppError } from '../errors.ts';
 import {
   acceptJsonOnly,
@@ -11,7 +12,6 @@ import {
   registerPreflight,
 } from '../http/client-auth.ts';
 import { sdkRateLimit } from '../http/rate-limit.ts';
-import type { ConfigState, SdkDeps } from '../sdk-deps.ts';
 import { openConfigStream, StreamRegistry } from './config-stream.ts';
 
 export const CONFIG_URL = '/sdk/v1/config';

@@ -4,8 +4,8 @@
  */
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
+import type { ClientPrincipal, ConfigState, SdkDeps } from '../client-deps.ts';
 import { AppError } from '../errors.ts';
-import type { ClientPrincipal, ConfigState, SdkDeps } from '../sdk-deps.ts';
 
 /** Reconnection delay suggested to EventSource clients (`retry:`), in milliseconds. */
 export const STREAM_RETRY_MS = 2000;

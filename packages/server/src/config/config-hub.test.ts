@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ConfigState } from '../sdk-deps.ts';
+import type { ConfigState } from '../client-deps.ts';
 import type { AuditInput } from '../storage/write.ts';
 import { createMemoryStores } from '../stores.ts';
 import { StoreConfigHub } from './config-hub.ts';

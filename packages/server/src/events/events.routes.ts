@@ -3,11 +3,11 @@
  * per environment and batch id, acknowledged (202) only after the durable commit.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { SdkDeps } from '../client-deps.ts';
 import { AppError } from '../errors.ts';
 import { acceptJsonOnly, authenticateRequest, registerPreflight } from '../http/client-auth.ts';
 import { fastifyErrorCode, renderError } from '../http/error-handler.ts';
 import { sdkRateLimit } from '../http/rate-limit.ts';
-import type { SdkDeps } from '../sdk-deps.ts';
 import { DEFAULT_EVENT_LIMITS, type EventLimits, parseEventBatch } from './event-parse.ts';
 import type { EventPipeline } from './events.service.ts';
 

@@ -3,8 +3,8 @@
  * the authenticator it is given, CORS for browser keys, JSON-only bodies and conditional-request (ETag) matching.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ClientPrincipal, SdkDeps } from '../client-deps.ts';
 import { AppError } from '../errors.ts';
-import type { ClientPrincipal, SdkDeps } from '../sdk-deps.ts';
 import { readClientCredential } from './client-credential.ts';
 
 export { readClientKey } from './client-credential.ts';

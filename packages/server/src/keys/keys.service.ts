@@ -3,10 +3,11 @@
  * and authentication with a short in-memory cache (revocation on this node takes effect at once,
  * on other nodes within CACHE_TTL_MS).
  */
+
+import type { ClientKeyKind, ClientPrincipal } from '../client-deps.ts';
 import type { Clock } from '../clock.ts';
 import type { EnvironmentsStore } from '../environments/index.ts';
 import { AppError } from '../errors.ts';
-import type { ClientKeyKind, ClientPrincipal } from '../sdk-deps.ts';
 import {
   ADMIN_TOKEN_PREFIX,
   BROWSER_KEY_PREFIX,

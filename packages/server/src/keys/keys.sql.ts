@@ -1,5 +1,5 @@
 /** The client key and admin token port over SQL (SQLite and PostgreSQL). */
-import type { ClientKeyKind } from '../sdk-deps.ts';
+import type { ClientKeyKind } from '../client-deps.ts';
 import type { Row, SqlDriver } from '../storage/sql/sql-driver.ts';
 import { json, num, numOrNull, str } from '../storage/sql/sql-rows.ts';
 import type { SqlWrites } from '../storage/sql/sql-writes.ts';

@@ -4,6 +4,7 @@
  */
 import { evaluate, evaluateAll } from '@dimmer/core';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ClientPrincipal, ConfigState, SdkDeps } from '../client-deps.ts';
 import { ERROR_STATUS } from '../errors.ts';
 import {
   acceptJsonOnly,
@@ -20,7 +21,6 @@ import {
 } from '../http/error-handler.ts';
 import { sdkRateLimit } from '../http/rate-limit.ts';
 import { reportExposures } from '../resolve/index.ts';
-import type { ClientPrincipal, ConfigState, SdkDeps } from '../sdk-deps.ts';
 import { bulkEtag, singleFlagStatus, toOfrepBulk, toOfrepEvaluation } from './ofrep.service.ts';
 import { OfrepError, parseOfrepRequest } from './ofrep-request.ts';
 

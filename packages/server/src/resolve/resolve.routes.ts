@@ -2,6 +2,7 @@
  * `POST /sdk/v1/resolve`: remote evaluation for thin clients (both key kinds).
  */
 import type { FastifyInstance } from 'fastify';
+import type { SdkDeps } from '../client-deps.ts';
 import { AppError } from '../errors.ts';
 import {
   acceptJsonOnly,
@@ -11,7 +12,6 @@ import {
   SDK_BODY_LIMIT_BYTES,
 } from '../http/client-auth.ts';
 import { sdkRateLimit } from '../http/rate-limit.ts';
-import type { SdkDeps } from '../sdk-deps.ts';
 import { contextEtag } from './context-etag.ts';
 import { evaluateFlags, reportExposures, toResolveResponse } from './resolve.service.ts';
 import { parseResolveRequest } from './resolve-request.ts';

@@ -1,5 +1,5 @@
 /**
- * What the SDK-facing routes (config, stream, resolve, OFREP) need from the rest of the server.
+ * What the client-facing routes (config, stream, resolve, OFREP, events) need from the rest of the server.
  * The composition root (app.ts) builds these from the stores; the SDK routes never touch storage.
  */
 import type { CompiledConfig, EnvironmentSnapshot, EvaluationResult } from '@dimmer/core';
