@@ -8,7 +8,7 @@ import { registerAuditRoutes } from './audit/audit.routes.ts';
 import { registerSdkRoutes } from './client-api/client-api.routes.ts';
 import type { ExposureSink, SdkDeps } from './client-deps.ts';
 import type { Clock } from './clock.ts';
-import { createConfigVersionGauge } from './config/config.metrics.ts';
+import { createConfigLagGauge, createConfigVersionGauge } from './config/config.metrics.ts';
 import { StoreConfigHub } from './config/config-hub.ts';
 import { registerEnvironmentRoutes } from './environments/environments.routes.ts';
 import { EnvironmentsService } from './environments/environments.service.ts';
@@ -26,7 +26,7 @@ import { installMetrics } from './http/metrics.ts';
 import { registerOpsRoutes } from './http/ops.routes.ts';
 import { installRateLimit } from './http/rate-limit.ts';
 import { registerKeyRoutes } from './keys/keys.routes.ts';
-import { KeysService } from './keys/keys.service.ts';
+import { DEFAULT_KEYS_RELOAD_MS, KeysService } from './keys/keys.service.ts';
 import { registerMetricRoutes } from './metrics/metrics.routes.ts';
 import { MetricsService } from './metrics/metrics.service.ts';
 import { registerOfrepRoutes } from './ofrep/ofrep.routes.ts';
@@ -38,7 +38,11 @@ import { RolloutsService } from './rollouts/rollouts.service.ts';
 import { WebhookNotifier, type WebhookOptions } from './rollouts/webhooks.ts';
 import { registerSegmentRoutes } from './segments/segments.routes.ts';
 import { SegmentsService } from './segments/segments.service.ts';
-import { DEFAULT_CONTROLLER_INTERVAL_MS, DEFAULT_RATE_LIMIT_PER_MINUTE } from './settings.ts';
+import {
+  DEFAULT_CONFIG_POLL_MS,
+  DEFAULT_CONTROLLER_INTERVAL_MS,
+  DEFAULT_RATE_LIMIT_PER_MINUTE,
+} from './settings.ts';
 import type { ConfigChange } from './storage/write.ts';
 import type { Stores } from './stores.ts';
 import { registerSurfaceRoutes } from './surfaces/surfaces.routes.ts';
@@ -69,6 +73,12 @@ export interface AppConfig {
   controllerIntervalMs?: number;
   /** Outgoing webhooks for rollout decisions (DIMMER_WEBHOOK_URLS, DIMMER_WEBHOOK_SECRET). */
   webhooks?: Omit<WebhookOptions, 'logger'>;
+  /** Controller lease period across nodes, in milliseconds (DIMMER_CONTROLLER_LEASE_MS). */
+  controllerLeaseMs?: number;
+  /** Interval of the config version poll backing up NOTIFY, in milliseconds (DIMMER_CONFIG_POLL_MS; 0: off). */
+  configPollMs?: number;
+  /** Interval of the full client key table reload, in milliseconds (0: never). */
+  keysReloadMs?: number;
 }
 
 /** Default interval between deletions of expired raw events, in milliseconds (one hour). */
@@ -145,6 +155,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installRateLimit(app, config.rateLimitPerMinute);
   const metrics = installMetrics(app);
   const configVersion = createConfigVersionGauge(metrics.registry);
+  const configLag = createConfigLagGauge(metrics.registry);
   const rolloutMetrics = createRolloutMetrics(metrics.registry);
 
   const { stores, clock } = deps;
@@ -152,6 +163,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     store: stores.config,
     listEnvironments: async () => (await stores.environments.list()).map((e) => e.key),
     onSwap: (state) => configVersion.set({ environment: state.environment }, state.version),
+    onLag: (environment, seconds) => configLag.set({ environment }, seconds),
+    now: () => clock.now(),
     logger: app.log,
   });
   const announce = (changes: readonly ConfigChange[]) => hub.apply(changes);
@@ -215,6 +228,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (generated !== undefined) deps.onAdminTokenCreated?.(generated);
   const createdEnvironments = await environments.ensureDefaults();
   await hub.load();
+  await keys.reloadClientKeys();
+  const reloadKeys = () => {
+    keys
+      .reloadClientKeys()
+      .catch((error: unknown) => app.log.warn({ err: error }, 'client key reload failed'));
+  };
+  keys.startKeyReload(config.keysReloadMs ?? DEFAULT_KEYS_RELOAD_MS, (error) =>
+    app.log.warn({ err: error }, 'client key reload failed'),
+  );
   let stopWatching: (() => Promise<void>) | undefined;
   if (stores.watchConfig) {
     stopWatching = await stores.watchConfig({
@@ -224,7 +246,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       onResync: () => {
         hub.resync().catch((error: unknown) => app.log.error({ err: error }, 'config resync failed'));
       },
+      onKeysChange: reloadKeys,
     });
+    hub.startPolling(config.configPollMs ?? DEFAULT_CONFIG_POLL_MS);
   }
   app.decorate('dimmer', {
     hub,
@@ -258,6 +282,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await exposureBuffer?.close();
     await pipeline.drain();
     await stopWatching?.();
+    keys.stopKeyReload();
     hub.close();
   });
 

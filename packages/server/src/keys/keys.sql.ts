@@ -51,6 +51,7 @@ export function createSqlKeysStore(driver: SqlDriver, writes: SqlWrites): KeysSt
           record.revokedAt,
         ]);
         await writes.appendAudit(tx, audit);
+        await driver.announceKeys?.(tx);
       });
     },
     async listClientKeys(filter = {}) {
@@ -77,7 +78,10 @@ export function createSqlKeysStore(driver: SqlDriver, writes: SqlWrites): KeysSt
           'UPDATE client_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL',
           [audit.at, id],
         );
-        if (changed > 0) await writes.appendAudit(tx, audit);
+        if (changed > 0) {
+          await writes.appendAudit(tx, audit);
+          await driver.announceKeys?.(tx);
+        }
         const [row] = await tx.all(`SELECT ${KEY_COLUMNS} FROM client_keys WHERE id = ?`, [id]);
         return row ? toClientKey(row) : undefined;
       });

@@ -80,6 +80,8 @@ export interface ConfigWatchHandlers {
   onChange(change: { environment: string; version: number }): void;
   /** Called after the listener reconnected: notifications may have been missed, re-read everything. */
   onResync(): void;
+  /** Called when another process created or revoked a client key. */
+  onKeysChange?(): void;
 }
 
 /** A write conflicted with the stored state: a duplicate key, or a revision that moved on. */
@@ -95,5 +97,16 @@ export class StoreNotFoundError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'StoreNotFoundError';
+  }
+}
+
+/**
+ * The storage cannot be reached or cannot answer now (connection refused or lost, the database shutting down,
+ * a lock or statement timeout): the request may succeed if retried later.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
   }
 }

@@ -28,6 +28,8 @@ export interface SqlDriver extends SqlExecutor {
    * locks, taken in sorted order); a no-op where one connection writes (SQLite).
    */
   lockKeys(tx: SqlExecutor, keys: readonly string[]): Promise<void>;
+  /** Tells other processes, inside the writing transaction, that client keys changed (absent on one process). */
+  announceKeys?(tx: SqlExecutor): Promise<void>;
   /** True when the error is a unique or primary key violation. */
   isUniqueViolation(error: unknown): boolean;
   close(): Promise<void>;
