@@ -32,7 +32,11 @@ import { MetricsService } from './metrics/metrics.service.ts';
 import { registerOfrepRoutes } from './ofrep/ofrep.routes.ts';
 import { registerResolveRoutes } from './resolve/resolve.routes.ts';
 import { RolloutController } from './rollouts/controller.ts';
-import { createRolloutMetrics, observeRolloutStatuses } from './rollouts/rollouts.metrics.ts';
+import {
+  createRolloutMetrics,
+  observeControllerLease,
+  observeRolloutStatuses,
+} from './rollouts/rollouts.metrics.ts';
 import { registerRolloutRoutes } from './rollouts/rollouts.routes.ts';
 import { RolloutsService } from './rollouts/rollouts.service.ts';
 import { WebhookNotifier, type WebhookOptions } from './rollouts/webhooks.ts';
@@ -41,6 +45,7 @@ import { SegmentsService } from './segments/segments.service.ts';
 import {
   DEFAULT_CONFIG_POLL_MS,
   DEFAULT_CONTROLLER_INTERVAL_MS,
+  DEFAULT_CONTROLLER_LEASE_MS,
   DEFAULT_RATE_LIMIT_PER_MINUTE,
 } from './settings.ts';
 import type { ConfigChange } from './storage/write.ts';
@@ -208,10 +213,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const controller = new RolloutController({
     rollouts,
-    ...(stores.runExclusive !== undefined ? { runExclusive: stores.runExclusive.bind(stores) } : {}),
-    logger: { error: (object, message) => app.log.error(object, message) },
+    ...(stores.leases !== undefined ? { leases: stores.leases } : {}),
+    leaseMs: config.controllerLeaseMs ?? DEFAULT_CONTROLLER_LEASE_MS,
+    logger: {
+      error: (object, message) => app.log.error(object, message),
+      warn: (object, message) => app.log.warn(object, message),
+    },
     onTick: ({ ran }) => rolloutMetrics.controllerTicks.inc({ ran: String(ran) }),
+    onFenced: () => rolloutMetrics.controllerFenced.inc(),
   });
+  observeControllerLease(
+    metrics.registry,
+    () => stores.leases === undefined || controller.epoch !== undefined,
+  );
   const pipeline = new EventPipeline({
     store: stores.events,
     clock,

@@ -148,6 +148,7 @@ export function createSqlRolloutsStore(driver: SqlDriver, writes: SqlWrites): Ro
       const at = audits[0]?.at ?? options.decision?.at ?? record.updatedAt;
       return writes.conflictOnUnique('another rollout is active on the flag', () =>
         driver.transaction(async (tx) => {
+          if (options.fence !== undefined) await driver.checkFence?.(tx, options.fence);
           const rollout = await updateRollout(tx, record, options.expectedRevision, at);
           let changes: ConfigChange[] = [];
           if (options.flag !== undefined) {

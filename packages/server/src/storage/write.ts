@@ -110,3 +110,30 @@ export class StoreUnavailableError extends Error {
     this.name = 'StoreUnavailableError';
   }
 }
+
+/** Proof of holding a lease: a decision is applied only while the lease row still names this holder and epoch. */
+export interface LeaseFence {
+  name: string;
+  holder: string;
+  /** Increases every time the lease changes hands (or is taken again after expiring). */
+  epoch: number;
+}
+
+/** A lease with a fencing token, shared by every node of a cluster (a row with holder, epoch and expiry). */
+export interface LeaseStore {
+  /**
+   * Takes the lease `name` for `holder` when it is free or expired, or renews it when `holder` has it; the expiry
+   * moves to now + `ttlMs` (the database's clock). Resolves to the epoch, or null when another holder has it.
+   */
+  acquire(name: string, holder: string, ttlMs: number): Promise<number | null>;
+  /** Gives the lease up if `holder` has it (another node may take it at once). */
+  release(name: string, holder: string): Promise<void>;
+}
+
+/** A write carried a fence whose lease has since expired or moved to another holder; nothing was written. */
+export class StoreFencedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreFencedError';
+  }
+}

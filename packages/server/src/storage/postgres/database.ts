@@ -1,11 +1,12 @@
 /** The PostgreSQL database: a pool for queries, migrations at open, LISTEN/NOTIFY for config changes. */
 import pg from 'pg';
 import type { SqlDriver } from '../sql/sql-driver.ts';
-import type { ConfigWatchHandlers, RunExclusive } from '../write.ts';
+import type { ConfigWatchHandlers, LeaseStore, RunExclusive } from '../write.ts';
 import {
   checkout,
   clientConfig,
   createPostgresDriver,
+  createPostgresLeases,
   DEFAULT_POOL_SIZE,
   isUnavailableError,
   type PostgresConnection,
@@ -27,6 +28,8 @@ export interface PostgresDatabase {
   driver: SqlDriver;
   /** Runs `fn` under a session advisory lock on a dedicated connection, held while `fn` runs. */
   runExclusive: RunExclusive;
+  /** Leases with fencing epochs (the rollout controller's leadership). */
+  leases: LeaseStore;
   /** Starts listening for config changes committed by other processes; resolves to the stop function. */
   watchConfig(handlers: ConfigWatchHandlers): Promise<() => Promise<void>>;
   /** Stops every listener and closes the pool. */
@@ -55,6 +58,7 @@ export async function openPostgres(
   const driver = createPostgresDriver(pool);
   return {
     driver,
+    leases: createPostgresLeases(driver),
     async close() {
       await Promise.all([...stops].map((stop) => stop()));
       await driver.close();

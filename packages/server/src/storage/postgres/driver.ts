@@ -6,7 +6,7 @@
  */
 import type pg from 'pg';
 import type { Row, SqlDriver, SqlExecutor } from '../sql/sql-driver.ts';
-import { type ConfigChange, StoreUnavailableError } from '../write.ts';
+import { type ConfigChange, type LeaseStore, StoreFencedError, StoreUnavailableError } from '../write.ts';
 
 /** The channel every node LISTENs on; the payload is `{"environment":…,"version":…}`. */
 export const CONFIG_CHANNEL = 'dimmer_config';
@@ -240,11 +240,53 @@ export function createPostgresDriver(pool: pg.Pool): SqlDriver {
       const sorted = [...new Set(keys)].sort();
       for (const key of sorted) await tx.all('SELECT pg_advisory_xact_lock(hashtextextended(?, 0))', [key]);
     },
+    async checkFence(tx, fence) {
+      const rows = await tx.all(
+        'SELECT epoch FROM leases WHERE name = ? AND holder = ? AND epoch = ? AND expires_at > clock_timestamp() FOR SHARE',
+        [fence.name, fence.holder, fence.epoch],
+      );
+      if (rows.length === 0)
+        throw new StoreFencedError(
+          `lease ${fence.name} epoch ${fence.epoch} is no longer held by ${fence.holder}`,
+        );
+    },
     isUniqueViolation(error) {
       return sqlState(error) === '23505';
     },
     async close() {
       await pool.end();
+    },
+  };
+}
+
+/**
+ * Leases over the `leases` table. Taking a lease that was free, expired or held by another holder moves its
+ * epoch on; renewing a live lease keeps the epoch. Expiry is kept on the database's clock, so node clocks do not
+ * matter.
+ */
+export function createPostgresLeases(driver: SqlDriver): LeaseStore {
+  return {
+    async acquire(name, holder, ttlMs) {
+      const rows = await driver.all(
+        `INSERT INTO leases (name, holder, epoch, expires_at)
+         VALUES (?, ?, 1, clock_timestamp() + make_interval(secs => ? / 1000.0))
+         ON CONFLICT (name) DO UPDATE SET
+           epoch = CASE WHEN leases.holder = excluded.holder AND leases.expires_at > clock_timestamp()
+                        THEN leases.epoch ELSE leases.epoch + 1 END,
+           holder = excluded.holder,
+           expires_at = excluded.expires_at
+         WHERE leases.holder = excluded.holder OR leases.expires_at <= clock_timestamp()
+         RETURNING epoch`,
+        [name, holder, ttlMs],
+      );
+      const epoch = rows[0]?.epoch;
+      return epoch === undefined ? null : Number(epoch);
+    },
+    async release(name, holder) {
+      await driver.run('UPDATE leases SET expires_at = clock_timestamp() WHERE name = ? AND holder = ?', [
+        name,
+        holder,
+      ]);
     },
   };
 }

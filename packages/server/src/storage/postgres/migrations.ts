@@ -191,6 +191,18 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX rollout_decisions_rollout ON rollout_decisions (rollout_id, id);
     `,
   },
+  {
+    version: 4,
+    name: 'leases with fencing epochs',
+    sql: `
+      CREATE TABLE leases (
+        name TEXT COLLATE "C" PRIMARY KEY,
+        holder TEXT NOT NULL,
+        epoch BIGINT NOT NULL,
+        expires_at TIMESTAMPTZ NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Applies the migrations not yet recorded in `schema_migrations` (in the current search_path); returns the versions applied. */
