@@ -12,8 +12,11 @@ const ALLOWED: Record<string, string[]> = {
   cli: ['sdk', 'server'],
   dashboard: ['core'],
 };
-// Pure packages: no third-party modules, no Node or DOM APIs, no clock, randomness, console or env.
+// Pure packages: no Node or DOM APIs, no clock, randomness, console or env, and no third-party modules
+// except this explicit allow-list. core runs `matches` on re2js (pure JavaScript RE2, no dependencies of
+// its own) so that every evaluator (server, SDK, browser) has the same linear-time regex engine.
 const PURE = new Set(['core', 'stats', 'rollout']);
+const THIRD_PARTY: Record<string, readonly string[]> = { core: ['re2js'] };
 const IMPURE_GLOBALS = [
   /\bDate\.now\s*\(/,
   /\bnew Date\s*\(\s*\)/,
@@ -72,8 +75,15 @@ describe('package boundaries (ARCHITECTURE.md)', () => {
           const dimmer = /^@dimmer\/([^/]+)/.exec(spec);
           if (dimmer) {
             if (!ALLOWED[pkg]?.includes(dimmer[1] as string)) violations.push(`${where} imports ${spec}`);
-          } else if (PURE.has(pkg) && !isTest && !spec.startsWith('.')) {
-            violations.push(`${where} imports ${spec} (pure packages import nothing outside themselves)`);
+          } else if (
+            PURE.has(pkg) &&
+            !isTest &&
+            !spec.startsWith('.') &&
+            !(THIRD_PARTY[pkg] ?? []).includes(spec)
+          ) {
+            violations.push(
+              `${where} imports ${spec} (pure packages import only their allow-listed third-party modules: ${(THIRD_PARTY[pkg] ?? []).join(', ') || 'none'})`,
+            );
           } else if (
             spec.startsWith('../') &&
             relative(join(packagesDir, pkg), join(file, '..', spec)).startsWith('..')
@@ -85,6 +95,13 @@ describe('package boundaries (ARCHITECTURE.md)', () => {
       expect(violations).toEqual([]);
     });
     if (PURE.has(pkg)) {
+      it(`packages/${pkg} depends on exactly its allow-listed third-party modules`, () => {
+        const manifest = JSON.parse(readFileSync(join(packagesDir, pkg, 'package.json'), 'utf8')) as {
+          dependencies?: Record<string, string>;
+        };
+        const thirdParty = Object.keys(manifest.dependencies ?? {}).filter((d) => !d.startsWith('@dimmer/'));
+        expect(thirdParty.sort()).toEqual([...(THIRD_PARTY[pkg] ?? [])].sort());
+      });
       it(`packages/${pkg} uses no clock, randomness, console, env or platform APIs`, () => {
         const violations: string[] = [];
         for (const file of files.filter((f) => !/\.test\.ts$/.test(f))) {
