@@ -75,6 +75,10 @@ export function segmentDepth(key: string, lookup: SegmentCostLookup, memo: Map<s
   return depth;
 }
 
+function describeChain(depth: number): string {
+  return Number.isFinite(depth) ? `a chain of ${depth} segments` : 'an endless chain (a cycle)';
+}
+
 /** Adds to `reached` every segment reachable from `roots` (each once) and returns the cost they add. */
 function reach(
   roots: Iterable<string>,
@@ -133,7 +137,7 @@ export function checkRulesBudget(
       if (depth > MAX_SEGMENT_DEPTH)
         issues.push({
           path: whenPath(i),
-          message: `expected segments nested at most ${MAX_SEGMENT_DEPTH} deep; segment ${JSON.stringify(key)} starts a chain of ${Number.isFinite(depth) ? depth : 'endless (a cycle)'} segments`,
+          message: `expected segments nested at most ${MAX_SEGMENT_DEPTH} deep; segment ${JSON.stringify(key)} starts ${describeChain(depth)}`,
         });
     }
     const problem = overReported ? null : overBudget(nodes, regexProgram, "the flag's rules");
@@ -152,7 +156,7 @@ export function checkRulesBudget(
 export function checkSegmentBudget(key: string, lookup: SegmentCostLookup): string | null {
   const depth = segmentDepth(key, lookup, new Map());
   if (depth > MAX_SEGMENT_DEPTH)
-    return `segments nested at most ${MAX_SEGMENT_DEPTH} deep; this segment starts a chain of ${Number.isFinite(depth) ? depth : 'endless (a cycle)'} segments`;
+    return `segments nested at most ${MAX_SEGMENT_DEPTH} deep; this segment starts ${describeChain(depth)}`;
   const total = reach([key], lookup, new Set());
   return overBudget(total.nodes, total.regexProgram, 'the segment and the segments it reaches');
 }
