@@ -220,6 +220,18 @@ describe('the evaluation budget', () => {
     expect(deeper.ok).toBe(false);
     if (!deeper.ok) expect(deeper.issues[0]?.message).toContain('which uses this one');
 
+    // A flag saved with the segments themselves is refused at the rule that reaches too deep.
+    const { enabled: _e, rules: _r, ...head } = flag('f', []);
+    const saved = validateFlagConfig(
+      { ...head, environments: { prod: { enabled: true, rules: [onWhen({ segment: top.key })] } } },
+      { segments: Object.fromEntries(segments.map((s) => [s.key, s])) },
+    );
+    expect(saved.ok).toBe(false);
+    if (!saved.ok)
+      expect(saved.issues).toContainEqual({
+        path: 'environments.prod.rules[0].when',
+        message: expect.stringContaining(`nested at most ${MAX_SEGMENT_DEPTH} deep`),
+      });
     const compiled = compileConfig({
       environment: 'e',
       version: 1,
