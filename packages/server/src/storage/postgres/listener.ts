@@ -8,7 +8,7 @@ import { CONFIG_CHANNEL, clientConfig, KEYS_CHANNEL, type PostgresConnection } f
 
 /** First and largest delay between reconnection attempts, in milliseconds. */
 const RECONNECT_INITIAL_MS = 250;
-const RECONNECT_MAX_MS = 10_000;
+const RECONNECT_MAX_MS = 2_000;
 
 /** application_name of the listening connection (visible in pg_stat_activity). */
 export const LISTENER_APPLICATION_NAME = 'dimmer-config-listener';
