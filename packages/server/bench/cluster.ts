@@ -191,17 +191,26 @@ async function main(): Promise<void> {
     });
 
     // Refetch: 1,000 streams; on each announced version the client fetches the config with its ETag.
+    await admin('POST', '/api/v1/flags', { ...flagDoc(FLAGS, 'off'), key: 'refetch' });
     let started = 0;
-    let expected = 0;
+    let expected = Number.POSITIVE_INFINITY;
     const refetch: number[] = [];
     const etags = new Map<number, string>();
+    const fetched = new Map<number, number>();
+    let opened = 0;
     const many = Array.from({ length: STREAMS }, (_, i) => {
       const node = nodes[i % nodes.length] as NodeProcess;
       return followStream(`${node.url}/sdk/v1/stream`, key, (frame) => {
-        if (frame.version !== expected) return;
-        const headers: Record<string, string> = { ...sdkHeaders };
-        const etag = etags.get(i);
-        if (etag !== undefined) headers['if-none-match'] = etag;
+        if (frame.version < expected) {
+          if (!etags.has(i)) {
+            etags.set(i, `"production-${frame.version}"`);
+            opened++;
+          }
+          return;
+        }
+        if ((fetched.get(i) ?? 0) >= frame.version) return;
+        fetched.set(i, frame.version);
+        const headers: Record<string, string> = { ...sdkHeaders, 'if-none-match': etags.get(i) ?? '' };
         void fetch(`${node.url}/sdk/v1/config`, { headers }).then(async (res) => {
           await res.arrayBuffer();
           etags.set(i, res.headers.get('etag') ?? '');
@@ -209,7 +218,9 @@ async function main(): Promise<void> {
         });
       });
     });
-    await sleep(3_000);
+    const openBy = performance.now() + 30_000;
+    while (opened < STREAMS && performance.now() < openBy) await sleep(50);
+    if (opened < STREAMS) process.stderr.write(`only ${opened} of ${STREAMS} streams opened\n`);
     for (let r = 0; r < REFETCH_ROUNDS; r++) {
       const before = refetch.length;
       const current = Number(
@@ -221,12 +232,15 @@ async function main(): Promise<void> {
       );
       expected = current + 1;
       started = performance.now();
-      await admin('PUT', `/api/v1/flags/flag-0`, flagDoc(0, r % 2 === 0 ? 'on' : 'off'));
+      await admin('PUT', '/api/v1/flags/refetch', {
+        ...flagDoc(FLAGS, r % 2 === 0 ? 'on' : 'off'),
+        key: 'refetch',
+      });
       const deadline = performance.now() + 15_000;
-      while (refetch.length - before < STREAMS && performance.now() < deadline) await sleep(10);
+      while (refetch.length - before < opened && performance.now() < deadline) await sleep(10);
       const got = refetch.length - before;
-      if (got < STREAMS) process.stderr.write(`round ${r}: only ${got} of ${STREAMS} clients refetched\n`);
-      for (let k = got; k < STREAMS; k++) refetch.push(Number.POSITIVE_INFINITY);
+      if (got < opened) process.stderr.write(`round ${r}: only ${got} of ${opened} clients refetched\n`);
+      for (let k = got; k < opened; k++) refetch.push(Number.POSITIVE_INFINITY);
       await sleep(500);
     }
     for (const s of many) s.close();

@@ -181,7 +181,7 @@ if (skipReason !== undefined) {
         const start = Date.now();
         for (;;) {
           const l = await lease();
-          if (l !== undefined && l.live && l.epoch > notEpoch) return { ...l, after: Date.now() - start };
+          if (l?.live && l.epoch > notEpoch) return { ...l, after: Date.now() - start };
           if (Date.now() - start > boundMs + 5_000) throw new Error(`no takeover: ${JSON.stringify(l)}`);
           await sleep(50);
         }
