@@ -20,9 +20,11 @@ import {
   KeyListQuery,
   MetricInput,
   MetricList,
+  MetricReplace,
   MetricView,
   SurfaceInput,
   SurfaceList,
+  SurfaceReplace,
   SurfaceView,
 } from './admin.ts';
 import { ErrorBody, KeyParams, ROLLOUT_ACTIONS, type RolloutAction } from './common.ts';
@@ -229,7 +231,7 @@ const metrics = crud(
   {
     list: MetricList,
     input: MetricInput,
-    replace: MetricInput,
+    replace: MetricReplace,
     view: MetricView,
   },
 );
@@ -239,7 +241,7 @@ const surfaces = crud(
   {
     list: SurfaceList,
     input: SurfaceInput,
-    replace: SurfaceInput,
+    replace: SurfaceReplace,
     view: SurfaceView,
   },
 );
