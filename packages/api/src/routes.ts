@@ -101,6 +101,8 @@ export interface RouteContract {
    * are answered differently from a schema failure (per-event rejections, OFREP's own error shapes).
    */
   bodyParsedBy?: 'handler';
+  /** The route sends an ETag and answers 304 (no body) to a matching `If-None-Match`. */
+  notModified?: true;
 }
 
 /** Prefix of every admin route. */
@@ -497,6 +499,7 @@ export const ROUTES = {
     tag: 'sdk',
     summary: "The environment's flags and segments (server keys; 304 on a matching If-None-Match)",
     auth: 'client',
+    notModified: true,
     status: 200,
     reply: EnvironmentSnapshot,
     errors: CLIENT_ERRORS,
@@ -519,6 +522,7 @@ export const ROUTES = {
     summary: 'Evaluate flags for one context on the server',
     auth: 'client',
     body: ResolveRequest,
+    notModified: true,
     status: 200,
     reply: ResolveResponse,
     errors: CLIENT_ERRORS,
@@ -557,6 +561,7 @@ export const ROUTES = {
     summary: 'OFREP: evaluate every flag (304 on a matching If-None-Match)',
     auth: 'client',
     body: OfrepRequest,
+    notModified: true,
     status: 200,
     reply: OfrepBulkSuccess,
     errors: { 400: OfrepBulkFailure, ...OFREP_ERRORS },

@@ -20,12 +20,14 @@ type SuccessReply<R extends RouteContract> = R['replyContentType'] extends strin
   ? unknown
   : { [S in R['status']]: R['reply'] extends TSchema ? R['reply'] : TNull };
 
+type NotModified<R> = R extends { notModified: true } ? { 304: TNull } : unknown;
+
 /** The Fastify schema of one route; the TypeBox type provider infers params, query, body and reply from it. */
 export type RouteSchema<R extends RouteContract> = {
   tags: string[];
   summary: string;
   security?: { [name: string]: string[] }[];
-  response: SuccessReply<R> & R['errors'];
+  response: SuccessReply<R> & NotModified<R> & R['errors'];
 } & Part<R, 'params'> &
   Part<R, 'querystring'> &
   BodyPart<R>;
@@ -42,6 +44,9 @@ export function routeSchema<const R extends RouteContract>(route: R): RouteSchem
     ...(route.body !== undefined && route.bodyParsedBy !== 'handler' ? { body: route.body } : {}),
     response: {
       ...(route.replyContentType === undefined ? { [route.status]: route.reply ?? Type.Null() } : {}),
+      ...(route.notModified === true
+        ? { 304: Type.Null({ description: 'Not modified (matching If-None-Match)' }) }
+        : {}),
       ...route.errors,
     },
   } as unknown as RouteSchema<R>;
