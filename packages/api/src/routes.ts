@@ -551,7 +551,13 @@ export const ROUTES = {
     body: OfrepRequest,
     status: 200,
     reply: OfrepSuccess,
-    errors: { 400: OfrepFailure, 404: OfrepFlagNotFound, ...OFREP_ERRORS },
+    // A GENERAL evaluation failure of the flag is a 500 that names the flag.
+    errors: {
+      ...OFREP_ERRORS,
+      400: OfrepFailure,
+      404: OfrepFlagNotFound,
+      500: Type.Union([OfrepFailure, OfrepGeneralError]),
+    },
     bodyParsedBy: 'handler',
   },
   ofrepEvaluateFlags: {
