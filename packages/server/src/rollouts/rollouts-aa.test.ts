@@ -56,7 +56,7 @@ async function aaRollout(seed: number): Promise<{ status: string; rule: string |
     const sim = new TrafficSim(t, { clientKey, flag, seed: 1_000 + seed });
     let rollout = await readRollout(t, 'ro_aa');
     // Through every stage, then the monitored holdback until the controller completes the rollout.
-    for (let i = 0; i < 40 && (rollout.status === 'running' || rollout.status === 'holding'); i++) {
+    for (let i = 0; i < 40 && (rollout.state === 'running' || rollout.state === 'holding'); i++) {
       await sim.step({
         units: 500,
         rates: { app_crash: { treatment: 0.2, control: 0.2 } },
@@ -66,8 +66,8 @@ async function aaRollout(seed: number): Promise<{ status: string; rule: string |
       rollout = await readRollout(t, 'ro_aa');
     }
     return {
-      status: rollout.status,
-      rule: rollout.status === 'rolled_back' ? rollout.latestDecision.rule : null,
+      status: rollout.state,
+      rule: rollout.state === 'rolled_back' ? rollout.latestDecision.rule : null,
     };
   } finally {
     await t.close();
