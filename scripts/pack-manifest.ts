@@ -3,8 +3,9 @@
  *
  * - `prepack` builds the package (and the published packages it imports), copies the root LICENSE and
  *   NOTICE beside it, keeps the workspace manifest in `package.json.workspace` and writes the published
- *   manifest: `publishConfig`'s `exports` and `types` replace the workspace's, which point at the TypeScript
- *   sources so that tests, tsx and the type-checker need no build;
+ *   manifest: the fields of `publishManifest` (`exports`, `types`) replace the workspace's, which point at
+ *   the TypeScript sources so that tests, tsx and the type-checker need no build. (A field of its own:
+ *   npm reads `publishConfig` as npm settings and warns about any other key there.)
  * - `postpack` puts the workspace manifest back and removes the copies.
  *
  * A `prepack` that finds a `package.json.workspace` left by an interrupted pack restores it first.
@@ -17,14 +18,12 @@ import { type Manifest, ROOT, readManifest } from './workspace.ts';
 /** Files of the repository root shipped in every package. */
 const LEGAL_FILES = ['LICENSE', 'NOTICE'];
 /** Manifest fields that only matter inside the workspace. */
-const WORKSPACE_ONLY = ['scripts', 'devDependencies', 'publishConfig'];
+const WORKSPACE_ONLY = ['scripts', 'devDependencies', 'publishManifest'];
 
-/** The manifest as published: `publishConfig.exports`/`types` applied, workspace-only fields dropped. */
+/** The manifest as published: `publishManifest`'s fields applied, workspace-only fields dropped. */
 export function publishedManifest(manifest: Manifest): Manifest {
   const published: Manifest = { ...manifest };
-  const overrides = manifest.publishConfig ?? {};
-  for (const field of ['exports', 'types', 'main'])
-    if (overrides[field] !== undefined) published[field] = overrides[field];
+  for (const [field, value] of Object.entries(manifest.publishManifest ?? {})) published[field] = value;
   for (const field of WORKSPACE_ONLY) delete published[field];
   if (published.private) throw new Error(`${manifest.name} is private: it is not published`);
   return published;

@@ -36,7 +36,8 @@ export interface Manifest {
   exports?: unknown;
   dependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
-  publishConfig?: Record<string, unknown>;
+  /** Fields that replace the workspace's in the packed manifest (see scripts/pack-manifest.ts). */
+  publishManifest?: Record<string, unknown>;
   [field: string]: unknown;
 }
 
