@@ -32,16 +32,45 @@ function publishedDependencies(pkg: PublishedPackage): PublishedPackage[] {
   return PUBLISHED.filter((other) => names.some((name) => workspaceDir(name) === other.dir));
 }
 
+/** The declaration file an `exports` entry gives TypeScript (its `types`, at any depth), if any. */
+function typesOf(entry: unknown): string | undefined {
+  if (entry === null || typeof entry !== 'object') return undefined;
+  const record = entry as Record<string, unknown>;
+  if (typeof record.types === 'string') return record.types;
+  for (const value of Object.values(record)) {
+    const found = typesOf(value);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Path mappings sending every published entry of `dep` (`@dimmer/core`, `@dimmer/sdk/browser`, …) to its
+ * built declarations: the workspace's `exports` point at sources, which must not be compiled into the
+ * package that imports them.
+ */
+function dependencyPaths(dep: PublishedPackage): Record<string, string[]> {
+  const manifest = packageManifest(dep.dir);
+  const exports = (manifest.publishManifest?.exports ?? {}) as Record<string, unknown>;
+  const paths: Record<string, string[]> = {};
+  for (const [subpath, entry] of Object.entries(exports)) {
+    const types = typesOf(entry);
+    if (types !== undefined)
+      paths[`${manifest.name}${subpath.slice(1)}`] = [join(ROOT, 'packages', dep.dir, types)];
+  }
+  return paths;
+}
+
 /**
  * The compiler configuration of one package: the repository's strict settings, Node's module resolution,
- * test files left out, and each published dependency resolved to its built declarations (the workspace's
- * `exports` point at sources, which must not be compiled into this package).
+ * test files left out, and each published dependency resolved to its built declarations.
  */
 function compilerConfig(pkg: PublishedPackage): object {
   const src = join(ROOT, 'packages', pkg.dir, 'src');
-  const paths: Record<string, string[]> = {};
-  for (const dep of publishedDependencies(pkg))
-    paths[packageManifest(dep.dir).name] = [join(ROOT, 'packages', dep.dir, 'dist', 'index.d.ts')];
+  const paths = Object.assign({}, ...publishedDependencies(pkg).map(dependencyPaths)) as Record<
+    string,
+    string[]
+  >;
   return {
     extends: join(ROOT, 'tsconfig.base.json'),
     compilerOptions: {

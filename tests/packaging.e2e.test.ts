@@ -10,12 +10,14 @@ import { fileURLToPath } from 'node:url';
 import { createTestServer, type TestServer } from '@dimmer/server';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PUBLISHED } from '../scripts/workspace.ts';
+import { PUBLISHED, packageManifest } from '../scripts/workspace.ts';
 import { exec, installedVersion, ROOT, tempDir } from './packaging-helpers.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 const TSC = join(ROOT, 'node_modules', '.bin', 'tsc');
+/** Every published package: all are packed and installed together, as one version. */
+const NAMES = PUBLISHED.map((pkg) => packageManifest(pkg.dir).name);
 
 /** An application using every entry a Node.js service would: core, the SDK and its OpenFeature provider. */
 const APP_SOURCE = `import { compileConfig, type EnvironmentSnapshot, evaluate } from '@dimmer/core';
@@ -86,7 +88,7 @@ beforeAll(async () => {
   }
   const packed = await exec(
     'npm',
-    ['pack', '--json', '--pack-destination', packs, '-w', '@dimmer/core', '-w', '@dimmer/sdk'],
+    ['pack', '--json', '--pack-destination', packs, ...NAMES.flatMap((name) => ['-w', name])],
     { cwd: ROOT },
   );
   for (const entry of JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as {
@@ -104,8 +106,7 @@ beforeAll(async () => {
       '--prefer-offline',
       '--no-audit',
       '--no-fund',
-      tarballs['@dimmer/core'] as string,
-      tarballs['@dimmer/sdk'] as string,
+      ...Object.values(tarballs),
       `@types/node@${installedVersion('@types/node')}`,
       `@openfeature/server-sdk@${installedVersion('@openfeature/server-sdk')}`,
       `@openfeature/core@${installedVersion('@openfeature/core')}`,
@@ -120,7 +121,8 @@ afterAll(() => {
 
 describe('npm pack', () => {
   it('ships compiled JavaScript, declarations and the licence, with the published exports', async () => {
-    expect(Object.keys(tarballs).sort()).toEqual(['@dimmer/core', '@dimmer/sdk']);
+    expect(Object.keys(tarballs).sort()).toEqual([...NAMES].sort());
+    expect(NAMES).toEqual(expect.arrayContaining(['@dimmer/core', '@dimmer/sdk']));
     for (const [name, tarball] of Object.entries(tarballs)) {
       const files = (await exec('tar', ['-tzf', tarball], { cwd: packs })).stdout.split('\n').filter(Boolean);
       expect(files, name).toEqual(
