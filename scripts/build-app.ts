@@ -9,7 +9,7 @@
 import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { build, type Plugin } from 'esbuild';
-import { packageManifest, ROOT } from './workspace.ts';
+import { packageManifest, ROOT, workspaceDir } from './workspace.ts';
 
 /** Where the bundles are written. */
 export const APP_DIST = join(ROOT, 'packages', 'cli', 'dist');
@@ -18,8 +18,8 @@ const ENTRIES = {
   server: join(ROOT, 'packages', 'server', 'src', 'main.ts'),
   dimmer: join(ROOT, 'packages', 'cli', 'src', 'bin.ts'),
 };
-/** The workspace packages whose runtime dependencies the bundles may import. */
-const RUNTIME_PACKAGES = ['core', 'stats', 'rollout', 'server', 'sdk', 'cli'];
+/** The workspace package the bundles start from: its runtime dependencies, followed through `@dimmer/*`. */
+const APP_PACKAGE = 'cli';
 /**
  * Source modules find files next to them with `import.meta.dirname` (the dashboard is found that way). In a
  * bundle it would name the bundle's folder, so it is rewritten to the module's source folder relocated onto
@@ -37,12 +37,23 @@ function packageName(specifier: string): string {
   return (specifier.startsWith('@') ? parts.slice(0, 2) : parts.slice(0, 1)).join('/');
 }
 
-/** The third-party packages the bundles may import, with the range a workspace package declares. */
+/**
+ * The third-party packages the bundles may import, with the range a workspace package declares: the
+ * `dependencies` of the CLI and of every workspace package it depends on, directly or not.
+ */
 export function runtimeDependencies(): Map<string, string> {
   const deps = new Map<string, string>();
-  for (const dir of RUNTIME_PACKAGES)
-    for (const [name, range] of Object.entries(packageManifest(dir).dependencies ?? {}))
-      if (!name.startsWith('@dimmer/')) deps.set(name, range);
+  const seen = new Set<string>();
+  const visit = (dir: string): void => {
+    if (seen.has(dir)) return;
+    seen.add(dir);
+    for (const [name, range] of Object.entries(packageManifest(dir).dependencies ?? {})) {
+      const workspace = workspaceDir(name);
+      if (workspace === undefined) deps.set(name, range);
+      else visit(workspace);
+    }
+  };
+  visit(APP_PACKAGE);
   return deps;
 }
 
