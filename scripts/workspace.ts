@@ -25,6 +25,7 @@ export interface PublishedPackage {
  */
 export const PUBLISHED: readonly PublishedPackage[] = [
   { dir: 'core', lib: ['ES2023'], types: [] },
+  { dir: 'api', lib: ['ES2023'], types: [] },
   { dir: 'sdk', lib: ['ES2023', 'DOM', 'DOM.Iterable'], types: ['node'] },
 ];
 

@@ -7,13 +7,19 @@ const ALLOWED: Record<string, string[]> = {
   core: [],
   stats: [],
   rollout: ['core', 'stats'],
-  server: ['core', 'stats', 'rollout'],
-  sdk: ['core'],
+  api: ['core'],
+  server: ['core', 'stats', 'rollout', 'api'],
+  sdk: ['core', 'api'],
   cli: ['sdk', 'server'],
-  dashboard: ['core'],
+  dashboard: ['core', 'api'],
 };
 // Pure packages: no third-party modules, no Node or DOM APIs, no clock, randomness, console or env.
-const PURE = new Set(['core', 'stats', 'rollout']);
+const PURE = new Set(['core', 'stats', 'rollout', 'api']);
+// The only third-party modules a pure package may import: the contract is written in TypeBox.
+const PURE_THIRD_PARTY: Record<string, readonly string[]> = { api: ['typebox'] };
+// Packages that may import only types (`import type`) from some of their allowed packages: the contract's
+// schemas (and TypeBox with them) never ship in the SDK bundles or the dashboard.
+const TYPES_ONLY: Record<string, readonly string[]> = { api: ['core'], sdk: ['api'], dashboard: ['api'] };
 const IMPURE_GLOBALS = [
   /\bDate\.now\s*\(/,
   /\bnew Date\s*\(\s*\)/,
@@ -72,7 +78,12 @@ describe('package boundaries (ARCHITECTURE.md)', () => {
           const dimmer = /^@dimmer\/([^/]+)/.exec(spec);
           if (dimmer) {
             if (!ALLOWED[pkg]?.includes(dimmer[1] as string)) violations.push(`${where} imports ${spec}`);
-          } else if (PURE.has(pkg) && !isTest && !spec.startsWith('.')) {
+          } else if (
+            PURE.has(pkg) &&
+            !isTest &&
+            !spec.startsWith('.') &&
+            !PURE_THIRD_PARTY[pkg]?.includes(spec)
+          ) {
             violations.push(`${where} imports ${spec} (pure packages import nothing outside themselves)`);
           } else if (
             spec.startsWith('../') &&
@@ -84,6 +95,23 @@ describe('package boundaries (ARCHITECTURE.md)', () => {
       }
       expect(violations).toEqual([]);
     });
+    if (TYPES_ONLY[pkg] !== undefined) {
+      it(`packages/${pkg} imports only types from ${TYPES_ONLY[pkg].join(', ')}`, () => {
+        const violations: string[] = [];
+        for (const file of files.filter((f) => !/\.test\.ts$/.test(f))) {
+          const text = readFileSync(file, 'utf8');
+          for (const dep of TYPES_ONLY[pkg] ?? []) {
+            const values = new RegExp(
+              `^(?:import|export)\\s+(?!type\\b)[^'"]*from\\s*['"]@dimmer/${dep}['"]`,
+              'm',
+            );
+            if (values.test(text))
+              violations.push(`${relative(root, file)} imports values from @dimmer/${dep}`);
+          }
+        }
+        expect(violations).toEqual([]);
+      });
+    }
     if (PURE.has(pkg)) {
       it(`packages/${pkg} uses no clock, randomness, console, env or platform APIs`, () => {
         const violations: string[] = [];

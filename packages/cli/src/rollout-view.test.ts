@@ -1,4 +1,4 @@
-import type { DecisionView, EvidenceReport, PlanForecastView, RolloutView } from '@dimmer/sdk';
+import type { DecisionView, EvidenceReport, PlanForecastView, PlanReply, RolloutView } from '@dimmer/sdk';
 import { describe, expect, it } from 'vitest';
 import { formatForecast, formatStatus, latestDecision, summarizeRollout } from './rollout-view.ts';
 
@@ -186,14 +186,21 @@ describe('formatForecast', () => {
     ],
     maxInformation: { crash_rate: 1e6 },
     powerPerMetric: { crash_rate: 0.62 },
+    nonInferiority: {},
     allGuardrailsPass: 0.62,
     warnings: [
       'crash_rate: the plan reaches 62% power to show non-inferiority at its 2% margin (target 80%)',
     ],
   };
 
+  const wrapped: PlanReply = {
+    rollout: 'ro_1',
+    traffic: { unitsPerDay: 100_000, source: 'expected', baselines: {} },
+    forecast,
+  };
+
   it('prints what each stage can detect, the power and the warnings, bare or wrapped', () => {
-    for (const reply of [forecast, { forecast, traffic: { unitsPerDay: 100_000 } }]) {
+    for (const reply of [forecast as unknown as PlanReply, wrapped]) {
       const text = formatForecast(undefined, reply);
       expect(text).toMatch(
         /STAGE\s+REACH\s+DURATION\s+UNITS\/ARM \(TREATMENT \/ CONTROL\)\s+CRASH_RATE DETECTS/,
@@ -204,8 +211,6 @@ describe('formatForecast', () => {
       expect(text).toMatch(/crash_rate\s+62%/);
       expect(text).toContain('  - crash_rate: the plan reaches 62% power');
     }
-    expect(formatForecast(undefined, { forecast, traffic: { unitsPerDay: 100_000 } })).toContain(
-      'assuming 100,000 new units a day',
-    );
+    expect(formatForecast(undefined, wrapped)).toContain('assuming 100,000 new units a day');
   });
 });

@@ -10,20 +10,9 @@ import {
   splitPieces,
   uncoveredPercent,
 } from './describe.ts';
+import { sampleRolloutView } from './test-rollout.ts';
 
-const rollout: Rollout = {
-  id: 'ro_1',
-  flag: 'new-checkout',
-  environment: 'production',
-  treatment: 'on',
-  control: 'off',
-  stages: [{ reach: 1 }, { reach: 10 }, { reach: 50 }, { reach: 100 }],
-  guardrails: [],
-  mode: 'automatic',
-  state: 'running',
-  stage: 1,
-  attempt: 1,
-};
+const rollout: Rollout = { ...sampleRolloutView(), history: [] };
 
 describe('describeCondition', () => {
   it('reads nested conditions with parentheses where precedence matters', () => {
@@ -73,14 +62,14 @@ describe('rollout actions', () => {
   it('takes the reach from the server when given, else from the stage', () => {
     expect(rolloutReach(rollout)).toBe(10);
     expect(rolloutReach({ ...rollout, reach: 0, state: 'rolled_back' })).toBe(0);
-    expect(rolloutReach({ ...rollout, state: 'draft' })).toBe(0);
+    expect(rolloutReach({ ...rollout, reach: 0, state: 'draft', stage: 0 })).toBe(0);
   });
 });
 
 describe('formatDuration', () => {
   it('shows planned strings as given and stored milliseconds in minutes or hours', () => {
     expect(formatDuration('2h')).toBe('2h');
-    expect(formatDuration(7_200_000)).toBe('2h');
-    expect(formatDuration(300_000)).toBe('5min');
+    expect(formatDuration(7_200_000)).toBe('2 h');
+    expect(formatDuration(300_000)).toBe('5 min');
   });
 });

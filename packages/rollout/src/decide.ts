@@ -188,7 +188,7 @@ function sumArm(list: readonly SufficientStats[]): SufficientStats {
 }
 
 /** Per-unit variance of the metric from the first look's pooled arms (n-weighted over the two arms). */
-function unitVariance(kind: MetricKind, cohorts: readonly CohortStats[]): number {
+export function unitVariance(kind: MetricKind, cohorts: readonly CohortStats[]): number {
   let weighted = 0;
   let n = 0;
   for (const arm of ['treatment', 'control'] as const) {

@@ -132,7 +132,7 @@ const SRM_ACTIONS: readonly SrmAction[] = ['hold', 'rollback'];
 const FINAL_GATES: readonly FinalGate[] = ['non_inferiority', 'information'];
 
 /** Bucket count for a percentage, or null (with an issue) when it is not a valid reach. */
-function reachBuckets(value: unknown, path: string, issues: Issues, what: string): number | null {
+export function reachBuckets(value: unknown, path: string, issues: Issues, what: string): number | null {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     issues.add(path, `expected ${what} in percent (a number), got ${describe(value)}`);
     return null;
@@ -148,7 +148,8 @@ function reachBuckets(value: unknown, path: string, issues: Issues, what: string
   }
 }
 
-function checkKeyString(
+/** Adds an issue unless `value` is a key string (letters, digits, `_`, `.`, `-`) of at most `max` characters. */
+export function checkKeyString(
   value: unknown,
   path: string,
   issues: Issues,
@@ -163,7 +164,8 @@ function checkKeyString(
   return false;
 }
 
-function checkCount(value: unknown, path: string, issues: Issues, what: string): value is number {
+/** Adds an issue unless `value` is a whole number ≥ 1. */
+export function checkCount(value: unknown, path: string, issues: Issues, what: string): value is number {
   if (Number.isSafeInteger(value) && (value as number) >= 1) return true;
   issues.add(path, `expected ${what} (a whole number ≥ 1), got ${describe(value)}`);
   return false;
@@ -238,7 +240,15 @@ function validateStages(input: unknown, holdbackBuckets: number, issues: Issues)
   return stages;
 }
 
-function validateGuardrails(input: unknown, context: RolloutPlanContext, issues: Issues): RolloutGuardrail[] {
+/**
+ * Validates guardrails against the defined metrics and merges in the surface's required metrics (not removable,
+ * margins only stricter); used by rollout and experiment plans.
+ */
+export function validateGuardrails(
+  input: unknown,
+  context: Pick<RolloutPlanContext, 'metrics' | 'surfaceRequired'>,
+  issues: Issues,
+): RolloutGuardrail[] {
   const out: RolloutGuardrail[] = [];
   const seen = new Map<string, number>();
   const required = new Map<string, number>();

@@ -96,17 +96,24 @@ function simulate(seed: number): RolloutState['status'] {
   return state.status;
 }
 
+/** 50 simulated rollouts take ~5 s alone and longer beside other suites on a busy machine. */
+const SIMULATION_TIMEOUT_MS = 60_000;
+
 describe('A/A simulation through decide', () => {
-  it('rolls back few of 50 healthy rollouts and completes most of them', () => {
-    const endings = Array.from({ length: SEEDS }, (_, i) => simulate(1_000 + i));
-    const rolledBack = endings.filter((s) => s === 'rolled_back').length;
-    const completed = endings.filter((s) => s === 'completed').length;
-    // Each rollout's false-rollback probability is at most α = 0.05 (Bonferroni over its guardrails; SRM only
-    // holds by default; the canary guard needs ≥ 50% harm). So the count is at most Binomial(50, 0.05), for which
-    // P(X ≥ 9) = 0.00076: a correct implementation exceeds 8 for fewer than 1 in 1,300 seed sets, while naive
-    // repeated testing (≈ 19% per metric per rollout) would give about 17. The seeds are fixed, so this is exact.
-    expect(rolledBack).toBeLessThanOrEqual(8);
-    // With no true harm the non-inferiority gate should let nearly all through within the planned four days.
-    expect(completed).toBeGreaterThanOrEqual(40);
-  });
+  it(
+    'rolls back few of 50 healthy rollouts and completes most of them',
+    () => {
+      const endings = Array.from({ length: SEEDS }, (_, i) => simulate(1_000 + i));
+      const rolledBack = endings.filter((s) => s === 'rolled_back').length;
+      const completed = endings.filter((s) => s === 'completed').length;
+      // Each rollout's false-rollback probability is at most α = 0.05 (Bonferroni over its guardrails; SRM only
+      // holds by default; the canary guard needs ≥ 50% harm). So the count is at most Binomial(50, 0.05), for which
+      // P(X ≥ 9) = 0.00076: a correct implementation exceeds 8 for fewer than 1 in 1,300 seed sets, while naive
+      // repeated testing (≈ 19% per metric per rollout) would give about 17. The seeds are fixed, so this is exact.
+      expect(rolledBack).toBeLessThanOrEqual(8);
+      // With no true harm the non-inferiority gate should let nearly all through within the planned four days.
+      expect(completed).toBeGreaterThanOrEqual(40);
+    },
+    SIMULATION_TIMEOUT_MS,
+  );
 });

@@ -1,19 +1,42 @@
 /**
  * A typed client for the Dimmer admin API (`/api/v1/*`, bearer admin token) and the events route
- * (`POST /v1/events`, client key). Every path is in `ADMIN_PATHS`; every reply shape is below, so following a
- * server change happens here. Errors arrive as `AdminApiError` with the server's code and details. Uses only
+ * (`POST /v1/events`, client key). Every path is in `ADMIN_PATHS`; every request and reply shape is the
+ * contract of `@dimmer/api`, shared with the server and the dashboard. Errors arrive as `AdminApiError` with the server's code and details. Uses only
  * `fetch`, so it runs in Node, browsers and edge runtimes.
  */
 import type {
-  Condition,
-  FlagConfig,
+  AuditPage,
+  AuditResourceType,
+  ClientKeyInput,
+  ClientKeyView,
+  CreatedClientKey,
+  CreatedRollout,
+  DecisionView,
+  EnvironmentInput,
+  EnvironmentView,
+  EventBatchEnvelope,
+  EventsReply,
+  EvidenceReport,
+  FlagChange,
   FlagEnvironment,
-  FlagKind,
-  FlagValue,
-  Segment,
-  ValidationIssue,
-} from '@dimmer/core';
-import type { FetchFn, SdkEvent } from './types.ts';
+  FlagInput,
+  FlagPatch,
+  FlagReplace,
+  FlagView,
+  MetricInput,
+  MetricView,
+  PlanReply,
+  RolloutAction,
+  RolloutInput,
+  RolloutView,
+  SegmentInput,
+  SegmentReplace,
+  SegmentView,
+  SurfaceInput,
+  SurfaceView,
+} from '@dimmer/api';
+import type { ValidationIssue } from '@dimmer/core';
+import type { FetchFn } from './types.ts';
 
 /** Prefix of every admin route. */
 export const ADMIN_API_PREFIX = '/api/v1';
@@ -49,149 +72,63 @@ export const ADMIN_PATHS = {
 } as const;
 
 // ------------------------------------------------------------------------------------------------ shapes
+// Every request and reply shape is the one contract of @dimmer/api (types only: nothing of it ships at run time).
 
-export interface EnvironmentView {
-  key: string;
-  name: string;
-  configVersion: number;
-  createdAt: string;
-  committedAt: string;
-}
+/** The lifecycle of a rollout (its `state`). */
+/** Which way a metric gets worse. */
+/** Forecast of one stage. */
+/** Forecast of a plan. */
+export type {
+  ArmStats,
+  AuditEntry,
+  AuditPage,
+  AuditResourceType,
+  ClientKeyInput,
+  ClientKeyKind,
+  ClientKeyView,
+  CreatedClientKey,
+  CreatedRollout,
+  DecisionMetricLook,
+  DecisionView,
+  Direction as HarmDirection,
+  EnvironmentInput,
+  EnvironmentView,
+  EventBatch,
+  EventBatchEnvelope,
+  EventsReply,
+  EvidenceReport,
+  FlagChange,
+  FlagInput,
+  FlagPatch,
+  FlagReplace,
+  FlagView,
+  GuardrailLookSummary,
+  MetricCategory,
+  MetricEstimates,
+  MetricInput,
+  MetricKind,
+  MetricMeasure,
+  MetricView,
+  PlanForecast as PlanForecastView,
+  PlanReply,
+  RolloutAction,
+  RolloutInput,
+  RolloutPlanView,
+  RolloutStageInput,
+  RolloutStageView,
+  RolloutState as RolloutStatus,
+  RolloutView,
+  SegmentInput,
+  SegmentReplace,
+  SegmentView,
+  SplitPreview,
+  StageForecast as StageForecastView,
+  SurfaceGuardrail,
+  SurfaceInput,
+  SurfaceView,
+} from '@dimmer/api';
 
-/** A flag as the API returns it: the document plus archive state and ISO times. */
-export interface FlagView extends FlagConfig {
-  archived: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
-
-/** Body of `POST /flags`: the document; the salt is generated when absent. */
-export interface FlagInput {
-  key: string;
-  kind: FlagKind;
-  surface?: string;
-  description?: string;
-  variants: Record<string, FlagValue>;
-  defaultVariant: string;
-  salt?: string;
-  hashVersion?: 1;
-  environments?: Record<string, FlagEnvironment>;
-}
-
-/** Body of `PATCH /flags/{key}`: environments merge per environment and field; null removes a field. */
-export interface FlagPatch {
-  kind?: FlagKind;
-  surface?: string | null;
-  description?: string | null;
-  variants?: Record<string, FlagValue>;
-  defaultVariant?: string;
-  salt?: string;
-  hashVersion?: 1;
-  environments?: Record<string, Partial<FlagEnvironment>>;
-}
-
-/** Per environment whose served configuration changed: sampled units that change variant (an estimate). */
-export interface SplitPreview {
-  sampled: number;
-  changed: number;
-  share: number;
-  transitions: { from: string; to: string; count: number }[];
-}
-
-/** The reply of every flag change. */
-export interface FlagChange {
-  flag: FlagView;
-  preview: Record<string, SplitPreview>;
-}
-
-export interface FlagListFilter {
-  environment?: string;
-  q?: string;
-  archived?: boolean;
-}
-
-export interface SegmentView extends Segment {
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface SegmentInput {
-  key: string;
-  description?: string;
-  when: Condition;
-}
-
-export type MetricKind = 'proportion' | 'mean' | 'ratio';
-export type HarmDirection = 'higher_is_worse' | 'lower_is_worse';
-export type MetricCategory = 'reliability' | 'experience' | 'business';
-
-/** One side of a ratio metric, or the aggregate of a mean metric. */
-export interface MetricMeasure {
-  event: string;
-  aggregate: 'count' | 'sum';
-}
-
-export interface MetricView {
-  key: string;
-  kind: MetricKind;
-  description?: string;
-  event?: string;
-  aggregate?: 'count' | 'sum';
-  numerator?: MetricMeasure;
-  denominator?: MetricMeasure;
-  direction: HarmDirection;
-  /** Relative non-inferiority margin, e.g. 0.02 for 2%. */
-  margin: number;
-  /** Observation window after exposure, e.g. `"1d"`, or `"until_now"`. */
-  window: string;
-  category: MetricCategory;
-  cap?: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
-/** A metric definition as sent (the server validates it in depth and names every problem's field). */
-export interface MetricInput {
-  key: string;
-  kind: MetricKind;
-  direction: HarmDirection;
-  margin: number;
-  category: MetricCategory;
-  description?: string;
-  event?: string;
-  aggregate?: 'count' | 'sum';
-  numerator?: MetricMeasure;
-  denominator?: MetricMeasure;
-  /** `"24h"`, `"90s"`, `"1d"`, milliseconds, or `"until_now"`. */
-  window?: string | number;
-  cap?: number;
-}
-
-export interface SurfaceGuardrail {
-  metric: string;
-  margin?: number;
-}
-
-export interface SurfaceView {
-  key: string;
-  name: string;
-  description?: string;
-  guardrails: SurfaceGuardrail[];
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface SurfaceInput {
-  key: string;
-  name?: string;
-  description?: string;
-  guardrails: SurfaceGuardrail[];
-}
-
-/** The lifecycle of a rollout (packages/rollout's state machine). */
-export type RolloutStatus = 'draft' | 'running' | 'paused' | 'holding' | 'rolled_back' | 'completed';
 /** The actions of `POST /rollouts/{id}/{action}`. */
-export type RolloutAction = 'start' | 'advance' | 'pause' | 'resume' | 'rollback' | 'complete';
 export const ROLLOUT_ACTIONS: readonly RolloutAction[] = [
   'start',
   'advance',
@@ -201,300 +138,20 @@ export const ROLLOUT_ACTIONS: readonly RolloutAction[] = [
   'complete',
 ];
 
-/** One stage as sent: reach in percent; duration as `"2h"` or milliseconds. */
-export interface RolloutStageInput {
-  reach: number;
-  minDuration?: string | number;
-  minUnitsPerArm?: number;
-  minEventsPerArm?: number;
+export interface FlagListFilter {
+  environment?: string;
+  q?: string;
+  archived?: boolean;
 }
 
-/** Body of `POST /rollouts`. */
-export interface RolloutInput {
-  id?: string;
-  flag: string;
-  environment: string;
-  treatment: string;
-  control: string;
-  stages: RolloutStageInput[];
-  /** Percent kept on control after the last step. */
-  holdback?: number;
-  guardrails: { metric: string; margin?: number; required?: boolean }[];
-  mode?: 'automatic' | 'manual';
-  canaryGuard?: boolean | { threshold: number };
-  srmAction?: 'hold' | 'rollback';
-  finalGate?: 'non_inferiority' | 'information';
-}
-
-/** One stage as stored: reach in percent, minimum duration in milliseconds. */
-export interface RolloutStageView {
-  reach: number;
-  minDuration: number;
-  minUnitsPerArm: number;
-  minEventsPerArm?: number;
-}
-
-/** The validated plan (packages/rollout's `RolloutPlan`). */
-export interface RolloutPlanView {
-  id: string;
-  flag: string;
-  environment: string;
-  treatment: string;
-  control: string;
-  stages: RolloutStageView[];
-  holdback: number;
-  guardrails: {
-    metric: string;
-    margin: number;
-    required: boolean;
-    kind?: MetricKind;
-    direction?: HarmDirection;
-    category?: MetricCategory;
-  }[];
-  mode: 'automatic' | 'manual';
-  canaryGuard: false | { threshold: number };
-  srmAction: 'hold' | 'rollback';
-  finalGate?: 'non_inferiority' | 'information';
-}
-
-/** packages/rollout's `RolloutState` (times in epoch milliseconds). */
-export interface RolloutStateView {
-  status: RolloutStatus;
-  stageIndex: number;
-  reach: number;
-  attempt: number;
-  startedAt: number | null;
-  stageStartedAt: number | null;
-  completedAt: number | null;
-  updatedAt: number | null;
-  history?: unknown[];
-  [field: string]: unknown;
-}
-
-/**
- * A rollout as the API returns it. The server may give the state flat (`state` as a status string, `stage`,
- * `reach`, `attempt`) and/or the plan and state documents; readers should accept both (see the CLI's view).
- */
-export interface RolloutView {
-  id: string;
-  flag: string;
-  environment: string;
-  treatment: string;
-  control: string;
-  state: RolloutStatus | RolloutStateView | (string & {});
-  stage?: number;
-  reach?: number;
-  attempt?: number;
-  mode?: 'automatic' | 'manual';
-  plan?: RolloutPlanView | null;
-  stages?: RolloutStageView[];
-  guardrails?: unknown[];
-  createdAt?: string | number;
-  updatedAt?: string | number;
-  [field: string]: unknown;
-}
-
-/** The statistics engine's summary of one guardrail at one look (packages/stats `GuardrailLookSummary`). */
-export interface GuardrailLookSummary {
-  look: number;
-  informationFraction: number;
-  information: number;
-  /** Treatment − control, absolute scale. */
-  delta: number;
-  se: number;
-  /** Two-sided always-valid interval for Δ. */
-  interval: [number, number];
-  relativeLift: number;
-  relativeLiftSe: number;
-  relativeLiftInterval: [number, number];
-  meanTreatment: number;
-  meanControl: number;
-  nTreatment: number;
-  nControl: number;
-  harmDetected: boolean;
-  nonInferior: boolean;
-  verdict: string;
-  [field: string]: unknown;
-}
-
-/** One guardrail at one look (packages/rollout `MetricLook`). */
-export interface DecisionMetricLook {
-  metric: string;
-  kind: MetricKind;
-  direction: HarmDirection;
-  required: boolean;
-  margin: number;
-  status: 'no_data' | 'insufficient' | 'assessed';
-  summary: GuardrailLookSummary | null;
-  [field: string]: unknown;
-}
-
-/** One look of the controller (packages/rollout `Decision`, without the next state). */
-export interface DecisionView {
-  id?: string | number;
-  at: number | string;
-  attempt: number;
-  status: RolloutStatus;
-  stageIndex: number;
-  reach: number;
-  action: 'rollback' | 'advance' | 'hold' | 'complete';
-  rule: string;
-  reason: string;
-  toStage: number | null;
-  metrics: Record<string, DecisionMetricLook>;
-  srm: { pValue: number; threshold: number; mismatch: boolean; [field: string]: unknown } | null;
-  checks: {
-    elapsedMs: number;
-    minDurationMs: number;
-    unitsPerArm: { treatment: number; control: number };
-    minUnitsPerArm: number;
-    minEventsPerArm: number;
-  } | null;
-  applied: boolean;
-  [field: string]: unknown;
-}
-
-/** Sufficient statistics of one cohort and arm. */
-export interface ArmStats {
-  n: number;
-  sumY: number;
-  sumY2: number;
-  sumD?: number;
-  sumD2?: number;
-  sumYD?: number;
-}
-
-/** One metric's estimates in the evidence reply. */
-export interface MetricEstimates {
-  metric: string;
-  kind: string;
-  direction: string;
-  hasData: boolean;
-  arms: {
-    treatment: { n: number; mean: number; variance: number } | null;
-    control: { n: number; mean: number; variance: number } | null;
-  };
-  combined: {
-    delta: number;
-    variance: number;
-    se: number;
-    information: number;
-    meanControl: number;
-    meanTreatment: number;
-    nTreatment: number;
-    nControl: number;
-    [field: string]: number;
-  } | null;
-  relativeLift: { lift: number; se: number } | null;
-}
-
-/** The reply of `GET /rollouts/{id}/evidence`. */
-export interface EvidenceReport {
-  rollout: string;
-  attempt: number;
-  stage: number;
-  state: string;
-  evidence: {
-    attempt: number;
-    units: { treatment: number; control: number };
-    assignments: { stage: number; treatment: number; control: number }[];
-    metrics: Record<
-      string,
-      { hasData: boolean; cohorts: { stage: number; treatment: ArmStats; control: ArmStats }[] }
-    >;
-  };
-  estimates: MetricEstimates[];
-}
-
-/** Forecast of one stage (packages/rollout `StageForecast`). */
-export interface StageForecastView {
-  index: number;
-  /** Treatment reach in percent. */
-  reach: number;
-  durationMs: number;
-  expectedUnitsPerArm: { treatment: number; control: number };
-  /** Regression caught with 80% probability at the stage's end; null when not forecastable. */
-  mdePerMetric: Record<string, { absolute: number; relative: number | null } | null>;
-}
-
-/** Forecast of a plan (packages/rollout `PlanForecast`). */
-export interface PlanForecastView {
-  stages: StageForecastView[];
-  maxInformation: Record<string, number>;
-  powerPerMetric: Record<string, number>;
-  nonInferiority?: Record<string, unknown>;
-  allGuardrailsPass: number;
-  warnings: string[];
-}
-
-/**
- * The reply of `GET /rollouts/{id}/plan`: the forecast, either as the whole reply or under `forecast`, with
- * the traffic assumptions it was made for when the server gives them.
- */
-export type PlanReply =
-  | PlanForecastView
-  | {
-      forecast: PlanForecastView;
-      traffic?: { unitsPerDay: number; [field: string]: unknown };
-      plan?: RolloutPlanView;
-      [field: string]: unknown;
-    };
-
-export type ClientKeyKind = 'server' | 'browser';
-
-export interface ClientKeyView {
-  id: string;
-  name: string;
-  environment: string;
-  kind: ClientKeyKind;
-  allowedOrigins: string[];
-  /** The first characters of the secret. */
-  prefix: string;
-  createdAt: string;
-  revokedAt: string | null;
-}
-
-export interface ClientKeyInput {
-  name: string;
-  environment: string;
-  kind: ClientKeyKind;
-  allowedOrigins?: string[];
-}
-
-export interface AuditEntry {
-  id: string;
-  at: string;
-  actor: string;
-  action: string;
-  resourceType: string;
-  resourceKey: string;
-  environment: string | null;
-  before: unknown;
-  after: unknown;
-}
-
+/** Filters of the audit log; `since` is an ISO 8601 time. */
 export interface AuditFilter {
-  resourceType?: string;
+  resourceType?: AuditResourceType;
   key?: string;
   actor?: string;
-  /** ISO 8601 time. */
   since?: string;
   limit?: number;
   cursor?: string;
-}
-
-/** Body of `POST /v1/events`. */
-export interface EventBatch {
-  batchId: string;
-  events: SdkEvent[] | Record<string, unknown>[];
-}
-
-/** The 202 reply of `POST /v1/events`. */
-export interface EventsReply {
-  batchId: string;
-  accepted: number;
-  rejected: { index: number; reason: string }[];
-  duplicate: boolean;
 }
 
 // ------------------------------------------------------------------------------------------------ errors
@@ -560,13 +217,13 @@ export interface AdminClientOptions {
 export interface AdminClient {
   readonly url: string;
   listEnvironments(): Promise<EnvironmentView[]>;
-  createEnvironment(input: { key: string; name?: string }): Promise<EnvironmentView>;
+  createEnvironment(input: EnvironmentInput): Promise<EnvironmentView>;
 
   listFlags(filter?: FlagListFilter): Promise<FlagView[]>;
   getFlag(key: string): Promise<FlagView>;
   createFlag(input: FlagInput): Promise<FlagView>;
   /** Replaces the document (`key` and `salt` may be omitted, never changed). */
-  replaceFlag(key: string, document: Omit<FlagInput, 'key'> & { key?: string }): Promise<FlagChange>;
+  replaceFlag(key: string, document: FlagReplace): Promise<FlagChange>;
   patchFlag(key: string, patch: FlagPatch): Promise<FlagChange>;
   putFlagEnvironment(key: string, environment: string, state: FlagEnvironment): Promise<FlagChange>;
   setFlagEnabled(key: string, environment: string, enabled: boolean): Promise<FlagChange>;
@@ -575,7 +232,7 @@ export interface AdminClient {
   listSegments(): Promise<SegmentView[]>;
   getSegment(key: string): Promise<SegmentView>;
   createSegment(input: SegmentInput): Promise<SegmentView>;
-  replaceSegment(key: string, input: Omit<SegmentInput, 'key'> & { key?: string }): Promise<SegmentView>;
+  replaceSegment(key: string, input: SegmentReplace): Promise<SegmentView>;
   deleteSegment(key: string): Promise<void>;
 
   listMetrics(): Promise<MetricView[]>;
@@ -592,7 +249,7 @@ export interface AdminClient {
 
   listRollouts(filter?: { environment?: string; flag?: string }): Promise<RolloutView[]>;
   getRollout(id: string): Promise<RolloutView>;
-  createRollout(input: RolloutInput): Promise<RolloutView>;
+  createRollout(input: RolloutInput): Promise<CreatedRollout>;
   /** Applies a lifecycle action; the reply is the rollout after it. */
   rolloutAction(id: string, action: RolloutAction): Promise<RolloutView>;
   listRolloutDecisions(id: string): Promise<DecisionView[]>;
@@ -602,13 +259,16 @@ export interface AdminClient {
 
   listKeys(environment?: string): Promise<ClientKeyView[]>;
   /** Creates a client key; `secret` is returned this once only. */
-  createKey(input: ClientKeyInput): Promise<{ key: ClientKeyView; secret: string }>;
+  createKey(input: ClientKeyInput): Promise<CreatedClientKey>;
   revokeKey(id: string): Promise<ClientKeyView>;
 
-  listAudit(filter?: AuditFilter): Promise<{ entries: AuditEntry[]; nextCursor: string | null }>;
+  listAudit(filter?: AuditFilter): Promise<AuditPage>;
 
-  /** Sends one events batch with a client key (not the admin token); idempotent per `batchId`. */
-  sendEvents(clientKey: string, batch: EventBatch): Promise<EventsReply>;
+  /**
+   * Sends one events batch with a client key (not the admin token); idempotent per `batchId`. Each event is
+   * checked on its own: a bad one comes back in `rejected` by index (an `EventBatch` has none).
+   */
+  sendEvents(clientKey: string, batch: EventBatchEnvelope): Promise<EventsReply>;
 }
 
 function query(params: Record<string, string | number | boolean | undefined>): string {

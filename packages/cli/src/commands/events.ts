@@ -3,7 +3,7 @@
  * file in batches. Batch ids derive from the file's content, so sending the same file again is a no-op.
  */
 import { createHash } from 'node:crypto';
-import { AdminApiError, type AdminClient, type EventBatch, type EventsReply } from '@dimmer/sdk';
+import { AdminApiError, type AdminClient, type EventBatchEnvelope, type EventsReply } from '@dimmer/sdk';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { CliContext } from '../context.ts';
 import { CliError, usageError } from '../errors.ts';
@@ -47,7 +47,7 @@ async function sendWithRetry(
   ctx: CliContext,
   client: AdminClient,
   key: string,
-  batch: EventBatch,
+  batch: EventBatchEnvelope,
 ): Promise<EventsReply> {
   for (let attempt = 1; ; attempt++) {
     try {

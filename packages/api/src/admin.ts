@@ -1,0 +1,240 @@
+/**
+ * Admin resources other than flags, segments and rollouts: environments, metrics, surfaces, client keys and
+ * the audit log, with their request bodies, query strings and replies.
+ */
+import { type Static, Type } from 'typebox';
+import {
+  AuditResourceType,
+  ClientKeyKind,
+  Direction,
+  EnvironmentKey,
+  EventAggregate,
+  IsoTime,
+  IsoTimeOrNull,
+  MetricCategory,
+  MetricKind,
+  Nullable,
+  ResourceKey,
+} from './common.ts';
+
+// ------------------------------------------------------------------------------------------ environments
+
+/** An environment with its current config version. */
+export const EnvironmentView = Type.Object({
+  key: Type.String(),
+  name: Type.String(),
+  configVersion: Type.Integer(),
+  createdAt: IsoTime,
+  committedAt: IsoTime,
+});
+export type EnvironmentView = Static<typeof EnvironmentView>;
+
+/** Body of `POST /api/v1/environments`; the name defaults to the key. */
+export const EnvironmentInput = Type.Object(
+  { key: EnvironmentKey, name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) },
+  { additionalProperties: false },
+);
+export type EnvironmentInput = Static<typeof EnvironmentInput>;
+
+export const EnvironmentList = Type.Object({ environments: Type.Array(EnvironmentView) });
+export type EnvironmentList = Static<typeof EnvironmentList>;
+
+// ------------------------------------------------------------------------------------------------- flags
+
+/** Query of `GET /api/v1/flags`. */
+export const FlagListQuery = Type.Object(
+  {
+    environment: Type.Optional(EnvironmentKey),
+    q: Type.Optional(Type.String({ maxLength: 200, description: 'Substring of the key or description' })),
+    archived: Type.Optional(Type.Enum(['true', 'false'] as const)),
+  },
+  { additionalProperties: false },
+);
+export type FlagListQuery = Static<typeof FlagListQuery>;
+
+/** Path parameters of the per-environment flag routes. */
+export const FlagEnvironmentParams = Type.Object({ key: ResourceKey, env: EnvironmentKey });
+export type FlagEnvironmentParams = Static<typeof FlagEnvironmentParams>;
+
+// ----------------------------------------------------------------------------------------------- metrics
+
+/** One side of a ratio metric. */
+export const MetricMeasure = Type.Object(
+  { event: Type.String(), aggregate: EventAggregate },
+  { additionalProperties: false },
+);
+export type MetricMeasure = Static<typeof MetricMeasure>;
+
+/** Fields a metric definition has both as sent and as returned. */
+const metricFields = {
+  kind: MetricKind,
+  description: Type.Optional(Type.String()),
+  event: Type.Optional(Type.String()),
+  aggregate: Type.Optional(EventAggregate),
+  numerator: Type.Optional(MetricMeasure),
+  denominator: Type.Optional(MetricMeasure),
+  direction: Direction,
+  category: MetricCategory,
+};
+
+/**
+ * A metric definition as sent. Proportion metrics name an `event`; mean metrics an `event` and `aggregate`;
+ * ratio metrics a `numerator` and `denominator`. The server's validator names every problem's field.
+ */
+export const MetricInput = Type.Object(
+  {
+    ...metricFields,
+    key: ResourceKey,
+    margin: Type.Number({ exclusiveMinimum: 0, description: 'Relative non-inferiority margin, e.g. 0.02' }),
+    window: Type.Optional(
+      Type.Union([Type.String(), Type.Number()], {
+        description: '"24h", "90s", "1d", milliseconds, or "until_now" (default 24h)',
+      }),
+    ),
+    cap: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+export type MetricInput = Static<typeof MetricInput>;
+
+/** A metric as the admin API returns it. */
+export const MetricView = Type.Object({
+  ...metricFields,
+  key: Type.String(),
+  margin: Type.Number({ description: 'Relative non-inferiority margin, e.g. 0.02 for 2%' }),
+  window: Type.String({
+    description: 'Observation window after exposure, e.g. "1d", "1h30m", or "until_now"',
+  }),
+  cap: Type.Optional(Type.Number()),
+  createdAt: IsoTime,
+  updatedAt: IsoTime,
+});
+export type MetricView = Static<typeof MetricView>;
+
+export const MetricList = Type.Object({ metrics: Type.Array(MetricView) });
+export type MetricList = Static<typeof MetricList>;
+
+// ---------------------------------------------------------------------------------------------- surfaces
+
+/** A metric a surface requires of every rollout of its flags, with an optional margin override. */
+export const SurfaceGuardrail = Type.Object(
+  { metric: Type.String({ minLength: 1 }), margin: Type.Optional(Type.Number({ exclusiveMinimum: 0 })) },
+  { additionalProperties: false },
+);
+export type SurfaceGuardrail = Static<typeof SurfaceGuardrail>;
+
+/** A surface as sent; the name defaults to the key. */
+export const SurfaceInput = Type.Object(
+  {
+    key: ResourceKey,
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    description: Type.Optional(Type.String({ maxLength: 2_000 })),
+    guardrails: Type.Optional(Type.Array(SurfaceGuardrail, { maxItems: 50 })),
+  },
+  { additionalProperties: false },
+);
+export type SurfaceInput = Static<typeof SurfaceInput>;
+
+/** A surface as the admin API returns it. */
+export const SurfaceView = Type.Object({
+  key: Type.String(),
+  name: Type.String(),
+  description: Type.Optional(Type.String()),
+  guardrails: Type.Array(SurfaceGuardrail),
+  createdAt: IsoTime,
+  updatedAt: IsoTime,
+});
+export type SurfaceView = Static<typeof SurfaceView>;
+
+export const SurfaceList = Type.Object({ surfaces: Type.Array(SurfaceView) });
+export type SurfaceList = Static<typeof SurfaceList>;
+
+// ------------------------------------------------------------------------------------------- client keys
+
+/** A client key as the admin API returns it (never its secret). */
+export const ClientKeyView = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  environment: Type.String(),
+  kind: ClientKeyKind,
+  allowedOrigins: Type.Array(Type.String()),
+  prefix: Type.String({ description: 'The first characters of the secret' }),
+  createdAt: IsoTime,
+  revokedAt: IsoTimeOrNull,
+});
+export type ClientKeyView = Static<typeof ClientKeyView>;
+
+/** Body of `POST /api/v1/keys`. */
+export const ClientKeyInput = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    environment: EnvironmentKey,
+    kind: ClientKeyKind,
+    allowedOrigins: Type.Optional(Type.Array(Type.String({ maxLength: 500 }), { maxItems: 100 })),
+  },
+  { additionalProperties: false },
+);
+export type ClientKeyInput = Static<typeof ClientKeyInput>;
+
+/** The reply of `POST /api/v1/keys`: the key and its secret, shown this once only. */
+export const CreatedClientKey = Type.Object({
+  key: ClientKeyView,
+  secret: Type.String({ description: 'Shown once; store it now' }),
+});
+export type CreatedClientKey = Static<typeof CreatedClientKey>;
+
+export const KeyListQuery = Type.Object(
+  { environment: Type.Optional(EnvironmentKey) },
+  { additionalProperties: false },
+);
+export type KeyListQuery = Static<typeof KeyListQuery>;
+
+export const KeyIdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
+export type KeyIdParams = Static<typeof KeyIdParams>;
+
+export const ClientKeyList = Type.Object({ keys: Type.Array(ClientKeyView) });
+export type ClientKeyList = Static<typeof ClientKeyList>;
+
+// ------------------------------------------------------------------------------------------------- audit
+
+/** Largest page of `GET /api/v1/audit`. */
+export const MAX_AUDIT_PAGE = 500;
+
+/** One entry of the append-only audit log. */
+export const AuditEntry = Type.Object({
+  id: Type.String(),
+  at: IsoTime,
+  actor: Type.String({ description: '`admin`, `controller`, or the actor of the admin token' }),
+  action: Type.String({ description: 'e.g. flag.create, flag.update, rollout.start, rollout.decision' }),
+  resourceType: AuditResourceType,
+  resourceKey: Type.String(),
+  environment: Nullable(Type.String()),
+  before: Type.Unknown({ description: 'The resource document before the change (null on create)' }),
+  after: Type.Unknown({ description: 'The resource document after the change (null on delete)' }),
+});
+export type AuditEntry = Static<typeof AuditEntry>;
+
+/** Query of `GET /api/v1/audit`. */
+export const AuditQuery = Type.Object(
+  {
+    resourceType: Type.Optional(AuditResourceType),
+    key: Type.Optional(Type.String({ maxLength: 200, description: 'Resource key' })),
+    actor: Type.Optional(Type.String({ maxLength: 200 })),
+    since: Type.Optional(Type.String({ format: 'date-time', description: 'ISO 8601 time (inclusive)' })),
+    limit: Type.Optional(
+      Type.String({ pattern: '^[1-9][0-9]{0,2}$', description: `1 to ${MAX_AUDIT_PAGE}` }),
+    ),
+    cursor: Type.Optional(
+      Type.String({ pattern: '^[1-9][0-9]{0,15}$', description: 'nextCursor of the previous page' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type AuditQuery = Static<typeof AuditQuery>;
+
+/** One page of the audit log, newest first. */
+export const AuditPage = Type.Object({
+  entries: Type.Array(AuditEntry),
+  nextCursor: Nullable(Type.String()),
+});
+export type AuditPage = Static<typeof AuditPage>;

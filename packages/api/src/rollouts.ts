@@ -1,0 +1,466 @@
+/**
+ * Rollouts: the plan as sent and as validated, the rollout with its state, decisions of the controller, the
+ * evidence it read and the plan forecast. A rollout's lifecycle is `state` (one field; no `status` alias).
+ * Times of the rollout are ISO strings; times inside a decision's own record (`event.at`) are epoch ms.
+ */
+import { type Static, Type } from 'typebox';
+import {
+  DecisionAction,
+  DecisionRule,
+  Direction,
+  FinalGate,
+  IsoTime,
+  IsoTimeOrNull,
+  MetricCategory,
+  MetricKind,
+  Nullable,
+  RolloutAction,
+  RolloutHealth,
+  RolloutMode,
+  RolloutState,
+  SrmAction,
+} from './common.ts';
+
+const PerArm = Type.Object({ treatment: Type.Number(), control: Type.Number() });
+/** A number the statistics may leave undefined (written as null when not finite). */
+const Estimate = Nullable(Type.Number());
+
+// ------------------------------------------------------------------------------------------------ inputs
+
+/** One stage as sent: reach in percent; duration as `"2h"` or milliseconds. */
+export const RolloutStageInput = Type.Object(
+  {
+    reach: Type.Number({ exclusiveMinimum: 0, maximum: 100 }),
+    minDuration: Type.Optional(Type.Union([Type.String(), Type.Number()])),
+    minUnitsPerArm: Type.Optional(Type.Integer({ minimum: 0 })),
+    minEventsPerArm: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+export type RolloutStageInput = Static<typeof RolloutStageInput>;
+
+/** One guardrail as sent; kind, direction and category are copied from the metric when absent. */
+export const RolloutGuardrailInput = Type.Object(
+  {
+    metric: Type.String({ minLength: 1 }),
+    margin: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    required: Type.Optional(Type.Boolean()),
+    kind: Type.Optional(MetricKind),
+    direction: Type.Optional(Direction),
+    category: Type.Optional(MetricCategory),
+  },
+  { additionalProperties: false },
+);
+export type RolloutGuardrailInput = Static<typeof RolloutGuardrailInput>;
+
+/** Body of `POST /api/v1/rollouts`: a plan, plus the traffic the forecast may assume before any is observed. */
+export const RolloutInput = Type.Object(
+  {
+    id: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    flag: Type.String(),
+    environment: Type.String(),
+    treatment: Type.String({ description: 'Variant rolled out' }),
+    control: Type.String({ description: 'Variant compared against' }),
+    stages: Type.Array(RolloutStageInput),
+    holdback: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        exclusiveMaximum: 50,
+        description: 'Percent kept on control after the last step',
+      }),
+    ),
+    guardrails: Type.Optional(Type.Array(RolloutGuardrailInput)),
+    mode: Type.Optional(RolloutMode),
+    canaryGuard: Type.Optional(
+      Type.Union([
+        Type.Boolean(),
+        Type.Object({ threshold: Type.Number({ exclusiveMinimum: 0 }) }, { additionalProperties: false }),
+      ]),
+    ),
+    srmAction: Type.Optional(SrmAction),
+    finalGate: Type.Optional(FinalGate),
+    expectedUnitsPerDay: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    expectedBaselines: Type.Optional(
+      Type.Record(
+        Type.String(),
+        Type.Object(
+          { mean: Type.Number(), variance: Type.Optional(Type.Number({ exclusiveMinimum: 0 })) },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type RolloutInput = Static<typeof RolloutInput>;
+
+/** Path parameters of the per-rollout routes. */
+export const RolloutIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) });
+export type RolloutIdParams = Static<typeof RolloutIdParams>;
+
+/** Query of `GET /api/v1/rollouts`. */
+export const RolloutListQuery = Type.Object({
+  flag: Type.Optional(Type.String()),
+  environment: Type.Optional(Type.String()),
+  status: Type.Optional(RolloutState),
+});
+export type RolloutListQuery = Static<typeof RolloutListQuery>;
+
+/** Query of `GET /api/v1/rollouts/:id/decisions`. */
+export const DecisionListQuery = Type.Object({
+  limit: Type.Optional(
+    Type.String({ pattern: '^[1-9][0-9]{0,3}$', description: 'page size (default 50, at most 500)' }),
+  ),
+  before: Type.Optional(
+    Type.String({ pattern: '^[1-9][0-9]{0,15}$', description: 'the `next` of the previous page' }),
+  ),
+});
+export type DecisionListQuery = Static<typeof DecisionListQuery>;
+
+// ------------------------------------------------------------------------------------------ plan & state
+
+/** One stage as validated: reach in percent, minimum duration in milliseconds, minimum sample per arm. */
+export const RolloutStageView = Type.Object({
+  reach: Type.Number(),
+  minDuration: Type.Number({ description: 'milliseconds' }),
+  minUnitsPerArm: Type.Integer(),
+  minEventsPerArm: Type.Integer(),
+});
+export type RolloutStageView = Static<typeof RolloutStageView>;
+
+/** One guardrail as validated, with what the plan copied from the metric. */
+export const RolloutGuardrailView = Type.Object({
+  metric: Type.String(),
+  margin: Type.Number(),
+  required: Type.Boolean(),
+  kind: MetricKind,
+  direction: Direction,
+  category: MetricCategory,
+});
+export type RolloutGuardrailView = Static<typeof RolloutGuardrailView>;
+
+/** The canary guard: off, or the relative-harm threshold of the first stage. */
+export const CanaryGuard = Type.Union([Type.Literal(false), Type.Object({ threshold: Type.Number() })]);
+
+/** A validated rollout plan (packages/rollout's `RolloutPlan`). */
+export const RolloutPlanView = Type.Object({
+  id: Type.String(),
+  flag: Type.String(),
+  environment: Type.String(),
+  treatment: Type.String(),
+  control: Type.String(),
+  stages: Type.Array(RolloutStageView),
+  holdback: Type.Number(),
+  guardrails: Type.Array(RolloutGuardrailView),
+  mode: RolloutMode,
+  canaryGuard: CanaryGuard,
+  srmAction: SrmAction,
+  finalGate: FinalGate,
+});
+export type RolloutPlanView = Static<typeof RolloutPlanView>;
+
+/** One line of a rollout's history: an action (by a person or the controller) or a decision. */
+export const HistoryEntry = Type.Object({
+  at: IsoTime,
+  kind: Type.Enum(['action', 'decision'] as const),
+  action: Type.Union([RolloutAction, DecisionAction]),
+  rule: Nullable(Type.String()),
+  actor: Nullable(Type.String()),
+  attempt: Type.Integer(),
+  stageIndex: Type.Integer(),
+  reach: Type.Number(),
+});
+export type HistoryEntry = Static<typeof HistoryEntry>;
+
+// ------------------------------------------------------------------------------------------------ decisions
+
+/** One sequential test at one look (z scale; a null boundary is +∞). */
+const TestLook = Type.Object({
+  z: Estimate,
+  boundary: Nullable(Type.Number()),
+  rejected: Type.Boolean(),
+  mode: Type.Enum(['group-sequential', 'confidence-sequence'] as const),
+});
+
+/** The statistics engine's summary of one guardrail at one look (packages/stats `GuardrailLookSummary`). */
+export const GuardrailLookSummary = Type.Object({
+  look: Type.Integer(),
+  informationFraction: Estimate,
+  information: Estimate,
+  delta: Type.Number({ description: 'Treatment − control, absolute scale' }),
+  se: Estimate,
+  interval: Type.Tuple([Estimate, Estimate], { description: 'Two-sided always-valid interval for Δ' }),
+  relativeLift: Estimate,
+  relativeLiftSe: Estimate,
+  relativeLiftInterval: Type.Tuple([Estimate, Estimate]),
+  meanTreatment: Type.Number(),
+  meanControl: Type.Number(),
+  nTreatment: Type.Number(),
+  nControl: Type.Number(),
+  deterioration: TestLook,
+  nonInferiority: Nullable(Type.Intersect([TestLook, Type.Object({ margin: Type.Number() })])),
+  harmDetected: Type.Boolean(),
+  nonInferior: Type.Boolean(),
+  verdict: Type.Enum(['harm_detected', 'non_inferior', 'inconclusive'] as const),
+});
+export type GuardrailLookSummary = Static<typeof GuardrailLookSummary>;
+
+/** One guardrail at one look (packages/rollout `MetricLook`). */
+export const DecisionMetricLook = Type.Object({
+  metric: Type.String(),
+  kind: MetricKind,
+  direction: Direction,
+  required: Type.Boolean(),
+  margin: Type.Number({ description: 'Relative margin' }),
+  status: Type.Enum(['no_data', 'insufficient', 'assessed'] as const),
+  maxInformation: Nullable(Type.Number()),
+  events: Nullable(PerArm),
+  summary: Nullable(GuardrailLookSummary),
+  canary: Nullable(
+    Type.Object({ triggered: Type.Boolean(), lowerBound: Estimate, threshold: Type.Number() }),
+  ),
+});
+export type DecisionMetricLook = Static<typeof DecisionMetricLook>;
+
+/** The sample-ratio check at one look. */
+export const SrmLook = Type.Object({
+  pValue: Type.Number(),
+  threshold: Type.Number(),
+  mismatch: Type.Boolean(),
+  logBayesFactor: Estimate,
+  stages: Type.Array(
+    Type.Object({
+      stage: Type.Integer(),
+      expected: Type.Tuple([Type.Number(), Type.Number()]),
+      observed: Type.Tuple([Type.Number(), Type.Number()]),
+      chiSquarePValue: Estimate,
+    }),
+  ),
+});
+export type SrmLook = Static<typeof SrmLook>;
+
+/** The stage minimums at one look. */
+export const StageChecks = Type.Object({
+  elapsedMs: Type.Number(),
+  minDurationMs: Type.Number(),
+  unitsPerArm: PerArm,
+  minUnitsPerArm: Type.Number(),
+  minEventsPerArm: Type.Number(),
+});
+export type StageChecks = Static<typeof StageChecks>;
+
+const Position = Type.Object({ status: RolloutState, stageIndex: Type.Integer(), reach: Type.Number() });
+
+/** What an applied action did (times in epoch milliseconds, as packages/rollout records them). */
+export const RolloutEvent = Type.Object({
+  type: RolloutAction,
+  at: Type.Number({ description: 'epoch milliseconds' }),
+  actor: Type.String(),
+  attempt: Type.Integer(),
+  from: Position,
+  to: Position,
+  rule: Type.Optional(Type.String()),
+  reason: Type.Optional(Type.String()),
+});
+export type RolloutEvent = Static<typeof RolloutEvent>;
+
+/** One look of the controller as stored: packages/rollout's `Decision` (without the next state) plus its id. */
+export const DecisionView = Type.Object({
+  id: Type.Integer(),
+  rollout: Type.String(),
+  actor: Type.String({ description: 'Always `controller`' }),
+  at: IsoTime,
+  attempt: Type.Integer(),
+  status: RolloutState,
+  stageIndex: Type.Integer(),
+  reach: Type.Number(),
+  action: DecisionAction,
+  rule: DecisionRule,
+  reason: Type.String({ description: 'A sentence a person understands, naming the metric and the numbers' }),
+  toStage: Nullable(Type.Integer()),
+  metrics: Type.Record(Type.String(), DecisionMetricLook),
+  srm: Nullable(SrmLook),
+  checks: Nullable(StageChecks),
+  applied: Type.Boolean(),
+  event: Nullable(RolloutEvent),
+});
+export type DecisionView = Static<typeof DecisionView>;
+
+/** One page of decisions, newest first. */
+export const DecisionPage = Type.Object({
+  decisions: Type.Array(DecisionView),
+  next: Nullable(Type.String()),
+});
+export type DecisionPage = Static<typeof DecisionPage>;
+
+/** What the controller recommends and a person has not acted on yet (manual mode, or paused). */
+export const Recommendation = Type.Object({
+  action: DecisionAction,
+  rule: DecisionRule,
+  reason: Type.String(),
+  at: IsoTime,
+  toStage: Nullable(Type.Integer()),
+  decision: Type.Integer({ description: 'Id of the decision' }),
+});
+export type Recommendation = Static<typeof Recommendation>;
+
+// ------------------------------------------------------------------------------------------------- rollout
+
+/** A rollout: identity, state, the plan's fields, the latest decision and the recommendation. */
+export const RolloutView = Type.Object({
+  id: Type.String(),
+  flag: Type.String(),
+  environment: Type.String(),
+  treatment: Type.String(),
+  control: Type.String(),
+  state: RolloutState,
+  stage: Type.Integer({ description: 'Index of the current stage' }),
+  reach: Type.Number({ description: 'Treatment reach served now, in percent' }),
+  attempt: Type.Integer({ description: '0 while draft; each resume after a rollback starts the next' }),
+  mode: RolloutMode,
+  stages: Type.Array(RolloutStageView),
+  holdback: Type.Number(),
+  guardrails: Type.Array(RolloutGuardrailView),
+  canaryGuard: CanaryGuard,
+  srmAction: SrmAction,
+  finalGate: FinalGate,
+  health: RolloutHealth,
+  startedAt: IsoTimeOrNull,
+  stageStartedAt: IsoTimeOrNull,
+  completedAt: IsoTimeOrNull,
+  createdAt: IsoTime,
+  updatedAt: IsoTime,
+  history: Type.Array(HistoryEntry),
+  plan: RolloutPlanView,
+  latestDecision: Nullable(DecisionView),
+  recommendation: Nullable(Recommendation),
+});
+export type RolloutView = Static<typeof RolloutView>;
+
+export const RolloutList = Type.Object({ rollouts: Type.Array(RolloutView) });
+export type RolloutList = Static<typeof RolloutList>;
+
+// ----------------------------------------------------------------------------------------------- forecast
+
+/** Forecast of one stage (packages/rollout `StageForecast`). */
+export const StageForecast = Type.Object({
+  index: Type.Integer(),
+  reach: Type.Number({ description: 'Treatment reach in percent' }),
+  durationMs: Type.Number(),
+  expectedUnitsPerArm: PerArm,
+  mdePerMetric: Type.Record(
+    Type.String(),
+    Nullable(Type.Object({ absolute: Type.Number(), relative: Nullable(Type.Number()) })),
+    { description: 'Regression caught with 80% probability at the stage end; null when not forecastable' },
+  ),
+});
+export type StageForecast = Static<typeof StageForecast>;
+
+/** A guardrail's non-inferiority plan (packages/stats `NonInferiorityPlan`). */
+export const NonInferiorityPlan = Type.Object({
+  targetPower: Type.Number(),
+  fixedHorizon: Estimate,
+  inflationFactor: Estimate,
+  requiredInformation: Estimate,
+  plannedInformation: Type.Number(),
+  reachablePower: Type.Number(),
+  sufficient: Type.Boolean(),
+});
+export type NonInferiorityPlan = Static<typeof NonInferiorityPlan>;
+
+/** Forecast of a whole plan (packages/rollout `PlanForecast`). */
+export const PlanForecast = Type.Object({
+  stages: Type.Array(StageForecast),
+  maxInformation: Type.Record(Type.String(), Type.Number()),
+  powerPerMetric: Type.Record(Type.String(), Type.Number()),
+  nonInferiority: Type.Record(Type.String(), NonInferiorityPlan),
+  allGuardrailsPass: Type.Number(),
+  warnings: Type.Array(Type.String()),
+});
+export type PlanForecast = Static<typeof PlanForecast>;
+
+const Source = Type.Enum(['observed', 'expected'] as const);
+
+/** The reply of `GET /api/v1/rollouts/:id/plan`: the forecast and the traffic it assumed. */
+export const PlanReply = Type.Object({
+  rollout: Type.String(),
+  traffic: Type.Object({
+    unitsPerDay: Type.Number(),
+    source: Type.Enum(['observed', 'expected', 'default'] as const),
+    baselines: Type.Record(
+      Type.String(),
+      Type.Object({ mean: Type.Number(), variance: Type.Number(), source: Source }),
+    ),
+  }),
+  forecast: PlanForecast,
+});
+export type PlanReply = Static<typeof PlanReply>;
+
+/** The reply of `POST /api/v1/rollouts`: the draft rollout and its plan forecast. */
+export const CreatedRollout = Type.Intersect([RolloutView, Type.Object({ forecast: PlanReply })]);
+export type CreatedRollout = Static<typeof CreatedRollout>;
+
+// ----------------------------------------------------------------------------------------------- evidence
+
+/** Sufficient statistics of one cohort and arm. */
+export const ArmStats = Type.Object({
+  n: Type.Number(),
+  sumY: Type.Number(),
+  sumY2: Type.Number(),
+  sumD: Type.Optional(Type.Number()),
+  sumD2: Type.Optional(Type.Number()),
+  sumYD: Type.Optional(Type.Number()),
+});
+export type ArmStats = Static<typeof ArmStats>;
+
+const ArmEstimate = Nullable(Type.Object({ n: Type.Number(), mean: Type.Number(), variance: Type.Number() }));
+
+/** One metric's estimates in the evidence reply. */
+export const MetricEstimates = Type.Object({
+  metric: Type.String(),
+  kind: MetricKind,
+  direction: Direction,
+  hasData: Type.Boolean(),
+  arms: Type.Object({ treatment: ArmEstimate, control: ArmEstimate }),
+  combined: Nullable(
+    Type.Object({
+      delta: Type.Number(),
+      variance: Type.Number(),
+      se: Type.Number(),
+      information: Estimate,
+      meanControl: Type.Number(),
+      meanTreatment: Type.Number(),
+      varianceControl: Type.Number(),
+      varianceTreatment: Type.Number(),
+      nTreatment: Type.Number(),
+      nControl: Type.Number(),
+      cohortsUsed: Type.Integer(),
+    }),
+  ),
+  relativeLift: Nullable(Type.Object({ lift: Estimate, se: Estimate })),
+});
+export type MetricEstimates = Static<typeof MetricEstimates>;
+
+/** The reply of `GET /api/v1/rollouts/:id/evidence`: what `decide` reads, and the estimates. */
+export const EvidenceReport = Type.Object({
+  rollout: Type.String(),
+  attempt: Type.Integer(),
+  stage: Type.Integer(),
+  state: RolloutState,
+  evidence: Type.Object({
+    attempt: Type.Integer(),
+    units: PerArm,
+    assignments: Type.Array(
+      Type.Object({ stage: Type.Integer(), treatment: Type.Integer(), control: Type.Integer() }),
+    ),
+    metrics: Type.Record(
+      Type.String(),
+      Type.Object({
+        hasData: Type.Boolean(),
+        cohorts: Type.Array(Type.Object({ stage: Type.Integer(), treatment: ArmStats, control: ArmStats })),
+      }),
+    ),
+  }),
+  estimates: Type.Array(MetricEstimates),
+});
+export type EvidenceReport = Static<typeof EvidenceReport>;

@@ -1,0 +1,597 @@
+/**
+ * The route table: every route the server serves with its method, Fastify path, schemas of params, query,
+ * body and success reply, the success status, and the error replies. The server builds its routes and its
+ * OpenAPI document from it; clients derive their request and reply types from it.
+ */
+import { type Static, type TSchema, Type } from 'typebox';
+import {
+  AuditPage,
+  AuditQuery,
+  ClientKeyInput,
+  ClientKeyList,
+  ClientKeyView,
+  CreatedClientKey,
+  EnvironmentInput,
+  EnvironmentList,
+  EnvironmentView,
+  FlagEnvironmentParams,
+  FlagListQuery,
+  KeyIdParams,
+  KeyListQuery,
+  MetricInput,
+  MetricList,
+  MetricView,
+  SurfaceInput,
+  SurfaceList,
+  SurfaceView,
+} from './admin.ts';
+import { ErrorBody, KeyParams, ROLLOUT_ACTIONS, type RolloutAction } from './common.ts';
+import {
+  EnvironmentSnapshot,
+  FlagChange,
+  FlagEnvironment,
+  FlagInput,
+  FlagPatch,
+  FlagReplace,
+  FlagView,
+  SegmentInput,
+  SegmentList,
+  SegmentReplace,
+  SegmentView,
+} from './documents.ts';
+import {
+  OfrepBulkFailure,
+  OfrepBulkSuccess,
+  OfrepFailure,
+  OfrepFlagNotFound,
+  OfrepGeneralError,
+  OfrepRequest,
+  OfrepSuccess,
+} from './ofrep.ts';
+import {
+  CreatedRollout,
+  DecisionListQuery,
+  DecisionPage,
+  EvidenceReport,
+  PlanReply,
+  RolloutIdParams,
+  RolloutInput,
+  RolloutList,
+  RolloutListQuery,
+  RolloutView,
+} from './rollouts.ts';
+import {
+  ConfigStreamEvent,
+  EventBatchEnvelope,
+  EventsReply,
+  HealthReply,
+  ReadyReply,
+  ResolveRequest,
+  ResolveResponse,
+} from './sdk.ts';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** Who may call a route: the admin token, a client key, or anyone. */
+export type RouteAuth = 'admin' | 'client' | 'none';
+
+/** One route of the contract. */
+export interface RouteContract {
+  method: HttpMethod;
+  /** Fastify-style path (`/api/v1/flags/:key`). */
+  path: string;
+  summary: string;
+  tag: string;
+  auth: RouteAuth;
+  params?: TSchema;
+  querystring?: TSchema;
+  body?: TSchema;
+  /** Status of the success reply. */
+  status: number;
+  /** Schema of the success reply; null when it has no body (204). */
+  reply: TSchema | null;
+  /** Media type of the success reply when it is not JSON. */
+  replyContentType?: 'text/event-stream';
+  /** Error replies by status. */
+  errors: Readonly<Record<number, TSchema>>;
+  /**
+   * `handler`: the body schema documents the shape, but the handler parses the body itself, because bad parts
+   * are answered differently from a schema failure (per-event rejections, OFREP's own error shapes).
+   */
+  bodyParsedBy?: 'handler';
+}
+
+/** Prefix of every admin route. */
+export const ADMIN_API_PREFIX = '/api/v1' as const;
+
+/** Errors any admin route may give. */
+export const ADMIN_ERRORS = {
+  400: ErrorBody,
+  401: ErrorBody,
+  403: ErrorBody,
+  404: ErrorBody,
+  409: ErrorBody,
+  413: ErrorBody,
+  415: ErrorBody,
+  429: ErrorBody,
+} as const;
+
+/** Errors the SDK and events routes may give. */
+export const CLIENT_ERRORS = {
+  400: ErrorBody,
+  401: ErrorBody,
+  403: ErrorBody,
+  404: ErrorBody,
+  413: ErrorBody,
+  415: ErrorBody,
+  429: ErrorBody,
+} as const;
+
+const OFREP_ERRORS = {
+  401: OfrepGeneralError,
+  403: OfrepGeneralError,
+  429: OfrepGeneralError,
+  500: OfrepGeneralError,
+};
+
+/** A route under the admin prefix, authenticated by the admin token. */
+type AdminRoute<R extends { path: string }> = Omit<R, 'path'> & {
+  path: `${typeof ADMIN_API_PREFIX}${R['path']}`;
+  auth: 'admin';
+  errors: typeof ADMIN_ERRORS;
+};
+
+function admin<const R extends Omit<RouteContract, 'auth' | 'errors'>>(route: R): AdminRoute<R> {
+  return {
+    ...route,
+    path: `${ADMIN_API_PREFIX}${route.path}`,
+    auth: 'admin',
+    errors: ADMIN_ERRORS,
+  } as AdminRoute<R>;
+}
+
+/** Routes on a keyed admin resource: list, create, get, replace, delete. */
+function crud<
+  const Name extends string,
+  List extends TSchema,
+  Input extends TSchema,
+  Replace extends TSchema,
+  View extends TSchema,
+>(
+  name: Name,
+  words: { one: string; deleteRefusedWhile: string },
+  schemas: { list: List; input: Input; replace: Replace; view: View },
+) {
+  const one = `/${name}/:key` as const;
+  const tag = name;
+  return {
+    list: admin({
+      method: 'GET',
+      path: `/${name}`,
+      tag,
+      summary: `List ${name}`,
+      status: 200,
+      reply: schemas.list,
+    }),
+    create: admin({
+      method: 'POST',
+      path: `/${name}`,
+      tag,
+      summary: `Create ${words.one}`,
+      body: schemas.input,
+      status: 201,
+      reply: schemas.view,
+    }),
+    get: admin({
+      method: 'GET',
+      path: one,
+      tag,
+      summary: `Get ${words.one}`,
+      params: KeyParams,
+      status: 200,
+      reply: schemas.view,
+    }),
+    replace: admin({
+      method: 'PUT',
+      path: one,
+      tag,
+      summary: `Replace ${words.one}`,
+      params: KeyParams,
+      body: schemas.replace,
+      status: 200,
+      reply: schemas.view,
+    }),
+    remove: admin({
+      method: 'DELETE',
+      path: one,
+      tag,
+      summary: `Delete ${words.one} (CONFLICT while ${words.deleteRefusedWhile})`,
+      params: KeyParams,
+      status: 204,
+      reply: null,
+    }),
+  };
+}
+
+const segments = crud(
+  'segments',
+  { one: 'a segment', deleteRefusedWhile: 'a flag or segment refers to it' },
+  {
+    list: SegmentList,
+    input: SegmentInput,
+    replace: SegmentReplace,
+    view: SegmentView,
+  },
+);
+const metrics = crud(
+  'metrics',
+  { one: 'a metric', deleteRefusedWhile: 'a surface requires it' },
+  {
+    list: MetricList,
+    input: MetricInput,
+    replace: MetricInput,
+    view: MetricView,
+  },
+);
+const surfaces = crud(
+  'surfaces',
+  { one: 'a surface', deleteRefusedWhile: 'flags belong to it' },
+  {
+    list: SurfaceList,
+    input: SurfaceInput,
+    replace: SurfaceInput,
+    view: SurfaceView,
+  },
+);
+
+/** A bodiless `POST` that acts on one resource and answers with it. */
+function action<const P extends string, Params extends TSchema, Reply extends TSchema>(
+  path: P,
+  summary: string,
+  schemas: { params: Params; reply: Reply },
+) {
+  const tag = path.split('/')[1] ?? '';
+  return admin({ method: 'POST', path, tag, summary, status: 200, ...schemas });
+}
+
+const ROLLOUT_ACTION_SUMMARIES: Readonly<Record<RolloutAction, string>> = {
+  start: 'Start a draft rollout at its first stage',
+  advance: 'Move to the next stage (a person overriding or following the controller)',
+  pause: 'Freeze reach; the controller keeps looking but applies nothing',
+  resume: 'Resume a paused rollout, or start a new attempt after a rollback (the same units return)',
+  rollback: 'Set reach to 0 at once; every connected SDK serves control',
+  complete: 'End the rollout: treatment for everyone, monitoring stops, the holdback is released',
+};
+
+const rolloutAction = <const A extends RolloutAction>(name: A) =>
+  action(`/rollouts/:id/${name}`, ROLLOUT_ACTION_SUMMARIES[name], {
+    params: RolloutIdParams,
+    reply: RolloutView,
+  });
+const flagEnvironmentAction = <const A extends 'enable' | 'disable'>(name: A) =>
+  action(
+    `/flags/:key/environments/:env/${name}`,
+    `${name === 'enable' ? 'Enable' : 'Disable'} a flag in one environment`,
+    {
+      params: FlagEnvironmentParams,
+      reply: FlagChange,
+    },
+  );
+const flagArchiveAction = <const A extends 'archive' | 'unarchive'>(name: A) =>
+  action(
+    `/flags/:key/${name}`,
+    name === 'archive'
+      ? 'Archive a flag: it leaves every snapshot but stays readable'
+      : 'Restore an archived flag',
+    {
+      params: KeyParams,
+      reply: FlagChange,
+    },
+  );
+
+/** Every route the server serves, by name. */
+export const ROUTES = {
+  listEnvironments: admin({
+    method: 'GET',
+    path: '/environments',
+    tag: 'environments',
+    summary: 'List environments with their config versions',
+    status: 200,
+    reply: EnvironmentList,
+  }),
+  createEnvironment: admin({
+    method: 'POST',
+    path: '/environments',
+    tag: 'environments',
+    summary: 'Create an environment',
+    body: EnvironmentInput,
+    status: 201,
+    reply: EnvironmentView,
+  }),
+
+  listFlags: admin({
+    method: 'GET',
+    path: '/flags',
+    tag: 'flags',
+    summary: 'List flags (filter by environment, text, archived)',
+    querystring: FlagListQuery,
+    status: 200,
+    reply: Type.Object({ flags: Type.Array(FlagView) }),
+  }),
+  createFlag: admin({
+    method: 'POST',
+    path: '/flags',
+    tag: 'flags',
+    summary: 'Create a flag',
+    body: FlagInput,
+    status: 201,
+    reply: FlagView,
+  }),
+  getFlag: admin({
+    method: 'GET',
+    path: '/flags/:key',
+    tag: 'flags',
+    summary: 'Get a flag',
+    params: KeyParams,
+    status: 200,
+    reply: FlagView,
+  }),
+  replaceFlag: admin({
+    method: 'PUT',
+    path: '/flags/:key',
+    tag: 'flags',
+    summary: 'Replace a flag document; the reply previews units changing variant',
+    params: KeyParams,
+    body: FlagReplace,
+    status: 200,
+    reply: FlagChange,
+  }),
+  patchFlag: admin({
+    method: 'PATCH',
+    path: '/flags/:key',
+    tag: 'flags',
+    summary: 'Merge a patch into a flag',
+    params: KeyParams,
+    body: FlagPatch,
+    status: 200,
+    reply: FlagChange,
+  }),
+  putFlagEnvironment: admin({
+    method: 'PUT',
+    path: '/flags/:key/environments/:env',
+    tag: 'flags',
+    summary: "Replace a flag's state in one environment",
+    params: FlagEnvironmentParams,
+    body: FlagEnvironment,
+    status: 200,
+    reply: FlagChange,
+  }),
+  enableFlagEnvironment: flagEnvironmentAction('enable'),
+  disableFlagEnvironment: flagEnvironmentAction('disable'),
+  archiveFlag: flagArchiveAction('archive'),
+  unarchiveFlag: flagArchiveAction('unarchive'),
+
+  listSegments: segments.list,
+  createSegment: segments.create,
+  getSegment: segments.get,
+  replaceSegment: segments.replace,
+  deleteSegment: segments.remove,
+
+  listMetrics: metrics.list,
+  createMetric: metrics.create,
+  getMetric: metrics.get,
+  replaceMetric: metrics.replace,
+  deleteMetric: metrics.remove,
+
+  listSurfaces: surfaces.list,
+  createSurface: surfaces.create,
+  getSurface: surfaces.get,
+  replaceSurface: surfaces.replace,
+  deleteSurface: surfaces.remove,
+
+  listRollouts: admin({
+    method: 'GET',
+    path: '/rollouts',
+    tag: 'rollouts',
+    summary: 'Rollouts with state, stage, reach and health, oldest first',
+    querystring: RolloutListQuery,
+    status: 200,
+    reply: RolloutList,
+  }),
+  createRollout: admin({
+    method: 'POST',
+    path: '/rollouts',
+    tag: 'rollouts',
+    summary: 'Create a draft rollout from a plan; the reply includes the plan forecast',
+    body: RolloutInput,
+    status: 201,
+    reply: CreatedRollout,
+  }),
+  getRollout: admin({
+    method: 'GET',
+    path: '/rollouts/:id',
+    tag: 'rollouts',
+    summary: 'A rollout: plan, state, latest decision and the pending recommendation',
+    params: RolloutIdParams,
+    status: 200,
+    reply: RolloutView,
+  }),
+  getRolloutPlan: admin({
+    method: 'GET',
+    path: '/rollouts/:id/plan',
+    tag: 'rollouts',
+    summary: 'The plan forecast at the observed (or stated) traffic',
+    params: RolloutIdParams,
+    status: 200,
+    reply: PlanReply,
+  }),
+  listRolloutDecisions: admin({
+    method: 'GET',
+    path: '/rollouts/:id/decisions',
+    tag: 'rollouts',
+    summary: 'Decisions of the controller with their evidence, newest first',
+    params: RolloutIdParams,
+    querystring: DecisionListQuery,
+    status: 200,
+    reply: DecisionPage,
+  }),
+  getRolloutEvidence: admin({
+    method: 'GET',
+    path: '/rollouts/:id/evidence',
+    tag: 'rollouts',
+    summary: 'Sufficient statistics per metric, cohort and arm, units per arm, and estimates',
+    params: RolloutIdParams,
+    status: 200,
+    reply: EvidenceReport,
+  }),
+  startRollout: rolloutAction(ROLLOUT_ACTIONS[0]),
+  advanceRollout: rolloutAction(ROLLOUT_ACTIONS[1]),
+  pauseRollout: rolloutAction(ROLLOUT_ACTIONS[2]),
+  resumeRollout: rolloutAction(ROLLOUT_ACTIONS[3]),
+  rollbackRollout: rolloutAction(ROLLOUT_ACTIONS[4]),
+  completeRollout: rolloutAction(ROLLOUT_ACTIONS[5]),
+
+  listKeys: admin({
+    method: 'GET',
+    path: '/keys',
+    tag: 'keys',
+    summary: 'List client keys (never their secrets)',
+    querystring: KeyListQuery,
+    status: 200,
+    reply: ClientKeyList,
+  }),
+  createKey: admin({
+    method: 'POST',
+    path: '/keys',
+    tag: 'keys',
+    summary: 'Create a client key; the secret is returned once',
+    body: ClientKeyInput,
+    status: 201,
+    reply: CreatedClientKey,
+  }),
+  revokeKey: admin({
+    method: 'POST',
+    path: '/keys/:id/revoke',
+    tag: 'keys',
+    summary: 'Revoke a client key',
+    params: KeyIdParams,
+    status: 200,
+    reply: ClientKeyView,
+  }),
+
+  listAudit: admin({
+    method: 'GET',
+    path: '/audit',
+    tag: 'audit',
+    summary: 'The append-only audit log, newest first',
+    querystring: AuditQuery,
+    status: 200,
+    reply: AuditPage,
+  }),
+
+  getConfig: {
+    method: 'GET',
+    path: '/sdk/v1/config',
+    tag: 'sdk',
+    summary: "The environment's flags and segments (server keys; 304 on a matching If-None-Match)",
+    auth: 'client',
+    status: 200,
+    reply: EnvironmentSnapshot,
+    errors: CLIENT_ERRORS,
+  },
+  streamConfig: {
+    method: 'GET',
+    path: '/sdk/v1/stream',
+    tag: 'sdk',
+    summary: 'Server-sent `config` events, one per new config version (event id = version)',
+    auth: 'client',
+    status: 200,
+    reply: ConfigStreamEvent,
+    replyContentType: 'text/event-stream',
+    errors: CLIENT_ERRORS,
+  },
+  resolve: {
+    method: 'POST',
+    path: '/sdk/v1/resolve',
+    tag: 'sdk',
+    summary: 'Evaluate flags for one context on the server',
+    auth: 'client',
+    body: ResolveRequest,
+    status: 200,
+    reply: ResolveResponse,
+    errors: CLIENT_ERRORS,
+    bodyParsedBy: 'handler',
+  },
+  sendEvents: {
+    method: 'POST',
+    path: '/v1/events',
+    tag: 'sdk',
+    summary: 'A batch of exposures and tracked events (idempotent per batch id)',
+    auth: 'client',
+    body: EventBatchEnvelope,
+    status: 202,
+    reply: EventsReply,
+    errors: CLIENT_ERRORS,
+    bodyParsedBy: 'handler',
+  },
+
+  ofrepEvaluateFlag: {
+    method: 'POST',
+    path: '/ofrep/v1/evaluate/flags/:key',
+    tag: 'ofrep',
+    summary: 'OFREP: evaluate one flag',
+    auth: 'client',
+    params: Type.Object({ key: Type.String() }),
+    body: OfrepRequest,
+    status: 200,
+    reply: OfrepSuccess,
+    errors: { 400: OfrepFailure, 404: OfrepFlagNotFound, ...OFREP_ERRORS },
+    bodyParsedBy: 'handler',
+  },
+  ofrepEvaluateFlags: {
+    method: 'POST',
+    path: '/ofrep/v1/evaluate/flags',
+    tag: 'ofrep',
+    summary: 'OFREP: evaluate every flag (304 on a matching If-None-Match)',
+    auth: 'client',
+    body: OfrepRequest,
+    status: 200,
+    reply: OfrepBulkSuccess,
+    errors: { 400: OfrepBulkFailure, ...OFREP_ERRORS },
+    bodyParsedBy: 'handler',
+  },
+
+  health: {
+    method: 'GET',
+    path: '/healthz',
+    tag: 'operations',
+    summary: 'The process is up',
+    auth: 'none',
+    status: 200,
+    reply: HealthReply,
+    errors: {},
+  },
+  ready: {
+    method: 'GET',
+    path: '/readyz',
+    tag: 'operations',
+    summary: 'Storage is reachable and every environment config is loaded',
+    auth: 'none',
+    status: 200,
+    reply: ReadyReply,
+    errors: { 503: ErrorBody },
+  },
+} as const satisfies Record<string, RouteContract>;
+
+export type RouteName = keyof typeof ROUTES;
+type StaticOr<S, Fallback> = S extends TSchema ? Static<S> : Fallback;
+type Field<R, K extends string> = R extends { [P in K]: infer S } ? S : undefined;
+
+/** The success reply of a route (undefined for 204). */
+export type ReplyOf<N extends RouteName> = StaticOr<(typeof ROUTES)[N]['reply'], undefined>;
+/** The request body of a route (never when it takes none). */
+export type BodyOf<N extends RouteName> = StaticOr<Field<(typeof ROUTES)[N], 'body'>, never>;
+/** The query string of a route. */
+export type QueryOf<N extends RouteName> = StaticOr<Field<(typeof ROUTES)[N], 'querystring'>, never>;
+/** The path parameters of a route. */
+export type ParamsOf<N extends RouteName> = StaticOr<Field<(typeof ROUTES)[N], 'params'>, never>;
