@@ -7,7 +7,7 @@
  * `tsx scripts/build-packages.ts [dir...]` builds the named packages (default: all, or the one whose folder
  * is the working directory, as `npm run build -w @dimmer/sdk` does) after the published packages they import.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
@@ -120,11 +120,24 @@ export async function buildPackage(pkg: PublishedPackage): Promise<void> {
   }
 }
 
+/** True when `pkg`'s `dist/` is there and no source file is newer than it. */
+function isFresh(pkg: PublishedPackage): boolean {
+  const root = join(ROOT, 'packages', pkg.dir);
+  const marker = join(root, 'dist', 'index.d.ts');
+  if (!existsSync(marker)) return false;
+  const built = statSync(marker).mtimeMs;
+  const src = join(root, 'src');
+  return readdirSync(src, { withFileTypes: true, recursive: true }).every(
+    (entry) => !entry.isFile() || statSync(join(entry.parentPath, entry.name)).mtimeMs <= built,
+  );
+}
+
 /**
  * Builds the named packages (folders under `packages/`; default: every published one) and, first, the
- * published packages they import.
+ * published packages they import, unless those are already built from their current sources.
  */
 export async function buildPublished(dirs?: readonly string[]): Promise<void> {
+  const named = new Set<string>();
   const wanted = new Set<string>();
   const add = (pkg: PublishedPackage): void => {
     for (const dep of publishedDependencies(pkg)) add(dep);
@@ -134,9 +147,11 @@ export async function buildPublished(dirs?: readonly string[]): Promise<void> {
     const pkg = PUBLISHED.find((candidate) => candidate.dir === dir);
     if (!pkg)
       throw new Error(`packages/${dir} is not a published package (see PUBLISHED in scripts/workspace.ts)`);
+    named.add(pkg.dir);
     add(pkg);
   }
-  for (const pkg of PUBLISHED) if (wanted.has(pkg.dir)) await buildPackage(pkg);
+  for (const pkg of PUBLISHED)
+    if (named.has(pkg.dir) || (wanted.has(pkg.dir) && !isFresh(pkg))) await buildPackage(pkg);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
