@@ -1,7 +1,7 @@
 /**
  * `npm run build`: everything a deployment or a publication needs, as JavaScript.
  *
- * - `packages/core/dist`, `packages/sdk/dist`: the published packages (ESM, `.d.ts`, the SDK's browser
+ * - `packages/{core,api,sdk}/dist`: the published packages (`PUBLISHED`: ESM, `.d.ts`, the SDK's browser
  *   bundles);
  * - `packages/dashboard/dist`: the dashboard's static files (Vite);
  * - `packages/cli/dist`: the server (`server.js`) and the `dimmer` CLI (`dimmer.js`), with
