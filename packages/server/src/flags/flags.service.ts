@@ -11,12 +11,12 @@ import {
   validateFlagConfig,
 } from '@dimmer/core';
 import type { Clock } from '../clock.ts';
-import type { EnvironmentsStore } from '../environments/environments.store.ts';
+import type { EnvironmentsStore } from '../environments/index.ts';
 import { AppError } from '../errors.ts';
-import { generateSalt } from '../keys/secrets.ts';
-import type { SegmentsStore } from '../segments/segments.store.ts';
-import { type ConfigChange, StoreConflictError, StoreNotFoundError } from '../storage/stores.ts';
-import type { SurfacesStore } from '../surfaces/surfaces.store.ts';
+import { generateSalt } from '../secrets.ts';
+import type { SegmentsStore } from '../segments/index.ts';
+import { type ConfigChange, StoreConflictError, StoreNotFoundError } from '../storage/write.ts';
+import type { SurfacesStore } from '../surfaces/index.ts';
 import type { FlagRecord, FlagsStore } from './flags.store.ts';
 import { PREVIEW_SAMPLE_SIZE, previewFlagChange, stableStringify } from './split-preview.ts';
 
@@ -280,7 +280,10 @@ export class FlagsService {
 
   /** Core validation plus what only the server knows: which environments exist. */
   async #validate(doc: Record<string, unknown>): Promise<FlagConfig> {
-    const segments = (await this.deps.segments.list()).map((r) => r.segment.key);
+    // Segment bodies, not just keys: the evaluation budget counts the segments a flag's rules reach.
+    const segments = Object.fromEntries(
+      (await this.deps.segments.list()).map((r) => [r.segment.key, r.segment]),
+    );
     const result = validateFlagConfig(doc, { segments });
     const issues: ValidationIssue[] = result.ok ? [] : [...result.issues];
     const envs = doc.environments;
