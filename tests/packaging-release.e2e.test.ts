@@ -19,7 +19,7 @@ beforeAll(async () => {
   const out = tempDir('release');
   cleanup.push(out);
   tarball = await release(out);
-}, 180_000);
+}, 300_000);
 
 afterAll(() => {
   for (const dir of cleanup) rmSync(dir, { recursive: true, force: true });

@@ -113,7 +113,7 @@ beforeAll(async () => {
     ],
     { cwd: app },
   );
-}, 180_000);
+}, 300_000);
 
 afterAll(() => {
   for (const dir of [app, packs]) if (dir) rmSync(dir, { recursive: true, force: true });
