@@ -82,12 +82,17 @@ export interface StartedServer {
   readonly process: ChildProcess;
   /** Everything it printed so far. */
   output(): string;
-  /** Sends SIGTERM and resolves once it has exited, with its exit code or the signal that ended it. */
-  stop(): Promise<number | NodeJS.Signals | null>;
+  /**
+   * Sends SIGTERM to the server's process group (npm and the server it started) and resolves with true
+   * once every process of it has exited, or false when they had to be killed after STOP_TIMEOUT_MS.
+   */
+  stop(): Promise<boolean>;
 }
 
 /** How long a built server may take to answer /readyz (first start creates the database). */
 const READY_TIMEOUT_MS = 45_000;
+/** How long a server may take to stop gracefully on SIGTERM. */
+const STOP_TIMEOUT_MS = 15_000;
 
 /**
  * Starts `command` in `cwd` with PORT=0 (any free port) and a fresh DIMMER_DATA_DIR, reads the URL from its
@@ -112,26 +117,33 @@ export async function startServer(
   child.stderr?.on('data', (chunk: Buffer) => {
     output += chunk.toString();
   });
-  const exited = new Promise<number | NodeJS.Signals | null>((resolve) =>
-    child.on('exit', (code, signal) => resolve(code ?? signal)),
-  );
   let alive = true;
-  void exited.then(() => {
+  child.on('exit', () => {
     alive = false;
   });
-  const stop = async (): Promise<number | NodeJS.Signals | null> => {
-    if (alive) child.kill('SIGTERM');
-    const timer = setTimeout(() => {
-      // npm forwards SIGTERM to the server; if anything is still up, end the whole group.
-      if (alive && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-    }, 10_000);
-    const code = await exited;
-    clearTimeout(timer);
-    return code;
+  const pid = child.pid as number;
+  const groupAlive = (): boolean => {
+    try {
+      process.kill(-pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const stop = async (): Promise<boolean> => {
+    if (groupAlive()) process.kill(-pid, 'SIGTERM');
+    const until = Date.now() + STOP_TIMEOUT_MS;
+    while (groupAlive() && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 100));
+    if (!groupAlive()) return true;
+    process.kill(-pid, 'SIGKILL');
+    return false;
   };
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (!alive) throw new Error(`${command} ${args.join(' ')} exited before it was ready:\n${output}`);
+    if (!alive) {
+      await stop();
+      throw new Error(`${command} ${args.join(' ')} exited before it was ready:\n${output}`);
+    }
     const url = /running at (http:\/\/\S+)/.exec(output)?.[1];
     if (url !== undefined) {
       const ready = await fetch(`${url}/readyz`).then(
