@@ -73,9 +73,11 @@ describe('decide: advancing', () => {
     const few = decide(plan, s, healthyCanary({ treatment: 600, control: 59_400 }), T0 + DAY + HOUR);
     expect(few).toMatchObject({ action: 'hold', rule: 'min_units' });
     expect(few.reason).toMatch(/600 treatment/);
-    const rare = decide(plan, s, healthyCanary({ pTreatment: 0.002, pControl: 0.002 }), T0 + DAY + HOUR);
+    // 0.05% in 10,000 treatment units expects 5 events in the smaller arm at the control rate, under 10.
+    const rare = decide(plan, s, healthyCanary({ pTreatment: 0.0005, pControl: 0.0005 }), T0 + DAY + HOUR);
     expect(rare).toMatchObject({ action: 'hold', rule: 'min_events' });
-    expect(rare.reason).toMatch(/crash_rate has 20 treatment/);
+    expect(rare.metrics.crash_rate?.expectedEvents).toBeCloseTo(5, 6);
+    expect(rare.reason).toMatch(/expects 5 events in the smaller arm/);
   });
 
   it('holds on missing data for a required metric, but not for an optional one', () => {

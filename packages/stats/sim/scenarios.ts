@@ -129,8 +129,7 @@ function boundarySchedule(fractions: number[], units: number[], alpha: number, s
     const step = stepSequentialTest(state, {
       index: k + 1,
       informationFraction: t,
-      effect: 0,
-      se: 1,
+      z: 0,
       units: units[k] as number,
     });
     state = step.state;

@@ -2,6 +2,7 @@
 export * from './boundaries.ts';
 export * from './confidence-sequence.ts';
 export * from './design.ts';
+export * from './gating.ts';
 export * from './guardrail.ts';
 export * from './metrics.ts';
 export * from './normal.ts';

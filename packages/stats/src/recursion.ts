@@ -4,8 +4,13 @@
 
 import { normalCdf, normalPdf, normalSf } from './normal.ts';
 
-/** Grid resolution of the recursion (Jennison & Turnbull's r; the grid has about 12·r points). */
-export const DEFAULT_GRID_RESOLUTION = 32;
+/**
+ * Grid resolution of the recursion (Jennison & Turnbull's r; the grid has about 12·r points). A look may follow
+ * the last one by as little as 1% more information, whose increment kernel is only 0.1 standard units wide;
+ * r = 64 keeps the spent α within 1e-7 of the spending function there (r = 32 reaches about 1e-7 after 40 such
+ * looks).
+ */
+export const DEFAULT_GRID_RESOLUTION = 64;
 /**
  * Grid resolution for power and crossing probabilities under a drift: the published power vectors are exact to
  * 1e-7, which r = 32 misses by about 1.3e-7 far out in the alternative; r = 64 meets it.
@@ -15,6 +20,8 @@ export const POWER_GRID_RESOLUTION = 64;
 const GRID_CORE = 3;
 /** Scale of the log-spaced tails of the grid. */
 const GRID_TAIL = 4;
+/** Increment SDs beyond which a kernel term is dropped (e^(−9²/2) ≈ 2.6e-18 of the largest term). */
+const KERNEL_REACH = 9;
 
 /** Sub-density of Z at one look on a grid: `weighted[i]` = density × Simpson weight at `points[i]`. */
 export interface SubDensity {
@@ -103,10 +110,18 @@ export function nextDensity(
   const prevScaled = new Float64Array(n);
   for (let j = 0; j < n; j++) prevScaled[j] = (prev.points[j] as number) * sqrtPrev + shift;
   const weighted: number[] = new Array(points.length);
+  // Both grids are increasing, so the previous points within KERNEL_REACH increment SDs of an output point form a
+  // window that only moves forward; terms outside it are below e^(−KERNEL_REACH²/2) of the largest.
+  const reach = KERNEL_REACH * sdInc;
+  let from = 0;
+  let to = 0;
   for (let i = 0; i < points.length; i++) {
     const s = (points[i] as number) * sqrtT;
+    while (from < n && (prevScaled[from] as number) < s - reach) from++;
+    if (to < from) to = from;
+    while (to < n && (prevScaled[to] as number) <= s + reach) to++;
     let sum = 0;
-    for (let j = 0; j < n; j++) {
+    for (let j = from; j < to; j++) {
       const x = (s - (prevScaled[j] as number)) * inv;
       sum += (prev.weighted[j] as number) * Math.exp(-0.5 * x * x);
     }
