@@ -266,8 +266,11 @@ export function gatingStatistic(input: GatingInput): GatingStatistic {
 
 /**
  * Skewness of the combined difference: Σ_c s_c³ κ₃,c / SE³ with s_c the cohort's share of the combination and
- * κ₃,c = μ₃,T/n_T² − μ₃,C/n_C² (the third cumulant of the cohort's Δ̂, which is also the covariance of Δ̂ with its
- * variance estimate); null when a used cohort lacks third moments.
+ * κ₃,c = μ₃,c·(1/n_T² − 1/n_C²), the third cumulant of the cohort's Δ̂ (also the covariance of Δ̂ with its variance
+ * estimate). μ₃,c is the cohort's third central moment pooled over its arms, as the cohort weights pool the
+ * variance: under H0 the arms share it, and a small arm's own third moment of a heavy-tailed metric is noisy
+ * and biased towards zero (its largest values are rarely seen), which would leave the tail uncorrected exactly
+ * where it matters. Null when a used cohort lacks third moments.
  */
 function differenceSkewness(
   kind: MetricKind,
@@ -281,7 +284,10 @@ function differenceSkewness(
     const mT = armThirdMoment(kind, c.treatment);
     const mC = armThirdMoment(kind, c.control);
     if (mT === null || mC === null) return null;
-    k3 += share ** 3 * (mT / c.treatment.n ** 2 - mC / c.control.n ** 2);
+    const nT = c.treatment.n;
+    const nC = c.control.n;
+    const pooled = (nT * mT + nC * mC) / (nT + nC);
+    k3 += share ** 3 * pooled * (1 / nT ** 2 - 1 / nC ** 2);
   }
   const g = k3 / estimate.se ** 3;
   return Number.isFinite(g) ? g : null;
