@@ -295,6 +295,27 @@ describe('decide: bookkeeping', () => {
     expect(t2).toBeGreaterThanOrEqual(t1 * (1 - 1e-12));
   });
 
+  it('re-freezes a planned information stored on the former 1/variance scale on the effective-units scale', () => {
+    const s = after(plan, ['start']);
+    const first = decide(plan, s, healthyCanary(), T0 + 12 * HOUR);
+    const monitor = first.nextState.monitoring?.metrics.crash_rate;
+    if (!monitor?.maxInformationBasis || !first.nextState.monitoring) throw new Error('no monitor');
+    const { scale: _scale, ...basis } = monitor.maxInformationBasis;
+    const legacy: RolloutState = {
+      ...first.nextState,
+      monitoring: {
+        ...first.nextState.monitoring,
+        metrics: { crash_rate: { ...monitor, maxInformation: 5e9, maxInformationBasis: basis } },
+      },
+    };
+    const next = decide(plan, legacy, healthyCanary(), T0 + 13 * HOUR);
+    const refrozen = next.nextState.monitoring?.metrics.crash_rate;
+    expect(refrozen?.maxInformationBasis?.scale).toBe('effective_units');
+    expect(refrozen?.maxInformation).toBeLessThan(1e8);
+    const t1 = first.metrics.crash_rate?.summary?.informationFraction as number;
+    expect(next.metrics.crash_rate?.summary?.informationFraction).toBeGreaterThanOrEqual(t1 * (1 - 1e-12));
+  });
+
   it('keeps monitoring a paused rollout but applies nothing', () => {
     const s = after(plan, ['start', 'pause']);
     const d = decide(plan, s, healthyCanary(), T0 + DAY + HOUR);

@@ -269,7 +269,8 @@ function maxInformationFor(
   estimate: CombinedEstimate,
 ): MetricMonitor {
   const laterStage = ctx.state.stageIndex >= 1;
-  if (monitor.maxInformation !== null && (monitor.reestimated || !laterStage)) return monitor;
+  const currentScale = monitor.maxInformationBasis?.scale === 'effective_units';
+  if (monitor.maxInformation !== null && currentScale && (monitor.reestimated || !laterStage)) return monitor;
   const elapsed = Math.max(MIN_RATE_WINDOW_MS, ctx.now - (ctx.state.startedAt ?? ctx.now));
   const units = Math.max(
     ctx.evidence.units.treatment + ctx.evidence.units.control,
@@ -308,8 +309,9 @@ function maxInformationFor(
       unitVariance: unitVariance(kind, cohorts),
       plannedUnits: (unitsPerDay * plannedMs) / DAY_MS,
       at: ctx.now,
+      scale: 'effective_units',
     },
-    reestimated: monitor.maxInformation !== null || laterStage,
+    reestimated: monitor.reestimated || (currentScale && monitor.maxInformation !== null) || laterStage,
   };
 }
 
