@@ -5,6 +5,7 @@
 import { normalSfQuantile } from './normal.ts';
 import {
   DEFAULT_GRID_RESOLUTION,
+  FINE_GRID_GAIN,
   firstDensity,
   lowerCrossing,
   nextDensity,
@@ -17,7 +18,7 @@ import { type Spending, spendTotalAlpha, type TwoSidedConvention } from './spend
  * A look whose information fraction grows by less than this (relative to the last look that spent α) is
  * skipped: it spends nothing and shows no boundary, and the α waits for the next look that adds at least this
  * much. The grid resolves the increment kernel of any larger step (see recursion.ts), so every look that spends
- * gets a finite boundary whose spent α matches the spending function.
+ * gets a finite boundary whose spent α matches the spending function within 1e-7.
  */
 export const MIN_INFORMATION_GAIN = 0.01;
 const ROOT_STEPS = 200;
@@ -33,7 +34,7 @@ export interface BoundaryDesign {
   sides: 1 | 2;
   /** Two-sided convention (default `per-side`: α/2 spent on each side by the one-sided function). */
   convention: TwoSidedConvention;
-  /** Grid resolution r of the recursion (default 32). */
+  /** Grid resolution r of the recursion (default 32; doubled after a look adding under FINE_GRID_GAIN). */
   gridResolution: number;
 }
 
@@ -144,7 +145,14 @@ export function extendBoundaries(
   const density =
     prev === null
       ? firstDensity(t, 0, lo, boundary, gridResolution)
-      : nextDensity(prev, t, 0, lo, boundary, gridResolution);
+      : nextDensity(
+          prev,
+          t,
+          0,
+          lo,
+          boundary,
+          t < prev.t * (1 + FINE_GRID_GAIN) ? 2 * gridResolution : gridResolution,
+        );
   const spentAlpha = target > 0 ? cumulative : state.spentAlpha;
   const look: BoundaryLook = {
     informationFraction: t,
