@@ -61,7 +61,8 @@ describe('forecastPlan', () => {
     const rare = { crash_rate: { mean: 0.001, variance: 0.001 * 0.999 }, latency: baselines.latency };
     const f = forecastPlan(p, { unitsPerDay: 500_000, baselines: rare });
     expect(f.stages[0]?.lengthSetBy).toEqual({ kind: 'min_events', metric: 'crash_rate' });
-    expect(f.stages[0]?.durationMs).toBe(2 * DAY);
+    expect(f.stages[0]?.durationMs).toBe(DAY);
+    expect(f.stages[0]?.expectedDurationMs).toBe(2 * DAY);
     expect(f.stages[1]?.lengthSetBy).toEqual({ kind: 'min_duration' });
     expect(
       f.warnings.some((w) => /stage 1 \(1%\): expected to last 2d.*crash_rate needs that long/.test(w)),

@@ -169,8 +169,10 @@ export interface StageForecast {
   index: number;
   /** Treatment reach in percent (the final stage: 100 − holdback). */
   reach: number;
-  /** Expected length: the minimum duration, or longer when the stage's minimums take longer to reach. */
+  /** The stage's minimum duration, in milliseconds. */
   durationMs: number;
+  /** Expected length: the minimum duration, or longer when the stage's minimums take longer to reach. */
+  expectedDurationMs: number;
   /** What sets that length (`min_events` names the metric whose event minimum takes longest). */
   lengthSetBy: StageLengthSetBy;
   /** Expected units in each arm of the comparison at the end of the stage (cumulative). */
@@ -314,7 +316,8 @@ export function forecastPlan(plan: RolloutPlan, traffic: TrafficForecast): PlanF
     return {
       index: k,
       reach: stageReach(plan, k),
-      durationMs: length.durationMs,
+      durationMs: stage.minDuration,
+      expectedDurationMs: length.durationMs,
       lengthSetBy: length.setBy,
       expectedUnitsPerArm: { treatment, control },
       mdePerMetric,

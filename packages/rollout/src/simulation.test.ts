@@ -108,6 +108,6 @@ describe('A/A simulation through decide', () => {
     expect(rolledBack).toBeLessThanOrEqual(8);
     // With no true harm the non-inferiority gate should let nearly all through within the planned four days.
     expect(completed).toBeGreaterThanOrEqual(40);
-    // 50 rollouts × 16 looks × 2 guardrails × 2 boundary extensions at grid resolution 64.
+    // 50 rollouts × 16 looks × 2 guardrails × 2 boundary extensions: seconds of CPU on a busy machine.
   }, 60_000);
 });

@@ -7,7 +7,12 @@ export * from './guardrail.ts';
 export * from './metrics.ts';
 export * from './normal.ts';
 export * from './planning.ts';
-export { DEFAULT_GRID_RESOLUTION, POWER_GRID_RESOLUTION, type SubDensity } from './recursion.ts';
+export {
+  DEFAULT_GRID_RESOLUTION,
+  FINE_GRID_GAIN,
+  POWER_GRID_RESOLUTION,
+  type SubDensity,
+} from './recursion.ts';
 export * from './special.ts';
 export * from './spending.ts';
 export * from './srm.ts';
