@@ -12,8 +12,8 @@ import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { Value } from 'typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MINUTE, setUpRolloutSim, TrafficSim } from '../packages/server/src/rollouts/rollout-sim.ts';
-import { buildTestApp, type Json, manualClock, type TestApp } from '../packages/server/src/test-app.ts';
+import { MINUTE, setUpRolloutSim, TrafficSim } from '../packages/server/testing/rollout-sim.ts';
+import { buildTestApp, type Json, manualClock, type TestApp } from '../packages/server/testing/test-app.ts';
 
 /** Fields the server sends today that the contract drops: a rollout's `status` duplicates its `state`. */
 const DROPPED_FIELDS = /^(\.rollouts\[\d+\])?\.status$/;

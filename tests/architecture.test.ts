@@ -1,6 +1,13 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import {
+  buildImportGraph,
+  crossFeatureViolations,
+  findCycles,
+  plumbingViolations,
+  upwardImports,
+} from './server-graph.ts';
 
 // The package import table of ARCHITECTURE.md: which @dimmer packages each package may import.
 const ALLOWED: Record<string, string[]> = {
@@ -125,4 +132,91 @@ describe('package boundaries (ARCHITECTURE.md)', () => {
       });
     }
   }
+});
+
+// Inside the server (ARCHITECTURE.md "Inside the server"): vertical slices over plumbing. A feature imports
+// another feature only through that feature's `index.ts`; only the composition root (app.ts, stores.ts and
+// what starts or exports it) wires features together.
+const serverSrc = join(packagesDir, 'server', 'src');
+/** Upward imports allowed inside the server (features whose ports refer to each other's). */
+const MAX_UPWARD_IMPORTS = 18;
+
+function serverFiles(): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const file of listSources(serverSrc))
+    files[relative(serverSrc, file).split('\\').join('/')] = readFileSync(file, 'utf8');
+  return files;
+}
+
+describe('inside the server (ARCHITECTURE.md)', () => {
+  const graph = buildImportGraph(serverFiles());
+
+  it('has no import cycles', () => {
+    expect(findCycles(graph)).toEqual([]);
+  });
+
+  it('keeps http/ and storage/ free of features', () => {
+    expect(plumbingViolations(graph)).toEqual([]);
+  });
+
+  it('lets a feature use another only through its index.ts', () => {
+    expect(crossFeatureViolations(graph)).toEqual([]);
+  });
+
+  it('keeps the imports that run upward within the budget', () => {
+    expect(upwardImports(graph).length).toBeLessThanOrEqual(MAX_UPWARD_IMPORTS);
+  });
+});
+
+describe('the server rules catch violations (synthetic trees)', () => {
+  it('finds an import cycle, also through three files', () => {
+    const graph = buildImportGraph({
+      'a/a.ts': "import { b } from '../b/b.ts';",
+      'b/b.ts': "import { c } from './c.ts';",
+      'b/c.ts': "import type { A } from '../a/a.ts';",
+      'd.ts': 'export const d = 1;',
+    });
+    expect(findCycles(graph)).toEqual([['a/a.ts', 'b/b.ts', 'b/c.ts']]);
+  });
+
+  it('reports http/ or storage/ importing a feature', () => {
+    const graph = buildImportGraph({
+      'http/metrics.ts': "import { ROLLOUT_STATUSES } from '../rollouts/rollouts.store.ts';",
+      'storage/sql/sql-stores.ts': "import type { FlagRecord } from '../../flags/flags.store.ts';",
+      'storage/write.ts': 'export type W = 1;',
+      'rollouts/rollouts.store.ts': "import type { W } from '../storage/write.ts';",
+      'flags/flags.store.ts': 'export interface FlagRecord {}',
+    });
+    expect(plumbingViolations(graph)).toEqual([
+      'http/metrics.ts imports rollouts/rollouts.store.ts',
+      'storage/sql/sql-stores.ts imports flags/flags.store.ts',
+    ]);
+  });
+
+  it('reports a feature reaching into another past its index.ts', () => {
+    const graph = buildImportGraph({
+      'segments/segments.service.ts':
+        "import type { FlagsStore } from '../flags/flags.store.ts';\nimport type { FlagRecord } from '../flags/index.ts';",
+      'flags/flags.store.ts': 'export interface FlagsStore {}',
+      'flags/index.ts': "export type { FlagsStore } from './flags.store.ts';",
+      'app.ts': "import { FlagsService } from './flags/flags.service.ts';",
+      'flags/flags.service.ts': 'export class FlagsService {}',
+    });
+    expect(crossFeatureViolations(graph)).toEqual([
+      'segments/segments.service.ts imports flags/flags.store.ts',
+    ]);
+  });
+
+  it('counts imports against the layers and between folders that depend on each other', () => {
+    const graph = buildImportGraph({
+      'settings.ts': "import { LIMIT } from './keys/keys.service.ts';",
+      'keys/keys.service.ts': "import { x } from '../flags/index.ts';\nexport const LIMIT = 1;",
+      'flags/index.ts': "import { y } from '../keys/keys.service.ts';\nexport const x = 1;",
+      'app.ts': "import { LIMIT } from './keys/keys.service.ts';",
+    });
+    const upward = upwardImports(graph);
+    expect(upward).toContain('settings.ts -> keys/keys.service.ts');
+    expect(upward.filter((edge) => edge.startsWith('keys/') || edge.startsWith('flags/'))).toHaveLength(1);
+    expect(upward).not.toContain('app.ts -> keys/keys.service.ts');
+  });
 });

@@ -370,4 +370,9 @@ export class Api {
   async rolloutAction(id: string, action: RolloutAction): Promise<Rollout> {
     return toRollout(await this.#request<RolloutView>('POST', PATHS.rolloutAction(id, action), {}));
   }
+
+  /** Any admin call by method and path (with this client's token and error handling); see api-admin.ts. */
+  send<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return this.#request<T>(method, path, body);
+  }
 }

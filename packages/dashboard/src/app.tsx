@@ -3,15 +3,19 @@ import { type FormEvent, useEffect, useMemo, useState } from 'react';
 import { Api, ApiError, type Environment, TOKEN_STORAGE_KEY } from './api.ts';
 import { ErrorMessage, type Session, SessionContext } from './components/ui.tsx';
 import { AuditPage } from './pages/audit.tsx';
+import { EnvironmentsPage } from './pages/environments.tsx';
 import { FlagDetailPage } from './pages/flag-detail.tsx';
 import { FlagEditPage } from './pages/flag-edit.tsx';
 import { FlagNewPage } from './pages/flag-new.tsx';
 import { FlagsPage } from './pages/flags.tsx';
 import { KeysPage } from './pages/keys.tsx';
+import { MetricFormPage } from './pages/metric-form.tsx';
 import { MetricsPage } from './pages/metrics.tsx';
 import { PlaygroundPage } from './pages/playground.tsx';
 import { RolloutDetailPage } from './pages/rollout-detail.tsx';
 import { RolloutsPage } from './pages/rollouts.tsx';
+import { SegmentFormPage, SegmentsPage } from './pages/segments.tsx';
+import { SurfaceFormPage } from './pages/surface-form.tsx';
 import { SurfacesPage } from './pages/surfaces.tsx';
 import { href, type Route, useRoute } from './router.ts';
 
@@ -124,8 +128,10 @@ function SignIn({ onSignIn, error }: { onSignIn(token: string): void; error: unk
 const NAV: { label: string; route: Route; pages: Route['page'][] }[] = [
   { label: 'Flags', route: { page: 'flags' }, pages: ['flags', 'flag', 'flag-new', 'flag-edit'] },
   { label: 'Rollouts', route: { page: 'rollouts' }, pages: ['rollouts', 'rollout'] },
-  { label: 'Surfaces', route: { page: 'surfaces' }, pages: ['surfaces'] },
-  { label: 'Metrics', route: { page: 'metrics' }, pages: ['metrics'] },
+  { label: 'Metrics', route: { page: 'metrics' }, pages: ['metrics', 'metric-new', 'metric'] },
+  { label: 'Surfaces', route: { page: 'surfaces' }, pages: ['surfaces', 'surface-new', 'surface'] },
+  { label: 'Segments', route: { page: 'segments' }, pages: ['segments', 'segment-new', 'segment'] },
+  { label: 'Environments', route: { page: 'environments' }, pages: ['environments'] },
   { label: 'Audit log', route: { page: 'audit' }, pages: ['audit'] },
   { label: 'Keys', route: { page: 'keys' }, pages: ['keys'] },
   { label: 'Playground', route: { page: 'playground' }, pages: ['playground'] },
@@ -216,8 +222,24 @@ function Page({ route }: { route: Route }) {
       return <RolloutDetailPage id={route.id} />;
     case 'surfaces':
       return <SurfacesPage />;
+    case 'surface-new':
+      return <SurfaceFormPage />;
+    case 'surface':
+      return <SurfaceFormPage key={route.key} surfaceKey={route.key} />;
     case 'metrics':
       return <MetricsPage />;
+    case 'metric-new':
+      return <MetricFormPage />;
+    case 'metric':
+      return <MetricFormPage key={route.key} metricKey={route.key} />;
+    case 'segments':
+      return <SegmentsPage />;
+    case 'segment-new':
+      return <SegmentFormPage />;
+    case 'segment':
+      return <SegmentFormPage key={route.key} segmentKey={route.key} />;
+    case 'environments':
+      return <EnvironmentsPage />;
     case 'audit':
       return <AuditPage />;
     case 'keys':

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RolloutDecision } from './api.ts';
-import { guardrailNames, guardrailSeries } from './chart-data.ts';
+import { carryForward, chartMarkers, guardrailNames, guardrailSeries } from './chart-data.ts';
 
 function decision(at: string, metrics: RolloutDecision['evidence']['metrics']): RolloutDecision {
   return { id: at, rollout: 'ro', at, action: 'hold', rule: 'r', stage: 0, reach: 1, evidence: { metrics } };
@@ -43,5 +43,39 @@ describe('guardrail series', () => {
     const crash = guardrailSeries([later, earlier], 'crash');
     expect(crash.rollback).toEqual([null]);
     expect(crash.margin).toEqual([0.004]);
+  });
+});
+
+describe('step lines and markers', () => {
+  it('carries the last finite boundary across looks that have none', () => {
+    expect(carryForward([null, 3, null, null, 2, null])).toEqual([null, 3, 3, 3, 2, 2]);
+  });
+
+  it('marks stage changes and the rollback with who did them', () => {
+    const markers = chartMarkers([
+      { at: '2026-01-01T00:00:00Z', kind: 'action', action: 'start', stage: 0, reach: 1, actor: 'admin:ops' },
+      { at: '2026-01-01T01:00:00Z', kind: 'decision', action: 'advance', stage: 0, reach: 1, actor: null },
+      {
+        at: '2026-01-01T01:00:00Z',
+        kind: 'action',
+        action: 'advance',
+        stage: 1,
+        reach: 10,
+        actor: 'controller',
+      },
+      {
+        at: '2026-01-01T02:00:00Z',
+        kind: 'action',
+        action: 'rollback',
+        stage: 1,
+        reach: 0,
+        actor: 'controller',
+      },
+    ]);
+    expect(markers.map((m) => [m.kind, m.label])).toEqual([
+      ['stage', 'stage 1 (1%) by admin:ops'],
+      ['stage', 'stage 2 (10%) by controller'],
+      ['rollback', 'rollback by controller'],
+    ]);
   });
 });

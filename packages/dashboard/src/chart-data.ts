@@ -64,5 +64,54 @@ export function guardrailSeries(decisions: readonly RolloutDecision[], metric: s
     out.rollback.push(boundary !== null && se !== null ? h * boundary * se : null);
     out.margin.push(margin !== null ? h * margin : null);
   }
+  // Looks too small to spend α have no boundary; the line keeps its last value instead of vanishing.
+  out.rollback = carryForward(out.rollback);
+  out.margin = carryForward(out.margin);
+  return out;
+}
+
+/** Replaces each null after a finite value by the last finite value (a step line across gaps). */
+export function carryForward(values: readonly (number | null)[]): (number | null)[] {
+  let last: number | null = null;
+  return values.map((v) => {
+    if (v !== null && Number.isFinite(v)) last = v;
+    return last;
+  });
+}
+
+/** A vertical marker on every chart: a stage change, a person's action, or the decision that acted. */
+export interface ChartMarker {
+  /** Seconds since the epoch. */
+  t: number;
+  kind: 'stage' | 'rollback' | 'action';
+  label: string;
+}
+
+/** Entries of a rollout's history that the charts mark (times as ISO strings). */
+export interface MarkedEvent {
+  at: string;
+  kind: string;
+  action: string;
+  stage: number;
+  reach: number;
+  actor: string | null;
+}
+
+/**
+ * Markers from a rollout's history: every applied action (start, advance, rollback, pause, resume,
+ * complete). Decisions that only recommended are not marked; an applied decision shows as its action.
+ */
+export function chartMarkers(history: readonly MarkedEvent[]): ChartMarker[] {
+  const out: ChartMarker[] = [];
+  for (const h of history) {
+    if (h.kind !== 'action') continue;
+    const t = Date.parse(h.at);
+    if (Number.isNaN(t)) continue;
+    const by = h.actor === null ? '' : ` by ${h.actor}`;
+    if (h.action === 'rollback') out.push({ t: t / MS_PER_SECOND, kind: 'rollback', label: `rollback${by}` });
+    else if (h.action === 'advance' || h.action === 'start')
+      out.push({ t: t / MS_PER_SECOND, kind: 'stage', label: `stage ${h.stage + 1} (${h.reach}%)${by}` });
+    else out.push({ t: t / MS_PER_SECOND, kind: 'action', label: `${h.action}${by}` });
+  }
   return out;
 }

@@ -69,7 +69,7 @@ describe('rollout actions', () => {
 describe('formatDuration', () => {
   it('shows planned strings as given and stored milliseconds in minutes or hours', () => {
     expect(formatDuration('2h')).toBe('2h');
-    expect(formatDuration(7_200_000)).toBe('2h');
-    expect(formatDuration(300_000)).toBe('5min');
+    expect(formatDuration(7_200_000)).toBe('2 h');
+    expect(formatDuration(300_000)).toBe('5 min');
   });
 });

@@ -1,6 +1,7 @@
 /** Plain-language text for flag documents and rollouts, shared by the pages (pure, no DOM). */
 import { BUCKET_COUNT, type Condition, type Rule, type SplitSlice } from '@dimmer/core';
 import type { Rollout } from './api.ts';
+import { formatDurationMs } from './format.ts';
 
 /** Buckets per percent of the assignment space. */
 const BUCKETS_PER_PERCENT = BUCKET_COUNT / 100;
@@ -85,16 +86,9 @@ export function rolloutReach(rollout: Rollout): number {
   return 0;
 }
 
-const MS_PER_MINUTE = 60_000;
-const MINUTES_PER_HOUR = 60;
-
-/** A stage's minimum duration as text: planned strings as given, milliseconds as minutes or hours. */
+/** A stage's minimum duration as text: planned strings as given, milliseconds as "18 s" or "2 h 30 min". */
 export function formatDuration(duration: string | number): string {
-  if (typeof duration === 'string') return duration;
-  const minutes = duration / MS_PER_MINUTE;
-  return minutes >= MINUTES_PER_HOUR
-    ? `${Number((minutes / MINUTES_PER_HOUR).toFixed(1))}h`
-    : `${Number(minutes.toFixed(1))}min`;
+  return typeof duration === 'string' ? duration : formatDurationMs(duration);
 }
 
 /** Which actions make sense in a rollout state (the server has the last word). */

@@ -79,21 +79,27 @@ export function previewUnits(size: number = LOCAL_PREVIEW_SAMPLE_SIZE): readonly
 
 /**
  * Per environment whose flattened flag differs between `before` and `after`: how many sampled units
- * would get another variant. Computed before saving, so a person sees the blast radius first.
+ * (each with `attributes` added to its context) would get another variant. Computed before saving, so a
+ * person sees the blast radius first.
  */
 export function previewLocally(
   before: FlagConfig,
   after: FlagConfig,
   segments: readonly Segment[],
   size: number = LOCAL_PREVIEW_SAMPLE_SIZE,
+  attributes: EvaluationContext = {},
 ): Record<string, SplitChangePreview> {
+  const units = previewUnits(size);
+  // Without attributes a targeted rule (country, email…) never matches a sampled unit; with them it can.
+  const samples =
+    Object.keys(attributes).length === 0 ? units : units.map((u) => ({ ...attributes, targetingKey: u }));
   const out: Record<string, SplitChangePreview> = {};
   const environments = new Set([...Object.keys(before.environments), ...Object.keys(after.environments)]);
   for (const env of environments) {
     const a = flattenFlag(before, env);
     const b = flattenFlag(after, env);
     if (JSON.stringify(a) === JSON.stringify(b)) continue;
-    out[env] = previewSplitChange(a, b, previewUnits(size), segmentsOnly(segments));
+    out[env] = previewSplitChange(a, b, samples, segmentsOnly(segments));
   }
   return out;
 }

@@ -12,7 +12,15 @@ export type Route =
   | { page: 'rollouts' }
   | { page: 'rollout'; id: string }
   | { page: 'surfaces' }
+  | { page: 'surface-new' }
+  | { page: 'surface'; key: string }
   | { page: 'metrics' }
+  | { page: 'metric-new' }
+  | { page: 'metric'; key: string }
+  | { page: 'segments' }
+  | { page: 'segment-new' }
+  | { page: 'segment'; key: string }
+  | { page: 'environments' }
   | { page: 'audit' }
   | { page: 'keys' }
   | { page: 'playground'; flag?: string }
@@ -46,9 +54,21 @@ export function parseRoute(hash: string): Route {
     return { page: 'rollout', id: second };
   if (
     parts.length === 1 &&
-    (first === 'surfaces' || first === 'metrics' || first === 'audit' || first === 'keys')
+    (first === 'surfaces' ||
+      first === 'metrics' ||
+      first === 'segments' ||
+      first === 'environments' ||
+      first === 'audit' ||
+      first === 'keys')
   )
     return { page: first };
+  if (parts.length === 2 && second !== undefined) {
+    const editable = { metrics: 'metric', surfaces: 'surface', segments: 'segment' } as const;
+    if (first === 'metrics' || first === 'surfaces' || first === 'segments') {
+      const page = editable[first];
+      return second === 'new' ? { page: `${page}-new` } : { page, key: second };
+    }
+  }
   if (first === 'playground' && parts.length === 1) {
     const flag = params.get('flag');
     return flag === null ? { page: 'playground' } : { page: 'playground', flag };
@@ -71,6 +91,18 @@ export function href(route: Route): string {
       return '#/rollouts';
     case 'rollout':
       return `#/rollouts/${encodeURIComponent(route.id)}`;
+    case 'metric-new':
+      return '#/metrics/new';
+    case 'metric':
+      return `#/metrics/${encodeURIComponent(route.key)}`;
+    case 'surface-new':
+      return '#/surfaces/new';
+    case 'surface':
+      return `#/surfaces/${encodeURIComponent(route.key)}`;
+    case 'segment-new':
+      return '#/segments/new';
+    case 'segment':
+      return `#/segments/${encodeURIComponent(route.key)}`;
     case 'playground':
       return route.flag === undefined
         ? '#/playground'

@@ -2,7 +2,9 @@
  * The dashboard in a real browser (Debian's Chromium through playwright-core) against a real Dimmer server:
  * sign in, create and edit a flag (with a validation error from the API), keys shown once, audit filters,
  * the playground, and every page at 1280 px and 390 px wide (screenshots in test-output/). Console errors
- * fail the test. The rollout flow is a separate test that needs the rollout routes (issues 04/05).
+ * fail the test. The rollout tests drive real rollouts with simulated traffic and the controller's tick:
+ * a rollback explained by the banner, a refresh that fails with 503 and recovers, a manual recommendation
+ * applied from the page, and a rollout set up from the dashboard alone.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +19,7 @@ import {
 import { createTestServer, type TestServer } from '@dimmer/server';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatFraction } from '../src/format.ts';
 import { ensureBuilt, PACKAGE_DIR, servesDashboard, startDashboardHost } from './dashboard-host.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -90,6 +93,91 @@ async function signIn(page: Page): Promise<void> {
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('navigation', { name: 'Main' }).waitFor();
 }
+
+/** Admin API call of the tests (setting up what a test is not about); fails the test on an error status. */
+async function admin(path: string, body?: unknown): Promise<Record<string, unknown>> {
+  const response = await server.adminFetch(path, {
+    method: body === undefined ? 'GET' : 'POST',
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  expect(response.status, `${path}: ${text}`).toBeLessThan(300);
+  return text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
+}
+
+/**
+ * Simulated traffic: `units` units evaluate `flag` locally on the server SDK's config and report their
+ * exposure; a unit in treatment ("on") sends `event` with probability `rates.on`, in control `rates.off`.
+ */
+async function sendTraffic(
+  secret: string,
+  input: { flag: string; event: string; prefix: string; units: number; rates: { on: number; off: number } },
+): Promise<void> {
+  const served = (await (
+    await fetch(`${server.url}/sdk/v1/config`, { headers: { authorization: `Bearer ${secret}` } })
+  ).json()) as EnvironmentSnapshot;
+  const compiled = compileConfig(served);
+  const events: Record<string, unknown>[] = [];
+  const now = Date.now();
+  for (let i = 0; i < input.units; i++) {
+    const unit = `${input.prefix}-${i}`;
+    const variant = evaluate(compiled, input.flag, { targetingKey: unit }).variant ?? 'off';
+    events.push({ type: 'exposure', flag: input.flag, variant, unit, timestamp: now });
+    // A fixed, evenly spread draw per unit keeps every run on the same path.
+    const draw = ((i * 7919) % 1000) / 1000;
+    if (draw < (variant === 'on' ? input.rates.on : input.rates.off))
+      events.push({ type: 'track', name: input.event, unit, timestamp: now + 1 });
+  }
+  for (let i = 0; i < events.length; i += 1_000) {
+    const sent = await fetch(`${server.url}/v1/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ batchId: `${input.prefix}-${i}`, events: events.slice(i, i + 1_000) }),
+    });
+    expect(sent.status).toBeLessThan(300);
+  }
+}
+
+/** A metric, a flag on in production, a server key and a started rollout at 50% then 100%, all through the API. */
+async function startGuardedRollout(input: {
+  id: string;
+  flag: string;
+  metric: string;
+  mode: 'automatic' | 'manual';
+}): Promise<string> {
+  await admin('/api/v1/metrics', {
+    key: input.metric,
+    kind: 'proportion',
+    event: input.metric,
+    direction: 'higher_is_worse',
+    margin: 0.2,
+    window: 'until_now',
+    category: 'reliability',
+  });
+  await admin('/api/v1/flags', {
+    key: input.flag,
+    kind: 'boolean',
+    variants: { off: false, on: true },
+    defaultVariant: 'off',
+    environments: { [ENV]: { enabled: true, rules: [] } },
+  });
+  const key = await admin('/api/v1/keys', { name: `${input.id}-sdk`, environment: ENV, kind: 'server' });
+  await admin('/api/v1/rollouts', {
+    id: input.id,
+    flag: input.flag,
+    environment: ENV,
+    treatment: 'on',
+    control: 'off',
+    stages: [{ reach: 50 }, { reach: 100 }],
+    guardrails: [{ metric: input.metric }],
+    mode: input.mode,
+  });
+  await admin(`/api/v1/rollouts/${input.id}/start`, {});
+  return key.secret as string;
+}
+
+/** Units per arm and the crash rates of a clear regression (2% → 15%), enough for the first look to decide. */
+const REGRESSION = { units: 20_000, rates: { on: 0.15, off: 0.02 } };
 
 beforeAll(async () => {
   mkdirSync(OUTPUT_DIR, { recursive: true });
@@ -277,6 +365,8 @@ describe('dashboard in Chromium', () => {
         ['#/rollouts', '06-rollouts', 'Rollouts'],
         ['#/surfaces', '10-surfaces', 'Surfaces'],
         ['#/metrics', '11-metrics', 'Metrics'],
+        ['#/segments', '14-segments', 'Segments'],
+        ['#/environments', '15-environments', 'Environments'],
       ] as const) {
         await go(page, hash);
         await page.getByRole('heading', { name: heading, exact: true }).waitFor();
@@ -298,201 +388,6 @@ describe('dashboard in Chromium', () => {
           (f.status === 404 && /^\/api\/v1\/(rollouts|metrics|surfaces)/.test(f.url)),
       );
       expect(apiFailures).toEqual(allowed);
-    },
-    FLOW_TIMEOUT_MS,
-  );
-
-  it(
-    'renders the rollout pages from the planned API shapes (replies mocked in the browser)',
-    async () => {
-      const page = await context.newPage();
-      watch(page);
-      const t0 = Date.parse('2026-01-05T08:00:00Z');
-      const hour = 3_600_000;
-      let rollout = {
-        id: 'ro_demo1',
-        flag: 'new-checkout',
-        environment: ENV,
-        treatment: 'on',
-        control: 'off',
-        stages: [
-          { reach: 1, minDuration: '2h', minUnitsPerArm: 1000 },
-          { reach: 10 },
-          { reach: 50 },
-          { reach: 100 },
-        ],
-        guardrails: [
-          { metric: 'crash_rate', margin: 0.02, required: true },
-          { metric: 'revenue_per_user', margin: 0.01 },
-        ],
-        mode: 'automatic',
-        state: 'running',
-        stage: 1,
-        attempt: 1,
-        reach: 10,
-        health: 'warning',
-        history: [
-          { stage: 0, reach: 1, at: new Date(t0).toISOString() },
-          { stage: 1, reach: 10, at: new Date(t0 + 3 * hour).toISOString() },
-        ],
-      };
-      const decisions = Array.from({ length: 6 }, (_, i) => {
-        const se = 0.004 / Math.sqrt(i + 1);
-        const crash = 0.001 + i * 0.0012;
-        return {
-          id: `dec_${i}`,
-          rollout: 'ro_demo1',
-          at: new Date(t0 + (i + 1) * hour).toISOString(),
-          action: i === 2 ? 'advance' : 'hold',
-          rule: i === 2 ? 'stage-minimums-met' : 'stage-minimums-not-met',
-          message: i === 2 ? 'Stage 1 minimums met with no harm: advancing to 10%.' : undefined,
-          stage: i < 3 ? 0 : 1,
-          reach: i < 3 ? 1 : 10,
-          evidence: {
-            metrics: [
-              {
-                metric: 'crash_rate',
-                direction: 'higher_is_worse',
-                estimate: crash,
-                relativeLift: crash / 0.02,
-                se,
-                interval: [crash - 2.5 * se, crash + 2.5 * se],
-                informationFraction: (i + 1) / 12,
-                boundary: i === 0 ? null : 4.2 - i * 0.25,
-                z: crash / se,
-                margin: 0.0004,
-                nTreatment: 800 * (i + 1),
-                nControl: 40_000 * (i + 1),
-              },
-              {
-                metric: 'revenue_per_user',
-                direction: 'lower_is_worse',
-                estimate: -0.02 + i * 0.004,
-                se: 0.05 / Math.sqrt(i + 1),
-                interval: [
-                  -0.02 + i * 0.004 - 0.1 / Math.sqrt(i + 1),
-                  -0.02 + i * 0.004 + 0.1 / Math.sqrt(i + 1),
-                ],
-                boundary: 3.5,
-                margin: 0.12,
-                nTreatment: 800 * (i + 1),
-                nControl: 40_000 * (i + 1),
-              },
-            ],
-            srm: { p: 0.41 },
-          },
-        };
-      });
-      const json = (body: unknown) => ({
-        status: 200,
-        contentType: 'application/json',
-        body: JSON.stringify(body),
-      });
-      const actions: string[] = [];
-      await page.route(/\/api\/v1\/(rollouts|metrics|surfaces)(\/|\?|$)/, async (route) => {
-        const url = new URL(route.request().url());
-        const path = url.pathname;
-        if (path === '/api/v1/rollouts') return route.fulfill(json({ rollouts: [rollout] }));
-        if (path === '/api/v1/metrics')
-          return route.fulfill(
-            json({
-              metrics: [
-                {
-                  key: 'crash_rate',
-                  kind: 'proportion',
-                  event: 'app_crash',
-                  direction: 'higher_is_worse',
-                  margin: 0.02,
-                  window: '24h',
-                },
-                {
-                  key: 'revenue_per_user',
-                  kind: 'mean',
-                  event: 'purchase',
-                  direction: 'lower_is_worse',
-                  margin: 0.01,
-                  window: '7d',
-                  cap: 500,
-                },
-                {
-                  key: 'error_rate',
-                  kind: 'ratio',
-                  numerator: { event: 'request_error', aggregate: 'count' },
-                  denominator: { event: 'request', aggregate: 'count' },
-                  direction: 'higher_is_worse',
-                  margin: 0.05,
-                },
-              ],
-            }),
-          );
-        if (path === '/api/v1/surfaces')
-          return route.fulfill(
-            json({
-              surfaces: [
-                {
-                  key: 'checkout',
-                  description: 'Cart and payment',
-                  guardrails: [{ metric: 'crash_rate', margin: 0.02 }],
-                },
-              ],
-            }),
-          );
-        if (path === '/api/v1/rollouts/ro_demo1') return route.fulfill(json(rollout));
-        if (path === '/api/v1/rollouts/ro_demo1/decisions') return route.fulfill(json({ decisions }));
-        const action = /^\/api\/v1\/rollouts\/ro_demo1\/(\w+)$/.exec(path)?.[1];
-        if (action !== undefined && route.request().method() === 'POST') {
-          actions.push(action);
-          if (action === 'rollback')
-            rollout = { ...rollout, state: 'rolled_back', reach: 0, health: 'failing' };
-          return route.fulfill(json(rollout));
-        }
-        return route.fulfill({
-          status: 404,
-          contentType: 'application/json',
-          body: '{"error":{"code":"NOT_FOUND","message":"mock","details":null}}',
-        });
-      });
-
-      await signIn(page);
-      await go(page, '#/rollouts');
-      const row = page.getByRole('row', { name: /ro_demo1/ });
-      await row.waitFor();
-      const rowText = (await row.textContent()) ?? '';
-      expect(rowText).toContain('2 of 4');
-      expect(rowText).toContain('10%');
-      expect(rowText).toContain('warning');
-      await screenshotsAtBothWidths(page, '06-rollouts-mocked');
-      await go(page, '#/metrics');
-      await page.getByRole('cell', { name: 'count(request_error) / count(request)' }).waitFor();
-      await screenshotsAtBothWidths(page, '11-metrics-mocked');
-      await go(page, '#/surfaces');
-      await page.getByRole('cell', { name: 'crash_rate (2%)' }).waitFor();
-      await screenshotsAtBothWidths(page, '10-surfaces-mocked');
-
-      await go(page, '#/rollouts/ro_demo1');
-      await page.getByTestId('chart-crash_rate').locator('canvas').waitFor();
-      await page.getByTestId('chart-revenue_per_user').locator('canvas').waitFor();
-      expect(await page.getByTestId('decision').count()).toBe(6);
-      expect(await page.getByTestId('decision').first().textContent()).toContain('stage-minimums-not-met');
-      expect(await page.locator('[aria-current="step"]').textContent()).toContain('Stage 2: 10%');
-      await page.getByTestId('decision').first().getByText('Evidence').click();
-      await screenshotsAtBothWidths(page, '12-rollout-detail-mocked');
-
-      await page.getByRole('button', { name: 'Roll back' }).click();
-      const dialog = page.getByRole('dialog');
-      const message = (await dialog.textContent()) ?? '';
-      expect(message).toContain('drops from 10% to 0%');
-      expect(message).toContain('Every unit gets "off"');
-      await shoot(page, '13-rollout-rollback-confirm-1280');
-      await dialog.getByRole('button', { name: 'Cancel' }).click();
-      expect(actions).toEqual([]);
-      await page.getByRole('button', { name: 'Roll back' }).click();
-      await dialog.getByRole('button', { name: 'Roll back' }).click();
-      await expect.poll(() => page.getByTestId('current-reach').textContent()).toContain('0%');
-      expect(actions).toEqual(['rollback']);
-      await page.getByText('rolled back').first().waitFor();
-      expect(problems).toEqual([]);
-      await page.close();
     },
     FLOW_TIMEOUT_MS,
   );
@@ -608,6 +503,274 @@ describe('dashboard in Chromium', () => {
         .reduce((sum, slice) => sum + (slice.range[1] - slice.range[0]), 0);
       expect(treatmentBuckets).toBe(0);
       expect(problems).toEqual([]);
+    },
+    FLOW_TIMEOUT_MS,
+  );
+
+  it(
+    'explains a rollback by the controller with the metric and both values, and survives a 503 during refresh',
+    async () => {
+      const page = await context.newPage();
+      watch(page);
+      const secret = await startGuardedRollout({
+        id: 'ro_banner',
+        flag: 'banner-flag',
+        metric: 'banner_crash',
+        mode: 'automatic',
+      });
+      await signIn(page);
+      await go(page, '#/rollouts/ro_banner');
+      const banner = page.getByTestId('verdict-banner');
+      await banner.getByText(/Running at stage 1 of 2/).waitFor();
+
+      // The server answers 503 for a while: the page keeps its data and its buttons, says it is stale, and
+      // recovers on its own once the server answers again.
+      let failed = 0;
+      await page.route(/\/api\/v1\/rollouts\/ro_banner$/, (route) => {
+        failed += 1;
+        return route.fulfill({
+          status: 503,
+          contentType: 'application/json',
+          body: '{"error":{"code":"UNAVAILABLE","message":"storage is unavailable","details":null}}',
+        });
+      });
+      const stale = page.getByTestId('stale-banner');
+      await stale.waitFor({ timeout: 20_000 });
+      expect(await stale.textContent()).toContain('storage is unavailable');
+      expect(await banner.isVisible()).toBe(true);
+      expect(await page.getByRole('button', { name: 'Roll back' }).isVisible()).toBe(true);
+      await screenshotsAtBothWidths(page, '16-rollout-stale');
+      await expect.poll(() => failed, { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
+      await page.unroute(/\/api\/v1\/rollouts\/ro_banner$/);
+      await stale.waitFor({ state: 'detached', timeout: 30_000 });
+
+      // A clear regression; the controller's look rolls back, and the banner says who, when and why.
+      await sendTraffic(secret, { flag: 'banner-flag', event: 'banner_crash', prefix: 'b', ...REGRESSION });
+      expect((await server.app.dimmer.controller.tick()).map((d) => d.rollout)).toContain('ro_banner');
+      const detail = (await admin('/api/v1/rollouts/ro_banner')) as {
+        status: string;
+        latestDecision: {
+          metrics: Record<string, { summary: { meanControl: number; meanTreatment: number } }>;
+        };
+      };
+      expect(detail.status).toBe('rolled_back');
+      const look = detail.latestDecision.metrics.banner_crash?.summary;
+      expect(look).toBeDefined();
+      const control = formatFraction(look?.meanControl ?? Number.NaN);
+      const treatment = formatFraction(look?.meanTreatment ?? Number.NaN);
+      await banner.getByText(/Rolled back by the controller/).waitFor({ timeout: 20_000 });
+      expect(await banner.textContent()).toContain(
+        `because banner_crash rose from ${control} to ${treatment}`,
+      );
+      const row = page
+        .getByTestId('results')
+        .first()
+        .getByRole('row', { name: /banner_crash/ });
+      const rowText = (await row.textContent()) ?? '';
+      expect(rowText).toContain('harm');
+      expect(rowText).toContain(control);
+      expect(rowText).toContain(treatment);
+      // The relative interval is on the log-ratio scale: it never passes −100%.
+      expect(rowText).not.toMatch(/-\d{3,}[\d,]*%/);
+      expect(await page.getByTestId('current-reach').textContent()).toContain('0%');
+      await page.locator('.chart canvas').first().waitFor();
+      await screenshotsAtBothWidths(page, '12-rollout-rolled-back');
+      expect(problems).toEqual([]);
+      await page.close();
+    },
+    FLOW_TIMEOUT_MS,
+  );
+
+  it(
+    'shows the recommendation of a manual rollout with its evidence and applies it from the page',
+    async () => {
+      const page = await context.newPage();
+      watch(page);
+      const secret = await startGuardedRollout({
+        id: 'ro_manual',
+        flag: 'manual-flag',
+        metric: 'manual_crash',
+        mode: 'manual',
+      });
+      await sendTraffic(secret, { flag: 'manual-flag', event: 'manual_crash', prefix: 'm', ...REGRESSION });
+      await server.app.dimmer.controller.tick();
+      const before = (await admin('/api/v1/rollouts/ro_manual')) as {
+        status: string;
+        recommendation: { action: string } | null;
+      };
+      expect(before.status).toBe('running');
+      expect(before.recommendation?.action).toBe('rollback');
+
+      await signIn(page);
+      await go(page, '#/rollouts/ro_manual');
+      const recommendation = page.getByTestId('recommendation');
+      await recommendation.waitFor();
+      expect(await recommendation.textContent()).toContain('manual_crash');
+      expect(await recommendation.getByRole('row', { name: /manual_crash/ }).textContent()).toContain('harm');
+      await screenshotsAtBothWidths(page, '17-rollout-recommendation');
+      await recommendation.getByRole('button', { name: 'Apply: Roll back' }).click();
+      const dialog = page.getByRole('dialog');
+      expect(await dialog.textContent()).toContain('Apply the recommendation');
+      await dialog.getByRole('button', { name: 'Roll back' }).click();
+      const banner = page.getByTestId('verdict-banner');
+      await banner.getByText(/following the controller's recommendation because manual_crash rose/).waitFor();
+      expect(await banner.textContent()).not.toContain('by the controller');
+      const after = (await admin('/api/v1/rollouts/ro_manual')) as { status: string; reach: number };
+      expect(after).toMatchObject({ status: 'rolled_back', reach: 0 });
+      await expect.poll(() => page.getByTestId('recommendation').count()).toBe(0);
+      expect(problems).toEqual([]);
+      await page.close();
+    },
+    FLOW_TIMEOUT_MS,
+  );
+
+  it(
+    'sets up a rollout from the dashboard alone (metric, surface, flag, key, rollout); it starts and receives decisions',
+    async () => {
+      const page = await context.newPage();
+      watch(page);
+      await signIn(page);
+
+      // Metric: the API's message appears beside the field, then the metric is created.
+      await go(page, '#/metrics/new');
+      await page.getByLabel('Key').fill('ui_crash');
+      await page.getByLabel('Margin (%)').fill('20');
+      await page.getByLabel('Observation window').fill('until_now');
+      await page.getByRole('button', { name: 'Create metric' }).click();
+      await page.getByTestId('issue-event').waitFor();
+      await screenshotsAtBothWidths(page, '18-metric-new-error');
+      await page.getByLabel('Event', { exact: true }).fill('ui_crash');
+      await page.getByRole('button', { name: 'Create metric' }).click();
+      await page.getByRole('link', { name: 'ui_crash' }).waitFor();
+
+      // Surface requiring it.
+      await go(page, '#/surfaces/new');
+      await page.getByLabel('Key').fill('ui');
+      await page.getByLabel('ui_crash').check();
+      await screenshotsAtBothWidths(page, '19-surface-new');
+      await page.getByRole('button', { name: 'Create surface' }).click();
+      await page.getByRole('cell', { name: /ui_crash/ }).waitFor();
+
+      // Segment and environment pages create too.
+      await go(page, '#/segments/new');
+      await page.getByLabel('Key').fill('staff');
+      await page.getByRole('button', { name: 'Create segment' }).click();
+      await page.getByRole('link', { name: 'staff' }).waitFor();
+      await go(page, '#/environments');
+      await page.getByLabel('Key').fill('staging');
+      await page.getByRole('button', { name: 'Create environment' }).click();
+      await page.getByRole('rowheader', { name: 'staging' }).waitFor();
+
+      // Flag on that surface (created off).
+      await go(page, '#/new-flag');
+      await page.getByLabel('Key').fill('ui-flag');
+      await page.getByLabel('Surface').fill('ui');
+      await page.getByRole('button', { name: 'Create flag' }).click();
+      await page.getByRole('heading', { name: /ui-flag/ }).waitFor();
+
+      // The rollout form warns that the flag is off and shows the surface's guardrail as required.
+      await go(page, '#/rollouts');
+      await page.getByText('Plan a new rollout').click();
+      await page.getByLabel('Flag', { exact: true }).selectOption('ui-flag');
+      await page.getByTestId('flag-off-warning').waitFor();
+      await page.getByText('required by surface ui').waitFor();
+      expect(await page.getByLabel('Stage 1 minimum duration').inputValue()).toBe('24h');
+      expect(await page.getByLabel('Stage 1 minimum units per arm').inputValue()).toBe('1000');
+      await screenshotsAtBothWidths(page, '20-rollout-new');
+
+      // Turn the flag on from its page.
+      await go(page, '#/flags/ui-flag');
+      await page.getByRole('button', { name: `Enable in ${ENV}` }).click();
+      await page.getByRole('button', { name: `Disable in ${ENV}` }).waitFor();
+
+      // A server key for the simulated SDK.
+      await go(page, '#/keys');
+      await page.getByLabel('Name').fill('ui-sdk');
+      await page.getByRole('button', { name: 'Create key' }).click();
+      const secret = (await page.getByTestId('new-key-secret').textContent()) ?? '';
+      expect(secret).toMatch(/^dmr_srv_/);
+      await page.getByRole('button', { name: 'I have stored it' }).click();
+
+      // The rollout: 50% then 100%, its own id.
+      await go(page, '#/rollouts');
+      await page.getByText('Plan a new rollout').click();
+      await page.getByLabel('Flag', { exact: true }).selectOption('ui-flag');
+      expect(await page.getByTestId('flag-off-warning').count()).toBe(0);
+      await page.getByLabel('Rollout id (optional)').fill('ro_ui');
+      await page.getByRole('button', { name: 'Remove stage 2' }).click();
+      await page.getByRole('button', { name: 'Remove stage 2' }).click();
+      await page.getByLabel('Stage 1 reach in percent').fill('50');
+      await page.getByRole('button', { name: 'Create rollout' }).click();
+      await page.getByRole('heading', { name: /ro_ui/ }).waitFor();
+      await page.getByTestId('forecast').waitFor();
+      await screenshotsAtBothWidths(page, '21-rollout-draft-forecast');
+      await page.getByRole('button', { name: 'Start' }).click();
+      const dialog = page.getByRole('dialog');
+      expect(await dialog.textContent()).toContain('serves "on" to 50% of units');
+      await dialog.getByRole('button', { name: 'Start' }).click();
+      await page
+        .getByTestId('verdict-banner')
+        .getByText(/Running at stage 1 of 2/)
+        .waitFor();
+
+      // Traffic and a look: the decision shows up, with live units per arm.
+      await sendTraffic(secret, {
+        flag: 'ui-flag',
+        event: 'ui_crash',
+        prefix: 'ui',
+        units: 4_000,
+        rates: { on: 0.05, off: 0.05 },
+      });
+      expect((await server.app.dimmer.controller.tick()).map((d) => d.rollout)).toContain('ro_ui');
+      await page.getByTestId('decision').first().waitFor({ timeout: 30_000 });
+      await expect
+        .poll(async () => (await page.getByTestId('live-units').textContent()) ?? '')
+        .toMatch(/[1-9][\d,]* treatment \/ [1-9][\d,]* control/);
+      await screenshotsAtBothWidths(page, '22-rollout-running');
+
+      // More looks with nothing new: one folded entry with its count, fetched a few decisions at a time.
+      const decisionRequests: string[] = [];
+      page.on('request', (request) => {
+        if (request.url().includes('/rollouts/ro_ui/decisions')) decisionRequests.push(request.url());
+      });
+      for (let i = 0; i < 4; i++) await server.app.dimmer.controller.tick();
+      await expect
+        .poll(async () => (await page.getByTestId('decision-repeat').first().textContent()) ?? '', {
+          timeout: 20_000,
+        })
+        .toContain('×5');
+      expect(await page.getByTestId('decision').count()).toBe(1);
+      expect(decisionRequests.length).toBeGreaterThan(0);
+      expect(decisionRequests.every((url) => /[?&]limit=(2|50)(&|$)/.test(url))).toBe(true);
+
+      // The flag's editor shows the rollout's rule read-only; disabling in production asks first.
+      await go(page, '#/flags/ui-flag/edit');
+      const locked = page.getByTestId('locked-rules');
+      await locked.waitFor();
+      expect(await locked.textContent()).toContain('ro_ui');
+      expect(await page.getByLabel(`Rules in ${ENV}`).inputValue()).not.toContain('rollout');
+      await screenshotsAtBothWidths(page, '23-flag-edit-rollout-rule');
+      await go(page, '#/flags/ui-flag');
+      await page.getByRole('button', { name: `Disable in ${ENV}` }).click();
+      const confirm = page.getByRole('dialog');
+      expect(await confirm.textContent()).toContain('Real users are affected');
+      await confirm.getByRole('button', { name: 'Cancel' }).click();
+      const flag = (await admin('/api/v1/flags/ui-flag')) as {
+        environments: Record<string, { enabled: boolean }>;
+      };
+      expect(flag.environments[ENV]?.enabled).toBe(true);
+
+      // The audit log filters rollouts.
+      await go(page, '#/audit');
+      await page.getByLabel('Resource').selectOption('rollout');
+      await page.getByRole('button', { name: 'Apply filters' }).click();
+      await page
+        .getByRole('cell', { name: /rollout ro_ui/ })
+        .first()
+        .waitFor();
+      await screenshotsAtBothWidths(page, '24-audit-rollouts');
+      expect(problems).toEqual([]);
+      await page.close();
     },
     FLOW_TIMEOUT_MS,
   );

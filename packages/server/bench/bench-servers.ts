@@ -10,8 +10,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer } from '../src/index.ts';
-import { ADMIN_TOKEN_PREFIX, generateSecret } from '../src/keys/secrets.ts';
+import { ADMIN_TOKEN_PREFIX, generateSecret } from '../src/secrets.ts';
+import { startServer } from '../src/server.ts';
 
 /** What a benchmark server tells the driver once it listens. */
 export interface BenchServerInfo {

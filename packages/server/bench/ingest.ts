@@ -11,11 +11,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { adminInject, setUpAnalysis, startRollout } from '../src/events/analysis-harness.ts';
 import type { IngestBatch } from '../src/events/events.store.ts';
-import { startServer } from '../src/index.ts';
-import { ADMIN_TOKEN_PREFIX, generateSecret } from '../src/keys/secrets.ts';
-import { createSqliteStores } from '../src/storage/sqlite/stores.ts';
+import { ADMIN_TOKEN_PREFIX, generateSecret } from '../src/secrets.ts';
+import { startServer } from '../src/server.ts';
+import { createSqliteStores } from '../src/stores.ts';
+import { adminInject, setUpAnalysis, startRollout } from '../testing/analysis-harness.ts';
 
 const CLIENTS = 4;
 const BATCH_EVENTS = 500;

@@ -5,11 +5,15 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { registerAuditRoutes } from './audit/audit.routes.ts';
+import { registerSdkRoutes } from './client-api/client-api.routes.ts';
+import type { ExposureSink, SdkDeps } from './client-deps.ts';
 import type { Clock } from './clock.ts';
+import { createConfigVersionGauge } from './config/config.metrics.ts';
 import { StoreConfigHub } from './config/config-hub.ts';
 import { registerEnvironmentRoutes } from './environments/environments.routes.ts';
 import { EnvironmentsService } from './environments/environments.service.ts';
 import { DEFAULT_EVENT_LIMITS, type EventLimits } from './events/event-parse.ts';
+import { observeIngestion } from './events/events.metrics.ts';
 import { registerEventRoutes } from './events/events.routes.ts';
 import { EventPipeline, type PipelineLimits } from './events/events.service.ts';
 import { ExposureBuffer } from './events/exposure-sink.ts';
@@ -20,21 +24,23 @@ import { DEFAULT_DASHBOARD_DIR, registerDashboard } from './http/dashboard.ts';
 import { installErrorHandlers } from './http/error-handler.ts';
 import { installMetrics } from './http/metrics.ts';
 import { registerOpsRoutes } from './http/ops.routes.ts';
-import { DEFAULT_RATE_LIMIT_PER_MINUTE, installRateLimit } from './http/rate-limit.ts';
+import { installRateLimit } from './http/rate-limit.ts';
 import { registerKeyRoutes } from './keys/keys.routes.ts';
 import { KeysService } from './keys/keys.service.ts';
 import { registerMetricRoutes } from './metrics/metrics.routes.ts';
 import { MetricsService } from './metrics/metrics.service.ts';
 import { registerOfrepRoutes } from './ofrep/ofrep.routes.ts';
-import { DEFAULT_CONTROLLER_INTERVAL_MS, RolloutController } from './rollouts/controller.ts';
+import { registerResolveRoutes } from './resolve/resolve.routes.ts';
+import { RolloutController } from './rollouts/controller.ts';
+import { createRolloutMetrics, observeRolloutStatuses } from './rollouts/rollouts.metrics.ts';
 import { registerRolloutRoutes } from './rollouts/rollouts.routes.ts';
 import { RolloutsService } from './rollouts/rollouts.service.ts';
 import { WebhookNotifier, type WebhookOptions } from './rollouts/webhooks.ts';
-import { registerSdkRoutes } from './sdk/sdk.routes.ts';
-import type { ExposureSink, SdkDeps } from './sdk-deps.ts';
 import { registerSegmentRoutes } from './segments/segments.routes.ts';
 import { SegmentsService } from './segments/segments.service.ts';
-import type { ConfigChange, Stores } from './storage/stores.ts';
+import { DEFAULT_CONTROLLER_INTERVAL_MS, DEFAULT_RATE_LIMIT_PER_MINUTE } from './settings.ts';
+import type { ConfigChange } from './storage/write.ts';
+import type { Stores } from './stores.ts';
 import { registerSurfaceRoutes } from './surfaces/surfaces.routes.ts';
 import { SurfacesService } from './surfaces/surfaces.service.ts';
 
@@ -138,12 +144,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   installRateLimit(app, config.rateLimitPerMinute);
   const metrics = installMetrics(app);
+  const configVersion = createConfigVersionGauge(metrics.registry);
+  const rolloutMetrics = createRolloutMetrics(metrics.registry);
 
   const { stores, clock } = deps;
   const hub = new StoreConfigHub({
     store: stores.config,
     listEnvironments: async () => (await stores.environments.list()).map((e) => e.key),
-    onSwap: (state) => metrics.configVersion.set({ environment: state.environment }, state.version),
+    onSwap: (state) => configVersion.set({ environment: state.environment }, state.version),
     logger: app.log,
   });
   const announce = (changes: readonly ConfigChange[]) => hub.apply(changes);
@@ -181,7 +189,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     announce,
     observer: {
       onDecision: (d) =>
-        metrics.rolloutDecisions.inc({ action: d.action, rule: d.rule, applied: String(d.applied) }),
+        rolloutMetrics.decisions.inc({ action: d.action, rule: d.rule, applied: String(d.applied) }),
       onNotice: (notice) => webhooks.send(notice),
     },
   });
@@ -189,7 +197,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     rollouts,
     ...(stores.runExclusive !== undefined ? { runExclusive: stores.runExclusive.bind(stores) } : {}),
     logger: { error: (object, message) => app.log.error(object, message) },
-    onTick: ({ ran }) => metrics.controllerTicks.inc({ ran: String(ran) }),
+    onTick: ({ ran }) => rolloutMetrics.controllerTicks.inc({ ran: String(ran) }),
   });
   const pipeline = new EventPipeline({
     store: stores.events,
@@ -228,7 +236,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     events: pipeline,
     createdEnvironments,
   });
-  metrics.observeRollouts({ stores, pipeline });
+  observeRolloutStatuses(metrics.registry, () => stores.rollouts.list());
+  observeIngestion(metrics.registry, pipeline);
   app.decorateRequest('adminActor', '');
   const maxEventAgeMs = config.eventLimits?.maxAgeMs ?? DEFAULT_EVENT_LIMITS.maxAgeMs;
   const pruneIntervalMs = config.pruneIntervalMs ?? DEFAULT_PRUNE_INTERVAL_MS;
@@ -280,6 +289,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     exposures: deps.exposures ?? (exposureBuffer as ExposureBuffer).sink,
   };
   await registerSdkRoutes(app, sdkDeps);
+  await registerResolveRoutes(app, sdkDeps);
   await registerOfrepRoutes(app, sdkDeps);
   await registerEventRoutes(app, {
     sdk: sdkDeps,

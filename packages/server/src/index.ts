@@ -1,165 +1,24 @@
 /**
- * The server package: `buildApp` (composition root), `startServer` (used by `npm start`, `dimmer serve`
- * and tests) and `createTestServer` (in-memory or temporary SQLite, known admin token, port 0).
+ * The server package's public surface: `buildApp` (composition root), `startServer` (used by `npm start`,
+ * `dimmer serve` and tests), `createTestServer`, the settings reader and the storage adapters.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { FastifyInstance, FastifyServerOptions } from 'fastify';
-import { type AppConfig, buildApp } from './app.ts';
-import { type Clock, systemClock } from './clock.ts';
-import { DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT } from './config.ts';
-import { ADMIN_TOKEN_PREFIX, generateSecret } from './keys/secrets.ts';
-import type { ExposureSink } from './sdk-deps.ts';
-import { createMemoryStores } from './storage/memory/stores.ts';
-import { createPostgresStores } from './storage/postgres/stores.ts';
-import { createSqliteStores } from './storage/sqlite/stores.ts';
-import type { Stores } from './storage/stores.ts';
-
 export type { AppConfig, AppDeps, DimmerContext } from './app.ts';
 export { API_PREFIX, buildApp } from './app.ts';
 export type { Clock } from './clock.ts';
-export { appConfigFromSettings, readSettings, type ServerSettings } from './config.ts';
+export {
+  createTestServer,
+  type RunningServer,
+  type StartOptions,
+  startServer,
+  type TestServer,
+  type TestServerOptions,
+} from './server.ts';
+export {
+  appConfigFromSettings,
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  readSettings,
+  type ServerSettings,
+} from './settings.ts';
 export { formatStartupBanner, startFromSettings } from './startup.ts';
-export { createMemoryStores } from './storage/memory/stores.ts';
-export { createPostgresStores } from './storage/postgres/stores.ts';
-export { createSqliteStores } from './storage/sqlite/stores.ts';
-export type { Stores } from './storage/stores.ts';
-
-export interface StartOptions {
-  host?: string;
-  /** 0 picks a free port. */
-  port?: number;
-  /** SQLite data directory (default ./.dimmer); ignored when `databaseUrl` or `stores` is given. */
-  dataDir?: string;
-  /** PostgreSQL connection string. */
-  databaseUrl?: string;
-  /** PostgreSQL schema (default: the connection's search_path). */
-  databaseSchema?: string;
-  /** Ready-made stores (tests); closed with the server. */
-  stores?: Stores;
-  adminToken?: string;
-  clock?: Clock;
-  logger?: FastifyServerOptions['logger'];
-  config?: Partial<AppConfig>;
-  exposures?: ExposureSink;
-}
-
-export interface RunningServer {
-  /** Base URL, e.g. `http://127.0.0.1:4242`. */
-  url: string;
-  app: FastifyInstance;
-  /** The admin token generated on first start (shown once), or the one given; undefined otherwise. */
-  adminToken?: string;
-  /** True when this start generated the admin token. */
-  adminTokenGenerated: boolean;
-  close(): Promise<void>;
-}
-
-async function openStores(options: StartOptions): Promise<Stores> {
-  if (options.stores) return options.stores;
-  if (options.databaseUrl !== undefined)
-    return createPostgresStores({
-      connectionString: options.databaseUrl,
-      ...(options.databaseSchema !== undefined ? { schema: options.databaseSchema } : {}),
-    });
-  return createSqliteStores(options.dataDir ?? DEFAULT_DATA_DIR);
-}
-
-/** Opens storage, builds the app and listens; `close()` stops the server and closes storage. */
-export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
-  const stores = await openStores(options);
-  let generated: string | undefined;
-  let app: FastifyInstance;
-  try {
-    app = await buildApp({
-      stores,
-      clock: options.clock ?? systemClock,
-      logger: options.logger ?? false,
-      ...(options.config !== undefined ? { config: options.config } : {}),
-      ...(options.adminToken !== undefined ? { adminToken: options.adminToken } : {}),
-      ...(options.exposures !== undefined ? { exposures: options.exposures } : {}),
-      onAdminTokenCreated: (token) => {
-        generated = token;
-      },
-    });
-    await app.listen({ host: options.host ?? DEFAULT_HOST, port: options.port ?? DEFAULT_PORT });
-  } catch (error) {
-    await stores.close().catch(() => undefined);
-    throw error;
-  }
-  const address = app.server.address();
-  const port =
-    typeof address === 'object' && address !== null ? address.port : (options.port ?? DEFAULT_PORT);
-  const host = options.host ?? DEFAULT_HOST;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
-  const adminToken = generated ?? options.adminToken;
-  let closed = false;
-  return {
-    url: `http://${urlHost}:${port}`,
-    app,
-    ...(adminToken !== undefined ? { adminToken } : {}),
-    adminTokenGenerated: generated !== undefined,
-    async close() {
-      if (closed) return;
-      closed = true;
-      await app.close();
-      await stores.close();
-    },
-  };
-}
-
-export interface TestServerOptions {
-  /** `memory` (default) or `sqlite` in a temporary directory removed on close. */
-  storage?: 'memory' | 'sqlite';
-  /** The server's clock (a controllable one makes stage durations pass in tests). */
-  clock?: Clock;
-  /** `controllerIntervalMs` defaults to 0 here: tests run the controller with `app.dimmer.controller.tick()`. */
-  config?: Partial<AppConfig>;
-  exposures?: ExposureSink;
-}
-
-export interface TestServer extends RunningServer {
-  adminToken: string;
-  /** Fetches `path` on the server with the admin token. */
-  adminFetch(path: string, init?: RequestInit): Promise<Response>;
-}
-
-/** A server on 127.0.0.1 with a free port, fresh storage and a known admin token. */
-export async function createTestServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const adminToken = generateSecret(ADMIN_TOKEN_PREFIX);
-  let dir: string | undefined;
-  let stores: Stores;
-  if (options.storage === 'sqlite') {
-    dir = mkdtempSync(join(tmpdir(), 'dimmer-test-'));
-    stores = createSqliteStores(dir);
-  } else {
-    stores = createMemoryStores();
-  }
-  const server = await startServer({
-    host: DEFAULT_HOST,
-    port: 0,
-    stores,
-    adminToken,
-    ...(options.clock !== undefined ? { clock: options.clock } : {}),
-    config: { controllerIntervalMs: 0, ...options.config },
-    ...(options.exposures !== undefined ? { exposures: options.exposures } : {}),
-  });
-  return {
-    ...server,
-    adminToken,
-    adminFetch(path, init = {}) {
-      const headers = new Headers(init.headers);
-      headers.set('authorization', `Bearer ${adminToken}`);
-      if (init.body !== undefined && !headers.has('content-type'))
-        headers.set('content-type', 'application/json');
-      return fetch(server.url + path, { ...init, headers });
-    },
-    async close() {
-      await server.close();
-      if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-export { DEFAULT_HOST, DEFAULT_PORT };
+export { createMemoryStores, createPostgresStores, createSqliteStores, type Stores } from './stores.ts';

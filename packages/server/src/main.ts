@@ -2,7 +2,7 @@
  * `npm start`: serves Dimmer on HOST:PORT (127.0.0.1:4242) with SQLite in DIMMER_DATA_DIR (./.dimmer),
  * or PostgreSQL when DIMMER_DATABASE_URL is set. Stops gracefully on SIGINT and SIGTERM.
  */
-import { readSettings } from './config.ts';
+import { readSettings } from './settings.ts';
 import { formatStartupBanner, startFromSettings } from './startup.ts';
 
 async function main(): Promise<void> {

@@ -2,8 +2,10 @@
  * Starting the server from its environment settings, shared by `npm start` (main.ts) and `dimmer serve`,
  * and the banner both print.
  */
-import { appConfigFromSettings, type ServerSettings } from './config.ts';
-import { API_PREFIX, type RunningServer, startServer } from './index.ts';
+
+import { API_PREFIX } from './app.ts';
+import { type RunningServer, startServer } from './server.ts';
+import { appConfigFromSettings, type ServerSettings } from './settings.ts';
 
 /** Starts Dimmer as the settings say: SQLite in the data directory, or PostgreSQL when a URL is set. */
 export function startFromSettings(s: ServerSettings): Promise<RunningServer> {

@@ -1,4 +1,5 @@
 // `npm run sim:stats [-- --reps N] [--json]`: the statistics acceptance simulation (statistics.md items 2–8).
+import { runQuantileScenarios } from './quantile-scenarios.ts';
 import { type Row, runAll } from './scenarios.ts';
 
 const DEFAULT_REPS = 20_000;
@@ -35,7 +36,7 @@ function format(row: Row): string[] {
 
 const { reps, json } = parseArgs(process.argv.slice(2));
 const started = performance.now();
-const rows = runAll(reps, () => performance.now());
+const rows = [...runAll(reps, () => performance.now()), ...runQuantileScenarios(reps)];
 const seconds = (performance.now() - started) / 1000;
 const header = ['scenario', 'target', 'measured', 'MC error', 'result'];
 const table = [header, ...rows.map(format)];

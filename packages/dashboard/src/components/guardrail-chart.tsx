@@ -1,11 +1,13 @@
 /**
  * One guardrail over time (uPlot): the estimated difference treatment − control with its interval band,
- * the rollback boundary and the non-inferiority margin, plus the same numbers as a table for screen readers.
+ * the rollback boundary and the non-inferiority margin as step lines, stage changes and the rollback as
+ * vertical markers, values under the cursor in the legend, plus the same numbers as a table for screen readers.
  */
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import type { GuardrailSeries } from '../chart-data.ts';
+import type { ChartMarker, GuardrailSeries } from '../chart-data.ts';
+import { formatDifference } from '../format.ts';
 import { Time } from './ui.tsx';
 
 const CHART_HEIGHT_PX = 220;
@@ -16,22 +18,54 @@ const COLORS = {
   rollback: '#c62828',
   margin: '#b26a00',
   zero: '#8a8f98',
+  stage: '#5b6472',
 };
 
-function fmt(x: number | null | undefined): string {
-  return typeof x === 'number' ? x.toPrecision(3) : '—';
-}
+/** Step lines: the value holds until the next look. */
+const stepped = uPlot.paths.stepped?.({ align: 1 });
 
 /** Half the x-axis span, in seconds, when the chart has a single look. */
 const SINGLE_LOOK_PAD_S = 1_800;
 
-export function GuardrailChart({ series }: { series: GuardrailSeries }) {
+export function GuardrailChart({
+  series,
+  kind,
+  markers = [],
+}: {
+  series: GuardrailSeries;
+  /** Metric kind: proportions are shown in percentage points. */
+  kind?: string | undefined;
+  markers?: readonly ChartMarker[];
+}) {
   const host = useRef<HTMLDivElement>(null);
+  const fmt = (x: number | null | undefined) => formatDifference(x, kind);
   useEffect(() => {
     const el = host.current;
     if (el === null) return;
     const width = () => Math.max(MIN_WIDTH_PX, el.clientWidth);
     const zero = series.times.map(() => 0);
+    const value = (_u: uPlot, v: number | null) => formatDifference(v, kind);
+    const instants = [...series.times, ...markers.map((m) => m.t)];
+    const lo = Math.min(...instants);
+    const hi = Math.max(...instants);
+    const xRange: uPlot.Range.MinMax =
+      lo === hi ? [lo - SINGLE_LOOK_PAD_S, hi + SINGLE_LOOK_PAD_S] : [lo, hi];
+    const drawMarkers = (u: uPlot) => {
+      const { ctx, bbox } = u;
+      ctx.save();
+      for (const m of markers) {
+        const x = u.valToPos(m.t, 'x', true);
+        if (x < bbox.left || x > bbox.left + bbox.width) continue;
+        ctx.strokeStyle = m.kind === 'rollback' ? COLORS.rollback : COLORS.stage;
+        ctx.lineWidth = m.kind === 'rollback' ? 2 : 1;
+        ctx.setLineDash(m.kind === 'stage' ? [3, 3] : []);
+        ctx.beginPath();
+        ctx.moveTo(x, bbox.top);
+        ctx.lineTo(x, bbox.top + bbox.height);
+        ctx.stroke();
+      }
+      ctx.restore();
+    };
     const data: uPlot.AlignedData = [
       series.times,
       series.estimate,
@@ -46,32 +80,46 @@ export function GuardrailChart({ series }: { series: GuardrailSeries }) {
         width: width(),
         height: CHART_HEIGHT_PX,
         // One look has no time span: show it in the middle of an hour instead of letting the axis run for years.
-        scales: {
-          x: {
-            time: true,
-            range: (_u, min, max) =>
-              min === max ? [min - SINGLE_LOOK_PAD_S, max + SINGLE_LOOK_PAD_S] : [min, max],
-          },
-        },
-        legend: { show: false },
+        // The whole rollout: from the first look or marker to the last; one instant gets an hour around it.
+        scales: { x: { time: true, range: () => xRange } },
+        legend: { show: true, live: true },
         cursor: { drag: { x: false, y: false } },
+        hooks: { draw: [drawMarkers] },
         series: [
           {},
-          { label: 'difference', stroke: COLORS.estimate, width: 2, points: { show: true, size: 6 } },
-          { label: 'upper', stroke: 'transparent', points: { show: false } },
-          { label: 'lower', stroke: 'transparent', points: { show: false } },
           {
-            label: 'rollback boundary',
+            label: 'difference',
+            stroke: COLORS.estimate,
+            width: 2,
+            points: { show: true, size: 6 },
+            value,
+          },
+          { label: 'upper', stroke: 'transparent', points: { show: false }, value },
+          { label: 'lower', stroke: 'transparent', points: { show: false }, value },
+          {
+            label: 'rollback at',
             stroke: COLORS.rollback,
             width: 1.5,
             dash: [6, 4],
             points: { show: false },
+            spanGaps: true,
+            value,
+            ...(stepped ? { paths: stepped } : {}),
           },
-          { label: 'margin', stroke: COLORS.margin, width: 1.5, dash: [2, 3], points: { show: false } },
-          { label: 'no difference', stroke: COLORS.zero, width: 1, points: { show: false } },
+          {
+            label: 'margin',
+            stroke: COLORS.margin,
+            width: 1.5,
+            dash: [2, 3],
+            points: { show: false },
+            spanGaps: true,
+            value,
+            ...(stepped ? { paths: stepped } : {}),
+          },
+          { label: 'no difference', stroke: COLORS.zero, width: 1, points: { show: false }, show: true },
         ],
         bands: [{ series: [2, 3], fill: COLORS.band }],
-        axes: [{}, { size: 64 }],
+        axes: [{}, { size: 72, values: (_u, ticks) => ticks.map((t) => formatDifference(t, kind)) }],
       },
       data,
       el,
@@ -82,7 +130,7 @@ export function GuardrailChart({ series }: { series: GuardrailSeries }) {
       observer.disconnect();
       plot.destroy();
     };
-  }, [series]);
+  }, [series, kind, markers]);
 
   return (
     <figure className="chart" aria-label={`Guardrail ${series.metric}: estimated difference over time`}>
@@ -107,6 +155,12 @@ export function GuardrailChart({ series }: { series: GuardrailSeries }) {
         <li>
           <span className="key-line key-dotted" style={{ borderColor: COLORS.margin }} /> margin
         </li>
+        {markers.length > 0 ? (
+          <li>
+            <span className="key-line key-dashed" style={{ borderColor: COLORS.stage }} /> stage change,{' '}
+            <span className="key-line" style={{ borderColor: COLORS.rollback }} /> rollback
+          </li>
+        ) : null}
       </ul>
       <details>
         <summary>Numbers</summary>

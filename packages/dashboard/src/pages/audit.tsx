@@ -1,6 +1,7 @@
 /** The audit log: filters by resource type, key, actor and time; newest first; "Load more" pages on. */
-import { type FormEvent, useEffect, useState } from 'react';
-import { AUDIT_RESOURCE_TYPES, type AuditEntry, type AuditFilter } from '../api.ts';
+import { type FormEvent, Fragment, useEffect, useState } from 'react';
+import type { AuditEntry, AuditFilter } from '../api.ts';
+import { AUDIT_FILTER_TYPES } from '../api-admin.ts';
 import { ErrorMessage, PageHeader, Time, useSession } from '../components/ui.tsx';
 
 const PAGE_SIZE = 50;
@@ -8,15 +9,20 @@ const PAGE_SIZE = 50;
 function Change({ entry }: { entry: AuditEntry }) {
   return (
     <details>
-      <summary>Before / after</summary>
+      <summary>
+        Before / after{' '}
+        <span className="visually-hidden">
+          of {entry.action} {entry.resourceKey}
+        </span>
+      </summary>
       <div className="grid-2">
         <div>
           <h4>Before</h4>
-          <pre className="code-block">{JSON.stringify(entry.before, null, 2) ?? 'null'}</pre>
+          <pre className="code-block json-full">{JSON.stringify(entry.before, null, 2) ?? 'null'}</pre>
         </div>
         <div>
           <h4>After</h4>
-          <pre className="code-block">{JSON.stringify(entry.after, null, 2) ?? 'null'}</pre>
+          <pre className="code-block json-full">{JSON.stringify(entry.after, null, 2) ?? 'null'}</pre>
         </div>
       </div>
     </details>
@@ -80,7 +86,7 @@ export function AuditPage() {
             onChange={(e) => setForm({ ...form, resourceType: e.target.value })}
           >
             <option value="">any</option>
-            {AUDIT_RESOURCE_TYPES.map((t) => (
+            {AUDIT_FILTER_TYPES.map((t) => (
               <option key={t} value={t}>
                 {t.replace('_', ' ')}
               </option>
@@ -126,7 +132,7 @@ export function AuditPage() {
       ) : entries.length === 0 ? (
         <p className="empty">No entries match.</p>
       ) : (
-        <div className="table-wrap">
+        <div className="table-wrap table-cards">
           <table className="audit">
             <thead>
               <tr>
@@ -135,27 +141,30 @@ export function AuditPage() {
                 <th scope="col">Action</th>
                 <th scope="col">Resource</th>
                 <th scope="col">Environment</th>
-                <th scope="col">Change</th>
               </tr>
             </thead>
             <tbody>
               {entries.map((e) => (
-                <tr key={e.id}>
-                  <td>
-                    <Time iso={e.at} />
-                  </td>
-                  <td>{e.actor}</td>
-                  <td>
-                    <code>{e.action}</code>
-                  </td>
-                  <td>
-                    <span className="muted">{e.resourceType.replace('_', ' ')}</span> {e.resourceKey}
-                  </td>
-                  <td>{e.environment ?? <span className="muted">—</span>}</td>
-                  <td>
-                    <Change entry={e} />
-                  </td>
-                </tr>
+                <Fragment key={e.id}>
+                  <tr className="audit-entry">
+                    <td data-label="When">
+                      <Time iso={e.at} />
+                    </td>
+                    <td data-label="Actor">{e.actor}</td>
+                    <td data-label="Action">
+                      <code>{e.action}</code>
+                    </td>
+                    <td data-label="Resource">
+                      <span className="muted">{e.resourceType.replace('_', ' ')}</span> {e.resourceKey}
+                    </td>
+                    <td data-label="Environment">{e.environment ?? <span className="muted">—</span>}</td>
+                  </tr>
+                  <tr className="audit-change">
+                    <td colSpan={5} data-label="Change">
+                      <Change entry={e} />
+                    </td>
+                  </tr>
+                </Fragment>
               ))}
             </tbody>
           </table>

@@ -3,8 +3,18 @@ import type { FlagEnvironment, FlagValue, Rule } from '@dimmer/core';
 import { useState } from 'react';
 import type { FlagView } from '../api.ts';
 import { SplitBar, variantColor } from '../components/split-bar.tsx';
-import { Badge, ErrorMessage, PageHeader, Pending, Time, useLoad, useSession } from '../components/ui.tsx';
+import {
+  Badge,
+  ConfirmDialog,
+  ErrorMessage,
+  PageHeader,
+  Pending,
+  Time,
+  useLoad,
+  useSession,
+} from '../components/ui.tsx';
 import { describeCondition } from '../describe.ts';
+import { disableWarning } from '../disable-warning.ts';
 import { href } from '../router.ts';
 
 function showValue(value: FlagValue): string {
@@ -57,11 +67,13 @@ function EnvironmentState({
   const [error, setError] = useState<unknown>(undefined);
   const state: FlagEnvironment | undefined = flag.environments[environment];
   const variants = Object.keys(flag.variants);
+  const [confirming, setConfirming] = useState(false);
   const toggle = async () => {
     setBusy(true);
     setError(undefined);
     try {
       await api.setFlagEnabled(flag.key, environment, !(state?.enabled ?? false));
+      setConfirming(false);
       onChanged();
     } catch (e) {
       setError(e);
@@ -69,6 +81,7 @@ function EnvironmentState({
       setBusy(false);
     }
   };
+  const warning = disableWarning(flag.key, environment, flag.defaultVariant);
   const overrides = Object.entries(state?.overrides ?? {});
   return (
     <div className="env-panel">
@@ -79,11 +92,28 @@ function EnvironmentState({
             ? 'Serving the rules below.'
             : `Disabled: every unit gets the default variant “${flag.defaultVariant}”.`}
         </p>
-        <button type="button" className="button" onClick={toggle} disabled={busy}>
+        <button
+          type="button"
+          className={state?.enabled ? 'button button-danger' : 'button'}
+          onClick={() => (state?.enabled ? setConfirming(true) : toggle())}
+          disabled={busy}
+        >
           {state?.enabled ? `Disable in ${environment}` : `Enable in ${environment}`}
         </button>
       </div>
-      <ErrorMessage error={error} />
+      {confirming ? (
+        <ConfirmDialog
+          title={warning.title}
+          message={<p>{warning.message}</p>}
+          confirmLabel={`Disable in ${environment}`}
+          danger
+          busy={busy}
+          error={error}
+          onConfirm={toggle}
+          onCancel={() => setConfirming(false)}
+        />
+      ) : null}
+      <ErrorMessage error={confirming ? undefined : error} />
       <h3>Overrides</h3>
       {overrides.length === 0 ? (
         <p className="muted">No per-unit overrides.</p>

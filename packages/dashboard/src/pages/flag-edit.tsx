@@ -1,8 +1,10 @@
 /**
  * Edit a flag: fields, variants, and per environment the switch, rules and overrides as JSON. Before saving,
  * "Preview changes" checks the document with core's validator and counts, in the browser, the sampled units
- * that would change variant; after saving, the server's own preview is shown, and its validation messages
- * are listed by path when it refuses.
+ * (with the context attributes given, so targeted rules can match) that would change variant; a change that
+ * moves units is saved only after its preview was shown. A rule owned by a rollout is shown read-only and
+ * kept as it is. Switching an environment off asks first. After saving, the server's own preview is shown,
+ * and its validation messages are listed by path when it refuses.
  */
 import {
   type FlagConfig,
@@ -14,15 +16,23 @@ import {
 } from '@dimmer/core';
 import { type FormEvent, useState } from 'react';
 import { ApiError, type FlagView, type SegmentView, type SplitPreview } from '../api.ts';
-import { ErrorMessage, PageHeader, Pending, useLoad, useSession } from '../components/ui.tsx';
-import { LOCAL_PREVIEW_SAMPLE_SIZE, previewLocally } from '../local-eval.ts';
+import { ConfirmDialog, ErrorMessage, PageHeader, Pending, useLoad, useSession } from '../components/ui.tsx';
+import { describeServe } from '../describe.ts';
+import { disableWarning } from '../disable-warning.ts';
+import { LOCAL_PREVIEW_SAMPLE_SIZE, parseContext, previewLocally } from '../local-eval.ts';
+import { type LockedRule, mergeLockedRules, splitLockedRules } from '../locked-rules.ts';
 import { href } from '../router.ts';
 
 interface EnvDraft {
   enabled: boolean;
+  /** The rules a person edits: every rule except those owned by a rollout. */
   rules: string;
   overrides: string;
+  /** Rules owned by a rollout: shown read-only and saved unchanged (see locked-rules.ts). */
+  locked: LockedRule[];
 }
+
+const EMPTY_ENV: EnvDraft = { enabled: false, rules: '[]', overrides: '{}', locked: [] };
 
 interface Draft {
   description: string;
@@ -38,12 +48,15 @@ function pretty(value: unknown): string {
 
 function draftOf(flag: FlagView): Draft {
   const environments: Record<string, EnvDraft> = {};
-  for (const [name, env] of Object.entries(flag.environments))
+  for (const [name, env] of Object.entries(flag.environments)) {
+    const { editable, locked } = splitLockedRules(env.rules);
     environments[name] = {
       enabled: env.enabled,
-      rules: pretty(env.rules),
+      rules: pretty(editable),
       overrides: pretty(env.overrides ?? {}),
+      locked,
     };
+  }
   return {
     description: flag.description ?? '',
     surface: flag.surface ?? '',
@@ -73,7 +86,8 @@ function documentOf(
   const variants = parse(draft.variants, 'variants') as Record<string, FlagValue>;
   const environments: Record<string, FlagEnvironment> = {};
   for (const [name, env] of Object.entries(draft.environments)) {
-    const rules = parse(env.rules, `environments.${name}.rules`) as FlagEnvironment['rules'];
+    const edited = parse(env.rules, `environments.${name}.rules`) as FlagEnvironment['rules'];
+    const rules = Array.isArray(edited) ? mergeLockedRules(edited, env.locked) : edited;
     const overrides = parse(env.overrides, `environments.${name}.overrides`) as Record<string, string>;
     const state: FlagEnvironment = { enabled: env.enabled, rules };
     if (overrides !== undefined && overrides !== null && Object.keys(overrides).length > 0)
@@ -142,8 +156,7 @@ function Editor({ flag, segments }: { flag: FlagView; segments: SegmentView[] })
   const { api, environment } = useSession();
   const [draft, setDraft] = useState<Draft>(() => {
     const d = draftOf(flag);
-    if (d.environments[environment] === undefined)
-      d.environments[environment] = { enabled: false, rules: '[]', overrides: '{}' };
+    if (d.environments[environment] === undefined) d.environments[environment] = EMPTY_ENV;
     return d;
   });
   const [env, setEnv] = useState(environment);
@@ -153,6 +166,11 @@ function Editor({ flag, segments }: { flag: FlagView; segments: SegmentView[] })
   const [current, setCurrent] = useState<FlagView>(flag);
   const [error, setError] = useState<unknown>(undefined);
   const [busy, setBusy] = useState(false);
+  const [sampleContext, setSampleContext] = useState('{}');
+  /** The draft (as JSON) whose preview is on screen: a change that moves units saves only after it. */
+  const [previewedDraft, setPreviewedDraft] = useState<string | null>(null);
+  const [mustPreview, setMustPreview] = useState(false);
+  const [confirmDisable, setConfirmDisable] = useState<string[] | null>(null);
   const envDraft = draft.environments[env];
 
   const update = (patch: Partial<Draft>) => {
@@ -162,24 +180,36 @@ function Editor({ flag, segments }: { flag: FlagView; segments: SegmentView[] })
   };
   const updateEnv = (patch: Partial<EnvDraft>) => {
     setDraft((d) => {
-      const base = d.environments[env] ?? { enabled: false, rules: '[]', overrides: '{}' };
+      const base = d.environments[env] ?? EMPTY_ENV;
       return { ...d, environments: { ...d.environments, [env]: { ...base, ...patch } } };
     });
     setLocalPreview(null);
     setSaved(null);
   };
 
-  const preview = () => {
-    setError(undefined);
+  /** The in-browser preview of the draft, or null when the draft does not validate (the server will say why). */
+  const computePreview = (): Record<string, SplitChangePreview> | null => {
     const doc = documentOf(current, draft);
-    if (!doc.ok) {
-      setLocalIssues(doc.issues);
-      setLocalPreview(null);
-      return;
+    const context = parseContext(sampleContext);
+    if (!doc.ok || !context.ok) {
+      setLocalIssues([
+        ...(doc.ok ? [] : doc.issues),
+        ...(context.ok ? [] : context.issues.map((i) => ({ ...i, path: 'preview context' }))),
+      ]);
+      return null;
     }
     const checked = validateFlagConfig(doc.value, { segments: segments.map((s) => s.key) });
     setLocalIssues(checked.ok ? [] : checked.issues);
-    setLocalPreview(checked.ok ? previewLocally(configOf(current), doc.value, segments) : null);
+    if (!checked.ok) return null;
+    return previewLocally(configOf(current), doc.value, segments, LOCAL_PREVIEW_SAMPLE_SIZE, context.value);
+  };
+
+  const preview = () => {
+    setError(undefined);
+    setMustPreview(false);
+    const result = computePreview();
+    setLocalPreview(result);
+    setPreviewedDraft(result === null ? null : JSON.stringify(draft));
   };
 
   const save = async (event: FormEvent) => {
@@ -190,14 +220,40 @@ function Editor({ flag, segments }: { flag: FlagView; segments: SegmentView[] })
       setLocalIssues(doc.issues);
       return;
     }
+    const draftText = JSON.stringify(draft);
+    if (previewedDraft !== draftText) {
+      const result = computePreview();
+      const moves = result !== null && Object.values(result).some((p) => p.changed > 0);
+      if (moves) {
+        setLocalPreview(result);
+        setPreviewedDraft(draftText);
+        setMustPreview(true);
+        return;
+      }
+    }
+    const switchedOff = Object.entries(draft.environments)
+      .filter(([name, e]) => !e.enabled && current.environments[name]?.enabled === true)
+      .map(([name]) => name);
+    if (switchedOff.length > 0 && confirmDisable === null) {
+      setConfirmDisable(switchedOff);
+      return;
+    }
+    await commit(doc.value);
+  };
+
+  const commit = async (value: FlagConfig) => {
+    setConfirmDisable(null);
     setLocalIssues([]);
     setBusy(true);
     try {
-      const { key: _key, ...body } = doc.value;
+      const { key: _key, ...body } = value;
       const change = await api.replaceFlag(current.key, body);
       setCurrent(change.flag);
       setSaved(change.preview);
       setLocalPreview(null);
+      setPreviewedDraft(null);
+      setMustPreview(false);
+      setDraft(draftOf(change.flag));
     } catch (e) {
       setError(e);
     } finally {
@@ -274,6 +330,20 @@ function Editor({ flag, segments }: { flag: FlagView; segments: SegmentView[] })
           />
           Enabled in {env}
         </label>
+        {(envDraft?.locked ?? []).length > 0 ? (
+          <div className="notice" data-testid="locked-rules">
+            <strong>Owned by a rollout (read-only):</strong>
+            <ul>
+              {(envDraft?.locked ?? []).map(({ index, rule }) => (
+                <li key={rule.id}>
+                  rule {index + 1} <code>{rule.id}</code>: {describeServe(rule)}, changed only through{' '}
+                  <a href={href({ page: 'rollout', id: rule.rollout ?? '' })}>rollout {rule.rollout}</a>’s
+                  actions.
+                </li>
+              ))}
+            </ul>
+          </div>
+        ) : null}
         <div className="field">
           <label htmlFor="edit-rules">Rules in {env} (JSON array, first match wins)</label>
           <textarea
@@ -323,6 +393,30 @@ function Editor({ flag, segments }: { flag: FlagView; segments: SegmentView[] })
         error={error}
         title={error instanceof ApiError ? 'The server refused the change:' : undefined}
       />
+      <div className="field">
+        <label htmlFor="edit-sample-context">Preview units carry these attributes (JSON)</label>
+        <textarea
+          id="edit-sample-context"
+          className="code"
+          rows={2}
+          spellCheck={false}
+          value={sampleContext}
+          onChange={(e) => {
+            setSampleContext(e.target.value);
+            setPreviewedDraft(null);
+          }}
+        />
+        <p className="hint">
+          Each sampled unit is <code>{'{ "targetingKey": "unit-N", … }'}</code> plus these, so rules that
+          target <code>country</code> or <code>email</code> can match, e.g.{' '}
+          <code>{'{ "country": "SE" }'}</code>.
+        </p>
+      </div>
+      {mustPreview ? (
+        <p className="notice" role="alert" data-testid="preview-required">
+          This change moves units to another variant. Check the preview below, then Save again.
+        </p>
+      ) : null}
       {localPreview !== null ? (
         <PreviewTable
           preview={localPreview}
@@ -334,6 +428,25 @@ function Editor({ flag, segments }: { flag: FlagView; segments: SegmentView[] })
           <strong>Saved.</strong> <a href={href({ page: 'flag', key: current.key })}>Back to the flag</a>
           <PreviewTable preview={saved} caption="Units that changed variant (server preview)" done />
         </div>
+      ) : null}
+      {confirmDisable !== null ? (
+        <ConfirmDialog
+          title={confirmDisable
+            .map((e) => disableWarning(current.key, e, current.defaultVariant).title)
+            .join(' ')}
+          message={confirmDisable.map((e) => (
+            <p key={e}>{disableWarning(current.key, e, current.defaultVariant).message}</p>
+          ))}
+          confirmLabel="Save and disable"
+          danger
+          busy={busy}
+          error={error}
+          onConfirm={() => {
+            const doc = documentOf(current, draft);
+            if (doc.ok) void commit(doc.value);
+          }}
+          onCancel={() => setConfirmDisable(null)}
+        />
       ) : null}
       <div className="form-actions">
         <a className="button" href={href({ page: 'flag', key: current.key })}>

@@ -1,7 +1,8 @@
 /** Metrics: how each is computed from tracked events, which direction is harmful, and its margin. */
 import type { Metric } from '../api.ts';
 import { Badge, PageHeader, Pending, useLoad, useSession } from '../components/ui.tsx';
-import { formatPercent } from '../describe.ts';
+import { formatFraction } from '../format.ts';
+import { href } from '../router.ts';
 
 function definition(m: Metric): string {
   if (m.kind === 'ratio' && m.numerator && m.denominator)
@@ -15,13 +16,17 @@ export function MetricsPage() {
   const metrics = useLoad(() => api.listMetrics(), [api]);
   return (
     <section>
-      <PageHeader title="Metrics" />
+      <PageHeader title="Metrics">
+        <a className="button button-primary" href={href({ page: 'metric-new' })}>
+          New metric
+        </a>
+      </PageHeader>
       <Pending loaded={metrics} what="metrics">
         {(list) =>
           list.length === 0 ? (
             <p className="empty">No metrics defined.</p>
           ) : (
-            <div className="table-wrap">
+            <div className="table-wrap table-cards">
               <table>
                 <thead>
                   <tr>
@@ -36,20 +41,22 @@ export function MetricsPage() {
                 <tbody>
                   {list.map((m) => (
                     <tr key={m.key}>
-                      <td>
-                        <span className="strong">{m.key}</span>
+                      <th scope="row" data-label="Metric">
+                        <a className="strong" href={href({ page: 'metric', key: m.key })}>
+                          {m.key}
+                        </a>
                         {m.description ? <div className="muted small">{m.description}</div> : null}
-                      </td>
-                      <td>{m.kind}</td>
-                      <td>
+                      </th>
+                      <td data-label="Kind">{m.kind}</td>
+                      <td data-label="Definition">
                         <code>{definition(m)}</code>
                         {m.cap !== undefined ? <span className="muted"> · capped at {m.cap}</span> : null}
                       </td>
-                      <td>
+                      <td data-label="Harmful when">
                         <Badge tone="warn">{m.direction === 'higher_is_worse' ? 'higher' : 'lower'}</Badge>
                       </td>
-                      <td>{m.margin !== undefined ? formatPercent(m.margin * 100) : '—'}</td>
-                      <td>{m.window ?? '—'}</td>
+                      <td data-label="Margin">{m.margin !== undefined ? formatFraction(m.margin) : '—'}</td>
+                      <td data-label="Window">{m.window ?? '—'}</td>
                     </tr>
                   ))}
                 </tbody>

@@ -1,27 +1,30 @@
 /**
- * One rollout: the stage timeline, current reach, actions with a confirmation that says what will happen,
- * a chart per guardrail, and the decision log with each decision's evidence and the rule that fired.
+ * One rollout: a banner that says what happened, who acted and what to do next; the recommendation waiting
+ * for a person (manual mode) with an Apply button; the results per guardrail; the forecast; the stages;
+ * a chart per guardrail over the whole rollout; and the decision log with repeated holds folded.
+ * The page keeps its data through failed refreshes and recovers on its own.
  */
 import { useEffect, useMemo, useState } from 'react';
-import type { MetricEvidence, Rollout, RolloutAction, RolloutDecision } from '../api.ts';
-import { guardrailNames, guardrailSeries } from '../chart-data.ts';
+import { ApiError, type RolloutAction } from '../api.ts';
+import type { DecisionDetail, LiveUnits, PlanForecastView, RolloutDetail } from '../api-admin.ts';
+import { chartMarkers, guardrailNames, guardrailSeries } from '../chart-data.ts';
 import { GuardrailChart } from '../components/guardrail-chart.tsx';
 import {
   Badge,
   ConfirmDialog,
+  ErrorMessage,
   PageHeader,
-  Pending,
   Time,
   type Tone,
-  useLoad,
   useSession,
 } from '../components/ui.tsx';
-import { allowedActions, describeAction, formatDuration, formatPercent, rolloutReach } from '../describe.ts';
+import { decisionActions, decisionLog } from '../decision-log.ts';
+import { allowedActions, describeAction, formatPercent, rolloutReach } from '../describe.ts';
+import { formatClock, formatCount, formatDurationMs, formatFraction } from '../format.ts';
+import { useLiveRollout } from '../live-rollout.ts';
 import { href } from '../router.ts';
+import { describeRecommendation, type ResultRow, resultRows, rolloutBanner } from '../verdict.ts';
 import { HealthBadge, ReachMeter, stateTone } from './rollouts.tsx';
-
-/** How often a running rollout's page refreshes, in milliseconds. */
-const REFRESH_MS = 5_000;
 
 const ACTION_LABEL: Record<RolloutAction, string> = {
   start: 'Start',
@@ -31,6 +34,9 @@ const ACTION_LABEL: Record<RolloutAction, string> = {
   rollback: 'Roll back',
   complete: 'Complete',
 };
+/** Power below which the forecast is flagged. */
+const POWER_TARGET = 0.8;
+const ONE_SECOND_MS = 1_000;
 
 function decisionTone(action: string): Tone {
   if (action === 'rollback') return 'bad';
@@ -39,18 +45,241 @@ function decisionTone(action: string): Tone {
   return 'info';
 }
 
-function num(x: number | null | undefined, digits = 3): string {
-  return typeof x === 'number' && Number.isFinite(x) ? x.toPrecision(digits) : '—';
+function verdictTone(verdict: ResultRow['verdict']): Tone {
+  if (verdict === 'harm') return 'bad';
+  if (verdict === 'non-inferior') return 'good';
+  return 'neutral';
 }
 
-function Timeline({ rollout }: { rollout: Rollout }) {
-  const active = rollout.state === 'running' || rollout.state === 'paused' || rollout.state === 'holding';
+function isAction(x: string): x is RolloutAction {
+  return ['start', 'advance', 'pause', 'resume', 'rollback', 'complete'].includes(x);
+}
+
+function StaleBanner({
+  error,
+  fetchedAt,
+  retryAt,
+  onRetry,
+}: {
+  error: unknown;
+  fetchedAt: number | null;
+  retryAt: number | null;
+  onRetry(): void;
+}) {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const timer = window.setInterval(() => setNow(Date.now()), ONE_SECOND_MS);
+    return () => window.clearInterval(timer);
+  }, []);
+  const message =
+    error instanceof ApiError
+      ? `${error.message} (HTTP ${error.status})`
+      : error instanceof Error
+        ? error.message
+        : String(error);
+  const wait = retryAt === null ? null : Math.max(0, retryAt - now);
+  return (
+    <div className="stale" role="status" data-testid="stale-banner">
+      <strong>Could not refresh: {message}</strong>
+      <span>
+        {fetchedAt !== null
+          ? ` Showing what the server said at ${formatClock(new Date(fetchedAt).toISOString())}.`
+          : ''}
+        {wait !== null ? ` Retrying in ${formatDurationMs(Math.max(ONE_SECOND_MS, wait))}.` : ''}
+      </span>{' '}
+      <button type="button" className="button button-quiet-dark" onClick={onRetry}>
+        Retry now
+      </button>
+    </div>
+  );
+}
+
+function VerdictBanner({ rollout, decisions }: { rollout: RolloutDetail; decisions: DecisionDetail[] }) {
+  const banner = rolloutBanner(rollout, decisions);
+  return (
+    <section className={`verdict verdict-${banner.tone}`} aria-label="Verdict" data-testid="verdict-banner">
+      <p className="verdict-headline">{banner.headline}</p>
+      <p className="verdict-next">
+        <strong>Next:</strong> {banner.next}
+      </p>
+    </section>
+  );
+}
+
+/** The results table: cards on narrow screens (each cell carries its column name). */
+function ResultsTable({ rows, caption }: { rows: ResultRow[]; caption: string }) {
+  if (rows.length === 0)
+    return <p className="muted">No guardrail results yet: the controller has not looked.</p>;
+  return (
+    <div className="table-wrap table-cards">
+      {caption !== '' ? <p className="muted small table-note">{caption}</p> : null}
+      <table className="results" data-testid="results" aria-label={caption || 'Results per guardrail'}>
+        <thead>
+          <tr>
+            <th scope="col">Guardrail</th>
+            <th scope="col">Verdict</th>
+            <th scope="col">Control</th>
+            <th scope="col">Treatment</th>
+            <th scope="col">Difference</th>
+            <th scope="col">Relative change</th>
+            <th scope="col">Test</th>
+            <th scope="col">Information</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={r.metric}>
+              <th scope="row" data-label="Guardrail">
+                {r.metric}
+                {r.required ? <span className="muted small"> required</span> : null}
+              </th>
+              <td data-label="Verdict">
+                <Badge tone={verdictTone(r.verdict)}>{r.verdict}</Badge>
+              </td>
+              <td data-label="Control">{r.control}</td>
+              <td data-label="Treatment">{r.treatment}</td>
+              <td data-label="Difference">{r.difference}</td>
+              <td data-label="Relative change">{r.relative}</td>
+              <td data-label="Test" className="small">
+                {r.test}
+              </td>
+              <td data-label="Information">{r.information}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function Recommendation({
+  rollout,
+  decisions,
+  onApply,
+}: {
+  rollout: RolloutDetail;
+  decisions: DecisionDetail[];
+  onApply(action: RolloutAction): void;
+}) {
+  const rec = rollout.recommendation;
+  if (rec === null) return null;
+  const decision = decisions.find((d) => d.id === rec.decision) ?? decisions[0];
+  const action = rec.action;
+  return (
+    <section className="card recommendation" aria-label="Recommendation" data-testid="recommendation">
+      <h2>
+        Recommended: <Badge tone={decisionTone(action)}>{action}</Badge>
+      </h2>
+      <p className="strong">
+        {describeRecommendation(rollout, decision, action, rec.toStage)}{' '}
+        <span className="muted small">({formatClock(rec.at)})</span>
+      </p>
+      <details>
+        <summary>The controller’s full note</summary>
+        <p className="small">{rec.reason}</p>
+      </details>
+      <ResultsTable rows={resultRows(decision)} caption="The evidence behind the recommendation" />
+      {isAction(action) ? (
+        <button
+          type="button"
+          className={action === 'rollback' ? 'button button-danger' : 'button button-primary'}
+          onClick={() => onApply(action)}
+        >
+          Apply: {ACTION_LABEL[action]}
+        </button>
+      ) : (
+        <p className="muted">This recommendation has no matching action.</p>
+      )}
+    </section>
+  );
+}
+
+function Forecast({ forecast, rollout }: { forecast: PlanForecastView; rollout: RolloutDetail }) {
+  const metrics = rollout.base.guardrails.map((g) => g.metric);
+  const weak = Object.entries(forecast.powerPerMetric).filter(([, p]) => p < POWER_TARGET);
+  return (
+    <div className="forecast" data-testid="forecast">
+      <p className="small">
+        At {formatCount(forecast.traffic.unitsPerDay)} new units a day (
+        {forecast.traffic.source === 'observed'
+          ? 'observed'
+          : forecast.traffic.source === 'expected'
+            ? 'as stated'
+            : 'assumed: nothing observed or stated yet'}
+        ):
+      </p>
+      <div className="table-wrap table-cards">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Stage</th>
+              <th scope="col">Runs about</th>
+              <th scope="col">Units per arm by the end</th>
+              <th scope="col">Smallest regression it catches (80% power)</th>
+            </tr>
+          </thead>
+          <tbody>
+            {forecast.stages.map((s) => (
+              <tr key={s.index}>
+                <th scope="row" data-label="Stage">
+                  {s.index + 1}: {formatPercent(s.reach)}
+                </th>
+                <td data-label="Runs about">{formatDurationMs(s.durationMs)}</td>
+                <td data-label="Units per arm">
+                  {formatCount(s.expectedUnitsPerArm.treatment)} treatment /{' '}
+                  {formatCount(s.expectedUnitsPerArm.control)} control
+                </td>
+                <td data-label="Detects">
+                  {metrics
+                    .map((m) => {
+                      const mde = s.mdePerMetric[m];
+                      if (mde === undefined || mde === null)
+                        return `${m}: unknown (${s.index === forecast.stages.length - 1 ? 'the last stage is watched by a confidence sequence' : 'no baseline yet'})`;
+                      return `${m}: ${mde.relative !== null ? formatFraction(mde.relative, { signed: true }) : mde.absolute.toPrecision(2)}`;
+                    })
+                    .join('; ')}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {Object.keys(forecast.powerPerMetric).length > 0 ? (
+        <p className="small">
+          Power to show each guardrail within its margin:{' '}
+          {Object.entries(forecast.powerPerMetric)
+            .map(([m, p]) => `${m} ${formatFraction(p)}`)
+            .join(', ')}
+          .
+        </p>
+      ) : null}
+      {weak.length > 0 || forecast.warnings.length > 0 ? (
+        <ul className="warnings" aria-label="Forecast warnings">
+          {weak.map(([m, p]) => (
+            <li key={`power-${m}`}>
+              {m}: only {formatFraction(p)} power (below 80%): lengthen the stages or widen the margin.
+            </li>
+          ))}
+          {forecast.warnings.map((w) => (
+            <li key={w}>{w}</li>
+          ))}
+        </ul>
+      ) : null}
+    </div>
+  );
+}
+
+function Timeline({ rollout }: { rollout: RolloutDetail }) {
+  const base = rollout.base;
+  const active = base.state === 'running' || base.state === 'paused' || base.state === 'holding';
   return (
     <ol className="timeline" aria-label="Stages">
       {rollout.stages.map((stage, i) => {
-        const done = i < rollout.stage || rollout.state === 'completed';
-        const current = i === rollout.stage && active;
-        const started = rollout.history?.find((h) => h.stage === i);
+        const done = i < base.stage || base.state === 'completed';
+        const current = i === base.stage && active;
+        const started = rollout.history.find(
+          (h) => h.kind === 'action' && h.stage === i && (h.action === 'advance' || h.action === 'start'),
+        );
         return (
           <li
             // biome-ignore lint/suspicious/noArrayIndexKey: stages are positional
@@ -64,12 +293,10 @@ function Timeline({ rollout }: { rollout: Rollout }) {
             </span>
             <span className="muted small">
               {[
-                stage.minDuration !== undefined ? `≥ ${formatDuration(stage.minDuration)}` : null,
-                stage.minUnitsPerArm !== undefined
-                  ? `≥ ${stage.minUnitsPerArm.toLocaleString()} units/arm`
-                  : null,
-                started ? new Date(started.at).toLocaleString() : null,
-                current ? rollout.state.replace('_', ' ') : done ? 'done' : null,
+                stage.minDuration !== null ? `at least ${formatDurationMs(stage.minDuration)}` : null,
+                stage.minUnitsPerArm !== null ? `${formatCount(stage.minUnitsPerArm)} units per arm` : null,
+                started ? `began ${formatClock(started.at)}` : null,
+                current ? base.state.replace('_', ' ') : done ? 'done' : null,
               ]
                 .filter((part) => part !== null)
                 .join(' · ')}
@@ -77,7 +304,7 @@ function Timeline({ rollout }: { rollout: Rollout }) {
           </li>
         );
       })}
-      {rollout.holdback !== undefined && rollout.holdback > 0 ? (
+      {rollout.holdback > 0 ? (
         <li className="step">
           <span className="step-dot" aria-hidden="true" />
           <span className="step-title">Holdback {formatPercent(rollout.holdback)}</span>
@@ -88,127 +315,121 @@ function Timeline({ rollout }: { rollout: Rollout }) {
   );
 }
 
-function EvidenceTable({ metrics }: { metrics: MetricEvidence[] }) {
-  if (metrics.length === 0) return <p className="muted">No guardrail evidence in this decision.</p>;
+function DecisionLog({ decisions }: { decisions: DecisionDetail[] }) {
+  const [filter, setFilter] = useState('all');
+  const entries = useMemo(() => decisionLog(decisions, filter), [decisions, filter]);
+  const actions = decisionActions(decisions);
+  if (decisions.length === 0)
+    return <p className="empty">No decisions yet: the controller records one at every look.</p>;
   return (
-    <div className="table-wrap">
-      <table className="evidence">
-        <thead>
-          <tr>
-            <th scope="col">Guardrail</th>
-            <th scope="col">Difference</th>
-            <th scope="col">Lift</th>
-            <th scope="col">Interval</th>
-            <th scope="col">z / boundary</th>
-            <th scope="col">Info</th>
-            <th scope="col">n (T / C)</th>
-            <th scope="col">Verdict</th>
-          </tr>
-        </thead>
-        <tbody>
-          {metrics.map((m) => (
-            <tr key={m.metric}>
-              <td className="strong">{m.metric}</td>
-              <td>{num(m.estimate)}</td>
-              <td>{m.relativeLift !== undefined ? formatPercent(m.relativeLift * 100) : '—'}</td>
-              <td>
-                [{num(m.interval?.[0])}, {num(m.interval?.[1])}]
-              </td>
-              <td>
-                {num(m.z)} / {m.boundary === null || m.boundary === undefined ? '∞' : num(m.boundary)}
-              </td>
-              <td>
-                {m.informationFraction !== undefined ? formatPercent(m.informationFraction * 100) : '—'}
-              </td>
-              <td>
-                {m.nTreatment?.toLocaleString() ?? '—'} / {m.nControl?.toLocaleString() ?? '—'}
-              </td>
-              <td>
-                {m.deteriorated ? (
-                  <Badge tone="bad">harm</Badge>
-                ) : m.nonInferior ? (
-                  <Badge tone="good">non-inferior</Badge>
-                ) : (
-                  <Badge tone="neutral">open</Badge>
-                )}
-              </td>
-            </tr>
+    <>
+      <div className="field field-inline">
+        <label htmlFor="decision-filter">Show</label>
+        <select id="decision-filter" value={filter} onChange={(e) => setFilter(e.target.value)}>
+          <option value="all">
+            every change ({decisions.length} {decisions.length === 1 ? 'look' : 'looks'})
+          </option>
+          {actions.map((a) => (
+            <option key={a} value={a}>
+              {a} only
+            </option>
           ))}
-        </tbody>
-      </table>
-    </div>
+        </select>
+      </div>
+      <ol className="decisions" aria-label="Decision log">
+        {entries.map(({ decision: d, count, firstAt, lastAt }) => (
+          <li key={d.id} className="decision" data-testid="decision">
+            <div className="decision-head">
+              <Badge tone={decisionTone(d.action)}>{d.action}</Badge>
+              <code>{d.rule}</code>
+              {count > 1 ? (
+                <span className="small" data-testid="decision-repeat">
+                  ×{count}, {formatClock(firstAt)}–{formatClock(lastAt)}
+                </span>
+              ) : (
+                <span className="small">
+                  <Time iso={d.at} />
+                </span>
+              )}
+              <span className="muted small">
+                stage {d.stage + 1} · reach {formatPercent(d.reach)}
+                {d.applied === false && d.action !== 'hold' ? ' · recommended, not applied' : ''}
+                {d.applied === true && d.action !== 'hold' ? ' · applied by the controller' : ''}
+              </span>
+            </div>
+            {d.message ? <p className="decision-reason">{d.message}</p> : null}
+            {d.looks.length > 0 ? (
+              <details>
+                <summary>Evidence</summary>
+                <ResultsTable rows={resultRows(d)} caption={`Guardrails at ${formatClock(d.at)}`} />
+              </details>
+            ) : null}
+          </li>
+        ))}
+      </ol>
+    </>
   );
 }
 
-function DecisionLog({ decisions }: { decisions: RolloutDecision[] }) {
-  const newestFirst = [...decisions].sort((a, b) => Date.parse(b.at) - Date.parse(a.at));
-  if (newestFirst.length === 0)
-    return <p className="empty">No decisions yet: the controller records one at every look.</p>;
+function LiveUnitsText({ units }: { units: LiveUnits | null }) {
+  if (units === null) return <span className="muted">—</span>;
   return (
-    <ol className="decisions" aria-label="Decision log">
-      {newestFirst.map((d) => (
-        <li key={d.id} className="decision card" data-testid="decision">
-          <div className="decision-head">
-            <Badge tone={decisionTone(d.action)}>{d.action}</Badge>
-            <span>
-              rule <code>{d.rule}</code>
-            </span>
-            <span className="muted small">
-              <Time iso={d.at} /> · stage {d.stage + 1} · reach {formatPercent(d.reach)}
-              {d.actor !== undefined ? ` · by ${d.actor}` : ''}
-            </span>
-          </div>
-          {d.message ? <p>{d.message}</p> : null}
-          <details>
-            <summary>Evidence</summary>
-            <EvidenceTable metrics={d.evidence?.metrics ?? []} />
-            {d.evidence?.srm ? (
-              <p className="small">
-                Sample-ratio check: always-valid p = {num(d.evidence.srm.p)}
-                {d.evidence.srm.action ? ` (${d.evidence.srm.action})` : ''}
-              </p>
-            ) : null}
-          </details>
-        </li>
-      ))}
-    </ol>
+    <span data-testid="live-units">
+      {formatCount(units.treatment)} treatment / {formatCount(units.control)} control
+    </span>
   );
 }
 
 export function RolloutDetailPage({ id }: { id: string }) {
   const { api } = useSession();
-  const loaded = useLoad(async () => {
-    const [rollout, decisions] = await Promise.all([api.getRollout(id), api.listDecisions(id)]);
-    return { rollout, decisions };
-  }, [api, id]);
-  const [pending, setPending] = useState<RolloutAction | null>(null);
+  const live = useLiveRollout(api, id);
+  const [pending, setPending] = useState<{ action: RolloutAction; applying: boolean } | null>(null);
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<unknown>(undefined);
-  const running = loaded.data?.rollout.state === 'running';
-  const { reload } = loaded;
+  const { detail: rollout, decisions } = live;
 
-  useEffect(() => {
-    if (!running || pending !== null) return;
-    const timer = window.setInterval(reload, REFRESH_MS);
-    return () => window.clearInterval(timer);
-  }, [running, pending, reload]);
+  const charts = useMemo(() => {
+    if (rollout === undefined) return [];
+    const names = guardrailNames(decisions);
+    for (const g of rollout.base.guardrails) if (!names.includes(g.metric)) names.push(g.metric);
+    const kinds = new Map<string, string | undefined>();
+    for (const d of decisions) for (const l of d.looks) if (!kinds.has(l.metric)) kinds.set(l.metric, l.kind);
+    return names.map((name) => ({ series: guardrailSeries(decisions, name), kind: kinds.get(name) }));
+  }, [rollout, decisions]);
+  const markers = useMemo(() => chartMarkers(rollout?.history ?? []), [rollout]);
 
-  const series = useMemo(() => {
-    const data = loaded.data;
-    if (data === undefined) return [];
-    const names = guardrailNames(data.decisions);
-    for (const g of data.rollout.guardrails) if (!names.includes(g.metric)) names.push(g.metric);
-    return names.map((name) => guardrailSeries(data.decisions, name));
-  }, [loaded.data]);
+  if (rollout === undefined) {
+    if (live.error !== undefined)
+      return (
+        <section>
+          <PageHeader title={`Rollout ${id}`} />
+          <ErrorMessage error={live.error} title="Could not load this rollout." />
+          <p className="muted" role="status">
+            Retrying on its own
+            {live.retryAt !== null ? ` at ${formatClock(new Date(live.retryAt).toISOString())}` : ''}.{' '}
+            <button type="button" className="button" onClick={live.refresh}>
+              Retry now
+            </button>
+          </p>
+        </section>
+      );
+    return (
+      <p className="muted" role="status">
+        Loading this rollout…
+      </p>
+    );
+  }
 
+  const base = rollout.base;
+  const latestWithEvidence = decisions.find((d) => d.looks.length > 0);
   const act = async () => {
     if (pending === null) return;
     setBusy(true);
     setActionError(undefined);
     try {
-      await api.rolloutAction(id, pending);
+      await api.rolloutAction(id, pending.action);
       setPending(null);
-      reload();
+      live.refresh();
     } catch (e) {
       setActionError(e);
     } finally {
@@ -217,101 +438,141 @@ export function RolloutDetailPage({ id }: { id: string }) {
   };
 
   return (
-    <Pending loaded={loaded} what="this rollout">
-      {({ rollout, decisions }) => (
-        <section>
-          <PageHeader
-            title={
-              <>
-                <span className="muted">Rollout</span> {rollout.id}
-              </>
-            }
+    <section>
+      <PageHeader
+        title={
+          <>
+            <span className="muted">Rollout</span> {base.id}
+          </>
+        }
+      >
+        {allowedActions(base).map((action) => (
+          <button
+            key={action}
+            type="button"
+            className={action === 'rollback' ? 'button button-danger' : 'button'}
+            onClick={() => {
+              setActionError(undefined);
+              setPending({ action, applying: false });
+            }}
           >
-            {allowedActions(rollout).map((action) => (
-              <button
-                key={action}
-                type="button"
-                className={action === 'rollback' ? 'button button-danger' : 'button'}
-                onClick={() => {
-                  setActionError(undefined);
-                  setPending(action);
-                }}
-              >
-                {ACTION_LABEL[action]}
-              </button>
-            ))}
-          </PageHeader>
-          <dl className="facts">
-            <div>
-              <dt>Flag</dt>
-              <dd>
-                <a href={href({ page: 'flag', key: rollout.flag })}>{rollout.flag}</a> in{' '}
-                {rollout.environment}
-              </dd>
-            </div>
-            <div>
-              <dt>Change</dt>
-              <dd>
-                {rollout.control} → <strong>{rollout.treatment}</strong>
-              </dd>
-            </div>
-            <div>
-              <dt>State</dt>
-              <dd>
-                <Badge tone={stateTone(rollout.state)}>{rollout.state.replace('_', ' ')}</Badge>{' '}
-                <span className="muted small">
-                  {rollout.mode}
-                  {rollout.attempt > 1 ? ` · attempt ${rollout.attempt}` : ''}
-                </span>
-              </dd>
-            </div>
-            <div>
-              <dt>Health</dt>
-              <dd>
-                <HealthBadge health={rollout.health} />
-              </dd>
-            </div>
-            <div>
-              <dt>Current reach</dt>
-              <dd data-testid="current-reach">
-                <ReachMeter percent={rolloutReach(rollout)} />
-              </dd>
-            </div>
-          </dl>
-          <h2>Stages</h2>
-          <Timeline rollout={rollout} />
-          <h2>Guardrails</h2>
-          {series.length === 0 ? (
-            <p className="muted">This rollout has no guardrails.</p>
-          ) : (
-            <div className="charts">
-              {series.map((s) =>
-                s.times.length === 0 ? (
-                  <p key={s.metric} className="muted">
-                    <strong>{s.metric}</strong>: no looks yet.
-                  </p>
-                ) : (
-                  <GuardrailChart key={s.metric} series={s} />
-                ),
-              )}
-            </div>
+            {ACTION_LABEL[action]}
+          </button>
+        ))}
+      </PageHeader>
+      {live.error !== undefined ? (
+        <StaleBanner
+          error={live.error}
+          fetchedAt={live.fetchedAt}
+          retryAt={live.retryAt}
+          onRetry={live.refresh}
+        />
+      ) : null}
+      <VerdictBanner rollout={rollout} decisions={decisions} />
+      <Recommendation
+        rollout={rollout}
+        decisions={decisions}
+        onApply={(action) => {
+          setActionError(undefined);
+          setPending({ action, applying: true });
+        }}
+      />
+      <dl className="facts">
+        <div>
+          <dt>Flag</dt>
+          <dd>
+            <a href={href({ page: 'flag', key: base.flag })}>{base.flag}</a> in {base.environment}
+          </dd>
+        </div>
+        <div>
+          <dt>Change</dt>
+          <dd>
+            {base.control} → <strong>{base.treatment}</strong>
+          </dd>
+        </div>
+        <div>
+          <dt>State</dt>
+          <dd>
+            <Badge tone={stateTone(base.state)}>{base.state.replace('_', ' ')}</Badge>{' '}
+            <span className="muted small">
+              {base.mode}
+              {base.attempt > 1 ? ` · attempt ${base.attempt}` : ''}
+            </span>
+          </dd>
+        </div>
+        <div>
+          <dt>Health</dt>
+          <dd>
+            <HealthBadge health={base.health} />
+          </dd>
+        </div>
+        <div>
+          <dt>Current reach</dt>
+          <dd data-testid="current-reach">
+            <ReachMeter percent={rolloutReach(base)} />
+          </dd>
+        </div>
+        <div>
+          <dt>Units so far</dt>
+          <dd>
+            <LiveUnitsText units={live.units} />
+          </dd>
+        </div>
+      </dl>
+      <h2>Results</h2>
+      <ResultsTable
+        rows={resultRows(latestWithEvidence)}
+        caption={
+          latestWithEvidence
+            ? `Latest look, ${formatClock(latestWithEvidence.at)}. Intervals are those of the test that decided, on the log-ratio scale for relative changes.`
+            : ''
+        }
+      />
+      {live.forecast !== null ? (
+        base.state === 'draft' ? (
+          <>
+            <h2>Forecast</h2>
+            <Forecast forecast={live.forecast} rollout={rollout} />
+          </>
+        ) : (
+          <details className="card">
+            <summary>Forecast: what each stage can detect</summary>
+            <Forecast forecast={live.forecast} rollout={rollout} />
+          </details>
+        )
+      ) : null}
+      <h2>Stages</h2>
+      <Timeline rollout={rollout} />
+      <h2>Guardrails over time</h2>
+      {charts.length === 0 ? (
+        <p className="muted">This rollout has no guardrails.</p>
+      ) : (
+        <div className="charts">
+          {charts.map(({ series, kind }) =>
+            series.times.length === 0 ? (
+              <p key={series.metric} className="muted">
+                <strong>{series.metric}</strong>: no looks yet.
+              </p>
+            ) : (
+              <GuardrailChart key={series.metric} series={series} kind={kind} markers={markers} />
+            ),
           )}
-          <h2>Decisions</h2>
-          <DecisionLog decisions={decisions} />
-          {pending !== null ? (
-            <ConfirmDialog
-              title={`${ACTION_LABEL[pending]} rollout ${rollout.id}?`}
-              message={<p>{describeAction(rollout, pending)}</p>}
-              confirmLabel={ACTION_LABEL[pending]}
-              danger={pending === 'rollback'}
-              busy={busy}
-              error={actionError}
-              onConfirm={act}
-              onCancel={() => setPending(null)}
-            />
-          ) : null}
-        </section>
+        </div>
       )}
-    </Pending>
+      <h2>Decisions</h2>
+      <DecisionLog decisions={decisions} />
+      {pending !== null ? (
+        <ConfirmDialog
+          title={`${pending.applying ? 'Apply the recommendation: ' : ''}${ACTION_LABEL[pending.action]} rollout ${base.id}?`}
+          message={<p>{describeAction(base, pending.action)}</p>}
+          confirmLabel={ACTION_LABEL[pending.action]}
+          danger={pending.action === 'rollback'}
+          busy={busy}
+          error={actionError}
+          onConfirm={act}
+          onCancel={() => setPending(null)}
+        />
+      ) : null}
+    </section>
   );
 }

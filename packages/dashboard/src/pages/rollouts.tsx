@@ -1,6 +1,8 @@
 /** Rollouts: each with its stage, current reach and health, and a form to plan a new one. */
 import { type FormEvent, useState } from 'react';
-import type { Metric, Rollout, RolloutHealth } from '../api.ts';
+import type { Metric, Rollout, RolloutHealth, Surface } from '../api.ts';
+import { createRolloutPlan } from '../api-admin.ts';
+import { FieldIssues } from '../components/field-issues.tsx';
 import {
   Badge,
   ErrorMessage,
@@ -12,9 +14,8 @@ import {
   useSession,
 } from '../components/ui.tsx';
 import { formatPercent, rolloutReach } from '../describe.ts';
+import { formatFraction } from '../format.ts';
 import { href, navigate } from '../router.ts';
-
-const DEFAULT_STAGES = '1, 10, 50, 100';
 
 /** Colour of a rollout state label. */
 export function stateTone(state: Rollout['state']): Tone {
@@ -44,44 +45,79 @@ export function HealthBadge({ health }: { health: RolloutHealth | undefined }) {
   return <Badge tone={HEALTH_TONE[h] ?? 'neutral'}>{h}</Badge>;
 }
 
+/** Defaults of packages/rollout, shown in the form so nobody has to guess them. */
+const DEFAULT_MIN_DURATION = '24h';
+const DEFAULT_MIN_UNITS_PER_ARM = 1_000;
+const DEFAULT_REACHES = [1, 10, 50, 100];
+
+interface StageDraft {
+  reach: string;
+  minDuration: string;
+  minUnitsPerArm: string;
+}
+
+function defaultStages(): StageDraft[] {
+  return DEFAULT_REACHES.map((reach) => ({
+    reach: String(reach),
+    minDuration: DEFAULT_MIN_DURATION,
+    minUnitsPerArm: String(DEFAULT_MIN_UNITS_PER_ARM),
+  }));
+}
+
 function NewRollout({ metrics }: { metrics: Metric[] }) {
   const { api, environments, environment } = useSession();
   const flags = useLoad(() => api.listFlags(), [api]);
+  const surfaces = useLoad(() => api.listSurfaces().catch((): Surface[] => []), [api]);
+  const [id, setId] = useState('');
   const [flagKey, setFlagKey] = useState('');
   const [env, setEnv] = useState(environment);
   const [treatment, setTreatment] = useState('');
-  const [stages, setStages] = useState(DEFAULT_STAGES);
+  const [stages, setStages] = useState<StageDraft[]>(defaultStages);
+  const [holdback, setHoldback] = useState('0');
+  const [unitsPerDay, setUnitsPerDay] = useState('');
   const [guardrails, setGuardrails] = useState<string[]>([]);
   const [mode, setMode] = useState<'automatic' | 'manual'>('automatic');
   const [error, setError] = useState<unknown>(undefined);
   const [busy, setBusy] = useState(false);
   const flag = flags.data?.find((f) => f.key === flagKey) ?? flags.data?.[0];
   const variants = flag ? Object.keys(flag.variants).filter((v) => v !== flag.defaultVariant) : [];
+  const surface = surfaces.data?.find((s) => s.key === flag?.surface);
+  const required = surface?.guardrails ?? [];
+  const flagOff = flag !== undefined && flag.environments[env]?.enabled !== true;
+
+  const setStage = (index: number, patch: Partial<StageDraft>) =>
+    setStages((list) => list.map((s, i) => (i === index ? { ...s, ...patch } : s)));
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (flag === undefined) return;
-    const reaches = stages
-      .split(/[\s,]+/)
-      .filter((s) => s !== '')
-      .map(Number);
-    if (reaches.length === 0 || reaches.some((r) => !Number.isFinite(r) || r <= 0 || r > 100)) {
-      setError(new Error('Stages: give reach percentages between 0 and 100, e.g. 1, 10, 50, 100.'));
-      return;
-    }
     setBusy(true);
     setError(undefined);
+    const optional = guardrails.filter((m) => !required.some((r) => r.metric === m));
     try {
-      const created = await api.createRollout({
+      const { rollout } = await createRolloutPlan(api, {
+        ...(id.trim() !== '' ? { id: id.trim() } : {}),
         flag: flag.key,
         environment: env,
         treatment: treatment || variants[0] || '',
         control: flag.defaultVariant,
-        stages: reaches.map((reach) => ({ reach })),
-        guardrails: guardrails.map((metric) => ({ metric })),
+        stages: stages.map((s) => ({
+          reach: Number(s.reach),
+          ...(s.minDuration.trim() !== '' ? { minDuration: s.minDuration.trim() } : {}),
+          ...(s.minUnitsPerArm.trim() !== '' ? { minUnitsPerArm: Number(s.minUnitsPerArm) } : {}),
+        })),
+        ...(holdback.trim() !== '' && Number(holdback) !== 0 ? { holdback: Number(holdback) } : {}),
+        guardrails: [
+          ...required.map((r) => ({
+            metric: r.metric,
+            ...(r.margin !== undefined ? { margin: r.margin } : {}),
+          })),
+          ...optional.map((metric) => ({ metric })),
+        ],
         mode,
+        ...(unitsPerDay.trim() !== '' ? { expectedUnitsPerDay: Number(unitsPerDay) } : {}),
       });
-      navigate({ page: 'rollout', id: created.id });
+      navigate({ page: 'rollout', id: rollout.id });
     } catch (e) {
       setError(e);
       setBusy(false);
@@ -91,7 +127,7 @@ function NewRollout({ metrics }: { metrics: Metric[] }) {
   return (
     <details className="card">
       <summary className="summary-button">Plan a new rollout</summary>
-      <form className="form" onSubmit={submit}>
+      <form className="form" onSubmit={submit} noValidate>
         <div className="grid-3">
           <KeySelect
             id="ro-flag"
@@ -117,10 +153,22 @@ function NewRollout({ metrics }: { metrics: Metric[] }) {
             <p className="hint">Control is the default variant{flag ? ` (“${flag.defaultVariant}”)` : ''}.</p>
           </div>
         </div>
-        <div className="grid-2">
+        {flagOff ? (
+          <p className="notice" role="status" data-testid="flag-off-warning">
+            Flag {flag?.key} is <strong>off</strong> in {env}: while it is off every unit gets the default
+            variant and the rollout measures nothing. Enable it on the flag’s page first.
+          </p>
+        ) : null}
+        <div className="grid-3">
           <div className="field">
-            <label htmlFor="ro-stages">Stages (reach in %)</label>
-            <input id="ro-stages" value={stages} onChange={(e) => setStages(e.target.value)} />
+            <label htmlFor="ro-id">Rollout id (optional)</label>
+            <input
+              id="ro-id"
+              value={id}
+              placeholder="generated, e.g. ro_…"
+              onChange={(e) => setId(e.target.value)}
+            />
+            <FieldIssues error={error} path="id" />
           </div>
           <div className="field">
             <label htmlFor="ro-mode">Mode</label>
@@ -133,13 +181,120 @@ function NewRollout({ metrics }: { metrics: Metric[] }) {
               <option value="manual">manual (it recommends, you click)</option>
             </select>
           </div>
+          <div className="field">
+            <label htmlFor="ro-holdback">Holdback (% kept on control at the end)</label>
+            <input
+              id="ro-holdback"
+              inputMode="decimal"
+              value={holdback}
+              onChange={(e) => setHoldback(e.target.value)}
+            />
+            <FieldIssues error={error} path="holdback" />
+          </div>
         </div>
         <fieldset className="field">
+          <legend>Stages</legend>
+          <p className="hint">
+            Each stage runs at least its minimum duration and until each arm holds its minimum units (defaults{' '}
+            {DEFAULT_MIN_DURATION} and {DEFAULT_MIN_UNITS_PER_ARM.toLocaleString('en-US')} units per arm).
+            Durations like 30m, 2h, 1d.
+          </p>
+          <div className="table-wrap table-cards">
+            <table className="stage-table">
+              <thead>
+                <tr>
+                  <th scope="col">Stage</th>
+                  <th scope="col">Reach %</th>
+                  <th scope="col">Minimum duration</th>
+                  <th scope="col">Minimum units per arm</th>
+                  <th scope="col">
+                    <span className="visually-hidden">Remove</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {stages.map((s, i) => (
+                  // biome-ignore lint/suspicious/noArrayIndexKey: stages are positional
+                  <tr key={i}>
+                    <th scope="row" data-label="Stage">
+                      {i + 1}
+                    </th>
+                    <td data-label="Reach %">
+                      <input
+                        aria-label={`Stage ${i + 1} reach in percent`}
+                        inputMode="decimal"
+                        value={s.reach}
+                        onChange={(e) => setStage(i, { reach: e.target.value })}
+                      />
+                      <FieldIssues error={error} path={`stages[${i}].reach`} />
+                    </td>
+                    <td data-label="Min. duration">
+                      <input
+                        aria-label={`Stage ${i + 1} minimum duration`}
+                        value={s.minDuration}
+                        placeholder={DEFAULT_MIN_DURATION}
+                        onChange={(e) => setStage(i, { minDuration: e.target.value })}
+                      />
+                      <FieldIssues error={error} path={`stages[${i}].minDuration`} />
+                    </td>
+                    <td data-label="Min. units/arm">
+                      <input
+                        aria-label={`Stage ${i + 1} minimum units per arm`}
+                        inputMode="numeric"
+                        value={s.minUnitsPerArm}
+                        placeholder={String(DEFAULT_MIN_UNITS_PER_ARM)}
+                        onChange={(e) => setStage(i, { minUnitsPerArm: e.target.value })}
+                      />
+                      <FieldIssues error={error} path={`stages[${i}].minUnitsPerArm`} />
+                    </td>
+                    <td data-label="">
+                      <button
+                        type="button"
+                        className="button button-small"
+                        disabled={stages.length <= 1}
+                        onClick={() => setStages((list) => list.filter((_, k) => k !== i))}
+                      >
+                        Remove stage {i + 1}
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <button
+            type="button"
+            className="button button-small"
+            onClick={() =>
+              setStages((list) => [
+                ...list,
+                {
+                  reach: '100',
+                  minDuration: DEFAULT_MIN_DURATION,
+                  minUnitsPerArm: String(DEFAULT_MIN_UNITS_PER_ARM),
+                },
+              ])
+            }
+          >
+            Add a stage
+          </button>
+          <FieldIssues error={error} path="stages" />
+        </fieldset>
+        <fieldset className="field">
           <legend>Guardrails</legend>
-          {metrics.length === 0 ? (
-            <p className="muted">No metrics to choose from; the surface’s required guardrails still apply.</p>
-          ) : (
-            metrics.map((m) => (
+          {required.map((r) => (
+            <label key={`req-${r.metric}`} className="checkbox guardrail-locked">
+              <input type="checkbox" checked disabled />
+              {r.metric}{' '}
+              <span className="small">
+                required by surface {surface?.key}
+                {r.margin !== undefined ? ` (margin ${formatFraction(r.margin)})` : ''}: cannot be removed
+              </span>
+            </label>
+          ))}
+          {metrics
+            .filter((m) => !required.some((r) => r.metric === m.key))
+            .map((m) => (
               <label key={m.key} className="checkbox">
                 <input
                   type="checkbox"
@@ -150,10 +305,30 @@ function NewRollout({ metrics }: { metrics: Metric[] }) {
                 />
                 {m.key}
               </label>
-            ))
-          )}
+            ))}
+          {metrics.length === 0 && required.length === 0 ? (
+            <p className="muted">
+              No metrics yet: <a href={href({ page: 'metric-new' })}>define one</a> first, or the rollout has
+              nothing to watch.
+            </p>
+          ) : null}
+          <FieldIssues error={error} path="guardrails" />
         </fieldset>
+        <div className="field">
+          <label htmlFor="ro-traffic">Expected new units a day (optional, for the forecast)</label>
+          <input
+            id="ro-traffic"
+            inputMode="numeric"
+            value={unitsPerDay}
+            onChange={(e) => setUnitsPerDay(e.target.value)}
+          />
+          <FieldIssues error={error} path="expectedUnitsPerDay" />
+        </div>
         <ErrorMessage error={error} />
+        <p className="hint">
+          Creating makes a draft: its page shows the server’s forecast (what each stage can detect, and when)
+          before you start it.
+        </p>
         <div className="form-actions">
           <button type="submit" className="button button-primary" disabled={busy || flag === undefined}>
             Create rollout
@@ -178,7 +353,7 @@ export function RolloutsPage() {
             {list.length === 0 ? (
               <p className="empty">No rollouts yet.</p>
             ) : (
-              <div className="table-wrap">
+              <div className="table-wrap table-cards">
                 <table>
                   <thead>
                     <tr>
@@ -194,25 +369,25 @@ export function RolloutsPage() {
                   <tbody>
                     {list.map((r) => (
                       <tr key={r.id}>
-                        <td>
+                        <th scope="row" data-label="Rollout">
                           <a className="strong" href={href({ page: 'rollout', id: r.id })}>
                             {r.id}
                           </a>
-                        </td>
-                        <td>
+                        </th>
+                        <td data-label="Flag">
                           <a href={href({ page: 'flag', key: r.flag })}>{r.flag}</a>
                         </td>
-                        <td>{r.environment}</td>
-                        <td>
+                        <td data-label="Environment">{r.environment}</td>
+                        <td data-label="State">
                           <Badge tone={stateTone(r.state)}>{r.state.replace('_', ' ')}</Badge>
                         </td>
-                        <td>
+                        <td data-label="Stage">
                           {r.stage + 1} of {r.stages.length}
                         </td>
-                        <td>
+                        <td data-label="Reach">
                           <ReachMeter percent={rolloutReach(r)} />
                         </td>
-                        <td>
+                        <td data-label="Health">
                           <HealthBadge health={r.health} />
                         </td>
                       </tr>

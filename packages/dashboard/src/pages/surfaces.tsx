@@ -1,13 +1,18 @@
 /** Surfaces: product areas and the guardrail metrics every rollout on them must watch. */
 import { PageHeader, Pending, useLoad, useSession } from '../components/ui.tsx';
-import { formatPercent } from '../describe.ts';
+import { formatFraction } from '../format.ts';
+import { href } from '../router.ts';
 
 export function SurfacesPage() {
   const { api } = useSession();
   const surfaces = useLoad(() => api.listSurfaces(), [api]);
   return (
     <section>
-      <PageHeader title="Surfaces" />
+      <PageHeader title="Surfaces">
+        <a className="button button-primary" href={href({ page: 'surface-new' })}>
+          New surface
+        </a>
+      </PageHeader>
       <p className="muted">
         A surface lists required guardrails. Every rollout of a flag on that surface gets them and cannot drop
         them.
@@ -17,7 +22,7 @@ export function SurfacesPage() {
           list.length === 0 ? (
             <p className="empty">No surfaces defined.</p>
           ) : (
-            <div className="table-wrap">
+            <div className="table-wrap table-cards">
               <table>
                 <thead>
                   <tr>
@@ -29,16 +34,20 @@ export function SurfacesPage() {
                 <tbody>
                   {list.map((s) => (
                     <tr key={s.key}>
-                      <td className="strong">{s.name ?? s.key}</td>
-                      <td>{s.description ?? <span className="muted">—</span>}</td>
-                      <td>
+                      <th scope="row" data-label="Surface">
+                        <a className="strong" href={href({ page: 'surface', key: s.key })}>
+                          {s.name ?? s.key}
+                        </a>
+                      </th>
+                      <td data-label="Description">{s.description ?? <span className="muted">—</span>}</td>
+                      <td data-label="Required">
                         {s.guardrails.length === 0 ? (
                           <span className="muted">none</span>
                         ) : (
                           s.guardrails.map((g) => (
                             <span key={g.metric} className="chip">
                               {g.metric}
-                              {g.margin !== undefined ? ` (${formatPercent(g.margin * 100)})` : ''}
+                              {g.margin !== undefined ? ` (${formatFraction(g.margin)})` : ''}
                             </span>
                           ))
                         )}

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../errors.ts';
 import { ADMIN_ERRORS, ADMIN_SECURITY } from '../http/schemas.ts';
-import type { ResourceType } from '../storage/stores.ts';
+import type { ResourceType } from '../storage/write.ts';
 import type { AuditStore } from './audit.store.ts';
 
 /** Entries per page unless `limit` says otherwise, and the most a page may hold. */

@@ -1,18 +1,6 @@
-import type { ResourceType } from '../storage/stores.ts';
+import type { AuditEntry, ResourceType } from '../storage/write.ts';
 
-/** One append-only audit entry. */
-export interface AuditEntry {
-  id: number;
-  /** Epoch milliseconds. */
-  at: number;
-  actor: string;
-  action: string;
-  resourceType: ResourceType;
-  resourceKey: string;
-  environment: string | null;
-  before: unknown;
-  after: unknown;
-}
+export type { AuditEntry } from '../storage/write.ts';
 
 export interface AuditFilter {
   resourceType?: ResourceType;

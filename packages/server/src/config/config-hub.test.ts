@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { ConfigState } from '../sdk-deps.ts';
-import { createMemoryStores } from '../storage/memory/stores.ts';
-import type { AuditInput } from '../storage/stores.ts';
+import type { ConfigState } from '../client-deps.ts';
+import type { AuditInput } from '../storage/write.ts';
+import { createMemoryStores } from '../stores.ts';
 import { StoreConfigHub } from './config-hub.ts';
 
 function audit(key: string, at: number): AuditInput {

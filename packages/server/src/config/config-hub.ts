@@ -5,8 +5,8 @@
  * announcements of the same commit are harmless.
  */
 import { compileConfig, type EnvironmentSnapshot, flattenFlag } from '@dimmer/core';
-import type { ConfigHub, ConfigState } from '../sdk-deps.ts';
-import type { ConfigChange } from '../storage/stores.ts';
+import type { ConfigHub, ConfigState } from '../client-deps.ts';
+import type { ConfigChange } from '../storage/write.ts';
 import type { ConfigStore } from './config.store.ts';
 
 export interface HubLogger {

@@ -1,17 +1,17 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../app.ts';
-import { systemClock } from '../clock.ts';
-import { ADMIN_TOKEN_PREFIX, generateSecret } from '../keys/secrets.ts';
-import { createPostgresStores } from '../storage/postgres/stores.ts';
 import {
   assertPostgresReachable,
   dropSchemas,
   freshSchemaName,
   postgresSkipReason,
   TEST_DATABASE_URL,
-} from '../storage/postgres/test-schema.ts';
-import type { Stores } from '../storage/stores.ts';
-import { sampleFlag } from '../test-app.ts';
+} from '../../testing/pg-test-schema.ts';
+import { sampleFlag } from '../../testing/test-app.ts';
+import { buildApp } from '../app.ts';
+import { systemClock } from '../clock.ts';
+import { ADMIN_TOKEN_PREFIX, generateSecret } from '../secrets.ts';
+import type { Stores } from '../stores.ts';
+import { createPostgresStores } from '../stores.ts';
 
 const skipReason = postgresSkipReason();
 

@@ -1,7 +1,7 @@
 /** Environments: listing and creation (each starts at config version 1). */
 import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
-import { type ConfigChange, StoreConflictError } from '../storage/stores.ts';
+import { type ConfigChange, StoreConflictError } from '../storage/write.ts';
 import type { EnvironmentRecord, EnvironmentsStore } from './environments.store.ts';
 
 /** The environments every new installation starts with. */

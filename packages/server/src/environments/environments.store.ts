@@ -1,4 +1,4 @@
-import type { AuditInput, WriteResult } from '../storage/stores.ts';
+import type { AuditInput, WriteResult } from '../storage/write.ts';
 
 /** An environment and its current config version (bumped by every flag or segment write). */
 export interface EnvironmentRecord {

@@ -1,7 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildTestApp, manualClock, TEST_T0 } from '../test-app.ts';
-import { type RawEvent, referenceStats, sendBatch, setUpAnalysis, startRollout } from './analysis-harness.ts';
+import {
+  type RawEvent,
+  referenceStats,
+  sendBatch,
+  setUpAnalysis,
+  startRollout,
+} from '../../testing/analysis-harness.ts';
+import { buildTestApp, manualClock, TEST_T0 } from '../../testing/test-app.ts';
 
 const HOUR = 3_600_000;
 const NAMES = ['app_crash', 'purchase', 'click', 'request_ms', 'request', 'unrelated'];

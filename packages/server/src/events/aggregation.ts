@@ -9,8 +9,8 @@
  * grows, so units move from control to treatment, never back). An event counts for a metric in the epoch whose
  * [start, end) holds its timestamp, when it is within the metric's window after the epoch's start.
  */
-import type { MetricDefinition } from '../metrics/metric.model.ts';
-import type { ArmName } from '../rollouts/rollouts.store.ts';
+import type { MetricDefinition } from '../metrics/index.ts';
+import type { ArmName } from '../rollouts/index.ts';
 
 /** One assignment epoch; `values` holds the raw (uncapped) accumulators `[y0, d0, y1, d1, …]` per metric. */
 export interface Epoch {

@@ -4,9 +4,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN_PREFIX, generateSecret } from '../keys/secrets.ts';
-import { createSqliteStores } from '../storage/sqlite/stores.ts';
-import { SAMPLE_METRICS } from './analysis-harness.ts';
+import { SAMPLE_METRICS } from '../../testing/analysis-harness.ts';
+import { ADMIN_TOKEN_PREFIX, generateSecret } from '../secrets.ts';
+import { createSqliteStores } from '../stores.ts';
 
 const root = join(import.meta.dirname, '../../../..');
 const dir = mkdtempSync(join(tmpdir(), 'dimmer-crash-'));

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMemoryStores } from '../storage/memory/stores.ts';
-import { buildTestApp, manualClock, TEST_T0, type TestApp } from '../test-app.ts';
-import { sendBatch, setUpAnalysis, startRollout } from './analysis-harness.ts';
+import { sendBatch, setUpAnalysis, startRollout } from '../../testing/analysis-harness.ts';
+import { buildTestApp, manualClock, TEST_T0, type TestApp } from '../../testing/test-app.ts';
+import { createMemoryStores } from '../stores.ts';
 
 const NOW = TEST_T0 + 10 * 24 * 3_600_000;
 const MINUTE = 60_000;

@@ -3,10 +3,11 @@
  * per environment and batch id, acknowledged (202) only after the durable commit.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, errorBody } from '../errors.ts';
+import type { SdkDeps } from '../client-deps.ts';
+import { AppError } from '../errors.ts';
+import { acceptJsonOnly, authenticateRequest, registerPreflight } from '../http/client-auth.ts';
+import { fastifyErrorCode, renderError } from '../http/error-handler.ts';
 import { sdkRateLimit } from '../http/rate-limit.ts';
-import { acceptJsonOnly, authenticateRequest, registerPreflight } from '../sdk/sdk-http.ts';
-import type { SdkDeps } from '../sdk-deps.ts';
 import { DEFAULT_EVENT_LIMITS, type EventLimits, parseEventBatch } from './event-parse.ts';
 import type { EventPipeline } from './events.service.ts';
 
@@ -68,41 +69,24 @@ export async function registerEventRoutes(
   });
 }
 
-/** Errors on the events route in the standard shape; Retry-After on 429, the limit named on 413. */
+/**
+ * Errors on the events route through the one error renderer; a body over the limit is answered with the limit
+ * named, so a client knows how to split its batch.
+ */
 export function replyWithEventsError(
   error: FastifyError | Error,
   request: FastifyRequest,
   reply: FastifyReply,
 ) {
-  if (error instanceof AppError) {
-    if (error.code === 'UNAUTHORIZED') reply.header('www-authenticate', 'Bearer');
-    const retry = (error.details as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
-    if (error.code === 'RATE_LIMITED' && typeof retry === 'number')
-      reply.header('retry-after', String(retry));
-    return reply.code(error.status).send(errorBody(error.code, error.message, error.details));
-  }
-  const code = 'code' in error && typeof error.code === 'string' ? error.code : undefined;
-  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE')
-    return reply.code(413).send(
-      errorBody(
+  if (fastifyErrorCode(error) === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return renderError(
+      new AppError(
         'PAYLOAD_TOO_LARGE',
         `request body exceeds the limit of ${EVENTS_BODY_LIMIT_BYTES} bytes (1 MiB)`,
-        {
-          limitBytes: EVENTS_BODY_LIMIT_BYTES,
-        },
+        { limitBytes: EVENTS_BODY_LIMIT_BYTES },
       ),
+      request,
+      reply,
     );
-  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
-    return reply.code(415).send(errorBody('UNSUPPORTED_MEDIA_TYPE', error.message));
-  if (
-    code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
-    code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
-    code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH' ||
-    error instanceof SyntaxError
-  )
-    return reply.code(400).send(errorBody('BAD_REQUEST', `Malformed JSON body: ${error.message}`));
-  const status = (error as FastifyError).statusCode;
-  if (status === 429) return reply.code(429).send(errorBody('RATE_LIMITED', error.message));
-  request.log.error({ err: error, reqId: request.id }, 'unexpected error on the events route');
-  return reply.code(500).send(errorBody('INTERNAL', 'Internal error', { id: request.id }));
+  return renderError(error, request, reply);
 }

@@ -1,4 +1,9 @@
-/** The storage port of event ingestion: one call commits a group of batches in one transaction. */
+/**
+ * The storage port of event ingestion. `EventsStore` is what the pipeline calls: one call commits a group of
+ * batches in one transaction. `EventsStorage` is what an adapter offers: the primitive operations of one
+ * ingestion transaction, whose order the events feature owns (ingest-plan.ts).
+ */
+import type { AnalysedRollout, AnalysisChanges, TrackPoint, UnitEpochs } from './aggregation.ts';
 
 /** A validated exposure, timestamp in epoch milliseconds. */
 export interface ExposureInput {
@@ -48,5 +53,30 @@ export interface EventsStore {
   /** Deletes raw track events timestamped before `ts` and batch-id records received before `ts`; returns rows deleted. */
   prune(ts: number): Promise<number>;
   /** Number of stored raw track events (tests and benchmarks). */
+  countTracks(): Promise<number>;
+}
+
+/** The reads and writes of one ingestion transaction. */
+export interface IngestIo {
+  /** Records the batch id with its answer; returns the stored answer when the id was already recorded. */
+  registerBatch(batch: IngestBatch, at: number): Promise<BatchAnswer | null>;
+  /** Rollouts of the environment whose exposures and events are analysed. */
+  analysedRollouts(environment: string): Promise<AnalysedRollout[]>;
+  /** Serialises concurrent writers of these rollouts (other processes) until the transaction ends. */
+  lockRollouts(ids: readonly string[]): Promise<void>;
+  loadEpochs(rollout: AnalysedRollout, units: readonly string[]): Promise<Map<string, UnitEpochs>>;
+  /** Stored track events of these units timestamped at or after `from` (epoch ms), per unit. */
+  loadTracks(environment: string, units: readonly string[], from: number): Promise<Map<string, TrackPoint[]>>;
+  insertTracks(environment: string, tracks: readonly TrackInput[]): Promise<void>;
+  writeChanges(rollout: AnalysedRollout, changes: AnalysisChanges): Promise<void>;
+}
+
+/** What a storage adapter offers the events feature. */
+export interface EventsStorage {
+  /** Runs `work` in one transaction over the ingestion operations: commit when it resolves, roll back when it throws. */
+  transaction<T>(work: (io: IngestIo) => Promise<T>): Promise<T>;
+  /** Deletes raw track events timestamped before `ts` and batch-id records received before `ts`; returns rows deleted. */
+  prune(ts: number): Promise<number>;
+  /** Number of stored raw track events. */
   countTracks(): Promise<number>;
 }

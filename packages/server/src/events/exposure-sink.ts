@@ -5,8 +5,8 @@
  * is dropped and counted: exposures of remote evaluation are best effort, like an SDK's.
  */
 import { randomBytes } from 'node:crypto';
+import type { ExposureSink } from '../client-deps.ts';
 import type { Clock } from '../clock.ts';
-import type { ExposureSink } from '../sdk-deps.ts';
 import type { EventPipeline } from './events.service.ts';
 import type { ExposureInput } from './events.store.ts';
 

@@ -1,34 +1,24 @@
 /**
- * The order of work inside one ingestion transaction, shared by every storage adapter: register batch ids
+ * The order of work inside one ingestion transaction, the same on every storage adapter: register batch ids
  * (duplicates keep their stored answer), open and move epochs from exposures, bring moved epochs up to date
  * from previously stored events, count the group's tracked events, then store the raw events and the changes.
- * Adapters supply the reads and writes (`IngestIo`), all inside their one transaction.
+ * Adapters only offer the primitive reads and writes (`IngestIo`) inside their one transaction
+ * (`EventsStorage.transaction`); this module drives them.
  */
-import type { AnalysedRollout, AnalysisChanges, TrackPoint, UnitEpochs } from './aggregation.ts';
 import { RolloutAggregation } from './aggregation.ts';
-import type { BatchAnswer, IngestBatch, IngestResult, TrackInput } from './events.store.ts';
+import type { EventsStorage, EventsStore, IngestBatch, IngestIo, IngestResult } from './events.store.ts';
 
-/** The reads and writes of one ingestion transaction. */
-export interface IngestIo {
-  /** Records the batch id with its answer; returns the stored answer when the id was already recorded. */
-  registerBatch(batch: IngestBatch, at: number): Promise<BatchAnswer | null>;
-  /** Rollouts of the environment whose exposures and events are analysed. */
-  analysedRollouts(environment: string): Promise<AnalysedRollout[]>;
-  /** Serialises concurrent writers of these rollouts (other processes) until the transaction ends. */
-  lockRollouts(ids: readonly string[]): Promise<void>;
-  loadEpochs(rollout: AnalysedRollout, units: readonly string[]): Promise<Map<string, UnitEpochs>>;
-  /** Stored track events of these units timestamped at or after `from` (epoch ms), per unit. */
-  loadTracks(environment: string, units: readonly string[], from: number): Promise<Map<string, TrackPoint[]>>;
-  insertTracks(environment: string, tracks: readonly TrackInput[]): Promise<void>;
-  writeChanges(rollout: AnalysedRollout, changes: AnalysisChanges): Promise<void>;
+/** The events port over an adapter's storage: each `ingest` runs this plan in one of its transactions. */
+export function createEventsStore(storage: EventsStorage): EventsStore {
+  return {
+    ingest: (batches, at) => storage.transaction((io) => runIngest(io, batches, at)),
+    prune: (ts) => storage.prune(ts),
+    countTracks: () => storage.countTracks(),
+  };
 }
 
 /** Runs one group of batches through `io`; the caller wraps it in one transaction. */
-export async function runIngest(
-  io: IngestIo,
-  batches: readonly IngestBatch[],
-  at: number,
-): Promise<IngestResult[]> {
+async function runIngest(io: IngestIo, batches: readonly IngestBatch[], at: number): Promise<IngestResult[]> {
   const results: IngestResult[] = [];
   const fresh = new Map<string, IngestBatch[]>();
   for (const batch of batches) {

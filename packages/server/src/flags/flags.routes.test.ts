@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildTestApp, type Json, sampleFlag, type TestApp } from '../test-app.ts';
+import { buildTestApp, type Json, sampleFlag, type TestApp } from '../../testing/test-app.ts';
 
 let t: TestApp;
 beforeEach(async () => {

@@ -11,12 +11,12 @@ import {
   validateFlagConfig,
 } from '@dimmer/core';
 import type { Clock } from '../clock.ts';
-import type { EnvironmentsStore } from '../environments/environments.store.ts';
+import type { EnvironmentsStore } from '../environments/index.ts';
 import { AppError } from '../errors.ts';
-import { generateSalt } from '../keys/secrets.ts';
-import type { SegmentsStore } from '../segments/segments.store.ts';
-import { type ConfigChange, StoreConflictError, StoreNotFoundError } from '../storage/stores.ts';
-import type { SurfacesStore } from '../surfaces/surfaces.store.ts';
+import { generateSalt } from '../secrets.ts';
+import type { SegmentsStore } from '../segments/index.ts';
+import { type ConfigChange, StoreConflictError, StoreNotFoundError } from '../storage/write.ts';
+import type { SurfacesStore } from '../surfaces/index.ts';
 import type { FlagRecord, FlagsStore } from './flags.store.ts';
 import { PREVIEW_SAMPLE_SIZE, previewFlagChange, stableStringify } from './split-preview.ts';
 

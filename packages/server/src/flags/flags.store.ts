@@ -1,5 +1,5 @@
 import type { FlagConfig } from '@dimmer/core';
-import type { AuditInput, WriteResult } from '../storage/stores.ts';
+import type { AuditInput, WriteResult } from '../storage/write.ts';
 
 /** A stored flag document with its lifecycle fields. */
 export interface FlagRecord {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMemoryStores } from '../storage/memory/stores.ts';
-import { buildTestApp, manualClock, type TestApp } from '../test-app.ts';
+import { buildTestApp, manualClock, type TestApp } from '../../testing/test-app.ts';
+import { createMemoryStores } from '../stores.ts';
 
 const apps: TestApp[] = [];
 afterEach(async () => {
@@ -102,7 +102,7 @@ describe('admin token bootstrap', () => {
     expect(seen).toHaveLength(1);
     expect(seen[0]).toMatch(/^dmr_admin_[A-Za-z0-9_-]{43}$/);
     const stored = await stores.keys.findAdminTokenByHash(
-      (await import('../keys/secrets.ts')).hashSecret(seen[0] as string),
+      (await import('../secrets.ts')).hashSecret(seen[0] as string),
     );
     expect(stored?.name).toBe('bootstrap');
     expect(JSON.stringify(await stores.audit.list({ limit: 100 }))).not.toContain(seen[0]);

@@ -4,7 +4,6 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.ts';
-import type { KeysService } from '../keys/keys.service.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -21,8 +20,16 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
+/** Who may use the admin routes: the composition root wires the keys feature in. */
+export interface AdminAuthenticator {
+  /** The admin behind a token, or null when the token is no live admin token. */
+  authenticateAdmin(rawToken: string): Promise<{ actor: string } | null>;
+  /** Whether the token is a live client key (those get 403, not 401). */
+  authenticateClientKey(rawKey: string): Promise<unknown>;
+}
+
 /** Adds the admin check to every route registered in `scope` (an encapsulated plugin). */
-export function requireAdmin(scope: FastifyInstance, keys: KeysService): void {
+export function requireAdmin(scope: FastifyInstance, keys: AdminAuthenticator): void {
   scope.addHook('onRequest', async (request) => {
     const token = bearerToken(request);
     if (token === undefined)

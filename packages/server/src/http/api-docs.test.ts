@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildTestApp } from '../test-app.ts';
+import { buildTestApp } from '../../testing/test-app.ts';
 
 const README = join(import.meta.dirname, '../../../../docs/api/README.md');
 

@@ -3,7 +3,7 @@
  * by the hash and authentication looks the same hash up, so a request costs one SHA-256, not two.
  */
 import type { FastifyRequest } from 'fastify';
-import { hashSecret } from '../keys/secrets.ts';
+import { hashSecret } from '../secrets.ts';
 
 /** A request's raw client key and its hex SHA-256 (the form keys are stored and cached under). */
 export interface ClientCredential {

@@ -1,10 +1,11 @@
 /**
  * Turns every error into the standard body `{ error: { code, message, details } }`: our AppError as is,
  * Fastify's schema validation errors as VALIDATION_FAILED with the offending paths, framework errors by
- * status, and anything else as INTERNAL with an id that is also logged.
+ * code and status, and anything else as INTERNAL with an id that is also logged. Statuses come only from
+ * the one code → status table (errors.ts).
  */
 import { randomUUID } from 'node:crypto';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERROR_STATUS, type ErrorCode, errorBody } from '../errors.ts';
 
 interface AjvLikeError {
@@ -56,6 +57,7 @@ export function validationIssues(
   return issues;
 }
 
+/** HTTP status of a framework error → our code (the code's own status then comes from ERROR_STATUS). */
 const STATUS_CODES: Partial<Record<number, ErrorCode>> = {
   400: 'BAD_REQUEST',
   401: 'UNAUTHORIZED',
@@ -68,40 +70,85 @@ const STATUS_CODES: Partial<Record<number, ErrorCode>> = {
   503: 'UNAVAILABLE',
 };
 
-/** Installs the error and not-found handlers on the root instance. */
-export function installErrorHandlers(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
-    if (error instanceof AppError) {
-      if (error.code === 'RATE_LIMITED' && error.details && typeof error.details === 'object') {
-        const retry = (error.details as { retryAfterSeconds?: unknown }).retryAfterSeconds;
-        if (typeof retry === 'number') reply.header('retry-after', String(retry));
-      }
-      return reply.status(error.status).send(errorBody(error.code, error.message, error.details));
-    }
-    const fastifyError = error as FastifyError;
-    if (fastifyError.validation) {
-      const issues = validationIssues(
-        fastifyError.validation as AjvLikeError[],
-        fastifyError.validationContext,
-      );
-      const message = issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ');
-      return reply
-        .status(ERROR_STATUS.VALIDATION_FAILED)
-        .send(errorBody('VALIDATION_FAILED', message, { issues }));
-    }
-    const status = fastifyError.statusCode;
-    if (status !== undefined && status >= 400 && status < 500) {
-      const code = STATUS_CODES[status] ?? 'BAD_REQUEST';
-      return reply.status(ERROR_STATUS[code]).send(errorBody(code, fastifyError.message));
-    }
-    const errorId = randomUUID();
-    request.log.error({ err: error, errorId }, 'unhandled error');
+/** Fastify's own request-body errors → our code, whatever status Fastify gave them. */
+const FASTIFY_ERROR_CODES: Readonly<Record<string, ErrorCode>> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'BAD_REQUEST',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'BAD_REQUEST',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+};
+
+/** The message of every internal error reply: the same on every route, naming the id that is logged with it. */
+export function internalErrorMessage(errorId: string): string {
+  return `internal error (id ${errorId})`;
+}
+
+/** The Fastify error code of an error (`FST_ERR_…`), if it has one. */
+export function fastifyErrorCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+    ? error.code
+    : undefined;
+}
+
+/**
+ * Any error as an AppError: ours as is, schema validation as VALIDATION_FAILED with the offending paths, Fastify's
+ * body errors and 4xx errors by code and status. Undefined for everything else (an internal error).
+ */
+export function toAppError(error: unknown): AppError | undefined {
+  if (error instanceof AppError) return error;
+  const fastifyError = error as Partial<FastifyError>;
+  if (fastifyError.validation) {
+    const issues = validationIssues(
+      fastifyError.validation as AjvLikeError[],
+      fastifyError.validationContext,
+    );
+    const message = issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ');
+    return new AppError('VALIDATION_FAILED', message, { issues });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  const fastifyCode = fastifyErrorCode(error);
+  const byCode = fastifyCode === undefined ? undefined : FASTIFY_ERROR_CODES[fastifyCode];
+  if (byCode !== undefined) return new AppError(byCode, message);
+  if (error instanceof SyntaxError) return new AppError('BAD_REQUEST', message);
+  const status = fastifyError.statusCode;
+  if (status !== undefined && status >= 400 && status < 500)
+    return new AppError(STATUS_CODES[status] ?? 'BAD_REQUEST', message);
+  return undefined;
+}
+
+/** Logs an internal error under a new id and returns the id. */
+export function logInternalError(error: unknown, request: FastifyRequest): string {
+  const errorId = randomUUID();
+  request.log.error({ err: error, errorId, reqId: request.id }, 'unhandled error');
+  return errorId;
+}
+
+/**
+ * The one error renderer of every route family (admin, SDK, events): the body `{ error: { code, message,
+ * details } }`, the status from ERROR_STATUS, `WWW-Authenticate: Bearer` on 401 and `Retry-After` on 429 when
+ * the error says how long to wait.
+ */
+export function renderError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const known = toAppError(error);
+  if (known === undefined) {
+    const errorId = logInternalError(error, request);
     return reply
       .status(ERROR_STATUS.INTERNAL)
-      .send(errorBody('INTERNAL', `internal error (id ${errorId})`, { errorId }));
-  });
+      .send(errorBody('INTERNAL', internalErrorMessage(errorId), { errorId }));
+  }
+  if (known.code === 'UNAUTHORIZED') reply.header('www-authenticate', 'Bearer');
+  const retry = (known.details as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
+  if (known.code === 'RATE_LIMITED' && typeof retry === 'number') reply.header('retry-after', String(retry));
+  return reply.status(known.status).send(errorBody(known.code, known.message, known.details));
+}
 
+/** Installs the error renderer and the not-found handler on the root instance (every scope inherits them). */
+export function installErrorHandlers(app: FastifyInstance): void {
+  app.setErrorHandler(renderError);
   app.setNotFoundHandler((request, reply) => {
-    reply.status(404).send(errorBody('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
+    reply
+      .status(ERROR_STATUS.NOT_FOUND)
+      .send(errorBody('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
   });
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMemoryStores } from '../storage/memory/stores.ts';
-import { buildTestApp, type TestApp } from '../test-app.ts';
+import { buildTestApp, type TestApp } from '../../testing/test-app.ts';
+import { createMemoryStores } from '../stores.ts';
 
 const apps: TestApp[] = [];
 afterEach(async () => {

@@ -7,8 +7,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunc
 import { AppError } from '../errors.ts';
 import { readClientCredential } from './client-credential.ts';
 
-/** Default requests per minute per key or IP on SDK and OFREP routes. */
-export const DEFAULT_RATE_LIMIT_PER_MINUTE = 6_000;
 const ONE_MINUTE_MS = 60_000;
 const MS_PER_SECOND = 1000;
 /** Most keys and IPs whose windows one route tracks at once; past it the oldest window is forgotten. */

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../test-app.ts';
-import { hashSecret } from './secrets.ts';
+import { buildTestApp, type TestApp } from '../../testing/test-app.ts';
+import { hashSecret } from '../secrets.ts';
 
 let t: TestApp;
 beforeEach(async () => {

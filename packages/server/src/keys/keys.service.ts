@@ -3,21 +3,23 @@
  * and authentication with a short in-memory cache (revocation on this node takes effect at once,
  * on other nodes within CACHE_TTL_MS).
  */
+
+import type { ClientKeyKind, ClientPrincipal } from '../client-deps.ts';
 import type { Clock } from '../clock.ts';
-import type { EnvironmentsStore } from '../environments/environments.store.ts';
+import type { EnvironmentsStore } from '../environments/index.ts';
 import { AppError } from '../errors.ts';
-import type { ClientKeyKind, ClientPrincipal } from '../sdk-deps.ts';
-import { StoreConflictError, StoreNotFoundError } from '../storage/stores.ts';
-import type { AdminTokenRecord, ClientKeyRecord, KeysStore } from './keys.store.ts';
 import {
   ADMIN_TOKEN_PREFIX,
   BROWSER_KEY_PREFIX,
   generateId,
   generateSecret,
   hashSecret,
+  MIN_CUSTOM_TOKEN_LENGTH,
   SERVER_KEY_PREFIX,
   visiblePrefix,
-} from './secrets.ts';
+} from '../secrets.ts';
+import { StoreConflictError, StoreNotFoundError } from '../storage/write.ts';
+import type { AdminTokenRecord, ClientKeyRecord, KeysStore } from './keys.store.ts';
 
 /** How long a key lookup is cached, in milliseconds. */
 export const CACHE_TTL_MS = 1_000;
@@ -283,9 +285,6 @@ export class KeysService {
     );
   }
 }
-
-/** Shortest admin token accepted from DIMMER_ADMIN_TOKEN. */
-export const MIN_CUSTOM_TOKEN_LENGTH = 32;
 
 function toAdminPrincipal(record: AdminTokenRecord): AdminPrincipal {
   return { tokenId: record.id, name: record.name, actor: `admin:${record.name}` };

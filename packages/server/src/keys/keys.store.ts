@@ -1,5 +1,5 @@
-import type { ClientKeyKind } from '../sdk-deps.ts';
-import type { AuditInput } from '../storage/stores.ts';
+import type { ClientKeyKind } from '../client-deps.ts';
+import type { AuditInput } from '../storage/write.ts';
 
 /** A client key as stored: only the SHA-256 hash of the secret is kept. */
 export interface ClientKeyRecord {

@@ -5,8 +5,8 @@
  */
 import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
-import { StoreConflictError, StoreNotFoundError } from '../storage/stores.ts';
-import type { SurfacesStore } from '../surfaces/surfaces.store.ts';
+import { StoreConflictError, StoreNotFoundError } from '../storage/write.ts';
+import type { SurfacesStore } from '../surfaces/index.ts';
 import { type MetricDefinition, validateMetricDefinition } from './metric.model.ts';
 import { formatWindow } from './metric-window.ts';
 import type { MetricRecord, MetricsStore } from './metrics.store.ts';

@@ -1,4 +1,4 @@
-import type { AuditInput } from '../storage/stores.ts';
+import type { AuditInput } from '../storage/write.ts';
 import type { MetricDefinition } from './metric.model.ts';
 
 /** A stored metric definition with its lifecycle fields. */

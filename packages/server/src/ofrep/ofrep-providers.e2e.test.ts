@@ -10,7 +10,7 @@ import {
   type Provider as WebProvider,
 } from '@openfeature/web-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type E2eTarget, startE2eTarget } from '../sdk/e2e-target.ts';
+import { type E2eTarget, startE2eTarget } from '../../testing/e2e-target.ts';
 
 /** Poll interval of the web provider in these tests, in milliseconds. */
 const WEB_POLL_MS = 100;

@@ -2,19 +2,24 @@
  * Parsing of OFREP request bodies `{ context }` and the OFREP layer's error type.
  */
 import type { EvaluationContext } from '@dimmer/core';
-import { isJsonObject, parseEvaluationContext } from '../resolve/resolve-request.ts';
+import { ERROR_STATUS, type ErrorCode } from '../errors.ts';
+import { isJsonObject, parseEvaluationContext } from '../resolve/index.ts';
 import type { OfrepRequestFailure } from './ofrep.service.ts';
 
-/** A request the OFREP routes refuse, with the status and the OFREP failure body to answer. */
+/** A request the OFREP routes refuse, with its error code (the status comes from ERROR_STATUS) and OFREP body. */
 export class OfrepError extends Error {
-  readonly status: number;
+  readonly code: ErrorCode;
   readonly body: OfrepRequestFailure['body'];
 
-  constructor(status: number, body: OfrepRequestFailure['body']) {
+  constructor(code: ErrorCode, body: OfrepRequestFailure['body']) {
     super(body.errorDetails);
     this.name = 'OfrepError';
-    this.status = status;
+    this.code = code;
     this.body = body;
+  }
+
+  get status(): number {
+    return ERROR_STATUS[this.code];
   }
 }
 
@@ -53,7 +58,7 @@ function badRequest(
   errorDetails: string,
 ): OfrepError {
   return new OfrepError(
-    400,
+    'BAD_REQUEST',
     key === undefined ? { errorCode, errorDetails } : { key, errorCode, errorDetails },
   );
 }

@@ -4,7 +4,7 @@ import {
   HARNESS_KEYS,
   productionSnapshot,
   type SdkTestHarness,
-} from '../sdk/sdk-test-harness.ts';
+} from '../../testing/client-api-harness.ts';
 
 let harness: SdkTestHarness;
 beforeEach(async () => {

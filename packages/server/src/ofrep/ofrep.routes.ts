@@ -4,17 +4,23 @@
  */
 import { evaluate, evaluateAll } from '@dimmer/core';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError } from '../errors.ts';
-import { sdkRateLimit } from '../http/rate-limit.ts';
-import { reportExposures } from '../resolve/resolve.service.ts';
+import type { ClientPrincipal, ConfigState, SdkDeps } from '../client-deps.ts';
+import { ERROR_STATUS } from '../errors.ts';
 import {
   acceptJsonOnly,
   authenticateRequest,
   ifNoneMatchMatches,
   registerPreflight,
   SDK_BODY_LIMIT_BYTES,
-} from '../sdk/sdk-http.ts';
-import type { ClientPrincipal, ConfigState, SdkDeps } from '../sdk-deps.ts';
+} from '../http/client-auth.ts';
+import {
+  fastifyErrorCode,
+  internalErrorMessage,
+  logInternalError,
+  toAppError,
+} from '../http/error-handler.ts';
+import { sdkRateLimit } from '../http/rate-limit.ts';
+import { reportExposures } from '../resolve/index.ts';
 import { bulkEtag, singleFlagStatus, toOfrepBulk, toOfrepEvaluation } from './ofrep.service.ts';
 import { OfrepError, parseOfrepRequest } from './ofrep-request.ts';
 
@@ -106,8 +112,8 @@ function currentConfig(deps: SdkDeps, principal: ClientPrincipal, key: string | 
   if (state !== undefined) return state;
   const errorDetails = `Environment "${principal.environment}" of this key does not exist`;
   throw key === undefined
-    ? new OfrepError(404, { errorCode: 'GENERAL', errorDetails })
-    : new OfrepError(404, { key, errorCode: 'FLAG_NOT_FOUND', errorDetails });
+    ? new OfrepError('NOT_FOUND', { errorCode: 'GENERAL', errorDetails })
+    : new OfrepError('NOT_FOUND', { key, errorCode: 'FLAG_NOT_FOUND', errorDetails });
 }
 
 /** Remote evaluation served by rollout and experiment rules is an exposure; a failing sink must not fail the request. */
@@ -145,18 +151,18 @@ export function replyWithOfrepError(
 ) {
   const key = (request.params as Partial<FlagParams> | undefined)?.key;
   if (error instanceof OfrepError) return reply.code(error.status).send(error.body);
-  if (error instanceof AppError) {
-    if (error.code === 'UNAUTHORIZED') reply.header('www-authenticate', 'Bearer');
-    return reply.code(error.status).send({ errorDetails: error.message });
-  }
-  const code = 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+  const code = fastifyErrorCode(error);
   if ((code !== undefined && BODY_ERROR_CODES.has(code)) || error instanceof SyntaxError) {
     const body = { errorCode: 'PARSE_ERROR', errorDetails: `Invalid request body: ${error.message}` };
-    return reply.code(400).send(key === undefined ? body : { key, ...body });
+    return reply.code(ERROR_STATUS.BAD_REQUEST).send(key === undefined ? body : { key, ...body });
   }
-  request.log.error({ err: error, reqId: request.id }, 'unexpected error on an OFREP route');
-  const errorDetails = `Internal error (request ${request.id})`;
+  const known = toAppError(error);
+  if (known !== undefined) {
+    if (known.code === 'UNAUTHORIZED') reply.header('www-authenticate', 'Bearer');
+    return reply.code(known.status).send({ errorDetails: known.message });
+  }
+  const errorDetails = internalErrorMessage(logInternalError(error, request));
   return reply
-    .code(500)
+    .code(ERROR_STATUS.INTERNAL)
     .send(key === undefined ? { errorDetails } : { key, errorCode: 'GENERAL', errorDetails });
 }

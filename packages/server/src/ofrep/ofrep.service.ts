@@ -3,8 +3,8 @@
  * format: success and failure bodies, HTTP statuses, reasons, flag metadata and the bulk ETag.
  */
 import type { EvaluationContext, EvaluationResult, FlagValue } from '@dimmer/core';
-import { contextEtag } from '../resolve/context-etag.ts';
-import type { ConfigState } from '../sdk-deps.ts';
+import type { ConfigState } from '../client-deps.ts';
+import { contextEtag } from '../resolve/index.ts';
 
 /** The reasons an OFREP success may carry. */
 export type OfrepReason = 'STATIC' | 'TARGETING_MATCH' | 'SPLIT' | 'DISABLED' | 'UNKNOWN';

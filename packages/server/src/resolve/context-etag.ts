@@ -3,7 +3,7 @@
  * OFREP bulk evaluation and `POST /sdk/v1/resolve`.
  */
 import { createHash } from 'node:crypto';
-import type { ConfigState } from '../sdk-deps.ts';
+import type { ConfigState } from '../client-deps.ts';
 
 /** Characters of base64url hash kept in the ETag (132 bits). */
 const ETAG_HASH_LENGTH = 22;

@@ -2,20 +2,36 @@
  * `POST /sdk/v1/resolve`: remote evaluation for thin clients (both key kinds).
  */
 import type { FastifyInstance } from 'fastify';
+import type { SdkDeps } from '../client-deps.ts';
 import { AppError } from '../errors.ts';
-import { authenticateRequest, ifNoneMatchMatches, SDK_BODY_LIMIT_BYTES } from '../sdk/sdk-http.ts';
-import type { SdkDeps } from '../sdk-deps.ts';
+import {
+  acceptJsonOnly,
+  authenticateRequest,
+  ifNoneMatchMatches,
+  registerPreflight,
+  SDK_BODY_LIMIT_BYTES,
+} from '../http/client-auth.ts';
+import { sdkRateLimit } from '../http/rate-limit.ts';
 import { contextEtag } from './context-etag.ts';
 import { evaluateFlags, reportExposures, toResolveResponse } from './resolve.service.ts';
 import { parseResolveRequest } from './resolve-request.ts';
 
 export const RESOLVE_URL = '/sdk/v1/resolve';
 
-/** Registers `POST /sdk/v1/resolve` on `scope`; `routeConfig` carries the rate-limit settings. */
-export function registerResolveRoute(scope: FastifyInstance, deps: SdkDeps, routeConfig: object): void {
+/** Registers `POST /sdk/v1/resolve` and its CORS preflight in an encapsulated scope of `app`. */
+export async function registerResolveRoutes(app: FastifyInstance, deps: SdkDeps): Promise<void> {
+  await app.register(async (scope) => {
+    acceptJsonOnly(scope);
+    registerPreflight(scope, [RESOLVE_URL], 'POST, OPTIONS');
+    registerResolveRoute(scope, deps);
+  });
+}
+
+function registerResolveRoute(scope: FastifyInstance, deps: SdkDeps): void {
   scope.post(
     RESOLVE_URL,
-    { bodyLimit: SDK_BODY_LIMIT_BYTES, config: routeConfig },
+    // Opt in to the app's rate limit (http/rate-limit.ts): per client key, per minute.
+    { bodyLimit: SDK_BODY_LIMIT_BYTES, config: sdkRateLimit },
     async (request, reply) => {
       const principal = await authenticateRequest(request, reply, deps);
       const parsed = parseResolveRequest(request.body);

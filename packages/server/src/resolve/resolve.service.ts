@@ -3,7 +3,7 @@
  * reports the exposures that rollout and experiment rules served.
  */
 import { type EvaluationContext, type EvaluationResult, evaluate, evaluateAll } from '@dimmer/core';
-import type { ClientPrincipal, ConfigState, ExposureSink } from '../sdk-deps.ts';
+import type { ClientPrincipal, ConfigState, ExposureSink } from '../client-deps.ts';
 
 /** One resolved flag in a `POST /sdk/v1/resolve` answer. */
 export interface ResolvedFlag {

@@ -3,17 +3,17 @@
  * controller's advisory lock; the other's tick skips until the lock is free.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPostgresStores } from '../storage/postgres/stores.ts';
 import {
   assertPostgresReachable,
   dropSchemas,
   freshSchemaName,
   postgresSkipReason,
   TEST_DATABASE_URL,
-} from '../storage/postgres/test-schema.ts';
-import { buildTestApp, type TestApp } from '../test-app.ts';
+} from '../../testing/pg-test-schema.ts';
+import { setUpRolloutSim } from '../../testing/rollout-sim.ts';
+import { buildTestApp, type TestApp } from '../../testing/test-app.ts';
+import { createPostgresStores } from '../stores.ts';
 import { CONTROLLER_LOCK } from './controller.ts';
-import { setUpRolloutSim } from './rollout-sim.ts';
 
 const skipReason = postgresSkipReason();
 

@@ -3,19 +3,17 @@
  * running, paused and holding rollout and stores what packages/rollout's `decide` says. On PostgreSQL only the
  * node holding the controller's advisory lock looks; the others skip the tick. Tests call `tick()` directly.
  */
-import type { Stores } from '../storage/stores.ts';
+import type { RunExclusive } from '../storage/write.ts';
 import type { RolloutsService } from './rollouts.service.ts';
 import type { DecisionRecord } from './rollouts.store.ts';
 
-/** Default time between ticks, in milliseconds. */
-export const DEFAULT_CONTROLLER_INTERVAL_MS = 60_000;
 /** Name of the lock that lets exactly one node run the controller. */
 export const CONTROLLER_LOCK = 'dimmer:rollout-controller';
 
 export interface ControllerDeps {
   rollouts: RolloutsService;
   /** The stores' cross-process lock (PostgreSQL); absent on a single node. */
-  runExclusive?: Stores['runExclusive'];
+  runExclusive?: RunExclusive;
   logger?: { error(object: unknown, message: string): void };
   onTick?: (outcome: { ran: boolean; decisions: number }) => void;
 }

@@ -10,8 +10,8 @@
  * degenerate variances once produced false rollbacks.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildTestApp, manualClock, type TestApp } from '../test-app.ts';
-import { MINUTE, readRollout, setUpRolloutSim, TrafficSim } from './rollout-sim.ts';
+import { MINUTE, readRollout, setUpRolloutSim, TrafficSim } from '../../testing/rollout-sim.ts';
+import { buildTestApp, manualClock, type TestApp } from '../../testing/test-app.ts';
 
 const SEEDS = 50;
 const CHUNK = 10;

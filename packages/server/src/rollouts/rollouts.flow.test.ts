@@ -4,7 +4,6 @@
  * fixed, so every run takes the same path.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildTestApp, type Json, manualClock, type TestApp } from '../test-app.ts';
 import {
   CRASH_METRIC,
   HOUR,
@@ -13,7 +12,8 @@ import {
   setUpRolloutSim,
   TrafficSim,
   treatmentBuckets,
-} from './rollout-sim.ts';
+} from '../../testing/rollout-sim.ts';
+import { buildTestApp, type Json, manualClock, type TestApp } from '../../testing/test-app.ts';
 
 type SimApp = TestApp & { clock: ReturnType<typeof manualClock> };
 

@@ -24,19 +24,18 @@ import {
   validateRolloutPlan,
 } from '@dimmer/rollout';
 import type { Clock } from '../clock.ts';
-import type { EnvironmentsStore } from '../environments/environments.store.ts';
+import type { EnvironmentsStore } from '../environments/index.ts';
 import { AppError } from '../errors.ts';
-import type { FlagRecord, FlagsStore } from '../flags/flags.store.ts';
-import { generateId } from '../keys/secrets.ts';
-import type { MetricDefinition } from '../metrics/metric.model.ts';
-import type { MetricsStore } from '../metrics/metrics.store.ts';
+import type { FlagRecord, FlagsStore } from '../flags/index.ts';
+import type { MetricDefinition, MetricsStore } from '../metrics/index.ts';
+import { generateId } from '../secrets.ts';
 import {
   type AuditInput,
   type ConfigChange,
   StoreConflictError,
   StoreNotFoundError,
-} from '../storage/stores.ts';
-import type { SurfacesStore } from '../surfaces/surfaces.store.ts';
+} from '../storage/write.ts';
+import type { SurfacesStore } from '../surfaces/index.ts';
 import { buildEvidence, type EvidenceReport } from './evidence.ts';
 import type {
   DecisionInput,

@@ -1,6 +1,6 @@
 import type { FlagConfig } from '@dimmer/core';
-import type { MetricDefinition } from '../metrics/metric.model.ts';
-import type { AuditInput, WriteResult } from '../storage/stores.ts';
+import type { MetricDefinition } from '../metrics/index.ts';
+import type { AuditInput, WriteResult } from '../storage/write.ts';
 
 /** The lifecycle of a rollout (the same set as packages/rollout's state machine). */
 export type RolloutStatus = 'draft' | 'running' | 'paused' | 'rolled_back' | 'holding' | 'completed';

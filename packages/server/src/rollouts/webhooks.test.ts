@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildTestApp, type Json, manualClock, type TestApp } from '../test-app.ts';
-import { MINUTE, setUpRolloutSim } from './rollout-sim.ts';
+import { MINUTE, setUpRolloutSim } from '../../testing/rollout-sim.ts';
+import { buildTestApp, type Json, manualClock, type TestApp } from '../../testing/test-app.ts';
 import { SIGNATURE_HEADER, signWebhookBody } from './webhooks.ts';
 
 const SECRET = 'whsec-test-0123456789';

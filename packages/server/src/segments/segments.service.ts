@@ -2,11 +2,16 @@
  * Segments: validated with core (unknown references and cycles are rejected), and never deleted
  * while a flag or another segment refers to them.
  */
-import { type Condition, type Segment, segmentReferences, validateSegment } from '@dimmer/core';
+import {
+  type Condition,
+  type FlagConfig,
+  type Segment,
+  segmentReferences,
+  validateSegment,
+} from '@dimmer/core';
 import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
-import type { FlagsStore } from '../flags/flags.store.ts';
-import { type ConfigChange, StoreConflictError, StoreNotFoundError } from '../storage/stores.ts';
+import { type ConfigChange, StoreConflictError, StoreNotFoundError } from '../storage/write.ts';
 import type { SegmentRecord, SegmentsStore } from './segments.store.ts';
 
 export type SegmentView = Segment & { createdAt: string; updatedAt: string };
@@ -20,11 +25,19 @@ export function toSegmentView(record: SegmentRecord): SegmentView {
   };
 }
 
+/**
+ * What deleting a segment needs to know about flags: every flag document, archived ones too. The composition
+ * root passes the flags store, which offers this.
+ */
+export interface FlagDocuments {
+  list(filter: { includeArchived: true }): Promise<readonly { flag: FlagConfig }[]>;
+}
+
 export class SegmentsService {
   constructor(
     private readonly deps: {
       segments: SegmentsStore;
-      flags: FlagsStore;
+      flags: FlagDocuments;
       clock: Clock;
       announce: (changes: readonly ConfigChange[]) => Promise<void>;
     },

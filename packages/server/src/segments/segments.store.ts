@@ -1,5 +1,5 @@
 import type { Segment } from '@dimmer/core';
-import type { AuditInput, WriteResult } from '../storage/stores.ts';
+import type { AuditInput, WriteResult } from '../storage/write.ts';
 
 export interface SegmentRecord {
   segment: Segment;

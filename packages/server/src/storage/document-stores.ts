@@ -1,12 +1,9 @@
 /**
- * Metrics and surfaces are stored the same way on every adapter: a keyed JSON document with a revision.
- * Each adapter provides one generic document store per kind; this file turns the pair into the typed
- * MetricsStore and SurfacesStore ports.
+ * The generic document store: a keyed JSON document with a revision, stored the same way on every adapter
+ * (metrics and surfaces use it). `typedStore` turns one into a feature's port, whose records carry the
+ * document under the feature's own name.
  */
-import type { MetricDefinition } from '../metrics/metric.model.ts';
-import type { MetricsStore } from '../metrics/metrics.store.ts';
-import type { Surface, SurfacesStore } from '../surfaces/surfaces.store.ts';
-import type { AuditInput } from './stores.ts';
+import type { AuditInput } from './write.ts';
 
 /** One stored document with its revision and times (epoch milliseconds). */
 export interface DocumentRecord<T> {
@@ -26,7 +23,7 @@ export interface DocumentStore<T> {
 }
 
 /** Wraps a document store so its records carry the document under `name` (`metric`, `surface`). */
-function typedStore<T, N extends string>(docs: DocumentStore<T>, name: N) {
+export function typedStore<T, N extends string>(docs: DocumentStore<T>, name: N) {
   type Typed = { [K in N]: T } & Omit<DocumentRecord<T>, 'doc'>;
   const typed = ({ doc, ...rest }: DocumentRecord<T>) => ({ [name]: doc, ...rest }) as Typed;
   return {
@@ -41,12 +38,4 @@ function typedStore<T, N extends string>(docs: DocumentStore<T>, name: N) {
     delete: (key: string, options: { expectedRevision: number }, audit: AuditInput) =>
       docs.delete(key, options, audit),
   };
-}
-
-/** The metrics and surfaces ports over an adapter's two document stores. */
-export function metricAndSurfaceStores(
-  metricDocs: DocumentStore<MetricDefinition>,
-  surfaceDocs: DocumentStore<Surface>,
-): { metrics: MetricsStore; surfaces: SurfacesStore } {
-  return { metrics: typedStore(metricDocs, 'metric'), surfaces: typedStore(surfaceDocs, 'surface') };
 }

@@ -2,11 +2,10 @@
  * Surfaces: areas of the product whose flags share required guardrails. A surface names existing metrics with
  * optional margins; it cannot be deleted while a flag belongs to it.
  */
+import type { FlagConfig } from '@dimmer/core';
 import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
-import type { FlagsStore } from '../flags/flags.store.ts';
-import type { MetricsStore } from '../metrics/metrics.store.ts';
-import { StoreConflictError, StoreNotFoundError } from '../storage/stores.ts';
+import { StoreConflictError, StoreNotFoundError } from '../storage/write.ts';
 import type { Surface, SurfaceRecord, SurfacesStore } from './surfaces.store.ts';
 
 export type SurfaceView = Surface & { createdAt: string; updatedAt: string };
@@ -104,12 +103,22 @@ function invalid(issues: Issue[]): AppError {
   );
 }
 
+/** The metrics a surface may name (the composition root passes the metrics store). */
+export interface MetricKeys {
+  list(): Promise<readonly { metric: { key: string } }[]>;
+}
+
+/** The flags that may belong to a surface, archived ones too (the composition root passes the flags store). */
+export interface FlagDocuments {
+  list(filter: { includeArchived: true }): Promise<readonly { flag: FlagConfig }[]>;
+}
+
 export class SurfacesService {
   constructor(
     private readonly deps: {
       surfaces: SurfacesStore;
-      metrics: MetricsStore;
-      flags: FlagsStore;
+      metrics: MetricKeys;
+      flags: FlagDocuments;
       clock: Clock;
     },
   ) {}

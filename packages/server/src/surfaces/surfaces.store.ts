@@ -1,4 +1,4 @@
-import type { AuditInput } from '../storage/stores.ts';
+import type { AuditInput } from '../storage/write.ts';
 
 /** A guardrail a surface requires of every rollout on its flags; `margin` overrides the metric's own. */
 export interface SurfaceGuardrail {

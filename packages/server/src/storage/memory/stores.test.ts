@@ -1,4 +1,4 @@
-import { storeContract } from '../store-contract.ts';
-import { createMemoryStores } from './stores.ts';
+import { storeContract } from '../../../testing/store-contract.ts';
+import { createMemoryStores } from '../../stores.ts';
 
 storeContract('memory', async () => createMemoryStores());

@@ -1,7 +1,7 @@
 /** SQL driver over a pg Pool: `?` placeholders are numbered, config changes are announced with NOTIFY. */
 import type pg from 'pg';
 import type { Row, SqlDriver, SqlExecutor } from '../sql/sql-driver.ts';
-import type { ConfigChange } from '../stores.ts';
+import type { ConfigChange } from '../write.ts';
 
 /** The channel every node LISTENs on; the payload is `{"environment":…,"version":…}`. */
 export const CONFIG_CHANNEL = 'dimmer_config';

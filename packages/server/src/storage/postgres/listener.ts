@@ -3,7 +3,7 @@
  * would be handed to other queries), reconnected with exponential backoff when the connection drops.
  */
 import pg from 'pg';
-import type { ConfigWatchHandlers } from '../stores.ts';
+import type { ConfigWatchHandlers } from '../write.ts';
 import { CONFIG_CHANNEL, clientConfig, type PostgresConnection } from './driver.ts';
 
 /** First and largest delay between reconnection attempts, in milliseconds. */

@@ -1,15 +1,15 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeContract } from '../store-contract.ts';
-import { LISTENER_APPLICATION_NAME } from './listener.ts';
-import { createPostgresStores } from './stores.ts';
 import {
   assertPostgresReachable,
   dropSchemas,
   freshSchemaName,
   postgresSkipReason,
   TEST_DATABASE_URL,
-} from './test-schema.ts';
+} from '../../../testing/pg-test-schema.ts';
+import { storeContract } from '../../../testing/store-contract.ts';
+import { createPostgresStores } from '../../stores.ts';
+import { LISTENER_APPLICATION_NAME } from './listener.ts';
 
 const skipReason = postgresSkipReason();
 

@@ -3,7 +3,7 @@
  * placeholders; the PostgreSQL driver numbers them. The per-dialect differences live in the drivers
  * and their migrations.
  */
-import type { ConfigChange } from '../stores.ts';
+import type { ConfigChange } from '../write.ts';
 
 export type Row = Record<string, unknown>;
 

@@ -5,7 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import type { Row, SqlDriver, SqlExecutor } from '../sql/sql-driver.ts';
-import type { ConfigChange } from '../stores.ts';
+import type { ConfigChange } from '../write.ts';
 
 /** How long a writer waits for another process's write lock, in milliseconds. */
 const BUSY_TIMEOUT_MS = 5_000;

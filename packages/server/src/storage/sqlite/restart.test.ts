@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { manualClock, sampleFlag } from '../../../testing/test-app.ts';
 import { buildApp } from '../../app.ts';
-import { manualClock, sampleFlag } from '../../test-app.ts';
-import { createSqliteStores } from './stores.ts';
+import { createSqliteStores } from '../../stores.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dimmer-restart-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -2,10 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { storeContract } from '../store-contract.ts';
+import { storeContract } from '../../../testing/store-contract.ts';
+import { createSqliteStores } from '../../stores.ts';
+import { SQLITE_FILE_NAME } from './database.ts';
 import { openSqliteDatabase } from './driver.ts';
 import { migrateSqlite, SQLITE_MIGRATIONS } from './migrations.ts';
-import { createSqliteStores, SQLITE_FILE_NAME } from './stores.ts';
 
 storeContract('sqlite (in memory)', async () => createSqliteStores(':memory:'));
 

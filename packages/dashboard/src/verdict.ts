@@ -1,0 +1,290 @@
+/**
+ * What a rollout's page says first: the state in words with who acted and why, the next step, and one result
+ * row per guardrail (control, treatment, difference with the interval of the deciding test, verdict,
+ * information). Pure, no DOM.
+ */
+import type { DecisionDetail, GuardrailLook, HistoryItem, RolloutDetail } from './api-admin.ts';
+import {
+  formatClock,
+  formatDifference,
+  formatFraction,
+  formatInformation,
+  formatMetricValue,
+} from './format.ts';
+import { logRatioInterval } from './log-ratio.ts';
+
+/** The actor name the controller records. */
+export const CONTROLLER = 'controller';
+
+export type BannerTone = 'good' | 'bad' | 'warn' | 'info' | 'neutral';
+
+/** The banner at the top of a rollout. */
+export interface Banner {
+  tone: BannerTone;
+  /** One sentence: state, who or what acted, when, and why. */
+  headline: string;
+  /** What to do next. */
+  next: string;
+}
+
+/** "the controller", a person's token name, or "a person" when the server names nobody. */
+export function describeActor(actor: string | null | undefined): string {
+  if (actor === CONTROLLER) return 'the controller';
+  if (actor === null || actor === undefined || actor === '') return 'a person';
+  return actor;
+}
+
+function lastAction(history: readonly HistoryItem[], action: string): HistoryItem | undefined {
+  for (let i = history.length - 1; i >= 0; i--) {
+    const h = history[i];
+    if (h !== undefined && h.kind === 'action' && h.action === action) return h;
+  }
+  return undefined;
+}
+
+/** The look that fired a rollback: harm detected, or the canary guard triggered. */
+export function firingLook(decision: DecisionDetail): GuardrailLook | undefined {
+  return (
+    decision.looks.find((l) => l.verdict === 'harm_detected' && l.deterioration?.rejected === true) ??
+    decision.looks.find((l) => l.canary?.triggered === true) ??
+    decision.looks.find((l) => l.verdict === 'harm_detected')
+  );
+}
+
+/** "crash_rate rose from 2.1% to 15.3%" for a look with both arm means. */
+export function describeChange(look: GuardrailLook): string {
+  const { meanControl: c, meanTreatment: t } = look;
+  if (c === null || t === null) return `${look.metric} got worse`;
+  const verb = t > c ? 'rose' : t < c ? 'fell' : 'stayed';
+  return `${look.metric} ${verb} from ${formatMetricValue(c, look.kind)} to ${formatMetricValue(t, look.kind)}`;
+}
+
+function stageText(rollout: RolloutDetail, index: number): string {
+  const reach = rollout.stages[index]?.reach ?? rollout.base.stages[index]?.reach;
+  return `stage ${index + 1} of ${rollout.stages.length || rollout.base.stages.length}${reach !== undefined ? ` (${reach}%)` : ''}`;
+}
+
+/**
+ * The banner: the state in words with the actor (the history's actor for an action, "the controller" for an
+ * applied decision, else "a person"), the cause of a rollback with both arms' values, and the next step.
+ * `decisions` are newest first.
+ */
+export function rolloutBanner(rollout: RolloutDetail, decisions: readonly DecisionDetail[]): Banner {
+  const state = rollout.base.state;
+  const latest = decisions[0];
+  const manual = rollout.base.mode === 'manual';
+  const rec = rollout.recommendation;
+  const recText =
+    rec !== null
+      ? `The controller recommends “${rec.action}”${rec.toStage !== null ? ` to ${stageText(rollout, rec.toStage)}` : ''}: review its evidence below and apply it, or act yourself.`
+      : null;
+  switch (state) {
+    case 'rolled_back': {
+      const action = lastAction(rollout.history, 'rollback');
+      const fired = decisions.find((d) => d.action === 'rollback' && d.applied !== false);
+      const byController =
+        action?.actor === CONTROLLER ||
+        (action?.actor == null && fired !== undefined && action?.rule != null);
+      const who = byController ? 'the controller' : describeActor(action?.actor);
+      const at = action?.at ?? fired?.at ?? rollout.base.updatedAt ?? '';
+      let why = '';
+      const cause = (d: DecisionDetail) => {
+        const look = firingLook(d);
+        if (look !== undefined) return `because ${describeChange(look)}`;
+        if (d.rule === 'srm')
+          return 'because the traffic split did not match the plan (sample-ratio mismatch)';
+        return `(${d.rule})`;
+      };
+      if (byController && fired !== undefined) why = ` ${cause(fired)}`;
+      else if (!byController) {
+        // A person who followed the controller's recommendation: say so, with the evidence's cause.
+        const followed = decisions.find(
+          (d) =>
+            d.action === 'rollback' &&
+            d.applied === false &&
+            (action === undefined || Date.parse(d.at) <= Date.parse(action.at)) &&
+            (d.attempt === null || action === undefined || d.attempt === action.attempt),
+        );
+        why =
+          followed !== undefined
+            ? `, following the controller's recommendation ${cause(followed)}`
+            : ' by hand; no guardrail had fired';
+      }
+      return {
+        tone: 'bad',
+        headline: `Rolled back by ${who}${at ? ` at ${formatClock(at)}` : ''}${why}. Every unit is served “${rollout.base.control}”.`,
+        next: 'Find and fix the cause, then Resume: the rollout starts a new attempt and the same units return at the stage it stopped.',
+      };
+    }
+    case 'draft':
+      return {
+        tone: 'neutral',
+        headline: 'Draft: not started. Nobody is served the change yet.',
+        next: 'Check the stages and the forecast below, then Start.',
+      };
+    case 'completed': {
+      const action = lastAction(rollout.history, 'complete');
+      return {
+        tone: 'good',
+        headline: `Completed${action ? ` by ${describeActor(action.actor)} at ${formatClock(action.at)}` : ''}: “${rollout.base.treatment}” is served to everyone the plan covers.`,
+        next: 'Nothing to do. Clean up the flag when the old code path is removed.',
+      };
+    }
+    case 'paused': {
+      const action = lastAction(rollout.history, 'pause');
+      return {
+        tone: 'warn',
+        headline: `Paused${action ? ` by ${describeActor(action.actor)} at ${formatClock(action.at)}` : ''} at ${stageText(rollout, rollout.base.stage)}; reach stays where it is.`,
+        next: recText ?? 'Resume to let the controller act again, or Roll back.',
+      };
+    }
+    case 'holding':
+      return {
+        tone: 'info',
+        headline: `Holding at ${100 - rollout.holdback}% with a ${rollout.holdback}% holdback on “${rollout.base.control}” for long-term measurement.`,
+        next:
+          recText ??
+          'The controller completes the rollout when the holdback period has passed; Roll back if anything looks wrong.',
+      };
+    default: {
+      const since = rollout.stageStartedAt ? ` since ${formatClock(rollout.stageStartedAt)}` : '';
+      let last = ' No look yet.';
+      if (latest !== undefined) {
+        const look = latest.action === 'rollback' ? firingLook(latest) : undefined;
+        const what =
+          look !== undefined
+            ? `harm detected: ${describeChange(look)}`
+            : latest.action === 'advance'
+              ? 'every guardrail clear'
+              : (latest.message ?? latest.rule);
+        last = ` Latest look (${formatClock(latest.at)}): ${what}.`.replace('..', '.');
+      }
+      return {
+        tone: latest?.action === 'rollback' ? 'bad' : 'info',
+        headline: `Running at ${stageText(rollout, rollout.base.stage)}${since} in ${manual ? 'manual' : 'automatic'} mode.${last}`,
+        next:
+          recText ??
+          (manual
+            ? 'The controller recommends; you act. Nothing is recommended right now.'
+            : 'The controller advances when the stage minimums are met with no harm, and rolls back on harm.'),
+      };
+    }
+  }
+}
+
+/** One row of the results table. */
+export interface ResultRow {
+  metric: string;
+  required: boolean;
+  control: string;
+  treatment: string;
+  /** Absolute difference treatment − control ("+13.1 pp"). */
+  difference: string;
+  /** Relative change with the deciding test's interval ("+697% (+532% to +904%)"), log-ratio scale. */
+  relative: string;
+  /** Which test the interval belongs to and what it was compared with. */
+  test: string;
+  verdict: 'harm' | 'non-inferior' | 'no verdict yet' | 'no data';
+  information: string;
+}
+
+/** The z multiplier and name of the test that decided (or would decide) a look. */
+export function decidingTest(look: GuardrailLook): { multiplier: number | null; test: string } {
+  const det = look.deterioration;
+  const ni = look.nonInferiority;
+  const fmtZ = (z: number) => Number(z.toFixed(2)).toString();
+  if (look.verdict === 'harm_detected' && det !== null && det.boundary !== null)
+    return {
+      multiplier: det.boundary,
+      test: `rollback test: z ${fmtZ(det.z)} crossed boundary ${fmtZ(det.boundary)}`,
+    };
+  if (look.verdict === 'non_inferior' && ni !== null && ni.boundary !== null)
+    return {
+      multiplier: ni.boundary,
+      test: `non-inferiority test: within the ${look.relativeMargin !== null ? formatFraction(look.relativeMargin) : ''} margin (${formatDifference(ni.margin, look.kind)}), z ${fmtZ(ni.z)} ≥ ${fmtZ(ni.boundary)}`,
+    };
+  const cs =
+    look.interval !== null && look.se !== null && look.se > 0
+      ? (look.interval[1] - look.interval[0]) / 2 / look.se
+      : null;
+  const parts = ['always-valid 95% interval'];
+  if (det !== null)
+    parts.push(
+      `rollback at z ≥ ${det.boundary === null ? '∞ (too early)' : fmtZ(det.boundary)}, now ${fmtZ(det.z)}`,
+    );
+  if (look.relativeMargin !== null) parts.push(`margin ${formatFraction(look.relativeMargin)}`);
+  return { multiplier: cs, test: parts.join('; ') };
+}
+
+/** The results table of a decision: one row per guardrail. */
+export function resultRows(decision: DecisionDetail | undefined): ResultRow[] {
+  if (decision === undefined) return [];
+  return decision.looks.map((look) => {
+    const { multiplier, test } = decidingTest(look);
+    const rel =
+      multiplier !== null &&
+      look.meanTreatment !== null &&
+      look.meanControl !== null &&
+      look.relativeLiftSe !== null
+        ? logRatioInterval({
+            meanTreatment: look.meanTreatment,
+            meanControl: look.meanControl,
+            relativeLiftSe: look.relativeLiftSe,
+            multiplier,
+          })
+        : null;
+    const absInterval =
+      multiplier !== null && look.delta !== null && look.se !== null
+        ? ` (${formatDifference(look.delta - multiplier * look.se, look.kind)} to ${formatDifference(look.delta + multiplier * look.se, look.kind)})`
+        : '';
+    const verdict: ResultRow['verdict'] =
+      look.status !== 'assessed'
+        ? 'no data'
+        : look.verdict === 'harm_detected'
+          ? 'harm'
+          : look.verdict === 'non_inferior'
+            ? 'non-inferior'
+            : 'no verdict yet';
+    return {
+      metric: look.metric,
+      required: look.required,
+      control: formatMetricValue(look.meanControl, look.kind),
+      treatment: formatMetricValue(look.meanTreatment, look.kind),
+      difference: `${formatDifference(look.delta, look.kind)}${absInterval}`,
+      relative:
+        rel !== null
+          ? `${formatFraction(rel.lift, { signed: true })} (${formatFraction(rel.lower, { signed: true })} to ${formatFraction(rel.upper, { signed: true })})`
+          : look.relativeLift !== null
+            ? formatFraction(look.relativeLift, { signed: true })
+            : '—',
+      test:
+        look.status === 'assessed'
+          ? test
+          : look.status === 'no_data'
+            ? 'no events yet'
+            : 'not enough units yet',
+      verdict,
+      information: formatInformation(look.informationFraction),
+    };
+  });
+}
+
+/** The recommendation in plain words: what the controller would do and the reason a person can check. */
+export function describeRecommendation(
+  rollout: RolloutDetail,
+  decision: DecisionDetail | undefined,
+  action: string,
+  toStage: number | null,
+): string {
+  if (action === 'rollback') {
+    const look = decision !== undefined ? firingLook(decision) : undefined;
+    return look !== undefined
+      ? `The controller would roll back: ${describeChange(look)}.`
+      : 'The controller would roll back.';
+  }
+  if (action === 'advance')
+    return `The controller would advance${toStage !== null ? ` to ${stageText(rollout, toStage)}` : ''}: the stage minimums are met and no guardrail shows harm.`;
+  if (action === 'complete')
+    return 'The controller would complete the rollout: the holdback period has passed with no harm.';
+  return `The controller recommends “${action}”.`;
+}

@@ -1,0 +1,12 @@
+/** The config hub's Prometheus gauge: the config version each environment holds in memory. */
+import { Gauge, type Registry } from 'prom-client';
+
+/** Registers `dimmer_config_version` on `registry`. */
+export function createConfigVersionGauge(registry: Registry): Gauge<'environment'> {
+  return new Gauge({
+    name: 'dimmer_config_version',
+    help: 'Config version held in memory, per environment',
+    labelNames: ['environment'] as const,
+    registers: [registry],
+  });
+}

@@ -1,0 +1,31 @@
+/** The config source port over SQL: an environment's flags and segments read in one snapshot. */
+import type { FlagConfig, Segment } from '@dimmer/core';
+import type { SqlDriver } from '../storage/sql/sql-driver.ts';
+import { json, num } from '../storage/sql/sql-rows.ts';
+import type { ConfigStore } from './config.store.ts';
+
+/** The config store over a migrated driver. */
+export function createSqlConfigStore(driver: SqlDriver): ConfigStore {
+  return {
+    async read(environment) {
+      return driver.transaction(
+        async (tx) => {
+          const [env] = await tx.all('SELECT config_version, committed_at FROM environments WHERE key = ?', [
+            environment,
+          ]);
+          if (!env) return undefined;
+          const flags = await tx.all('SELECT document FROM flags WHERE archived = 0 ORDER BY key');
+          const segments = await tx.all('SELECT document FROM segments ORDER BY key');
+          return {
+            environment,
+            version: num(env.config_version),
+            committedAt: num(env.committed_at),
+            flags: flags.map((r) => json(r.document) as FlagConfig),
+            segments: segments.map((r) => json(r.document) as Segment),
+          };
+        },
+        { readOnly: true },
+      );
+    },
+  };
+}

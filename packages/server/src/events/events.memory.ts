@@ -1,0 +1,185 @@
+/**
+ * The event ingestion port in memory (unit tests). A transaction stages its writes and applies them at the end
+ * without an await, so a group is all-or-nothing like a transaction; transactions run one at a time.
+ */
+import {
+  ANALYSED_ROLLOUT_STATUSES,
+  COHORT_STATS_TABLE,
+  COHORT_UNITS_TABLE,
+  type MemoryCohortStats,
+  type MemoryCohortUnits,
+  ROLLOUTS_TABLE,
+  type RolloutRecord,
+} from '../rollouts/index.ts';
+import { copy, type MemoryDatabase } from '../storage/memory/memory-database.ts';
+import type { AnalysisChanges, TrackPoint, UnitEpochs } from './aggregation.ts';
+import type { BatchAnswer, EventsStorage, IngestIo, TrackInput } from './events.store.ts';
+
+/** The events storage over the shared in-memory database. */
+export function createMemoryEventsStorage(db: MemoryDatabase): EventsStorage {
+  const rollouts = db.table<RolloutRecord>(ROLLOUTS_TABLE);
+  const stats = db.table<MemoryCohortStats>(COHORT_STATS_TABLE);
+  const unitCounts = db.table<MemoryCohortUnits>(COHORT_UNITS_TABLE);
+  const batches = new Map<string, { at: number; answer: BatchAnswer }>();
+  const tracks = new Map<string, Map<string, TrackPoint[]>>();
+  const epochs = new Map<string, Map<string, UnitEpochs>>();
+  let trackCount = 0;
+  let queue: Promise<unknown> = Promise.resolve();
+
+  function ingestIo(staged: (() => void)[]): IngestIo {
+    return {
+      async registerBatch(batch, at) {
+        const key = `${batch.environment}\u0000${batch.batchId}`;
+        const stored = batches.get(key);
+        if (stored) return copy(stored.answer);
+        const earlier = staged.find((s) => (s as { key?: string }).key === key) as
+          | { answer?: BatchAnswer }
+          | undefined;
+        if (earlier?.answer) return copy(earlier.answer);
+        const answer = copy(batch.answer);
+        const write = Object.assign(() => batches.set(key, { at, answer }), { key, answer });
+        staged.push(write);
+        return null;
+      },
+      async analysedRollouts(environment) {
+        return [...rollouts.values()]
+          .filter((r) => r.environment === environment && ANALYSED_ROLLOUT_STATUSES.includes(r.state))
+          .sort((a, b) => (a.id < b.id ? -1 : 1))
+          .map((r) => ({
+            id: r.id,
+            attempt: r.attempt,
+            stage: r.stage,
+            flag: r.flag,
+            treatment: r.treatment,
+            control: r.control,
+            metrics: copy(r.metrics),
+          }));
+      },
+      async lockRollouts() {},
+      async loadEpochs(rollout, units) {
+        const map = epochs.get(`${rollout.id}|${rollout.attempt}`);
+        const out = new Map<string, UnitEpochs>();
+        for (const unit of units) {
+          const state = map?.get(unit);
+          if (state) out.set(unit, copy(state));
+        }
+        return out;
+      },
+      async loadTracks(environment, units, from) {
+        const env = tracks.get(environment);
+        const out = new Map<string, TrackPoint[]>();
+        for (const unit of units) {
+          const list = env?.get(unit)?.filter((t) => t.ts >= from);
+          if (list && list.length > 0) out.set(unit, copy(list));
+        }
+        return out;
+      },
+      async insertTracks(environment, list: readonly TrackInput[]) {
+        const rows = copy(list);
+        staged.push(() => {
+          let env = tracks.get(environment);
+          if (!env) {
+            env = new Map();
+            tracks.set(environment, env);
+          }
+          for (const t of rows) {
+            const unit = env.get(t.unit) ?? [];
+            unit.push({ name: t.name, ts: t.ts, value: t.value });
+            env.set(t.unit, unit);
+          }
+          trackCount += rows.length;
+        });
+      },
+      async writeChanges(rollout, changes: AnalysisChanges) {
+        const c = copy(changes);
+        staged.push(() => {
+          const key = `${rollout.id}|${rollout.attempt}`;
+          let map = epochs.get(key);
+          if (!map) {
+            map = new Map();
+            epochs.set(key, map);
+          }
+          for (const u of c.upserts) {
+            const state = map.get(u.unit) ?? {};
+            state[u.arm] = u.epoch;
+            map.set(u.unit, state);
+          }
+          for (const d of c.deletes) {
+            const state = map.get(d.unit);
+            if (state) delete state[d.arm];
+          }
+          for (const s of c.stats) {
+            const k = `${key}|${s.cohort}|${s.arm}|${s.metric}`;
+            const row = stats.get(k) ?? {
+              rollout: rollout.id,
+              attempt: rollout.attempt,
+              cohort: s.cohort,
+              arm: s.arm,
+              metric: s.metric,
+              n: 0,
+              sumY: 0,
+              sumY2: 0,
+              sumD: 0,
+              sumD2: 0,
+              sumYD: 0,
+            };
+            row.n += s.n;
+            row.sumY += s.sumY;
+            row.sumY2 += s.sumY2;
+            row.sumD += s.sumD;
+            row.sumD2 += s.sumD2;
+            row.sumYD += s.sumYD;
+            stats.set(k, row);
+          }
+          for (const u of c.units) {
+            const k = `${key}|${u.cohort}|${u.arm}`;
+            const row = unitCounts.get(k) ?? {
+              rollout: rollout.id,
+              attempt: rollout.attempt,
+              cohort: u.cohort,
+              arm: u.arm,
+              epochs: 0,
+              assigned: 0,
+            };
+            row.epochs += u.epochs;
+            row.assigned += u.assigned;
+            unitCounts.set(k, row);
+          }
+        });
+      },
+    };
+  }
+
+  return {
+    transaction(work) {
+      const run = queue.then(async () => {
+        db.checkOpen();
+        const staged: (() => void)[] = [];
+        const result = await work(ingestIo(staged));
+        for (const write of staged) write();
+        return result;
+      });
+      queue = run.catch(() => undefined);
+      return run;
+    },
+    async prune(ts) {
+      let removed = 0;
+      for (const env of tracks.values())
+        for (const [unit, list] of env) {
+          const kept = list.filter((t) => t.ts >= ts);
+          removed += list.length - kept.length;
+          env.set(unit, kept);
+        }
+      trackCount -= removed;
+      for (const [key, b] of batches)
+        if (b.at < ts) {
+          batches.delete(key);
+          removed++;
+        }
+      return removed;
+    },
+    async countTracks() {
+      return trackCount;
+    },
+  };
+}

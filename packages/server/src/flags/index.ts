@@ -1,0 +1,3 @@
+/** The flags feature as other features see it: its port's types and its in-memory table. */
+export { FLAGS_TABLE } from './flags.memory.ts';
+export type { FlagFilter, FlagRecord, FlagsStore } from './flags.store.ts';

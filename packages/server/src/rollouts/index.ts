@@ -1,0 +1,17 @@
+/** The rollouts feature as other features see it: its port's types, statuses and in-memory tables. */
+export {
+  COHORT_STATS_TABLE,
+  COHORT_UNITS_TABLE,
+  type MemoryCohortStats,
+  type MemoryCohortUnits,
+  ROLLOUTS_TABLE,
+} from './rollouts.memory.ts';
+export {
+  ACTIVE_ROLLOUT_STATUSES,
+  ANALYSED_ROLLOUT_STATUSES,
+  type ArmName,
+  ROLLOUT_STATUSES,
+  type RolloutRecord,
+  type RolloutStatus,
+  type RolloutsStore,
+} from './rollouts.store.ts';

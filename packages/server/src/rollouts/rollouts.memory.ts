@@ -1,0 +1,173 @@
+/** The rollouts port in memory (unit tests): rollouts, their decisions and their analysis tables. */
+import { FLAGS_TABLE, type FlagRecord } from '../flags/index.ts';
+import { copy, ENVIRONMENTS_TABLE, type MemoryDatabase } from '../storage/memory/memory-database.ts';
+import { type ConfigChange, StoreConflictError, StoreNotFoundError } from '../storage/write.ts';
+import {
+  ACTIVE_ROLLOUT_STATUSES,
+  type CohortStatsRow,
+  type CohortUnitsRow,
+  type DecisionRecord,
+  type RolloutRecord,
+  type RolloutsStore,
+} from './rollouts.store.ts';
+
+/** The in-memory table of rollout records, by id. */
+export const ROLLOUTS_TABLE = 'rollouts';
+/** The in-memory table of cohort statistics (written by event ingestion, read by the analysis). */
+export const COHORT_STATS_TABLE = 'cohort_stats';
+/** The in-memory table of cohort unit counts (written by event ingestion, read by the analysis). */
+export const COHORT_UNITS_TABLE = 'cohort_units';
+
+/** A cohort statistics row of one rollout attempt. */
+export type MemoryCohortStats = CohortStatsRow & { attempt: number; rollout: string };
+/** A cohort unit count row of one rollout attempt. */
+export type MemoryCohortUnits = CohortUnitsRow & { attempt: number; rollout: string };
+
+/** The rollouts store over the shared in-memory database. */
+export function createMemoryRolloutsStore(db: MemoryDatabase): RolloutsStore {
+  const rollouts = db.table<RolloutRecord>(ROLLOUTS_TABLE);
+  const flags = db.table<FlagRecord>(FLAGS_TABLE);
+  const environments = db.table<unknown>(ENVIRONMENTS_TABLE);
+  const stats = db.table<MemoryCohortStats>(COHORT_STATS_TABLE);
+  const unitCounts = db.table<MemoryCohortUnits>(COHORT_UNITS_TABLE);
+  const decisions = db.table<DecisionRecord>('rollout_decisions');
+
+  const activeOn = (flag: string, environment: string, except: string) =>
+    [...rollouts.values()].some(
+      (r) =>
+        r.id !== except &&
+        r.flag === flag &&
+        r.environment === environment &&
+        ACTIVE_ROLLOUT_STATUSES.includes(r.state),
+    );
+  const byCreation = (a: RolloutRecord, b: RolloutRecord) =>
+    a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+  function nextRollout(record: RolloutRecord, expectedRevision: number, at: number): RolloutRecord {
+    const old = rollouts.get(record.id);
+    if (!old) throw new StoreNotFoundError(`rollout ${record.id} not found`);
+    if (old.revision !== expectedRevision)
+      throw new StoreConflictError(`rollout ${record.id} was changed concurrently`);
+    if (
+      ACTIVE_ROLLOUT_STATUSES.includes(record.state) &&
+      activeOn(record.flag, record.environment, record.id)
+    )
+      throw new StoreConflictError('another rollout is active on the flag');
+    return { ...copy(record), revision: old.revision + 1, createdAt: old.createdAt, updatedAt: at };
+  }
+
+  return {
+    async create(record, audit) {
+      db.checkOpen();
+      if (!environments.has(record.environment))
+        throw new StoreNotFoundError(`environment ${record.environment} not found`);
+      if (rollouts.has(record.id)) throw new StoreConflictError(`rollout ${record.id} exists`);
+      if (
+        ACTIVE_ROLLOUT_STATUSES.includes(record.state) &&
+        activeOn(record.flag, record.environment, record.id)
+      )
+        throw new StoreConflictError('another rollout is active on the flag');
+      const stored = { ...copy(record), revision: 1, createdAt: audit.at, updatedAt: audit.at };
+      rollouts.set(record.id, stored);
+      db.appendAudit(audit);
+      return copy(stored);
+    },
+    async get(id) {
+      return copy(rollouts.get(id));
+    },
+    async list(filter = {}) {
+      return [...rollouts.values()]
+        .filter((r) => filter.environment === undefined || r.environment === filter.environment)
+        .filter((r) => filter.flag === undefined || r.flag === filter.flag)
+        .sort(byCreation)
+        .map(copy);
+    },
+    async listActive(environment) {
+      return [...rollouts.values()]
+        .filter((r) => r.environment === environment && ACTIVE_ROLLOUT_STATUSES.includes(r.state))
+        .sort(byCreation)
+        .map(copy);
+    },
+    async update(record, options, audit) {
+      db.checkOpen();
+      const next = nextRollout(record, options.expectedRevision, audit.at);
+      rollouts.set(record.id, next);
+      db.appendAudit(audit);
+      return copy(next);
+    },
+    async updateWithFlag(record, options, audits) {
+      db.checkOpen();
+      const at = audits[0]?.at ?? record.updatedAt;
+      const next = nextRollout(record, options.expectedRevision, at);
+      const flag = flags.get(options.flag.key);
+      if (!flag) throw new StoreNotFoundError(`flag ${options.flag.key} not found`);
+      if (flag.revision !== options.flagRevision)
+        throw new StoreConflictError(`flag ${options.flag.key} was changed concurrently`);
+      rollouts.set(record.id, next);
+      flags.set(flag.flag.key, {
+        ...flag,
+        flag: copy(options.flag),
+        revision: flag.revision + 1,
+        updatedAt: at,
+      });
+      for (const audit of audits) db.appendAudit(audit);
+      return { value: copy(next), changes: db.bumpAll(at) };
+    },
+    async commit(record, options, audits) {
+      db.checkOpen();
+      const at = audits[0]?.at ?? options.decision?.at ?? record.updatedAt;
+      const next = nextRollout(record, options.expectedRevision, at);
+      const flagWrite = options.flag;
+      let flag: FlagRecord | undefined;
+      if (flagWrite !== undefined) {
+        flag = flags.get(flagWrite.document.key);
+        if (!flag) throw new StoreNotFoundError(`flag ${flagWrite.document.key} not found`);
+        if (flag.revision !== flagWrite.revision)
+          throw new StoreConflictError(`flag ${flagWrite.document.key} was changed concurrently`);
+      }
+      rollouts.set(record.id, next);
+      let changes: ConfigChange[] = [];
+      if (flagWrite !== undefined && flag !== undefined) {
+        flags.set(flag.flag.key, {
+          ...flag,
+          flag: copy(flagWrite.document),
+          revision: flag.revision + 1,
+          updatedAt: at,
+        });
+        changes = db.bumpAll(at);
+      }
+      let decisionId: number | null = null;
+      if (options.decision !== undefined) {
+        decisionId = decisions.size + 1;
+        decisions.set(String(decisionId), { ...copy(options.decision), id: decisionId });
+      }
+      for (const audit of audits) db.appendAudit(audit);
+      return { value: { rollout: copy(next), decisionId }, changes };
+    },
+    async listDecisions(id, page) {
+      const out: DecisionRecord[] = [];
+      const all = [...decisions.values()];
+      for (let i = all.length - 1; i >= 0 && out.length < page.limit; i--) {
+        const d = all[i] as DecisionRecord;
+        if (d.rollout !== id) continue;
+        if (page.beforeId !== undefined && d.id >= page.beforeId) continue;
+        out.push(copy(d));
+      }
+      return out;
+    },
+    async readAnalysis(id, attempt) {
+      const pick = <T extends { rollout: string; attempt: number }>(rows: Iterable<T>) =>
+        [...rows].filter((r) => r.rollout === id && r.attempt === attempt);
+      const order = (a: { cohort: number; arm: string }, b: { cohort: number; arm: string }) =>
+        a.cohort - b.cohort || (a.arm < b.arm ? -1 : a.arm > b.arm ? 1 : 0);
+      return {
+        stats: pick(stats.values())
+          .sort((a, b) => order(a, b) || (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0))
+          .map(({ rollout: _r, attempt: _a, ...row }) => ({ ...row })),
+        units: pick(unitCounts.values())
+          .sort(order)
+          .map(({ rollout: _r, attempt: _a, ...row }) => ({ ...row })),
+      };
+    },
+  };
+}

@@ -1,0 +1,241 @@
+/** The rollouts port over SQL (SQLite and PostgreSQL): rollouts, their decisions and their analysis tables. */
+import type { FlagConfig } from '@dimmer/core';
+import type { MetricDefinition } from '../metrics/index.ts';
+import type { Row, SqlDriver, SqlExecutor } from '../storage/sql/sql-driver.ts';
+import { json, marks, num, whereClause } from '../storage/sql/sql-rows.ts';
+import type { SqlWrites } from '../storage/sql/sql-writes.ts';
+import { type ConfigChange, StoreConflictError, StoreNotFoundError } from '../storage/write.ts';
+import {
+  ACTIVE_ROLLOUT_STATUSES,
+  type ArmName,
+  type DecisionRecord,
+  type RolloutRecord,
+  type RolloutStatus,
+  type RolloutsStore,
+  type RolloutTraffic,
+} from './rollouts.store.ts';
+
+const ROLLOUT_COLUMNS =
+  'id, flag, environment, treatment, control, state, stage, reach, attempt, guardrails, metrics, plan, state_doc, traffic, revision, created_at, updated_at';
+
+function toRollout(row: Row): RolloutRecord {
+  return {
+    id: String(row.id),
+    flag: String(row.flag),
+    environment: String(row.environment),
+    treatment: String(row.treatment),
+    control: String(row.control),
+    state: String(row.state) as RolloutStatus,
+    stage: num(row.stage),
+    reach: num(row.reach),
+    attempt: num(row.attempt),
+    guardrails: json(row.guardrails) as string[],
+    metrics: json(row.metrics) as MetricDefinition[],
+    plan: json(row.plan),
+    stateDoc: json(row.state_doc),
+    traffic: json(row.traffic) as RolloutTraffic | null,
+    revision: num(row.revision),
+    createdAt: num(row.created_at),
+    updatedAt: num(row.updated_at),
+  };
+}
+
+function rolloutParams(r: RolloutRecord): unknown[] {
+  return [
+    r.id,
+    r.flag,
+    r.environment,
+    r.treatment,
+    r.control,
+    r.state,
+    r.stage,
+    r.reach,
+    r.attempt,
+    JSON.stringify(r.guardrails),
+    JSON.stringify(r.metrics),
+    r.plan === undefined || r.plan === null ? null : JSON.stringify(r.plan),
+    r.stateDoc === undefined || r.stateDoc === null ? null : JSON.stringify(r.stateDoc),
+    r.traffic === undefined || r.traffic === null ? null : JSON.stringify(r.traffic),
+  ];
+}
+
+/** The rollouts store over a migrated driver. */
+export function createSqlRolloutsStore(driver: SqlDriver, writes: SqlWrites): RolloutsStore {
+  async function updateRollout(tx: SqlExecutor, record: RolloutRecord, expectedRevision: number, at: number) {
+    const [row] = await tx.all(
+      `UPDATE rollouts SET flag = ?, environment = ?, treatment = ?, control = ?, state = ?, stage = ?, reach = ?,
+         attempt = ?, guardrails = ?, metrics = ?, plan = ?, state_doc = ?, traffic = ?, revision = revision + 1, updated_at = ?
+       WHERE id = ? AND revision = ? RETURNING ${ROLLOUT_COLUMNS}`,
+      [...rolloutParams(record).slice(1), at, record.id, expectedRevision],
+    );
+    if (row) return toRollout(row);
+    const [exists] = await tx.all('SELECT revision FROM rollouts WHERE id = ?', [record.id]);
+    if (!exists) throw new StoreNotFoundError(`rollout ${record.id} not found`);
+    throw new StoreConflictError(`rollout ${record.id} was changed concurrently`);
+  }
+
+  return {
+    async create(record, audit) {
+      return writes.conflictOnUnique(
+        `rollout ${record.id} exists, or another rollout is active on the flag`,
+        () =>
+          driver.transaction(async (tx) => {
+            const [env] = await tx.all('SELECT key FROM environments WHERE key = ?', [record.environment]);
+            if (!env) throw new StoreNotFoundError(`environment ${record.environment} not found`);
+            const [row] = await tx.all(
+              `INSERT INTO rollouts (${ROLLOUT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING ${ROLLOUT_COLUMNS}`,
+              [...rolloutParams(record), audit.at, audit.at],
+            );
+            await writes.appendAudit(tx, audit);
+            return toRollout(row as Row);
+          }),
+      );
+    },
+    async get(id) {
+      const [row] = await driver.all(`SELECT ${ROLLOUT_COLUMNS} FROM rollouts WHERE id = ?`, [id]);
+      return row ? toRollout(row) : undefined;
+    },
+    async list(filter = {}) {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (filter.environment !== undefined) {
+        where.push('environment = ?');
+        params.push(filter.environment);
+      }
+      if (filter.flag !== undefined) {
+        where.push('flag = ?');
+        params.push(filter.flag);
+      }
+      const rows = await driver.all(
+        `SELECT ${ROLLOUT_COLUMNS} FROM rollouts${whereClause(where)} ORDER BY created_at, id`,
+        params,
+      );
+      return rows.map(toRollout);
+    },
+    async listActive(environment) {
+      const rows = await driver.all(
+        `SELECT ${ROLLOUT_COLUMNS} FROM rollouts WHERE environment = ? AND state IN (${marks(ACTIVE_ROLLOUT_STATUSES.length)}) ORDER BY created_at, id`,
+        [environment, ...ACTIVE_ROLLOUT_STATUSES],
+      );
+      return rows.map(toRollout);
+    },
+    async update(record, options, audit) {
+      return writes.conflictOnUnique('another rollout is active on the flag', () =>
+        driver.transaction(async (tx) => {
+          const updated = await updateRollout(tx, record, options.expectedRevision, audit.at);
+          await writes.appendAudit(tx, audit);
+          return updated;
+        }),
+      );
+    },
+    async updateWithFlag(record, options, audits) {
+      const at = audits[0]?.at ?? record.updatedAt;
+      return writes.conflictOnUnique('another rollout is active on the flag', () =>
+        driver.transaction(async (tx) => {
+          const value = await updateRollout(tx, record, options.expectedRevision, at);
+          const flag: FlagConfig = options.flag;
+          const changed = await tx.run(
+            'UPDATE flags SET document = ?, description = ?, revision = revision + 1, updated_at = ? WHERE key = ? AND revision = ?',
+            [JSON.stringify(flag), flag.description ?? '', at, flag.key, options.flagRevision],
+          );
+          if (changed === 0) throw new StoreConflictError(`flag ${flag.key} was changed concurrently`);
+          for (const audit of audits) await writes.appendAudit(tx, audit);
+          return { value, changes: await writes.bumpAll(tx, at) };
+        }),
+      );
+    },
+    async commit(record, options, audits) {
+      const at = audits[0]?.at ?? options.decision?.at ?? record.updatedAt;
+      return writes.conflictOnUnique('another rollout is active on the flag', () =>
+        driver.transaction(async (tx) => {
+          const rollout = await updateRollout(tx, record, options.expectedRevision, at);
+          let changes: ConfigChange[] = [];
+          if (options.flag !== undefined) {
+            const flag: FlagConfig = options.flag.document;
+            const changed = await tx.run(
+              'UPDATE flags SET document = ?, description = ?, revision = revision + 1, updated_at = ? WHERE key = ? AND revision = ?',
+              [JSON.stringify(flag), flag.description ?? '', at, flag.key, options.flag.revision],
+            );
+            if (changed === 0) throw new StoreConflictError(`flag ${flag.key} was changed concurrently`);
+          }
+          let decisionId: number | null = null;
+          const d = options.decision;
+          if (d !== undefined) {
+            const [row] = await tx.all(
+              `INSERT INTO rollout_decisions (rollout_id, attempt, at, action, rule, reason, applied, evidence)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+              [
+                d.rollout,
+                d.attempt,
+                d.at,
+                d.action,
+                d.rule,
+                d.reason,
+                d.applied ? 1 : 0,
+                JSON.stringify(d.evidence),
+              ],
+            );
+            decisionId = num(row?.id);
+          }
+          for (const audit of audits) await writes.appendAudit(tx, audit);
+          if (options.flag !== undefined) changes = await writes.bumpAll(tx, at);
+          return { value: { rollout, decisionId }, changes };
+        }),
+      );
+    },
+    async listDecisions(id, page) {
+      const rows = await driver.all(
+        `SELECT id, rollout_id, attempt, at, action, rule, reason, applied, evidence FROM rollout_decisions
+         WHERE rollout_id = ?${page.beforeId !== undefined ? ' AND id < ?' : ''} ORDER BY id DESC LIMIT ?`,
+        page.beforeId !== undefined ? [id, page.beforeId, page.limit] : [id, page.limit],
+      );
+      return rows.map(
+        (r): DecisionRecord => ({
+          id: num(r.id),
+          rollout: String(r.rollout_id),
+          attempt: num(r.attempt),
+          at: num(r.at),
+          action: String(r.action) as DecisionRecord['action'],
+          rule: String(r.rule),
+          reason: String(r.reason),
+          applied: r.applied === true || num(r.applied) === 1,
+          evidence: json(r.evidence) as Record<string, unknown>,
+        }),
+      );
+    },
+    async readAnalysis(id, attempt) {
+      return driver.transaction(
+        async (tx) => {
+          const stats = await tx.all(
+            'SELECT cohort, arm, metric, n, sum_y, sum_y2, sum_d, sum_d2, sum_yd FROM cohort_stats WHERE rollout_id = ? AND attempt = ? ORDER BY cohort, arm, metric',
+            [id, attempt],
+          );
+          const units = await tx.all(
+            'SELECT cohort, arm, epochs, assigned FROM cohort_units WHERE rollout_id = ? AND attempt = ? ORDER BY cohort, arm',
+            [id, attempt],
+          );
+          return {
+            stats: stats.map((r) => ({
+              cohort: num(r.cohort),
+              arm: String(r.arm) as ArmName,
+              metric: String(r.metric),
+              n: num(r.n),
+              sumY: num(r.sum_y),
+              sumY2: num(r.sum_y2),
+              sumD: num(r.sum_d),
+              sumD2: num(r.sum_d2),
+              sumYD: num(r.sum_yd),
+            })),
+            units: units.map((r) => ({
+              cohort: num(r.cohort),
+              arm: String(r.arm) as ArmName,
+              epochs: num(r.epochs),
+              assigned: num(r.assigned),
+            })),
+          };
+        },
+        { readOnly: true },
+      );
+    },
+  };
+}

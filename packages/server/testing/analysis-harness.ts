@@ -1,0 +1,231 @@
+/**
+ * Test support for the analysis features: an app with a server key, a flag, metrics of every kind and a
+ * running rollout, plus helpers to send event batches and read the evidence. Used by this package's tests
+ * and the ingestion benchmark.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { MetricDefinition } from '../src/metrics/metric.model.ts';
+
+/** Metric documents as sent to the admin API: every kind, windows, a cap. */
+export const SAMPLE_METRICS: Record<string, unknown>[] = [
+  {
+    key: 'crash_rate',
+    kind: 'proportion',
+    event: 'app_crash',
+    direction: 'higher_is_worse',
+    margin: 0.02,
+    window: '1h',
+    category: 'reliability',
+  },
+  {
+    key: 'revenue',
+    kind: 'mean',
+    event: 'purchase',
+    aggregate: 'sum',
+    direction: 'lower_is_worse',
+    margin: 0.05,
+    window: 'until_now',
+    category: 'business',
+    cap: 50,
+  },
+  {
+    key: 'clicks',
+    kind: 'mean',
+    event: 'click',
+    aggregate: 'count',
+    direction: 'lower_is_worse',
+    margin: 0.05,
+    window: '2h',
+    category: 'experience',
+  },
+  {
+    key: 'latency',
+    kind: 'ratio',
+    numerator: { event: 'request_ms', aggregate: 'sum' },
+    denominator: { event: 'request', aggregate: 'count' },
+    direction: 'higher_is_worse',
+    margin: 0.1,
+    window: '30m',
+    category: 'experience',
+    cap: 400,
+  },
+];
+
+/** Sends an admin request through `inject` and returns status and JSON. */
+export async function adminInject(
+  app: FastifyInstance,
+  token: string,
+  method: string,
+  url: string,
+  body?: unknown,
+  // biome-ignore lint/suspicious/noExplicitAny: tests read JSON replies by value
+): Promise<{ status: number; json: any }> {
+  const response = await app.inject({
+    method: method as 'GET',
+    url,
+    headers: { authorization: `Bearer ${token}` },
+    ...(body !== undefined ? { payload: body as object } : {}),
+  });
+  return { status: response.statusCode, json: response.body ? response.json() : undefined };
+}
+
+/** Creates the sample metrics, a boolean flag `new-checkout` enabled in production, and a server key. */
+export async function setUpAnalysis(
+  app: FastifyInstance,
+  token: string,
+  metrics: Record<string, unknown>[] = SAMPLE_METRICS,
+): Promise<{ clientKey: string }> {
+  for (const metric of metrics) {
+    const r = await adminInject(app, token, 'POST', '/api/v1/metrics', metric);
+    if (r.status !== 201) throw new Error(`metric: ${JSON.stringify(r.json)}`);
+  }
+  const flag = await adminInject(app, token, 'POST', '/api/v1/flags', {
+    key: 'new-checkout',
+    kind: 'boolean',
+    variants: { off: false, on: true },
+    defaultVariant: 'off',
+    environments: { production: { enabled: true, rules: [] } },
+  });
+  if (flag.status !== 201) throw new Error(`flag: ${JSON.stringify(flag.json)}`);
+  const key = await adminInject(app, token, 'POST', '/api/v1/keys', {
+    name: 'sdk',
+    environment: 'production',
+    kind: 'server',
+  });
+  if (key.status !== 201) throw new Error(`key: ${JSON.stringify(key.json)}`);
+  return { clientKey: key.json.secret as string };
+}
+
+/**
+ * Creates and starts a rollout of `new-checkout` in production (treatment `on`, control `off`) whose stages are
+ * `reach` percent (one or several, then 100); it runs at the first stage.
+ */
+export async function startRollout(
+  app: FastifyInstance,
+  guardrails: string[],
+  reach: number | number[] = 50,
+  id = 'ro_test',
+): Promise<string> {
+  const service = app.dimmer.rollouts;
+  const reaches = Array.isArray(reach) ? reach : [reach];
+  await service.create(
+    {
+      id,
+      flag: 'new-checkout',
+      environment: 'production',
+      treatment: 'on',
+      control: 'off',
+      stages: [...reaches, 100].map((r) => ({ reach: r, minDuration: '1h' })),
+      guardrails: guardrails.map((metric) => ({ metric })),
+    },
+    'admin:test',
+  );
+  await service.act(id, 'start', 'admin:test');
+  return id;
+}
+
+/** Posts one batch to `/v1/events` with the client key. */
+export async function sendBatch(
+  app: FastifyInstance,
+  clientKey: string,
+  body: unknown,
+  // biome-ignore lint/suspicious/noExplicitAny: tests read JSON replies by value
+): Promise<{ status: number; json: any; headers: Record<string, unknown> }> {
+  const response = await app.inject({
+    method: 'POST',
+    url: '/v1/events',
+    headers: { authorization: `Bearer ${clientKey}`, 'content-type': 'application/json' },
+    payload: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return {
+    status: response.statusCode,
+    json: response.body ? response.json() : undefined,
+    headers: response.headers,
+  };
+}
+
+/** n, Σy, Σy², Σd, Σd², Σyd of one arm and metric. */
+export interface SufficientSums {
+  n: number;
+  sumY: number;
+  sumY2: number;
+  sumD: number;
+  sumD2: number;
+  sumYD: number;
+}
+
+/** One unit's raw history for the reference computation. */
+export interface RawEvent {
+  type: 'exposure' | 'track';
+  unit: string;
+  ts: number;
+  variant?: string;
+  name?: string;
+  value?: number;
+}
+
+/**
+ * The sufficient statistics computed directly from raw events (the definition the incremental aggregation
+ * must equal): per arm and metric, n, Σy, Σy², Σd, Σd², Σyd over epochs, all in cohort `cohort`.
+ */
+export function referenceStats(
+  events: readonly RawEvent[],
+  metrics: readonly MetricDefinition[],
+  variants: { treatment: string; control: string },
+): Record<
+  string,
+  Record<string, { n: number; sumY: number; sumY2: number; sumD: number; sumD2: number; sumYD: number }>
+> {
+  const out: Record<
+    string,
+    Record<string, { n: number; sumY: number; sumY2: number; sumD: number; sumD2: number; sumYD: number }>
+  > = {
+    treatment: {},
+    control: {},
+  };
+  const units = new Set(events.map((e) => e.unit));
+  for (const unit of units) {
+    const mine = events.filter((e) => e.unit === unit);
+    const tStarts = mine
+      .filter((e) => e.type === 'exposure' && e.variant === variants.treatment)
+      .map((e) => e.ts);
+    const cStarts = mine
+      .filter((e) => e.type === 'exposure' && e.variant === variants.control)
+      .map((e) => e.ts);
+    const t = tStarts.length ? Math.min(...tStarts) : undefined;
+    const c = cStarts.length ? Math.min(...cStarts) : undefined;
+    const epochs: [string, number, number][] = [];
+    if (t !== undefined) epochs.push(['treatment', t, Number.POSITIVE_INFINITY]);
+    if (c !== undefined && (t === undefined || c < t))
+      epochs.push(['control', c, t ?? Number.POSITIVE_INFINITY]);
+    for (const [arm, start, end] of epochs) {
+      for (const m of metrics) {
+        const window = m.window === 'until_now' ? Number.POSITIVE_INFINITY : m.window;
+        const inside = mine.filter(
+          (e) => e.type === 'track' && e.ts >= start && e.ts < end && e.ts - start < window,
+        );
+        const total = (event: string, sum: boolean) =>
+          inside.filter((e) => e.name === event).reduce((acc, e) => acc + (sum ? (e.value ?? 0) : 1), 0);
+        let y: number;
+        let d = 0;
+        if (m.kind === 'proportion') y = total(m.event, false) > 0 ? 1 : 0;
+        else if (m.kind === 'mean') y = total(m.event, m.aggregate === 'sum');
+        else {
+          y = total(m.numerator.event, m.numerator.aggregate === 'sum');
+          d = total(m.denominator.event, m.denominator.aggregate === 'sum');
+        }
+        if (m.kind !== 'proportion' && m.cap !== undefined) y = Math.min(y, m.cap);
+        const armStats = out[arm] as Record<string, SufficientSums>;
+        armStats[m.key] ??= { n: 0, sumY: 0, sumY2: 0, sumD: 0, sumD2: 0, sumYD: 0 };
+        const row = armStats[m.key] as SufficientSums;
+        row.n += 1;
+        row.sumY += y;
+        row.sumY2 += y * y;
+        row.sumD += d;
+        row.sumD2 += d * d;
+        row.sumYD += y * d;
+      }
+    }
+  }
+  return out;
+}

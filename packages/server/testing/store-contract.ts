@@ -1,0 +1,543 @@
+/**
+ * The one contract every storage adapter passes (memory, SQLite, PostgreSQL). Each adapter's test file
+ * calls `storeContract(name, makeStores)`; `makeStores` returns fresh, empty, migrated stores.
+ */
+import type { FlagConfig, Segment } from '@dimmer/core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { IngestBatch } from '../src/events/events.store.ts';
+import type { ClientKeyRecord } from '../src/keys/keys.store.ts';
+import type { MetricDefinition } from '../src/metrics/metric.model.ts';
+import type { RolloutRecord } from '../src/rollouts/rollouts.store.ts';
+import {
+  type AuditInput,
+  type ResourceType,
+  StoreConflictError,
+  StoreNotFoundError,
+} from '../src/storage/write.ts';
+import type { Stores } from '../src/stores.ts';
+
+const T0 = 1_700_000_000_000;
+
+function audit(
+  resourceType: ResourceType,
+  resourceKey: string,
+  at: number,
+  after: unknown = null,
+): AuditInput {
+  return {
+    at,
+    actor: 'admin:test',
+    action: `${resourceType}.test`,
+    resourceType,
+    resourceKey,
+    before: null,
+    after,
+  };
+}
+
+function flag(key: string, description = ''): FlagConfig {
+  return {
+    key,
+    kind: 'boolean',
+    description,
+    variants: { off: false, on: true },
+    defaultVariant: 'off',
+    salt: '0123456789abcdef',
+    hashVersion: 1,
+    environments: { production: { enabled: true, rules: [{ id: 'all', serve: { variant: 'on' } }] } },
+  };
+}
+
+function clientKey(id: string, environment: string, keyHash: string): ClientKeyRecord {
+  return {
+    id,
+    name: `key ${id}`,
+    environment,
+    kind: 'server',
+    allowedOrigins: ['https://app.example.com'],
+    prefix: 'dmr_srv_abcd',
+    keyHash,
+    createdAt: T0,
+    revokedAt: null,
+  };
+}
+
+const METRIC: MetricDefinition = {
+  key: 'clicks',
+  kind: 'mean',
+  event: 'click',
+  aggregate: 'count',
+  direction: 'lower_is_worse',
+  margin: 0.05,
+  window: 3_600_000,
+  category: 'experience',
+};
+
+function rollout(id: string, state: RolloutRecord['state']): RolloutRecord {
+  return {
+    id,
+    flag: 'f',
+    environment: 'production',
+    treatment: 'on',
+    control: 'off',
+    state,
+    stage: 0,
+    reach: 1,
+    attempt: 1,
+    guardrails: ['clicks'],
+    metrics: [METRIC],
+    plan: { note: 'plan' },
+    stateDoc: null,
+    traffic: { expectedUnitsPerDay: 5000 },
+    revision: 1,
+    createdAt: T0,
+    updatedAt: T0,
+  };
+}
+
+function batch(
+  batchId: string,
+  exposures: [string, string, number][],
+  tracks: [string, string, number][],
+): IngestBatch {
+  return {
+    environment: 'production',
+    batchId,
+    answer: { batchId, accepted: exposures.length + tracks.length, rejected: [] },
+    exposures: exposures.map(([unit, variant, ts]) => ({ flag: 'f', variant, unit, ts })),
+    tracks: tracks.map(([unit, name, ts]) => ({ unit, name, ts, value: null })),
+  };
+}
+
+/** Registers the contract tests for one adapter. */
+export function storeContract(name: string, makeStores: () => Promise<Stores>): void {
+  describe(`store contract: ${name}`, () => {
+    let stores: Stores;
+
+    beforeEach(async () => {
+      stores = await makeStores();
+      await stores.environments.create(
+        { key: 'production', name: 'Production' },
+        audit('environment', 'production', T0),
+      );
+      await stores.environments.create(
+        { key: 'development', name: 'Development' },
+        audit('environment', 'development', T0),
+      );
+    });
+
+    afterEach(async () => {
+      await stores.close();
+    });
+
+    it('creates environments at config version 1, ordered by key, and rejects duplicates', async () => {
+      const list = await stores.environments.list();
+      expect(list.map((e) => [e.key, e.configVersion])).toEqual([
+        ['development', 1],
+        ['production', 1],
+      ]);
+      await expect(
+        stores.environments.create(
+          { key: 'production', name: 'again' },
+          audit('environment', 'production', T0),
+        ),
+      ).rejects.toBeInstanceOf(StoreConflictError);
+      expect(await stores.environments.get('nope')).toBeUndefined();
+    });
+
+    it('stores flags, bumps every environment version on each write, and records audit in order', async () => {
+      const created = await stores.flags.create(flag('a-flag', 'First one'), audit('flag', 'a-flag', T0 + 1));
+      expect(created.value.revision).toBe(1);
+      expect(created.value.flag).toEqual(flag('a-flag', 'First one'));
+      expect(created.changes).toEqual([
+        { environment: 'development', version: 2, committedAt: T0 + 1 },
+        { environment: 'production', version: 2, committedAt: T0 + 1 },
+      ]);
+      const next = { ...flag('a-flag', 'Changed'), defaultVariant: 'on' };
+      const updated = await stores.flags.update(
+        next,
+        { expectedRevision: 1, archived: false },
+        audit('flag', 'a-flag', T0 + 2),
+      );
+      expect(updated.value).toMatchObject({
+        revision: 2,
+        archived: false,
+        createdAt: T0 + 1,
+        updatedAt: T0 + 2,
+      });
+      expect((await stores.flags.get('a-flag'))?.flag.defaultVariant).toBe('on');
+      expect((await stores.environments.get('production'))?.configVersion).toBe(3);
+      const entries = await stores.audit.list({ limit: 10, resourceType: 'flag' });
+      expect(entries.map((e) => e.at)).toEqual([T0 + 2, T0 + 1]);
+    });
+
+    it('rejects a duplicate flag and a stale revision without changing anything', async () => {
+      await stores.flags.create(flag('dup'), audit('flag', 'dup', T0 + 1));
+      await expect(stores.flags.create(flag('dup'), audit('flag', 'dup', T0 + 2))).rejects.toBeInstanceOf(
+        StoreConflictError,
+      );
+      await expect(
+        stores.flags.update(
+          flag('dup', 'x'),
+          { expectedRevision: 7, archived: false },
+          audit('flag', 'dup', T0 + 3),
+        ),
+      ).rejects.toBeInstanceOf(StoreConflictError);
+      await expect(
+        stores.flags.update(
+          flag('ghost'),
+          { expectedRevision: 1, archived: false },
+          audit('flag', 'ghost', T0 + 3),
+        ),
+      ).rejects.toBeInstanceOf(StoreNotFoundError);
+      expect((await stores.flags.get('dup'))?.flag.description).toBe('');
+      expect((await stores.environments.get('production'))?.configVersion).toBe(2);
+      expect(await stores.audit.list({ limit: 10, resourceType: 'flag' })).toHaveLength(1);
+    });
+
+    it('lists flags by key, searches key and description case-insensitively, hides archived ones', async () => {
+      await stores.flags.create(flag('zeta', 'New CHECKOUT page'), audit('flag', 'zeta', T0));
+      await stores.flags.create(flag('alpha', 'search box'), audit('flag', 'alpha', T0));
+      await stores.flags.create(flag('checkout_100%', ''), audit('flag', 'checkout_100%', T0));
+      expect((await stores.flags.list()).map((r) => r.flag.key)).toEqual(['alpha', 'checkout_100%', 'zeta']);
+      expect((await stores.flags.list({ q: 'checkout' })).map((r) => r.flag.key)).toEqual([
+        'checkout_100%',
+        'zeta',
+      ]);
+      expect((await stores.flags.list({ q: '100%' })).map((r) => r.flag.key)).toEqual(['checkout_100%']);
+      expect((await stores.flags.list({ q: 'a_p' })).map((r) => r.flag.key)).toEqual([]);
+      await stores.flags.update(
+        flag('alpha', 'search box'),
+        { expectedRevision: 1, archived: true },
+        audit('flag', 'alpha', T0),
+      );
+      expect((await stores.flags.list()).map((r) => r.flag.key)).toEqual(['checkout_100%', 'zeta']);
+      expect((await stores.flags.list({ includeArchived: true })).map((r) => r.flag.key)).toContain('alpha');
+      expect((await stores.flags.get('alpha'))?.archived).toBe(true);
+    });
+
+    it('reads a config source without archived flags, at the current version', async () => {
+      const seg: Segment = { key: 'beta', when: { attr: 'plan', op: 'eq', value: 'beta' } };
+      await stores.segments.create(seg, audit('segment', 'beta', T0 + 1));
+      await stores.flags.create(flag('b'), audit('flag', 'b', T0 + 2));
+      await stores.flags.create(flag('a'), audit('flag', 'a', T0 + 3));
+      await stores.flags.update(
+        flag('b'),
+        { expectedRevision: 1, archived: true },
+        audit('flag', 'b', T0 + 4),
+      );
+      const source = await stores.config.read('production');
+      expect(source).toEqual({
+        environment: 'production',
+        version: 5,
+        committedAt: T0 + 4,
+        flags: [flag('a')],
+        segments: [seg],
+      });
+      expect(await stores.config.read('staging')).toBeUndefined();
+    });
+
+    it('creates, updates and deletes segments with revisions', async () => {
+      const seg: Segment = {
+        key: 'beta',
+        description: 'Beta',
+        when: { attr: 'plan', op: 'eq', value: 'beta' },
+      };
+      await stores.segments.create(seg, audit('segment', 'beta', T0));
+      await expect(stores.segments.create(seg, audit('segment', 'beta', T0))).rejects.toBeInstanceOf(
+        StoreConflictError,
+      );
+      const changed = { ...seg, description: 'Beta testers' };
+      const updated = await stores.segments.update(
+        changed,
+        { expectedRevision: 1 },
+        audit('segment', 'beta', T0 + 1),
+      );
+      expect(updated.value.revision).toBe(2);
+      await expect(
+        stores.segments.delete('beta', { expectedRevision: 1 }, audit('segment', 'beta', T0 + 2)),
+      ).rejects.toBeInstanceOf(StoreConflictError);
+      const deleted = await stores.segments.delete(
+        'beta',
+        { expectedRevision: 2 },
+        audit('segment', 'beta', T0 + 2),
+      );
+      expect(deleted.changes.map((c) => c.version)).toEqual([4, 4]);
+      expect(await stores.segments.get('beta')).toBeUndefined();
+      await expect(
+        stores.segments.delete('beta', { expectedRevision: 2 }, audit('segment', 'beta', T0 + 3)),
+      ).rejects.toBeInstanceOf(StoreNotFoundError);
+    });
+
+    it('stores client keys by hash, lists without change, and revokes once', async () => {
+      await stores.keys.createClientKey(
+        clientKey('key_1', 'production', 'h1'),
+        audit('client_key', 'key_1', T0),
+      );
+      await stores.keys.createClientKey(
+        clientKey('key_2', 'development', 'h2'),
+        audit('client_key', 'key_2', T0 + 1),
+      );
+      await expect(
+        stores.keys.createClientKey(clientKey('key_3', 'production', 'h1'), audit('client_key', 'key_3', T0)),
+      ).rejects.toBeInstanceOf(StoreConflictError);
+      await expect(
+        stores.keys.createClientKey(clientKey('key_4', 'staging', 'h4'), audit('client_key', 'key_4', T0)),
+      ).rejects.toBeInstanceOf(StoreNotFoundError);
+      expect(await stores.keys.findClientKeyByHash('h1')).toEqual(clientKey('key_1', 'production', 'h1'));
+      expect((await stores.keys.listClientKeys({ environment: 'development' })).map((k) => k.id)).toEqual([
+        'key_2',
+      ]);
+      expect((await stores.keys.listClientKeys()).map((k) => k.id)).toEqual(['key_1', 'key_2']);
+      const revoked = await stores.keys.revokeClientKey('key_1', audit('client_key', 'key_1', T0 + 5));
+      expect(revoked?.revokedAt).toBe(T0 + 5);
+      const again = await stores.keys.revokeClientKey('key_1', audit('client_key', 'key_1', T0 + 9));
+      expect(again?.revokedAt).toBe(T0 + 5);
+      expect(
+        await stores.keys.revokeClientKey('missing', audit('client_key', 'missing', T0)),
+      ).toBeUndefined();
+      expect(await stores.audit.list({ limit: 10, resourceType: 'client_key' })).toHaveLength(3);
+    });
+
+    it('stores admin tokens by hash', async () => {
+      expect(await stores.keys.countAdminTokens()).toBe(0);
+      const token = { id: 'tok_1', name: 'bootstrap', tokenHash: 'th', createdAt: T0, revokedAt: null };
+      await stores.keys.createAdminToken(token, audit('admin_token', 'tok_1', T0));
+      expect(await stores.keys.countAdminTokens()).toBe(1);
+      expect(await stores.keys.findAdminTokenByHash('th')).toEqual(token);
+      expect(await stores.keys.findAdminTokenByHash('other')).toBeUndefined();
+    });
+
+    it('filters and pages the audit log newest first, keeping before/after documents', async () => {
+      for (let i = 0; i < 5; i++)
+        await stores.flags.create(flag(`f${i}`), {
+          ...audit('flag', `f${i}`, T0 + 10 + i, { n: i }),
+          actor: i % 2 ? 'odd' : 'even',
+        });
+      const page1 = await stores.audit.list({ limit: 2, resourceType: 'flag' });
+      expect(page1.map((e) => e.resourceKey)).toEqual(['f4', 'f3']);
+      expect(page1[0]?.after).toEqual({ n: 4 });
+      expect(page1[0]?.before).toBeNull();
+      const page2 = await stores.audit.list({
+        limit: 2,
+        resourceType: 'flag',
+        beforeId: page1[1]?.id as number,
+      });
+      expect(page2.map((e) => e.resourceKey)).toEqual(['f2', 'f1']);
+      expect((await stores.audit.list({ limit: 10, actor: 'odd' })).map((e) => e.resourceKey)).toEqual([
+        'f3',
+        'f1',
+      ]);
+      expect((await stores.audit.list({ limit: 10, since: T0 + 13 })).map((e) => e.resourceKey)).toEqual([
+        'f4',
+        'f3',
+      ]);
+      expect((await stores.audit.list({ limit: 10, resourceKey: 'f2' })).map((e) => e.action)).toEqual([
+        'flag.test',
+      ]);
+    });
+
+    it('keeps one version sequence under concurrent writes', async () => {
+      await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          stores.flags.create(flag(`c${i}`), audit('flag', `c${i}`, T0 + i)),
+        ),
+      );
+      expect((await stores.environments.get('development'))?.configVersion).toBe(9);
+      expect(await stores.flags.list()).toHaveLength(8);
+    });
+
+    it('answers ping', async () => {
+      await expect(stores.ping()).resolves.toBeUndefined();
+    });
+
+    it('stores metrics and surfaces with revisions and audit', async () => {
+      await stores.metrics.create(METRIC, audit('metric', 'clicks', T0));
+      await expect(stores.metrics.create(METRIC, audit('metric', 'clicks', T0))).rejects.toBeInstanceOf(
+        StoreConflictError,
+      );
+      const updated = await stores.metrics.update(
+        { ...METRIC, margin: 0.1 },
+        { expectedRevision: 1 },
+        audit('metric', 'clicks', T0 + 1),
+      );
+      expect(updated).toMatchObject({ revision: 2, createdAt: T0, updatedAt: T0 + 1 });
+      expect((await stores.metrics.get('clicks'))?.metric.margin).toBe(0.1);
+      await expect(
+        stores.metrics.update(METRIC, { expectedRevision: 1 }, audit('metric', 'clicks', T0)),
+      ).rejects.toBeInstanceOf(StoreConflictError);
+      const surface = { key: 'checkout', name: 'Checkout', guardrails: [{ metric: 'clicks', margin: 0.01 }] };
+      await stores.surfaces.create(surface, audit('surface', 'checkout', T0));
+      expect((await stores.surfaces.list()).map((r) => r.surface)).toEqual([surface]);
+      await stores.surfaces.delete('checkout', { expectedRevision: 1 }, audit('surface', 'checkout', T0));
+      await expect(
+        stores.surfaces.delete('checkout', { expectedRevision: 1 }, audit('surface', 'checkout', T0)),
+      ).rejects.toBeInstanceOf(StoreNotFoundError);
+      await stores.metrics.delete('clicks', { expectedRevision: 2 }, audit('metric', 'clicks', T0));
+      expect(await stores.metrics.list()).toEqual([]);
+      expect(await stores.audit.list({ limit: 20, resourceType: 'metric' })).toHaveLength(3);
+    });
+
+    it('stores rollouts, one active per flag and environment, and moves reach with the flag in one write', async () => {
+      await stores.flags.create(flag('f'), audit('flag', 'f', T0));
+      const created = await stores.rollouts.create(rollout('ro_1', 'running'), audit('rollout', 'ro_1', T0));
+      expect(created).toEqual({ ...rollout('ro_1', 'running'), revision: 1, createdAt: T0, updatedAt: T0 });
+      await expect(
+        stores.rollouts.create(rollout('ro_2', 'running'), audit('rollout', 'ro_2', T0)),
+      ).rejects.toBeInstanceOf(StoreConflictError);
+      await stores.rollouts.create(rollout('ro_3', 'draft'), audit('rollout', 'ro_3', T0 + 1));
+      expect((await stores.rollouts.listActive('production')).map((r) => r.id)).toEqual(['ro_1']);
+      expect((await stores.rollouts.list({ flag: 'f' })).map((r) => r.id)).toEqual(['ro_1', 'ro_3']);
+      const doc = { ...flag('f'), description: 'moved' };
+      const moved = await stores.rollouts.updateWithFlag(
+        { ...created, stage: 1, reach: 10 },
+        { expectedRevision: 1, flag: doc, flagRevision: 1 },
+        [audit('rollout', 'ro_1', T0 + 2), audit('flag', 'f', T0 + 2)],
+      );
+      expect(moved.value).toMatchObject({ stage: 1, reach: 10, revision: 2, updatedAt: T0 + 2 });
+      expect(moved.changes.map((c) => c.version)).toEqual([3, 3]);
+      expect((await stores.flags.get('f'))?.flag.description).toBe('moved');
+      await expect(
+        stores.rollouts.updateWithFlag(
+          { ...created, reach: 50 },
+          { expectedRevision: 2, flag: doc, flagRevision: 1 },
+          [audit('rollout', 'ro_1', T0 + 3)],
+        ),
+      ).rejects.toBeInstanceOf(StoreConflictError);
+      expect((await stores.rollouts.get('ro_1'))?.reach).toBe(10);
+      expect((await stores.environments.get('production'))?.configVersion).toBe(3);
+      const done = await stores.rollouts.update(
+        { ...moved.value, state: 'completed' },
+        { expectedRevision: 2 },
+        audit('rollout', 'ro_1', T0 + 4),
+      );
+      expect(done.state).toBe('completed');
+      expect(await stores.rollouts.listActive('production')).toEqual([]);
+    });
+
+    it('commits a rollout with its decision (and its flag when given) and pages decisions newest first', async () => {
+      await stores.flags.create(flag('f'), audit('flag', 'f', T0));
+      const created = await stores.rollouts.create(rollout('ro_1', 'running'), audit('rollout', 'ro_1', T0));
+      const decision = (at: number, action: 'hold' | 'advance') => ({
+        rollout: 'ro_1',
+        attempt: 1,
+        at,
+        action,
+        rule: action === 'hold' ? 'min_duration' : 'all_clear',
+        reason: `look at ${at}`,
+        applied: action === 'advance',
+        evidence: { metrics: { clicks: { status: 'assessed', z: 0.5 } }, stageIndex: 0 },
+      });
+      const held = await stores.rollouts.commit(
+        { ...created, stateDoc: { looks: 1 } },
+        { expectedRevision: 1, decision: decision(T0 + 1, 'hold') },
+        [],
+      );
+      expect(held.changes).toEqual([]);
+      expect(held.value.rollout).toMatchObject({ revision: 2, stateDoc: { looks: 1 } });
+      const doc = { ...flag('f'), description: 'advanced' };
+      const advanced = await stores.rollouts.commit(
+        { ...held.value.rollout, stage: 1, reach: 10 },
+        { expectedRevision: 2, flag: { document: doc, revision: 1 }, decision: decision(T0 + 2, 'advance') },
+        [audit('rollout', 'ro_1', T0 + 2)],
+      );
+      expect(advanced.changes.map((c) => c.version)).toEqual([3, 3]);
+      expect((await stores.flags.get('f'))?.flag.description).toBe('advanced');
+      expect(advanced.value.decisionId).toBeGreaterThan(held.value.decisionId as number);
+      await expect(
+        stores.rollouts.commit(
+          held.value.rollout,
+          { expectedRevision: 2, decision: decision(T0 + 3, 'hold') },
+          [],
+        ),
+      ).rejects.toBeInstanceOf(StoreConflictError);
+      const all = await stores.rollouts.listDecisions('ro_1', { limit: 10 });
+      expect(all.map((d) => d.action)).toEqual(['advance', 'hold']);
+      expect(all[0]).toEqual({ ...decision(T0 + 2, 'advance'), id: advanced.value.decisionId });
+      const older = await stores.rollouts.listDecisions('ro_1', {
+        limit: 10,
+        beforeId: all[0]?.id as number,
+      });
+      expect(older.map((d) => d.at)).toEqual([T0 + 1]);
+      expect(await stores.rollouts.listDecisions('ro_2', { limit: 10 })).toEqual([]);
+    });
+
+    it('ingests batches once, keeps epochs and cohort statistics, and prunes raw events', async () => {
+      await stores.flags.create(flag('f'), audit('flag', 'f', T0));
+      await stores.rollouts.create(rollout('ro_1', 'running'), audit('rollout', 'ro_1', T0));
+      const first = await stores.events.ingest(
+        [
+          batch(
+            'b1',
+            [['u1', 'on', T0 + 10]],
+            [
+              ['u1', 'click', T0 + 5],
+              ['u1', 'click', T0 + 20],
+              ['u9', 'click', T0],
+            ],
+          ),
+          batch('b1', [['u1', 'on', T0 + 10]], []),
+          batch('b2', [['u2', 'off', T0 + 10]], [['u2', 'click', T0 + 11]]),
+        ],
+        T0 + 100,
+      );
+      expect(first.map((r) => r.duplicate)).toEqual([false, true, false]);
+      expect(first[1]?.answer).toEqual(first[0]?.answer);
+      const again = await stores.events.ingest(
+        [batch('b1', [], []), batch('b3', [['u1', 'on', T0 + 1]], [])],
+        T0 + 200,
+      );
+      expect(again.map((r) => r.duplicate)).toEqual([true, false]);
+      const analysis = await stores.rollouts.readAnalysis('ro_1', 1);
+      // u1's epoch moved back to T0+1 by a late exposure: both clicks now count.
+      expect(analysis.stats).toEqual([
+        { cohort: 0, arm: 'control', metric: 'clicks', n: 1, sumY: 1, sumY2: 1, sumD: 0, sumD2: 0, sumYD: 0 },
+        {
+          cohort: 0,
+          arm: 'treatment',
+          metric: 'clicks',
+          n: 1,
+          sumY: 2,
+          sumY2: 4,
+          sumD: 0,
+          sumD2: 0,
+          sumYD: 0,
+        },
+      ]);
+      expect(analysis.units).toEqual([
+        { cohort: 0, arm: 'control', epochs: 1, assigned: 1 },
+        { cohort: 0, arm: 'treatment', epochs: 1, assigned: 1 },
+      ]);
+      expect(await stores.rollouts.readAnalysis('ro_1', 2)).toEqual({ stats: [], units: [] });
+      expect(await stores.events.countTracks()).toBe(4);
+      expect(await stores.events.prune(T0 + 6)).toBe(2);
+      expect(await stores.events.countTracks()).toBe(2);
+      expect(await stores.events.prune(T0 + 150)).toBe(4);
+      expect((await stores.events.ingest([batch('b1', [], [])], T0 + 300))[0]?.duplicate).toBe(false);
+    });
+
+    it('keeps exact statistics under concurrent ingestion', async () => {
+      await stores.flags.create(flag('f'), audit('flag', 'f', T0));
+      await stores.rollouts.create(rollout('ro_1', 'running'), audit('rollout', 'ro_1', T0));
+      await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          stores.events.ingest([batch(`c${i}`, [['u1', 'on', T0]], [['u1', 'click', T0 + i]])], T0 + 100),
+        ),
+      );
+      const { stats } = await stores.rollouts.readAnalysis('ro_1', 1);
+      expect(stats).toEqual([
+        {
+          cohort: 0,
+          arm: 'treatment',
+          metric: 'clicks',
+          n: 1,
+          sumY: 8,
+          sumY2: 64,
+          sumD: 0,
+          sumD2: 0,
+          sumYD: 0,
+        },
+      ]);
+    });
+  });
+}
