@@ -13,12 +13,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RunningServer, readSettings, startFromSettings } from '@dimmer/server';
 import { build } from 'esbuild';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { type DocBlock, parseRequestBlock, readDocumentation } from './docs-blocks.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** The CLI bundle lives under the repository so that its dependencies resolve from node_modules. */
-const CLI_BUNDLE = join(ROOT, 'node_modules', '.cache', 'dimmer-docs-test', 'dimmer.mjs');
+const CLI_DIR = join(ROOT, 'node_modules', '.cache', 'dimmer-docs-test');
+const CLI_BUNDLE = join(CLI_DIR, 'bin.js');
 const ADMIN_TOKEN = `dmr_admin_docs_${'t'.repeat(43)}`;
 /** The controller's schedule the README's local try asks for. */
 const CONTROLLER_INTERVAL_MS = '5000';
@@ -96,14 +97,19 @@ let began = 0;
 
 beforeAll(async () => {
   began = Date.now();
-  mkdirSync(dirname(CLI_BUNDLE), { recursive: true });
+  rmSync(CLI_DIR, { recursive: true, force: true });
+  mkdirSync(CLI_DIR, { recursive: true });
+  writeFileSync(join(CLI_DIR, 'package.json'), '{ "type": "module" }\n');
   await build({
     entryPoints: [join(ROOT, 'packages/cli/src/bin.ts')],
     bundle: true,
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    outfile: CLI_BUNDLE,
+    // Split at dynamic imports, so the server's modules load only for `serve` and `demo`.
+    splitting: true,
+    outdir: CLI_DIR,
+    outExtension: { '.js': '.js' },
     logLevel: 'error',
     banner: {
       js: "import { createRequire as __docsRequire } from 'node:module'; const require = __docsRequire(import.meta.url);",
@@ -175,11 +181,15 @@ describe('documentation blocks', () => {
         for (const b of own.filter((x) => x.kind === 'file'))
           writeFileSync(join(work, b.file as string), `${b.text}\n`);
         const cwd = page === 'README.md' ? ROOT : work;
+        const timings: string[] = [];
+        onTestFinished(() => console.log(`${page}: ${timings.join(', ')}`));
         for (const b of own) {
           if (b.illustrative !== null) continue;
           if (b.kind === 'command') {
             const script = `${PRELUDE}\n[ -f "${state}" ] && source "${state}"\n${b.text}\nexport -p > "${state}"\n`;
+            const t0 = Date.now();
             const run = await runBash(script, { cwd, env });
+            timings.push(`${where(b)} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
             expect(
               run.code,
               `${where(b)} exited ${run.code}\n--- block\n${b.text}\n--- stdout\n${tail(run.stdout)}\n--- stderr\n${tail(run.stderr)}`,
