@@ -2,24 +2,23 @@
  * Every command and request in README.md and docs/ runs against a real server (the convention is in
  * docs/README.md and tests/docs-blocks.ts). Each page gets a fresh server on a free port with a temporary data
  * directory and the controller looking every 5 s; its command blocks run in order in bash (exported variables
- * carry over to the next block), `npm run dimmer -- …` and `dimmer …` run the CLI built once from the sources,
+ * carry over to the next block), `npm run dimmer -- …` and `dimmer …` run the CLI's `main` (see the runner),
  * and its `http` blocks are sent with the admin token (admin routes) or a server key (SDK, OFREP, events).
  * The README's walk-through must reach a controller decision by its own commands.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { main } from '@dimmer/cli';
 import { type RunningServer, readSettings, startFromSettings } from '@dimmer/server';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { type DocBlock, parseRequestBlock, readDocumentation } from './docs-blocks.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-/** The CLI bundle lives under the repository so that its dependencies resolve from node_modules. */
-const CLI_DIR = join(ROOT, 'node_modules', '.cache', 'dimmer-docs-test');
-const CLI_BUNDLE = join(CLI_DIR, 'bin.js');
 const ADMIN_TOKEN = `dmr_admin_docs_${'t'.repeat(43)}`;
 /** The controller's schedule the README's local try asks for. */
 const CONTROLLER_INTERVAL_MS = '5000';
@@ -38,7 +37,19 @@ const pages = [...new Set(blocks.map((b) => b.page))].filter((page) =>
 /** Bash prelude: `dimmer` and `npm run dimmer -- …` run the built CLI; other npm commands run npm. */
 const PRELUDE = `
 set -eo pipefail
-dimmer() { node "$DOCS_CLI" "$@"; }
+dimmer() {
+  local h; h=$(mktemp)
+  local a=(--data-urlencode "cwd=$PWD" --data-urlencode "files=$h")
+  local v; for v in DIMMER_URL DIMMER_TOKEN DIMMER_CLIENT_KEY DIMMER_ADMIN_TOKEN; do
+    if [ -n "\${!v+x}" ]; then a+=(--data-urlencode "env.$v=\${!v}"); fi
+  done
+  local x; for x in "$@"; do a+=(--data-urlencode "arg=$x"); done
+  curl -sS -N "\${a[@]}" "$DOCS_CLI_RUNNER" || { rm -f "$h" "$h.err" "$h.code"; return 1; }
+  if [ -f "$h.err" ]; then cat "$h.err" >&2; fi
+  local code; code=$(cat "$h.code" 2>/dev/null || echo 1)
+  rm -f "$h" "$h.err" "$h.code"
+  return "$code"
+}
 npm() {
   if [ "$1" = run ]; then
     local args=("\${@:2}")
@@ -95,40 +106,64 @@ function tail(text: string, lines = 30): string {
 
 let began = 0;
 
+let runner: Server | undefined;
+let runnerUrl = '';
+
+/**
+ * The CLI runner: `dimmer …` in a block posts its arguments, working directory and DIMMER_* variables here, and
+ * the CLI's `main` runs them in this process (the same code as the `dimmer` executable, without a Node start per
+ * command, which is what keeps sixty commands inside the time budget). stdout streams back as the body; stderr
+ * and the exit code go to the files the shell function reads.
+ */
+function startRunner(): Promise<void> {
+  const server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (d: Buffer) => {
+      body += d.toString();
+    });
+    request.on('end', async () => {
+      const form = new URLSearchParams(body);
+      const files = form.get('files') as string;
+      const env: Record<string, string> = {};
+      for (const [name, value] of form) if (name.startsWith('env.')) env[name.slice(4)] = value;
+      let stderr = '';
+      response.writeHead(200, { 'content-type': 'text/plain' });
+      const code = await main(form.getAll('arg'), {
+        stdout: { write: (text: string) => response.write(text), isTTY: false },
+        stderr: {
+          write: (text: string) => {
+            stderr += text;
+            return true;
+          },
+          isTTY: false,
+        },
+        env,
+        cwd: form.get('cwd') ?? ROOT,
+      }).catch((error: unknown) => {
+        stderr += `${String(error)}\n`;
+        return 1;
+      });
+      writeFileSync(`${files}.err`, stderr);
+      writeFileSync(`${files}.code`, String(code));
+      response.end();
+    });
+  });
+  runner = server;
+  return new Promise((ready) =>
+    server.listen(0, '127.0.0.1', () => {
+      runnerUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      ready();
+    }),
+  );
+}
+
 beforeAll(async () => {
   began = Date.now();
-  rmSync(CLI_DIR, { recursive: true, force: true });
-  mkdirSync(CLI_DIR, { recursive: true });
-  writeFileSync(join(CLI_DIR, 'package.json'), '{ "type": "module" }\n');
-  await build({
-    entryPoints: [join(ROOT, 'packages/cli/src/bin.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    // Split at dynamic imports, so the server's modules load only for `serve` and `demo`.
-    splitting: true,
-    outdir: CLI_DIR,
-    outExtension: { '.js': '.js' },
-    logLevel: 'error',
-    banner: {
-      js: "import { createRequire as __docsRequire } from 'node:module'; const require = __docsRequire(import.meta.url);",
-    },
-    plugins: [
-      {
-        name: 'workspace-only',
-        setup(b) {
-          // Workspace packages are bundled from their sources; everything else loads from node_modules.
-          b.onResolve({ filter: /^[^./]/ }, (args) =>
-            args.path.startsWith('@dimmer/') ? undefined : { path: args.path, external: true },
-          );
-        },
-      },
-    ],
-  });
-}, 60_000);
+  await startRunner();
+});
 
 afterAll(() => {
+  runner?.close();
   const spent = Date.now() - began;
   expect(spent, `the docs test took ${Math.round(spent / 1000)} s`).toBeLessThan(TOTAL_BUDGET_MS);
 });
@@ -165,7 +200,7 @@ describe('documentation blocks', () => {
         const env: Record<string, string> = {
           DIMMER_URL: server.url,
           DIMMER_TOKEN: ADMIN_TOKEN,
-          DOCS_CLI: CLI_BUNDLE,
+          DOCS_CLI_RUNNER: runnerUrl,
           NO_COLOR: '1',
         };
         // Pages under docs/ assume a server key of production in DIMMER_CLIENT_KEY; the README makes its own.
@@ -180,6 +215,8 @@ describe('documentation blocks', () => {
         const own = blocks.filter((b) => b.page === page);
         for (const b of own.filter((x) => x.kind === 'file'))
           writeFileSync(join(work, b.file as string), `${b.text}\n`);
+        // Pages under docs/ run in a folder of their own, with the repository's examples/ beside their files.
+        if (page !== 'README.md') symlinkSync(join(ROOT, 'examples'), join(work, 'examples'));
         const cwd = page === 'README.md' ? ROOT : work;
         const timings: string[] = [];
         onTestFinished(() => console.log(`${page}: ${timings.join(', ')}`));

@@ -253,9 +253,9 @@ async function simulate(ctx: CliContext, input: RunInput): Promise<void> {
     let rested = false;
     while (!signal?.aborted) {
       const elapsed = performance.now() - began;
-      const arriving = elapsed < input.duration;
-      if (!arriving && traffic.pendingEvents === 0) break;
-      traffic.step(startedAt + elapsed, arriving);
+      // At the end, visits still under way leave: their later events are not sent.
+      if (elapsed >= input.duration) break;
+      traffic.step(startedAt + elapsed);
       await client.flush();
       if (performance.now() - reported >= REPORT_EVERY_MS) {
         reported = performance.now();

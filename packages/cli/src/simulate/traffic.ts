@@ -69,22 +69,16 @@ export class RealtimeTraffic {
     this.totals = { users: 0, treated, events: 0 };
   }
 
-  /** Events scheduled for later (visits still going on). */
-  get pendingEvents(): number {
-    return this.#pending.length;
-  }
-
   /**
    * Moves to `now` (epoch ms): the users owed since the last step arrive (evaluated now), and every event due by
-   * `now` is tracked with its own timestamp. With `arrivals: false` only the due events are sent.
+   * `now` is tracked with its own timestamp.
    */
-  step(now: number, arrivals = true): void {
+  step(now: number): void {
     const { unitsPerDay } = this.options;
-    if (arrivals && this.#last !== undefined)
-      this.#owed += (unitsPerDay * Math.max(0, now - this.#last)) / DAY_MS;
+    if (this.#last !== undefined) this.#owed += (unitsPerDay * Math.max(0, now - this.#last)) / DAY_MS;
     this.#last = now;
     let arrived = 0;
-    while (arrivals && this.#owed >= 1) {
+    while (this.#owed >= 1) {
       this.#owed -= 1;
       this.#arrive(now);
       arrived++;
