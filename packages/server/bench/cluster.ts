@@ -2,8 +2,9 @@
  * `npm run bench:cluster`: Dimmer nodes sharing one PostgreSQL database (a fresh database in
  * DIMMER_BENCH_DATABASE_URL, else DIMMER_TEST_DATABASE_URL, dropped at the end), each a child process on 127.0.0.1.
  * Measures `POST /sdk/v1/resolve` throughput against one node and spread over three, the propagation of a flag
- * change made through one node to the SDK streams of the other two (p99), and the refetch of 1,000 open streams
- * after a change: the time from the change until every stream's client fetched the new config (p99).
+ * change made through one node to the SDK streams of the other two (p99, from the writing node's own stream
+ * announcing the version), and the refetch of 1,000 open streams after a change: from the first stream announcing
+ * the new version until each stream's client fetched the new config with its ETag (p99).
  * `--seconds N` sets the throughput runs' length; `--json` adds a last line `{"bench":"cluster","figures":[...]}`.
  */
 
@@ -152,9 +153,10 @@ async function main(): Promise<void> {
       },
     );
 
-    // Propagation: a change through A, timed until the streams of B and C announce its version.
+    // Propagation: a change through A, timed from A's own stream announcing the version (the commit has
+    // happened) until the streams of B and C announce it.
     const seen = new Map<string, Map<number, number>>();
-    const streams = [b, c].map((node) => {
+    const streams = [a, b, c].map((node) => {
       seen.set(node.name, new Map());
       return followStream(`${node.url}/sdk/v1/stream`, key, (frame) => {
         const times = seen.get(node.name) as Map<number, number>;
@@ -164,7 +166,6 @@ async function main(): Promise<void> {
     await sleep(500);
     const propagation: number[] = [];
     for (let i = 0; i < PROPAGATION_CHANGES; i++) {
-      const started = performance.now();
       await admin('PUT', `/api/v1/flags/flag-${i % FLAGS}`, flagDoc(i % FLAGS, i % 2 === 0 ? 'on' : 'off'));
       const version = Number(
         (
@@ -175,7 +176,9 @@ async function main(): Promise<void> {
       );
       const deadline = performance.now() + 10_000;
       while ([...seen.values()].some((m) => !m.has(version)) && performance.now() < deadline) await sleep(5);
-      for (const m of seen.values()) propagation.push((m.get(version) ?? Number.POSITIVE_INFINITY) - started);
+      const origin = seen.get('A')?.get(version) ?? Number.NaN;
+      for (const name of ['B', 'C'])
+        propagation.push(Math.max(0, (seen.get(name)?.get(version) ?? Number.POSITIVE_INFINITY) - origin));
       await sleep(100);
     }
     for (const s of streams) s.close();
@@ -209,12 +212,14 @@ async function main(): Promise<void> {
           return;
         }
         if ((fetched.get(i) ?? 0) >= frame.version) return;
+        // The change is committed once any stream announces it: the clock starts at the first announcement.
+        if (started === Number.POSITIVE_INFINITY) started = performance.now();
         fetched.set(i, frame.version);
         const headers: Record<string, string> = { ...sdkHeaders, 'if-none-match': etags.get(i) ?? '' };
         void fetch(`${node.url}/sdk/v1/config`, { headers }).then(async (res) => {
           await res.arrayBuffer();
           etags.set(i, res.headers.get('etag') ?? '');
-          if (res.status === 200) refetch.push(performance.now() - started);
+          if (res.status === 200) refetch.push(Math.max(0, performance.now() - started));
         });
       });
     });
@@ -231,7 +236,7 @@ async function main(): Promise<void> {
         ).version,
       );
       expected = current + 1;
-      started = performance.now();
+      started = Number.POSITIVE_INFINITY;
       await admin('PUT', '/api/v1/flags/refetch', {
         ...flagDoc(FLAGS, r % 2 === 0 ? 'on' : 'off'),
         key: 'refetch',
