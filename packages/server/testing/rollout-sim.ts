@@ -93,6 +93,11 @@ export interface StepOptions {
    * returns the variant to log.
    */
   misreport?: (served: string, u: number) => string;
+  /**
+   * Whether a unit's exposure is lost (tests of a lossy client): given the variant served and a uniform draw.
+   * The unit's tracked events are still sent.
+   */
+  drop?: (served: string, u: number) => boolean;
 }
 
 export class TrafficSim {
@@ -103,7 +108,7 @@ export class TrafficSim {
   #units = 0;
   #batches = 0;
   readonly #tag: string;
-  /** Units served each variant, across steps. */
+  /** Units whose exposure to each variant was logged, across steps. */
   readonly served: Record<string, number> = {};
 
   constructor(
@@ -144,9 +149,11 @@ export class TrafficSim {
       const result = evaluate(compiled, this.#flag, { targetingKey: unit });
       const served = result.variant ?? '';
       const variant = options.misreport ? options.misreport(served, this.#random()) : served;
-      this.served[variant] = (this.served[variant] ?? 0) + 1;
       const ts = now + Math.floor((i / options.units) * Math.min(options.durationMs, 5 * MINUTE));
-      events.push({ type: 'exposure', flag: this.#flag, variant, unit, timestamp: ts });
+      if (!options.drop?.(served, this.#random())) {
+        this.served[variant] = (this.served[variant] ?? 0) + 1;
+        events.push({ type: 'exposure', flag: this.#flag, variant, unit, timestamp: ts });
+      }
       const arm = variant === 'on' ? 'treatment' : 'control';
       for (const [event, rates] of Object.entries(options.rates)) {
         if (this.#random() < rates[arm]) events.push({ type: 'track', name: event, unit, timestamp: ts + 1 });

@@ -13,6 +13,7 @@ const KeyView = Type.Object({
   environment: Type.String(),
   kind: Kind,
   allowedOrigins: Type.Array(Type.String()),
+  eventsPerMinute: Type.Union([Type.Integer(), Type.Null()]),
   prefix: Type.String({ description: 'The first characters of the secret' }),
   createdAt: Type.String({ format: 'date-time' }),
   revokedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
@@ -52,6 +53,7 @@ export async function registerKeyRoutes(scope: FastifyInstance, keys: KeysServic
             environment: EnvironmentKey,
             kind: Kind,
             allowedOrigins: Type.Optional(Type.Array(Type.String({ maxLength: 500 }), { maxItems: 100 })),
+            eventsPerMinute: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000 })),
           },
           { additionalProperties: false },
         ),
@@ -72,6 +74,7 @@ export async function registerKeyRoutes(scope: FastifyInstance, keys: KeysServic
           environment: body.environment,
           kind: body.kind,
           ...(body.allowedOrigins !== undefined ? { allowedOrigins: body.allowedOrigins } : {}),
+          ...(body.eventsPerMinute !== undefined ? { eventsPerMinute: body.eventsPerMinute } : {}),
         },
         request.adminActor,
       );
