@@ -10,6 +10,8 @@ export default defineConfig({
           name: 'unit',
           include: ['packages/*/src/**/*.test.ts', 'tests/**/*.test.ts'],
           exclude: ['**/*.pg.test.ts', '**/*.e2e.test.ts', '**/*.sim.test.ts'],
+          // Many unit suites start an in-process server; on a busy 2-core machine 5 s is not enough.
+          testTimeout: 30_000,
         },
       },
       {

@@ -20,10 +20,12 @@ const ALLOWED: Record<string, string[]> = {
   cli: ['sdk', 'server'],
   dashboard: ['core', 'api'],
 };
-// Pure packages: no third-party modules, no Node or DOM APIs, no clock, randomness, console or env.
+// Pure packages: no Node or DOM APIs, no clock, randomness, console or env, and no third-party modules
+// except this explicit allow-list. core runs `matches` on re2js (pure JavaScript RE2, no dependencies of
+// its own) so that every evaluator (server, SDK, browser) has the same linear-time regex engine; the
+// contract (api) is written in TypeBox.
 const PURE = new Set(['core', 'stats', 'rollout', 'api']);
-// The only third-party modules a pure package may import: the contract is written in TypeBox.
-const PURE_THIRD_PARTY: Record<string, readonly string[]> = { api: ['typebox'] };
+const THIRD_PARTY: Record<string, readonly string[]> = { core: ['re2js'], api: ['typebox'] };
 // Packages that may import only types (`import type`) from some of their allowed packages: the contract's
 // schemas (and TypeBox with them) never ship in the SDK bundles or the dashboard.
 const TYPES_ONLY: Record<string, readonly string[]> = { api: ['core'], sdk: ['api'], dashboard: ['api'] };
@@ -89,9 +91,11 @@ describe('package boundaries (ARCHITECTURE.md)', () => {
             PURE.has(pkg) &&
             !isTest &&
             !spec.startsWith('.') &&
-            !PURE_THIRD_PARTY[pkg]?.includes(spec)
+            !(THIRD_PARTY[pkg] ?? []).includes(spec)
           ) {
-            violations.push(`${where} imports ${spec} (pure packages import nothing outside themselves)`);
+            violations.push(
+              `${where} imports ${spec} (pure packages import only their allow-listed third-party modules: ${(THIRD_PARTY[pkg] ?? []).join(', ') || 'none'})`,
+            );
           } else if (
             spec.startsWith('../') &&
             relative(join(packagesDir, pkg), join(file, '..', spec)).startsWith('..')
@@ -120,6 +124,13 @@ describe('package boundaries (ARCHITECTURE.md)', () => {
       });
     }
     if (PURE.has(pkg)) {
+      it(`packages/${pkg} depends on exactly its allow-listed third-party modules`, () => {
+        const manifest = JSON.parse(readFileSync(join(packagesDir, pkg, 'package.json'), 'utf8')) as {
+          dependencies?: Record<string, string>;
+        };
+        const thirdParty = Object.keys(manifest.dependencies ?? {}).filter((d) => !d.startsWith('@dimmer/'));
+        expect(thirdParty.sort()).toEqual([...(THIRD_PARTY[pkg] ?? [])].sort());
+      });
       it(`packages/${pkg} uses no clock, randomness, console, env or platform APIs`, () => {
         const violations: string[] = [];
         for (const file of files.filter((f) => !/\.test\.ts$/.test(f))) {

@@ -1,3 +1,4 @@
+import { type ConditionCost, checkRulesBudget, checkSegmentBudget, measureCondition } from './budget.ts';
 import { type HashState, saltPrefixState } from './hash.ts';
 import type {
   Arm,
@@ -17,6 +18,7 @@ import {
   compileCondition,
   compilePath,
   type Predicate,
+  SegmentMemo,
 } from './targeting.ts';
 import { segmentReferences, validateSegment, validateSnapshotFlag } from './validate.ts';
 
@@ -82,6 +84,8 @@ export interface CompiledConfig {
   readonly flags: ReadonlyMap<string, CompiledFlag>;
   /** The flags in snapshot order, for evaluateAll. */
   readonly flagList: readonly CompiledFlag[];
+  /** Segment results of the evaluation in progress: each segment is evaluated at most once per evaluation. */
+  readonly segmentMemo: SegmentMemo;
 }
 
 const DEFAULT_UNIT_ATTRIBUTE = 'targetingKey';
@@ -309,7 +313,14 @@ function compileFlag(flag: SnapshotFlag, resolveSegment: (key: string) => Predic
 }
 
 function emptyConfig(issues: ValidationIssue[]): CompiledConfig {
-  return { environment: '', version: 0, issues, flags: new Map(), flagList: [] };
+  return {
+    environment: '',
+    version: 0,
+    issues,
+    flags: new Map(),
+    flagList: [],
+    segmentMemo: new SegmentMemo(0),
+  };
 }
 
 /**
@@ -365,17 +376,27 @@ function compileSnapshot(snapshot: EnvironmentSnapshot): CompiledConfig {
     }
     segments.set(result.value.key, result.value);
   });
+  // The evaluation budget of each segment with the segments it reaches; one over it cannot be used.
+  const segmentCosts = new Map<string, ConditionCost>();
+  for (const [key, seg] of segments) segmentCosts.set(key, measureCondition(seg.when));
+  const costOf = (key: string): ConditionCost | undefined => segmentCosts.get(key);
+  for (const key of segments.keys()) {
+    const problem = checkSegmentBudget(key, costOf);
+    if (problem !== null) segmentErrors.set(key, `expected ${problem}`);
+  }
+  const memo = new SegmentMemo(segments.size);
+  const slots = new Map([...segments.keys()].map((key, slot) => [key, slot]));
   const compiledSegments = new Map<string, Predicate | null>();
   const inProgress = new Set<string>();
   const resolveSegment = (key: string): Predicate | null => {
     const known = compiledSegments.get(key);
     if (known !== undefined) return known;
     const seg = segments.get(key);
-    if (seg === undefined || inProgress.has(key)) return null;
+    if (seg === undefined || inProgress.has(key) || segmentErrors.has(key)) return null;
     inProgress.add(key);
     let predicate: Predicate | null = null;
     try {
-      predicate = compileCondition(seg.when, resolveSegment);
+      predicate = memo.remember(slots.get(key) as number, compileCondition(seg.when, resolveSegment));
     } catch (error) {
       if (!(error instanceof ConditionCompileError)) throw error;
       segmentErrors.set(key, error.message);
@@ -413,7 +434,15 @@ function compileSnapshot(snapshot: EnvironmentSnapshot): CompiledConfig {
       return;
     }
     let compiled: CompiledFlag;
-    const result = validateSnapshotFlag(flag, { segments: segmentKeys });
+    const checked = validateSnapshotFlag(flag, { segments: segmentKeys });
+    const budget = checked.ok
+      ? checkRulesBudget(
+          checked.value.rules.map((rule) => rule.when),
+          costOf,
+          (r) => `rules[${r}].when`,
+        )
+      : [];
+    const result = budget.length === 0 ? checked : { ok: false as const, issues: budget };
     if (!result.ok) {
       issues.push(...result.issues.map((x) => ({ path: `flags[${i}].${x.path}`, message: x.message })));
       compiled = brokenFlag(key, guessKind(flag), `invalid flag configuration: ${summarize(result.issues)}`);
@@ -429,5 +458,5 @@ function compileSnapshot(snapshot: EnvironmentSnapshot): CompiledConfig {
     flags.set(key, compiled);
     flagList.push(compiled);
   });
-  return { environment, version, issues, flags, flagList };
+  return { environment, version, issues, flags, flagList, segmentMemo: memo };
 }

@@ -32,7 +32,7 @@ function toUnit(value: unknown): string | undefined {
   return undefined;
 }
 
-function evaluateFlag(flag: CompiledFlag, context: ContextRecord): Readonly<EvaluationResult> {
+function evaluateFlag(flag: CompiledFlag, context: ContextRecord, epoch: number): Readonly<EvaluationResult> {
   if (flag.fixedResult !== null) return flag.fixedResult;
   if (flag.overrides !== null) {
     const key = context.targetingKey;
@@ -47,7 +47,7 @@ function evaluateFlag(flag: CompiledFlag, context: ContextRecord): Readonly<Eval
   const rules = flag.rules;
   for (let r = 0; r < rules.length; r++) {
     const rule = rules[r] as CompiledRule;
-    if (rule.when !== null && !rule.when(context)) continue;
+    if (rule.when !== null && !rule.when(context, epoch)) continue;
     if (rule.result !== null) return rule.result;
     const unit = toUnit(rule.unit(context));
     if (unit === undefined) {
@@ -107,7 +107,7 @@ export function evaluate(
       );
     const problem = contextProblem(context);
     if (problem !== null) return errorResult(key, 'INVALID_CONTEXT', problem);
-    return evaluateFlag(flag, context);
+    return evaluateFlag(flag, context, compiled.segmentMemo.nextEpoch());
   } catch (error) {
     return generalError(key, error);
   }
@@ -130,6 +130,13 @@ export function evaluateAll(
   }
   const out: Readonly<EvaluationResult>[] = new Array(list.length);
   let problem: string | null;
+  // One epoch for the whole call: a segment used by several flags is evaluated once for all of them.
+  let epoch: number;
+  try {
+    epoch = compiled.segmentMemo.nextEpoch();
+  } catch {
+    return list.map((flag) => generalError(flag.key, new Error('the compiled config has no segment memo')));
+  }
   try {
     problem = contextProblem(context);
   } catch {
@@ -142,7 +149,7 @@ export function evaluateAll(
       continue;
     }
     try {
-      out[i] = evaluateFlag(flag, context);
+      out[i] = evaluateFlag(flag, context, epoch);
     } catch (error) {
       out[i] = generalError(flag.key, error);
     }

@@ -168,7 +168,8 @@ describe('evaluation is total', () => {
       ),
       { numRuns: 1500 },
     );
-  });
+    // 1,500 configs compiled and evaluated: seconds on a shared machine, so more than the default 5 s.
+  }, 60_000);
 
   it('survives hostile contexts (throwing getters, proxies)', () => {
     const compiled = compileConfig({

@@ -35,12 +35,32 @@ export const MAX_ATTRIBUTE_PATH_LENGTH = 256;
 export const MAX_LIST_LENGTH = 10_000;
 /** Longest string operand of a condition, in characters. */
 export const MAX_STRING_VALUE_LENGTH = 1_024;
+/** Most segment references (`{ "segment": key }`) in one condition tree: a rule's `when` or a segment's. */
+export const MAX_SEGMENT_REFERENCES = 16;
+/**
+ * Deepest chain of segments: a rule refers to a segment, which refers to another, and so on; this many
+ * segments at most, the rule not counted.
+ */
+export const MAX_SEGMENT_DEPTH = 4;
+/**
+ * Most condition nodes one flag evaluation may visit: every rule's condition of the flag in one environment,
+ * plus every segment they reach counted once each (a segment is evaluated at most once per evaluation).
+ * The same budget applies to one segment with the segments it reaches.
+ */
+export const MAX_EVALUATION_NODES = 2_000;
 /** Longest `matches` pattern, in characters. */
 export const MAX_REGEX_LENGTH = 256;
-/**
- * Most backtracking steps a `matches` pattern may need, as estimated by the static checker on an input of
- * MAX_REGEX_INPUT_LENGTH characters (a few milliseconds at worst).
- */
-export const MAX_REGEX_BACKTRACK_ESTIMATE = 1_000_000;
 /** Longest attribute string a `matches` regex is run on, in characters; longer strings do not match. */
 export const MAX_REGEX_INPUT_LENGTH = 512;
+/**
+ * Largest compiled RE2 program of one `matches` pattern, in instructions. A match runs in at most
+ * program size × input length steps; counted repeats are expanded (`[a-z]{1,50}` is about 100 instructions).
+ */
+export const MAX_REGEX_PROGRAM_SIZE = 100;
+/**
+ * Most RE2 instructions, summed over the `matches` patterns, that one flag evaluation may run: the flag's
+ * rules plus every segment they reach counted once (and likewise one segment with the segments it reaches).
+ * With inputs of at most MAX_REGEX_INPUT_LENGTH characters this keeps the regex work of one evaluation
+ * under about 51,000 steps (100 × 513).
+ */
+export const MAX_EVALUATION_REGEX_PROGRAM = 100;

@@ -1,18 +1,58 @@
-import { MAX_REGEX_INPUT_LENGTH } from './limits.ts';
 import type { AttributeCondition, Condition } from './model.ts';
+import { compilePattern } from './regex.ts';
 import { compareSemver, parseIsoTimestamp, parseSemver } from './semver.ts';
 
 /** A context as seen by compiled conditions: any object; attributes are read as own properties only. */
 export type ContextRecord = Readonly<Record<string, unknown>>;
 
-/** A compiled condition: true when the context matches. Never throws on plain JSON contexts. */
-export type Predicate = (context: ContextRecord) => boolean;
+/**
+ * A compiled condition: true when the context matches. `epoch` identifies the evaluation (see SegmentMemo):
+ * segment results computed under the same epoch are reused. Never throws on plain JSON contexts.
+ */
+export type Predicate = (context: ContextRecord, epoch: number) => boolean;
 
 /** Resolves a segment key to its compiled condition, or null when the segment is unknown or broken. */
 export type SegmentResolver = (key: string) => Predicate | null;
 
 /** Thrown while compiling a condition that references an unusable segment; caught by compileConfig. */
 export class ConditionCompileError extends Error {}
+
+/**
+ * Remembers each segment's result for one evaluation, so a segment referenced many times (directly or
+ * through other segments) is evaluated at most once. A slot is valid while its stamp equals the epoch of
+ * the evaluation that reads it; a new evaluation takes a new epoch, which makes every slot stale at once.
+ * Nothing is allocated per evaluation. A nested evaluation (a context getter that evaluates again) takes its
+ * own epoch; the outer one then finds stale slots and recomputes them, so results stay correct.
+ */
+export class SegmentMemo {
+  private readonly stamps: Float64Array;
+  private readonly values: Uint8Array;
+  private epoch = 0;
+
+  /** `size`: the number of segments, one slot each. */
+  constructor(size: number) {
+    this.stamps = new Float64Array(size);
+    this.values = new Uint8Array(size);
+  }
+
+  /** The epoch of a new evaluation; results remembered for earlier epochs are no longer used. */
+  nextEpoch(): number {
+    return ++this.epoch;
+  }
+
+  /** Wraps a segment's predicate so that it runs at most once per epoch, remembering its result in `slot`. */
+  remember(slot: number, predicate: Predicate): Predicate {
+    const stamps = this.stamps;
+    const values = this.values;
+    return (ctx, epoch) => {
+      if (stamps[slot] === epoch) return values[slot] === 1;
+      const result = predicate(ctx, epoch);
+      stamps[slot] = epoch;
+      values[slot] = result ? 1 : 0;
+      return result;
+    };
+  }
+}
 
 /** A getter for a dotted attribute path, split once; reads own properties only (never the prototype chain). */
 export function compilePath(path: string): (context: ContextRecord) => unknown {
@@ -91,11 +131,12 @@ function compileAttribute(c: AttributeCondition): Predicate {
       };
     }
     case 'matches': {
-      // No `g` or `y` flag: test() keeps no state between calls.
-      const re = new RegExp(v as string, 'u');
+      const compiled = compilePattern(v as string);
+      if (!compiled.ok) throw new ConditionCompileError(`expected ${compiled.problem}`);
+      const pattern = compiled.pattern;
       return (ctx) => {
         const a = get(ctx);
-        return typeof a === 'string' && a.length <= MAX_REGEX_INPUT_LENGTH && re.test(a);
+        return typeof a === 'string' && pattern.test(a);
       };
     }
     case 'lt': {
@@ -159,7 +200,8 @@ function compileAttribute(c: AttributeCondition): Predicate {
 
 /**
  * Compiles a validated condition to a predicate: lists become Sets, paths are split, regexes and versions
- * are parsed once. Segment references are resolved through `resolveSegment`.
+ * are parsed once. Segment references are resolved through `resolveSegment`, which returns the segment's
+ * memoised predicate (see SegmentMemo).
  */
 export function compileCondition(condition: Condition, resolveSegment: SegmentResolver): Predicate {
   if ('attr' in condition) return compileAttribute(condition);
@@ -168,24 +210,24 @@ export function compileCondition(condition: Condition, resolveSegment: SegmentRe
     if (parts.length === 1) return parts[0] as Predicate;
     if (parts.length === 2) {
       const [a, b] = parts as [Predicate, Predicate];
-      return (ctx) => a(ctx) && b(ctx);
+      return (ctx, epoch) => a(ctx, epoch) && b(ctx, epoch);
     }
-    return (ctx) => {
-      for (let i = 0; i < parts.length; i++) if (!(parts[i] as Predicate)(ctx)) return false;
+    return (ctx, epoch) => {
+      for (let i = 0; i < parts.length; i++) if (!(parts[i] as Predicate)(ctx, epoch)) return false;
       return true;
     };
   }
   if ('any' in condition) {
     const parts = condition.any.map((c) => compileCondition(c, resolveSegment));
     if (parts.length === 1) return parts[0] as Predicate;
-    return (ctx) => {
-      for (let i = 0; i < parts.length; i++) if ((parts[i] as Predicate)(ctx)) return true;
+    return (ctx, epoch) => {
+      for (let i = 0; i < parts.length; i++) if ((parts[i] as Predicate)(ctx, epoch)) return true;
       return false;
     };
   }
   if ('not' in condition) {
     const inner = compileCondition(condition.not, resolveSegment);
-    return (ctx) => !inner(ctx);
+    return (ctx, epoch) => !inner(ctx, epoch);
   }
   const segment = resolveSegment(condition.segment);
   if (segment === null)

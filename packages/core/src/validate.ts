@@ -1,4 +1,11 @@
 import {
+  type ConditionCost,
+  checkRulesBudget,
+  checkSegmentBudget,
+  measureCondition,
+  type SegmentCostLookup,
+} from './budget.ts';
+import {
   MAX_ATTRIBUTE_PATH_LENGTH,
   MAX_CONDITION_DEPTH,
   MAX_CONDITION_NODES,
@@ -10,6 +17,7 @@ import {
   MAX_OVERRIDES,
   MAX_RULES,
   MAX_SALT_LENGTH,
+  MAX_SEGMENT_REFERENCES,
   MAX_SPLIT_SLICES,
   MAX_STRING_VALUE_LENGTH,
   MAX_UNIT_LENGTH,
@@ -27,7 +35,7 @@ import type {
   ValidationResult,
 } from './model.ts';
 import { BUCKET_COUNT, HASH_VERSION } from './model.ts';
-import { checkRegexSafety } from './regex-safety.ts';
+import { checkRegexPattern } from './regex.ts';
 import { parseIsoTimestamp, parseSemver } from './semver.ts';
 
 /** Keys of flags, segments, environments, variants and rules: a letter or digit, then letters, digits, `_`, `-`, `.`. */
@@ -228,6 +236,8 @@ interface ConditionContext {
   /** Segment keys referenced, filled while walking. */
   references: Set<string>;
   nodes: number;
+  /** Segment references seen so far, repeats included. */
+  referenceCount: number;
 }
 
 function isScalar(value: unknown): value is string | number | boolean {
@@ -290,7 +300,7 @@ function checkOperand(op: AttributeOperator, obj: Record_, path: string, issues:
     case 'matches': {
       if (!checkString(value, vpath, issues, Number.POSITIVE_INFINITY, 'a regular expression (a string)'))
         return;
-      const problem = checkRegexSafety(value);
+      const problem = checkRegexPattern(value);
       if (problem !== null) issues.add(vpath, `expected ${problem}`);
       return;
     }
@@ -381,6 +391,11 @@ function checkCondition(value: unknown, path: string, ctx: ConditionContext, dep
   } else if (kind === 'not') {
     checkCondition(inner, ipath, ctx, depth + 1);
   } else if (checkKey(inner, ipath, issues, 'a segment key')) {
+    if (++ctx.referenceCount === MAX_SEGMENT_REFERENCES + 1)
+      issues.add(
+        ipath,
+        `expected at most ${MAX_SEGMENT_REFERENCES} segment references in one condition (this is reference ${ctx.referenceCount}); put shared parts in one segment`,
+      );
     ctx.references.add(inner);
     if (ctx.segments !== undefined && !ctx.segments.has(inner))
       issues.add(ipath, `expected a known segment key, got unknown segment ${JSON.stringify(inner)}`);
@@ -467,13 +482,22 @@ function checkServe(
   }
 }
 
+/** The segments known to a validation: their keys, and their own costs when their conditions were given. */
+interface KnownSegments {
+  keys: ReadonlySet<string> | undefined;
+  cost: SegmentCostLookup;
+}
+
+const NO_SEGMENT_COSTS: SegmentCostLookup = () => undefined;
+
 function checkRules(
   value: unknown,
   path: string,
   issues: Issues,
   variants: ReadonlySet<string> | null,
-  segments: ReadonlySet<string> | undefined,
+  known: KnownSegments,
 ): void {
+  const segments = known.keys;
   if (!Array.isArray(value)) {
     issues.add(path, `expected an array of rules, got ${describe(value)}`);
     return;
@@ -505,7 +529,12 @@ function checkRules(
     }
     checkDescription(rule, p, issues);
     if (Object.hasOwn(rule, 'when'))
-      checkCondition(rule.when, child(p, 'when'), { issues, segments, references: new Set(), nodes: 0 }, 1);
+      checkCondition(
+        rule.when,
+        child(p, 'when'),
+        { issues, segments, references: new Set(), nodes: 0, referenceCount: 0 },
+        1,
+      );
     if (Object.hasOwn(rule, 'bucketBy')) checkAttributePath(rule.bucketBy, child(p, 'bucketBy'), issues);
     if (Object.hasOwn(rule, 'rollout')) checkKey(rule.rollout, child(p, 'rollout'), issues, 'a rollout id');
     if (Object.hasOwn(rule, 'experiment'))
@@ -514,6 +543,9 @@ function checkRules(
       issues.add(p, 'expected at most one of "rollout" and "experiment" on a rule');
     if (requireField(rule, 'serve', p, issues)) checkServe(rule.serve, child(p, 'serve'), issues, variants);
   });
+  const conditions = value.map((rule: unknown) => (isPlainObject(rule) ? rule.when : undefined));
+  for (const issue of checkRulesBudget(conditions, known.cost, (i) => child(child(path, i), 'when')))
+    issues.add(issue.path, issue.message);
 }
 
 function checkOverrides(
@@ -594,7 +626,7 @@ function checkEnvironmentBody(
   path: string,
   issues: Issues,
   variants: ReadonlySet<string> | null,
-  segments: ReadonlySet<string> | undefined,
+  segments: KnownSegments,
 ): void {
   if (requireField(obj, 'enabled', path, issues) && typeof obj.enabled !== 'boolean')
     issues.add(child(path, 'enabled'), `expected true or false, got ${describe(obj.enabled)}`);
@@ -604,9 +636,25 @@ function checkEnvironmentBody(
     checkRules(obj.rules, child(path, 'rules'), issues, variants, segments);
 }
 
-/** Options for flag validation: `segments` lists the known segment keys; references to others are issues. */
+/**
+ * Options for flag validation. `segments`: the known segment keys, or the segments themselves by key;
+ * references to others are issues. Given the segments themselves, the evaluation budget also counts the
+ * segments each environment's rules reach (once each) and checks how deep their chains go.
+ */
 export interface FlagValidationOptions {
-  segments?: Iterable<string>;
+  segments?: Iterable<string> | Readonly<Record<string, Segment>>;
+}
+
+function knownSegments(segments: FlagValidationOptions['segments']): KnownSegments {
+  if (segments === undefined) return { keys: undefined, cost: NO_SEGMENT_COSTS };
+  if (Symbol.iterator in segments) return { keys: new Set(segments), cost: NO_SEGMENT_COSTS };
+  const bodies = segments as Readonly<Record<string, Segment>>;
+  const costs = new Map<string, ConditionCost>();
+  for (const key of Object.keys(bodies)) {
+    const seg = bodies[key];
+    if (isPlainObject(seg)) costs.set(key, measureCondition(seg.when));
+  }
+  return { keys: new Set(Object.keys(bodies)), cost: (key) => costs.get(key) };
 }
 
 function done<T>(input: unknown, issues: Issues): ValidationResult<T> {
@@ -640,7 +688,7 @@ export function validateFlagConfig(
     '',
     issues,
   );
-  const segments = options?.segments === undefined ? undefined : new Set(options.segments);
+  const segments = knownSegments(options?.segments);
   const variants = checkFlagHead(input, issues);
   if (Object.hasOwn(input, 'surface')) checkKey(input.surface, 'surface', issues, 'a surface key');
   checkDescription(input, '', issues);
@@ -679,7 +727,7 @@ export function validateSnapshotFlag(
     '',
     issues,
   );
-  const segments = options?.segments === undefined ? undefined : new Set(options.segments);
+  const segments = knownSegments(options?.segments);
   const variants = checkFlagHead(input, issues);
   checkEnvironmentBody(input, '', issues, variants, segments);
   return done(input, issues);
@@ -723,7 +771,13 @@ export function validateSegment(
   const others = options?.segments;
   const known = others === undefined ? undefined : new Set(Object.keys(others));
   if (known !== undefined && keyOk) known.add(input.key as string);
-  const ctx: ConditionContext = { issues, segments: known, references: new Set(), nodes: 0 };
+  const ctx: ConditionContext = {
+    issues,
+    segments: known,
+    references: new Set(),
+    nodes: 0,
+    referenceCount: 0,
+  };
   checkCondition(input.when, 'when', ctx, 1);
   if (!keyOk) return done(input, issues);
   const self = input.key as string;
@@ -749,5 +803,52 @@ export function validateSegment(
   };
   const cycle = visit(self);
   if (cycle) issues.add('when', `expected no segment cycle; found ${cycle.join(' → ')}`);
+  else checkSegmentGraphBudget(self, input.when, others, issues);
   return done(input, issues);
+}
+
+/**
+ * With the other segments known: the new segment, and every segment that reaches it, must stay within the
+ * evaluation budget and the nesting depth once the new one is saved.
+ */
+function checkSegmentGraphBudget(
+  self: string,
+  when: unknown,
+  others: Record<string, Segment> | undefined,
+  issues: Issues,
+): void {
+  const costs = new Map<string, ConditionCost>();
+  if (others !== undefined)
+    for (const key of Object.keys(others)) {
+      const seg = others[key];
+      if (key !== self && isPlainObject(seg)) costs.set(key, measureCondition(seg.when));
+    }
+  costs.set(self, measureCondition(when));
+  const lookup: SegmentCostLookup = (key) => costs.get(key);
+  const own = checkSegmentBudget(self, lookup);
+  if (own !== null) {
+    issues.add('when', `expected ${own}`);
+    return;
+  }
+  // Only the segments that reach the new one change: walk the references backwards from it.
+  const users = new Set<string>([self]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [key, cost] of costs)
+      if (!users.has(key) && [...cost.segments].some((s) => users.has(s))) {
+        users.add(key);
+        grew = true;
+      }
+  }
+  for (const key of users) {
+    if (key === self) continue;
+    const problem = checkSegmentBudget(key, lookup);
+    if (problem !== null) {
+      issues.add(
+        'when',
+        `expected a change that keeps segment ${JSON.stringify(key)}, which uses this one, within its limits: ${problem}`,
+      );
+      return;
+    }
+  }
 }

@@ -5,6 +5,7 @@
  */
 import type {
   AuditPage,
+  AuditQuery,
   AuditResourceType,
   ClientKeyInput,
   ClientKeyView,
@@ -103,15 +104,8 @@ const AUDIT_TYPES_COMPLETE: [Exclude<AuditResourceType, (typeof AUDIT_RESOURCE_T
   : never = true;
 void AUDIT_TYPES_COMPLETE;
 
-/** Filters of the audit log (as the filter form holds them); `since` is an ISO 8601 time (inclusive). */
-export interface AuditFilter {
-  resourceType?: AuditResourceType | (string & {});
-  key?: string;
-  actor?: string;
-  since?: string;
-  limit?: number;
-  cursor?: string;
-}
+/** Filters of the audit log: the route's query, with the page size as a number. */
+export type AuditFilter = Omit<AuditQuery, 'limit'> & { limit?: number };
 
 /** When a stage of a rollout began, from the actions in its history (oldest first). */
 export interface StageStart {

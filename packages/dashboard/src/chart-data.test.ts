@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RolloutDecision } from './api.ts';
 import { carryForward, chartMarkers, guardrailNames, guardrailSeries } from './chart-data.ts';
+import { historyEntry } from './test-rollout.ts';
 
 function decision(at: string, metrics: RolloutDecision['evidence']['metrics']): RolloutDecision {
   return { id: at, rollout: 'ro', at, action: 'hold', rule: 'r', stage: 0, reach: 1, evidence: { metrics } };
@@ -53,24 +54,22 @@ describe('step lines and markers', () => {
 
   it('marks stage changes and the rollback with who did them', () => {
     const markers = chartMarkers([
-      { at: '2026-01-01T00:00:00Z', kind: 'action', action: 'start', stage: 0, reach: 1, actor: 'admin:ops' },
-      { at: '2026-01-01T01:00:00Z', kind: 'decision', action: 'advance', stage: 0, reach: 1, actor: null },
-      {
+      historyEntry({ at: '2026-01-01T00:00:00Z', action: 'start', reach: 1, actor: 'admin:ops' }),
+      historyEntry({ at: '2026-01-01T01:00:00Z', kind: 'decision', action: 'advance', reach: 1 }),
+      historyEntry({
         at: '2026-01-01T01:00:00Z',
-        kind: 'action',
         action: 'advance',
-        stage: 1,
+        stageIndex: 1,
         reach: 10,
         actor: 'controller',
-      },
-      {
+      }),
+      historyEntry({
         at: '2026-01-01T02:00:00Z',
-        kind: 'action',
         action: 'rollback',
-        stage: 1,
+        stageIndex: 1,
         reach: 0,
         actor: 'controller',
-      },
+      }),
     ]);
     expect(markers.map((m) => [m.kind, m.label])).toEqual([
       ['stage', 'stage 1 (1%) by admin:ops'],

@@ -1,4 +1,5 @@
 /** Turns a rollout's decision log into per-guardrail time series for the charts (pure, no DOM). */
+import type { HistoryEntry } from '@dimmer/api';
 import type { HarmDirection, RolloutDecision } from './api.ts';
 
 /** Columns of one guardrail chart, aligned by index; `null` where a look has no value. */
@@ -87,21 +88,11 @@ export interface ChartMarker {
   label: string;
 }
 
-/** Entries of a rollout's history that the charts mark (times as ISO strings). */
-export interface MarkedEvent {
-  at: string;
-  kind: string;
-  action: string;
-  stage: number;
-  reach: number;
-  actor: string | null;
-}
-
 /**
  * Markers from a rollout's history: every applied action (start, advance, rollback, pause, resume,
  * complete). Decisions that only recommended are not marked; an applied decision shows as its action.
  */
-export function chartMarkers(history: readonly MarkedEvent[]): ChartMarker[] {
+export function chartMarkers(history: readonly HistoryEntry[]): ChartMarker[] {
   const out: ChartMarker[] = [];
   for (const h of history) {
     if (h.kind !== 'action') continue;
@@ -110,7 +101,11 @@ export function chartMarkers(history: readonly MarkedEvent[]): ChartMarker[] {
     const by = h.actor === null ? '' : ` by ${h.actor}`;
     if (h.action === 'rollback') out.push({ t: t / MS_PER_SECOND, kind: 'rollback', label: `rollback${by}` });
     else if (h.action === 'advance' || h.action === 'start')
-      out.push({ t: t / MS_PER_SECOND, kind: 'stage', label: `stage ${h.stage + 1} (${h.reach}%)${by}` });
+      out.push({
+        t: t / MS_PER_SECOND,
+        kind: 'stage',
+        label: `stage ${h.stageIndex + 1} (${h.reach}%)${by}`,
+      });
     else out.push({ t: t / MS_PER_SECOND, kind: 'action', label: `${h.action}${by}` });
   }
   return out;

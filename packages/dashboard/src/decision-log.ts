@@ -2,6 +2,7 @@
  * The decision log as a person reads it: changes, not repetitions. Consecutive looks with the same action,
  * rule, stage and attempt collapse into one entry with a count and a time span (pure, no DOM).
  */
+import type { DecisionView } from '@dimmer/api';
 import type { RolloutDecision } from './api.ts';
 
 /** One line of the log: the newest decision of a run of identical ones, with the run's size and span. */
@@ -14,18 +15,17 @@ export interface DecisionLogEntry<T extends RolloutDecision = RolloutDecision> {
   lastAt: string;
 }
 
+/** A decision of the log: the charts' view, with the stored decision's attempt and applied flag when known. */
+type LoggedDecision = RolloutDecision & Partial<Pick<DecisionView, 'attempt' | 'applied'>>;
+
 /** Fields that must match for two looks to be "the same" decision. */
-function sameLook(a: RolloutDecision, b: RolloutDecision): boolean {
-  const attemptA = (a as { attempt?: unknown }).attempt;
-  const attemptB = (b as { attempt?: unknown }).attempt;
-  const appliedA = (a as { applied?: unknown }).applied;
-  const appliedB = (b as { applied?: unknown }).applied;
+function sameLook(a: LoggedDecision, b: LoggedDecision): boolean {
   return (
     a.action === b.action &&
     a.rule === b.rule &&
     a.stage === b.stage &&
-    attemptA === attemptB &&
-    appliedA === appliedB
+    a.attempt === b.attempt &&
+    a.applied === b.applied
   );
 }
 
@@ -33,7 +33,7 @@ function sameLook(a: RolloutDecision, b: RolloutDecision): boolean {
  * Collapses runs of identical consecutive holds into one entry each, newest first. Only holds collapse:
  * an advance or a rollback is always its own entry.
  */
-export function collapseDecisions<T extends RolloutDecision>(decisions: readonly T[]): DecisionLogEntry<T>[] {
+export function collapseDecisions<T extends LoggedDecision>(decisions: readonly T[]): DecisionLogEntry<T>[] {
   const newestFirst = [...decisions].sort((a, b) => Date.parse(b.at) - Date.parse(a.at));
   const out: DecisionLogEntry<T>[] = [];
   for (const d of newestFirst) {
@@ -56,7 +56,7 @@ export function decisionActions(decisions: readonly RolloutDecision[]): string[]
 }
 
 /** The log filtered to one action ("all" keeps everything), then collapsed. */
-export function decisionLog<T extends RolloutDecision>(
+export function decisionLog<T extends LoggedDecision>(
   decisions: readonly T[],
   action: string,
 ): DecisionLogEntry<T>[] {

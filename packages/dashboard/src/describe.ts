@@ -1,6 +1,10 @@
 /** Plain-language text for flag documents and rollouts, shared by the pages (pure, no DOM). */
 import { BUCKET_COUNT, type Condition, type Rule, type SplitSlice } from '@dimmer/core';
 import type { Rollout } from './api.ts';
+
+/** What the rollout helpers read: any rollout reply, whatever shape its history has. */
+type RolloutFields = Omit<Rollout, 'history'>;
+
 import { formatDurationMs } from './format.ts';
 
 /** Buckets per percent of the assignment space. */
@@ -79,7 +83,7 @@ export function describeServe(rule: Rule): string {
 }
 
 /** The rollout's current reach in percent: the server's figure, else 0 unless running or paused at a stage. */
-export function rolloutReach(rollout: Rollout): number {
+export function rolloutReach(rollout: RolloutFields): number {
   if (typeof rollout.reach === 'number') return rollout.reach;
   if (['running', 'paused', 'holding', 'completed'].includes(rollout.state))
     return rollout.stages[rollout.stage]?.reach ?? 0;
@@ -93,7 +97,7 @@ export function formatDuration(duration: string | number): string {
 
 /** Which actions make sense in a rollout state (the server has the last word). */
 export function allowedActions(
-  rollout: Rollout,
+  rollout: RolloutFields,
 ): ('start' | 'advance' | 'pause' | 'resume' | 'rollback' | 'complete')[] {
   const last = rollout.stage >= rollout.stages.length - 1;
   switch (rollout.state) {
@@ -114,7 +118,7 @@ export function allowedActions(
 
 /** The sentence a confirmation dialog shows: what the action will do to the rollout's users. */
 export function describeAction(
-  rollout: Rollout,
+  rollout: RolloutFields,
   action: 'start' | 'advance' | 'pause' | 'resume' | 'rollback' | 'complete',
 ): string {
   const reach = rolloutReach(rollout);

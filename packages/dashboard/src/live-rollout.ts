@@ -3,6 +3,7 @@
  * each refresh), units per arm and the plan forecast. A failed refresh keeps the last data, reports the
  * error and retries with backoff until the server answers again.
  */
+import type { PlanReply, RolloutView } from '@dimmer/api';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Api } from './api.ts';
 import {
@@ -12,8 +13,6 @@ import {
   getPlanForecast,
   getRolloutDetail,
   type LiveUnits,
-  type PlanForecastView,
-  type RolloutDetail,
 } from './api-admin.ts';
 import { backoffDelay } from './backoff.ts';
 
@@ -23,11 +22,11 @@ export const REFRESH_MS = 5_000;
 const LIVE_STATES = ['running', 'paused', 'holding', 'draft'];
 
 export interface LiveRollout {
-  detail: RolloutDetail | undefined;
+  detail: RolloutView | undefined;
   /** Newest first. */
   decisions: DecisionDetail[];
   units: LiveUnits | null;
-  forecast: PlanForecastView | null;
+  forecast: PlanReply | null;
   /** The error of the last refresh while it keeps failing; undefined once one succeeds. */
   error: unknown;
   /** When the shown data was last fetched (ms since the epoch). */
@@ -39,10 +38,10 @@ export interface LiveRollout {
 }
 
 interface Data {
-  detail: RolloutDetail;
+  detail: RolloutView;
   decisions: DecisionDetail[];
   units: LiveUnits | null;
-  forecast: PlanForecastView | null;
+  forecast: PlanReply | null;
 }
 
 /** Reads optional parts without failing the refresh: an older server may lack the route. */
@@ -81,15 +80,16 @@ export function useLiveRollout(api: Api, id: string): LiveRollout {
       try {
         const detail = await getRolloutDetail(api, id);
         const known = previous?.decisions[0]?.id ?? null;
-        const changed = previous === undefined || detail.latestDecisionId !== known;
+        const latestId = detail.latestDecision === null ? null : String(detail.latestDecision.id);
+        const changed = previous === undefined || latestId !== known;
         const fresh = changed
           ? await fetchDecisionsAfter(api, id, previous === undefined ? null : known)
           : [];
-        const started = detail.base.state !== 'draft';
-        const stateChanged = previous?.detail.base.state !== detail.base.state;
+        const started = detail.state !== 'draft';
+        const stateChanged = previous?.detail.state !== detail.state;
         const [units, forecast] = await Promise.all([
           started ? optional(() => getLiveUnits(api, id)) : Promise.resolve(null),
-          previous === undefined || stateChanged || detail.base.state === 'draft'
+          previous === undefined || stateChanged || detail.state === 'draft'
             ? optional(() => getPlanForecast(api, id))
             : Promise.resolve(previous.forecast),
         ]);
@@ -102,7 +102,7 @@ export function useLiveRollout(api: Api, id: string): LiveRollout {
         setError(undefined);
         setRetryAt(null);
         setFetchedAt(Date.now());
-        if (LIVE_STATES.includes(detail.base.state)) timer = window.setTimeout(run, REFRESH_MS);
+        if (LIVE_STATES.includes(detail.state)) timer = window.setTimeout(run, REFRESH_MS);
       } catch (e) {
         if (!live) return;
         failures.current += 1;

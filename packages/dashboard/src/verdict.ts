@@ -3,7 +3,8 @@
  * row per guardrail (control, treatment, difference with the interval of the deciding test, verdict,
  * information). Pure, no DOM.
  */
-import type { DecisionDetail, GuardrailLook, HistoryItem, RolloutDetail } from './api-admin.ts';
+import type { DecisionMetricLook, HistoryEntry, RolloutView } from '@dimmer/api';
+import type { DecisionDetail } from './api-admin.ts';
 import {
   formatClock,
   formatDifference,
@@ -34,7 +35,7 @@ export function describeActor(actor: string | null | undefined): string {
   return actor;
 }
 
-function lastAction(history: readonly HistoryItem[], action: string): HistoryItem | undefined {
+function lastAction(history: readonly HistoryEntry[], action: string): HistoryEntry | undefined {
   for (let i = history.length - 1; i >= 0; i--) {
     const h = history[i];
     if (h !== undefined && h.kind === 'action' && h.action === action) return h;
@@ -43,25 +44,25 @@ function lastAction(history: readonly HistoryItem[], action: string): HistoryIte
 }
 
 /** The look that fired a rollback: harm detected, or the canary guard triggered. */
-export function firingLook(decision: DecisionDetail): GuardrailLook | undefined {
+export function firingLook(decision: DecisionDetail): DecisionMetricLook | undefined {
   return (
-    decision.looks.find((l) => l.verdict === 'harm_detected' && l.deterioration?.rejected === true) ??
+    decision.looks.find((l) => l.summary?.verdict === 'harm_detected' && l.summary.deterioration.rejected) ??
     decision.looks.find((l) => l.canary?.triggered === true) ??
-    decision.looks.find((l) => l.verdict === 'harm_detected')
+    decision.looks.find((l) => l.summary?.verdict === 'harm_detected')
   );
 }
 
 /** "crash_rate rose from 2.1% to 15.3%" for a look with both arm means. */
-export function describeChange(look: GuardrailLook): string {
-  const { meanControl: c, meanTreatment: t } = look;
-  if (c === null || t === null) return `${look.metric} got worse`;
+export function describeChange(look: DecisionMetricLook): string {
+  if (look.summary === null) return `${look.metric} got worse`;
+  const { meanControl: c, meanTreatment: t } = look.summary;
   const verb = t > c ? 'rose' : t < c ? 'fell' : 'stayed';
   return `${look.metric} ${verb} from ${formatMetricValue(c, look.kind)} to ${formatMetricValue(t, look.kind)}`;
 }
 
-function stageText(rollout: RolloutDetail, index: number): string {
-  const reach = rollout.stages[index]?.reach ?? rollout.base.stages[index]?.reach;
-  return `stage ${index + 1} of ${rollout.stages.length || rollout.base.stages.length}${reach !== undefined ? ` (${reach}%)` : ''}`;
+function stageText(rollout: RolloutView, index: number): string {
+  const reach = rollout.stages[index]?.reach;
+  return `stage ${index + 1} of ${rollout.stages.length}${reach !== undefined ? ` (${reach}%)` : ''}`;
 }
 
 /**
@@ -69,10 +70,10 @@ function stageText(rollout: RolloutDetail, index: number): string {
  * applied decision, else "a person"), the cause of a rollback with both arms' values, and the next step.
  * `decisions` are newest first.
  */
-export function rolloutBanner(rollout: RolloutDetail, decisions: readonly DecisionDetail[]): Banner {
-  const state = rollout.base.state;
+export function rolloutBanner(rollout: RolloutView, decisions: readonly DecisionDetail[]): Banner {
+  const state = rollout.state;
   const latest = decisions[0];
-  const manual = rollout.base.mode === 'manual';
+  const manual = rollout.mode === 'manual';
   const rec = rollout.recommendation;
   const recText =
     rec !== null
@@ -81,12 +82,12 @@ export function rolloutBanner(rollout: RolloutDetail, decisions: readonly Decisi
   switch (state) {
     case 'rolled_back': {
       const action = lastAction(rollout.history, 'rollback');
-      const fired = decisions.find((d) => d.action === 'rollback' && d.applied !== false);
+      const fired = decisions.find((d) => d.action === 'rollback' && d.applied);
       const byController =
         action?.actor === CONTROLLER ||
         (action?.actor == null && fired !== undefined && action?.rule != null);
       const who = byController ? 'the controller' : describeActor(action?.actor);
-      const at = action?.at ?? fired?.at ?? rollout.base.updatedAt ?? '';
+      const at = action?.at ?? fired?.at ?? rollout.updatedAt;
       let why = '';
       const cause = (d: DecisionDetail) => {
         const look = firingLook(d);
@@ -103,7 +104,7 @@ export function rolloutBanner(rollout: RolloutDetail, decisions: readonly Decisi
             d.action === 'rollback' &&
             d.applied === false &&
             (action === undefined || Date.parse(d.at) <= Date.parse(action.at)) &&
-            (d.attempt === null || action === undefined || d.attempt === action.attempt),
+            (action === undefined || d.attempt === action.attempt),
         );
         why =
           followed !== undefined
@@ -112,7 +113,7 @@ export function rolloutBanner(rollout: RolloutDetail, decisions: readonly Decisi
       }
       return {
         tone: 'bad',
-        headline: `Rolled back by ${who}${at ? ` at ${formatClock(at)}` : ''}${why}. Every unit is served “${rollout.base.control}”.`,
+        headline: `Rolled back by ${who} at ${formatClock(at)}${why}. Every unit is served “${rollout.control}”.`,
         next: 'Find and fix the cause, then Resume: the rollout starts a new attempt and the same units return at the stage it stopped.',
       };
     }
@@ -126,7 +127,7 @@ export function rolloutBanner(rollout: RolloutDetail, decisions: readonly Decisi
       const action = lastAction(rollout.history, 'complete');
       return {
         tone: 'good',
-        headline: `Completed${action ? ` by ${describeActor(action.actor)} at ${formatClock(action.at)}` : ''}: “${rollout.base.treatment}” is served to everyone the plan covers.`,
+        headline: `Completed${action ? ` by ${describeActor(action.actor)} at ${formatClock(action.at)}` : ''}: “${rollout.treatment}” is served to everyone the plan covers.`,
         next: 'Nothing to do. Clean up the flag when the old code path is removed.',
       };
     }
@@ -134,14 +135,14 @@ export function rolloutBanner(rollout: RolloutDetail, decisions: readonly Decisi
       const action = lastAction(rollout.history, 'pause');
       return {
         tone: 'warn',
-        headline: `Paused${action ? ` by ${describeActor(action.actor)} at ${formatClock(action.at)}` : ''} at ${stageText(rollout, rollout.base.stage)}; reach stays where it is.`,
+        headline: `Paused${action ? ` by ${describeActor(action.actor)} at ${formatClock(action.at)}` : ''} at ${stageText(rollout, rollout.stage)}; reach stays where it is.`,
         next: recText ?? 'Resume to let the controller act again, or Roll back.',
       };
     }
     case 'holding':
       return {
         tone: 'info',
-        headline: `Holding at ${100 - rollout.holdback}% with a ${rollout.holdback}% holdback on “${rollout.base.control}” for long-term measurement.`,
+        headline: `Holding at ${100 - rollout.holdback}% with a ${rollout.holdback}% holdback on “${rollout.control}” for long-term measurement.`,
         next:
           recText ??
           'The controller completes the rollout when the holdback period has passed; Roll back if anything looks wrong.',
@@ -161,7 +162,7 @@ export function rolloutBanner(rollout: RolloutDetail, decisions: readonly Decisi
       }
       return {
         tone: latest?.action === 'rollback' ? 'bad' : 'info',
-        headline: `Running at ${stageText(rollout, rollout.base.stage)}${since} in ${manual ? 'manual' : 'automatic'} mode.${last}`,
+        headline: `Running at ${stageText(rollout, rollout.stage)}${since} in ${manual ? 'manual' : 'automatic'} mode.${last}`,
         next:
           recText ??
           (manual
@@ -188,74 +189,71 @@ export interface ResultRow {
   information: string;
 }
 
-/** The z multiplier and name of the test that decided (or would decide) a look. */
-export function decidingTest(look: GuardrailLook): { multiplier: number | null; test: string } {
-  const det = look.deterioration;
-  const ni = look.nonInferiority;
-  const fmtZ = (z: number) => Number(z.toFixed(2)).toString();
-  if (look.verdict === 'harm_detected' && det !== null && det.boundary !== null)
+/** The z multiplier and name of the test that decided (or would decide) a look; none without a summary. */
+export function decidingTest(look: DecisionMetricLook): { multiplier: number | null; test: string } {
+  const s = look.summary;
+  if (s === null) return { multiplier: null, test: '' };
+  const det = s.deterioration;
+  const ni = s.nonInferiority;
+  const fmtZ = (z: number | null) => (z === null ? 'unknown' : Number(z.toFixed(2)).toString());
+  if (s.verdict === 'harm_detected' && det.boundary !== null)
     return {
       multiplier: det.boundary,
       test: `rollback test: z ${fmtZ(det.z)} crossed boundary ${fmtZ(det.boundary)}`,
     };
-  if (look.verdict === 'non_inferior' && ni !== null && ni.boundary !== null)
+  if (s.verdict === 'non_inferior' && ni !== null && ni.boundary !== null)
     return {
       multiplier: ni.boundary,
-      test: `non-inferiority test: within the ${look.relativeMargin !== null ? formatFraction(look.relativeMargin) : ''} margin (${formatDifference(ni.margin, look.kind)}), z ${fmtZ(ni.z)} ≥ ${fmtZ(ni.boundary)}`,
+      test: `non-inferiority test: within the ${formatFraction(look.margin)} margin (${formatDifference(ni.margin, look.kind)}), z ${fmtZ(ni.z)} ≥ ${fmtZ(ni.boundary)}`,
     };
-  const cs =
-    look.interval !== null && look.se !== null && look.se > 0
-      ? (look.interval[1] - look.interval[0]) / 2 / look.se
-      : null;
-  const parts = ['always-valid 95% interval'];
-  if (det !== null)
-    parts.push(
-      `rollback at z ≥ ${det.boundary === null ? '∞ (too early)' : fmtZ(det.boundary)}, now ${fmtZ(det.z)}`,
-    );
-  if (look.relativeMargin !== null) parts.push(`margin ${formatFraction(look.relativeMargin)}`);
+  const [low, high] = s.interval;
+  const cs = low !== null && high !== null && s.se !== null && s.se > 0 ? (high - low) / 2 / s.se : null;
+  const parts = [
+    'always-valid 95% interval',
+    `rollback at z ≥ ${det.boundary === null ? '∞ (too early)' : fmtZ(det.boundary)}, now ${fmtZ(det.z)}`,
+    `margin ${formatFraction(look.margin)}`,
+  ];
   return { multiplier: cs, test: parts.join('; ') };
+}
+
+/** The row's verdict: a look the engine did not assess has no data, whatever its summary says. */
+function rowVerdict(look: DecisionMetricLook): ResultRow['verdict'] {
+  if (look.status !== 'assessed' || look.summary === null) return 'no data';
+  if (look.summary.verdict === 'harm_detected') return 'harm';
+  if (look.summary.verdict === 'non_inferior') return 'non-inferior';
+  return 'no verdict yet';
 }
 
 /** The results table of a decision: one row per guardrail. */
 export function resultRows(decision: DecisionDetail | undefined): ResultRow[] {
   if (decision === undefined) return [];
   return decision.looks.map((look) => {
+    const s = look.summary;
     const { multiplier, test } = decidingTest(look);
     const rel =
-      multiplier !== null &&
-      look.meanTreatment !== null &&
-      look.meanControl !== null &&
-      look.relativeLiftSe !== null
+      multiplier !== null && s !== null && s.relativeLiftSe !== null
         ? logRatioInterval({
-            meanTreatment: look.meanTreatment,
-            meanControl: look.meanControl,
-            relativeLiftSe: look.relativeLiftSe,
+            meanTreatment: s.meanTreatment,
+            meanControl: s.meanControl,
+            relativeLiftSe: s.relativeLiftSe,
             multiplier,
           })
         : null;
     const absInterval =
-      multiplier !== null && look.delta !== null && look.se !== null
-        ? ` (${formatDifference(look.delta - multiplier * look.se, look.kind)} to ${formatDifference(look.delta + multiplier * look.se, look.kind)})`
+      multiplier !== null && s !== null && s.se !== null
+        ? ` (${formatDifference(s.delta - multiplier * s.se, look.kind)} to ${formatDifference(s.delta + multiplier * s.se, look.kind)})`
         : '';
-    const verdict: ResultRow['verdict'] =
-      look.status !== 'assessed'
-        ? 'no data'
-        : look.verdict === 'harm_detected'
-          ? 'harm'
-          : look.verdict === 'non_inferior'
-            ? 'non-inferior'
-            : 'no verdict yet';
     return {
       metric: look.metric,
       required: look.required,
-      control: formatMetricValue(look.meanControl, look.kind),
-      treatment: formatMetricValue(look.meanTreatment, look.kind),
-      difference: `${formatDifference(look.delta, look.kind)}${absInterval}`,
+      control: formatMetricValue(s?.meanControl ?? null, look.kind),
+      treatment: formatMetricValue(s?.meanTreatment ?? null, look.kind),
+      difference: `${formatDifference(s?.delta ?? null, look.kind)}${absInterval}`,
       relative:
         rel !== null
           ? `${formatFraction(rel.lift, { signed: true })} (${formatFraction(rel.lower, { signed: true })} to ${formatFraction(rel.upper, { signed: true })})`
-          : look.relativeLift !== null
-            ? formatFraction(look.relativeLift, { signed: true })
+          : s !== null && s.relativeLift !== null
+            ? formatFraction(s.relativeLift, { signed: true })
             : '—',
       test:
         look.status === 'assessed'
@@ -263,15 +261,15 @@ export function resultRows(decision: DecisionDetail | undefined): ResultRow[] {
           : look.status === 'no_data'
             ? 'no events yet'
             : 'not enough units yet',
-      verdict,
-      information: formatInformation(look.informationFraction),
+      verdict: rowVerdict(look),
+      information: formatInformation(s?.informationFraction ?? null),
     };
   });
 }
 
 /** The recommendation in plain words: what the controller would do and the reason a person can check. */
 export function describeRecommendation(
-  rollout: RolloutDetail,
+  rollout: RolloutView,
   decision: DecisionDetail | undefined,
   action: string,
   toStage: number | null,

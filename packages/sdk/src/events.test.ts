@@ -1,3 +1,5 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeServer, SERVER_KEY, waitUntil } from '../test/fake-server.ts';
 import { makeSnapshot } from '../test/fixtures.ts';
@@ -167,6 +169,93 @@ describe('EventQueue', () => {
     queue.enqueue(track(1));
     await expect(queue.close()).resolves.toBeUndefined();
     expect(queue.dropped).toBe(1);
+  });
+});
+
+/** A real HTTP server on 127.0.0.1 that holds the first `silentRequests` uploads open without answering. */
+async function silentThenAnsweringServer(silentRequests: number): Promise<{
+  url: string;
+  batchIds: string[];
+  answered: number;
+  stop(): Promise<void>;
+}> {
+  const held: ServerResponse[] = [];
+  const state = { batchIds: [] as string[], answered: 0 };
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => {
+      body += chunk.toString('utf8');
+    });
+    req.on('end', () => {
+      state.batchIds.push((JSON.parse(body) as { batchId: string }).batchId);
+      if (state.batchIds.length <= silentRequests) {
+        held.push(res);
+        return;
+      }
+      state.answered++;
+      res.writeHead(202, { 'content-type': 'application/json' }).end('{"accepted":1}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    get batchIds() {
+      return state.batchIds;
+    },
+    get answered() {
+      return state.answered;
+    },
+    stop: async () => {
+      for (const res of held) res.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe('EventQueue upload timeout', () => {
+  it('aborts an upload the server never answers and retries the same batch id until it is answered', async () => {
+    const server = await silentThenAnsweringServer(2);
+    const platform = resolvePlatform({ logger: silentLogger, random: () => 0.5 });
+    const queue = new EventQueue({ url: server.url, clientKey: SERVER_KEY }, platform, {
+      flushIntervalMs: 3_600_000,
+      retryBackoff: { initialMs: 10, maxMs: 20 },
+      uploadTimeoutMs: 150,
+    });
+    try {
+      queue.enqueue(track(1));
+      await queue.flush();
+      expect(server.batchIds).toHaveLength(3);
+      expect(new Set(server.batchIds).size).toBe(1);
+      expect(server.answered).toBe(1);
+      expect(queue.dropped).toBe(0);
+      expect(queue.pending).toBe(0);
+    } finally {
+      await queue.close();
+      await server.stop();
+    }
+  });
+
+  it('gives up on a server that never answers after the retries, without hanging', async () => {
+    const server = await silentThenAnsweringServer(Number.POSITIVE_INFINITY);
+    const platform = resolvePlatform({ logger: silentLogger, random: () => 0.5 });
+    const queue = new EventQueue({ url: server.url, clientKey: SERVER_KEY }, platform, {
+      flushIntervalMs: 3_600_000,
+      retryBackoff: { initialMs: 10, maxMs: 20 },
+      uploadTimeoutMs: 100,
+      maxRetries: 2,
+    });
+    try {
+      queue.enqueue(track(1));
+      await queue.flush();
+      expect(server.batchIds).toHaveLength(3);
+      expect(new Set(server.batchIds).size).toBe(1);
+      expect(queue.dropped).toBe(1);
+    } finally {
+      await queue.close();
+      await server.stop();
+    }
   });
 });
 

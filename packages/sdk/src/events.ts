@@ -28,6 +28,12 @@ export const DEFAULT_RETRY_BACKOFF: BackoffOptions = { initialMs: 1_000, maxMs: 
 export const DEFAULT_EXPOSURE_DEDUP_WINDOW_MS = 10 * 60_000;
 /** Default number of remembered (unit, flag, variant) triples; the oldest are forgotten first. */
 export const DEFAULT_EXPOSURE_DEDUP_CAPACITY = 50_000;
+/**
+ * Default time one upload may take, from sending the request to reading the reply, in milliseconds. A
+ * server that accepts the connection and never answers would otherwise hold the batch (and every batch
+ * behind it) forever; past this time the upload is aborted and retried with backoff under the same batch id.
+ */
+export const DEFAULT_UPLOAD_TIMEOUT_MS = 10_000;
 /** Longest wait honoured from a `Retry-After` header, in milliseconds. */
 const MAX_RETRY_AFTER_MS = 5 * 60_000;
 const HTTP_TOO_MANY_REQUESTS = 429;
@@ -167,6 +173,11 @@ export interface EventQueueOptions {
   retryBackoff?: BackoffOptions;
   /** Longest time `close()` waits for the last batches, in milliseconds; default 5,000. */
   closeTimeoutMs?: number;
+  /**
+   * Longest time one upload may take before it is aborted and retried (same batch id), in milliseconds;
+   * default 10,000.
+   */
+  uploadTimeoutMs?: number;
 }
 
 /** Default time `close()` spends delivering the remaining events, in milliseconds. */
@@ -182,6 +193,7 @@ export class EventQueue {
   private readonly maxRetries: number;
   private readonly retryBackoff: BackoffOptions;
   private readonly closeTimeoutMs: number;
+  private readonly uploadTimeoutMs: number;
   private sending: Promise<void> | undefined;
   private timer: TimerHandle | undefined;
   private closed = false;
@@ -198,6 +210,7 @@ export class EventQueue {
     this.maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
     this.retryBackoff = options.retryBackoff ?? DEFAULT_RETRY_BACKOFF;
     this.closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
+    this.uploadTimeoutMs = Math.max(1, options.uploadTimeoutMs ?? DEFAULT_UPLOAD_TIMEOUT_MS);
     this.queue = new RingBuffer(Math.max(1, options.maxQueueSize ?? DEFAULT_MAX_QUEUE_SIZE));
     this.armTimer();
   }
@@ -285,22 +298,43 @@ export class EventQueue {
     }
   }
 
+  /**
+   * One upload attempt, aborted when it takes longer than the upload timeout (the request, the reply and
+   * its body) or when `close()` gives up.
+   */
   private async send(batchId: string, events: SdkEvent[]): Promise<SendOutcome> {
-    let response: Response;
+    const attempt = new AbortController();
+    const abort = (): void => attempt.abort();
+    this.closing.signal.addEventListener('abort', abort, { once: true });
+    let timedOut = false;
+    const timer = this.platform.timers.setTimeout(() => {
+      timedOut = true;
+      attempt.abort();
+    }, this.uploadTimeoutMs);
     try {
-      response = await this.platform.fetch(joinUrl(this.endpoint.url, '/v1/events'), {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${this.endpoint.clientKey}`,
-          'content-type': 'application/json',
-        },
-        body: JSON.stringify({ batchId, events }),
-        signal: this.closing.signal,
-      });
+      return await this.exchange(batchId, events, attempt.signal);
     } catch (error) {
-      this.platform.logger.debug('event delivery failed', { batchId, error: describeError(error) });
+      this.platform.logger.debug(timedOut ? 'event upload timed out' : 'event delivery failed', {
+        batchId,
+        ...(timedOut ? { timeoutMs: this.uploadTimeoutMs } : { error: describeError(error) }),
+      });
       return { kind: 'retry' };
+    } finally {
+      this.platform.timers.clearTimeout(timer);
+      this.closing.signal.removeEventListener('abort', abort);
     }
+  }
+
+  private async exchange(batchId: string, events: SdkEvent[], signal: AbortSignal): Promise<SendOutcome> {
+    const response = await this.platform.fetch(joinUrl(this.endpoint.url, '/v1/events'), {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${this.endpoint.clientKey}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ batchId, events }),
+      signal,
+    });
     if (response.ok) {
       await this.countRejected(response, batchId);
       return { kind: 'done' };

@@ -122,6 +122,52 @@ describe('browser bundle in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('evaluates locally in the page with the bundled RE2 engine and answers on a 512-character adversarial input', async () => {
+    const tab = await browser.newPage();
+    const errors: string[] = [];
+    tab.on('pageerror', (error) => errors.push(error.message));
+    await tab.goto(pageOrigin);
+    const bootstrap = {
+      environment: 'production',
+      version: 1,
+      segments: [],
+      flags: [
+        {
+          key: 'ambiguous',
+          kind: 'boolean',
+          variants: { off: false, on: true },
+          defaultVariant: 'off',
+          salt: 'salt-ambiguous',
+          hashVersion: 1,
+          enabled: true,
+          rules: [
+            {
+              id: 'r',
+              when: { attr: 'name', op: 'matches', value: '^(?:(?:a|ab)b?)*$' },
+              serve: { variant: 'on' },
+            },
+          ],
+        },
+      ],
+    };
+    await tab.addScriptTag({
+      type: 'module',
+      content: `
+        import { createClient } from '/dimmer-sdk.browser.js';
+        const client = createClient({ url: ${JSON.stringify(pageOrigin)}, clientKey: 'bootstrap-only',
+          bootstrap: ${JSON.stringify(bootstrap)}, events: false, sync: { stream: false } });
+        await client.waitForFirstAttempt();
+        const at = (name) => client.getBooleanValue('ambiguous', false, { targetingKey: 'u', name });
+        // 512 characters on which a backtracking engine tries exponentially many splits.
+        const adversarial = 'ab'.repeat(255) + 'ac';
+        const matching = 'ab'.repeat(255) + 'ab';
+        document.getElementById('out').textContent = JSON.stringify([at(adversarial), at(matching)]);
+      `,
+    });
+    await expect.poll(() => tab.textContent('#out'), { timeout: 10_000 }).toBe('[false,true]');
+    expect(errors).toEqual([]);
+  });
+
   it('is refused by the server for an origin the key does not allow', async () => {
     const created = await server.adminFetch('/api/v1/keys', {
       method: 'POST',

@@ -1,7 +1,6 @@
 /** The audit log: filters by resource type, key, actor and time; newest first; "Load more" pages on. */
 import { type FormEvent, Fragment, useEffect, useState } from 'react';
-import type { AuditEntry, AuditFilter } from '../api.ts';
-import { AUDIT_FILTER_TYPES } from '../api-admin.ts';
+import { AUDIT_RESOURCE_TYPES, type AuditEntry, type AuditFilter } from '../api.ts';
 import { ErrorMessage, PageHeader, Time, useSession } from '../components/ui.tsx';
 
 const PAGE_SIZE = 50;
@@ -64,7 +63,8 @@ export function AuditPage() {
   const apply = (event: FormEvent) => {
     event.preventDefault();
     const next: AuditFilter = {};
-    if (form.resourceType !== '') next.resourceType = form.resourceType;
+    const resourceType = AUDIT_RESOURCE_TYPES.find((t) => t === form.resourceType);
+    if (resourceType !== undefined) next.resourceType = resourceType;
     if (form.key.trim() !== '') next.key = form.key.trim();
     if (form.actor.trim() !== '') next.actor = form.actor.trim();
     if (form.since !== '') {
@@ -86,7 +86,7 @@ export function AuditPage() {
             onChange={(e) => setForm({ ...form, resourceType: e.target.value })}
           >
             <option value="">any</option>
-            {AUDIT_FILTER_TYPES.map((t) => (
+            {AUDIT_RESOURCE_TYPES.map((t) => (
               <option key={t} value={t}>
                 {t.replace('_', ' ')}
               </option>

@@ -1,12 +1,8 @@
 /** Create or edit a metric: how it is computed from tracked events, its harmful direction, margin and window. */
+
+import type { EventAggregate, MetricInput, MetricView } from '@dimmer/api';
 import { type FormEvent, useEffect, useState } from 'react';
-import {
-  createMetric,
-  getMetric,
-  type MetricDefinitionView,
-  type MetricInput,
-  replaceMetric,
-} from '../api-admin.ts';
+import { createMetric, getMetric, replaceMetric } from '../api-admin.ts';
 import { FieldIssues } from '../components/field-issues.tsx';
 import { ErrorMessage, PageHeader, useSession } from '../components/ui.tsx';
 import { href, navigate } from '../router.ts';
@@ -16,11 +12,11 @@ interface Draft {
   description: string;
   kind: MetricInput['kind'];
   event: string;
-  aggregate: 'count' | 'sum';
+  aggregate: EventAggregate;
   numeratorEvent: string;
-  numeratorAggregate: 'count' | 'sum';
+  numeratorAggregate: EventAggregate;
   denominatorEvent: string;
-  denominatorAggregate: 'count' | 'sum';
+  denominatorAggregate: EventAggregate;
   direction: MetricInput['direction'];
   /** Percent, as typed. */
   margin: string;
@@ -49,7 +45,7 @@ const EMPTY: Draft = {
 /** Percent typed in the form ↔ the API's fraction. */
 const PERCENT = 100;
 
-function draftOf(m: MetricDefinitionView): Draft {
+function draftOf(m: MetricView): Draft {
   return {
     ...EMPTY,
     key: m.key,
@@ -62,9 +58,9 @@ function draftOf(m: MetricDefinitionView): Draft {
     denominatorEvent: m.denominator?.event ?? '',
     denominatorAggregate: m.denominator?.aggregate ?? 'count',
     direction: m.direction,
-    margin: m.margin !== undefined ? String(Number((m.margin * PERCENT).toPrecision(6))) : '',
-    window: m.window ?? '24h',
-    category: m.category ?? 'reliability',
+    margin: String(Number((m.margin * PERCENT).toPrecision(6))),
+    window: m.window,
+    category: m.category,
     cap: m.cap !== undefined ? String(m.cap) : '',
   };
 }

@@ -4,9 +4,11 @@
  * a chart per guardrail over the whole rollout; and the decision log with repeated holds folded.
  * The page keeps its data through failed refreshes and recovers on its own.
  */
+
+import type { PlanReply, RolloutView } from '@dimmer/api';
 import { useEffect, useMemo, useState } from 'react';
 import { ApiError, type RolloutAction } from '../api.ts';
-import type { DecisionDetail, LiveUnits, PlanForecastView, RolloutDetail } from '../api-admin.ts';
+import type { DecisionDetail, LiveUnits } from '../api-admin.ts';
 import { chartMarkers, guardrailNames, guardrailSeries } from '../chart-data.ts';
 import { GuardrailChart } from '../components/guardrail-chart.tsx';
 import {
@@ -94,7 +96,7 @@ function StaleBanner({
   );
 }
 
-function VerdictBanner({ rollout, decisions }: { rollout: RolloutDetail; decisions: DecisionDetail[] }) {
+function VerdictBanner({ rollout, decisions }: { rollout: RolloutView; decisions: DecisionDetail[] }) {
   const banner = rolloutBanner(rollout, decisions);
   return (
     <section className={`verdict verdict-${banner.tone}`} aria-label="Verdict" data-testid="verdict-banner">
@@ -157,13 +159,13 @@ function Recommendation({
   decisions,
   onApply,
 }: {
-  rollout: RolloutDetail;
+  rollout: RolloutView;
   decisions: DecisionDetail[];
   onApply(action: RolloutAction): void;
 }) {
   const rec = rollout.recommendation;
   if (rec === null) return null;
-  const decision = decisions.find((d) => d.id === rec.decision) ?? decisions[0];
+  const decision = decisions.find((d) => d.id === String(rec.decision)) ?? decisions[0];
   const action = rec.action;
   return (
     <section className="card recommendation" aria-label="Recommendation" data-testid="recommendation">
@@ -194,16 +196,17 @@ function Recommendation({
   );
 }
 
-function Forecast({ forecast, rollout }: { forecast: PlanForecastView; rollout: RolloutDetail }) {
-  const metrics = rollout.base.guardrails.map((g) => g.metric);
+function Forecast({ plan, rollout }: { plan: PlanReply; rollout: RolloutView }) {
+  const { traffic, forecast } = plan;
+  const metrics = rollout.guardrails.map((g) => g.metric);
   const weak = Object.entries(forecast.powerPerMetric).filter(([, p]) => p < POWER_TARGET);
   return (
     <div className="forecast" data-testid="forecast">
       <p className="small">
-        At {formatCount(forecast.traffic.unitsPerDay)} new units a day (
-        {forecast.traffic.source === 'observed'
+        At {formatCount(traffic.unitsPerDay)} new units a day (
+        {traffic.source === 'observed'
           ? 'observed'
-          : forecast.traffic.source === 'expected'
+          : traffic.source === 'expected'
             ? 'as stated'
             : 'assumed: nothing observed or stated yet'}
         ):
@@ -269,8 +272,8 @@ function Forecast({ forecast, rollout }: { forecast: PlanForecastView; rollout: 
   );
 }
 
-function Timeline({ rollout }: { rollout: RolloutDetail }) {
-  const base = rollout.base;
+function Timeline({ rollout }: { rollout: RolloutView }) {
+  const base = rollout;
   const active = base.state === 'running' || base.state === 'paused' || base.state === 'holding';
   return (
     <ol className="timeline" aria-label="Stages">
@@ -278,7 +281,8 @@ function Timeline({ rollout }: { rollout: RolloutDetail }) {
         const done = i < base.stage || base.state === 'completed';
         const current = i === base.stage && active;
         const started = rollout.history.find(
-          (h) => h.kind === 'action' && h.stage === i && (h.action === 'advance' || h.action === 'start'),
+          (h) =>
+            h.kind === 'action' && h.stageIndex === i && (h.action === 'advance' || h.action === 'start'),
         );
         return (
           <li
@@ -293,8 +297,8 @@ function Timeline({ rollout }: { rollout: RolloutDetail }) {
             </span>
             <span className="muted small">
               {[
-                stage.minDuration !== null ? `at least ${formatDurationMs(stage.minDuration)}` : null,
-                stage.minUnitsPerArm !== null ? `${formatCount(stage.minUnitsPerArm)} units per arm` : null,
+                stage.minDuration > 0 ? `at least ${formatDurationMs(stage.minDuration)}` : null,
+                stage.minUnitsPerArm > 0 ? `${formatCount(stage.minUnitsPerArm)} units per arm` : null,
                 started ? `began ${formatClock(started.at)}` : null,
                 current ? base.state.replace('_', ' ') : done ? 'done' : null,
               ]
@@ -391,7 +395,7 @@ export function RolloutDetailPage({ id }: { id: string }) {
   const charts = useMemo(() => {
     if (rollout === undefined) return [];
     const names = guardrailNames(decisions);
-    for (const g of rollout.base.guardrails) if (!names.includes(g.metric)) names.push(g.metric);
+    for (const g of rollout.guardrails) if (!names.includes(g.metric)) names.push(g.metric);
     const kinds = new Map<string, string | undefined>();
     for (const d of decisions) for (const l of d.looks) if (!kinds.has(l.metric)) kinds.set(l.metric, l.kind);
     return names.map((name) => ({ series: guardrailSeries(decisions, name), kind: kinds.get(name) }));
@@ -420,7 +424,7 @@ export function RolloutDetailPage({ id }: { id: string }) {
     );
   }
 
-  const base = rollout.base;
+  const base = rollout;
   const latestWithEvidence = decisions.find((d) => d.looks.length > 0);
   const act = async () => {
     if (pending === null) return;
@@ -532,12 +536,12 @@ export function RolloutDetailPage({ id }: { id: string }) {
         base.state === 'draft' ? (
           <>
             <h2>Forecast</h2>
-            <Forecast forecast={live.forecast} rollout={rollout} />
+            <Forecast plan={live.forecast} rollout={rollout} />
           </>
         ) : (
           <details className="card">
             <summary>Forecast: what each stage can detect</summary>
-            <Forecast forecast={live.forecast} rollout={rollout} />
+            <Forecast plan={live.forecast} rollout={rollout} />
           </details>
         )
       ) : null}

@@ -95,7 +95,7 @@ function NewRollout({ metrics }: { metrics: Metric[] }) {
     setError(undefined);
     const optional = guardrails.filter((m) => !required.some((r) => r.metric === m));
     try {
-      const { rollout } = await createRolloutPlan(api, {
+      const rollout = await createRolloutPlan(api, {
         ...(id.trim() !== '' ? { id: id.trim() } : {}),
         flag: flag.key,
         environment: env,

@@ -1,7 +1,9 @@
 /** Segments: reusable targeting conditions; the list, and a form to create or edit one (condition as JSON). */
+
+import type { SegmentInput } from '@dimmer/api';
 import type { Condition } from '@dimmer/core';
 import { type FormEvent, useEffect, useState } from 'react';
-import { createSegment, getSegment, replaceSegment, type SegmentInput } from '../api-admin.ts';
+import { createSegment, getSegment, replaceSegment } from '../api-admin.ts';
 import { FieldIssues } from '../components/field-issues.tsx';
 import { ErrorMessage, PageHeader, Pending, useLoad, useSession } from '../components/ui.tsx';
 import { describeCondition } from '../describe.ts';

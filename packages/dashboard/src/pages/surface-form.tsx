@@ -1,7 +1,9 @@
 /** Create or edit a surface: a product area and the guardrail metrics every rollout on it must watch. */
+
+import type { SurfaceInput } from '@dimmer/api';
 import { type FormEvent, useEffect, useState } from 'react';
 import type { Metric } from '../api.ts';
-import { createSurface, getSurface, replaceSurface, type SurfaceInput } from '../api-admin.ts';
+import { createSurface, getSurface, replaceSurface } from '../api-admin.ts';
 import { FieldIssues } from '../components/field-issues.tsx';
 import { ErrorMessage, PageHeader, useLoad, useSession } from '../components/ui.tsx';
 import { href, navigate } from '../router.ts';

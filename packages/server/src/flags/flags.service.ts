@@ -280,7 +280,10 @@ export class FlagsService {
 
   /** Core validation plus what only the server knows: which environments exist. */
   async #validate(doc: Record<string, unknown>): Promise<FlagConfig> {
-    const segments = (await this.deps.segments.list()).map((r) => r.segment.key);
+    // Segment bodies, not just keys: the evaluation budget counts the segments a flag's rules reach.
+    const segments = Object.fromEntries(
+      (await this.deps.segments.list()).map((r) => [r.segment.key, r.segment]),
+    );
     const result = validateFlagConfig(doc, { segments });
     const issues: ValidationIssue[] = result.ok ? [] : [...result.issues];
     const envs = doc.environments;
