@@ -98,6 +98,8 @@ export interface StepOptions {
    * The unit's tracked events are still sent.
    */
   drop?: (served: string, u: number) => boolean;
+  /** Per event name, the value its tracked events carry (e.g. a purchase amount); absent: no value. */
+  values?: Record<string, number>;
 }
 
 export class TrafficSim {
@@ -139,6 +141,11 @@ export class TrafficSim {
     return units.map((unit) => evaluate(compiled, this.#flag, { targetingKey: unit }).variant ?? '');
   }
 
+  /** The id of the `n`-th unit this simulation created (1-based). */
+  unitId(n: number): string {
+    return `${this.#tag}-u${n}`;
+  }
+
   /** New units evaluate the flag, send exposures and events; then the clock moves by `durationMs`. */
   async step(options: StepOptions): Promise<void> {
     const compiled: CompiledConfig = compileConfig(await this.snapshot());
@@ -156,7 +163,15 @@ export class TrafficSim {
       }
       const arm = variant === 'on' ? 'treatment' : 'control';
       for (const [event, rates] of Object.entries(options.rates)) {
-        if (this.#random() < rates[arm]) events.push({ type: 'track', name: event, unit, timestamp: ts + 1 });
+        if (this.#random() >= rates[arm]) continue;
+        const value = options.values?.[event];
+        events.push({
+          type: 'track',
+          name: event,
+          unit,
+          timestamp: ts + 1,
+          ...(value !== undefined ? { value } : {}),
+        });
       }
     }
     for (let i = 0; i < events.length; i += BATCH_EVENTS) {
