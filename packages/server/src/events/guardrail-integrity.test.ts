@@ -308,6 +308,17 @@ for (const dialect of [sqlite, postgres]) {
           payload: JSON.stringify({ context: { targetingKey: 'someone' } }),
         });
         expect(resolve.statusCode).toBe(403);
+        const ofrep = await a.app.inject({
+          method: 'POST',
+          url: '/ofrep/v1/evaluate/flags/new-checkout',
+          headers: {
+            authorization: `Bearer ${web}`,
+            'content-type': 'application/json',
+            origin: EVIL_ORIGIN,
+          },
+          payload: JSON.stringify({ context: { targetingKey: 'someone' } }),
+        });
+        expect(ofrep.statusCode).toBe(403);
         expect((await evidence(a)).json).toEqual(before.json);
       }, 120_000);
 
