@@ -53,6 +53,7 @@ describe('readSettings', () => {
       DIMMER_DATABASE_URL: 'postgres://u@db:5432/dimmer',
       DIMMER_ADMIN_TOKEN: token,
       DIMMER_RATE_LIMIT_PER_MINUTE: '120',
+      DIMMER_EVENTS_PER_MINUTE_PER_KEY: '900',
       DIMMER_LOG_LEVEL: 'warn',
     });
     expect(result).toEqual({
@@ -64,6 +65,7 @@ describe('readSettings', () => {
         databaseUrl: 'postgres://u@db:5432/dimmer',
         adminToken: token,
         rateLimitPerMinute: 120,
+        eventsPerMinutePerKey: 900,
         logLevel: 'warn',
         controllerIntervalMs: 60_000,
         webhookUrls: [],
