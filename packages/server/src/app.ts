@@ -12,6 +12,7 @@ import { createConfigLagGauge, createConfigVersionGauge } from './config/config.
 import { StoreConfigHub } from './config/config-hub.ts';
 import { registerEnvironmentRoutes } from './environments/environments.routes.ts';
 import { EnvironmentsService } from './environments/environments.service.ts';
+import { EventQuotas } from './events/event-admission.ts';
 import { DEFAULT_EVENT_LIMITS, type EventLimits } from './events/event-parse.ts';
 import { observeIngestion } from './events/events.metrics.ts';
 import { registerEventRoutes } from './events/events.routes.ts';
@@ -48,6 +49,7 @@ import {
   DEFAULT_CONFIG_POLL_MS,
   DEFAULT_CONTROLLER_INTERVAL_MS,
   DEFAULT_CONTROLLER_LEASE_MS,
+  DEFAULT_EVENTS_PER_MINUTE_PER_KEY,
   DEFAULT_RATE_LIMIT_PER_MINUTE,
 } from './settings.ts';
 import type { ConfigChange } from './storage/write.ts';
@@ -72,6 +74,13 @@ export interface AppConfig {
   eventLimits?: Partial<EventLimits>;
   /** Capacity and group-commit size of the ingestion pipeline. */
   ingestion?: Partial<PipelineLimits>;
+  /** Events per minute a client key may send unless it sets its own (DIMMER_EVENTS_PER_MINUTE_PER_KEY). */
+  eventsPerMinutePerKey?: number;
+  /**
+   * Whether posted exposures are checked against the flag's assignment (default true). Only tests of the
+   * aggregation arithmetic, which move units between arms freely, turn it off.
+   */
+  checkExposures?: boolean;
   /** How often raw events and batch ids older than the accepted event age are deleted, in ms (0: never). */
   pruneIntervalMs?: number;
   /** Folder of the built dashboard served at `/`; false serves none. Default: packages/dashboard/dist when built. */
@@ -339,6 +348,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerEventRoutes(app, {
     sdk: sdkDeps,
     pipeline,
+    checkExposures: config.checkExposures !== false,
+    quotas: new EventQuotas(clock, config.eventsPerMinutePerKey ?? DEFAULT_EVENTS_PER_MINUTE_PER_KEY),
     ...(config.eventLimits !== undefined ? { limits: config.eventLimits } : {}),
   });
   if (config.dashboardDir !== false)

@@ -7,6 +7,8 @@ export const DEFAULT_PORT = 4242;
 export const DEFAULT_DATA_DIR = './.dimmer';
 /** Default requests per minute per key or IP on SDK and OFREP routes. */
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 6_000;
+/** Default events per minute a client key may send to `/v1/events` (a key may set its own). */
+export const DEFAULT_EVENTS_PER_MINUTE_PER_KEY = 60_000;
 /** Default time between rollout controller ticks, in milliseconds. */
 export const DEFAULT_CONTROLLER_INTERVAL_MS = 60_000;
 /** Shortest controller interval accepted from the environment, in milliseconds. */
@@ -49,6 +51,7 @@ export interface DatabaseSettings {
 /** The app config parts that come from the settings (shared by `npm start` and `dimmer serve`). */
 export function appConfigFromSettings(settings: ServerSettings): {
   rateLimitPerMinute: number;
+  eventsPerMinutePerKey: number;
   controllerIntervalMs: number;
   controllerLeaseMs: number;
   configPollMs: number;
@@ -56,6 +59,7 @@ export function appConfigFromSettings(settings: ServerSettings): {
 } {
   return {
     rateLimitPerMinute: settings.rateLimitPerMinute,
+    eventsPerMinutePerKey: settings.eventsPerMinutePerKey,
     controllerIntervalMs: settings.controllerIntervalMs,
     controllerLeaseMs: settings.controllerLeaseMs,
     configPollMs: settings.configPollMs,
@@ -74,6 +78,8 @@ export interface ServerSettings {
   databaseUrl?: string;
   adminToken?: string;
   rateLimitPerMinute: number;
+  /** Events per minute a client key may send unless it sets its own (DIMMER_EVENTS_PER_MINUTE_PER_KEY). */
+  eventsPerMinutePerKey: number;
   logLevel: string;
   /** Milliseconds between rollout controller ticks (DIMMER_CONTROLLER_INTERVAL_MS, default 60000). */
   controllerIntervalMs: number;
@@ -101,6 +107,7 @@ export function readSettings(
     port: DEFAULT_PORT,
     dataDir: env.DIMMER_DATA_DIR?.trim() || DEFAULT_DATA_DIR,
     rateLimitPerMinute: DEFAULT_RATE_LIMIT_PER_MINUTE,
+    eventsPerMinutePerKey: DEFAULT_EVENTS_PER_MINUTE_PER_KEY,
     logLevel: env.DIMMER_LOG_LEVEL?.trim() || 'info',
     controllerIntervalMs: DEFAULT_CONTROLLER_INTERVAL_MS,
     webhookUrls: [],
@@ -170,6 +177,11 @@ export function readSettings(
   if (rate) {
     if (/^[1-9]\d*$/.test(rate)) value.rateLimitPerMinute = Number(rate);
     else issues.push({ path: 'DIMMER_RATE_LIMIT_PER_MINUTE', message: 'expected a positive integer' });
+  }
+  const quota = env.DIMMER_EVENTS_PER_MINUTE_PER_KEY?.trim();
+  if (quota) {
+    if (/^[1-9]\d*$/.test(quota)) value.eventsPerMinutePerKey = Number(quota);
+    else issues.push({ path: 'DIMMER_EVENTS_PER_MINUTE_PER_KEY', message: 'expected a positive integer' });
   }
   const url = env.DIMMER_DATABASE_URL?.trim();
   if (url) {
