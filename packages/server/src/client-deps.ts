@@ -14,6 +14,8 @@ export interface ClientPrincipal {
   kind: ClientKeyKind;
   /** Origins allowed for CORS (browser keys); empty means none. */
   allowedOrigins: string[];
+  /** The key's own requests per minute per route; absent: the default of its kind. */
+  rateLimitPerMinute?: number;
 }
 
 /** One environment's current configuration, held in memory and swapped atomically on change. */

@@ -1,12 +1,45 @@
 /** Server settings from environment variables (see docs/operations/configuration.md). */
 
+import { readFileSync } from 'node:fs';
+import { type ConnectionTimeouts, DEFAULT_CONNECTION_TIMEOUTS } from './http/connection-limits.ts';
+import {
+  DEFAULT_AUTH_FAILURES_PER_MINUTE,
+  DEFAULT_BROWSER_KEY_RATE_LIMIT_PER_MINUTE,
+  DEFAULT_SERVER_KEY_RATE_LIMIT_PER_MINUTE,
+} from './http/rate-limit.ts';
 import { MIN_CUSTOM_TOKEN_LENGTH } from './secrets.ts';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 4242;
 export const DEFAULT_DATA_DIR = './.dimmer';
-/** Default requests per minute per key or IP on SDK and OFREP routes. */
-export const DEFAULT_RATE_LIMIT_PER_MINUTE = 6_000;
+/** Default requests per minute per server key and route on SDK, OFREP and events routes. */
+export const DEFAULT_RATE_LIMIT_PER_MINUTE = DEFAULT_SERVER_KEY_RATE_LIMIT_PER_MINUTE;
+/** Default most open config streams per client key. */
+export const DEFAULT_MAX_STREAMS_PER_KEY = 2_000;
+/** Default most open config streams per client address. */
+export const DEFAULT_MAX_STREAMS_PER_ADDRESS = 100;
+/** Most open config streams by default, when the file-descriptor limit allows more. */
+export const DEFAULT_MAX_STREAMS = 5_000;
+/** Default most `POST /v1/events` requests admitted at once. */
+export const DEFAULT_EVENTS_MAX_IN_FLIGHT = 64;
+
+/**
+ * The default cap on open config streams: DEFAULT_MAX_STREAMS, but at most half the process's open-file limit
+ * (read from /proc/self/limits where it exists), so that streams never starve health checks and storage.
+ */
+export function defaultMaxStreams(limitsText?: string): number {
+  let text = limitsText;
+  if (text === undefined) {
+    try {
+      text = readFileSync('/proc/self/limits', 'utf8');
+    } catch {
+      return DEFAULT_MAX_STREAMS;
+    }
+  }
+  const soft = /^Max open files\s+(\d+)/m.exec(text)?.[1];
+  if (soft === undefined) return DEFAULT_MAX_STREAMS;
+  return Math.max(1, Math.min(DEFAULT_MAX_STREAMS, Math.floor(Number(soft) / 2)));
+}
 /** Default time between rollout controller ticks, in milliseconds. */
 export const DEFAULT_CONTROLLER_INTERVAL_MS = 60_000;
 /** Shortest controller interval accepted from the environment, in milliseconds. */
@@ -15,11 +48,25 @@ export const MIN_CONTROLLER_INTERVAL_MS = 1_000;
 /** The app config parts that come from the settings (shared by `npm start` and `dimmer serve`). */
 export function appConfigFromSettings(settings: ServerSettings): {
   rateLimitPerMinute: number;
+  browserRateLimitPerMinute: number;
+  authFailuresPerMinute: number;
+  timeouts: ConnectionTimeouts;
+  streamLimits: { maxStreams: number; maxStreamsPerKey: number; maxStreamsPerAddress: number };
+  eventsMaxInFlight: number;
   controllerIntervalMs: number;
   webhooks: { urls: string[]; secret?: string };
 } {
   return {
     rateLimitPerMinute: settings.rateLimitPerMinute,
+    browserRateLimitPerMinute: settings.browserRateLimitPerMinute,
+    authFailuresPerMinute: settings.authFailuresPerMinute,
+    timeouts: settings.timeouts,
+    streamLimits: {
+      maxStreams: settings.maxStreams,
+      maxStreamsPerKey: settings.maxStreamsPerKey,
+      maxStreamsPerAddress: settings.maxStreamsPerAddress,
+    },
+    eventsMaxInFlight: settings.eventsMaxInFlight,
     controllerIntervalMs: settings.controllerIntervalMs,
     webhooks: {
       urls: settings.webhookUrls,
@@ -35,7 +82,22 @@ export interface ServerSettings {
   dataDir: string;
   databaseUrl?: string;
   adminToken?: string;
+  /** Requests per minute per server key and route (DIMMER_RATE_LIMIT_PER_MINUTE). */
   rateLimitPerMinute: number;
+  /** Requests per minute per browser key and route (DIMMER_BROWSER_RATE_LIMIT_PER_MINUTE). */
+  browserRateLimitPerMinute: number;
+  /** Failed authentications per minute per client address (DIMMER_AUTH_FAILURES_PER_MINUTE). */
+  authFailuresPerMinute: number;
+  /** Header, request, idle and keep-alive timeouts (DIMMER_*_TIMEOUT_MS). */
+  timeouts: ConnectionTimeouts;
+  /** Most open config streams in all (DIMMER_MAX_STREAMS). */
+  maxStreams: number;
+  /** Most open config streams per client key (DIMMER_MAX_STREAMS_PER_KEY). */
+  maxStreamsPerKey: number;
+  /** Most open config streams per client address (DIMMER_MAX_STREAMS_PER_ADDRESS). */
+  maxStreamsPerAddress: number;
+  /** Most `POST /v1/events` requests admitted at once (DIMMER_EVENTS_MAX_IN_FLIGHT). */
+  eventsMaxInFlight: number;
   logLevel: string;
   /** Milliseconds between rollout controller ticks (DIMMER_CONTROLLER_INTERVAL_MS, default 60000). */
   controllerIntervalMs: number;
@@ -57,6 +119,13 @@ export function readSettings(
     port: DEFAULT_PORT,
     dataDir: env.DIMMER_DATA_DIR?.trim() || DEFAULT_DATA_DIR,
     rateLimitPerMinute: DEFAULT_RATE_LIMIT_PER_MINUTE,
+    browserRateLimitPerMinute: DEFAULT_BROWSER_KEY_RATE_LIMIT_PER_MINUTE,
+    authFailuresPerMinute: DEFAULT_AUTH_FAILURES_PER_MINUTE,
+    timeouts: { ...DEFAULT_CONNECTION_TIMEOUTS },
+    maxStreams: defaultMaxStreams(),
+    maxStreamsPerKey: DEFAULT_MAX_STREAMS_PER_KEY,
+    maxStreamsPerAddress: DEFAULT_MAX_STREAMS_PER_ADDRESS,
+    eventsMaxInFlight: DEFAULT_EVENTS_MAX_IN_FLIGHT,
     logLevel: env.DIMMER_LOG_LEVEL?.trim() || 'info',
     controllerIntervalMs: DEFAULT_CONTROLLER_INTERVAL_MS,
     webhookUrls: [],
@@ -93,11 +162,49 @@ export function readSettings(
     if (/^\d+$/.test(port) && n <= 65_535) value.port = n;
     else issues.push({ path: 'PORT', message: 'expected an integer from 0 to 65535' });
   }
-  const rate = env.DIMMER_RATE_LIMIT_PER_MINUTE?.trim();
-  if (rate) {
-    if (/^[1-9]\d*$/.test(rate)) value.rateLimitPerMinute = Number(rate);
-    else issues.push({ path: 'DIMMER_RATE_LIMIT_PER_MINUTE', message: 'expected a positive integer' });
-  }
+  const integer = (name: string, min: 0 | 1, set: (n: number) => void): void => {
+    const text = env[name]?.trim();
+    if (!text) return;
+    if (/^\d+$/.test(text) && Number(text) >= min && Number.isSafeInteger(Number(text))) set(Number(text));
+    else
+      issues.push({
+        path: name,
+        message: min === 1 ? 'expected a positive integer' : 'expected a non-negative integer (0: off)',
+      });
+  };
+  integer('DIMMER_RATE_LIMIT_PER_MINUTE', 1, (n) => {
+    value.rateLimitPerMinute = n;
+  });
+  integer('DIMMER_BROWSER_RATE_LIMIT_PER_MINUTE', 1, (n) => {
+    value.browserRateLimitPerMinute = n;
+  });
+  integer('DIMMER_AUTH_FAILURES_PER_MINUTE', 1, (n) => {
+    value.authFailuresPerMinute = n;
+  });
+  integer('DIMMER_HEADERS_TIMEOUT_MS', 1, (n) => {
+    value.timeouts.headersTimeoutMs = n;
+  });
+  integer('DIMMER_REQUEST_TIMEOUT_MS', 0, (n) => {
+    value.timeouts.requestTimeoutMs = n;
+  });
+  integer('DIMMER_IDLE_TIMEOUT_MS', 0, (n) => {
+    value.timeouts.idleTimeoutMs = n;
+  });
+  integer('DIMMER_KEEP_ALIVE_TIMEOUT_MS', 1, (n) => {
+    value.timeouts.keepAliveTimeoutMs = n;
+  });
+  integer('DIMMER_MAX_STREAMS', 1, (n) => {
+    value.maxStreams = n;
+  });
+  integer('DIMMER_MAX_STREAMS_PER_KEY', 1, (n) => {
+    value.maxStreamsPerKey = n;
+  });
+  integer('DIMMER_MAX_STREAMS_PER_ADDRESS', 1, (n) => {
+    value.maxStreamsPerAddress = n;
+  });
+  integer('DIMMER_EVENTS_MAX_IN_FLIGHT', 1, (n) => {
+    value.eventsMaxInFlight = n;
+  });
   const url = env.DIMMER_DATABASE_URL?.trim();
   if (url) {
     if (/^postgres(ql)?:\/\//.test(url)) value.databaseUrl = url;

@@ -203,7 +203,7 @@ export interface SdkTestHarness {
 
 export interface HarnessOptions {
   streamHeartbeatMs?: number;
-  /** Install the app's rate limit (as the full server does) with this many requests per minute per key. */
+  /** The client gate's budget per key and route, of both kinds (default: the server's defaults). */
   rateLimitPerMinute?: number;
   logger?: boolean;
 }
@@ -221,7 +221,12 @@ export async function createSdkTestHarness(options: HarnessOptions = {}): Promis
   };
   const app = Fastify({ logger: options.logger === true ? { level: 'warn' } : false });
   installErrorHandlers(app);
-  if (options.rateLimitPerMinute !== undefined) installRateLimit(app, options.rateLimitPerMinute);
+  const perMinute = options.rateLimitPerMinute;
+  installRateLimit(
+    app,
+    perMinute === undefined ? {} : { serverKeyPerMinute: perMinute, browserKeyPerMinute: perMinute },
+    deps.authenticateClientKey,
+  );
   await registerSdkRoutes(app, deps);
   await registerResolveRoutes(app, deps);
   await registerOfrepRoutes(app, deps);

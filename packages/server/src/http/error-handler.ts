@@ -139,7 +139,8 @@ export function renderError(error: unknown, request: FastifyRequest, reply: Fast
   }
   if (known.code === 'UNAUTHORIZED') reply.header('www-authenticate', 'Bearer');
   const retry = (known.details as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
-  if (known.code === 'RATE_LIMITED' && typeof retry === 'number') reply.header('retry-after', String(retry));
+  if ((known.code === 'RATE_LIMITED' || known.code === 'UNAVAILABLE') && typeof retry === 'number')
+    reply.header('retry-after', String(retry));
   return reply.status(known.status).send(errorBody(known.code, known.message, known.details));
 }
 
