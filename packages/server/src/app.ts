@@ -324,6 +324,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     sdk: sdkDeps,
     pipeline,
     ...(config.eventLimits !== undefined ? { limits: config.eventLimits } : {}),
+    ...(config.eventsMaxInFlight !== undefined
+      ? { admission: { maxInFlight: config.eventsMaxInFlight } }
+      : {}),
   });
   if (config.dashboardDir !== false)
     await registerDashboard(app, config.dashboardDir ?? DEFAULT_DASHBOARD_DIR);

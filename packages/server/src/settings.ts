@@ -1,7 +1,14 @@
 /** Server settings from environment variables (see docs/operations/configuration.md). */
 
 import { readFileSync } from 'node:fs';
-import { type ConnectionTimeouts, DEFAULT_CONNECTION_TIMEOUTS } from './http/connection-limits.ts';
+import { DEFAULT_EVENTS_MAX_IN_FLIGHT } from './http/admission.ts';
+import {
+  type ConnectionTimeouts,
+  DEFAULT_CONNECTION_TIMEOUTS,
+  DEFAULT_MAX_STREAMS,
+  DEFAULT_MAX_STREAMS_PER_ADDRESS,
+  DEFAULT_MAX_STREAMS_PER_KEY,
+} from './http/connection-limits.ts';
 import {
   DEFAULT_AUTH_FAILURES_PER_MINUTE,
   DEFAULT_BROWSER_KEY_RATE_LIMIT_PER_MINUTE,
@@ -14,14 +21,6 @@ export const DEFAULT_PORT = 4242;
 export const DEFAULT_DATA_DIR = './.dimmer';
 /** Default requests per minute per server key and route on SDK, OFREP and events routes. */
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = DEFAULT_SERVER_KEY_RATE_LIMIT_PER_MINUTE;
-/** Default most open config streams per client key. */
-export const DEFAULT_MAX_STREAMS_PER_KEY = 2_000;
-/** Default most open config streams per client address. */
-export const DEFAULT_MAX_STREAMS_PER_ADDRESS = 100;
-/** Most open config streams by default, when the file-descriptor limit allows more. */
-export const DEFAULT_MAX_STREAMS = 5_000;
-/** Default most `POST /v1/events` requests admitted at once. */
-export const DEFAULT_EVENTS_MAX_IN_FLIGHT = 64;
 
 /**
  * The default cap on open config streams: DEFAULT_MAX_STREAMS, but at most half the process's open-file limit

@@ -7,6 +7,9 @@ import type { FastifyReply } from 'fastify';
 import type { ClientPrincipal, ConfigState, SdkDeps } from '../client-deps.ts';
 import { AppError } from '../errors.ts';
 import { readClientCredential } from '../http/client-credential.ts';
+import { DEFAULT_STREAM_LIMITS, type StreamLimits } from '../http/connection-limits.ts';
+
+export type { StreamLimits } from '../http/connection-limits.ts';
 
 /** Reconnection delay suggested to EventSource clients (`retry:`), in milliseconds. */
 export const STREAM_RETRY_MS = 2000;
@@ -19,21 +22,6 @@ export function formatConfigEvent(state: Pick<ConfigState, 'environment' | 'vers
   return `event: ${CONFIG_EVENT}\nid: ${state.version}\ndata: ${data}\n\n`;
 }
 
-/** Caps on open config streams; past one, a new stream is refused (429 per key or address, 503 overall). */
-export interface StreamLimits {
-  /** Most open streams in all (DIMMER_MAX_STREAMS). */
-  maxStreams: number;
-  /** Most open streams per client key (DIMMER_MAX_STREAMS_PER_KEY). */
-  maxStreamsPerKey: number;
-  /** Most open streams per client address (DIMMER_MAX_STREAMS_PER_ADDRESS). */
-  maxStreamsPerAddress: number;
-}
-
-export const DEFAULT_STREAM_LIMITS: StreamLimits = {
-  maxStreams: 5_000,
-  maxStreamsPerKey: 2_000,
-  maxStreamsPerAddress: 100,
-};
 /** Seconds a refused stream is told to wait before it tries again. */
 export const STREAM_RETRY_AFTER_SECONDS = 5;
 /** How often the keys of open streams are checked, in milliseconds: a revoked key's streams end within it. */

@@ -61,3 +61,26 @@ export function serverTimeoutOptions(timeouts: ConnectionTimeouts): Pick<
     },
   };
 }
+
+/** Caps on open config streams; past one, a new stream is refused (429 per key or address, 503 overall). */
+export interface StreamLimits {
+  /** Most open streams in all (DIMMER_MAX_STREAMS). */
+  maxStreams: number;
+  /** Most open streams per client key (DIMMER_MAX_STREAMS_PER_KEY). */
+  maxStreamsPerKey: number;
+  /** Most open streams per client address (DIMMER_MAX_STREAMS_PER_ADDRESS). */
+  maxStreamsPerAddress: number;
+}
+
+/** Default most open streams in all (see also defaultMaxStreams in settings.ts, which caps it by the fd limit). */
+export const DEFAULT_MAX_STREAMS = 5_000;
+/** Default most open streams per client key: a browser key serves every open page of a site. */
+export const DEFAULT_MAX_STREAMS_PER_KEY = 2_000;
+/** Default most open streams per client address. */
+export const DEFAULT_MAX_STREAMS_PER_ADDRESS = 100;
+
+export const DEFAULT_STREAM_LIMITS: StreamLimits = {
+  maxStreams: DEFAULT_MAX_STREAMS,
+  maxStreamsPerKey: DEFAULT_MAX_STREAMS_PER_KEY,
+  maxStreamsPerAddress: DEFAULT_MAX_STREAMS_PER_ADDRESS,
+};
