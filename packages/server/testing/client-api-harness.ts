@@ -7,6 +7,7 @@ import { compileConfig, type EnvironmentSnapshot, type EvaluationResult } from '
 import Fastify, { type FastifyInstance } from 'fastify';
 import { registerSdkRoutes } from '../src/client-api/client-api.routes.ts';
 import type { ClientPrincipal, ConfigHub, ConfigState, SdkDeps } from '../src/client-deps.ts';
+import { installJsonParser } from '../src/http/json-body.ts';
 import { installErrorHandlers } from '../src/http/error-handler.ts';
 import { installRateLimit } from '../src/http/rate-limit.ts';
 import { registerOfrepRoutes } from '../src/ofrep/ofrep.routes.ts';
@@ -221,6 +222,7 @@ export async function createSdkTestHarness(options: HarnessOptions = {}): Promis
   };
   const app = Fastify({ logger: options.logger === true ? { level: 'warn' } : false });
   installErrorHandlers(app);
+  installJsonParser(app);
   const perMinute = options.rateLimitPerMinute;
   installRateLimit(
     app,

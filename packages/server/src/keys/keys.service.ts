@@ -8,6 +8,7 @@ import type { ClientKeyKind, ClientPrincipal } from '../client-deps.ts';
 import type { Clock } from '../clock.ts';
 import type { EnvironmentsStore } from '../environments/index.ts';
 import { AppError } from '../errors.ts';
+import { ANY_ORIGIN } from '../http/client-auth.ts';
 import {
   ADMIN_TOKEN_PREFIX,
   BROWSER_KEY_PREFIX,
@@ -114,10 +115,10 @@ export class KeysService {
   ): Promise<{ key: ClientKeyView; secret: string }> {
     const issues: { path: string; message: string }[] = [];
     (input.allowedOrigins ?? []).forEach((origin, i) => {
-      if (!isOrigin(origin))
+      if (origin !== ANY_ORIGIN && !isOrigin(origin))
         issues.push({
           path: `allowedOrigins[${i}]`,
-          message: 'expected an origin like https://app.example.com',
+          message: 'expected an origin like https://app.example.com, or "*" for any origin',
         });
     });
     if (!(await this.deps.environments.get(input.environment)))
