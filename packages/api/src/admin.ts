@@ -165,6 +165,9 @@ export type SurfaceList = Static<typeof SurfaceList>;
 
 // ------------------------------------------------------------------------------------------- client keys
 
+/** Largest per-key rate limit accepted, in requests per minute. */
+export const MAX_KEY_RATE_LIMIT_PER_MINUTE = 1_000_000_000;
+
 /** A client key as the admin API returns it (never its secret). */
 export const ClientKeyView = Type.Object({
   id: Type.String(),
@@ -172,6 +175,9 @@ export const ClientKeyView = Type.Object({
   environment: Type.String(),
   kind: ClientKeyKind,
   allowedOrigins: Type.Array(Type.String()),
+  rateLimitPerMinute: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], {
+    description: "The key's own requests per minute per route; null: the server's default for its kind",
+  }),
   prefix: Type.String({ description: 'The first characters of the secret' }),
   createdAt: IsoTime,
   revokedAt: IsoTimeOrNull,
@@ -185,6 +191,9 @@ export const ClientKeyInput = Type.Object(
     environment: EnvironmentKey,
     kind: ClientKeyKind,
     allowedOrigins: Type.Optional(Type.Array(Type.String({ maxLength: 500 }), { maxItems: 100 })),
+    rateLimitPerMinute: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 1, maximum: MAX_KEY_RATE_LIMIT_PER_MINUTE }), Type.Null()]),
+    ),
   },
   { additionalProperties: false },
 );

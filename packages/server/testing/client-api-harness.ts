@@ -7,8 +7,8 @@ import { compileConfig, type EnvironmentSnapshot, type EvaluationResult } from '
 import Fastify, { type FastifyInstance } from 'fastify';
 import { registerSdkRoutes } from '../src/client-api/client-api.routes.ts';
 import type { ClientPrincipal, ConfigHub, ConfigState, SdkDeps } from '../src/client-deps.ts';
-import { installJsonParser } from '../src/http/json-body.ts';
 import { installErrorHandlers } from '../src/http/error-handler.ts';
+import { installJsonParser } from '../src/http/json-body.ts';
 import { installRateLimit } from '../src/http/rate-limit.ts';
 import { registerOfrepRoutes } from '../src/ofrep/ofrep.routes.ts';
 import { registerResolveRoutes } from '../src/resolve/resolve.routes.ts';

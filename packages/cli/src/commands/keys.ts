@@ -12,6 +12,13 @@ function parseKind(value: string): ClientKeyKind {
   return value as ClientKeyKind;
 }
 
+/** Parses `--rate-limit`: a positive integer of requests per minute. */
+function parseRateLimit(value: string): number {
+  if (!/^[1-9]\d*$/.test(value) || !Number.isSafeInteger(Number(value)))
+    throw new InvalidArgumentError('expected a positive integer (requests per minute)');
+  return Number(value);
+}
+
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
@@ -48,14 +55,23 @@ export function registerKeyCommands(program: Command, ctx: CliContext): void {
       parseKind,
       'server',
     )
-    .option('--origin <origin>', 'allowed browser origin (repeatable)', collect)
+    .option('--origin <origin>', 'allowed browser origin (repeatable; "*" admits any origin)', collect)
+    .option(
+      '--rate-limit <perMinute>',
+      "the key's own requests per minute per route (default: the server's default for its kind)",
+      parseRateLimit,
+    )
     .action(
-      async (opts: { name: string; env: string; kind: ClientKeyKind; origin?: string[] }, cmd: Command) => {
+      async (
+        opts: { name: string; env: string; kind: ClientKeyKind; origin?: string[]; rateLimit?: number },
+        cmd: Command,
+      ) => {
         const created = await ctx.admin(cmd).createKey({
           name: opts.name,
           environment: opts.env,
           kind: opts.kind,
           ...(opts.origin !== undefined ? { allowedOrigins: opts.origin } : {}),
+          ...(opts.rateLimit !== undefined ? { rateLimitPerMinute: opts.rateLimit } : {}),
         });
         ctx.output(cmd, created, () =>
           [

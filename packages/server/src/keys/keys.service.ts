@@ -34,6 +34,7 @@ export interface ClientKeyView {
   environment: string;
   kind: ClientKeyKind;
   allowedOrigins: string[];
+  rateLimitPerMinute: number | null;
   prefix: string;
   createdAt: string;
   revokedAt: string | null;
@@ -83,6 +84,7 @@ export function toClientKeyView(record: ClientKeyRecord): ClientKeyView {
     environment: record.environment,
     kind: record.kind,
     allowedOrigins: record.allowedOrigins,
+    rateLimitPerMinute: record.rateLimitPerMinute,
     prefix: record.prefix,
     createdAt: new Date(record.createdAt).toISOString(),
     revokedAt: isoTime(record.revokedAt),
@@ -110,7 +112,14 @@ export class KeysService {
 
   /** Creates a client key; the raw secret is in the result and nowhere else. */
   async createClientKey(
-    input: { name: string; environment: string; kind: ClientKeyKind; allowedOrigins?: string[] },
+    input: {
+      name: string;
+      environment: string;
+      kind: ClientKeyKind;
+      allowedOrigins?: string[];
+      /** The key's own requests per minute per route; null or absent: the default of its kind. */
+      rateLimitPerMinute?: number | null;
+    },
     actor: string,
   ): Promise<{ key: ClientKeyView; secret: string }> {
     const issues: { path: string; message: string }[] = [];
@@ -133,6 +142,7 @@ export class KeysService {
       environment: input.environment,
       kind: input.kind,
       allowedOrigins: input.allowedOrigins ?? [],
+      rateLimitPerMinute: input.rateLimitPerMinute ?? null,
       prefix: visiblePrefix(secret, prefix),
       keyHash: hashSecret(secret),
       createdAt: now,
@@ -219,6 +229,7 @@ export class KeysService {
             environment: record.environment,
             kind: record.kind,
             allowedOrigins: [...record.allowedOrigins],
+            ...(record.rateLimitPerMinute !== null ? { rateLimitPerMinute: record.rateLimitPerMinute } : {}),
           }
         : null;
     this.#clientCache.set(hash, principal);

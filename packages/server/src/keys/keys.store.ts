@@ -8,6 +8,8 @@ export interface ClientKeyRecord {
   environment: string;
   kind: ClientKeyKind;
   allowedOrigins: string[];
+  /** The key's own requests per minute per route; null: the default of its kind. */
+  rateLimitPerMinute: number | null;
   /** The first characters of the secret, to recognise a key in lists. */
   prefix: string;
   /** Hex SHA-256 of the raw key. */

@@ -191,6 +191,13 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX rollout_decisions_rollout ON rollout_decisions (rollout_id, id);
     `,
   },
+  {
+    version: 4,
+    name: 'per-key rate limits',
+    sql: `
+      ALTER TABLE client_keys ADD COLUMN rate_limit_per_minute BIGINT;
+    `,
+  },
 ];
 
 /** Applies the migrations not yet recorded in `schema_migrations` (in the current search_path); returns the versions applied. */

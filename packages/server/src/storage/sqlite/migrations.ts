@@ -187,6 +187,13 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX rollout_decisions_rollout ON rollout_decisions (rollout_id, id);
     `,
   },
+  {
+    version: 4,
+    name: 'per-key rate limits',
+    sql: `
+      ALTER TABLE client_keys ADD COLUMN rate_limit_per_minute INTEGER;
+    `,
+  },
 ];
 
 /** Applies the migrations not yet recorded in `schema_migrations`, each in its own transaction; returns the versions applied. */
