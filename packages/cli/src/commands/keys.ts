@@ -61,9 +61,17 @@ export function registerKeyCommands(program: Command, ctx: CliContext): void {
       "the key's own requests per minute per route (default: the server's default for its kind)",
       parseRateLimit,
     )
+    .option('-q, --quiet', 'print only the secret, e.g. export DIMMER_CLIENT_KEY=$(dimmer keys create … -q)')
     .action(
       async (
-        opts: { name: string; env: string; kind: ClientKeyKind; origin?: string[]; rateLimit?: number },
+        opts: {
+          name: string;
+          env: string;
+          kind: ClientKeyKind;
+          origin?: string[];
+          rateLimit?: number;
+          quiet?: boolean;
+        },
         cmd: Command,
       ) => {
         const created = await ctx.admin(cmd).createKey({
@@ -73,6 +81,7 @@ export function registerKeyCommands(program: Command, ctx: CliContext): void {
           ...(opts.origin !== undefined ? { allowedOrigins: opts.origin } : {}),
           ...(opts.rateLimit !== undefined ? { rateLimitPerMinute: opts.rateLimit } : {}),
         });
+        if (opts.quiet === true && !ctx.json(cmd)) return ctx.print(created.secret);
         ctx.output(cmd, created, () =>
           [
             `Created ${created.key.kind} key ${created.key.id} for ${created.key.environment}.`,
