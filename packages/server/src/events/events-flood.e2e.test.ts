@@ -27,7 +27,7 @@ beforeAll(async () => {
     body: JSON.stringify({ name: 'site', environment: 'production', kind: 'browser' }),
   });
   secret = ((await res.json()) as { secret: string }).secret;
-});
+}, 60_000);
 afterAll(async () => {
   await server.close();
 });

@@ -27,7 +27,7 @@ beforeAll(async () => {
   });
   expect(res.status).toBe(201);
   secret = ((await res.json()) as { secret: string }).secret;
-});
+}, 60_000);
 afterAll(async () => {
   await server.close();
 });
