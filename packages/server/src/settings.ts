@@ -39,6 +39,8 @@ export function defaultMaxStreams(limitsText?: string): number {
   if (soft === undefined) return DEFAULT_MAX_STREAMS;
   return Math.max(1, Math.min(DEFAULT_MAX_STREAMS, Math.floor(Number(soft) / 2)));
 }
+/** Default events per minute a client key may send to `/v1/events` (a key may set its own). */
+export const DEFAULT_EVENTS_PER_MINUTE_PER_KEY = 60_000;
 /** Default time between rollout controller ticks, in milliseconds. */
 export const DEFAULT_CONTROLLER_INTERVAL_MS = 60_000;
 /** Shortest controller interval accepted from the environment, in milliseconds. */
@@ -52,6 +54,7 @@ export function appConfigFromSettings(settings: ServerSettings): {
   timeouts: ConnectionTimeouts;
   streamLimits: { maxStreams: number; maxStreamsPerKey: number; maxStreamsPerAddress: number };
   eventsMaxInFlight: number;
+  eventsPerMinutePerKey: number;
   controllerIntervalMs: number;
   webhooks: { urls: string[]; secret?: string };
 } {
@@ -66,6 +69,7 @@ export function appConfigFromSettings(settings: ServerSettings): {
       maxStreamsPerAddress: settings.maxStreamsPerAddress,
     },
     eventsMaxInFlight: settings.eventsMaxInFlight,
+    eventsPerMinutePerKey: settings.eventsPerMinutePerKey,
     controllerIntervalMs: settings.controllerIntervalMs,
     webhooks: {
       urls: settings.webhookUrls,
@@ -97,6 +101,8 @@ export interface ServerSettings {
   maxStreamsPerAddress: number;
   /** Most `POST /v1/events` requests admitted at once (DIMMER_EVENTS_MAX_IN_FLIGHT). */
   eventsMaxInFlight: number;
+  /** Events per minute a client key may send unless it sets its own (DIMMER_EVENTS_PER_MINUTE_PER_KEY). */
+  eventsPerMinutePerKey: number;
   logLevel: string;
   /** Milliseconds between rollout controller ticks (DIMMER_CONTROLLER_INTERVAL_MS, default 60000). */
   controllerIntervalMs: number;
@@ -125,6 +131,7 @@ export function readSettings(
     maxStreamsPerKey: DEFAULT_MAX_STREAMS_PER_KEY,
     maxStreamsPerAddress: DEFAULT_MAX_STREAMS_PER_ADDRESS,
     eventsMaxInFlight: DEFAULT_EVENTS_MAX_IN_FLIGHT,
+    eventsPerMinutePerKey: DEFAULT_EVENTS_PER_MINUTE_PER_KEY,
     logLevel: env.DIMMER_LOG_LEVEL?.trim() || 'info',
     controllerIntervalMs: DEFAULT_CONTROLLER_INTERVAL_MS,
     webhookUrls: [],
@@ -203,6 +210,9 @@ export function readSettings(
   });
   integer('DIMMER_EVENTS_MAX_IN_FLIGHT', 1, (n) => {
     value.eventsMaxInFlight = n;
+  });
+  integer('DIMMER_EVENTS_PER_MINUTE_PER_KEY', 1, (n) => {
+    value.eventsPerMinutePerKey = n;
   });
   const url = env.DIMMER_DATABASE_URL?.trim();
   if (url) {

@@ -57,12 +57,23 @@ export function closeConnectionAfterReply(request: FastifyRequest, reply: Fastif
     reply.header('connection', 'close');
 }
 
-/** Records `principal` as the request's client and applies the CORS answer for its origin. */
+/**
+ * Records `principal` as the request's client and applies the CORS answer for its origin. Throws FORBIDDEN
+ * when a browser key comes from an origin not on its list (before the route reads or writes anything:
+ * resolution records exposures, so it is refused too).
+ */
 export function admitPrincipal(
   request: FastifyRequest,
   reply: FastifyReply,
   principal: ClientPrincipal,
 ): void {
+  const origin = request.headers.origin;
+  if (
+    principal.kind === 'browser' &&
+    origin !== undefined &&
+    !isOriginAllowed(origin, principal.allowedOrigins)
+  )
+    throw new AppError('FORBIDDEN', `This browser key may not be used from origin ${origin}`, { origin });
   (request as FastifyRequest & PrincipalSlot)[PRINCIPAL] = principal;
   applyCors(request, reply, principal);
 }
@@ -70,7 +81,8 @@ export function admitPrincipal(
 /**
  * The request's client: the principal the client gate admitted it with, else the client key authenticated
  * here (synchronously when the key is cached, else through a promise). Throws (or rejects with) AppError
- * UNAUTHORIZED when the key is missing, unknown or revoked.
+ * UNAUTHORIZED when the key is missing, unknown or revoked, and FORBIDDEN for a browser key used from an
+ * origin not on its list.
  */
 export function authenticateRequest(
   request: FastifyRequest,

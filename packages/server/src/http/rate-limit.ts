@@ -198,7 +198,12 @@ export function installRateLimit(
           done(refuse(request, reply, unknownKeyError()));
           return;
         }
-        admitPrincipal(request, reply, principal);
+        try {
+          admitPrincipal(request, reply, principal);
+        } catch (error) {
+          done(error as Error);
+          return;
+        }
         const limited = count(limiter, credential.hash, principal, reply);
         if (limited === undefined) done();
         else done(limited);

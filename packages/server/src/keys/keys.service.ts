@@ -34,6 +34,8 @@ export interface ClientKeyView {
   environment: string;
   kind: ClientKeyKind;
   allowedOrigins: string[];
+  /** Events per minute the key may send; null: the server default. */
+  eventsPerMinute: number | null;
   rateLimitPerMinute: number | null;
   prefix: string;
   createdAt: string;
@@ -84,6 +86,7 @@ export function toClientKeyView(record: ClientKeyRecord): ClientKeyView {
     environment: record.environment,
     kind: record.kind,
     allowedOrigins: record.allowedOrigins,
+    eventsPerMinute: record.eventsPerMinute ?? null,
     rateLimitPerMinute: record.rateLimitPerMinute,
     prefix: record.prefix,
     createdAt: new Date(record.createdAt).toISOString(),
@@ -117,6 +120,7 @@ export class KeysService {
       environment: string;
       kind: ClientKeyKind;
       allowedOrigins?: string[];
+      eventsPerMinute?: number | null;
       /** The key's own requests per minute per route; null or absent: the default of its kind. */
       rateLimitPerMinute?: number | null;
     },
@@ -142,6 +146,7 @@ export class KeysService {
       environment: input.environment,
       kind: input.kind,
       allowedOrigins: input.allowedOrigins ?? [],
+      eventsPerMinute: input.eventsPerMinute ?? null,
       rateLimitPerMinute: input.rateLimitPerMinute ?? null,
       prefix: visiblePrefix(secret, prefix),
       keyHash: hashSecret(secret),
@@ -229,6 +234,7 @@ export class KeysService {
             environment: record.environment,
             kind: record.kind,
             allowedOrigins: [...record.allowedOrigins],
+            eventsPerMinute: record.eventsPerMinute ?? null,
             ...(record.rateLimitPerMinute !== null ? { rateLimitPerMinute: record.rateLimitPerMinute } : {}),
           }
         : null;
