@@ -211,6 +211,13 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: 'per-key rate limits',
+    sql: `
+      ALTER TABLE client_keys ADD COLUMN rate_limit_per_minute BIGINT;
+    `,
+  },
 ];
 
 /** Applies the migrations not yet recorded in `schema_migrations` (in the current search_path); returns the versions applied. */

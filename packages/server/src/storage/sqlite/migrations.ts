@@ -195,6 +195,13 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE client_keys ADD COLUMN events_per_minute INTEGER;
     `,
   },
+  {
+    version: 5,
+    name: 'per-key rate limits',
+    sql: `
+      ALTER TABLE client_keys ADD COLUMN rate_limit_per_minute INTEGER;
+    `,
+  },
 ];
 
 /** Applies the migrations not yet recorded in `schema_migrations`, each in its own transaction; returns the versions applied. */
