@@ -7,6 +7,7 @@ import {
   AuditResourceType,
   ClientKeyKind,
   Direction,
+  DocumentVersion,
   EnvironmentKey,
   EventAggregate,
   IsoTime,
@@ -106,6 +107,7 @@ export const MetricView = Type.Object({
     description: 'Observation window after exposure, e.g. "1d", "1h30m", or "until_now"',
   }),
   cap: Type.Optional(Type.Number()),
+  version: DocumentVersion,
   createdAt: IsoTime,
   updatedAt: IsoTime,
 });
@@ -141,6 +143,7 @@ export const SurfaceView = Type.Object({
   name: Type.String(),
   description: Type.Optional(Type.String()),
   guardrails: Type.Array(SurfaceGuardrail),
+  version: DocumentVersion,
   createdAt: IsoTime,
   updatedAt: IsoTime,
 });

@@ -32,7 +32,11 @@ import { MetricsService } from './metrics/metrics.service.ts';
 import { registerOfrepRoutes } from './ofrep/ofrep.routes.ts';
 import { registerResolveRoutes } from './resolve/resolve.routes.ts';
 import { RolloutController } from './rollouts/controller.ts';
-import { createRolloutMetrics, observeRolloutStatuses } from './rollouts/rollouts.metrics.ts';
+import {
+  createRolloutMetrics,
+  observeRolloutAlarms,
+  observeRolloutStatuses,
+} from './rollouts/rollouts.metrics.ts';
 import { registerRolloutRoutes } from './rollouts/rollouts.routes.ts';
 import { RolloutsService } from './rollouts/rollouts.service.ts';
 import { WebhookNotifier, type WebhookOptions } from './rollouts/webhooks.ts';
@@ -162,6 +166,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     segments: stores.segments,
     environments: stores.environments,
     surfaces: stores.surfaces,
+    rollouts: {
+      ownedRules: (flag) => rollouts.ownedRules(flag),
+      release: (id, action, actor) => rollouts.release(id, action, actor),
+    },
     clock,
     announce,
     ...(config.previewSampleSize !== undefined ? { previewSampleSize: config.previewSampleSize } : {}),
@@ -237,6 +245,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     createdEnvironments,
   });
   observeRolloutStatuses(metrics.registry, () => stores.rollouts.list());
+  observeRolloutAlarms(metrics.registry, () => rollouts.alarms());
   observeIngestion(metrics.registry, pipeline);
   app.decorateRequest('adminActor', '');
   const maxEventAgeMs = config.eventLimits?.maxAgeMs ?? DEFAULT_EVENT_LIMITS.maxAgeMs;
