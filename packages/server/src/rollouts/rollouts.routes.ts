@@ -7,13 +7,15 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { ADMIN_ERRORS, ADMIN_SECURITY } from '../http/schemas.ts';
+import { tagVersion, writeVersion } from '../http/versions.ts';
+import type { RolloutAlarm } from './alarms.ts';
 import {
   DEFAULT_DECISION_PAGE,
   decisionView,
-  healthOf,
   MAX_DECISION_PAGE,
   planOf,
   type Recommendation,
+  type RolloutHealth,
   type RolloutsService,
   stateOf,
 } from './rollouts.service.ts';
@@ -125,7 +127,14 @@ const Rollout = Type.Object(
     reach: Type.Number(),
     attempt: Type.Integer(),
     mode: Type.String(),
-    health: Type.String(),
+    health: Type.String({ description: 'healthy, warning, failing, unknown, or alarm (see `alarm`)' }),
+    alarm: Type.Union([
+      Type.Object({
+        reasons: Type.Array(Type.Object({ cause: Type.String(), message: Type.String() })),
+      }),
+      Type.Null(),
+    ]),
+    version: Type.Integer({ description: 'The rollout document version (also its ETag)' }),
     createdAt: Type.String({ format: 'date-time' }),
     updatedAt: Type.String({ format: 'date-time' }),
     latestDecision: Type.Union([Decision, Type.Null()]),
@@ -198,6 +207,7 @@ export function rolloutView(
   record: RolloutRecord,
   latest: DecisionRecord | undefined,
   recommendation: Recommendation | null,
+  condition: { health: RolloutHealth; alarm: RolloutAlarm | null },
 ): Static<typeof Rollout> {
   const plan = planOf(record);
   const state = stateOf(record);
@@ -220,7 +230,9 @@ export function rolloutView(
     canaryGuard: plan.canaryGuard,
     srmAction: plan.srmAction,
     finalGate: plan.finalGate,
-    health: healthOf(record, latest),
+    health: condition.health,
+    alarm: condition.alarm,
+    version: record.revision,
     startedAt: iso(state.startedAt),
     stageStartedAt: iso(state.stageStartedAt),
     completedAt: iso(state.completedAt),
@@ -241,7 +253,7 @@ export async function registerRolloutRoutes(
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const view = async (record: RolloutRecord) => {
     const { latest, recommendation } = await rollouts.latest(record);
-    return rolloutView(record, latest, recommendation);
+    return rolloutView(record, latest, recommendation, await rollouts.condition(record, latest));
   };
 
   app.get(
@@ -302,7 +314,7 @@ export async function registerRolloutRoutes(
         response: { 200: Rollout, ...ADMIN_ERRORS },
       },
     },
-    async (request) => view(await rollouts.get(request.params.id)),
+    async (request, reply) => tagVersion(reply, await view(await rollouts.get(request.params.id))),
   );
 
   app.get(
@@ -396,10 +408,30 @@ export async function registerRolloutRoutes(
           security: ADMIN_SECURITY,
           summary: summaries[action],
           params: Id,
+          body: Type.Union([
+            Type.Null(),
+            Type.Object(
+              {
+                version: Type.Optional(
+                  Type.Integer({ minimum: 1, description: 'The version the action was chosen from' }),
+                ),
+              },
+              { additionalProperties: false },
+            ),
+          ]),
           response: { 200: Rollout, ...ADMIN_ERRORS },
         },
       },
-      async (request) => view(await rollouts.act(request.params.id, action, request.adminActor)),
+      async (request, reply) => {
+        const { version } = writeVersion(request);
+        const record = await rollouts.act(
+          request.params.id,
+          action,
+          request.adminActor,
+          version === undefined ? {} : { version },
+        );
+        return tagVersion(reply, await view(record));
+      },
     );
   }
 }
