@@ -1,9 +1,12 @@
 /** Admin routes for flags: thin wrappers that parse, call the service and reply. */
+
+import { FlagStateAction } from '@dimmer/api';
 import type { FlagEnvironment } from '@dimmer/core';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { ADMIN_ERRORS, ADMIN_SECURITY, EnvironmentKey } from '../http/schemas.ts';
+import { tagVersion, writeVersion } from '../http/versions.ts';
 import {
   FlagChangeSchema,
   FlagEnvironmentSchema,
@@ -15,6 +18,15 @@ import {
   FlagViewSchema,
 } from './flags.schemas.ts';
 import type { FlagPatch, FlagsService } from './flags.service.ts';
+
+/** The version a write names (If-Match or the body's `version`) as service options, and the body without it. */
+function versioned<B>(request: Parameters<typeof writeVersion>[0]): {
+  body: B;
+  options: { version?: number };
+} {
+  const { version, body } = writeVersion<B>(request);
+  return { body, options: version === undefined ? {} : { version } };
+}
 
 const tags = ['flags'];
 
@@ -80,7 +92,7 @@ export async function registerFlagRoutes(scope: FastifyInstance, flags: FlagsSer
         response: { 200: FlagViewSchema, ...ADMIN_ERRORS },
       },
     },
-    async (request) => flags.get(request.params.key),
+    async (request, reply) => tagVersion(reply, await flags.get(request.params.key)),
   );
 
   app.put(
@@ -95,8 +107,10 @@ export async function registerFlagRoutes(scope: FastifyInstance, flags: FlagsSer
         response: { 200: FlagChangeSchema, ...ADMIN_ERRORS },
       },
     },
-    async (request) =>
-      flags.replace(request.params.key, request.body as Record<string, unknown>, request.adminActor),
+    async (request) => {
+      const { body, options } = versioned<Record<string, unknown>>(request);
+      return flags.replace(request.params.key, body, request.adminActor, options);
+    },
   );
 
   app.patch(
@@ -112,7 +126,10 @@ export async function registerFlagRoutes(scope: FastifyInstance, flags: FlagsSer
         response: { 200: FlagChangeSchema, ...ADMIN_ERRORS },
       },
     },
-    async (request) => flags.patch(request.params.key, request.body as FlagPatch, request.adminActor),
+    async (request) => {
+      const { body, options } = versioned<FlagPatch>(request);
+      return flags.patch(request.params.key, body, request.adminActor, options);
+    },
   );
 
   app.put(
@@ -127,13 +144,10 @@ export async function registerFlagRoutes(scope: FastifyInstance, flags: FlagsSer
         response: { 200: FlagChangeSchema, ...ADMIN_ERRORS },
       },
     },
-    async (request) =>
-      flags.putEnvironment(
-        request.params.key,
-        request.params.env,
-        request.body as FlagEnvironment,
-        request.adminActor,
-      ),
+    async (request) => {
+      const { body, options } = versioned<FlagEnvironment>(request);
+      return flags.putEnvironment(request.params.key, request.params.env, body, request.adminActor, options);
+    },
   );
 
   for (const action of ['enable', 'disable'] as const) {
@@ -145,11 +159,23 @@ export async function registerFlagRoutes(scope: FastifyInstance, flags: FlagsSer
           security: ADMIN_SECURITY,
           summary: `${action === 'enable' ? 'Enable' : 'Disable'} a flag in one environment`,
           params: FlagEnvParams,
+          body: FlagStateAction,
           response: { 200: FlagChangeSchema, ...ADMIN_ERRORS },
         },
       },
-      async (request) =>
-        flags.setEnabled(request.params.key, request.params.env, action === 'enable', request.adminActor),
+      async (request) => {
+        const { body, options } = versioned<{ rollout?: 'pause' | 'rollback' } | null>(request);
+        return flags.setEnabled(
+          request.params.key,
+          request.params.env,
+          action === 'enable',
+          request.adminActor,
+          {
+            ...options,
+            ...(body?.rollout !== undefined ? { rollout: body.rollout } : {}),
+          },
+        );
+      },
     );
   }
 
@@ -165,10 +191,17 @@ export async function registerFlagRoutes(scope: FastifyInstance, flags: FlagsSer
               ? 'Archive a flag: it leaves every snapshot but stays readable'
               : 'Restore an archived flag',
           params: FlagKeyParams,
+          body: FlagStateAction,
           response: { 200: FlagChangeSchema, ...ADMIN_ERRORS },
         },
       },
-      async (request) => flags.setArchived(request.params.key, action === 'archive', request.adminActor),
+      async (request) => {
+        const { body, options } = versioned<{ rollout?: 'pause' | 'rollback' } | null>(request);
+        return flags.setArchived(request.params.key, action === 'archive', request.adminActor, {
+          ...options,
+          ...(body?.rollout !== undefined ? { rollout: body.rollout } : {}),
+        });
+      },
     );
   }
 }

@@ -59,7 +59,11 @@ const documentFields = {
 /** Body of POST /flags and PUT /flags/{key} (on PUT, key and salt may be omitted but not changed). */
 export const FlagInputSchema = Type.Object(documentFields, { additionalProperties: false });
 export const FlagReplaceSchema = Type.Object(
-  { ...documentFields, key: Type.Optional(ResourceKey) },
+  {
+    ...documentFields,
+    key: Type.Optional(ResourceKey),
+    version: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
   { additionalProperties: false },
 );
 
@@ -72,6 +76,7 @@ export const FlagPatchSchema = Type.Object(
     defaultVariant: Type.Optional(Type.String()),
     salt: Type.Optional(Type.String({ description: 'Must equal the stored salt' })),
     hashVersion: Type.Optional(Type.Literal(1)),
+    version: Type.Optional(Type.Integer({ minimum: 1 })),
     environments: Type.Optional(
       Type.Record(
         Type.String(),
@@ -100,6 +105,7 @@ export const FlagViewSchema = Type.Object({
   hashVersion: Type.Literal(1),
   environments: Type.Record(Type.String(), Type.Unknown()),
   archived: Type.Boolean(),
+  version: Type.Integer(),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
 });

@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { ADMIN_ERRORS, ADMIN_SECURITY, ResourceKey } from '../http/schemas.ts';
+import { tagVersion, writeVersion } from '../http/versions.ts';
 import type { MetricsService } from './metrics.service.ts';
 
 const tags = ['metrics'];
@@ -36,6 +37,7 @@ const MetricView = Type.Object({
   }),
   category: Type.Union([Type.Literal('reliability'), Type.Literal('experience'), Type.Literal('business')]),
   cap: Type.Optional(Type.Number()),
+  version: Type.Integer(),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
 });
@@ -80,7 +82,7 @@ export async function registerMetricRoutes(scope: FastifyInstance, metrics: Metr
         response: { 200: MetricView, ...ADMIN_ERRORS },
       },
     },
-    async (request) => metrics.get(request.params.key),
+    async (request, reply) => tagVersion(reply, await metrics.get(request.params.key)),
   );
   app.put(
     '/metrics/:key',
@@ -94,7 +96,15 @@ export async function registerMetricRoutes(scope: FastifyInstance, metrics: Metr
         response: { 200: MetricView, ...ADMIN_ERRORS },
       },
     },
-    async (request) => metrics.replace(request.params.key, request.body, request.adminActor),
+    async (request) => {
+      const { version, body } = writeVersion(request);
+      return metrics.replace(
+        request.params.key,
+        body,
+        request.adminActor,
+        version === undefined ? {} : { version },
+      );
+    },
   );
   app.delete(
     '/metrics/:key',
@@ -108,7 +118,8 @@ export async function registerMetricRoutes(scope: FastifyInstance, metrics: Metr
       },
     },
     async (request, reply) => {
-      await metrics.delete(request.params.key, request.adminActor);
+      const { version } = writeVersion(request);
+      await metrics.delete(request.params.key, request.adminActor, version === undefined ? {} : { version });
       return reply.status(204).send(null);
     },
   );

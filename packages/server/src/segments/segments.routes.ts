@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { ADMIN_ERRORS, ADMIN_SECURITY, ResourceKey } from '../http/schemas.ts';
+import { tagVersion, writeVersion } from '../http/versions.ts';
 import type { SegmentsService } from './segments.service.ts';
 
 const tags = ['segments'];
@@ -15,13 +16,19 @@ const SegmentInput = Type.Object(
   { additionalProperties: false },
 );
 const SegmentReplace = Type.Object(
-  { key: Type.Optional(ResourceKey), description: Type.Optional(Type.String()), when },
+  {
+    key: Type.Optional(ResourceKey),
+    description: Type.Optional(Type.String()),
+    when,
+    version: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
   { additionalProperties: false },
 );
 const SegmentView = Type.Object({
   key: Type.String(),
   description: Type.Optional(Type.String()),
   when: Type.Unknown(),
+  version: Type.Integer(),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
 });
@@ -75,7 +82,7 @@ export async function registerSegmentRoutes(
         response: { 200: SegmentView, ...ADMIN_ERRORS },
       },
     },
-    async (request) => segments.get(request.params.key),
+    async (request, reply) => tagVersion(reply, await segments.get(request.params.key)),
   );
 
   app.put(
@@ -90,8 +97,15 @@ export async function registerSegmentRoutes(
         response: { 200: SegmentView, ...ADMIN_ERRORS },
       },
     },
-    async (request) =>
-      segments.replace(request.params.key, request.body as Record<string, unknown>, request.adminActor),
+    async (request) => {
+      const { version, body } = writeVersion<Record<string, unknown>>(request);
+      return segments.replace(
+        request.params.key,
+        body,
+        request.adminActor,
+        version === undefined ? {} : { version },
+      );
+    },
   );
 
   app.delete(
@@ -106,7 +120,8 @@ export async function registerSegmentRoutes(
       },
     },
     async (request, reply) => {
-      await segments.delete(request.params.key, request.adminActor);
+      const { version } = writeVersion(request);
+      await segments.delete(request.params.key, request.adminActor, version === undefined ? {} : { version });
       return reply.status(204).send(null);
     },
   );

@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { ADMIN_ERRORS, ADMIN_SECURITY, ResourceKey } from '../http/schemas.ts';
+import { tagVersion, writeVersion } from '../http/versions.ts';
 import type { SurfacesService } from './surfaces.service.ts';
 
 const tags = ['surfaces'];
@@ -14,6 +15,7 @@ const SurfaceView = Type.Object({
   name: Type.String(),
   description: Type.Optional(Type.String()),
   guardrails: Type.Array(Type.Object({ metric: Type.String(), margin: Type.Optional(Type.Number()) })),
+  version: Type.Integer(),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
 });
@@ -61,7 +63,7 @@ export async function registerSurfaceRoutes(
         response: { 200: SurfaceView, ...ADMIN_ERRORS },
       },
     },
-    async (request) => surfaces.get(request.params.key),
+    async (request, reply) => tagVersion(reply, await surfaces.get(request.params.key)),
   );
   app.put(
     '/surfaces/:key',
@@ -75,7 +77,15 @@ export async function registerSurfaceRoutes(
         response: { 200: SurfaceView, ...ADMIN_ERRORS },
       },
     },
-    async (request) => surfaces.replace(request.params.key, request.body, request.adminActor),
+    async (request) => {
+      const { version, body } = writeVersion(request);
+      return surfaces.replace(
+        request.params.key,
+        body,
+        request.adminActor,
+        version === undefined ? {} : { version },
+      );
+    },
   );
   app.delete(
     '/surfaces/:key',
@@ -89,7 +99,8 @@ export async function registerSurfaceRoutes(
       },
     },
     async (request, reply) => {
-      await surfaces.delete(request.params.key, request.adminActor);
+      const { version } = writeVersion(request);
+      await surfaces.delete(request.params.key, request.adminActor, version === undefined ? {} : { version });
       return reply.status(204).send(null);
     },
   );
