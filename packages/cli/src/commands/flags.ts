@@ -183,7 +183,7 @@ export function registerFlagCommands(program: Command, ctx: CliContext): void {
         : await client.replaceFlag(key, doc as unknown as FlagInput, { version });
       ctx.output(cmd, change, () =>
         changeText(
-          `Updated flag ${change.flag.key} (version ${change.flag.version}).${kept.map((k) => `\nKept rule ${k.rule} in ${k.environment}: it belongs to rollout ${k.rollout} and changes only through the rollout's actions.`).join('')}`,
+          `Updated flag ${change.flag.key}. Version ${change.flag.version}.${kept.map((k) => `\nKept rule ${k.rule} in ${k.environment}: it belongs to rollout ${k.rollout} and changes only through the rollout's actions.`).join('')}`,
           change,
         ),
       );

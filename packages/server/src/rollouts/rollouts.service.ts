@@ -548,9 +548,14 @@ export class RolloutsService {
   }
 
   /** The alarm of a rollout now, or null when it can decide (or is not monitored). */
-  async alarm(record: RolloutRecord, latest: DecisionRecord | undefined): Promise<RolloutAlarm | null> {
+  async alarm(
+    record: RolloutRecord,
+    latest: DecisionRecord | undefined,
+    known?: EvidenceReport,
+  ): Promise<RolloutAlarm | null> {
     if (!MONITORED_STATUSES.includes(record.state)) return null;
-    const report = buildEvidence(record, await this.deps.rollouts.readAnalysis(record.id, record.attempt));
+    const report =
+      known ?? buildEvidence(record, await this.deps.rollouts.readAnalysis(record.id, record.attempt));
     return alarmOf({
       record,
       plan: planOf(record),
@@ -574,9 +579,11 @@ export class RolloutsService {
   }
 
   /** After a look: a `rollout.alarm` notice when the alarm's causes changed since the last look. */
-  async #noticeAlarm(id: string, latest: DecisionRecord): Promise<void> {
-    const record = await this.get(id);
-    const alarm = await this.alarm(record, latest);
+  async #noticeAlarm(before: RolloutRecord, latest: DecisionRecord, report: EvidenceReport): Promise<void> {
+    const id = before.id;
+    // A hold leaves status and stage as they were: the evidence just read still describes the rollout.
+    const record = latest.applied ? await this.get(id) : before;
+    const alarm = await this.alarm(record, latest, latest.applied ? undefined : report);
     const key = alarmKey(alarm);
     if ((this.#alarms.get(id) ?? '') === key) return;
     if (key === '') this.#alarms.delete(id);
@@ -678,7 +685,7 @@ export class RolloutsService {
         to: { status: nextState.status, stage: nextState.stageIndex, reach: nextState.reach },
         decision: decisionView(stored),
       });
-    await this.#noticeAlarm(id, stored);
+    await this.#noticeAlarm(record, stored, report);
     return stored;
   }
 
