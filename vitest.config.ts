@@ -24,7 +24,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['packages/*/**/*.pg.test.ts', 'packages/*/**/*.e2e.test.ts'],
+          include: ['packages/*/**/*.pg.test.ts', 'packages/*/**/*.e2e.test.ts', 'tests/**/*.e2e.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
           fileParallelism: false,

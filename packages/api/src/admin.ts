@@ -10,6 +10,7 @@ import {
   DocumentVersion,
   EnvironmentKey,
   EventAggregate,
+  ExpectedVersion,
   IsoTime,
   IsoTimeOrNull,
   MetricCategory,
@@ -98,6 +99,13 @@ export const MetricInput = Type.Object(
 );
 export type MetricInput = Static<typeof MetricInput>;
 
+/** Body of `PUT /api/v1/metrics/:key`: a definition whose key may be omitted but not changed. */
+export const MetricReplace = Type.Object(
+  { ...MetricInput.properties, key: Type.Optional(ResourceKey), version: ExpectedVersion },
+  { additionalProperties: false },
+);
+export type MetricReplace = Static<typeof MetricReplace>;
+
 /** A metric as the admin API returns it. */
 export const MetricView = Type.Object({
   ...metricFields,
@@ -136,6 +144,13 @@ export const SurfaceInput = Type.Object(
   { additionalProperties: false },
 );
 export type SurfaceInput = Static<typeof SurfaceInput>;
+
+/** Body of `PUT /api/v1/surfaces/:key`: a surface whose key may be omitted but not changed. */
+export const SurfaceReplace = Type.Object(
+  { ...SurfaceInput.properties, key: Type.Optional(ResourceKey), version: ExpectedVersion },
+  { additionalProperties: false },
+);
+export type SurfaceReplace = Static<typeof SurfaceReplace>;
 
 /** A surface as the admin API returns it. */
 export const SurfaceView = Type.Object({

@@ -5,10 +5,19 @@
 import { type Static, Type } from 'typebox';
 import { FlagValue } from './documents.ts';
 
-/** OFREP's evaluation context: `targetingKey` plus free-form attributes. */
+/**
+ * OFREP's evaluation context: `targetingKey` plus free-form attributes. The OFREP document marks
+ * `targetingKey` required, but providers send contexts without one (a static flag needs none), so Dimmer
+ * accepts them: flags that need a unit answer TARGETING_KEY_MISSING.
+ */
 export const OfrepContext = Type.Object(
-  { targetingKey: Type.String() },
-  { additionalProperties: true, description: 'Evaluation context: targetingKey plus attributes' },
+  { targetingKey: Type.Optional(Type.String()) },
+  {
+    additionalProperties: true,
+    description:
+      'Evaluation context: targetingKey plus attributes. targetingKey may be omitted (OFREP marks it ' +
+      'required): flags that split or bucket by it then answer TARGETING_KEY_MISSING',
+  },
 );
 
 /** Body of both OFREP routes. */

@@ -26,7 +26,11 @@ import {
 
 const PerArm = Type.Object({ treatment: Type.Number(), control: Type.Number() });
 /** A number the statistics may leave undefined (written as null when not finite). */
-const Estimate = Nullable(Type.Number());
+/**
+ * A number, or null when it cannot be computed yet. Written as one type list, not a union: the reply
+ * serializer cannot resolve a union inside a tuple.
+ */
+const Estimate = Type.Unsafe<number | null>({ type: ['number', 'null'] });
 
 // ------------------------------------------------------------------------------------------------ inputs
 

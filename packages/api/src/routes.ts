@@ -20,9 +20,11 @@ import {
   KeyListQuery,
   MetricInput,
   MetricList,
+  MetricReplace,
   MetricView,
   SurfaceInput,
   SurfaceList,
+  SurfaceReplace,
   SurfaceView,
 } from './admin.ts';
 import { ErrorBody, KeyParams, ROLLOUT_ACTIONS, type RolloutAction } from './common.ts';
@@ -101,6 +103,8 @@ export interface RouteContract {
    * are answered differently from a schema failure (per-event rejections, OFREP's own error shapes).
    */
   bodyParsedBy?: 'handler';
+  /** The route sends an ETag and answers 304 (no body) to a matching `If-None-Match`. */
+  notModified?: true;
 }
 
 /** Prefix of every admin route. */
@@ -231,7 +235,7 @@ const metrics = crud(
   {
     list: MetricList,
     input: MetricInput,
-    replace: MetricInput,
+    replace: MetricReplace,
     view: MetricView,
   },
 );
@@ -241,7 +245,7 @@ const surfaces = crud(
   {
     list: SurfaceList,
     input: SurfaceInput,
-    replace: SurfaceInput,
+    replace: SurfaceReplace,
     view: SurfaceView,
   },
 );
@@ -494,6 +498,7 @@ export const ROUTES = {
     tag: 'sdk',
     summary: "The environment's flags and segments (server keys; 304 on a matching If-None-Match)",
     auth: 'client',
+    notModified: true,
     status: 200,
     reply: EnvironmentSnapshot,
     errors: CLIENT_ERRORS,
@@ -516,6 +521,7 @@ export const ROUTES = {
     summary: 'Evaluate flags for one context on the server',
     auth: 'client',
     body: ResolveRequest,
+    notModified: true,
     status: 200,
     reply: ResolveResponse,
     errors: CLIENT_ERRORS,
@@ -544,7 +550,13 @@ export const ROUTES = {
     body: OfrepRequest,
     status: 200,
     reply: OfrepSuccess,
-    errors: { 400: OfrepFailure, 404: OfrepFlagNotFound, ...OFREP_ERRORS },
+    // A GENERAL evaluation failure of the flag is a 500 that names the flag.
+    errors: {
+      ...OFREP_ERRORS,
+      400: OfrepFailure,
+      404: OfrepFlagNotFound,
+      500: Type.Union([OfrepFailure, OfrepGeneralError]),
+    },
     bodyParsedBy: 'handler',
   },
   ofrepEvaluateFlags: {
@@ -554,6 +566,7 @@ export const ROUTES = {
     summary: 'OFREP: evaluate every flag (304 on a matching If-None-Match)',
     auth: 'client',
     body: OfrepRequest,
+    notModified: true,
     status: 200,
     reply: OfrepBulkSuccess,
     errors: { 400: OfrepBulkFailure, ...OFREP_ERRORS },

@@ -17,7 +17,7 @@ import { EXIT_OK, errorJson, exitCodeFor, formatError } from './errors.ts';
 import type { CliIo } from './io.ts';
 
 /** The CLI's version, printed by `dimmer --version`. */
-export const CLI_VERSION = '0.1.0';
+export const CLI_VERSION = '0.3.0';
 
 /** Builds the program with every command group registered on `ctx`. */
 export function buildProgram(ctx: CliContext): Command {

@@ -1,6 +1,6 @@
 /**
- * Reading and drawing rollouts: a tolerant summary of the rollout reply (flat `state`/`stage`/`reach`, or the
- * plan and state documents), the status block `rollouts status` draws, and the plan forecast.
+ * Reading and drawing rollouts: a summary of the rollout reply, the status block `rollouts status` draws, and
+ * the plan forecast.
  */
 import type {
   DecisionView,
@@ -29,11 +29,7 @@ function isObject(x: unknown): x is Json {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
-function num(x: unknown): number | undefined {
-  return typeof x === 'number' && Number.isFinite(x) ? x : undefined;
-}
-
-/** What the CLI shows of a rollout, whatever shape the server gives it in. */
+/** What the CLI shows of a rollout. */
 export interface RolloutSummary {
   id: string;
   flag: string;
@@ -53,45 +49,27 @@ export interface RolloutSummary {
   stageStartedAt: number | string | undefined;
 }
 
-/** Summarises a rollout reply: `state` may be a status string or the state document; the plan may be nested. */
-export function summarizeRollout(raw: RolloutView): RolloutSummary {
-  const r = isObject((raw as Json).rollout) ? ((raw as Json).rollout as Json) : (raw as Json);
-  const doc = isObject(r.state) ? r.state : isObject(r.stateDoc) ? r.stateDoc : {};
-  const plan = isObject(r.plan) ? r.plan : {};
-  const status =
-    typeof r.state === 'string'
-      ? r.state
-      : typeof doc.status === 'string'
-        ? doc.status
-        : String(r.status ?? 'unknown');
-  const stagesRaw = Array.isArray(plan.stages) ? plan.stages : Array.isArray(r.stages) ? r.stages : [];
-  const guardrailsRaw = Array.isArray(plan.guardrails)
-    ? plan.guardrails
-    : Array.isArray(r.guardrails)
-      ? r.guardrails
-      : [];
-  const startedAt = doc.stageStartedAt ?? r.stageStartedAt;
+/** Summarises a rollout reply (`RolloutView` of the contract: `state` is the lifecycle state). */
+export function summarizeRollout(r: RolloutView): RolloutSummary {
   return {
-    id: String(r.id),
-    flag: String(r.flag ?? plan.flag ?? ''),
-    environment: String(r.environment ?? plan.environment ?? ''),
-    treatment: String(r.treatment ?? plan.treatment ?? ''),
-    control: String(r.control ?? plan.control ?? ''),
-    status,
-    stageIndex: num(r.stage) ?? num(doc.stageIndex) ?? num(r.stageIndex) ?? 0,
-    stages: stagesRaw.filter(isObject).map((s) => ({
-      reach: num(s.reach) ?? Number.NaN,
-      ...(typeof s.minDuration === 'number' || typeof s.minDuration === 'string'
-        ? { minDuration: s.minDuration }
-        : {}),
-      ...(num(s.minUnitsPerArm) !== undefined ? { minUnitsPerArm: num(s.minUnitsPerArm) as number } : {}),
+    id: r.id,
+    flag: r.flag,
+    environment: r.environment,
+    treatment: r.treatment,
+    control: r.control,
+    status: r.state,
+    stageIndex: r.stage,
+    stages: r.stages.map((s) => ({
+      reach: s.reach,
+      minDuration: s.minDuration,
+      minUnitsPerArm: s.minUnitsPerArm,
     })),
-    reach: num(doc.reach) ?? num(r.reach) ?? 0,
-    attempt: num(doc.attempt) ?? num(r.attempt),
-    mode: typeof plan.mode === 'string' ? plan.mode : typeof r.mode === 'string' ? r.mode : undefined,
-    holdback: num(plan.holdback) ?? num(r.holdback),
-    guardrails: guardrailsRaw.map((g) => (isObject(g) ? String(g.metric) : String(g))),
-    stageStartedAt: typeof startedAt === 'number' || typeof startedAt === 'string' ? startedAt : undefined,
+    reach: r.reach,
+    attempt: r.attempt,
+    mode: r.mode,
+    holdback: r.holdback,
+    guardrails: r.guardrails.map((g) => g.metric),
+    stageStartedAt: r.stageStartedAt ?? undefined,
   };
 }
 

@@ -25,6 +25,7 @@ import { installErrorHandlers } from './http/error-handler.ts';
 import { installMetrics } from './http/metrics.ts';
 import { registerOpsRoutes } from './http/ops.routes.ts';
 import { installRateLimit } from './http/rate-limit.ts';
+import { openApiTransform } from './http/route-schema.ts';
 import { registerKeyRoutes } from './keys/keys.routes.ts';
 import { KeysService } from './keys/keys.service.ts';
 import { registerMetricRoutes } from './metrics/metrics.routes.ts';
@@ -131,6 +132,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installErrorHandlers(app);
 
   await app.register(swagger, {
+    transform: openApiTransform,
     openapi: {
       openapi: '3.0.3',
       info: {

@@ -1,20 +1,10 @@
 /**
  * The server's one error type, its closed set of codes, and the one table from code to HTTP status.
- * Every error reply has the shape `{ error: { code, message, details } }`.
+ * Every error reply has the shape `{ error: { code, message, details } }`; the code set is the contract's.
  */
+import type { ErrorBody, ErrorCode } from '@dimmer/api';
 
-export type ErrorCode =
-  | 'BAD_REQUEST'
-  | 'VALIDATION_FAILED'
-  | 'UNAUTHORIZED'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'CONFLICT'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'RATE_LIMITED'
-  | 'UNAVAILABLE'
-  | 'INTERNAL';
+export type { ErrorBody, ErrorCode };
 
 /** Code → HTTP status; `satisfies` makes the compiler check that every code has a status. */
 export const ERROR_STATUS = {
@@ -46,11 +36,6 @@ export class AppError extends Error {
   get status(): number {
     return ERROR_STATUS[this.code];
   }
-}
-
-/** The JSON body of every error reply. */
-export interface ErrorBody {
-  error: { code: ErrorCode; message: string; details: unknown };
 }
 
 /** Builds the standard error body for a code. */

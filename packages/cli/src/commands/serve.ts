@@ -2,7 +2,6 @@
  * `dimmer serve`: the server, exactly as `npm start` runs it (settings from the same environment variables,
  * read by the server's `readSettings`), with `--port`, `--host` and `--data-dir` overriding them.
  */
-import { formatStartupBanner, readSettings, startFromSettings } from '@dimmer/server';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { usageError } from '../errors.ts';
@@ -17,6 +16,8 @@ export function registerServeCommand(program: Command, ctx: CliContext): void {
     .option('--host <host>', 'address to listen on (default: HOST or 127.0.0.1)')
     .option('--data-dir <dir>', 'SQLite data directory (default: DIMMER_DATA_DIR or ./.dimmer)')
     .action(async (opts: { port?: string; host?: string; dataDir?: string }) => {
+      // Loaded on use: the server's modules stay out of every other command's startup.
+      const { formatStartupBanner, readSettings, startFromSettings } = await import('@dimmer/server');
       const settings = readSettings({
         ...ctx.io.env,
         ...(opts.port !== undefined ? { PORT: opts.port } : {}),

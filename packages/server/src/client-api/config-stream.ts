@@ -3,6 +3,7 @@
  * Server SDKs refetch `/sdk/v1/config` on an event; browser SDKs re-resolve.
  */
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { CONFIG_STREAM_EVENT, type ConfigStreamEvent } from '@dimmer/api';
 import type { FastifyReply } from 'fastify';
 import type { ClientPrincipal, ConfigState, SdkDeps } from '../client-deps.ts';
 import { AppError } from '../errors.ts';
@@ -10,11 +11,12 @@ import { AppError } from '../errors.ts';
 /** Reconnection delay suggested to EventSource clients (`retry:`), in milliseconds. */
 export const STREAM_RETRY_MS = 2000;
 /** The SSE event name of a config version announcement. */
-export const CONFIG_EVENT = 'config';
+export const CONFIG_EVENT = CONFIG_STREAM_EVENT;
 
 /** The SSE frame announcing a config version: `event: config`, `id: <version>`, data `{environment, version}`. */
 export function formatConfigEvent(state: Pick<ConfigState, 'environment' | 'version'>): string {
-  const data = JSON.stringify({ environment: state.environment, version: state.version });
+  const event: ConfigStreamEvent = { environment: state.environment, version: state.version };
+  const data = JSON.stringify(event);
   return `event: ${CONFIG_EVENT}\nid: ${state.version}\ndata: ${data}\n\n`;
 }
 

@@ -1,4 +1,5 @@
 /** Environments: listing and creation (each starts at config version 1). */
+import type { EnvironmentView } from '@dimmer/api';
 import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
 import { type ConfigChange, StoreConflictError } from '../storage/write.ts';
@@ -10,13 +11,7 @@ export const DEFAULT_ENVIRONMENTS: readonly { key: string; name: string }[] = [
   { key: 'development', name: 'Development' },
 ];
 
-export interface EnvironmentView {
-  key: string;
-  name: string;
-  configVersion: number;
-  createdAt: string;
-  committedAt: string;
-}
+export type { EnvironmentView };
 
 /** The API view of an environment. */
 export function toEnvironmentView(record: EnvironmentRecord): EnvironmentView {

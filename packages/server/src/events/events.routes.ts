@@ -2,12 +2,14 @@
  * `POST /v1/events` (client key, both kinds): validated batches of exposures and tracked events, idempotent
  * per environment and batch id, acknowledged (202) only after the durable commit.
  */
+import { type EventsReply, ROUTES } from '@dimmer/api';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SdkDeps } from '../client-deps.ts';
 import { AppError } from '../errors.ts';
 import { acceptJsonOnly, authenticateRequest, registerPreflight } from '../http/client-auth.ts';
 import { fastifyErrorCode, renderError } from '../http/error-handler.ts';
 import { sdkRateLimit } from '../http/rate-limit.ts';
+import { routeSchema } from '../http/route-schema.ts';
 import { DEFAULT_EVENT_LIMITS, type EventLimits, parseEventBatch } from './event-parse.ts';
 import type { EventPipeline } from './events.service.ts';
 
@@ -15,13 +17,7 @@ export const EVENTS_URL = '/v1/events';
 /** Largest events request body, in bytes (1 MiB). */
 export const EVENTS_BODY_LIMIT_BYTES = 1024 * 1024;
 
-/** The 202 answer: the batch's counts, the events refused by index, and whether the batch was seen before. */
-export interface EventsReply {
-  batchId: string;
-  accepted: number;
-  rejected: { index: number; reason: string }[];
-  duplicate: boolean;
-}
+export type { EventsReply };
 
 /** Registers the events route with its CORS preflight and error replies in an encapsulated scope. */
 export async function registerEventRoutes(
@@ -38,11 +34,7 @@ export async function registerEventRoutes(
       {
         bodyLimit: EVENTS_BODY_LIMIT_BYTES,
         config: sdkRateLimit,
-        schema: {
-          tags: ['sdk'],
-          summary: 'Send a batch of exposures and tracked events (idempotent per batch id)',
-          security: [{ clientKey: [] }],
-        },
+        schema: routeSchema(ROUTES.sendEvents),
       },
       async (request, reply) => {
         const principal = await authenticateRequest(request, reply, deps.sdk);

@@ -1,9 +1,9 @@
 /** Operations routes: liveness, readiness, Prometheus metrics and the OpenAPI document. */
+import { ROUTES } from '@dimmer/api';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-import { Type } from 'typebox';
 import { errorBody } from '../errors.ts';
-import { ErrorSchema } from './schemas.ts';
+import { routeSchema } from './route-schema.ts';
 
 export interface OpsDeps {
   /** Resolves when storage answers. */
@@ -16,38 +16,18 @@ export interface OpsDeps {
 /** Registers /healthz, /readyz, /metrics and /api/openapi.json. */
 export async function registerOpsRoutes(app: FastifyInstance, deps: OpsDeps): Promise<void> {
   const tags = ['operations'];
-  app.get(
-    '/healthz',
-    {
-      schema: {
-        tags,
-        summary: 'The process is up',
-        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
-      },
-    },
-    async () => ({ status: 'ok' as const }),
-  );
+  app.get('/healthz', { schema: routeSchema(ROUTES.health) }, async () => ({ status: 'ok' as const }));
 
-  app.get(
-    '/readyz',
-    {
-      schema: {
-        tags,
-        summary: 'Storage is reachable and the config of every environment is loaded',
-        response: { 200: Type.Object({ status: Type.Literal('ready') }), 503: ErrorSchema },
-      },
-    },
-    async (request, reply) => {
-      try {
-        await deps.ping();
-      } catch (error) {
-        request.log.warn({ err: error }, 'storage unreachable');
-        return reply.status(503).send(errorBody('UNAVAILABLE', 'storage is unreachable'));
-      }
-      if (!deps.hubLoaded()) return reply.status(503).send(errorBody('UNAVAILABLE', 'config not loaded yet'));
-      return { status: 'ready' as const };
-    },
-  );
+  app.get('/readyz', { schema: routeSchema(ROUTES.ready) }, async (request, reply) => {
+    try {
+      await deps.ping();
+    } catch (error) {
+      request.log.warn({ err: error }, 'storage unreachable');
+      return reply.status(503).send(errorBody('UNAVAILABLE', 'storage is unreachable'));
+    }
+    if (!deps.hubLoaded()) return reply.status(503).send(errorBody('UNAVAILABLE', 'config not loaded yet'));
+    return { status: 'ready' as const };
+  });
 
   app.get('/metrics', { schema: { tags, summary: 'Prometheus metrics' } }, async (_request, reply) => {
     const text = await deps.registry.metrics();

@@ -49,3 +49,9 @@ export function tagVersion<T extends { version: number }>(reply: FastifyReply, d
   reply.header('etag', `"${document.version}"`);
   return document;
 }
+
+/** `writeVersion` shaped for a service call: the body, and `{ version }` options (empty when none was named). */
+export function versioned<B>(request: FastifyRequest): { body: B; options: { version?: number } } {
+  const { version, body } = writeVersion<B>(request);
+  return { body, options: version === undefined ? {} : { version } };
+}

@@ -2,6 +2,7 @@
  * OFREP: `POST /ofrep/v1/evaluate/flags/{key}` and `POST /ofrep/v1/evaluate/flags`, exactly as the
  * OpenFeature Remote Evaluation Protocol describes them, for both client key kinds.
  */
+import { ROUTES } from '@dimmer/api';
 import { evaluate, evaluateAll } from '@dimmer/core';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ClientPrincipal, ConfigState, SdkDeps } from '../client-deps.ts';
@@ -20,25 +21,13 @@ import {
   toAppError,
 } from '../http/error-handler.ts';
 import { sdkRateLimit } from '../http/rate-limit.ts';
+import { routeSchema } from '../http/route-schema.ts';
 import { reportExposures } from '../resolve/index.ts';
 import { bulkEtag, singleFlagStatus, toOfrepBulk, toOfrepEvaluation } from './ofrep.service.ts';
 import { OfrepError, parseOfrepRequest } from './ofrep-request.ts';
 
 export const OFREP_FLAG_URL = '/ofrep/v1/evaluate/flags/:key';
 export const OFREP_BULK_URL = '/ofrep/v1/evaluate/flags';
-
-/** The JSON schema of an OFREP single-flag success (OfrepSuccess); `value` is any JSON value. */
-const OFREP_SUCCESS_SCHEMA = {
-  type: 'object',
-  required: ['key', 'value', 'reason'],
-  properties: {
-    key: { type: 'string' },
-    value: {},
-    reason: { type: 'string' },
-    variant: { type: 'string' },
-    metadata: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
-  },
-} as const;
 
 interface FlagParams {
   key: string;
@@ -58,8 +47,7 @@ export async function registerOfrepRoutes(app: FastifyInstance, deps: SdkDeps): 
       {
         bodyLimit: SDK_BODY_LIMIT_BYTES,
         config: routeConfig,
-        // A compiled serializer for the success answer (failures, 4xx/5xx, are serialized generically).
-        schema: { response: { 200: OFREP_SUCCESS_SCHEMA } },
+        schema: routeSchema(ROUTES.ofrepEvaluateFlag),
       },
       // Not async: with the key cached the whole answer is synchronous (no promise per request).
       (request, reply) => {
@@ -74,7 +62,11 @@ export async function registerOfrepRoutes(app: FastifyInstance, deps: SdkDeps): 
 
     scope.post(
       OFREP_BULK_URL,
-      { bodyLimit: SDK_BODY_LIMIT_BYTES, config: routeConfig },
+      {
+        bodyLimit: SDK_BODY_LIMIT_BYTES,
+        config: routeConfig,
+        schema: routeSchema(ROUTES.ofrepEvaluateFlags),
+      },
       async (request, reply) => {
         const principal = await authenticateRequest(request, reply, deps);
         const context = parseOfrepRequest(request.body, undefined);

@@ -2,40 +2,23 @@
  * Translation between Dimmer evaluations and the OpenFeature Remote Evaluation Protocol (OFREP) wire
  * format: success and failure bodies, HTTP statuses, reasons, flag metadata and the bulk ETag.
  */
+import type {
+  OfrepFailure as ContractOfrepFailure,
+  OfrepBulkSuccess,
+  OfrepFlagNotFound,
+  OfrepMetadata,
+  OfrepReason,
+  OfrepSuccess,
+} from '@dimmer/api';
 import type { EvaluationContext, EvaluationResult, FlagValue } from '@dimmer/core';
 import type { ConfigState } from '../client-deps.ts';
 import { contextEtag } from '../resolve/index.ts';
 
-/** The reasons an OFREP success may carry. */
-export type OfrepReason = 'STATIC' | 'TARGETING_MATCH' | 'SPLIT' | 'DISABLED' | 'UNKNOWN';
+export type { OfrepBulkSuccess, OfrepMetadata, OfrepReason, OfrepSuccess };
+/** An evaluation failure: the contract's failure, or the single-flag route's FLAG_NOT_FOUND. */
+export type OfrepFailure = ContractOfrepFailure | OfrepFlagNotFound;
 /** The error codes an OFREP failure may carry (FLAG_NOT_FOUND only for the single-flag 404). */
-export type OfrepErrorCode =
-  | 'PARSE_ERROR'
-  | 'TARGETING_KEY_MISSING'
-  | 'INVALID_CONTEXT'
-  | 'GENERAL'
-  | 'FLAG_NOT_FOUND';
-export type OfrepMetadata = Record<string, string | number | boolean>;
-
-export interface OfrepSuccess {
-  key: string;
-  value: FlagValue;
-  reason: OfrepReason;
-  variant?: string;
-  metadata?: OfrepMetadata;
-}
-
-export interface OfrepFailure {
-  key: string;
-  errorCode: OfrepErrorCode;
-  errorDetails?: string;
-  metadata?: OfrepMetadata;
-}
-
-export interface OfrepBulkSuccess {
-  flags: Array<OfrepSuccess | OfrepFailure>;
-  metadata: OfrepMetadata;
-}
+export type OfrepErrorCode = OfrepFailure['errorCode'];
 
 /** A request-level OFREP failure (bulk: no key) and its HTTP status. */
 export interface OfrepRequestFailure {
@@ -111,7 +94,8 @@ export function singleFlagStatus(entry: OfrepSuccess | OfrepFailure): number {
 /** The bulk answer: every flag of the environment, with the config version as flag-set metadata. */
 export function toOfrepBulk(state: ConfigState, results: readonly EvaluationResult[]): OfrepBulkSuccess {
   return {
-    flags: results.map(toOfrepEvaluation),
+    // Every flag of the environment exists, so no entry is FLAG_NOT_FOUND.
+    flags: results.map(toOfrepEvaluation) as OfrepBulkSuccess['flags'],
     metadata: { environment: state.environment, version: state.version },
   };
 }

@@ -1,6 +1,7 @@
 /**
  * `POST /sdk/v1/resolve`: remote evaluation for thin clients (both key kinds).
  */
+import { ROUTES } from '@dimmer/api';
 import type { FastifyInstance } from 'fastify';
 import type { SdkDeps } from '../client-deps.ts';
 import { AppError } from '../errors.ts';
@@ -12,6 +13,7 @@ import {
   SDK_BODY_LIMIT_BYTES,
 } from '../http/client-auth.ts';
 import { sdkRateLimit } from '../http/rate-limit.ts';
+import { routeSchema } from '../http/route-schema.ts';
 import { contextEtag } from './context-etag.ts';
 import { evaluateFlags, reportExposures, toResolveResponse } from './resolve.service.ts';
 import { parseResolveRequest } from './resolve-request.ts';
@@ -31,7 +33,7 @@ function registerResolveRoute(scope: FastifyInstance, deps: SdkDeps): void {
   scope.post(
     RESOLVE_URL,
     // Opt in to the app's rate limit (http/rate-limit.ts): per client key, per minute.
-    { bodyLimit: SDK_BODY_LIMIT_BYTES, config: sdkRateLimit },
+    { bodyLimit: SDK_BODY_LIMIT_BYTES, config: sdkRateLimit, schema: routeSchema(ROUTES.resolve) },
     async (request, reply) => {
       const principal = await authenticateRequest(request, reply, deps);
       const parsed = parseResolveRequest(request.body);

@@ -2,24 +2,11 @@
  * Remote resolution: evaluates flags of an environment's in-memory config for one context and
  * reports the exposures that rollout and experiment rules served.
  */
+import type { ResolvedFlag, ResolveResponse } from '@dimmer/api';
 import { type EvaluationContext, type EvaluationResult, evaluate, evaluateAll } from '@dimmer/core';
 import type { ClientPrincipal, ConfigState, ExposureSink } from '../client-deps.ts';
 
-/** One resolved flag in a `POST /sdk/v1/resolve` answer. */
-export interface ResolvedFlag {
-  value?: EvaluationResult['value'];
-  variant?: string;
-  reason: EvaluationResult['reason'];
-  errorCode?: NonNullable<EvaluationResult['errorCode']>;
-  errorMessage?: string;
-}
-
-/** The body of a `POST /sdk/v1/resolve` answer. */
-export interface ResolveResponse {
-  environment: string;
-  version: number;
-  flags: Record<string, ResolvedFlag>;
-}
+export type { ResolvedFlag, ResolveResponse };
 
 /** Evaluates `flagKeys` (every flag when undefined) against the config; never throws for unknown flags. */
 export function evaluateFlags(

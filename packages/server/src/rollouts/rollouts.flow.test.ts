@@ -96,9 +96,9 @@ describe('guarded rollouts through the API', () => {
       unitsPerHour: 3_000,
       rates: { treatment: 0.2, control: 0.2 },
       maxSteps: 40,
-      done: (r) => r.status !== 'running',
+      done: (r) => r.state !== 'running',
     });
-    expect(rollout.status, rollout.latestDecision?.reason).toBe('holding');
+    expect(rollout.state, rollout.latestDecision?.reason).toBe('holding');
     expect(rollout.reach).toBe(98);
     const advances = (await a.admin('GET', '/api/v1/rollouts/ro_1/decisions?limit=500')).json.decisions
       .filter((d: Json) => d.applied)
@@ -140,9 +140,9 @@ describe('guarded rollouts through the API', () => {
       unitsPerHour: 12_000,
       rates: { treatment: 0.39, control: 0.3 },
       maxSteps: 96,
-      done: (r) => r.status !== 'running',
+      done: (r) => r.state !== 'running',
     });
-    expect(rollout.status).toBe('rolled_back');
+    expect(rollout.state).toBe('rolled_back');
     expect(rollout.reach).toBe(0);
     expect(rollout.health).toBe('failing');
     const decision = rollout.latestDecision;
@@ -199,7 +199,7 @@ describe('guarded rollouts through the API', () => {
       done: () => false,
     });
     // Past the stage's minimum duration a required metric without data is an alarm, not a quiet warning.
-    expect(rollout).toMatchObject({ status: 'running', stage: 0, reach: 1, health: 'alarm' });
+    expect(rollout).toMatchObject({ state: 'running', stage: 0, reach: 1, health: 'alarm' });
     expect(rollout.alarm.reasons.map((r: Json) => r.cause)).toEqual(['missing_metric']);
     expect(rollout.alarm.reasons[0].message).toContain('latency');
     expect(rollout.latestDecision).toMatchObject({ action: 'hold', rule: 'missing_data', applied: false });
@@ -233,7 +233,7 @@ describe('guarded rollouts through the API', () => {
     }
     const share = (sim.served.on ?? 0) / ((sim.served.on ?? 0) + (sim.served.off ?? 0));
     expect(share).toBeGreaterThan(0.51);
-    expect(rollout).toMatchObject({ status: 'running', stage: 0, reach: 50, health: 'warning' });
+    expect(rollout).toMatchObject({ state: 'running', stage: 0, reach: 50, health: 'warning' });
     expect(rollout.latestDecision).toMatchObject({ action: 'hold', rule: 'srm', applied: false });
     expect(rollout.latestDecision.srm.mismatch).toBe(true);
     expect(rollout.latestDecision.srm.pValue).toBeLessThan(0.001);
@@ -264,7 +264,7 @@ describe('guarded rollouts through the API', () => {
       await a.app.dimmer.controller.tick();
     }
     rollout = await readRollout(a, 'ro_1');
-    expect(rollout).toMatchObject({ status: 'running', stage: 0, reach: 1 });
+    expect(rollout).toMatchObject({ state: 'running', stage: 0, reach: 1 });
     expect(rollout.recommendation?.action).toBe('advance');
     expect(treatmentBuckets(await sim.snapshot(), flag)).toBe(10_000);
     // Saying the same thing again is not news: one audit entry for the recommendation.
@@ -340,10 +340,10 @@ describe('guarded rollouts through the API', () => {
     expect(before.length).toBeGreaterThan(120);
     expect(before.length).toBeLessThan(280);
     const rolled = await a.admin('POST', '/api/v1/rollouts/ro_1/rollback', {});
-    expect(rolled.json).toMatchObject({ status: 'rolled_back', reach: 0, attempt: 1 });
+    expect(rolled.json).toMatchObject({ state: 'rolled_back', reach: 0, attempt: 1 });
     expect(treated(await sim.variants(sample))).toEqual([]);
     const resumed = await a.admin('POST', '/api/v1/rollouts/ro_1/resume', {});
-    expect(resumed.json).toMatchObject({ status: 'running', stage: 0, reach: 10, attempt: 2 });
+    expect(resumed.json).toMatchObject({ state: 'running', stage: 0, reach: 10, attempt: 2 });
     expect(treated(await sim.variants(sample))).toEqual(before);
     expect((await a.admin('GET', '/api/v1/rollouts/ro_1/evidence')).json.attempt).toBe(2);
   });

@@ -3,6 +3,7 @@
  * controller's looks. Every change of a rollout is one store transaction with its flag's rule (packages/rollout's
  * `rolloutRule`), the config version bump, the decision row and the audit entries.
  */
+import type { DecisionRule, DecisionView, PlanReply, Recommendation, RolloutHealth } from '@dimmer/api';
 import type { FlagConfig, Rule, ValidationIssue } from '@dimmer/core';
 import {
   applyAction,
@@ -15,7 +16,6 @@ import {
   isRolloutActive,
   MINUTE_MS,
   MONITORED_STATUSES,
-  type PlanForecast,
   type RolloutAction,
   type RolloutPlan,
   type RolloutState,
@@ -63,41 +63,7 @@ export const MAX_DECISION_PAGE = 500;
 /** Fields of `POST /rollouts` that are not part of the plan: the traffic the forecast assumes. */
 const TRAFFIC_FIELDS = ['expectedUnitsPerDay', 'expectedBaselines'] as const;
 
-/** How a rollout is doing, from its latest decision: shown in lists. */
-export type RolloutHealth = 'healthy' | 'warning' | 'failing' | 'unknown' | 'alarm';
-
-/** A decision as the API returns it: packages/rollout's `Decision` (without the next state) plus its id. */
-export type DecisionView = Record<string, unknown> & {
-  id: number;
-  rollout: string;
-  at: string;
-  action: DecisionRecord['action'];
-  rule: string;
-  reason: string;
-  applied: boolean;
-  actor: string;
-};
-
-/** What the controller recommends and a person has not acted on yet (manual mode, or paused). */
-export interface Recommendation {
-  action: DecisionRecord['action'];
-  rule: string;
-  reason: string;
-  at: string;
-  toStage: number | null;
-  decision: number;
-}
-
-/** The reply of `GET /rollouts/{id}/plan` (and `forecast` of the create reply). */
-export interface PlanReply {
-  rollout: string;
-  traffic: {
-    unitsPerDay: number;
-    source: 'observed' | 'expected' | 'default';
-    baselines: Record<string, { mean: number; variance: number; source: 'observed' | 'expected' }>;
-  };
-  forecast: PlanForecast;
-}
+export type { DecisionView, PlanReply, Recommendation, RolloutHealth };
 
 /** What the notifier hears: a decision worth saying (applied, recommended, or a hold with a new rule), or a person's action. */
 export interface RolloutNotice {
@@ -215,11 +181,12 @@ export function decisionView(d: DecisionRecord): DecisionView {
     attempt: d.attempt,
     at: new Date(d.at).toISOString(),
     action: d.action,
-    rule: d.rule,
+    rule: d.rule as DecisionRule,
     reason: d.reason,
     applied: d.applied,
     actor: CONTROLLER_ACTOR,
-  };
+    // The stored evidence is packages/rollout's Decision, which carries the remaining fields.
+  } as DecisionView;
 }
 
 /** Puts (or removes) the rollout's rule in its flag's environment; returns the new document and whether it changed. */
@@ -407,7 +374,7 @@ export class RolloutsService {
       recommendation: pending
         ? {
             action: latest.action,
-            rule: latest.rule,
+            rule: latest.rule as DecisionRule,
             reason: latest.reason,
             at: new Date(latest.at).toISOString(),
             toStage: made?.toStage ?? null,

@@ -3,6 +3,8 @@
  * config versions it bumps, and the errors a store throws. A leaf: it imports nothing of the server.
  */
 
+import { AUDIT_RESOURCE_TYPES, type AuditResourceType } from '@dimmer/api';
+
 /** A new config version of one environment, committed by a write. */
 export interface ConfigChange {
   environment: string;
@@ -11,27 +13,11 @@ export interface ConfigChange {
   committedAt: number;
 }
 
-export type ResourceType =
-  | 'environment'
-  | 'flag'
-  | 'segment'
-  | 'client_key'
-  | 'admin_token'
-  | 'metric'
-  | 'surface'
-  | 'rollout';
+/** Every resource type the audit log records (the contract's set). */
+export type ResourceType = AuditResourceType;
 
 /** Every resource type, in the order the audit API lists them. */
-export const RESOURCE_TYPES: readonly ResourceType[] = [
-  'environment',
-  'flag',
-  'segment',
-  'client_key',
-  'admin_token',
-  'metric',
-  'surface',
-  'rollout',
-];
+export const RESOURCE_TYPES: readonly ResourceType[] = AUDIT_RESOURCE_TYPES;
 
 /** The audit entry a write records in the same transaction as the change. */
 export interface AuditInput {

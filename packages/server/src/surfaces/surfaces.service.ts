@@ -2,13 +2,14 @@
  * Surfaces: areas of the product whose flags share required guardrails. A surface names existing metrics with
  * optional margins; it cannot be deleted while a flag belongs to it.
  */
+import type { SurfaceView } from '@dimmer/api';
 import type { FlagConfig } from '@dimmer/core';
 import type { Clock } from '../clock.ts';
 import { AppError, checkVersion } from '../errors.ts';
 import { StoreConflictError, StoreNotFoundError } from '../storage/write.ts';
 import type { Surface, SurfaceRecord, SurfacesStore } from './surfaces.store.ts';
 
-export type SurfaceView = Surface & { version: number; createdAt: string; updatedAt: string };
+export type { SurfaceView };
 
 const KEY = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const MAX_KEY_LENGTH = 128;
