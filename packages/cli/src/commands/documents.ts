@@ -8,16 +8,16 @@ import type { CliContext } from '../context.ts';
 import { usageError } from '../errors.ts';
 import { readDocument } from '../input.ts';
 
-/** Parses `--version <n>`: a positive integer. */
+/** Parses `--if-version <n>`: a positive integer. */
 export function versionOption(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   if (!/^[1-9][0-9]{0,14}$/.test(raw))
-    throw usageError(`--version: expected a document version (1, 2, …), got ${raw}`);
+    throw usageError(`--if-version: expected a document version (1, 2, …), got ${raw}`);
   return Number(raw);
 }
 
 /**
- * The version an update is made from, taken out of the document: `--version`, else the file's own `version`
+ * The version an update is made from, taken out of the document: `--if-version`, else the file's own `version`
  * (a document saved from `get --json`), else undefined (the caller reads the current one).
  */
 export function takeVersion(doc: Record<string, unknown>, raw: string | undefined): number | undefined {
@@ -88,11 +88,11 @@ export function registerDocumentCommands<T>(
     .description(`Replace a ${kind.noun} from a JSON or YAML document`)
     .argument('<key>', `${kind.noun} key`)
     .requiredOption('-f, --file <path>', 'the document (.json, .yaml or .yml)')
-    .option('--version <n>', 'the version the file was made from (default: the current one, read first)')
-    .action(async (key: string, opts: { file: string; version?: string }, cmd: Command) => {
+    .option('--if-version <n>', 'the version the file was made from (default: the current one, read first)')
+    .action(async (key: string, opts: { file: string; ifVersion?: string }, cmd: Command) => {
       const doc = await readDocument(opts.file, ctx.io.cwd);
       const client = ctx.admin(cmd);
-      const version = takeVersion(doc, opts.version) ?? (await kind.get(client, key)).version;
+      const version = takeVersion(doc, opts.ifVersion) ?? (await kind.get(client, key)).version;
       const item = await kind.replace(client, key, doc, version);
       ctx.output(cmd, item, () => `Updated ${kind.noun} ${kind.keyOf(item)}.\n\n${kind.formatOne(item)}`);
     });

@@ -15,7 +15,7 @@ import {
 } from '../output.ts';
 import { takeVersion, versionOption } from './documents.ts';
 
-/** `--rollout` and `--version` of enable, disable, archive and unarchive. */
+/** `--rollout` and `--if-version` of enable, disable, archive and unarchive. */
 function stateOptions(
   rollout: string | undefined,
   version: string | undefined,
@@ -170,24 +170,26 @@ export function registerFlagCommands(program: Command, ctx: CliContext): void {
     .argument('<key>', 'flag key')
     .requiredOption('-f, --file <path>', 'the document (.json, .yaml or .yml)')
     .option('--patch', 'merge the given fields instead of replacing the document')
-    .option('--version <n>', 'the version the file was made from (default: the current one, read first)')
-    .action(async (key: string, opts: { file: string; patch?: boolean; version?: string }, cmd: Command) => {
-      const doc = await readDocument(opts.file, ctx.io.cwd);
-      const client = ctx.admin(cmd);
-      const given = takeVersion(doc, opts.version);
-      const current = await client.getFlag(key);
-      const version = given ?? current.version;
-      const kept = keepRolloutRules(doc, current);
-      const change = opts.patch
-        ? await client.patchFlag(key, doc as FlagPatch, { version })
-        : await client.replaceFlag(key, doc as unknown as FlagInput, { version });
-      ctx.output(cmd, change, () =>
-        changeText(
-          `Updated flag ${change.flag.key}. Version ${change.flag.version}.${kept.map((k) => `\nKept rule ${k.rule} in ${k.environment}: it belongs to rollout ${k.rollout} and changes only through the rollout's actions.`).join('')}`,
-          change,
-        ),
-      );
-    });
+    .option('--if-version <n>', 'the version the file was made from (default: the current one, read first)')
+    .action(
+      async (key: string, opts: { file: string; patch?: boolean; ifVersion?: string }, cmd: Command) => {
+        const doc = await readDocument(opts.file, ctx.io.cwd);
+        const client = ctx.admin(cmd);
+        const given = takeVersion(doc, opts.ifVersion);
+        const current = await client.getFlag(key);
+        const version = given ?? current.version;
+        const kept = keepRolloutRules(doc, current);
+        const change = opts.patch
+          ? await client.patchFlag(key, doc as FlagPatch, { version })
+          : await client.replaceFlag(key, doc as unknown as FlagInput, { version });
+        ctx.output(cmd, change, () =>
+          changeText(
+            `Updated flag ${change.flag.key}. Version ${change.flag.version}.${kept.map((k) => `\nKept rule ${k.rule} in ${k.environment}: it belongs to rollout ${k.rollout} and changes only through the rollout's actions.`).join('')}`,
+            change,
+          ),
+        );
+      },
+    );
 
   for (const enabled of [true, false]) {
     const verb = enabled ? 'enable' : 'disable';
@@ -200,12 +202,12 @@ export function registerFlagCommands(program: Command, ctx: CliContext): void {
         '--rollout <pause|rollback>',
         'disable only: what to do with a rollout running on the flag (refused without it)',
       )
-      .option('--version <n>', 'the version the change was made from')
+      .option('--if-version <n>', 'the version the change was made from')
       .action(
-        async (key: string, opts: { env: string; rollout?: string; version?: string }, cmd: Command) => {
+        async (key: string, opts: { env: string; rollout?: string; ifVersion?: string }, cmd: Command) => {
           const change = await ctx
             .admin(cmd)
-            .setFlagEnabled(key, opts.env, enabled, stateOptions(opts.rollout, opts.version));
+            .setFlagEnabled(key, opts.env, enabled, stateOptions(opts.rollout, opts.ifVersion));
           ctx.output(cmd, change, () =>
             changeText(`${enabled ? 'Enabled' : 'Disabled'} flag ${key} in ${opts.env}.`, change),
           );
@@ -224,11 +226,11 @@ export function registerFlagCommands(program: Command, ctx: CliContext): void {
         '--rollout <pause|rollback>',
         'archive only: what to do with a rollout running on the flag (refused without it)',
       )
-      .option('--version <n>', 'the version the change was made from')
-      .action(async (key: string, opts: { rollout?: string; version?: string }, cmd: Command) => {
+      .option('--if-version <n>', 'the version the change was made from')
+      .action(async (key: string, opts: { rollout?: string; ifVersion?: string }, cmd: Command) => {
         const change = await ctx
           .admin(cmd)
-          .setFlagArchived(key, archived, stateOptions(opts.rollout, opts.version));
+          .setFlagArchived(key, archived, stateOptions(opts.rollout, opts.ifVersion));
         ctx.output(cmd, change, () =>
           changeText(`${archived ? 'Archived' : 'Restored'} flag ${key}.`, change),
         );
