@@ -34,6 +34,8 @@ export interface AlarmInput {
   flag: FlagRecord | undefined;
   /** Units per arm in the current attempt. */
   units: { treatment: number; control: number };
+  /** Metrics whose evidence is marked invalid, with the reason the evidence gives. */
+  invalidMetrics: readonly { metric: string; reason: string }[];
   latest: DecisionRecord | undefined;
   now: number;
 }
@@ -47,7 +49,7 @@ function duration(ms: number): string {
 
 /** The alarm of a rollout, or null when it is not monitored or can decide. */
 export function alarmOf(input: AlarmInput): RolloutAlarm | null {
-  const { record, plan, state, flag, units, latest, now } = input;
+  const { record, plan, state, flag, units, invalidMetrics, latest, now } = input;
   if (!MONITORED_STATUSES.includes(record.state)) return null;
   const reasons: AlarmReason[] = [];
   if (flag === undefined || flag.archived)
@@ -63,6 +65,11 @@ export function alarmOf(input: AlarmInput): RolloutAlarm | null {
   const current = latest !== undefined && latest.attempt === record.attempt ? latest : undefined;
   if (current?.rule === 'invalid_evidence')
     reasons.push({ cause: 'invalid_evidence', message: current.reason });
+  for (const m of invalidMetrics)
+    reasons.push({
+      cause: 'invalid_evidence',
+      message: `The evidence of metric ${m.metric} is invalid (${m.reason}): its guardrail cannot decide until its events are fixed.`,
+    });
   const stage = plan.stages[state.stageIndex];
   const elapsed = state.stageStartedAt === null ? 0 : now - state.stageStartedAt;
   const pastMinimum = stage !== undefined && elapsed >= stage.minDuration;

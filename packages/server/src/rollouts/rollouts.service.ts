@@ -530,6 +530,9 @@ export class RolloutsService {
       state: stateOf(record),
       flag: await this.deps.flags.get(record.flag),
       units: report.evidence.units,
+      invalidMetrics: Object.entries(report.evidence.metrics)
+        .filter(([, m]) => m.validity === 'invalid')
+        .map(([metric, m]) => ({ metric, reason: m.invalidReason ?? 'unusable statistics' })),
       latest,
       now: this.deps.clock.now(),
     });
