@@ -7,8 +7,10 @@ import {
   AuditResourceType,
   ClientKeyKind,
   Direction,
+  DocumentVersion,
   EnvironmentKey,
   EventAggregate,
+  ExpectedVersion,
   IsoTime,
   IsoTimeOrNull,
   MetricCategory,
@@ -109,7 +111,7 @@ export type MetricInput = Static<typeof MetricInput>;
 
 /** Body of `PUT /api/v1/metrics/:key`: a definition whose key may be omitted but not changed. */
 export const MetricReplace = Type.Object(
-  { ...MetricInput.properties, key: Type.Optional(ResourceKey) },
+  { ...MetricInput.properties, key: Type.Optional(ResourceKey), version: ExpectedVersion },
   { additionalProperties: false },
 );
 export type MetricReplace = Static<typeof MetricReplace>;
@@ -125,6 +127,7 @@ export const MetricView = Type.Object({
   cap: Type.Optional(Type.Number()),
   floor: Type.Optional(Type.Number()),
   clientReportable: Type.Optional(Type.Boolean()),
+  version: DocumentVersion,
   createdAt: IsoTime,
   updatedAt: IsoTime,
 });
@@ -156,7 +159,7 @@ export type SurfaceInput = Static<typeof SurfaceInput>;
 
 /** Body of `PUT /api/v1/surfaces/:key`: a surface whose key may be omitted but not changed. */
 export const SurfaceReplace = Type.Object(
-  { ...SurfaceInput.properties, key: Type.Optional(ResourceKey) },
+  { ...SurfaceInput.properties, key: Type.Optional(ResourceKey), version: ExpectedVersion },
   { additionalProperties: false },
 );
 export type SurfaceReplace = Static<typeof SurfaceReplace>;
@@ -167,6 +170,7 @@ export const SurfaceView = Type.Object({
   name: Type.String(),
   description: Type.Optional(Type.String()),
   guardrails: Type.Array(SurfaceGuardrail),
+  version: DocumentVersion,
   createdAt: IsoTime,
   updatedAt: IsoTime,
 });

@@ -55,7 +55,8 @@ export const ErrorBody = Type.Object(
         Type.Unknown({
           description:
             'Per code: { issues: [{ path, message }] } for VALIDATION_FAILED, { id } for INTERNAL, ' +
-            '{ retryAfterSeconds } for RATE_LIMITED, the limit for PAYLOAD_TOO_LARGE; null or absent otherwise',
+            '{ retryAfterSeconds } for RATE_LIMITED, the limit for PAYLOAD_TOO_LARGE, { currentVersion } for ' +
+            'a CONFLICT on a stale version, { rollout, rule } for a write refused to protect a rollout; null or absent otherwise',
         }),
       ),
     }),
@@ -74,10 +75,53 @@ export const ROLLOUT_ACTIONS = ['start', 'advance', 'pause', 'resume', 'rollback
 export const RolloutAction = Type.Enum(ROLLOUT_ACTIONS);
 export type RolloutAction = Static<typeof RolloutAction>;
 
-/** How a rollout is doing, from its latest decision. */
-export const ROLLOUT_HEALTHS = ['healthy', 'warning', 'failing', 'unknown'] as const;
+/**
+ * How a rollout is doing, from its latest decision; `alarm` when it cannot decide (see `RolloutAlarm`), which
+ * outranks every other value.
+ */
+export const ROLLOUT_HEALTHS = ['healthy', 'warning', 'failing', 'unknown', 'alarm'] as const;
 export const RolloutHealth = Type.Enum(ROLLOUT_HEALTHS);
 export type RolloutHealth = Static<typeof RolloutHealth>;
+
+/**
+ * Why a rollout is in alarm: a metric's evidence is invalid, an arm has had no exposures for the stage's
+ * minimum duration, a required metric still has no data after it, or the flag is disabled or archived under it.
+ */
+export const ROLLOUT_ALARM_CAUSES = [
+  'invalid_evidence',
+  'no_exposures',
+  'missing_metric',
+  'flag_disabled',
+  'flag_archived',
+] as const;
+export const RolloutAlarmCause = Type.Enum(ROLLOUT_ALARM_CAUSES);
+export type RolloutAlarmCause = Static<typeof RolloutAlarmCause>;
+
+/** One reason a rollout cannot decide, in words. */
+export const RolloutAlarmReason = Type.Object({ cause: RolloutAlarmCause, message: Type.String() });
+export type RolloutAlarmReason = Static<typeof RolloutAlarmReason>;
+
+/**
+ * A document's version: 1 on create, one more on every write. `GET` returns it in the body and as the ETag
+ * (`"<version>"`); a write that sends it (`If-Match` or the body's `version`) is refused with CONFLICT when the
+ * document has moved on, with `details.currentVersion`.
+ */
+export const DocumentVersion = Type.Integer({
+  minimum: 1,
+  description: 'The document version (1 on create, one more on every write)',
+});
+/** The version a write expects (`If-Match` carries the same); omitted, the write is not checked. */
+export const ExpectedVersion = Type.Optional(
+  Type.Integer({
+    minimum: 1,
+    description: 'The version this write was made from; CONFLICT (409) when the document has moved on',
+  }),
+);
+
+/** What disabling or archiving a flag does to a rollout running on it. */
+export const ROLLOUT_RELEASES = ['pause', 'rollback'] as const;
+export const RolloutRelease = Type.Enum(ROLLOUT_RELEASES);
+export type RolloutRelease = Static<typeof RolloutRelease>;
 
 /** What the controller decided at one look. */
 export const DECISION_ACTIONS = ['rollback', 'advance', 'hold', 'complete'] as const;

@@ -43,6 +43,7 @@ const flag: FlagView = {
   defaultVariant: 'off',
   salt: '5eed5a1700000001',
   hashVersion: 1,
+  version: 2,
   environments: {
     production: {
       enabled: true,

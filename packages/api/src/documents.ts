@@ -10,7 +10,14 @@ import type {
   Serve as CoreServe,
 } from '@dimmer/core';
 import { type Static, Type } from 'typebox';
-import { FlagKind, Nullable, ResourceKey } from './common.ts';
+import {
+  DocumentVersion,
+  ExpectedVersion,
+  FlagKind,
+  Nullable,
+  ResourceKey,
+  RolloutRelease,
+} from './common.ts';
 
 /** Any JSON value (a context attribute, a condition's operand). */
 export const JsonValue = Type.Unsafe<CoreJsonValue>(Type.Unknown({ description: 'Any JSON value' }));
@@ -129,7 +136,7 @@ export type FlagInput = Static<typeof FlagInput>;
 
 /** Body of `PUT /api/v1/flags/:key`: the document; `key` and `salt` may be omitted but never changed. */
 export const FlagReplace = Type.Object(
-  { ...documentFields, key: Type.Optional(ResourceKey) },
+  { ...documentFields, key: Type.Optional(ResourceKey), version: ExpectedVersion },
   { additionalProperties: false },
 );
 export type FlagReplace = Static<typeof FlagReplace>;
@@ -144,6 +151,7 @@ export const FlagPatch = Type.Object(
     defaultVariant: Type.Optional(Type.String()),
     salt: Type.Optional(Type.String({ description: 'Must equal the stored salt' })),
     hashVersion: Type.Optional(Type.Literal(1)),
+    version: ExpectedVersion,
     environments: Type.Optional(
       Type.Record(
         Type.String(),
@@ -174,10 +182,27 @@ export const FlagView = Type.Object({
   hashVersion: Type.Literal(1),
   environments: Type.Record(Type.String(), FlagEnvironment),
   archived: Type.Boolean(),
+  version: DocumentVersion,
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
 });
 export type FlagView = Static<typeof FlagView>;
+
+/**
+ * Optional body of the flag state actions (enable, disable, archive, unarchive): the version the change was made
+ * from, and for disable and archive what to do with a rollout running on the flag (refused without it).
+ */
+export const FlagStateAction = Type.Union([
+  Type.Null(),
+  Type.Object(
+    {
+      version: ExpectedVersion,
+      rollout: Type.Optional(RolloutRelease),
+    },
+    { additionalProperties: false },
+  ),
+]);
+export type FlagStateAction = Static<typeof FlagStateAction>;
 
 /** Per environment whose served configuration changed: sampled units that change variant (an estimate). */
 export const SplitPreview = Type.Object({
@@ -206,7 +231,12 @@ export type SegmentInput = Static<typeof SegmentInput>;
 
 /** A segment document as sent on replace (`key` may be omitted, never changed). */
 export const SegmentReplace = Type.Object(
-  { key: Type.Optional(ResourceKey), description: Type.Optional(Type.String()), when: Condition },
+  {
+    key: Type.Optional(ResourceKey),
+    description: Type.Optional(Type.String()),
+    when: Condition,
+    version: ExpectedVersion,
+  },
   { additionalProperties: false },
 );
 export type SegmentReplace = Static<typeof SegmentReplace>;
@@ -216,6 +246,7 @@ export const SegmentView = Type.Object({
   key: Type.String(),
   description: Type.Optional(Type.String()),
   when: Condition,
+  version: DocumentVersion,
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
 });

@@ -8,6 +8,8 @@ import {
   DecisionAction,
   DecisionRule,
   Direction,
+  DocumentVersion,
+  ExpectedVersion,
   FinalGate,
   IsoTime,
   IsoTimeOrNull,
@@ -15,6 +17,7 @@ import {
   MetricKind,
   Nullable,
   RolloutAction,
+  RolloutAlarmReason,
   RolloutHealth,
   RolloutMode,
   RolloutState,
@@ -329,6 +332,13 @@ export const RolloutView = Type.Object({
   srmAction: SrmAction,
   finalGate: FinalGate,
   health: RolloutHealth,
+  alarm: Nullable(
+    Type.Object(
+      { reasons: Type.Array(RolloutAlarmReason, { minItems: 1 }) },
+      { description: 'Why the rollout cannot decide (health `alarm`); null while it can' },
+    ),
+  ),
+  version: DocumentVersion,
   startedAt: IsoTimeOrNull,
   stageStartedAt: IsoTimeOrNull,
   completedAt: IsoTimeOrNull,
@@ -340,6 +350,13 @@ export const RolloutView = Type.Object({
   recommendation: Nullable(Recommendation),
 });
 export type RolloutView = Static<typeof RolloutView>;
+
+/** Optional body of the rollout actions: the version the action was chosen from. */
+export const RolloutActionInput = Type.Union([
+  Type.Null(),
+  Type.Object({ version: ExpectedVersion }, { additionalProperties: false }),
+]);
+export type RolloutActionInput = Static<typeof RolloutActionInput>;
 
 export const RolloutList = Type.Object({ rollouts: Type.Array(RolloutView) });
 export type RolloutList = Static<typeof RolloutList>;

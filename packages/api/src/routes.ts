@@ -35,6 +35,7 @@ import {
   FlagInput,
   FlagPatch,
   FlagReplace,
+  FlagStateAction,
   FlagView,
   SegmentInput,
   SegmentList,
@@ -56,6 +57,7 @@ import {
   DecisionPage,
   EvidenceReport,
   PlanReply,
+  RolloutActionInput,
   RolloutIdParams,
   RolloutInput,
   RolloutList,
@@ -248,11 +250,11 @@ const surfaces = crud(
   },
 );
 
-/** A bodiless `POST` that acts on one resource and answers with it. */
-function action<const P extends string, Params extends TSchema, Reply extends TSchema>(
+/** A `POST` that acts on one resource and answers with it; its body is optional (null when absent). */
+function action<const P extends string, Params extends TSchema, Body extends TSchema, Reply extends TSchema>(
   path: P,
   summary: string,
-  schemas: { params: Params; reply: Reply },
+  schemas: { params: Params; body: Body; reply: Reply },
 ) {
   const tag = path.split('/')[1] ?? '';
   return admin({ method: 'POST', path, tag, summary, status: 200, ...schemas });
@@ -270,27 +272,24 @@ const ROLLOUT_ACTION_SUMMARIES: Readonly<Record<RolloutAction, string>> = {
 const rolloutAction = <const A extends RolloutAction>(name: A) =>
   action(`/rollouts/:id/${name}`, ROLLOUT_ACTION_SUMMARIES[name], {
     params: RolloutIdParams,
+    body: RolloutActionInput,
     reply: RolloutView,
   });
 const flagEnvironmentAction = <const A extends 'enable' | 'disable'>(name: A) =>
   action(
     `/flags/:key/environments/:env/${name}`,
-    `${name === 'enable' ? 'Enable' : 'Disable'} a flag in one environment`,
-    {
-      params: FlagEnvironmentParams,
-      reply: FlagChange,
-    },
+    name === 'enable'
+      ? 'Enable a flag in one environment'
+      : 'Disable a flag in one environment (CONFLICT while a rollout runs on it, unless `rollout` says pause or rollback)',
+    { params: FlagEnvironmentParams, body: FlagStateAction, reply: FlagChange },
   );
 const flagArchiveAction = <const A extends 'archive' | 'unarchive'>(name: A) =>
   action(
     `/flags/:key/${name}`,
     name === 'archive'
-      ? 'Archive a flag: it leaves every snapshot but stays readable'
+      ? 'Archive a flag: it leaves every snapshot but stays readable (CONFLICT while a rollout runs on it, unless `rollout` says pause or rollback)'
       : 'Restore an archived flag',
-    {
-      params: KeyParams,
-      reply: FlagChange,
-    },
+    { params: KeyParams, body: FlagStateAction, reply: FlagChange },
   );
 
 /** Every route the server serves, by name. */

@@ -59,6 +59,10 @@ export function formatError(error: unknown): string {
       lines.push(`  - ${issue.path === '' ? '(root)' : issue.path}: ${issue.message}`);
     const rest = detailsWithoutIssues(error.details);
     if (rest !== null && rest !== undefined) lines.push(`  details: ${JSON.stringify(rest)}`);
+    if (error.currentVersion !== undefined)
+      lines.push(
+        `  It was changed since you read it (now version ${error.currentVersion}); nothing was written. Get it again, redo your change, and retry.`,
+      );
     return `${lines.join('\n')}\n`;
   }
   if (error instanceof CliError) return `Error: ${error.message}\n`;

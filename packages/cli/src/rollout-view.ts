@@ -187,6 +187,9 @@ export function formatStatus(snapshot: StatusSnapshot): string {
     pairs.push(['last decision', `${decision.action} (${decision.rule}) at ${formatTime(decision.at)}`]);
     if (decision.reason) pairs.push(['reason', decision.reason]);
   }
+  const alarm = (snapshot.rollout as { alarm?: { reasons?: { cause: string; message: string }[] } | null })
+    .alarm;
+  for (const reason of alarm?.reasons ?? []) pairs.unshift(['ALARM', `${reason.cause}: ${reason.message}`]);
   const head = formatKeyValues(pairs);
 
   const estimates = new Map<string, MetricEstimates>((evidence?.estimates ?? []).map((e) => [e.metric, e]));

@@ -225,6 +225,13 @@ export class ApiError extends Error {
     this.issues = readIssues(details);
   }
 
+  /** The document's current version when the write was refused because it changed since it was read. */
+  get currentVersion(): number | undefined {
+    if (this.status !== 409) return undefined;
+    const current = (this.details as { currentVersion?: unknown } | null)?.currentVersion;
+    return typeof current === 'number' ? current : undefined;
+  }
+
   /** True when the route itself does not exist on this server (planned routes). */
   get routeMissing(): boolean {
     return this.status === 404 && /^(no route|Route) /i.test(this.message);

@@ -38,6 +38,8 @@ export function sampleRolloutView(): RolloutView {
     reach: 10,
     attempt: 1,
     health: 'healthy',
+    alarm: null,
+    version: 3,
     startedAt: '2026-01-01T00:00:00.000Z',
     stageStartedAt: '2026-01-01T02:00:00.000Z',
     completedAt: null,

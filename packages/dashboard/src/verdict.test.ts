@@ -116,3 +116,30 @@ describe('describeRecommendation', () => {
     expect(describeRecommendation(r, undefined, 'advance', 1)).toContain('advance to stage 2 of 2 (100%)');
   });
 });
+
+describe('alarm banner', () => {
+  it('puts an alarm before anything else, with its cause in words and what to do', () => {
+    const rollout: RolloutView = {
+      ...sampleRolloutView(),
+      health: 'alarm',
+      alarm: {
+        reasons: [
+          {
+            cause: 'flag_disabled',
+            message: 'Flag new-checkout is disabled in production: nobody is treated.',
+          },
+        ],
+      },
+    };
+    const banner = rolloutBanner(rollout, []);
+    expect(banner.alarm).toBe(true);
+    expect(banner.tone).toBe('bad');
+    expect(banner.headline).toContain('cannot decide');
+    expect(banner.headline).toContain('disabled in production');
+    expect(banner.next).toMatch(/^Enable the flag/);
+  });
+
+  it('shows no alarm while the rollout can decide', () => {
+    expect(rolloutBanner(sampleRolloutView(), []).alarm).toBeUndefined();
+  });
+});

@@ -26,6 +26,32 @@ export interface Banner {
   headline: string;
   /** What to do next. */
   next: string;
+  /** True when the rollout is in alarm: it cannot decide, and the banner says why first. */
+  alarm?: boolean;
+}
+
+/** What to do about each alarm cause. */
+const ALARM_NEXT: Readonly<Record<string, string>> = {
+  flag_disabled: 'enable the flag in this environment, or roll the rollout back',
+  flag_archived: 'restore the flag, or roll the rollout back',
+  no_exposures: 'check that the flag is evaluated with this environment’s key and that exposures are sent',
+  missing_metric: 'check that the required metric’s events are sent from both arms',
+  invalid_evidence: 'check the metric’s events (values and units) before the rollout can look again',
+};
+
+/** The banner of a rollout in alarm: every cause in words, and what to do about each. */
+export function alarmBanner(rollout: RolloutView): Banner | null {
+  const reasons = rollout.alarm?.reasons ?? [];
+  if (reasons.length === 0) return null;
+  return {
+    tone: 'bad',
+    alarm: true,
+    headline: `Alarm: rollout ${rollout.id} cannot decide. ${reasons.map((r) => r.message).join(' ')}`,
+    next: `${[...new Set(reasons.map((r) => ALARM_NEXT[r.cause] ?? 'look at the cause above'))].join('; ')}.`.replace(
+      /^./,
+      (c) => c.toUpperCase(),
+    ),
+  };
 }
 
 /** "the controller", a person's token name, or "a person" when the server names nobody. */
@@ -71,6 +97,8 @@ function stageText(rollout: RolloutView, index: number): string {
  * `decisions` are newest first.
  */
 export function rolloutBanner(rollout: RolloutView, decisions: readonly DecisionDetail[]): Banner {
+  const alarm = alarmBanner(rollout);
+  if (alarm !== null) return alarm;
   const state = rollout.state;
   const latest = decisions[0];
   const manual = rollout.mode === 'manual';

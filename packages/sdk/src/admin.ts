@@ -28,6 +28,7 @@ import type {
   PlanReply,
   RolloutAction,
   RolloutInput,
+  RolloutRelease,
   RolloutView,
   SegmentInput,
   SegmentReplace,
@@ -112,8 +113,11 @@ export type {
   PlanForecast as PlanForecastView,
   PlanReply,
   RolloutAction,
+  RolloutAlarmCause,
+  RolloutAlarmReason,
   RolloutInput,
   RolloutPlanView,
+  RolloutRelease,
   RolloutStageInput,
   RolloutStageView,
   RolloutState as RolloutStatus,
@@ -185,6 +189,26 @@ export class AdminApiError extends Error {
     this.issues = readIssues(details);
     this.retryAfterSeconds = retryAfterSeconds;
   }
+
+  /**
+   * The document's current version when this is a CONFLICT on a stale version (the document changed since it
+   * was read); undefined for any other error.
+   */
+  get currentVersion(): number | undefined {
+    if (this.status !== 409) return undefined;
+    const current = (this.details as { currentVersion?: unknown } | null)?.currentVersion;
+    return typeof current === 'number' ? current : undefined;
+  }
+}
+
+/** The version a write was made from (sent as `If-Match`); a stale one is refused with a 409. */
+export interface VersionOption {
+  version?: number;
+}
+
+/** Options of disable and archive: the version, and what to do with a rollout running on the flag. */
+export interface FlagStateOptions extends VersionOption {
+  rollout?: RolloutRelease;
 }
 
 function readIssues(details: unknown): ValidationIssue[] {
@@ -222,36 +246,51 @@ export interface AdminClient {
   listFlags(filter?: FlagListFilter): Promise<FlagView[]>;
   getFlag(key: string): Promise<FlagView>;
   createFlag(input: FlagInput): Promise<FlagView>;
-  /** Replaces the document (`key` and `salt` may be omitted, never changed). */
-  replaceFlag(key: string, document: FlagReplace): Promise<FlagChange>;
-  patchFlag(key: string, patch: FlagPatch): Promise<FlagChange>;
-  putFlagEnvironment(key: string, environment: string, state: FlagEnvironment): Promise<FlagChange>;
-  setFlagEnabled(key: string, environment: string, enabled: boolean): Promise<FlagChange>;
-  setFlagArchived(key: string, archived: boolean): Promise<FlagChange>;
+  /**
+   * Replaces the document (`key` and `salt` may be omitted, never changed). Send the `version` that was read
+   * (in the document or the options): a document changed since is refused with a 409 (`currentVersion`).
+   */
+  replaceFlag(key: string, document: FlagReplace, options?: VersionOption): Promise<FlagChange>;
+  patchFlag(key: string, patch: FlagPatch, options?: VersionOption): Promise<FlagChange>;
+  putFlagEnvironment(
+    key: string,
+    environment: string,
+    state: FlagEnvironment,
+    options?: VersionOption,
+  ): Promise<FlagChange>;
+  /** Disabling under a running rollout needs `rollout: 'pause' | 'rollback'`. */
+  setFlagEnabled(
+    key: string,
+    environment: string,
+    enabled: boolean,
+    options?: FlagStateOptions,
+  ): Promise<FlagChange>;
+  /** Archiving under a running rollout needs `rollout: 'pause' | 'rollback'`. */
+  setFlagArchived(key: string, archived: boolean, options?: FlagStateOptions): Promise<FlagChange>;
 
   listSegments(): Promise<SegmentView[]>;
   getSegment(key: string): Promise<SegmentView>;
   createSegment(input: SegmentInput): Promise<SegmentView>;
-  replaceSegment(key: string, input: SegmentReplace): Promise<SegmentView>;
-  deleteSegment(key: string): Promise<void>;
+  replaceSegment(key: string, input: SegmentReplace, options?: VersionOption): Promise<SegmentView>;
+  deleteSegment(key: string, options?: VersionOption): Promise<void>;
 
   listMetrics(): Promise<MetricView[]>;
   getMetric(key: string): Promise<MetricView>;
   createMetric(input: MetricInput): Promise<MetricView>;
-  replaceMetric(key: string, input: MetricInput): Promise<MetricView>;
-  deleteMetric(key: string): Promise<void>;
+  replaceMetric(key: string, input: MetricInput, options?: VersionOption): Promise<MetricView>;
+  deleteMetric(key: string, options?: VersionOption): Promise<void>;
 
   listSurfaces(): Promise<SurfaceView[]>;
   getSurface(key: string): Promise<SurfaceView>;
   createSurface(input: SurfaceInput): Promise<SurfaceView>;
-  replaceSurface(key: string, input: SurfaceInput): Promise<SurfaceView>;
-  deleteSurface(key: string): Promise<void>;
+  replaceSurface(key: string, input: SurfaceInput, options?: VersionOption): Promise<SurfaceView>;
+  deleteSurface(key: string, options?: VersionOption): Promise<void>;
 
   listRollouts(filter?: { environment?: string; flag?: string }): Promise<RolloutView[]>;
   getRollout(id: string): Promise<RolloutView>;
   createRollout(input: RolloutInput): Promise<CreatedRollout>;
   /** Applies a lifecycle action; the reply is the rollout after it. */
-  rolloutAction(id: string, action: RolloutAction): Promise<RolloutView>;
+  rolloutAction(id: string, action: RolloutAction, options?: VersionOption): Promise<RolloutView>;
   listRolloutDecisions(id: string): Promise<DecisionView[]>;
   getRolloutEvidence(id: string): Promise<EvidenceReport>;
   /** The forecast of the rollout's plan: what each stage can detect. */
@@ -299,9 +338,11 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
     path: string,
     body?: unknown,
     credential: string | undefined = options.token,
+    version?: number,
   ): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (credential !== undefined) headers.authorization = `Bearer ${credential}`;
+    if (version !== undefined) headers['if-match'] = `"${version}"`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     let response: Response;
     try {
@@ -366,22 +407,38 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
     },
     getFlag: (key) => request('GET', ADMIN_PATHS.flag(key)),
     createFlag: (input) => request('POST', ADMIN_PATHS.flags, input),
-    replaceFlag: (key, document) => request('PUT', ADMIN_PATHS.flag(key), document),
-    patchFlag: (key, patch) => request('PATCH', ADMIN_PATHS.flag(key), patch),
-    putFlagEnvironment: (key, env, state) => request('PUT', ADMIN_PATHS.flagEnvironment(key, env), state),
-    setFlagEnabled: (key, env, enabled) =>
-      request('POST', ADMIN_PATHS.flagEnvironmentAction(key, env, enabled ? 'enable' : 'disable')),
-    setFlagArchived: (key, archived) =>
-      request('POST', ADMIN_PATHS.flagAction(key, archived ? 'archive' : 'unarchive')),
+    replaceFlag: (key, document, opts = {}) =>
+      request('PUT', ADMIN_PATHS.flag(key), document, options.token, opts.version),
+    patchFlag: (key, patch, opts = {}) =>
+      request('PATCH', ADMIN_PATHS.flag(key), patch, options.token, opts.version),
+    putFlagEnvironment: (key, env, state, opts = {}) =>
+      request('PUT', ADMIN_PATHS.flagEnvironment(key, env), state, options.token, opts.version),
+    setFlagEnabled: (key, env, enabled, opts = {}) =>
+      request(
+        'POST',
+        ADMIN_PATHS.flagEnvironmentAction(key, env, enabled ? 'enable' : 'disable'),
+        opts.rollout === undefined ? undefined : { rollout: opts.rollout },
+        options.token,
+        opts.version,
+      ),
+    setFlagArchived: (key, archived, opts = {}) =>
+      request(
+        'POST',
+        ADMIN_PATHS.flagAction(key, archived ? 'archive' : 'unarchive'),
+        opts.rollout === undefined ? undefined : { rollout: opts.rollout },
+        options.token,
+        opts.version,
+      ),
 
     async listSegments() {
       return listOf(await request('GET', ADMIN_PATHS.segments), 'segments');
     },
     getSegment: (key) => request('GET', ADMIN_PATHS.segment(key)),
     createSegment: (input) => request('POST', ADMIN_PATHS.segments, input),
-    replaceSegment: (key, input) => request('PUT', ADMIN_PATHS.segment(key), input),
-    async deleteSegment(key) {
-      await request('DELETE', ADMIN_PATHS.segment(key));
+    replaceSegment: (key, input, opts = {}) =>
+      request('PUT', ADMIN_PATHS.segment(key), input, options.token, opts.version),
+    async deleteSegment(key, opts = {}) {
+      await request('DELETE', ADMIN_PATHS.segment(key), undefined, options.token, opts.version);
     },
 
     async listMetrics() {
@@ -389,9 +446,10 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
     },
     getMetric: (key) => request('GET', ADMIN_PATHS.metric(key)),
     createMetric: (input) => request('POST', ADMIN_PATHS.metrics, input),
-    replaceMetric: (key, input) => request('PUT', ADMIN_PATHS.metric(key), input),
-    async deleteMetric(key) {
-      await request('DELETE', ADMIN_PATHS.metric(key));
+    replaceMetric: (key, input, opts = {}) =>
+      request('PUT', ADMIN_PATHS.metric(key), input, options.token, opts.version),
+    async deleteMetric(key, opts = {}) {
+      await request('DELETE', ADMIN_PATHS.metric(key), undefined, options.token, opts.version);
     },
 
     async listSurfaces() {
@@ -399,9 +457,10 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
     },
     getSurface: (key) => request('GET', ADMIN_PATHS.surface(key)),
     createSurface: (input) => request('POST', ADMIN_PATHS.surfaces, input),
-    replaceSurface: (key, input) => request('PUT', ADMIN_PATHS.surface(key), input),
-    async deleteSurface(key) {
-      await request('DELETE', ADMIN_PATHS.surface(key));
+    replaceSurface: (key, input, opts = {}) =>
+      request('PUT', ADMIN_PATHS.surface(key), input, options.token, opts.version),
+    async deleteSurface(key, opts = {}) {
+      await request('DELETE', ADMIN_PATHS.surface(key), undefined, options.token, opts.version);
     },
 
     async listRollouts(filter = {}) {
@@ -410,7 +469,8 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
     },
     getRollout: (id) => request('GET', ADMIN_PATHS.rollout(id)),
     createRollout: (input) => request('POST', ADMIN_PATHS.rollouts, input),
-    rolloutAction: (id, action) => request('POST', ADMIN_PATHS.rolloutAction(id, action)),
+    rolloutAction: (id, action, opts = {}) =>
+      request('POST', ADMIN_PATHS.rolloutAction(id, action), undefined, options.token, opts.version),
     async listRolloutDecisions(id) {
       return listOf(await request('GET', ADMIN_PATHS.rolloutDecisions(id)), 'decisions');
     },

@@ -45,6 +45,7 @@ import { RolloutController } from './rollouts/controller.ts';
 import {
   createRolloutMetrics,
   observeControllerLease,
+  observeRolloutAlarms,
   observeRolloutStatuses,
 } from './rollouts/rollouts.metrics.ts';
 import { registerRolloutRoutes } from './rollouts/rollouts.routes.ts';
@@ -226,6 +227,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     segments: stores.segments,
     environments: stores.environments,
     surfaces: stores.surfaces,
+    rollouts: {
+      ownedRules: (flag) => rollouts.ownedRules(flag),
+      release: (id, action, actor) => rollouts.release(id, action, actor),
+    },
     clock,
     announce,
     ...(config.previewSampleSize !== undefined ? { previewSampleSize: config.previewSampleSize } : {}),
@@ -321,6 +326,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     createdEnvironments,
   });
   observeRolloutStatuses(metrics.registry, () => stores.rollouts.list());
+  observeRolloutAlarms(metrics.registry, () => rollouts.alarms());
   observeIngestion(metrics.registry, pipeline);
   app.decorateRequest('adminActor', '');
   const maxEventAgeMs = config.eventLimits?.maxAgeMs ?? DEFAULT_EVENT_LIMITS.maxAgeMs;

@@ -42,3 +42,16 @@ export class AppError extends Error {
 export function errorBody(code: ErrorCode, message: string, details?: unknown): ErrorBody {
   return { error: { code, message, details: details ?? null } };
 }
+
+/**
+ * Throws CONFLICT when a write made from version `expected` finds the document at `current`; `details` carry the
+ * current version so a client can reload. No check when the write names no version.
+ */
+export function checkVersion(what: string, expected: number | undefined, current: number): void {
+  if (expected === undefined || expected === current) return;
+  throw new AppError(
+    'CONFLICT',
+    `${what} changed since version ${expected} (it is at version ${current}); reload it and apply your change again`,
+    { currentVersion: current, expectedVersion: expected },
+  );
+}

@@ -5,7 +5,26 @@
 import type { AdminClient } from '@dimmer/sdk';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
+import { usageError } from '../errors.ts';
 import { readDocument } from '../input.ts';
+
+/** Parses `--if-version <n>`: a positive integer. */
+export function versionOption(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^[1-9][0-9]{0,14}$/.test(raw))
+    throw usageError(`--if-version: expected a document version (1, 2, …), got ${raw}`);
+  return Number(raw);
+}
+
+/**
+ * The version an update is made from, taken out of the document: `--if-version`, else the file's own `version`
+ * (a document saved from `get --json`), else undefined (the caller reads the current one).
+ */
+export function takeVersion(doc: Record<string, unknown>, raw: string | undefined): number | undefined {
+  const fromFile = doc.version;
+  delete doc.version;
+  return versionOption(raw) ?? (typeof fromFile === 'number' ? fromFile : undefined);
+}
 
 /** How one document kind is listed, shown and sent. */
 export interface DocumentKind<T> {
@@ -17,9 +36,10 @@ export interface DocumentKind<T> {
   /** Field of the list reply in `--json` output, e.g. `segments`. */
   listField: string;
   list(client: AdminClient): Promise<T[]>;
-  get(client: AdminClient, key: string): Promise<T>;
+  get(client: AdminClient, key: string): Promise<T & { version: number }>;
   create(client: AdminClient, doc: Record<string, unknown>): Promise<T>;
-  replace(client: AdminClient, key: string, doc: Record<string, unknown>): Promise<T>;
+  /** Replaces the document, sending the version it was read at (a changed document is refused with a 409). */
+  replace(client: AdminClient, key: string, doc: Record<string, unknown>, version: number): Promise<T>;
   remove(client: AdminClient, key: string): Promise<void>;
   formatList(items: readonly T[]): string;
   formatOne(item: T): string;
@@ -68,9 +88,12 @@ export function registerDocumentCommands<T>(
     .description(`Replace a ${kind.noun} from a JSON or YAML document`)
     .argument('<key>', `${kind.noun} key`)
     .requiredOption('-f, --file <path>', 'the document (.json, .yaml or .yml)')
-    .action(async (key: string, opts: { file: string }, cmd: Command) => {
+    .option('--if-version <n>', 'the version the file was made from (default: the current one, read first)')
+    .action(async (key: string, opts: { file: string; ifVersion?: string }, cmd: Command) => {
       const doc = await readDocument(opts.file, ctx.io.cwd);
-      const item = await kind.replace(ctx.admin(cmd), key, doc);
+      const client = ctx.admin(cmd);
+      const version = takeVersion(doc, opts.ifVersion) ?? (await kind.get(client, key)).version;
+      const item = await kind.replace(client, key, doc, version);
       ctx.output(cmd, item, () => `Updated ${kind.noun} ${kind.keyOf(item)}.\n\n${kind.formatOne(item)}`);
     });
 

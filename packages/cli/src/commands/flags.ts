@@ -1,7 +1,8 @@
 /** `dimmer flags list|get|create|update|enable|disable|archive|unarchive`. */
-import type { FlagChange, FlagInput, FlagPatch, FlagView } from '@dimmer/sdk';
+import type { FlagChange, FlagInput, FlagPatch, FlagView, RolloutRelease } from '@dimmer/sdk';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
+import { usageError } from '../errors.ts';
 import { readDocument } from '../input.ts';
 import {
   cell,
@@ -12,6 +13,42 @@ import {
   formatTime,
   NONE,
 } from '../output.ts';
+import { takeVersion, versionOption } from './documents.ts';
+
+/** `--rollout` and `--if-version` of enable, disable, archive and unarchive. */
+function stateOptions(
+  rollout: string | undefined,
+  version: string | undefined,
+): { rollout?: RolloutRelease; version?: number } {
+  if (rollout !== undefined && rollout !== 'pause' && rollout !== 'rollback')
+    throw usageError(`--rollout: expected pause or rollback, got ${rollout}`);
+  const v = versionOption(version);
+  return { ...(rollout !== undefined ? { rollout } : {}), ...(v !== undefined ? { version: v } : {}) };
+}
+
+/**
+ * A document edited from a file usually predates a rollout started since: the rules a running (or rolled back)
+ * rollout owns (marked with its id) are carried over from the current flag into every environment of the file
+ * that lacks them, so an update never takes a rollout's rule away. Returns what was kept.
+ */
+function keepRolloutRules(
+  doc: Record<string, unknown>,
+  current: FlagView,
+): { rule: string; environment: string; rollout: string }[] {
+  const kept: { rule: string; environment: string; rollout: string }[] = [];
+  const envs = doc.environments;
+  if (envs === null || typeof envs !== 'object' || Array.isArray(envs)) return kept;
+  for (const [environment, state] of Object.entries(envs as Record<string, { rules?: unknown }>)) {
+    if (state === null || typeof state !== 'object' || !Array.isArray(state.rules)) continue;
+    const rules = state.rules as { id?: unknown }[];
+    for (const rule of current.environments[environment]?.rules ?? []) {
+      if (rule.rollout === undefined || rules.some((r) => r.id === rule.id)) continue;
+      rules.push(rule);
+      kept.push({ rule: rule.id, environment, rollout: rule.rollout });
+    }
+  }
+  return kept;
+}
 
 function environmentsCell(flag: FlagView): string {
   const envs = Object.entries(flag.environments ?? {}).sort(([a], [b]) => a.localeCompare(b));
@@ -133,14 +170,26 @@ export function registerFlagCommands(program: Command, ctx: CliContext): void {
     .argument('<key>', 'flag key')
     .requiredOption('-f, --file <path>', 'the document (.json, .yaml or .yml)')
     .option('--patch', 'merge the given fields instead of replacing the document')
-    .action(async (key: string, opts: { file: string; patch?: boolean }, cmd: Command) => {
-      const doc = await readDocument(opts.file, ctx.io.cwd);
-      const client = ctx.admin(cmd);
-      const change = opts.patch
-        ? await client.patchFlag(key, doc as FlagPatch)
-        : await client.replaceFlag(key, doc as unknown as FlagInput);
-      ctx.output(cmd, change, () => changeText(`Updated flag ${change.flag.key}.`, change));
-    });
+    .option('--if-version <n>', 'the version the file was made from (default: the current one, read first)')
+    .action(
+      async (key: string, opts: { file: string; patch?: boolean; ifVersion?: string }, cmd: Command) => {
+        const doc = await readDocument(opts.file, ctx.io.cwd);
+        const client = ctx.admin(cmd);
+        const given = takeVersion(doc, opts.ifVersion);
+        const current = await client.getFlag(key);
+        const version = given ?? current.version;
+        const kept = keepRolloutRules(doc, current);
+        const change = opts.patch
+          ? await client.patchFlag(key, doc as FlagPatch, { version })
+          : await client.replaceFlag(key, doc as unknown as FlagInput, { version });
+        ctx.output(cmd, change, () =>
+          changeText(
+            `Updated flag ${change.flag.key}. Version ${change.flag.version}.${kept.map((k) => `\nKept rule ${k.rule} in ${k.environment}: it belongs to rollout ${k.rollout} and changes only through the rollout's actions.`).join('')}`,
+            change,
+          ),
+        );
+      },
+    );
 
   for (const enabled of [true, false]) {
     const verb = enabled ? 'enable' : 'disable';
@@ -149,12 +198,21 @@ export function registerFlagCommands(program: Command, ctx: CliContext): void {
       .description(`${enabled ? 'Enable' : 'Disable'} a flag in one environment`)
       .argument('<key>', 'flag key')
       .requiredOption('--env <environment>', 'the environment')
-      .action(async (key: string, opts: { env: string }, cmd: Command) => {
-        const change = await ctx.admin(cmd).setFlagEnabled(key, opts.env, enabled);
-        ctx.output(cmd, change, () =>
-          changeText(`${enabled ? 'Enabled' : 'Disabled'} flag ${key} in ${opts.env}.`, change),
-        );
-      });
+      .option(
+        '--rollout <pause|rollback>',
+        'disable only: what to do with a rollout running on the flag (refused without it)',
+      )
+      .option('--if-version <n>', 'the version the change was made from')
+      .action(
+        async (key: string, opts: { env: string; rollout?: string; ifVersion?: string }, cmd: Command) => {
+          const change = await ctx
+            .admin(cmd)
+            .setFlagEnabled(key, opts.env, enabled, stateOptions(opts.rollout, opts.ifVersion));
+          ctx.output(cmd, change, () =>
+            changeText(`${enabled ? 'Enabled' : 'Disabled'} flag ${key} in ${opts.env}.`, change),
+          );
+        },
+      );
   }
 
   for (const archived of [true, false]) {
@@ -164,8 +222,15 @@ export function registerFlagCommands(program: Command, ctx: CliContext): void {
         archived ? 'Archive a flag (SDKs stop seeing it; it stays readable)' : 'Restore an archived flag',
       )
       .argument('<key>', 'flag key')
-      .action(async (key: string, _opts: unknown, cmd: Command) => {
-        const change = await ctx.admin(cmd).setFlagArchived(key, archived);
+      .option(
+        '--rollout <pause|rollback>',
+        'archive only: what to do with a rollout running on the flag (refused without it)',
+      )
+      .option('--if-version <n>', 'the version the change was made from')
+      .action(async (key: string, opts: { rollout?: string; ifVersion?: string }, cmd: Command) => {
+        const change = await ctx
+          .admin(cmd)
+          .setFlagArchived(key, archived, stateOptions(opts.rollout, opts.ifVersion));
         ctx.output(cmd, change, () =>
           changeText(`${archived ? 'Archived' : 'Restored'} flag ${key}.`, change),
         );

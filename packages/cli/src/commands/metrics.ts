@@ -23,7 +23,7 @@ export function registerMetricCommands(program: Command, ctx: CliContext): void 
     list: (c) => c.listMetrics(),
     get: (c, key) => c.getMetric(key),
     create: (c, doc) => c.createMetric(doc as unknown as MetricInput),
-    replace: (c, key, doc) => c.replaceMetric(key, doc as unknown as MetricInput),
+    replace: (c, key, doc, version) => c.replaceMetric(key, doc as unknown as MetricInput, { version }),
     remove: (c, key) => c.deleteMetric(key),
     keyOf: (m) => m.key,
     formatList: (items) =>

@@ -15,7 +15,7 @@ export function registerSegmentCommands(program: Command, ctx: CliContext): void
     list: (c) => c.listSegments(),
     get: (c, key) => c.getSegment(key),
     create: (c, doc) => c.createSegment(doc as unknown as SegmentInput),
-    replace: (c, key, doc) => c.replaceSegment(key, doc as unknown as SegmentInput),
+    replace: (c, key, doc, version) => c.replaceSegment(key, doc as unknown as SegmentInput, { version }),
     remove: (c, key) => c.deleteSegment(key),
     keyOf: (s) => s.key,
     formatList: (items) =>

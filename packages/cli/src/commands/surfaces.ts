@@ -22,7 +22,7 @@ export function registerSurfaceCommands(program: Command, ctx: CliContext): void
     list: (c) => c.listSurfaces(),
     get: (c, key) => c.getSurface(key),
     create: (c, doc) => c.createSurface(doc as unknown as SurfaceInput),
-    replace: (c, key, doc) => c.replaceSurface(key, doc as unknown as SurfaceInput),
+    replace: (c, key, doc, version) => c.replaceSurface(key, doc as unknown as SurfaceInput, { version }),
     remove: (c, key) => c.deleteSurface(key),
     keyOf: (s) => s.key,
     formatList: (items) =>

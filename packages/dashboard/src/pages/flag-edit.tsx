@@ -247,13 +247,34 @@ function Editor({ flag, segments }: { flag: FlagView; segments: SegmentView[] })
     setBusy(true);
     try {
       const { key: _key, ...body } = value;
-      const change = await api.replaceFlag(current.key, body);
+      // The version the editor opened: a flag changed since (a rollback, another person) is refused with 409.
+      const change = await api.replaceFlag(current.key, { ...body, version: current.version });
       setCurrent(change.flag);
       setSaved(change.preview);
       setLocalPreview(null);
       setPreviewedDraft(null);
       setMustPreview(false);
       setDraft(draftOf(change.flag));
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  /** Reads the flag again and starts the draft over from it (after a 409 on a stale version). */
+  const reload = async () => {
+    setBusy(true);
+    try {
+      const fresh = await api.getFlag(current.key);
+      setCurrent(fresh);
+      const d = draftOf(fresh);
+      if (d.environments[env] === undefined) d.environments[env] = EMPTY_ENV;
+      setDraft(d);
+      setError(undefined);
+      setLocalPreview(null);
+      setPreviewedDraft(null);
+      setSaved(null);
     } catch (e) {
       setError(e);
     } finally {
@@ -389,10 +410,20 @@ function Editor({ flag, segments }: { flag: FlagView; segments: SegmentView[] })
           </ul>
         </div>
       ) : null}
-      <ErrorMessage
-        error={error}
-        title={error instanceof ApiError ? 'The server refused the change:' : undefined}
-      />
+      {error instanceof ApiError && error.currentVersion !== undefined ? (
+        <div className="error stale" role="alert">
+          <strong>This flag changed since you opened it</strong> (you edited version {current.version}; it is
+          now at version {error.currentVersion}). Nothing was saved. Reload it and make your change again.{' '}
+          <button type="button" onClick={() => void reload()} disabled={busy}>
+            Reload the flag
+          </button>
+        </div>
+      ) : (
+        <ErrorMessage
+          error={error}
+          title={error instanceof ApiError ? 'The server refused the change:' : undefined}
+        />
+      )}
       <div className="field">
         <label htmlFor="edit-sample-context">Preview units carry these attributes (JSON)</label>
         <textarea

@@ -99,7 +99,12 @@ function StaleBanner({
 function VerdictBanner({ rollout, decisions }: { rollout: RolloutView; decisions: DecisionDetail[] }) {
   const banner = rolloutBanner(rollout, decisions);
   return (
-    <section className={`verdict verdict-${banner.tone}`} aria-label="Verdict" data-testid="verdict-banner">
+    <section
+      className={`verdict verdict-${banner.tone}${banner.alarm === true ? ' verdict-alarm' : ''}`}
+      aria-label="Verdict"
+      data-testid="verdict-banner"
+      {...(banner.alarm === true ? { role: 'alert' } : {})}
+    >
       <p className="verdict-headline">{banner.headline}</p>
       <p className="verdict-next">
         <strong>Next:</strong> {banner.next}

@@ -38,6 +38,7 @@ const HEALTH_TONE: Record<RolloutHealth, Tone> = {
   warning: 'warn',
   failing: 'bad',
   unknown: 'neutral',
+  alarm: 'bad',
 };
 
 export function HealthBadge({ health }: { health: RolloutHealth | undefined }) {

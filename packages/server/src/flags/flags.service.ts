@@ -12,16 +12,32 @@ import {
 } from '@dimmer/core';
 import type { Clock } from '../clock.ts';
 import type { EnvironmentsStore } from '../environments/index.ts';
-import { AppError } from '../errors.ts';
+import { AppError, checkVersion } from '../errors.ts';
 import { generateSalt } from '../secrets.ts';
 import type { SegmentsStore } from '../segments/index.ts';
 import { type ConfigChange, StoreConflictError, StoreNotFoundError } from '../storage/write.ts';
 import type { SurfacesStore } from '../surfaces/index.ts';
 import type { FlagRecord, FlagsStore } from './flags.store.ts';
+import { ownedRuleProblem, type RolloutGuard, type RolloutRelease } from './rollout-guard.ts';
 import { PREVIEW_SAMPLE_SIZE, previewFlagChange, stableStringify } from './split-preview.ts';
 
-/** The API view of a flag: the document plus lifecycle fields. */
-export type FlagView = FlagConfig & { archived: boolean; createdAt: string; updatedAt: string };
+/** The API view of a flag: the document plus lifecycle fields and the version (the stored revision). */
+export type FlagView = FlagConfig & {
+  archived: boolean;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+};
+
+/** What a write may carry besides the document: the version it was made from (checked when given). */
+export interface WriteOptions {
+  version?: number;
+}
+
+/** Options of disable and archive: what to do with a rollout monitored on the flag (refused without it). */
+export interface StateChangeOptions extends WriteOptions {
+  rollout?: RolloutRelease;
+}
 
 /** The reply to every flag change. `preview[env].share` is an estimate from a synthetic sample. */
 export interface FlagChangeResult {
@@ -46,6 +62,7 @@ export function toFlagView(record: FlagRecord): FlagView {
   return {
     ...record.flag,
     archived: record.archived,
+    version: record.revision,
     createdAt: new Date(record.createdAt).toISOString(),
     updatedAt: new Date(record.updatedAt).toISOString(),
   };
@@ -73,6 +90,8 @@ export class FlagsService {
       environments: EnvironmentsStore;
       /** When given, a flag's surface must exist when it is set or changed. */
       surfaces?: SurfacesStore;
+      /** When given, rules owned by rollouts are protected and disable/archive respect monitored rollouts. */
+      rollouts?: RolloutGuard;
       clock: Clock;
       announce: (changes: readonly ConfigChange[]) => Promise<void>;
       previewSampleSize?: number;
@@ -132,8 +151,13 @@ export class FlagsService {
   }
 
   /** Replaces the whole document (salt and key cannot change; salt may be omitted). */
-  replace(key: string, input: Record<string, unknown>, actor: string): Promise<FlagChangeResult> {
-    return this.#change(key, 'flag.update', actor, (current) => ({
+  replace(
+    key: string,
+    input: Record<string, unknown>,
+    actor: string,
+    options: WriteOptions = {},
+  ): Promise<FlagChangeResult> {
+    return this.#change(key, 'flag.update', actor, options, (current) => ({
       doc: {
         hashVersion: current.flag.hashVersion,
         salt: current.flag.salt,
@@ -145,8 +169,8 @@ export class FlagsService {
   }
 
   /** Merges a partial update into the document. */
-  patch(key: string, input: FlagPatch, actor: string): Promise<FlagChangeResult> {
-    return this.#change(key, 'flag.update', actor, (current) => {
+  patch(key: string, input: FlagPatch, actor: string, options: WriteOptions = {}): Promise<FlagChangeResult> {
+    return this.#change(key, 'flag.update', actor, options, (current) => {
       const doc: Record<string, unknown> = clone(current.flag) as unknown as Record<string, unknown>;
       for (const [field, value] of Object.entries(input)) {
         if (field === 'environments') continue;
@@ -167,11 +191,13 @@ export class FlagsService {
     environment: string,
     state: FlagEnvironment,
     actor: string,
+    options: WriteOptions = {},
   ): Promise<FlagChangeResult> {
     return this.#change(
       key,
       'flag.update',
       actor,
+      options,
       (current) => {
         const doc = clone(current.flag);
         doc.environments[environment] = state;
@@ -181,12 +207,25 @@ export class FlagsService {
     );
   }
 
-  /** Turns a flag on or off in one environment. */
-  setEnabled(key: string, environment: string, enabled: boolean, actor: string): Promise<FlagChangeResult> {
+  /**
+   * Turns a flag on or off in one environment. Disabling under a running, paused or holding rollout is refused
+   * (CONFLICT) unless `options.rollout` pauses or rolls it back first.
+   */
+  async setEnabled(
+    key: string,
+    environment: string,
+    enabled: boolean,
+    actor: string,
+    options: StateChangeOptions = {},
+  ): Promise<FlagChangeResult> {
+    const version = enabled
+      ? options.version
+      : await this.#releaseRollouts(key, environment, 'disable', actor, options);
     return this.#change(
       key,
       enabled ? 'flag.enable' : 'flag.disable',
       actor,
+      { ...(version === undefined ? {} : { version }), released: !enabled },
       (current) => {
         const doc = clone(current.flag);
         doc.environments[environment] = { rules: [], ...doc.environments[environment], enabled };
@@ -196,23 +235,77 @@ export class FlagsService {
     );
   }
 
-  /** Archives (leaves every snapshot, stays readable) or restores a flag. */
-  setArchived(key: string, archived: boolean, actor: string): Promise<FlagChangeResult> {
-    return this.#change(key, archived ? 'flag.archive' : 'flag.unarchive', actor, (current) => ({
-      doc: clone(current.flag) as unknown as Record<string, unknown>,
-      archived,
-    }));
+  /**
+   * Archives (leaves every snapshot, stays readable) or restores a flag. Archiving under a running, paused or
+   * holding rollout is refused (CONFLICT) unless `options.rollout` pauses or rolls it back first.
+   */
+  async setArchived(
+    key: string,
+    archived: boolean,
+    actor: string,
+    options: StateChangeOptions = {},
+  ): Promise<FlagChangeResult> {
+    const version = archived
+      ? await this.#releaseRollouts(key, undefined, 'archive', actor, options)
+      : options.version;
+    return this.#change(
+      key,
+      archived ? 'flag.archive' : 'flag.unarchive',
+      actor,
+      { ...(version === undefined ? {} : { version }), released: archived },
+      (current) => ({ doc: clone(current.flag) as unknown as Record<string, unknown>, archived }),
+    );
+  }
+
+  /**
+   * Before disable (one environment) or archive (all): refuses when a monitored rollout runs there and no
+   * `rollout` release was asked for; otherwise pauses or rolls each back. Returns the version the flag change
+   * must then expect (the one after the rollouts' own writes), or the caller's when nothing was released.
+   */
+  async #releaseRollouts(
+    key: string,
+    environment: string | undefined,
+    verb: 'disable' | 'archive',
+    actor: string,
+    options: StateChangeOptions,
+  ): Promise<number | undefined> {
+    if (this.deps.rollouts === undefined) return options.version;
+    const current = await this.deps.flags.get(key);
+    if (!current) throw new AppError('NOT_FOUND', `flag "${key}" not found`);
+    checkVersion(`flag "${key}"`, options.version, current.revision);
+    const monitored = (await this.deps.rollouts.ownedRules(key)).filter(
+      (o) => o.monitored && (environment === undefined || o.environment === environment),
+    );
+    if (monitored.length === 0) return options.version;
+    const release = options.rollout;
+    if (release === undefined) {
+      const names = monitored.map((o) => `${o.rollout} (${o.state} in ${o.environment})`).join(', ');
+      throw new AppError(
+        'CONFLICT',
+        `cannot ${verb} flag "${key}": rollout ${names} is running on it and would keep reporting on a flag that serves nobody; ${verb} with "rollout": "pause" or "rollback", or act on the rollout first`,
+        {
+          rollouts: monitored.map((o) => o.rollout),
+          issues: [
+            { path: 'rollout', message: 'expected "pause" or "rollback" while a rollout runs on the flag' },
+          ],
+        },
+      );
+    }
+    for (const o of monitored) await this.deps.rollouts.release(o.rollout, release, actor);
+    return (await this.deps.flags.get(key))?.revision;
   }
 
   async #change(
     key: string,
     action: string,
     actor: string,
+    options: WriteOptions & { released?: boolean },
     mutate: (current: FlagRecord) => { doc: Record<string, unknown>; archived?: boolean },
     environment?: string,
   ): Promise<FlagChangeResult> {
     const current = await this.deps.flags.get(key);
     if (!current) throw new AppError('NOT_FOUND', `flag "${key}" not found`);
+    checkVersion(`flag "${key}"`, options.version, current.revision);
     if (environment !== undefined && !(await this.deps.environments.get(environment)))
       throw new AppError('NOT_FOUND', `environment "${environment}" not found`);
     const { doc, archived = current.archived } = mutate(current);
@@ -226,6 +319,32 @@ export class FlagsService {
     if (immutable.length > 0) throw invalid(immutable);
     const next = await this.#validate(doc);
     await this.#checkSurface(next.surface, current.flag.surface);
+    if (this.deps.rollouts !== undefined) {
+      const owned = await this.deps.rollouts.ownedRules(key);
+      const problem = ownedRuleProblem(next, owned);
+      if (problem !== null) throw problem;
+      const switchedOff = owned.find(
+        (o) =>
+          o.monitored &&
+          ((archived && !current.archived) ||
+            (current.flag.environments[o.environment]?.enabled === true &&
+              next.environments[o.environment]?.enabled !== true)),
+      );
+      if (switchedOff !== undefined && options.released !== true)
+        throw new AppError(
+          'CONFLICT',
+          `rollout ${switchedOff.rollout} is ${switchedOff.state} on flag "${key}" in ${switchedOff.environment}: turn the flag off with the disable or archive action and "rollout": "pause" or "rollback"`,
+          {
+            rollout: switchedOff.rollout,
+            issues: [
+              {
+                path: `environments.${switchedOff.environment}.enabled`,
+                message: 'the flag cannot be turned off under a running rollout by an edit',
+              },
+            ],
+          },
+        );
+    }
     if (stableStringify(next) === stableStringify(current.flag) && archived === current.archived)
       return { flag: toFlagView(current), preview: {} };
 
@@ -260,7 +379,9 @@ export class FlagsService {
       return { flag: toFlagView(result.value), preview };
     } catch (error) {
       if (error instanceof StoreConflictError)
-        throw new AppError('CONFLICT', `flag "${key}" was changed by another request; reload and retry`);
+        throw new AppError('CONFLICT', `flag "${key}" was changed by another request; reload and retry`, {
+          currentVersion: (await this.deps.flags.get(key))?.revision ?? null,
+        });
       if (error instanceof StoreNotFoundError) throw new AppError('NOT_FOUND', `flag "${key}" not found`);
       throw error;
     }

@@ -3,3 +3,10 @@
 export { environmentsTouched, type FlagState } from './flag-versions.ts';
 export { FLAGS_TABLE } from './flags.memory.ts';
 export type { FlagFilter, FlagRecord, FlagsStore } from './flags.store.ts';
+export {
+  blockingRule,
+  type OwnedRule,
+  type RolloutGuard,
+  type RolloutRelease,
+  servesEveryone,
+} from './rollout-guard.ts';

@@ -3,6 +3,7 @@ import { ROUTES } from '@dimmer/api';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { routeSchema } from '../http/route-schema.ts';
+import { tagVersion, versioned } from '../http/versions.ts';
 import type { MetricsService } from './metrics.service.ts';
 
 /** Registers /metrics routes on an admin-authenticated scope. */
@@ -14,14 +15,15 @@ export async function registerMetricRoutes(scope: FastifyInstance, metrics: Metr
   app.post('/metrics', { schema: routeSchema(ROUTES.createMetric) }, async (request, reply) =>
     reply.status(201).send(await metrics.create(request.body, request.adminActor)),
   );
-  app.get('/metrics/:key', { schema: routeSchema(ROUTES.getMetric) }, async (request) =>
-    metrics.get(request.params.key),
+  app.get('/metrics/:key', { schema: routeSchema(ROUTES.getMetric) }, async (request, reply) =>
+    tagVersion(reply, await metrics.get(request.params.key)),
   );
-  app.put('/metrics/:key', { schema: routeSchema(ROUTES.replaceMetric) }, async (request) =>
-    metrics.replace(request.params.key, request.body, request.adminActor),
-  );
+  app.put('/metrics/:key', { schema: routeSchema(ROUTES.replaceMetric) }, async (request) => {
+    const { body, options } = versioned<Record<string, unknown>>(request);
+    return metrics.replace(request.params.key, body, request.adminActor, options);
+  });
   app.delete('/metrics/:key', { schema: routeSchema(ROUTES.deleteMetric) }, async (request, reply) => {
-    await metrics.delete(request.params.key, request.adminActor);
+    await metrics.delete(request.params.key, request.adminActor, versioned(request).options);
     return reply.status(204).send(null);
   });
 }

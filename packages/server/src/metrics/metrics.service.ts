@@ -4,7 +4,7 @@
  * change a running analysis.
  */
 import type { Clock } from '../clock.ts';
-import { AppError } from '../errors.ts';
+import { AppError, checkVersion } from '../errors.ts';
 import { StoreConflictError, StoreNotFoundError } from '../storage/write.ts';
 import type { SurfacesStore } from '../surfaces/index.ts';
 import { type MetricDefinition, validateMetricDefinition } from './metric.model.ts';
@@ -14,6 +14,7 @@ import type { MetricRecord, MetricsStore } from './metrics.store.ts';
 /** The API view of a metric: the definition with its window as a duration string, plus lifecycle fields. */
 export type MetricView = Omit<MetricDefinition, 'window'> & {
   window: string;
+  version: number;
   createdAt: string;
   updatedAt: string;
 };
@@ -23,6 +24,7 @@ export function toMetricView(record: MetricRecord): MetricView {
   return {
     ...record.metric,
     window: formatWindow(record.metric.window),
+    version: record.revision,
     createdAt: new Date(record.createdAt).toISOString(),
     updatedAt: new Date(record.updatedAt).toISOString(),
   } as MetricView;
@@ -72,9 +74,15 @@ export class MetricsService {
   }
 
   /** Replaces a definition; the key cannot change. Running rollouts keep the definition they copied. */
-  async replace(key: string, input: unknown, actor: string): Promise<MetricView> {
+  async replace(
+    key: string,
+    input: unknown,
+    actor: string,
+    options: { version?: number } = {},
+  ): Promise<MetricView> {
     const current = await this.deps.metrics.get(key);
     if (!current) throw new AppError('NOT_FOUND', `metric "${key}" not found`);
+    checkVersion(`metric "${key}"`, options.version, current.revision);
     const body = typeof input === 'object' && input !== null && !Array.isArray(input) ? input : {};
     const provided = (body as { key?: unknown }).key;
     if (provided !== undefined && provided !== key)
@@ -103,9 +111,10 @@ export class MetricsService {
   }
 
   /** Deletes a metric; CONFLICT naming the surfaces that still require it. */
-  async delete(key: string, actor: string): Promise<void> {
+  async delete(key: string, actor: string, options: { version?: number } = {}): Promise<void> {
     const current = await this.deps.metrics.get(key);
     if (!current) throw new AppError('NOT_FOUND', `metric "${key}" not found`);
+    checkVersion(`metric "${key}"`, options.version, current.revision);
     const surfaces = (await this.deps.surfaces.list())
       .filter((s) => s.surface.guardrails.some((g) => g.metric === key))
       .map((s) => s.surface.key);

@@ -198,7 +198,10 @@ describe('guarded rollouts through the API', () => {
       maxSteps: 12,
       done: () => false,
     });
-    expect(rollout).toMatchObject({ state: 'running', stage: 0, reach: 1, health: 'warning' });
+    // Past the stage's minimum duration a required metric without data is an alarm, not a quiet warning.
+    expect(rollout).toMatchObject({ state: 'running', stage: 0, reach: 1, health: 'alarm' });
+    expect(rollout.alarm.reasons.map((r: Json) => r.cause)).toEqual(['missing_metric']);
+    expect(rollout.alarm.reasons[0].message).toContain('latency');
     expect(rollout.latestDecision).toMatchObject({ action: 'hold', rule: 'missing_data', applied: false });
     expect(rollout.latestDecision.reason).toContain('No usable data yet for required metric latency');
     expect(rollout.latestDecision.metrics.latency.status).toBe('no_data');

@@ -62,3 +62,24 @@ export function observeControllerLease(registry: Registry, held: () => boolean):
     },
   });
 }
+
+/**
+ * Registers the `dimmer_rollout_alarm` gauge (per rollout id and status: 1 while the rollout is in alarm, 0
+ * while it can decide), read from `list` at scrape time; rollouts no longer monitored leave the series.
+ */
+export function observeRolloutAlarms(
+  registry: Registry,
+  list: () => Promise<readonly { id: string; state: string; alarmed: boolean }[]>,
+): void {
+  new Gauge({
+    name: 'dimmer_rollout_alarm',
+    help: 'Rollouts that cannot decide (invalid evidence, no exposures, missing metric, flag off): 1 while in alarm',
+    labelNames: ['rollout', 'state'] as const,
+    registers: [registry],
+    async collect() {
+      const rollouts = await list();
+      this.reset();
+      for (const r of rollouts) this.set({ rollout: r.id, state: r.state }, r.alarmed ? 1 : 0);
+    },
+  });
+}

@@ -6,13 +6,15 @@ import { ROLLOUT_ACTIONS, ROUTES, type RolloutAction, type RolloutView } from '@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { routeSchema } from '../http/route-schema.ts';
+import { tagVersion, versioned } from '../http/versions.ts';
+import type { RolloutAlarm } from './alarms.ts';
 import {
   DEFAULT_DECISION_PAGE,
   decisionView,
-  healthOf,
   MAX_DECISION_PAGE,
   planOf,
   type Recommendation,
+  type RolloutHealth,
   type RolloutsService,
   stateOf,
 } from './rollouts.service.ts';
@@ -32,6 +34,7 @@ export function rolloutView(
   record: RolloutRecord,
   latest: DecisionRecord | undefined,
   recommendation: Recommendation | null,
+  condition: { health: RolloutHealth; alarm: RolloutAlarm | null },
 ): RolloutView {
   const plan = planOf(record);
   const state = stateOf(record);
@@ -53,7 +56,9 @@ export function rolloutView(
     canaryGuard: plan.canaryGuard,
     srmAction: plan.srmAction,
     finalGate: plan.finalGate,
-    health: healthOf(record, latest),
+    health: condition.health,
+    alarm: condition.alarm,
+    version: record.revision,
     startedAt: iso(state.startedAt),
     stageStartedAt: iso(state.stageStartedAt),
     completedAt: iso(state.completedAt),
@@ -74,7 +79,7 @@ export async function registerRolloutRoutes(
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const view = async (record: RolloutRecord) => {
     const { latest, recommendation } = await rollouts.latest(record);
-    return rolloutView(record, latest, recommendation);
+    return rolloutView(record, latest, recommendation, await rollouts.condition(record, latest));
   };
 
   app.get('/rollouts', { schema: routeSchema(ROUTES.listRollouts) }, async (request) => {
@@ -93,8 +98,8 @@ export async function registerRolloutRoutes(
     return { ...(await view(record)), forecast };
   });
 
-  app.get('/rollouts/:id', { schema: routeSchema(ROUTES.getRollout) }, async (request) =>
-    view(await rollouts.get(request.params.id)),
+  app.get('/rollouts/:id', { schema: routeSchema(ROUTES.getRollout) }, async (request, reply) =>
+    tagVersion(reply, await view(await rollouts.get(request.params.id))),
   );
 
   app.get('/rollouts/:id/plan', { schema: routeSchema(ROUTES.getRolloutPlan) }, async (request) =>
@@ -124,8 +129,16 @@ export async function registerRolloutRoutes(
   );
 
   for (const action of ROLLOUT_ACTIONS) {
-    app.post(`/rollouts/:id/${action}`, { schema: routeSchema(ACTION_ROUTES[action]) }, async (request) =>
-      view(await rollouts.act(request.params.id, action, request.adminActor)),
+    app.post(
+      `/rollouts/:id/${action}`,
+      { schema: routeSchema(ACTION_ROUTES[action]) },
+      async (request, reply) => {
+        const { options } = versioned(request);
+        return tagVersion(
+          reply,
+          await view(await rollouts.act(request.params.id, action, request.adminActor, options)),
+        );
+      },
     );
   }
 }

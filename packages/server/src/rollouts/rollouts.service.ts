@@ -25,8 +25,14 @@ import {
 } from '@dimmer/rollout';
 import type { Clock } from '../clock.ts';
 import type { EnvironmentsStore } from '../environments/index.ts';
-import { AppError } from '../errors.ts';
-import type { FlagRecord, FlagsStore } from '../flags/index.ts';
+import { AppError, checkVersion } from '../errors.ts';
+import {
+  blockingRule,
+  type FlagRecord,
+  type FlagsStore,
+  type OwnedRule,
+  type RolloutRelease,
+} from '../flags/index.ts';
 import type { MetricDefinition, MetricsStore } from '../metrics/index.ts';
 import { generateId } from '../secrets.ts';
 import {
@@ -37,14 +43,16 @@ import {
   StoreNotFoundError,
 } from '../storage/write.ts';
 import type { SurfacesStore } from '../surfaces/index.ts';
+import { alarmKey, alarmOf, type RolloutAlarm } from './alarms.ts';
 import { buildEvidence, type EvidenceReport } from './evidence.ts';
 import { adviseGatePower, type GatePowerAdvice } from './forecast-power.ts';
-import type {
-  DecisionInput,
-  DecisionRecord,
-  RolloutRecord,
-  RolloutsStore,
-  RolloutTraffic,
+import {
+  ACTIVE_ROLLOUT_STATUSES,
+  type DecisionInput,
+  type DecisionRecord,
+  type RolloutRecord,
+  type RolloutsStore,
+  type RolloutTraffic,
 } from './rollouts.store.ts';
 
 /** Traffic assumed by the forecast when nothing was observed or stated: units a day. */
@@ -76,10 +84,23 @@ export interface RolloutNotice {
   decision: DecisionView | null;
 }
 
+/** What the notifier hears when a rollout goes into alarm or its causes change (`alarm` null: cleared). */
+export interface RolloutAlarmNotice {
+  type: 'rollout.alarm';
+  rollout: string;
+  flag: string;
+  environment: string;
+  at: string;
+  status: string;
+  stage: number;
+  reach: number;
+  alarm: RolloutAlarm | null;
+}
+
 /** Counters the composition root exports to Prometheus. */
 export interface RolloutObserver {
   onDecision?(decision: DecisionRecord): void;
-  onNotice?(notice: RolloutNotice): void;
+  onNotice?(notice: RolloutNotice | RolloutAlarmNotice): void;
 }
 
 function validationError(issues: readonly ValidationIssue[]): AppError {
@@ -195,6 +216,9 @@ function snapshot(state: RolloutState): { status: string; stage: number; reach: 
 }
 
 export class RolloutsService {
+  /** The causes of each rollout's alarm at its last look (a notice goes out when they change). */
+  readonly #alarms = new Map<string, string>();
+
   constructor(
     private readonly deps: {
       rollouts: RolloutsStore;
@@ -367,8 +391,14 @@ export class RolloutsService {
    * state machine, in one transaction with the flag's rule, the config version bump and the audit entries.
    * CONFLICT when the action is not allowed in the current status.
    */
-  async act(id: string, action: RolloutAction, actor: string): Promise<RolloutRecord> {
+  async act(
+    id: string,
+    action: RolloutAction,
+    actor: string,
+    options: { version?: number } = {},
+  ): Promise<RolloutRecord> {
     const record = await this.get(id);
+    checkVersion(`rollout "${id}"`, options.version, record.revision);
     const plan = planOf(record);
     const state = stateOf(record);
     const now = this.deps.clock.now();
@@ -379,6 +409,8 @@ export class RolloutsService {
         result.error.message,
         { status: record.state, action },
       );
+    if (result.state.status === 'running' && !MONITORED_STATUSES.includes(record.state))
+      await this.#checkReachable(record, plan);
     if (action === 'start') {
       const other = (await this.deps.rollouts.list({ flag: record.flag })).find(
         (r) => r.id !== record.id && r.environment === record.environment && isRolloutActive(r.state),
@@ -418,6 +450,127 @@ export class RolloutsService {
       decision: null,
     });
     return saved;
+  }
+
+  /**
+   * A rollout about to serve (start, or resume after a rollback) must be able to reach someone: the flag exists,
+   * is not archived, is enabled in the environment, and no rule before the rollout's serves everyone.
+   * VALIDATION_FAILED with the reason otherwise; nothing is written.
+   */
+  async #checkReachable(record: RolloutRecord, plan: RolloutPlan): Promise<void> {
+    const flag = await this.deps.flags.get(record.flag);
+    const refuse = (path: string, message: string): never => {
+      throw new AppError('VALIDATION_FAILED', `cannot start rollout ${record.id}: ${message}`, {
+        issues: [{ path, message }],
+      });
+    };
+    if (!flag || flag.archived) return refuse('flag', `flag ${record.flag} is ${flag ? 'archived' : 'gone'}`);
+    const env = flag.flag.environments[record.environment];
+    if (env?.enabled !== true)
+      return refuse(
+        `flag.environments.${record.environment}.enabled`,
+        `flag ${record.flag} is disabled in ${record.environment}, so everyone gets its default variant and nobody would be treated; enable the flag first`,
+      );
+    const blocker = blockingRule(env.rules, rolloutRuleId(plan));
+    if (blocker !== undefined)
+      refuse(
+        `flag.environments.${record.environment}.rules`,
+        `rule "${blocker.id}" of flag ${record.flag} in ${record.environment} serves everyone before the rollout's rule, so nobody would reach it; give that rule a condition or remove it first`,
+      );
+  }
+
+  /** Rules owned by the flag's rollouts in an active status, as their state says they must read. */
+  async ownedRules(flag: string): Promise<OwnedRule[]> {
+    const records = (await this.deps.rollouts.list({ flag })).filter((r) =>
+      ACTIVE_ROLLOUT_STATUSES.includes(r.state),
+    );
+    const owned: OwnedRule[] = [];
+    for (const r of records) {
+      const rule = rolloutRule(planOf(r), stateOf(r));
+      if (rule !== null)
+        owned.push({
+          rollout: r.id,
+          environment: r.environment,
+          state: r.state,
+          monitored: MONITORED_STATUSES.includes(r.state),
+          rule,
+        });
+    }
+    return owned;
+  }
+
+  /** Pauses or rolls back a rollout (disable or archive of its flag); nothing when it already is. */
+  async release(id: string, action: RolloutRelease, actor: string): Promise<void> {
+    const record = await this.get(id);
+    if (action === 'pause' && record.state === 'paused') return;
+    if (action === 'rollback' && record.state === 'rolled_back') return;
+    await this.act(id, action, actor);
+  }
+
+  /** Health and alarm of a rollout: `alarm` outranks the health read from the latest decision. */
+  async condition(
+    record: RolloutRecord,
+    latest: DecisionRecord | undefined,
+  ): Promise<{ health: RolloutHealth; alarm: RolloutAlarm | null }> {
+    const alarm = await this.alarm(record, latest);
+    return { health: alarm !== null ? 'alarm' : healthOf(record, latest), alarm };
+  }
+
+  /** The alarm of a rollout now, or null when it can decide (or is not monitored). */
+  async alarm(
+    record: RolloutRecord,
+    latest: DecisionRecord | undefined,
+    known?: EvidenceReport,
+  ): Promise<RolloutAlarm | null> {
+    if (!MONITORED_STATUSES.includes(record.state)) return null;
+    const report =
+      known ?? buildEvidence(record, await this.deps.rollouts.readAnalysis(record.id, record.attempt));
+    return alarmOf({
+      record,
+      plan: planOf(record),
+      state: stateOf(record),
+      flag: await this.deps.flags.get(record.flag),
+      units: report.evidence.units,
+      invalidMetrics: Object.entries(report.evidence.metrics)
+        .filter(([, m]) => m.validity === 'invalid')
+        .map(([metric, m]) => ({ metric, reason: m.invalidReason ?? 'unusable statistics' })),
+      latest,
+      now: this.deps.clock.now(),
+    });
+  }
+
+  /** Every monitored rollout with whether it is in alarm (the `dimmer_rollout_alarm` gauge). */
+  async alarms(): Promise<{ id: string; state: string; alarmed: boolean }[]> {
+    const out: { id: string; state: string; alarmed: boolean }[] = [];
+    for (const record of await this.deps.rollouts.list()) {
+      if (!MONITORED_STATUSES.includes(record.state)) continue;
+      const latest = (await this.deps.rollouts.listDecisions(record.id, { limit: 1 }))[0];
+      out.push({ id: record.id, state: record.state, alarmed: (await this.alarm(record, latest)) !== null });
+    }
+    return out;
+  }
+
+  /** After a look: a `rollout.alarm` notice when the alarm's causes changed since the last look. */
+  async #noticeAlarm(before: RolloutRecord, latest: DecisionRecord, report: EvidenceReport): Promise<void> {
+    const id = before.id;
+    // A hold leaves status and stage as they were: the evidence just read still describes the rollout.
+    const record = latest.applied ? await this.get(id) : before;
+    const alarm = await this.alarm(record, latest, latest.applied ? undefined : report);
+    const key = alarmKey(alarm);
+    if ((this.#alarms.get(id) ?? '') === key) return;
+    if (key === '') this.#alarms.delete(id);
+    else this.#alarms.set(id, key);
+    this.notify({
+      type: 'rollout.alarm',
+      rollout: id,
+      flag: record.flag,
+      environment: record.environment,
+      at: new Date(this.deps.clock.now()).toISOString(),
+      status: record.state,
+      stage: record.stage,
+      reach: record.reach,
+      alarm,
+    });
   }
 
   /**
@@ -506,6 +659,7 @@ export class RolloutsService {
         to: { status: nextState.status, stage: nextState.stageIndex, reach: nextState.reach },
         decision: decisionView(stored),
       });
+    await this.#noticeAlarm(record, stored, report);
     return stored;
   }
 
@@ -585,7 +739,7 @@ export class RolloutsService {
     return buildEvidence(rollout, await this.deps.rollouts.readAnalysis(id, rollout.attempt));
   }
 
-  private notify(notice: RolloutNotice): void {
+  private notify(notice: RolloutNotice | RolloutAlarmNotice): void {
     try {
       this.deps.observer?.onNotice?.(notice);
     } catch {

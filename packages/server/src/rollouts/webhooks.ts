@@ -78,8 +78,7 @@ export class WebhookNotifier {
       }
       this.#queues.set(url, queue);
       if (!this.#workers.has(url)) {
-        const worker = this.#work(url).finally(() => this.#workers.delete(url));
-        this.#workers.set(url, worker);
+        this.#workers.set(url, this.#work(url));
       }
     }
   }
@@ -102,9 +101,15 @@ export class WebhookNotifier {
 
   async #work(url: string): Promise<void> {
     const queue = this.#queues.get(url) as Delivery[];
-    while (queue.length > 0 && !this.#closed) {
-      const delivery = queue.shift() as Delivery;
-      await this.#deliver(url, delivery);
+    try {
+      while (queue.length > 0 && !this.#closed) {
+        const delivery = queue.shift() as Delivery;
+        await this.#deliver(url, delivery);
+      }
+    } finally {
+      // In the same step as the empty-queue check: a send after it starts a new worker instead of queuing
+      // behind one that is about to end (its delivery would wait for the next send).
+      this.#workers.delete(url);
     }
   }
 

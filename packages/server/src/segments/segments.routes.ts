@@ -3,6 +3,7 @@ import { ROUTES } from '@dimmer/api';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { routeSchema } from '../http/route-schema.ts';
+import { tagVersion, versioned } from '../http/versions.ts';
 import type { SegmentsService } from './segments.service.ts';
 
 /** Registers /segments routes on an admin-authenticated scope. */
@@ -19,14 +20,15 @@ export async function registerSegmentRoutes(
       .status(201)
       .send(await segments.create(request.body as Record<string, unknown>, request.adminActor)),
   );
-  app.get('/segments/:key', { schema: routeSchema(ROUTES.getSegment) }, async (request) =>
-    segments.get(request.params.key),
+  app.get('/segments/:key', { schema: routeSchema(ROUTES.getSegment) }, async (request, reply) =>
+    tagVersion(reply, await segments.get(request.params.key)),
   );
-  app.put('/segments/:key', { schema: routeSchema(ROUTES.replaceSegment) }, async (request) =>
-    segments.replace(request.params.key, request.body as Record<string, unknown>, request.adminActor),
-  );
+  app.put('/segments/:key', { schema: routeSchema(ROUTES.replaceSegment) }, async (request) => {
+    const { body, options } = versioned<Record<string, unknown>>(request);
+    return segments.replace(request.params.key, body, request.adminActor, options);
+  });
   app.delete('/segments/:key', { schema: routeSchema(ROUTES.deleteSegment) }, async (request, reply) => {
-    await segments.delete(request.params.key, request.adminActor);
+    await segments.delete(request.params.key, request.adminActor, versioned(request).options);
     return reply.status(204).send(null);
   });
 }

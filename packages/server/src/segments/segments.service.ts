@@ -10,16 +10,17 @@ import {
   validateSegment,
 } from '@dimmer/core';
 import type { Clock } from '../clock.ts';
-import { AppError } from '../errors.ts';
+import { AppError, checkVersion } from '../errors.ts';
 import { type ConfigChange, StoreConflictError, StoreNotFoundError } from '../storage/write.ts';
 import type { SegmentRecord, SegmentsStore } from './segments.store.ts';
 
-export type SegmentView = Segment & { createdAt: string; updatedAt: string };
+export type SegmentView = Segment & { version: number; createdAt: string; updatedAt: string };
 
 /** The API view of a stored segment. */
 export function toSegmentView(record: SegmentRecord): SegmentView {
   return {
     ...record.segment,
+    version: record.revision,
     createdAt: new Date(record.createdAt).toISOString(),
     updatedAt: new Date(record.updatedAt).toISOString(),
   };
@@ -75,9 +76,15 @@ export class SegmentsService {
   }
 
   /** Replaces a segment's description and condition; the key cannot change. */
-  async replace(key: string, input: Record<string, unknown>, actor: string): Promise<SegmentView> {
+  async replace(
+    key: string,
+    input: Record<string, unknown>,
+    actor: string,
+    options: { version?: number } = {},
+  ): Promise<SegmentView> {
     const current = await this.deps.segments.get(key);
     if (!current) throw new AppError('NOT_FOUND', `segment "${key}" not found`);
+    checkVersion(`segment "${key}"`, options.version, current.revision);
     if (input.key !== undefined && input.key !== key)
       throw new AppError('VALIDATION_FAILED', 'the key cannot change', {
         issues: [{ path: 'key', message: `the key cannot change (expected "${key}")` }],
@@ -105,9 +112,10 @@ export class SegmentsService {
   }
 
   /** Deletes a segment; CONFLICT naming the flags and segments that still refer to it. */
-  async delete(key: string, actor: string): Promise<void> {
+  async delete(key: string, actor: string, options: { version?: number } = {}): Promise<void> {
     const current = await this.deps.segments.get(key);
     if (!current) throw new AppError('NOT_FOUND', `segment "${key}" not found`);
+    checkVersion(`segment "${key}"`, options.version, current.revision);
     const flags: string[] = [];
     for (const record of await this.deps.flags.list({ includeArchived: true })) {
       const refers = Object.values(record.flag.environments).some((env) =>

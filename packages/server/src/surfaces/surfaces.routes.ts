@@ -3,6 +3,7 @@ import { ROUTES } from '@dimmer/api';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { routeSchema } from '../http/route-schema.ts';
+import { tagVersion, versioned } from '../http/versions.ts';
 import type { SurfacesService } from './surfaces.service.ts';
 
 /** Registers /surfaces routes on an admin-authenticated scope. */
@@ -17,14 +18,15 @@ export async function registerSurfaceRoutes(
   app.post('/surfaces', { schema: routeSchema(ROUTES.createSurface) }, async (request, reply) =>
     reply.status(201).send(await surfaces.create(request.body, request.adminActor)),
   );
-  app.get('/surfaces/:key', { schema: routeSchema(ROUTES.getSurface) }, async (request) =>
-    surfaces.get(request.params.key),
+  app.get('/surfaces/:key', { schema: routeSchema(ROUTES.getSurface) }, async (request, reply) =>
+    tagVersion(reply, await surfaces.get(request.params.key)),
   );
-  app.put('/surfaces/:key', { schema: routeSchema(ROUTES.replaceSurface) }, async (request) =>
-    surfaces.replace(request.params.key, request.body, request.adminActor),
-  );
+  app.put('/surfaces/:key', { schema: routeSchema(ROUTES.replaceSurface) }, async (request) => {
+    const { body, options } = versioned<Record<string, unknown>>(request);
+    return surfaces.replace(request.params.key, body, request.adminActor, options);
+  });
   app.delete('/surfaces/:key', { schema: routeSchema(ROUTES.deleteSurface) }, async (request, reply) => {
-    await surfaces.delete(request.params.key, request.adminActor);
+    await surfaces.delete(request.params.key, request.adminActor, versioned(request).options);
     return reply.status(204).send(null);
   });
 }

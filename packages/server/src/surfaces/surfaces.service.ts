@@ -5,7 +5,7 @@
 import type { SurfaceView } from '@dimmer/api';
 import type { FlagConfig } from '@dimmer/core';
 import type { Clock } from '../clock.ts';
-import { AppError } from '../errors.ts';
+import { AppError, checkVersion } from '../errors.ts';
 import { StoreConflictError, StoreNotFoundError } from '../storage/write.ts';
 import type { Surface, SurfaceRecord, SurfacesStore } from './surfaces.store.ts';
 
@@ -24,6 +24,7 @@ type Issue = { path: string; message: string };
 export function toSurfaceView(record: SurfaceRecord): SurfaceView {
   return {
     ...record.surface,
+    version: record.revision,
     createdAt: new Date(record.createdAt).toISOString(),
     updatedAt: new Date(record.updatedAt).toISOString(),
   };
@@ -154,9 +155,15 @@ export class SurfacesService {
     }
   }
 
-  async replace(key: string, input: unknown, actor: string): Promise<SurfaceView> {
+  async replace(
+    key: string,
+    input: unknown,
+    actor: string,
+    options: { version?: number } = {},
+  ): Promise<SurfaceView> {
     const current = await this.deps.surfaces.get(key);
     if (!current) throw new AppError('NOT_FOUND', `surface "${key}" not found`);
+    checkVersion(`surface "${key}"`, options.version, current.revision);
     const body = typeof input === 'object' && input !== null && !Array.isArray(input) ? input : {};
     const provided = (body as { key?: unknown }).key;
     if (provided !== undefined && provided !== key)
@@ -183,9 +190,10 @@ export class SurfacesService {
   }
 
   /** Deletes a surface; CONFLICT naming the flags that still belong to it. */
-  async delete(key: string, actor: string): Promise<void> {
+  async delete(key: string, actor: string, options: { version?: number } = {}): Promise<void> {
     const current = await this.deps.surfaces.get(key);
     if (!current) throw new AppError('NOT_FOUND', `surface "${key}" not found`);
+    checkVersion(`surface "${key}"`, options.version, current.revision);
     const flags = (await this.deps.flags.list({ includeArchived: true }))
       .filter((r) => r.flag.surface === key)
       .map((r) => r.flag.key);
