@@ -4,6 +4,7 @@
  */
 import { readSettings } from './settings.ts';
 import { formatStartupBanner, startFromSettings } from './startup.ts';
+import { SqliteStartError } from './storage/sqlite/database.ts';
 
 async function main(): Promise<void> {
   const settings = readSettings(process.env);
@@ -32,6 +33,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error('Dimmer failed to start:', error);
+  // A storage refusal (data directory in use, empty or corrupt database) is explained by its message alone.
+  if (error instanceof SqliteStartError) console.error(`Dimmer failed to start: ${error.message}`);
+  else console.error('Dimmer failed to start:', error);
   process.exit(1);
 });

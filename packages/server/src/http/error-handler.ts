@@ -126,7 +126,7 @@ export function logInternalError(error: unknown, request: FastifyRequest): strin
 
 /**
  * The one error renderer of every route family (admin, SDK, events): the body `{ error: { code, message,
- * details } }`, the status from ERROR_STATUS, `WWW-Authenticate: Bearer` on 401 and `Retry-After` on 429 when
+ * details } }`, the status from ERROR_STATUS, `WWW-Authenticate: Bearer` on 401 and `Retry-After` on 429 and 503 when
  * the error says how long to wait.
  */
 export function renderError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
@@ -139,7 +139,8 @@ export function renderError(error: unknown, request: FastifyRequest, reply: Fast
   }
   if (known.code === 'UNAUTHORIZED') reply.header('www-authenticate', 'Bearer');
   const retry = (known.details as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
-  if (known.code === 'RATE_LIMITED' && typeof retry === 'number') reply.header('retry-after', String(retry));
+  if ((known.code === 'RATE_LIMITED' || known.code === 'UNAVAILABLE') && typeof retry === 'number')
+    reply.header('retry-after', String(retry));
   return reply.status(known.status).send(errorBody(known.code, known.message, known.details));
 }
 
