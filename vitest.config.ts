@@ -24,8 +24,9 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['packages/*/**/*.pg.test.ts', 'packages/*/**/*.e2e.test.ts'],
-          testTimeout: 60_000,
+          include: ['packages/*/**/*.pg.test.ts', 'packages/*/**/*.e2e.test.ts', 'tests/**/*.e2e.test.ts'],
+          // Real servers, builds and installs: generous on a busy 2-core machine, still bounded.
+          testTimeout: 180_000,
           hookTimeout: 60_000,
           fileParallelism: false,
         },

@@ -1,7 +1,6 @@
 /** Reading the documents commands send: JSON or YAML files, and JSON Lines event files. */
 import { readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { CliError } from './errors.ts';
 
 async function readText(path: string, cwd: string): Promise<string> {
@@ -32,6 +31,8 @@ export async function readDocument(path: string, cwd: string): Promise<Record<st
       throw new CliError(`${path} is not valid JSON: ${(error as Error).message}`);
     }
   } else {
+    // Loaded on use: the YAML parser stays out of the startup of commands that read no document.
+    const { parse: parseYaml } = await import('yaml');
     try {
       value = parseYaml(text, { prettyErrors: true });
     } catch (error) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decide } from './decide.ts';
-import type { RolloutEvidence } from './evidence.ts';
+import type { RolloutEvidence, SufficientStats } from './evidence.ts';
 import type { RolloutPlan } from './plan.ts';
 import { applyAction, createRolloutState, type RolloutAction, type RolloutState } from './state.ts';
 import {
@@ -73,9 +73,11 @@ describe('decide: advancing', () => {
     const few = decide(plan, s, healthyCanary({ treatment: 600, control: 59_400 }), T0 + DAY + HOUR);
     expect(few).toMatchObject({ action: 'hold', rule: 'min_units' });
     expect(few.reason).toMatch(/600 treatment/);
-    const rare = decide(plan, s, healthyCanary({ pTreatment: 0.002, pControl: 0.002 }), T0 + DAY + HOUR);
+    // 0.05% in 10,000 treatment units expects 5 events in the smaller arm at the control rate, under 10.
+    const rare = decide(plan, s, healthyCanary({ pTreatment: 0.0005, pControl: 0.0005 }), T0 + DAY + HOUR);
     expect(rare).toMatchObject({ action: 'hold', rule: 'min_events' });
-    expect(rare.reason).toMatch(/crash_rate has 20 treatment/);
+    expect(rare.metrics.crash_rate?.expectedEvents).toBeCloseTo(5, 6);
+    expect(rare.reason).toMatch(/expects 5 events in the smaller arm/);
   });
 
   it('holds on missing data for a required metric, but not for an optional one', () => {
@@ -293,6 +295,27 @@ describe('decide: bookkeeping', () => {
     expect(t2).toBeGreaterThanOrEqual(t1 * (1 - 1e-12));
   });
 
+  it('re-freezes a planned information stored on the former 1/variance scale on the effective-units scale', () => {
+    const s = after(plan, ['start']);
+    const first = decide(plan, s, healthyCanary(), T0 + 12 * HOUR);
+    const monitor = first.nextState.monitoring?.metrics.crash_rate;
+    if (!monitor?.maxInformationBasis || !first.nextState.monitoring) throw new Error('no monitor');
+    const { scale: _scale, ...basis } = monitor.maxInformationBasis;
+    const legacy: RolloutState = {
+      ...first.nextState,
+      monitoring: {
+        ...first.nextState.monitoring,
+        metrics: { crash_rate: { ...monitor, maxInformation: 5e9, maxInformationBasis: basis } },
+      },
+    };
+    const next = decide(plan, legacy, healthyCanary(), T0 + 13 * HOUR);
+    const refrozen = next.nextState.monitoring?.metrics.crash_rate;
+    expect(refrozen?.maxInformationBasis?.scale).toBe('effective_units');
+    expect(refrozen?.maxInformation).toBeLessThan(1e8);
+    const t1 = first.metrics.crash_rate?.summary?.informationFraction as number;
+    expect(next.metrics.crash_rate?.summary?.informationFraction).toBeGreaterThanOrEqual(t1 * (1 - 1e-12));
+  });
+
   it('keeps monitoring a paused rollout but applies nothing', () => {
     const s = after(plan, ['start', 'pause']);
     const d = decide(plan, s, healthyCanary(), T0 + DAY + HOUR);
@@ -353,5 +376,52 @@ describe('decide: bookkeeping', () => {
     expect(d.metrics.revenue?.summary?.delta).toBeCloseTo(0, 10);
     expect(d.metrics.revenue?.events).toBeNull();
     expect(d.action).toBe('advance');
+  });
+
+  it('records that skewness is unknown when the evidence has no sums of cubes, and uses them when it has', () => {
+    const p = planOf({ ...basePlanInput, guardrails: [{ metric: 'revenue' }] });
+    const s = after(p, ['start']);
+    const evidence = (treatment: SufficientStats, control: SufficientStats): RolloutEvidence => ({
+      attempt: 1,
+      units: { treatment: treatment.n, control: control.n },
+      assignments: [{ stage: 0, treatment: treatment.n, control: control.n }],
+      metrics: { revenue: { hasData: true, cohorts: [{ stage: 0, treatment, control }] } },
+    });
+    const plain = decide(p, s, evidence(meanStats(10_000, 5, 20), meanStats(990_000, 5, 20)), T0 + HOUR);
+    expect(plain.metrics.revenue?.summary?.gating).toMatchObject({
+      method: 'wald',
+      skewness: null,
+      minimum: { rule: 'skewness_unknown', required: 100, met: true },
+    });
+    // 4% buyers spending 100: per-unit skewness ≈ 4.7, so Cochran asks for ≈ 560 units in the smaller arm.
+    const buyers = (n: number): SufficientStats => {
+      const k = n * 0.04;
+      return { n, sumY: k * 100, sumY2: k * 100 ** 2, sumY3: k * 100 ** 3 };
+    };
+    const early = decide(p, s, evidence(buyers(500), buyers(49_500)), T0 + HOUR);
+    expect(early.metrics.revenue?.summary?.gating.method).toBe('skew-corrected');
+    expect(early.metrics.revenue?.summary?.gating.minimum).toMatchObject({ rule: 'cochran', met: false });
+    expect(early.metrics.revenue?.summary?.gating.minimum.required).toBeCloseTo(25 * 4.7 ** 2, -1);
+    expect(early.metrics.revenue?.summary?.deterioration).toMatchObject({
+      skipped: 'minimum_information',
+      boundary: null,
+    });
+  });
+
+  it('spends no α on a rare proportion before 10 expected events, however large z is, while the canary guard runs', () => {
+    const s = after(plan, ['start']);
+    // 0.1% control rate, 4,000 treatment units: 4 expected events; the treatment shows 12 (z well above 3).
+    const ev = proportionEvidence({ treatment: 4_000, control: 396_000, pTreatment: 0.003, pControl: 0.001 });
+    const d = decide(plan, s, ev, T0 + HOUR);
+    const look = d.metrics.crash_rate;
+    expect(look?.summary?.gating.minimum).toMatchObject({
+      rule: 'expected_events',
+      met: false,
+      required: 10,
+    });
+    expect(look?.summary?.deterioration).toMatchObject({ skipped: 'minimum_information', rejected: false });
+    expect(look?.summary?.deterioration.z).toBeGreaterThan(3);
+    expect(look?.canary).not.toBeNull();
+    expect(d.nextState.monitoring?.metrics.crash_rate?.test?.deterioration.boundary.spentAlpha).toBe(0);
   });
 });

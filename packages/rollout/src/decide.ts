@@ -14,6 +14,7 @@ import {
   DEFAULT_ROLLBACK_ALPHA,
   DEFAULT_SRM_THRESHOLD,
   type Direction,
+  effectiveUnits,
   estimateArm,
   type GuardrailConfig,
   type GuardrailLookSummary,
@@ -24,7 +25,7 @@ import {
 } from '@dimmer/stats';
 import { DAY_MS, formatDuration, MINUTE_MS } from './duration.ts';
 import type { MetricEvidence, RolloutEvidence } from './evidence.ts';
-import { plannedLooks, plannedMaxInformation } from './forecast.ts';
+import { plannedLooks, plannedMaxInformation, stageLengths } from './forecast.ts';
 import {
   finalStageIndex,
   type RolloutGuardrail,
@@ -51,7 +52,7 @@ export type DecisionAction = 'rollback' | 'advance' | 'hold' | 'complete';
 export type DecisionRule =
   /** Rollback: a guardrail's deterioration boundary was crossed. */
   | 'deterioration'
-  /** Rollback: the canary guard saw catastrophic relative harm at the first stage. */
+  /** Rollback: the canary guard saw catastrophic relative harm (at any stage, also at a skipped look). */
   | 'canary_guard'
   /** Rollback or hold (per `srmAction`): the sequential SRM test found a sample-ratio mismatch. */
   | 'srm'
@@ -93,9 +94,14 @@ export interface MetricLook {
   maxInformation: number | null;
   /** Proportion metrics: units with at least one event, per arm. */
   events: { treatment: number; control: number } | null;
+  /**
+   * Proportion metrics: events expected in the smaller arm at the control rate (n_small·p̂_C), which the stage
+   * minimum `minEventsPerArm` is checked against.
+   */
+  expectedEvents: number | null;
   /** The statistics engine's summary: Δ̂, SE, interval, relative lift and interval, z, boundaries, n, verdict. */
   summary: GuardrailLookSummary | null;
-  /** The canary guard (first stage only): the lower confidence bound of relative harm. */
+  /** The canary guard (every stage): the lower confidence bound of relative harm. */
   canary: { triggered: boolean; lowerBound: number; threshold: number } | null;
 }
 
@@ -230,9 +236,31 @@ interface LookContext {
   evidence: RolloutEvidence;
   now: number;
   rollbackAlpha: number;
+  /** Control rates of the proportion guardrails at this look (they set how long a stage's event minimum takes). */
+  baselines: Record<string, { mean: number }>;
 }
 
-/** Freezes I_max at the first usable look and re-estimates it once, at the first look after the first stage. */
+function totals(cohorts: readonly CohortStats[], arm: 'treatment' | 'control'): { n: number; sumY: number } {
+  return cohorts.reduce((a, c) => ({ n: a.n + c[arm].n, sumY: a.sumY + c[arm].sumY }), { n: 0, sumY: 0 });
+}
+
+/** Control rate of each proportion guardrail with control data in the evidence. */
+function controlRates(plan: RolloutPlan, evidence: RolloutEvidence): Record<string, { mean: number }> {
+  const out: Record<string, { mean: number }> = {};
+  for (const g of plan.guardrails) {
+    const ev = evidence.metrics[g.metric];
+    if (g.kind !== 'proportion' || ev === undefined) continue;
+    const control = totals(ev.cohorts, 'control');
+    if (control.n > 0) out[g.metric] = { mean: control.sumY / control.n };
+  }
+  return out;
+}
+
+/**
+ * Freezes N_max (effective units at the end of the last gated stage, stages lasting as long as their minimums
+ * take at the observed traffic and control rates) at the first usable look, and re-estimates it once, at the
+ * first look after the first stage.
+ */
 function maxInformationFor(
   ctx: LookContext,
   monitor: MetricMonitor,
@@ -241,7 +269,8 @@ function maxInformationFor(
   estimate: CombinedEstimate,
 ): MetricMonitor {
   const laterStage = ctx.state.stageIndex >= 1;
-  if (monitor.maxInformation !== null && (monitor.reestimated || !laterStage)) return monitor;
+  const currentScale = monitor.maxInformationBasis?.scale === 'effective_units';
+  if (monitor.maxInformation !== null && currentScale && (monitor.reestimated || !laterStage)) return monitor;
   const elapsed = Math.max(MIN_RATE_WINDOW_MS, ctx.now - (ctx.state.startedAt ?? ctx.now));
   const units = Math.max(
     ctx.evidence.units.treatment + ctx.evidence.units.control,
@@ -249,35 +278,48 @@ function maxInformationFor(
   );
   const given = ctx.evidence.unitsPerDay;
   const unitsPerDay = given !== undefined && given > 0 ? given : (units * DAY_MS) / elapsed;
-  const variance = unitVariance(kind, cohorts);
-  let iMax = plannedMaxInformation(ctx.plan, unitsPerDay, variance);
-  const gated = plannedLooks(ctx.plan, unitsPerDay).filter((l) => l.stageIndex < finalStageIndex(ctx.plan));
+  const durations = stageLengths(ctx.plan, { unitsPerDay, baselines: ctx.baselines }).map(
+    (l) => l.durationMs,
+  );
+  let nMax = plannedMaxInformation(ctx.plan, unitsPerDay, durations);
+  const gated = plannedLooks(ctx.plan, unitsPerDay, durations).filter(
+    (l) => l.stageIndex < finalStageIndex(ctx.plan),
+  );
   const plannedMs = gated[gated.length - 1]?.atMs ?? 0;
-  if (!(iMax > 0) || !Number.isFinite(iMax)) {
-    // The forecast sees nothing (too little traffic for its cohorts): extrapolate the information linearly
+  const nNow = effectiveUnits(cohorts);
+  if (!(nMax > 0) || !Number.isFinite(nMax)) {
+    // The forecast sees nothing (too little traffic for its cohorts): extrapolate the effective units linearly
     // over the planned duration of the gated stages instead.
-    iMax = estimate.information * Math.max(1, plannedMs / elapsed);
+    nMax = nNow * Math.max(1, plannedMs / elapsed);
   }
   if (monitor.test !== null) {
-    // A re-estimate may not send the information fraction backwards: a look below the last informative
-    // fraction spends nothing, so a large upward revision would leave the rollback test blind for a while.
+    // A re-estimate may not send the information fraction backwards: N itself never falls, but a larger N_max
+    // would move t below the last fraction that spent α and leave the rollback test blind for a while.
     const lastT = Math.max(
       monitor.test.deterioration.boundary.density?.t ?? 0,
       monitor.test.nonInferiority?.boundary.density?.t ?? 0,
     );
-    if (lastT > 0) iMax = Math.min(iMax, estimate.information / lastT);
+    if (lastT > 0) nMax = Math.min(nMax, nNow / lastT);
   }
   return {
     ...monitor,
-    maxInformation: iMax,
+    maxInformation: nMax,
     maxInformationBasis: {
       unitsPerDay,
-      unitVariance: variance,
+      unitVariance: unitVariance(kind, cohorts),
       plannedUnits: (unitsPerDay * plannedMs) / DAY_MS,
       at: ctx.now,
+      scale: 'effective_units',
     },
-    reestimated: monitor.maxInformation !== null || laterStage,
+    reestimated: monitor.reestimated || (currentScale && monitor.maxInformation !== null) || laterStage,
   };
+}
+
+/** Events expected in the smaller arm at the control rate: n_small·p̂_C (0 without control units). */
+function expectedEventsOf(cohorts: readonly CohortStats[]): number {
+  const t = totals(cohorts, 'treatment');
+  const c = totals(cohorts, 'control');
+  return c.n > 0 ? (Math.min(t.n, c.n) * c.sumY) / c.n : 0;
 }
 
 function lookMetric(
@@ -299,11 +341,9 @@ function lookMetric(
     maxInformation: monitor.maxInformation,
     events:
       g.kind === 'proportion'
-        ? {
-            treatment: cohorts.reduce((a, c) => a + c.treatment.sumY, 0),
-            control: cohorts.reduce((a, c) => a + c.control.sumY, 0),
-          }
+        ? { treatment: totals(cohorts, 'treatment').sumY, control: totals(cohorts, 'control').sumY }
         : null,
+    expectedEvents: g.kind === 'proportion' ? expectedEventsOf(cohorts) : null,
     summary: null,
     canary: null,
   };
@@ -321,12 +361,18 @@ function lookMetric(
   // stage, so they stay valid across looks.
   const plannedUnits = next.maxInformationBasis?.plannedUnits ?? 0;
   if (plannedUnits > 0) config.tuningN = plannedUnits;
-  const assessed = assessGuardrail(next.test ?? createGuardrailState(config), config, estimate);
+  const assessed = assessGuardrail(next.test ?? createGuardrailState(config), config, {
+    kind: g.kind,
+    cohorts,
+    estimate,
+  });
   next = { ...next, test: assessed.state };
   let canary: MetricLook['canary'] = null;
-  const { plan, state } = ctx;
+  const { plan } = ctx;
   const first = plan.stages[0];
-  if (plan.canaryGuard !== false && state.stageIndex === 0 && first !== undefined) {
+  if (plan.canaryGuard !== false && first !== undefined) {
+    // Every stage, and also at looks whose sequential tests spend nothing (skipped, or below the minimum
+    // information): the guard is a confidence sequence, valid at any look.
     // Tuning N fixed in advance: the total units when the first stage's treatment arm reaches its minimum.
     const tuningN = (first.minUnitsPerArm * BUCKET_COUNT) / stageReachBuckets(plan, 0);
     const guard = canaryGuard({
@@ -448,7 +494,7 @@ function judge(
       action: 'rollback',
       rule: 'canary_guard',
       reason:
-        `${canary.metric} shows at least ${pct(canary.canary.lowerBound)} relative harm at the ${stageReach(plan, 0)}% canary ` +
+        `${canary.metric} shows at least ${pct(canary.canary.lowerBound)} relative harm in ${stageName(plan, state.stageIndex)} ` +
         `(estimate ${pct(s.relativeLift, true)}, ${num(s.nTreatment)} treatment units), above the ${pct(canary.canary.threshold)} canary threshold; rolling back to 0%.`,
       toStage: null,
     };
@@ -507,17 +553,14 @@ function judge(
       `The comparison has ${num(treatment)} treatment and ${num(control)} control units; ${here} needs ${num(checks.minUnitsPerArm)} per arm.`,
     );
   const fewEvents = looks.filter(
-    (l) =>
-      l.status === 'assessed' &&
-      l.events !== null &&
-      Math.min(l.events.treatment, l.events.control) < checks.minEventsPerArm,
+    (l) => l.status === 'assessed' && l.expectedEvents !== null && l.expectedEvents < checks.minEventsPerArm,
   );
   if (fewEvents.length > 0) {
     const l = fewEvents[0] as MetricLook;
     const e = l.events as { treatment: number; control: number };
     return hold(
       'min_events',
-      `${l.metric} has ${num(e.treatment)} treatment and ${num(e.control)} control units with an event; ${here} needs ${checks.minEventsPerArm} per arm.`,
+      `${l.metric} expects ${num(l.expectedEvents ?? 0)} events in the smaller arm at the control rate (${num(e.treatment)} treatment and ${num(e.control)} control units with an event); ${here} needs ${checks.minEventsPerArm}.`,
     );
   }
   const next = state.stageIndex + 1;
@@ -635,6 +678,7 @@ export function decide(
     evidence,
     now,
     rollbackAlpha: DEFAULT_ROLLBACK_ALPHA / Math.max(1, plan.guardrails.length),
+    baselines: controlRates(plan, evidence),
   };
   let monitoring = state.monitoring ?? createMonitoring(plan);
   const srm = lookSrm(plan, state, monitoring, evidence);

@@ -342,7 +342,8 @@ function lookMetric(
   if (plannedUnits === null)
     return { look: { ...base, status: 'waiting_for_plan', verdict: 'inconclusive' }, monitor };
   const factor = pairFactor(plan, variant);
-  const maxInformation = monitor.maxInformation ?? plannedUnits / (unitVariance(spec.kind, cohorts) * factor);
+  // N_max on the sample-size scale: the planned pair's effective units n_T·n_C/(n_T + n_C) = plannedUnits/factor.
+  const maxInformation = monitor.maxInformation ?? plannedUnits / factor;
   if (!(maxInformation > 0) || !Number.isFinite(maxInformation))
     return { look: { ...base, status: 'insufficient', verdict: 'inconclusive' }, monitor };
   const config: GuardrailConfig = {
@@ -361,7 +362,11 @@ function lookMetric(
     // The displayed intervals are confidence sequences tuned at the pair's planned units.
     tuningN: (plannedUnits * (weightOf(plan, variant) + weightOf(plan, plan.control))) / WEIGHT_TOTAL,
   };
-  const assessed = assessGuardrail(monitor.test ?? createGuardrailState(config), config, estimate);
+  const assessed = assessGuardrail(monitor.test ?? createGuardrailState(config), config, {
+    kind: spec.kind,
+    cohorts,
+    estimate,
+  });
   const s = assessed.summary;
   const verdict: ExperimentMetricVerdict = s.harmDetected
     ? 'worse'

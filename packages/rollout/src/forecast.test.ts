@@ -25,10 +25,7 @@ describe('forecastPlan', () => {
     expect(mde[1]).toBeGreaterThan(mde[2] as number);
     for (const key of Object.keys(baselines)) {
       expect(f.powerPerMetric[key]).toBeGreaterThan(f.nonInferiority[key]?.targetPower as number);
-      expect(f.maxInformation[key]).toBeCloseTo(
-        plannedMaxInformation(plan, 1_000_000, baselines[key as keyof typeof baselines].variance),
-        6,
-      );
+      expect(f.maxInformation[key]).toBeCloseTo(plannedMaxInformation(plan, 1_000_000), 6);
     }
     expect(f.warnings).toEqual([]);
   });
@@ -41,10 +38,36 @@ describe('forecastPlan', () => {
     const f = forecastPlan(small, { unitsPerDay: 20_000, baselines });
     expect(f.powerPerMetric.crash_rate).toBeLessThan(0.8);
     expect(f.warnings.some((w) => /crash_rate: the plan reaches \d.*% power/.test(w))).toBe(true);
-    expect(f.warnings.some((w) => /stage 1 \(1%\): about 8 units per arm/.test(w))).toBe(true);
+    expect(
+      f.warnings.some((w) =>
+        /stage 1 \(1%\): expected to last .*longer than its minimum of 1h: the smaller arm needs that long to reach 1,000 units/.test(
+          w,
+        ),
+      ),
+    ).toBe(true);
+    expect(f.stages[0]?.lengthSetBy).toEqual({ kind: 'min_units' });
     expect(f.warnings.some((w) => /no experience guardrail/.test(w))).toBe(true);
     expect(f.warnings.some((w) => /no business guardrail/.test(w))).toBe(true);
     expect(f.warnings.some((w) => /no reliability guardrail/.test(w))).toBe(false);
+  });
+
+  it('says which metric sets the length of a stage when its event minimum takes longer than the minimum duration', () => {
+    const p = planOf({
+      ...basePlanInput,
+      stages: [{ reach: 1, minDuration: '1d' }, { reach: 10, minDuration: '1d' }, { reach: 100 }],
+      guardrails: [{ metric: 'crash_rate' }, { metric: 'latency' }],
+    });
+    // 0.1% at 500,000 units a day: the 1% arm gets 5,000 units a day and needs 2 days for 10 expected events.
+    const rare = { crash_rate: { mean: 0.001, variance: 0.001 * 0.999 }, latency: baselines.latency };
+    const f = forecastPlan(p, { unitsPerDay: 500_000, baselines: rare });
+    expect(f.stages[0]?.lengthSetBy).toEqual({ kind: 'min_events', metric: 'crash_rate' });
+    expect(f.stages[0]?.durationMs).toBe(DAY);
+    expect(f.stages[0]?.expectedDurationMs).toBe(2 * DAY);
+    expect(f.stages[1]?.lengthSetBy).toEqual({ kind: 'min_duration' });
+    expect(
+      f.warnings.some((w) => /stage 1 \(1%\): expected to last 2d.*crash_rate needs that long/.test(w)),
+    ).toBe(true);
+    expect(f.maxInformation.crash_rate).toBeCloseTo(plannedMaxInformation(p, 500_000, [2 * DAY, DAY]), 6);
   });
 
   it('warns about a metric without a baseline instead of guessing', () => {

@@ -9,6 +9,8 @@ import {
   DEFAULT_ROLLBACK_ALPHA,
   forecastInformation,
   groupSequentialBoundaries,
+  MIN_EXPECTED_EVENTS,
+  MIN_UNITS_FOR_MEANS,
   type NonInferiorityPlan,
   normalQuantile,
   planNonInferiority,
@@ -38,17 +40,77 @@ export interface PlannedLook {
   cohorts: { nTreatment: number; nControl: number }[];
 }
 
+/** What sets a stage's expected length: its minimum duration, its minimum units, or a metric's event minimum. */
+export type StageLengthSetBy =
+  | { kind: 'min_duration' }
+  | { kind: 'min_units' }
+  | { kind: 'min_events'; metric: string };
+
+/** Expected length of one stage: the longest of its minimum duration and the time its minimums take. */
+export interface StageLength {
+  durationMs: number;
+  setBy: StageLengthSetBy;
+}
+
+/**
+ * How long each stage is expected to run at `unitsPerDay` new units a day: its minimum duration, or longer when
+ * the smaller arm of the comparison needs more time to reach the stage's minimum units or, for each
+ * proportion guardrail with a baseline rate, its minimum expected events at that rate. Stages without traffic
+ * last their minimum duration.
+ */
+export function stageLengths(
+  plan: RolloutPlan,
+  traffic: { unitsPerDay: number; baselines?: Readonly<Record<string, { mean: number }>> },
+): StageLength[] {
+  const done = { treatment: 0, control: 0 };
+  const last = finalStageIndex(plan);
+  return plan.stages.map((stage, k) => {
+    const share = stageReachBuckets(plan, k) / BUCKET_COUNT;
+    const perDay = { treatment: traffic.unitsPerDay * share, control: traffic.unitsPerDay * (1 - share) };
+    /** Days until the smaller arm holds `units` (Infinity when it never does). */
+    const daysFor = (units: number): number => {
+      const need = Math.max(
+        (units - done.treatment) / perDay.treatment,
+        (units - done.control) / perDay.control,
+        0,
+      );
+      return Number.isFinite(need) ? need : Number.POSITIVE_INFINITY;
+    };
+    let best: StageLength = { durationMs: stage.minDuration, setBy: { kind: 'min_duration' } };
+    if (k < last && traffic.unitsPerDay > 0) {
+      const consider = (ms: number, setBy: StageLengthSetBy) => {
+        if (Number.isFinite(ms) && ms > best.durationMs) best = { durationMs: Math.ceil(ms), setBy };
+      };
+      consider(daysFor(stage.minUnitsPerArm) * DAY_MS, { kind: 'min_units' });
+      for (const g of plan.guardrails) {
+        const rate = traffic.baselines?.[g.metric]?.mean;
+        if (g.kind !== 'proportion' || rate === undefined || !(rate > 0)) continue;
+        consider(daysFor(stage.minEventsPerArm / rate) * DAY_MS, { kind: 'min_events', metric: g.metric });
+      }
+    }
+    const days = best.durationMs / DAY_MS;
+    done.treatment += perDay.treatment * days;
+    done.control += perDay.control * days;
+    return best;
+  });
+}
+
 /**
  * The look schedule the forecasts assume: one look a day within each stage plus one at each stage's end,
- * stages lasting their minimum duration; cohort k gets `unitsPerDay` new units a day split at stage k's reach.
+ * stages lasting `durations` (default: their minimum duration); cohort k gets `unitsPerDay` new units a day
+ * split at stage k's reach.
  */
-export function plannedLooks(plan: RolloutPlan, unitsPerDay: number): PlannedLook[] {
+export function plannedLooks(
+  plan: RolloutPlan,
+  unitsPerDay: number,
+  durations?: readonly number[],
+): PlannedLook[] {
   const looks: PlannedLook[] = [];
   const cohorts: { nTreatment: number; nControl: number }[] = [];
   let start = 0;
   plan.stages.forEach((stage, k) => {
     const share = stageReachBuckets(plan, k) / BUCKET_COUNT;
-    const duration = stage.minDuration;
+    const duration = durations?.[k] ?? stage.minDuration;
     const at = (elapsed: number) => {
       const n = (unitsPerDay * elapsed) / DAY_MS;
       return [...cohorts, { nTreatment: n * share, nControl: n * (1 - share) }];
@@ -68,23 +130,38 @@ export function lookInformation(look: PlannedLook, unitVariance: number): number
   return forecastInformation(look.cohorts, { treatment: unitVariance, control: unitVariance });
 }
 
+/** Effective units N = Σ_c n_T,c·n_C,c/(n_T,c + n_C,c) of a look: the sample-size information scale. */
+export function lookEffectiveUnits(look: PlannedLook): number {
+  return forecastInformation(look.cohorts, { treatment: 1, control: 1 });
+}
+
 /**
  * The looks the sequential tests plan for: those up to the end of the last gated stage (the one before the
  * final step). Information past it (the holdback stage, or a stage that runs long) is an overrun.
  */
-export function gatedLooks(plan: RolloutPlan, unitsPerDay: number): PlannedLook[] {
+export function gatedLooks(
+  plan: RolloutPlan,
+  unitsPerDay: number,
+  durations?: readonly number[],
+): PlannedLook[] {
   const lastGated = finalStageIndex(plan) - 1;
-  return plannedLooks(plan, unitsPerDay).filter((l) => l.stageIndex <= lastGated);
+  return plannedLooks(plan, unitsPerDay, durations).filter((l) => l.stageIndex <= lastGated);
 }
 
 /**
- * I_max: forecast information at the end of the last gated stage for `unitsPerDay` new units a day and
- * per-unit variance σ² (metric units squared). Frozen at the first look, re-estimated at most once.
+ * N_max: forecast effective units Σ_c n_T,c·n_C,c/(n_T,c + n_C,c) at the end of the last gated stage for
+ * `unitsPerDay` new units a day, stages lasting `durations` (default: their minimum duration). Frozen at the
+ * first look, re-estimated at most once. It does not depend on the metric's variance, so it cannot move when a
+ * regression raises the variance.
  */
-export function plannedMaxInformation(plan: RolloutPlan, unitsPerDay: number, unitVariance: number): number {
-  const looks = gatedLooks(plan, unitsPerDay);
+export function plannedMaxInformation(
+  plan: RolloutPlan,
+  unitsPerDay: number,
+  durations?: readonly number[],
+): number {
+  const looks = gatedLooks(plan, unitsPerDay, durations);
   const last = looks[looks.length - 1];
-  return last === undefined ? 0 : lookInformation(last, unitVariance);
+  return last === undefined ? 0 : lookEffectiveUnits(last);
 }
 
 /** Forecast of one stage. */
@@ -92,7 +169,12 @@ export interface StageForecast {
   index: number;
   /** Treatment reach in percent (the final stage: 100 − holdback). */
   reach: number;
+  /** The stage's minimum duration, in milliseconds. */
   durationMs: number;
+  /** Expected length: the minimum duration, or longer when the stage's minimums take longer to reach. */
+  expectedDurationMs: number;
+  /** What sets that length (`min_events` names the metric whose event minimum takes longest). */
+  lengthSetBy: StageLengthSetBy;
   /** Expected units in each arm of the comparison at the end of the stage (cumulative). */
   expectedUnitsPerArm: { treatment: number; control: number };
   /**
@@ -106,7 +188,7 @@ export interface StageForecast {
 /** Forecast of a whole plan. */
 export interface PlanForecast {
   stages: StageForecast[];
-  /** I_max per metric (information at the end of the last gated stage). */
+  /** N_max per metric: effective units at the end of the last gated stage (the sample-size information scale). */
   maxInformation: Record<string, number>;
   /** Power of each guardrail's non-inferiority gate when the true effect is zero, at its margin. */
   powerPerMetric: Record<string, number>;
@@ -133,7 +215,9 @@ export function forecastPlan(plan: RolloutPlan, traffic: TrafficForecast): PlanF
   const warnings: string[] = [];
   const G = plan.guardrails.length;
   const rollbackAlpha = DEFAULT_ROLLBACK_ALPHA / Math.max(1, G);
-  const looks = plannedLooks(plan, traffic.unitsPerDay);
+  const lengths = stageLengths(plan, traffic);
+  const durations = lengths.map((l) => l.durationMs);
+  const looks = plannedLooks(plan, traffic.unitsPerDay, durations);
   const lastGated = finalStageIndex(plan) - 1;
   const gated = looks.filter((l) => l.stageIndex <= lastGated);
   const zPower = normalQuantile(MDE_POWER);
@@ -155,23 +239,39 @@ export function forecastPlan(plan: RolloutPlan, traffic: TrafficForecast): PlanF
     }
     if (!(traffic.unitsPerDay > 0)) continue;
     const info = gated.map((l) => lookInformation(l, base.variance));
+    const units = gated.map(lookEffectiveUnits);
+    const nMax = units[units.length - 1] ?? 0;
     const iMax = info[info.length - 1] ?? 0;
-    maxInformation[g.metric] = iMax;
-    if (!(iMax > 0)) continue;
-    const fractions = info.filter((i) => i > 0).map((i) => i / iMax);
+    maxInformation[g.metric] = nMax;
+    if (!(nMax > 0 && iMax > 0)) continue;
+    // The rollback test spends from the first look with its minimum information (the skewness of a mean is
+    // not known in advance, so its floor of 100 units is assumed).
+    const qualifies = gated.map((l) => {
+      const small = Math.min(
+        l.cohorts.reduce((a, c) => a + c.nTreatment, 0),
+        l.cohorts.reduce((a, c) => a + c.nControl, 0),
+      );
+      return g.kind === 'proportion'
+        ? small * base.mean >= MIN_EXPECTED_EVENTS
+        : small >= MIN_UNITS_FOR_MEANS;
+    });
+    const spending = gated.map((_, k) => (units[k] as number) > 0 && (qualifies[k] as boolean));
+    const fractions = units.filter((_, k) => spending[k]).map((n) => n / nMax);
     const boundary = groupSequentialBoundaries({
       alpha: rollbackAlpha,
       spending: { kind: 'power', rho: DEFAULT_DETERIORATION_RHO },
       informationFractions: fractions,
     });
     let j = 0;
-    byLook[g.metric] = info.map((i) => (i > 0 ? { info: i, boundary: boundary[j++] as number } : null));
+    byLook[g.metric] = info.map((i, k) =>
+      spending[k] ? { info: i, boundary: boundary[j++] as number } : null,
+    );
     const margin = g.margin * Math.abs(base.mean);
     const ni = planNonInferiority({
       margin,
       guardrails: G,
       plannedInformation: iMax,
-      informationFractions: fractions,
+      informationFractions: units.filter((n) => n > 0).map((n) => n / nMax),
     });
     nonInferiority[g.metric] = ni;
     powerPerMetric[g.metric] = ni.reachablePower;
@@ -183,6 +283,7 @@ export function forecastPlan(plan: RolloutPlan, traffic: TrafficForecast): PlanF
   }
 
   const stages: StageForecast[] = plan.stages.map((stage, k) => {
+    const length = lengths[k] as StageLength;
     const end = looks.find((l) => l.stageIndex === k && l.stageEnd) as PlannedLook;
     const treatment = end.cohorts.reduce((a, c) => a + c.nTreatment, 0);
     const control = end.cohorts.reduce((a, c) => a + c.nControl, 0);
@@ -203,26 +304,21 @@ export function forecastPlan(plan: RolloutPlan, traffic: TrafficForecast): PlanF
           `stage ${k + 1} (${stageReach(plan, k)}%): in ${formatDuration(stage.minDuration)} the rollback test can only catch ${g.metric} regressions above ${percent(relative)}`,
         );
     }
-    if (k <= lastGated && traffic.unitsPerDay > 0) {
-      const smaller = Math.min(treatment, control);
-      if (smaller < stage.minUnitsPerArm)
-        warnings.push(
-          `stage ${k + 1} (${stageReach(plan, k)}%): about ${round(smaller)} units per arm are expected in ${formatDuration(stage.minDuration)}, fewer than its minimum of ${round(stage.minUnitsPerArm)}; it will hold until then`,
-        );
-      for (const g of plan.guardrails) {
-        const base = traffic.baselines[g.metric];
-        if (g.kind !== 'proportion' || base === undefined) continue;
-        const events = smaller * base.mean;
-        if (events < stage.minEventsPerArm)
-          warnings.push(
-            `stage ${k + 1} (${stageReach(plan, k)}%): about ${round(events)} units with a ${g.metric} event per arm are expected, fewer than the minimum of ${stage.minEventsPerArm}; it will hold until then`,
-          );
-      }
+    if (k <= lastGated && traffic.unitsPerDay > 0 && length.durationMs > stage.minDuration) {
+      const why =
+        length.setBy.kind === 'min_events'
+          ? `${length.setBy.metric} needs that long to reach ${stage.minEventsPerArm} expected events in the smaller arm`
+          : `the smaller arm needs that long to reach ${round(stage.minUnitsPerArm)} units`;
+      warnings.push(
+        `stage ${k + 1} (${stageReach(plan, k)}%): expected to last ${formatDuration(length.durationMs)}, longer than its minimum of ${formatDuration(stage.minDuration)}: ${why}; later stages start later`,
+      );
     }
     return {
       index: k,
       reach: stageReach(plan, k),
       durationMs: stage.minDuration,
+      expectedDurationMs: length.durationMs,
+      lengthSetBy: length.setBy,
       expectedUnitsPerArm: { treatment, control },
       mdePerMetric,
     };

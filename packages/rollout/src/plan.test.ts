@@ -16,10 +16,10 @@ describe('validateRolloutPlan', () => {
   it('fills the defaults of the statistics contract', () => {
     const plan = planOf(basePlanInput);
     expect(plan.stages).toEqual([
-      { reach: 1, minDuration: DAY, minUnitsPerArm: 1000, minEventsPerArm: 30 },
-      { reach: 10, minDuration: DAY, minUnitsPerArm: 1000, minEventsPerArm: 30 },
-      { reach: 50, minDuration: DAY, minUnitsPerArm: 1000, minEventsPerArm: 30 },
-      { reach: 100, minDuration: DAY, minUnitsPerArm: 1000, minEventsPerArm: 30 },
+      { reach: 1, minDuration: DAY, minUnitsPerArm: 1000, minEventsPerArm: 10 },
+      { reach: 10, minDuration: DAY, minUnitsPerArm: 1000, minEventsPerArm: 10 },
+      { reach: 50, minDuration: DAY, minUnitsPerArm: 1000, minEventsPerArm: 10 },
+      { reach: 100, minDuration: DAY, minUnitsPerArm: 1000, minEventsPerArm: 10 },
     ]);
     expect(plan).toMatchObject({
       holdback: 0,

@@ -45,7 +45,10 @@ export interface RolloutStage {
   minDuration: number;
   /** Units each arm of the comparison must hold before the rollout may advance from this stage. */
   minUnitsPerArm: number;
-  /** Units with at least one event each arm must hold, for proportion guardrails. */
+  /**
+   * Events expected in the smaller arm at the control rate (n_small·p̂_C) before the rollout may advance from
+   * this stage, for proportion guardrails.
+   */
   minEventsPerArm: number;
 }
 
@@ -95,8 +98,11 @@ export interface RolloutPlanContext {
 export const DEFAULT_MIN_DURATION_MS = DAY_MS;
 /** Default minimum units per arm before a stage may advance. */
 export const DEFAULT_MIN_UNITS_PER_ARM = 1_000;
-/** Default minimum units with an event per arm for proportion metrics. */
-export const DEFAULT_MIN_EVENTS_PER_ARM = 30;
+/**
+ * Default minimum events expected in the smaller arm at the control rate, for proportion metrics: the same 10
+ * the rollback test needs before it spends α, so a 0.1% metric at 10,000 treatment units a day is ready in a day.
+ */
+export const DEFAULT_MIN_EVENTS_PER_ARM = 10;
 /** Holdback must stay below this percentage (a larger one is an A/B test, not a rollout). */
 export const MAX_HOLDBACK = 50;
 /** The canary guard runs only on a first stage at or below this reach, in percent. */

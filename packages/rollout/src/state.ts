@@ -32,13 +32,23 @@ export const MAX_HISTORY = 200;
 
 /** Per-metric monitoring state of one attempt. */
 export interface MetricMonitor {
-  /** I_max: planned information through the last gated stage; null until the first usable look. */
+  /** N_max: planned effective units through the last gated stage; null until the first usable look. */
   maxInformation: number | null;
   /**
    * What I_max was forecast from (new units per day, per-unit variance), the units planned through the last
    * gated stage (the tuning N of the displayed intervals), and when.
    */
-  maxInformationBasis: { unitsPerDay: number; unitVariance: number; plannedUnits: number; at: number } | null;
+  maxInformationBasis: {
+    unitsPerDay: number;
+    unitVariance: number;
+    plannedUnits: number;
+    at: number;
+    /**
+     * `effective_units`: N_max on the sample-size scale. Absent in states frozen before information was
+     * measured in effective units (1/Var); such a state is re-frozen on the new scale at its next look.
+     */
+    scale?: 'effective_units';
+  } | null;
   /** True once I_max has been re-estimated (allowed once, at the first look after the first stage). */
   reestimated: boolean;
   /** The deterioration and non-inferiority tests (boundary recursion state); null before the first look. */

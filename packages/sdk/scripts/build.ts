@@ -1,49 +1,46 @@
 /**
- * Builds the SDK's distributable bundles into packages/sdk/dist:
- * - `dimmer-sdk.browser.js`: the browser entry (no Node APIs), with @dimmer/core inlined;
- * - `dimmer-sdk.node.js`: the Node entry;
- * - `openfeature-server.js` / `openfeature-web.browser.js`: the OpenFeature providers, the OpenFeature SDKs
- *   left as peer imports.
- * Types are the TypeScript sources themselves (the package's `exports` point at them).
+ * The SDK's self-contained browser bundles, written next to the compiled package in `dist/`:
+ * - `dimmer-sdk.browser.js`: the browser entry (no Node APIs) with `@dimmer/core` inlined, loadable from a
+ *   `<script type="module">` without a bundler; the package's `browser` condition points at it;
+ * - `openfeature-web.browser.js`: the OpenFeature web provider, `@openfeature/web-sdk` left as a peer import.
+ * The per-file ESM and `.d.ts` come from the TypeScript compiler (`scripts/build-packages.ts` at the root).
  */
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 const root = join(import.meta.dirname, '..');
 const OPENFEATURE = ['@openfeature/core', '@openfeature/server-sdk', '@openfeature/web-sdk'];
+const ENTRIES = [
+  { in: 'src/browser.ts', out: 'dimmer-sdk.browser' },
+  { in: 'src/openfeature-web.ts', out: 'openfeature-web.browser' },
+] as const;
 
-/** Bundles every entry; resolves with the paths written. */
-export async function buildSdk(outdir = join(root, 'dist')): Promise<string[]> {
-  const common = {
-    bundle: true,
-    format: 'esm',
-    sourcemap: true,
-    target: 'es2022',
-    logLevel: 'warning',
-  } as const;
-  const entries = [
-    { in: 'src/browser.ts', out: 'dimmer-sdk.browser', platform: 'browser' },
-    { in: 'src/openfeature-web.ts', out: 'openfeature-web.browser', platform: 'browser' },
-    { in: 'src/index.ts', out: 'dimmer-sdk.node', platform: 'node' },
-    { in: 'src/openfeature-server.ts', out: 'openfeature-server', platform: 'node' },
-  ] as const;
+/** Bundles every browser entry into `outdir`; resolves with the paths written. */
+export async function buildBundles(outdir = join(root, 'dist')): Promise<string[]> {
   await Promise.all(
-    entries.map((entry) =>
+    ENTRIES.map((entry) =>
       build({
-        ...common,
         entryPoints: [join(root, entry.in)],
         outfile: join(outdir, `${entry.out}.js`),
-        platform: entry.platform,
+        bundle: true,
+        format: 'esm',
+        sourcemap: true,
+        target: 'es2022',
+        logLevel: 'warning',
+        platform: 'browser',
         external: OPENFEATURE,
-        // The browser bundles must not pull in Node built-ins: make any such import a build error.
-        ...(entry.platform === 'browser' ? { conditions: ['browser'] } : {}),
+        // Browser conditions only: a Node built-in reached from the browser entry is a build error.
+        conditions: ['browser'],
       }),
     ),
   );
-  return entries.map((entry) => join(outdir, `${entry.out}.js`));
+  return ENTRIES.map((entry) => join(outdir, `${entry.out}.js`));
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const written = await buildSdk();
-  for (const path of written) console.log(`built ${path}`);
+/** The browser bundles alone (tests that load them in a browser). */
+export const buildSdk = buildBundles;
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  for (const path of await buildBundles()) console.log(`built ${path}`);
 }

@@ -3,8 +3,8 @@
  * or PostgreSQL when DIMMER_DATABASE_URL is set. Stops gracefully on SIGINT and SIGTERM.
  */
 import { readSettings } from './settings.ts';
+import { StartError } from './start-errors.ts';
 import { formatStartupBanner, startFromSettings } from './startup.ts';
-import { SqliteStartError } from './storage/sqlite/database.ts';
 
 async function main(): Promise<void> {
   const settings = readSettings(process.env);
@@ -33,8 +33,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  // A storage refusal (data directory in use, empty or corrupt database) is explained by its message alone.
-  if (error instanceof SqliteStartError) console.error(`Dimmer failed to start: ${error.message}`);
-  else console.error('Dimmer failed to start:', error);
+  // A known start failure is one line saying what to change; anything else keeps its stack for a report.
+  console.error(error instanceof StartError ? error.message : error);
   process.exit(1);
 });

@@ -1,6 +1,6 @@
-// Acceptance scenarios 2–8 of statistics.md: each returns rows of (scenario, target, measured, Monte Carlo
+// Acceptance scenarios 2–9 of statistics.md: each returns rows of (scenario, target, measured, Monte Carlo
 // error, pass). Looks are daily; statistics are drawn per look and per arm as sufficient statistics (see
-// models.ts for which draws are exact), except the per-unit cohort scenario.
+// models.ts for which draws are exact) and analysed with the library's per-look machinery (engine.ts).
 
 import {
   type CohortStats,
@@ -11,28 +11,34 @@ import {
   DEFAULT_SRM_THRESHOLD,
   estimateArm,
   extendBoundaries,
-  forecastInformation,
+  gatingStatistic,
   groupSequentialBoundaries,
-  harmSign,
   normalQuantile,
+  regularizedBeta,
   requiredInformation,
-  type SequentialTestState,
-  type Spending,
-  type SufficientStats,
-  stepSequentialTest,
   updateSrm,
 } from '../src/index.ts';
 import {
-  bernoulliModel,
-  cappedRevenueModel,
-  guardrailModels,
-  type MetricModel,
-  normalModel,
-  REVENUE_CAP_PERCENTILE,
-  REVENUE_CAP_PERCENTILE_LOOSE,
-  unequalVarianceModel,
-} from './models.ts';
+  ALPHA_PER_METRIC,
+  type BoundaryNode,
+  BoundaryTree,
+  crosses,
+  emptyStats,
+  GUARDRAILS,
+  NI_ALPHA,
+  NI_SPENDING,
+  PLAN,
+  plannedEffectiveUnits,
+  plannedMaxUnits,
+  ROLLBACK_ALPHA,
+  ROLLBACK_SPENDING,
+  simulateRollout,
+  stageOf,
+} from './engine.ts';
+import { bernoulliModel, extraModels, guardrailModels, type MetricModel, normalModel } from './models.ts';
 import { Rng } from './prng.ts';
+
+export { PLAN, simulateRollout } from './engine.ts';
 
 /** One line of the report. `value` is a probability unless `unit` says otherwise. */
 export interface Row {
@@ -44,196 +50,23 @@ export interface Row {
   mcse: number;
   /** null: reported, not gated. */
   pass: boolean | null;
-  /** Overrides the printed result of an ungated row (a target the specified design cannot meet). */
-  verdict?: 'spec conflict';
   /**
-   * For the per-metric A/A rows: the bound that allows for checking many metrics at once. Each row is a
-   * separate check "rate ≤ α/G + 2·MCSE"; a perfectly calibrated engine exceeds that by chance 2.3% of the
-   * time per row, so over the PER_METRIC_CHECKS rows some excess is expected. The reduced run gates these rows
-   * on a Bonferroni allowance over those checks (5% family-wise), and prints the spec's 2·MCSE verdict too.
+   * Per-metric A/A rows: the exact binomial p-value of "rate ≤ α/G" given the count, and whether Holm's
+   * procedure at 5% over all such rows rejects it (the row's pass is the negation).
    */
-  multiplicityBound?: number;
+  exactGate?: { count: number; pValue: number; holmRejected: boolean };
   unit: 'probability' | 'ms' | 'boolean';
   note?: string;
 }
 
-/** The rollout plan of the acceptance criteria: 1% (days 1–2) → 10% (3–5) → 50% (6–14), 1M new users a day. */
-export const PLAN = {
-  days: 14,
-  unitsPerDay: 1_000_000,
-  stages: [
-    { reach: 0.01, lastDay: 2 },
-    { reach: 0.1, lastDay: 5 },
-    { reach: 0.5, lastDay: 14 },
-  ],
-};
-/** Guardrails per rollout (Bonferroni divisor of the rollback α). */
-const GUARDRAILS = 6;
-const ROLLBACK_ALPHA = 0.05;
-const ALPHA_PER_METRIC = ROLLBACK_ALPHA / GUARDRAILS;
-const ROLLBACK_SPENDING: Spending = { kind: 'power', rho: 0.5 };
-const NI_ALPHA = 0.05;
-const NI_SPENDING: Spending = { kind: 'power', rho: 2 };
-const NI_BETA = 0.2;
-
-function stageOf(day: number): number {
-  return PLAN.stages.findIndex((s) => day <= s.lastDay);
-}
-
-function dailySplit(day: number, traffic: number): { stage: number; nT: number; nC: number } {
-  const stage = stageOf(day);
-  const reach = PLAN.stages[stage]?.reach ?? 0;
-  const n = Math.round(PLAN.unitsPerDay * traffic);
-  const nT = Math.round(n * reach);
-  return { stage, nT, nC: n - nT };
-}
-
-/** Planned information after each day (the server's forecast from the plan and a pre-period variance). */
-function plannedInformation(model: MetricModel, traffic: number): number[] {
-  const cohorts = PLAN.stages.map(() => ({ nTreatment: 0, nControl: 0 }));
-  const out: number[] = [];
-  for (let day = 1; day <= PLAN.days; day++) {
-    const { stage, nT, nC } = dailySplit(day, traffic);
-    const c = cohorts[stage] as { nTreatment: number; nControl: number };
-    c.nTreatment += nT;
-    c.nControl += nC;
-    out.push(forecastInformation(cohorts, model.unitVariance));
-  }
-  return out;
-}
-
-function unitsByDay(traffic: number): number[] {
-  const out: number[] = [];
-  let total = 0;
-  for (let day = 1; day <= PLAN.days; day++) {
-    const { nT, nC } = dailySplit(day, traffic);
-    total += nT + nC;
-    out.push(total);
-  }
-  return out;
-}
-
-/**
- * z-boundaries per look from the library's own sequential step (group-sequential while t ≤ 1, then the
- * one-sided confidence sequence at the unspent α, whose z-boundary depends only on n). Boundaries use the
- * planned information fractions, so they are computed once per scenario rather than once per replication.
- */
-function boundarySchedule(fractions: number[], units: number[], alpha: number, spending: Spending): number[] {
-  let state: SequentialTestState = {
-    boundary: createBoundaryState({ alpha, spending }),
-    overrun: null,
-    lastGstUnits: 0,
-    rejectedAtLook: null,
-  };
-  return fractions.map((t, k) => {
-    const step = stepSequentialTest(state, {
-      index: k + 1,
-      informationFraction: t,
-      effect: 0,
-      se: 1,
-      units: units[k] as number,
-    });
-    state = step.state;
-    return step.result.boundary ?? Number.POSITIVE_INFINITY;
-  });
-}
-
-function emptyStats(): SufficientStats {
-  return { n: 0, sumY: 0, sumY2: 0, sumD: 0, sumD2: 0, sumYD: 0 };
-}
-
-interface RolloutOptions {
-  reps: number;
-  seed: number;
-  models: MetricModel[];
-  /** Relative effect on the treatment mean per model (0 = A/A). */
-  effects?: number[];
-  /** Relative change of the baseline from day 1 to day 14 (0.2 = +20%). */
-  trend?: number;
-  /** Traffic relative to the plan (I_max stays frozen at the plan's forecast). */
-  traffic?: number;
-  /** Relative non-inferiority margins per model (enables the non-inferiority gate). */
-  margins?: number[];
-}
-
-interface RolloutResult {
-  /** Per model: replications rolled back by the end of each day (cumulative). */
-  rolledBackByDay: number[][];
-  /** Replications in which any of the first `GUARDRAILS` models rolled back. */
-  family: number;
-  /** Per model: replications declared non-inferior by day 14. */
-  nonInferior: number[];
-  /** Replications where every model was non-inferior and none rolled back. */
-  advanced: number;
-}
-
-/** Simulates the rollout plan, daily looks, every model as one guardrail of the same rollout. */
-export function simulateRollout(o: RolloutOptions): RolloutResult {
-  const rng = new Rng(o.seed);
-  const traffic = o.traffic ?? 1;
-  const units = unitsByDay(traffic);
-  const schedules = o.models.map((m) => {
-    const maxInformation = plannedInformation(m, 1)[PLAN.days - 1] as number;
-    const fractions = plannedInformation(m, traffic).map((i) => i / maxInformation);
-    return {
-      rollback: boundarySchedule(fractions, units, ALPHA_PER_METRIC, ROLLBACK_SPENDING),
-      nonInferiority: o.margins ? boundarySchedule(fractions, units, NI_ALPHA, NI_SPENDING) : null,
-    };
-  });
-  const rolledBackByDay = o.models.map(() => new Array<number>(PLAN.days).fill(0));
-  const nonInferior = o.models.map(() => 0);
-  let family = 0;
-  let advanced = 0;
-  const rolled = new Array<number>(o.models.length);
-  const ni = new Array<boolean>(o.models.length);
-  for (let rep = 0; rep < o.reps; rep++) {
-    const cohorts: CohortStats[][] = o.models.map(() =>
-      PLAN.stages.map(() => ({ treatment: emptyStats(), control: emptyStats() })),
-    );
-    rolled.fill(0);
-    ni.fill(false);
-    for (let day = 1; day <= PLAN.days; day++) {
-      const { stage, nT, nC } = dailySplit(day, traffic);
-      const baseline = 1 + ((o.trend ?? 0) * (day - 1)) / (PLAN.days - 1);
-      o.models.forEach((m, i) => {
-        const cohort = cohorts[i]?.[stage] as CohortStats;
-        m.draw(rng, nT, baseline * (1 + (o.effects?.[i] ?? 0)), 'treatment', cohort.treatment);
-        m.draw(rng, nC, baseline, 'control', cohort.control);
-        const est = combineCohorts(m.kind, cohorts[i] as CohortStats[]);
-        if (est === null) return;
-        const h = harmSign(m.direction);
-        const sched = schedules[i] as (typeof schedules)[number];
-        if (rolled[i] === 0 && (h * est.delta) / est.se >= (sched.rollback[day - 1] as number))
-          rolled[i] = day;
-        const margin = o.margins?.[i];
-        if (margin !== undefined && sched.nonInferiority && !ni[i]) {
-          const theta = margin * Math.abs(est.meanControl);
-          if ((theta - h * est.delta) / est.se >= (sched.nonInferiority[day - 1] as number)) ni[i] = true;
-        }
-      });
-    }
-    let anyFamily = false;
-    let all = true;
-    rolled.forEach((day, i) => {
-      if (day > 0) {
-        const counts = rolledBackByDay[i] as number[];
-        for (let d = day; d <= PLAN.days; d++) counts[d - 1] = (counts[d - 1] as number) + 1;
-        if (i < GUARDRAILS) anyFamily = true;
-      }
-      if (ni[i]) nonInferior[i] = (nonInferior[i] as number) + 1;
-      else all = false;
-    });
-    if (anyFamily) family++;
-    if (all && !anyFamily) advanced++;
-  }
-  return { rolledBackByDay, family, nonInferior, advanced };
-}
+/** Family-wise level of the exact binomial gate over the per-metric rows (Holm). */
+const PER_METRIC_FAMILY_ALPHA = 0.05;
 
 function mcseAt(p: number, reps: number): number {
   return Math.sqrt((p * (1 - p)) / reps);
 }
 
-/** A row "measured ≤ bound", the bound widened to `base + 2·MCSE(base)` when that is larger. */
+/** A row "measured ≤ bound", the bound widened to `base + 2·MCSE(base)`. */
 function atMost(scenario: string, measured: number, base: number, reps: number, floor?: number): Row {
   const mcse = mcseAt(base, reps);
   const bound = Math.max(floor ?? 0, base + 2 * mcse);
@@ -246,19 +79,6 @@ function atMost(scenario: string, measured: number, base: number, reps: number, 
     pass: measured <= bound,
     unit: 'probability',
   };
-}
-
-/**
- * Per-metric A/A checks of scenario 3: one per metric without trend, and the worst of the metrics under each
- * of the two trends (each such row stands for `metrics` checks).
- */
-const PER_METRIC_CHECKS = 7 + 2 * 7;
-const PER_METRIC_FAMILY_ALPHA = 0.05;
-
-/** Adds the multiplicity-aware bound to a per-metric row. */
-function perMetric(row: Row, reps: number): Row {
-  const z = normalQuantile(1 - PER_METRIC_FAMILY_ALPHA / PER_METRIC_CHECKS);
-  return { ...row, multiplicityBound: ALPHA_PER_METRIC + z * mcseAt(ALPHA_PER_METRIC, reps) };
 }
 
 /** A row "measured ≥ target", allowing 2·MCSE below it. */
@@ -275,6 +95,54 @@ function atLeast(scenario: string, measured: number, target: number, reps: numbe
   };
 }
 
+/** P(X ≥ k) for X ~ Binomial(n, p): the exact p-value of k events against "rate ≤ p". */
+export function binomialUpperTail(k: number, n: number, p: number): number {
+  if (k <= 0) return 1;
+  if (k > n) return 0;
+  return regularizedBeta(p, k, n - k + 1);
+}
+
+/**
+ * Exact binomial gate with Holm's step-down procedure at `alpha` over all rows that carry a count: each row's
+ * p-value is P(Binomial(R, α/G) ≥ count); a row passes unless Holm rejects "rate ≤ α/G" for it.
+ */
+export function applyExactGate(rows: Row[], reps: number, alpha = PER_METRIC_FAMILY_ALPHA): Row[] {
+  const gated = rows
+    .map((r, i) => ({ i, p: r.exactGate?.pValue ?? Number.NaN }))
+    .filter((x) => !Number.isNaN(x.p))
+    .sort((a, b) => a.p - b.p);
+  const rejected = new Set<number>();
+  for (const [j, x] of gated.entries()) {
+    if (x.p <= alpha / (gated.length - j)) rejected.add(x.i);
+    else break;
+  }
+  return rows.map((r, i) => {
+    if (r.exactGate === undefined) return r;
+    const holmRejected = rejected.has(i);
+    return {
+      ...r,
+      target: `≤ ${ALPHA_PER_METRIC.toFixed(5)} (exact binomial, Holm over ${gated.length} rows; R = ${reps.toLocaleString('en')})`,
+      pass: !holmRejected,
+      exactGate: { ...r.exactGate, holmRejected },
+    };
+  });
+}
+
+/** A per-metric A/A row with its exact binomial p-value (the Holm verdict is applied over all rows later). */
+function perMetric(scenario: string, count: number, reps: number, note?: string): Row {
+  const measured = count / reps;
+  return {
+    scenario,
+    target: `≤ ${ALPHA_PER_METRIC.toFixed(5)}`,
+    compareTo: ALPHA_PER_METRIC,
+    measured,
+    mcse: mcseAt(Math.max(measured, 1 / reps), reps),
+    pass: null,
+    exactGate: { count, pValue: binomialUpperTail(count, reps, ALPHA_PER_METRIC), holmRejected: false },
+    unit: 'probability',
+    ...(note !== undefined ? { note } : {}),
+  };
+}
 /** Scenario 2: fixed-horizon one-sided z at α = 0.05 checked daily for 14 days (equal daily information). */
 export function naivePeeking(reps: number, seed: number): Row[] {
   const rng = new Rng(seed);
@@ -312,42 +180,39 @@ export function naivePeeking(reps: number, seed: number): Row[] {
   ];
 }
 
-/** Scenarios 3 and 5: A/A false rollbacks of the six guardrails (and an unequal-variance metric). */
+/** Scenarios 3 and 5: A/A false rollbacks of the six guardrails, the further data models, trends and overrun. */
 export function falseRollbacks(reps: number, seed: number): Row[] {
   const rows: Row[] = [];
-  const models = [...guardrailModels(), unequalVarianceModel()];
-  const familyBound = 0.053;
-  const base = simulateRollout({ reps, seed, models });
-  rows.push(
-    atMost('3. A/A family-wise false rollback, G = 6', base.family / reps, ROLLBACK_ALPHA, reps, familyBound),
-  );
-  models.forEach((m, i) => {
-    const rate = (base.rolledBackByDay[i]?.[PLAN.days - 1] ?? 0) / reps;
-    const row = perMetric(atMost(`3. A/A per metric: ${m.name}`, rate, ALPHA_PER_METRIC, reps), reps);
-    rows.push({ ...row, note: m.method });
-  });
-  for (const trend of [0.2, -0.2]) {
-    const r = simulateRollout({ reps, seed: seed + (trend > 0 ? 1 : 2), models, trend });
-    const label = `${trend > 0 ? '+' : '−'}${Math.abs(trend * 100)}% baseline trend`;
-    rows.push(atMost(`3. A/A family-wise, ${label}`, r.family / reps, ROLLBACK_ALPHA, reps, familyBound));
-    const worst = Math.max(...r.rolledBackByDay.map((d) => (d[PLAN.days - 1] ?? 0) / reps));
-    rows.push(perMetric(atMost(`3. A/A worst metric, ${label}`, worst, ALPHA_PER_METRIC, reps), reps));
-  }
-  // Sensitivity to the revenue cap: the same A/A runs with the cap at a higher percentile (reported only).
-  const loose = cappedRevenueModel(REVENUE_CAP_PERCENTILE_LOOSE);
-  const capNote =
-    `heavy tails: the unpooled z of a right-skewed metric is skewed in the small treatment arm of the 1% stage, ` +
-    `which raises the false rollback rate of a lower-is-worse metric; the guardrail uses the metric cap ` +
-    `(${REVENUE_CAP_PERCENTILE * 100}th percentile); the ${REVENUE_CAP_PERCENTILE_LOOSE * 100}th-percentile cap is shown for information`;
-  for (const trend of [0, -0.2]) {
-    const r = simulateRollout({ reps, seed: seed + 3 + (trend === 0 ? 0 : 1), models: [loose], trend });
-    const rate = (r.rolledBackByDay[0]?.[PLAN.days - 1] ?? 0) / reps;
-    const label = trend === 0 ? '' : ', −20% baseline trend';
-    const row = atMost(`3. A/A per metric (info): ${loose.name}${label}`, rate, ALPHA_PER_METRIC, reps);
-    rows.push({ ...row, pass: null, note: capNote });
+  const family = guardrailModels();
+  const models = [...family, ...extraModels()];
+  const familySize = family.length;
+  for (const trend of [0, 0.2, -0.2]) {
+    const r = simulateRollout({
+      reps,
+      seed: seed + (trend === 0 ? 0 : trend > 0 ? 1 : 2),
+      models,
+      familySize,
+      trend,
+    });
+    const label = trend === 0 ? '' : `, ${trend > 0 ? '+' : '−'}${Math.abs(trend * 100)}% baseline trend`;
+    rows.push(
+      atMost(`3. A/A family-wise false rollback, G = 6${label}`, r.family / reps, ROLLBACK_ALPHA, reps),
+    );
+    if (trend === 0) {
+      const spent = r.firstLookSpent / reps;
+      rows.push({
+        ...atMost('3. A/A family-wise, first look (day 1) alone', r.familyFirstLook / reps, spent, reps),
+        note: `α spent at the first look, summed over the six guardrails and averaged over replications: ${spent.toExponential(3)} (a metric below its minimum information spends none)`,
+      });
+    }
+    models.forEach((m, i) => {
+      const count = r.rolledBackByDay[i]?.[PLAN.days - 1] ?? 0;
+      const skew = Number.isFinite(m.unitSkewness) ? `; per-unit skewness ${m.unitSkewness.toFixed(1)}` : '';
+      rows.push(perMetric(`3. A/A per metric${label}: ${m.name}`, count, reps, `${m.method}${skew}`));
+    });
   }
   for (const traffic of [1.5, 2]) {
-    const r = simulateRollout({ reps, seed: seed + Math.round(traffic * 10), models, traffic });
+    const r = simulateRollout({ reps, seed: seed + Math.round(traffic * 10), models: family, traffic });
     rows.push({
       ...atMost(
         `5. A/A family-wise, traffic ${traffic}× plan (overrun)`,
@@ -356,7 +221,7 @@ export function falseRollbacks(reps: number, seed: number): Row[] {
         reps,
         0.055,
       ),
-      note: 'I_max frozen at the plan; looks past it use the one-sided CS at the unspent α',
+      note: 'N_max frozen at the plan; looks past it use the one-sided CS at the unspent α',
     });
   }
   return rows;
@@ -365,34 +230,22 @@ export function falseRollbacks(reps: number, seed: number): Row[] {
 /**
  * Per-unit cohort scenario: every unit is assigned at random by the day's split and draws a normal outcome
  * whose mean triples over the 14 days. Drawn exactly without visiting units: the day's treatment count is
- * Binomial(units, reach) and each arm's (Σy, Σy²) comes from the normal sum and χ² sum of squares, the exact
- * law of those per-unit draws. The same data are also analysed pooled across stages (the contrast).
+ * Binomial(units, reach) and each arm's sums come from the normal model. The same data are also analysed
+ * pooled across stages (the contrast).
  */
 export function perUnitCohorts(reps: number, seed: number, unitsPerDay: number): Row[] {
   const rng = new Rng(seed);
-  const mean0 = 10;
-  const sd = 4;
   const drift = 2; // the baseline mean rises from 10 to 30
-  const outcome = normalModel('per-unit normal', mean0, sd);
-  const unitVariance = { treatment: sd * sd, control: sd * sd };
-  const cohortsPlan = PLAN.stages.map(() => ({ nTreatment: 0, nControl: 0 }));
-  const info: number[] = [];
-  const units: number[] = [];
-  for (let day = 1; day <= PLAN.days; day++) {
-    const stage = stageOf(day);
-    const reach = PLAN.stages[stage]?.reach ?? 0;
-    const c = cohortsPlan[stage] as { nTreatment: number; nControl: number };
-    c.nTreatment += unitsPerDay * reach;
-    c.nControl += unitsPerDay * (1 - reach);
-    info.push(forecastInformation(cohortsPlan, unitVariance));
-    units.push(unitsPerDay * day);
-  }
-  const maxInformation = info[PLAN.days - 1] as number;
-  const bounds = boundarySchedule(
-    info.map((i) => i / maxInformation),
-    units,
+  const outcome = normalModel('per-unit normal', 10, 4);
+  const traffic = unitsPerDay / PLAN.unitsPerDay;
+  const planned = plannedEffectiveUnits(traffic);
+  const nMax = planned[PLAN.days - 1] as number;
+  const totals = planned.map((_, k) => unitsPerDay * (k + 1));
+  const tree = new BoundaryTree(
     ALPHA_PER_METRIC,
     ROLLBACK_SPENDING,
+    planned.map((n) => n / nMax),
+    totals,
   );
   let cohortHits = 0;
   let pooledHits = 0;
@@ -401,8 +254,9 @@ export function perUnitCohorts(reps: number, seed: number, unitsPerDay: number):
       treatment: emptyStats(),
       control: emptyStats(),
     }));
-    const pooledT = emptyStats();
-    const pooledC = emptyStats();
+    const pooled: CohortStats = { treatment: emptyStats(), control: emptyStats() };
+    const cohortTest = new SingleTest(tree);
+    const pooledTest = new SingleTest(tree);
     let cohortDone = false;
     let pooledDone = false;
     for (let day = 1; day <= PLAN.days; day++) {
@@ -417,29 +271,27 @@ export function perUnitCohorts(reps: number, seed: number, unitsPerDay: number):
       outcome.draw(rng, unitsPerDay - nT, scale, 'control', dayC);
       for (const [part, into] of [
         [dayT, cohort.treatment],
-        [dayT, pooledT],
+        [dayT, pooled.treatment],
         [dayC, cohort.control],
-        [dayC, pooledC],
+        [dayC, pooled.control],
       ] as const) {
         into.n += part.n;
         into.sumY += part.sumY;
         into.sumY2 += part.sumY2;
+        into.sumY3 = (into.sumY3 ?? 0) + (part.sumY3 ?? 0);
       }
-      const b = bounds[day - 1] as number;
-      const est = combineCohorts('mean', cohorts);
-      if (!cohortDone && est && est.delta / est.se >= b) {
+      if (!cohortDone && cohortTest.look(day, cohorts)) {
         cohortDone = true;
         cohortHits++;
       }
-      const naive = combineCohorts('mean', [{ treatment: pooledT, control: pooledC }]);
-      if (!pooledDone && naive && naive.delta / naive.se >= b) {
+      if (!pooledDone && pooledTest.look(day, [pooled])) {
         pooledDone = true;
         pooledHits++;
       }
     }
   }
   const perStage = PLAN.stages.map((s) => Math.round(unitsPerDay * s.reach).toLocaleString('en')).join(' → ');
-  const note = `${unitsPerDay.toLocaleString('en')} units/day assigned at random (treatment ≈ ${perStage} a day by stage); per-arm sums drawn exactly (binomial split, normal sum, χ² sum of squares)`;
+  const note = `${unitsPerDay.toLocaleString('en')} units/day assigned at random (treatment ≈ ${perStage} a day by stage); per-arm sums drawn exactly (binomial split, normal sums)`;
   const label = `${unitsPerDay.toLocaleString('en')} units/day`;
   return [
     {
@@ -464,6 +316,27 @@ export function perUnitCohorts(reps: number, seed: number, unitsPerDay: number):
   ];
 }
 
+/**
+ * One rollback test of a higher-is-worse mean, looked at daily through the library's gating statistic, with
+ * boundaries from the tree of the planned fractions (the random daily split moves N by about 0.1%, which moves
+ * a boundary by far less than the Monte Carlo error).
+ */
+class SingleTest {
+  private node: BoundaryNode | null = null;
+
+  constructor(private readonly tree: BoundaryTree) {}
+
+  /** Takes the look of `day` at the cohorts; true when it crosses the boundary. */
+  look(day: number, cohorts: CohortStats[]): boolean {
+    const estimate = combineCohorts('mean', cohorts);
+    if (estimate === null) return false;
+    const gating = gatingStatistic({ kind: 'mean', cohorts, estimate, direction: 'higher_is_worse' });
+    this.node = this.tree.step(this.node, day, gating.minimum.met);
+    return crosses(this.node, gating.zHarm);
+  }
+}
+
+/** Scenario 4: sequential Dirichlet-multinomial SRM test, A/A, 14 daily checks across the three stages. */
 /** Scenario 4: sequential Dirichlet-multinomial SRM test, A/A, 14 daily checks across the three stages. */
 export function srmFalseAlarms(reps: number, seed: number): Row[] {
   const rng = new Rng(seed);
@@ -494,162 +367,95 @@ export function srmFalseAlarms(reps: number, seed: number): Row[] {
 }
 
 /**
- * Exact detection probability by `day` (the recursion) for an absolute effect: boundaries from the planned
- * information `info` (null variance, as the server computes them), z drifting with the information `actual`
- * the data really carry (the treatment arm's variance under the alternative); `actual` defaults to `info`.
+ * Exact detection probability by `day` of the arcsine statistic (the recursion): its z has mean
+ * 2·δ·√N_k for an arcsine difference δ, so it has the canonical joint distribution on the N scale; boundaries
+ * from the planned fractions with every look spending.
  */
-function exactDetection(effect: number, info: number[], day: number, actual: number[] = info): number {
-  const planned = info[PLAN.days - 1] as number;
+function exactArcsineDetection(p: number, effect: number, day: number): number {
+  const units = plannedEffectiveUnits(1);
+  const nMax = plannedMaxUnits();
+  const fractions = units.map((n) => n / nMax);
   const upper = groupSequentialBoundaries({
     alpha: ALPHA_PER_METRIC,
     spending: ROLLBACK_SPENDING,
-    informationFractions: info.map((x) => x / planned),
+    informationFractions: fractions,
   });
-  const max = actual[PLAN.days - 1] as number;
+  const delta = Math.asin(Math.sqrt(p * (1 + effect))) - Math.asin(Math.sqrt(p));
   const res = crossingProbabilities({
     upper,
-    informationFractions: actual.map((x) => x / max),
-    drift: effect * Math.sqrt(max),
+    informationFractions: fractions,
+    drift: 2 * delta * Math.sqrt(nMax),
   });
   return res.cumulativeUpper[day - 1] ?? Number.NaN;
 }
 
-/** Planned information per day of the rollout plan for per-unit variances of treatment and control. */
-function informationWith(unitVariance: { treatment: number; control: number }, pooled: boolean): number[] {
-  const cohorts = (pooled ? [0] : PLAN.stages).map(() => ({ nTreatment: 0, nControl: 0 }));
-  const out: number[] = [];
-  for (let day = 1; day <= PLAN.days; day++) {
-    const { stage, nT, nC } = dailySplit(day, 1);
-    const c = cohorts[pooled ? 0 : stage] as { nTreatment: number; nControl: number };
-    c.nTreatment += nT;
-    c.nControl += nC;
-    out.push(forecastInformation(cohorts, unitVariance));
-  }
-  return out;
-}
-
-/** Standard errors of Monte Carlo error within which a simulated rate must match its exact value. */
-const AGREEMENT_MCSE = 3;
-
 /**
- * Scenario 6: power of the rollback test on a 2% crash rate. The first two targets gate. The third (+2% by
- * day 14 ≥ 0.97) cannot be reached by the design statistics.md specifies (cohorts = stage of arrival of new
- * users, inverse-variance combination): its exact power is printed beside the target with the power of the
- * same data pooled across stages, and the gate is that the simulation agrees with the exact cohort power.
+ * Scenario 6: power of the rollback test (arcsine statistic) on a 2% crash rate and a 0.1% fatal-error rate,
+ * G = 6, with the exact recursion value of each beside it; and scenario 9 in simulation: a regression that
+ * raises the treatment variance (crash 2% → 15% from the first day of the 10% stage).
  */
 export function regressionDetection(reps: number, seed: number): Row[] {
-  const baseRate = 0.02;
-  const model = bernoulliModel('crash 2%', baseRate);
-  const cohortInfo = informationWith(model.unitVariance, false);
-  const pooledInfo = informationWith(model.unitVariance, true);
-  /** Information the data carry when the treatment rate is raised by `effect` (unpooled variances). */
-  const actualInfo = (effect: number, pooled: boolean) => {
-    const p = baseRate * (1 + effect);
-    return informationWith({ treatment: p * (1 - p), control: model.unitVariance.control }, pooled);
-  };
+  const crash = bernoulliModel('crash 2%', 0.02);
+  const fatal = bernoulliModel('fatal 0.1%', 0.001);
   const cases = [
-    { effect: 0.25, day: 2, target: 0.85, label: '+25% by end of 1% stage (day 2)', conflict: false },
-    { effect: 0.05, day: 5, target: 0.73, label: '+5% by end of 10% stage (day 5)', conflict: false },
-    { effect: 0.02, day: 14, target: 0.97, label: '+2% by day 14', conflict: true },
+    { model: crash, effect: 0.25, day: 2, target: 0.85, label: 'crash 2%: +25% by end of 1% stage (day 2)' },
+    { model: crash, effect: 0.05, day: 5, target: 0.73, label: 'crash 2%: +5% by end of 10% stage (day 5)' },
+    { model: crash, effect: 0.02, day: 14, target: 0.95, label: 'crash 2%: +2% by day 14' },
+    { model: fatal, effect: 1, day: 2, target: 0.55, label: 'fatal 0.1%: +100% by day 2' },
   ];
   const rows: Row[] = [];
   cases.forEach((c, i) => {
-    const r = simulateRollout({ reps, seed: seed + i, models: [model], effects: [c.effect] });
+    const r = simulateRollout({ reps, seed: seed + i, models: [c.model], effects: [c.effect] });
     const measured = (r.rolledBackByDay[0]?.[c.day - 1] ?? 0) / reps;
-    const exact = exactDetection(baseRate * c.effect, cohortInfo, c.day);
-    const exactActual = exactDetection(baseRate * c.effect, cohortInfo, c.day, actualInfo(c.effect, false));
-    const scenario = `6. crash 2%, G = 6: ${c.label}`;
-    if (!c.conflict) {
-      rows.push(atLeast(scenario, measured, c.target, reps));
-      rows.push({
-        scenario: `6. same, exact with known variance: ${c.label}`,
-        target: 'reference (exact recursion)',
-        compareTo: c.target,
-        measured: exact,
-        mcse: 0,
-        pass: null,
-        unit: 'probability',
-      });
-      return;
-    }
-    const pooled = exactDetection(baseRate * c.effect, pooledInfo, c.day, actualInfo(c.effect, true));
-    const cohortI = (cohortInfo[PLAN.days - 1] as number) * model.unitVariance.control;
-    const pooledI = (pooledInfo[PLAN.days - 1] as number) * model.unitVariance.control;
-    const note =
-      `spec conflict: with 1M new users a day, cohort = stage of arrival and inverse-variance combination, ` +
-      `the information at day 14 is ${(cohortI / 1e6).toFixed(2)}M/σ², so the exact power is ${exact.toFixed(4)} < ${c.target}; ` +
-      `the spec's reference figure matches the same data pooled across stages (${(pooledI / 1e6).toFixed(2)}M/σ², ` +
-      `exact power ${pooled.toFixed(4)} with the treatment variance under the regression), which statistics.md rules out because the split moves. ` +
-      `The row is not gated on ${c.target}; the gate is that the simulation agrees with the exact cohort power ` +
-      `computed for what is simulated: boundaries from the plan's null variance, z with the treatment arm's variance under the regression (${exactActual.toFixed(4)}).`;
+    rows.push(atLeast(`6. G = 6, ${c.label}`, measured, c.target, reps));
     rows.push({
-      scenario,
-      target: `≥ ${c.target.toFixed(3)} (spec)`,
-      compareTo: c.target,
-      measured,
-      mcse: mcseAt(measured, reps),
-      pass: null,
-      verdict: 'spec conflict',
-      unit: 'probability',
-      note,
-    });
-    rows.push({
-      scenario: `6. same, exact, cohort design (as specified): ${c.label}`,
+      scenario: `6. same, exact (arcsine z, every look spending): ${c.label}`,
       target: 'reference (exact recursion)',
       compareTo: c.target,
-      measured: exact,
+      measured: exactArcsineDetection(c.model.controlMean, c.effect, c.day),
       mcse: 0,
       pass: null,
       unit: 'probability',
     });
-    rows.push({
-      scenario: `6. same, exact, cohort design, treatment variance under the regression: ${c.label}`,
-      target: 'reference (exact recursion)',
-      compareTo: c.target,
-      measured: exactActual,
-      mcse: 0,
-      pass: null,
-      unit: 'probability',
-    });
-    rows.push({
-      scenario: `6. same, exact, arms pooled across stages: ${c.label}`,
-      target: 'reference (exact recursion)',
-      compareTo: c.target,
-      measured: pooled,
-      mcse: 0,
-      pass: null,
-      unit: 'probability',
-    });
-    const agreement = AGREEMENT_MCSE * mcseAt(exactActual, reps);
-    rows.push({
-      scenario: `6. ${c.label}: simulation agrees with exact cohort power`,
-      target: `${exactActual.toFixed(4)} ± ${agreement.toFixed(4)} (${AGREEMENT_MCSE}·MCSE)`,
-      compareTo: exactActual,
-      measured,
-      mcse: mcseAt(measured, reps),
-      pass: Math.abs(measured - exactActual) <= agreement,
-      unit: 'probability',
-    });
+  });
+  const jump = 0.15 / 0.02 - 1;
+  const rising = simulateRollout({
+    reps,
+    seed: seed + cases.length,
+    models: [crash],
+    effectFrom: { day: 3, effects: [jump] },
+  });
+  rows.push({
+    ...atLeast(
+      '9. crash 2% → 15% from the 10% stage (day 3): rolled back by day 3',
+      (rising.rolledBackByDay[0]?.[2] ?? 0) / reps,
+      0.99,
+      reps,
+    ),
+    note: 'information is N = Σ n_T·n_C/(n_T + n_C), so the rise in the treatment variance cannot move t backwards; the replay through decide() is packages/rollout/src/rising-variance.test.ts',
   });
   return rows;
 }
 
 /** Relative margins sized so the plan's information gives each guardrail power 1 − β/G (ρ = 2, α = 0.05). */
 export function plannedMargins(models: MetricModel[]): number[] {
-  return models.map((m) => {
-    const info = plannedInformation(m, 1);
-    const maxInformation = info[PLAN.days - 1] as number;
-    const fractions = info.map((x) => x / maxInformation);
-    const unitMargin = requiredInformation({
-      margin: 1,
-      alpha: NI_ALPHA,
-      power: 1 - NI_BETA / GUARDRAILS,
-      spending: NI_SPENDING,
-      informationFractions: fractions,
-    });
-    return Math.sqrt(unitMargin.maxInformation / maxInformation) / Math.abs(m.controlMean);
+  const units = plannedEffectiveUnits(1);
+  const nMax = plannedMaxUnits();
+  const fractions = units.map((n) => n / nMax);
+  const unitMargin = requiredInformation({
+    margin: 1,
+    alpha: NI_ALPHA,
+    power: 1 - NI_BETA / GUARDRAILS,
+    spending: NI_SPENDING,
+    informationFractions: fractions,
   });
+  // Information of the plan for a metric with per-unit variance σ² is N_max/σ².
+  return models.map(
+    (m) => Math.sqrt((unitMargin.maxInformation * m.unitVariance.control) / nMax) / Math.abs(m.controlMean),
+  );
 }
+
+const NI_BETA = 0.2;
 
 /** Scenario 7: the non-inferiority gate at harm = margin and at no harm. */
 export function nonInferiority(reps: number, seed: number): Row[] {
@@ -661,16 +467,15 @@ export function nonInferiority(reps: number, seed: number): Row[] {
   );
   const atMargin = simulateRollout({ reps, seed, models, margins, effects });
   const noHarm = simulateRollout({ reps, seed: seed + 1, models, margins });
-  const allPass = noHarm.advanced / reps;
+  const allPass = noHarm.allNonInferior / reps;
   return [
     {
       ...atMost('7. NI: crash harm = margin → advance to 100%', atMargin.advanced / reps, NI_ALPHA, reps),
       note: `relative margins ${margins.map((x) => x.toPrecision(2)).join(', ')}`,
     },
     {
-      // Reported, not gated: statistics.md's item 7 gates the advance to 100% (the row above). This one shows
-      // the single guardrail's non-inferiority test alone, whose relative margin is converted with the
-      // estimated control mean, which adds a little noise to the margin.
+      // Reported, not gated: item 7 gates the advance to 100% (the row above). This one shows the single
+      // guardrail's non-inferiority test alone, whose relative margin is converted with the estimated control mean.
       ...atMost(
         '7. NI: that guardrail declared non-inferior (info)',
         (atMargin.nonInferior[harmIndex] ?? 0) / reps,
@@ -679,7 +484,19 @@ export function nonInferiority(reps: number, seed: number): Row[] {
       ),
       pass: null,
     },
-    atLeast('7. NI: no harm, planned information → all six pass', allPass, 0.8, reps),
+    {
+      ...atLeast('7. NI: no harm, planned information → all six shown non-inferior', allPass, 0.8, reps),
+      note: `per guardrail ${noHarm.nonInferior.map((x) => (x / reps).toFixed(3)).join(', ')} (each planned at 1 − β/G = ${(1 - NI_BETA / GUARDRAILS).toFixed(3)})`,
+    },
+    {
+      scenario: '7. NI: no harm → all six non-inferior and no false rollback (advance to 100%)',
+      target: 'reported (≈ the row above × (1 − family-wise false rollback))',
+      compareTo: 0.8,
+      measured: noHarm.advanced / reps,
+      mcse: mcseAt(noHarm.advanced / reps, reps),
+      pass: null,
+      unit: 'probability',
+    },
   ];
 }
 
@@ -707,7 +524,7 @@ export function boundaryBench(now: () => number): Row[] {
   const identical = a.every((x, i) => Object.is(x, b[i]) && Object.is(x, resumed[i]));
   return [
     {
-      scenario: '8. extend boundaries by one look, worst of 60 looks × 3 (incl. JSON round trip)',
+      scenario: '8. extend boundaries by one look, worst of 60 looks × 3 (CPU time, incl. JSON round trip)',
       target: '< 50 ms',
       compareTo: 50,
       measured: worst,
@@ -740,15 +557,18 @@ export const SEEDS = {
 /** Units a day of the small per-unit run, reported for information: 20 treatment units a day in the 1% stage. */
 const SMALL_UNITS_PER_DAY = 2_000;
 
-/** Runs every scenario with `reps` replications; the per-unit scenario uses the plan's traffic (1M units a day). */
+/**
+ * Runs every scenario with `reps` replications; the per-unit scenario uses the plan's traffic (1M units a day).
+ * The per-metric A/A rows are gated together by the exact binomial test with Holm's correction.
+ */
 export function runAll(reps: number, now: () => number, unitsPerDay = PLAN.unitsPerDay): Row[] {
   const small = perUnitCohorts(reps, SEEDS.perUnit + 1, SMALL_UNITS_PER_DAY).map((r) => ({
     ...r,
     scenario: r.scenario.replace('3. per-unit', '3. per-unit (info)'),
     pass: null,
-    note: `${r.note ?? ''}; at 20 treatment units a day the normal approximation of the unpooled z is poor (small-arm effect), so this row is reported, not gated`,
+    note: `${r.note ?? ''}; 20 treatment units a day in the 1% stage: reported, not gated`,
   }));
-  return [
+  const rows = [
     ...naivePeeking(reps, SEEDS.naive),
     ...falseRollbacks(reps, SEEDS.rollout),
     ...perUnitCohorts(reps, SEEDS.perUnit, unitsPerDay),
@@ -758,4 +578,5 @@ export function runAll(reps: number, now: () => number, unitsPerDay = PLAN.units
     ...nonInferiority(reps, SEEDS.ni),
     ...boundaryBench(now),
   ];
+  return applyExactGate(rows, reps);
 }

@@ -5,6 +5,7 @@
 import { normalSfQuantile } from './normal.ts';
 import {
   DEFAULT_GRID_RESOLUTION,
+  FINE_GRID_GAIN,
   firstDensity,
   lowerCrossing,
   nextDensity,
@@ -14,11 +15,12 @@ import {
 import { type Spending, spendTotalAlpha, type TwoSidedConvention } from './spending.ts';
 
 /**
- * A look whose information fraction grows by less than this (relative to the last boundary look) carries no
- * new information: it spends nothing and gets an infinite boundary, and the α waits for a later look. Below
- * this the increment kernel is narrower than the grid and the recursion would lose accuracy.
+ * A look whose information fraction grows by less than this (relative to the last look that spent α) is
+ * skipped: it spends nothing and shows no boundary, and the α waits for the next look that adds at least this
+ * much. The grid resolves the increment kernel of any larger step (see recursion.ts), so every look that spends
+ * gets a finite boundary whose spent α matches the spending function within 1e-7.
  */
-export const MIN_RELATIVE_INFORMATION_GAIN = 0.01;
+export const MIN_INFORMATION_GAIN = 0.01;
 const ROOT_STEPS = 200;
 const ROOT_TOLERANCE = 1e-13;
 /** No boundary is searched beyond this many standard deviations (P(Z > 40) is below 1e-300). */
@@ -32,15 +34,19 @@ export interface BoundaryDesign {
   sides: 1 | 2;
   /** Two-sided convention (default `per-side`: α/2 spent on each side by the one-sided function). */
   convention: TwoSidedConvention;
-  /** Grid resolution r of the recursion (default 32). */
+  /** Grid resolution r of the recursion (default 32; doubled after a look adding under FINE_GRID_GAIN). */
   gridResolution: number;
 }
 
-/** One look recorded in a boundary state. `boundary` is null where it is +∞ (nothing spent at that look). */
+/**
+ * One look recorded in a boundary state. `boundary` is null where it is +∞ (nothing spent at that look);
+ * `skipped` marks a look that added less than MIN_INFORMATION_GAIN over the last look that spent α.
+ */
 export interface BoundaryLook {
   informationFraction: number;
   cumulativeAlpha: number;
   boundary: number | null;
+  skipped?: boolean;
 }
 
 /** Resumable, JSON-serialisable state of a boundary computation. */
@@ -107,20 +113,30 @@ function solveBoundary(prev: SubDensity | null, t: number, sides: 1 | 2, target:
 
 /**
  * Adds one look at information fraction t (I_k / I_max; values above 1 spend whatever α is left) and returns
- * its boundary (+∞ where no α can be spent) with the new state; the input state is not modified.
+ * its boundary (+∞ where no α can be spent) with the new state; the input state is not modified. A look adding
+ * less than MIN_INFORMATION_GAIN over the last look that spent α is `skipped` (boundary +∞, nothing spent).
  */
 export function extendBoundaries(
   state: BoundaryState,
   t: number,
-): { boundary: number; state: BoundaryState } {
+): { boundary: number; state: BoundaryState; skipped: boolean } {
   if (!(t > 0) || !Number.isFinite(t))
     throw new RangeError('information fraction must be a positive finite number');
   const { alpha, spending, sides, convention, gridResolution } = state.design;
   const prev = state.density;
-  const noNewInformation = prev !== null && t < prev.t * (1 + MIN_RELATIVE_INFORMATION_GAIN);
-  if (noNewInformation) {
-    const look: BoundaryLook = { informationFraction: t, cumulativeAlpha: state.spentAlpha, boundary: null };
-    return { boundary: Number.POSITIVE_INFINITY, state: { ...state, looks: [...state.looks, look] } };
+  const skipped = prev !== null && t < prev.t * (1 + MIN_INFORMATION_GAIN);
+  if (skipped) {
+    const look: BoundaryLook = {
+      informationFraction: t,
+      cumulativeAlpha: state.spentAlpha,
+      boundary: null,
+      skipped: true,
+    };
+    return {
+      boundary: Number.POSITIVE_INFINITY,
+      state: { ...state, looks: [...state.looks, look] },
+      skipped: true,
+    };
   }
   const cumulative = spendTotalAlpha(spending, alpha, t, sides, convention);
   const target = cumulative - state.spentAlpha;
@@ -129,14 +145,25 @@ export function extendBoundaries(
   const density =
     prev === null
       ? firstDensity(t, 0, lo, boundary, gridResolution)
-      : nextDensity(prev, t, 0, lo, boundary, gridResolution);
+      : nextDensity(
+          prev,
+          t,
+          0,
+          lo,
+          boundary,
+          t < prev.t * (1 + FINE_GRID_GAIN) ? 2 * gridResolution : gridResolution,
+        );
   const spentAlpha = target > 0 ? cumulative : state.spentAlpha;
   const look: BoundaryLook = {
     informationFraction: t,
     cumulativeAlpha: spentAlpha,
     boundary: Number.isFinite(boundary) ? boundary : null,
   };
-  return { boundary, state: { ...state, looks: [...state.looks, look], density, spentAlpha } };
+  return {
+    boundary,
+    state: { ...state, looks: [...state.looks, look], density, spentAlpha },
+    skipped: false,
+  };
 }
 
 /** Inputs of `groupSequentialBoundaries`. */

@@ -1,10 +1,18 @@
 // Per-guardrail tests at each look: the deterioration (rollback) test and the non-inferiority gate, both
-// group-sequential on the information scale, handing over to a one-sided confidence sequence at the unspent
-// level once information overruns the plan. Output is a plain JSON summary the dashboard can plot over time.
+// group-sequential on the sample-size information scale (N = Σ_c n_T,c·n_C,c/(n_T,c + n_C,c)), handing over to
+// a one-sided confidence sequence at the unspent level once information overruns the plan. Both gate on the
+// statistic of gating.ts (arcsine for proportions, skew-corrected for means and ratios). Output is a plain JSON
+// summary the dashboard can plot over time.
 
 import { type BoundaryState, createBoundaryState, extendBoundaries, unspentAlpha } from './boundaries.ts';
 import { confidenceSequenceHalfWidth } from './confidence-sequence.ts';
-import type { CombinedEstimate } from './metrics.ts';
+import {
+  type GatingMethod,
+  gatingStatistic,
+  type MinimumInformation,
+  quantileGatingStatistic,
+} from './gating.ts';
+import type { CohortStats, CombinedEstimate, MetricKind } from './metrics.ts';
 import { DEFAULT_DETERIORATION_RHO, DEFAULT_NON_INFERIORITY_RHO, type Spending } from './spending.ts';
 
 /** Which direction of change harms users. */
@@ -24,7 +32,10 @@ export const DEFAULT_CANARY_THRESHOLD = 0.5;
 /** Configuration of one guardrail metric in one rollout. */
 export interface GuardrailConfig {
   direction: Direction;
-  /** I_max: planned maximum information (1/Var units), frozen at the start. */
+  /**
+   * N_max: planned maximum information on the sample-size scale (effective units Σ_c n_T·n_C/(n_T + n_C) at
+   * the end of the last gated stage), frozen at the start.
+   */
   maxInformation: number;
   /** α_m of the rollback test, e.g. 0.05 / number of guardrails. */
   rollbackAlpha: number;
@@ -58,19 +69,37 @@ export interface GuardrailState {
 /** Verdict of a guardrail at a look. */
 export type Verdict = 'harm_detected' | 'non_inferior' | 'inconclusive';
 
-/** What one sequential test showed at one look (boundaries on the z scale; null = +∞). */
+/**
+ * Why a look spent no α: `information_gain` — it added less than 1% information over the last look that spent
+ * (a skipped look); `minimum_information` — the metric has not yet reached the minimum information of its
+ * rollback test (the α waits for the first look that has).
+ */
+export type SkipReason = 'information_gain' | 'minimum_information';
+
+/** What one sequential test showed at one look (boundaries on the z scale; null = +∞ or not shown). */
 export interface TestLook {
   z: number;
   boundary: number | null;
   rejected: boolean;
   mode: 'group-sequential' | 'confidence-sequence';
+  /** Set when the look spent no α (no boundary shown); z is still recorded. */
+  skipped: SkipReason | null;
 }
 
 /** Everything a decision records for one metric at one look; plain JSON. */
 export interface GuardrailLookSummary {
   look: number;
+  /** t = N / N_max. */
   informationFraction: number;
+  /** N: effective units Σ_c n_T,c·n_C,c/(n_T,c + n_C,c) (never falls between looks). */
   information: number;
+  /** The statistic the tests gate on, the skewness it corrected for, and the minimum-information check. */
+  gating: {
+    method: GatingMethod;
+    skewness: number | null;
+    controlUnitSkewness: number | null;
+    minimum: MinimumInformation;
+  };
   /** Treatment − control, absolute scale. */
   delta: number;
   se: number;
@@ -119,14 +148,28 @@ export function createGuardrailState(config: GuardrailConfig): GuardrailState {
 }
 
 /**
- * One look of a one-sided sequential test of `effect` (> 0 is evidence against H0) with standard error `se`:
- * group-sequential while t ≤ 1, then the one-sided mixture confidence sequence at the unspent α.
+ * One look of a one-sided sequential test of a statistic z (> 0 is evidence against H0): group-sequential while
+ * t ≤ 1, then the one-sided mixture confidence sequence at the unspent α. `spend: false` (the minimum
+ * information not reached) records the look without spending; a look adding under 1% over the last look that
+ * spent is skipped.
  */
 export function stepSequentialTest(
   state: SequentialTestState,
-  look: { index: number; informationFraction: number; effect: number; se: number; units: number },
+  look: { index: number; informationFraction: number; z: number; units: number; spend?: boolean },
 ): { result: TestLook; state: SequentialTestState } {
-  const z = look.effect / look.se;
+  const { z } = look;
+  const reject = (rejected: boolean) => state.rejectedAtLook ?? (rejected ? look.index : null);
+  if (look.spend === false)
+    return {
+      result: {
+        z,
+        boundary: null,
+        rejected: false,
+        mode: 'group-sequential',
+        skipped: 'minimum_information',
+      },
+      state,
+    };
   if (state.overrun === null && look.informationFraction <= 1) {
     const ext = extendBoundaries(state.boundary, look.informationFraction);
     const rejected = z >= ext.boundary;
@@ -136,12 +179,13 @@ export function stepSequentialTest(
         boundary: Number.isFinite(ext.boundary) ? ext.boundary : null,
         rejected,
         mode: 'group-sequential',
+        skipped: ext.skipped ? 'information_gain' : null,
       },
       state: {
         ...state,
         boundary: ext.state,
-        lastGstUnits: look.units,
-        rejectedAtLook: state.rejectedAtLook ?? (rejected ? look.index : null),
+        lastGstUnits: ext.skipped ? state.lastGstUnits : look.units,
+        rejectedAtLook: reject(rejected),
       },
     };
   }
@@ -149,23 +193,24 @@ export function stepSequentialTest(
     alpha: unspentAlpha(state.boundary),
     tuningN: state.lastGstUnits > 0 ? state.lastGstUnits : look.units,
   };
-  const halfWidth = confidenceSequenceHalfWidth({
-    se: look.se,
+  // The half-width is proportional to the SE, so on the z scale the boundary is the half-width at SE = 1.
+  const boundary = confidenceSequenceHalfWidth({
+    se: 1,
     n: look.units,
     tuningN: overrun.tuningN,
     alpha: overrun.alpha,
     sides: 1,
   });
-  const rejected = look.effect > halfWidth;
-  const boundary = halfWidth / look.se;
+  const rejected = z > boundary;
   return {
     result: {
       z,
       boundary: Number.isFinite(boundary) ? boundary : null,
       rejected,
       mode: 'confidence-sequence',
+      skipped: null,
     },
-    state: { ...state, overrun, rejectedAtLook: state.rejectedAtLook ?? (rejected ? look.index : null) },
+    state: { ...state, overrun, rejectedAtLook: reject(rejected) },
   };
 }
 
@@ -180,33 +225,61 @@ export function harmSign(direction: Direction): 1 | -1 {
 }
 
 /**
- * Runs the deterioration test (Z = hΔ̂/SE ≥ b) and, when configured, the non-inferiority test
- * (Z = (θ − hΔ̂)/SE ≥ b) on one look's combined estimate, returning the look's summary and the new state.
+ * One look of a guardrail: its metric kind, cohorts, and the natural-scale estimate of those cohorts; or, for a
+ * quantile metric, the comparison's estimate (`quantileGuardrailEstimate`) with its effective units and whether
+ * its minimum information is met.
+ */
+export type GuardrailLookInput =
+  | { kind: MetricKind; cohorts: readonly CohortStats[]; estimate: CombinedEstimate }
+  | { kind: 'quantile'; estimate: CombinedEstimate; effectiveUnits: number; minimumMet: boolean };
+
+/**
+ * Runs the deterioration test (Z = h·g(Δ̂)/SE ≥ b on the gating scale, once the minimum information is
+ * reached) and, when configured, the non-inferiority test (Z = (θ − hΔ̂)/SE ≥ b on the same scale) at
+ * t = N/N_max, returning the look's summary and the new state.
  */
 export function assessGuardrail(
   state: GuardrailState,
   config: GuardrailConfig,
-  estimate: CombinedEstimate,
+  look: GuardrailLookInput,
 ): { summary: GuardrailLookSummary; state: GuardrailState } {
+  const { estimate } = look;
   const index = state.looks + 1;
-  const h = harmSign(config.direction);
   const units = estimate.nTreatment + estimate.nControl;
-  const t = estimate.information / config.maxInformation;
+  const margin = config.nonInferiority
+    ? absoluteMargin(config.nonInferiority.margin, estimate.meanControl)
+    : undefined;
+  const marginInput = margin !== undefined ? { absoluteMargin: margin } : {};
+  const gating =
+    look.kind === 'quantile'
+      ? quantileGatingStatistic({
+          estimate,
+          direction: config.direction,
+          effectiveUnits: look.effectiveUnits,
+          minimumMet: look.minimumMet,
+          ...marginInput,
+        })
+      : gatingStatistic({
+          kind: look.kind,
+          cohorts: look.cohorts,
+          estimate,
+          direction: config.direction,
+          ...marginInput,
+        });
+  const t = gating.effectiveUnits / config.maxInformation;
   const det = stepSequentialTest(state.deterioration, {
     index,
     informationFraction: t,
-    effect: h * estimate.delta,
-    se: estimate.se,
+    z: gating.zHarm,
     units,
+    spend: gating.minimum.met,
   });
   let ni: { result: TestLook & { margin: number }; state: SequentialTestState } | null = null;
-  if (state.nonInferiority && config.nonInferiority) {
-    const margin = absoluteMargin(config.nonInferiority.margin, estimate.meanControl);
+  if (state.nonInferiority && margin !== undefined && gating.zNonInferiority !== null) {
     const step = stepSequentialTest(state.nonInferiority, {
       index,
       informationFraction: t,
-      effect: margin - h * estimate.delta,
-      se: estimate.se,
+      z: gating.zNonInferiority,
       units,
     });
     ni = { result: { ...step.result, margin }, state: step.state };
@@ -225,7 +298,13 @@ export function assessGuardrail(
   const summary: GuardrailLookSummary = {
     look: index,
     informationFraction: t,
-    information: estimate.information,
+    information: gating.effectiveUnits,
+    gating: {
+      method: gating.method,
+      skewness: gating.skewness,
+      controlUnitSkewness: gating.controlUnitSkewness,
+      minimum: gating.minimum,
+    },
     delta: estimate.delta,
     se: estimate.se,
     interval: [estimate.delta - intervalHalfWidth, estimate.delta + intervalHalfWidth],

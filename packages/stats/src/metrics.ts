@@ -16,16 +16,22 @@
 export type MetricKind = 'proportion' | 'mean' | 'ratio';
 
 /**
- * Sufficient statistics of one arm (of one cohort): n units, Σy, Σy²; ratio metrics also Σd, Σd², Σyd
- * where y is the per-unit numerator and d the per-unit denominator.
+ * Sufficient statistics of one arm (of one cohort): n units, Σy, Σy² and Σy³; ratio metrics also Σd, Σd², Σyd
+ * and the third-order sums Σy²d, Σyd², Σd³, where y is the per-unit numerator and d the per-unit denominator.
+ * The third-order sums are optional: without them the skew correction is off and the minimum information of a
+ * mean or ratio metric falls back to 100 units in the smaller arm (skewness unknown).
  */
 export interface SufficientStats {
   n: number;
   sumY: number;
   sumY2: number;
+  sumY3?: number;
   sumD?: number;
   sumD2?: number;
   sumYD?: number;
+  sumY2D?: number;
+  sumYD2?: number;
+  sumD3?: number;
 }
 
 /** Estimate of one arm: `mean` is the metric value, `variance` the variance of that estimate (SE²). */

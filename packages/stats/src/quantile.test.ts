@@ -263,11 +263,16 @@ describe('comparing quantile metrics across cohorts', () => {
     expect(estimate.meanTreatment - estimate.meanControl).toBeCloseTo(estimate.delta, 15);
     const config: GuardrailConfig = {
       direction: 'higher_is_worse',
-      maxInformation: estimate.information,
+      maxInformation: c.effectiveUnits,
       rollbackAlpha: 0.05 / 6,
       nonInferiority: { margin: { relative: 0.05 } },
     };
-    const look = assessGuardrail(createGuardrailState(config), config, estimate);
+    const look = assessGuardrail(createGuardrailState(config), config, {
+      kind: 'quantile',
+      estimate,
+      effectiveUnits: c.effectiveUnits,
+      minimumMet: c.minimumInformationMet,
+    });
     expect(look.summary.relativeLift).toBeCloseTo(c.relativeDifference, 12);
     expect(look.summary.relativeLiftSe).toBeCloseTo(c.relativeDifferenceSe, 12);
     expect(look.summary.nonInferiority?.margin).toBeCloseTo(0.05, 15);

@@ -6,7 +6,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import type { CliContext } from '../context.ts';
 import type { DemoDecision, DemoFrame, DemoSummary } from '../demo/model.ts';
-import { runDemo } from '../demo/run.ts';
 import {
   DEFAULT_DEMO_SEED,
   DEMO_HOLDBACK,
@@ -87,6 +86,8 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
       const tty = ctx.io.stdout.isTTY === true && !json;
       let drawn = 0;
       const adminToken = ctx.io.env.DIMMER_ADMIN_TOKEN?.trim();
+      // Loaded on use: the server and simulator stay out of every other command's startup.
+      const { runDemo } = await import('../demo/run.ts');
       const run = await runDemo({
         settings: fast ? FAST_SETTINGS : FULL_SETTINGS,
         mode: fast ? 'fast' : 'full',
