@@ -34,6 +34,8 @@ export interface ClientKeyView {
   environment: string;
   kind: ClientKeyKind;
   allowedOrigins: string[];
+  /** Events per minute the key may send; null: the server default. */
+  eventsPerMinute: number | null;
   prefix: string;
   createdAt: string;
   revokedAt: string | null;
@@ -104,6 +106,7 @@ export function toClientKeyView(record: ClientKeyRecord): ClientKeyView {
     environment: record.environment,
     kind: record.kind,
     allowedOrigins: record.allowedOrigins,
+    eventsPerMinute: record.eventsPerMinute ?? null,
     prefix: record.prefix,
     createdAt: new Date(record.createdAt).toISOString(),
     revokedAt: isoTime(record.revokedAt),
@@ -131,7 +134,13 @@ export class KeysService {
 
   /** Creates a client key; the raw secret is in the result and nowhere else. */
   async createClientKey(
-    input: { name: string; environment: string; kind: ClientKeyKind; allowedOrigins?: string[] },
+    input: {
+      name: string;
+      environment: string;
+      kind: ClientKeyKind;
+      allowedOrigins?: string[];
+      eventsPerMinute?: number | null;
+    },
     actor: string,
   ): Promise<{ key: ClientKeyView; secret: string }> {
     const issues: { path: string; message: string }[] = [];
@@ -154,6 +163,7 @@ export class KeysService {
       environment: input.environment,
       kind: input.kind,
       allowedOrigins: input.allowedOrigins ?? [],
+      eventsPerMinute: input.eventsPerMinute ?? null,
       prefix: visiblePrefix(secret, prefix),
       keyHash: hashSecret(secret),
       createdAt: now,
@@ -240,6 +250,7 @@ export class KeysService {
             environment: record.environment,
             kind: record.kind,
             allowedOrigins: [...record.allowedOrigins],
+            eventsPerMinute: record.eventsPerMinute ?? null,
           }
         : null;
     this.#clientCache.set(hash, principal);

@@ -191,6 +191,14 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX rollout_decisions_rollout ON rollout_decisions (rollout_id, id);
     `,
   },
+  {
+    version: 4,
+    name: 'client-reported events and per-key event quotas',
+    sql: `
+      ALTER TABLE track_events ADD COLUMN client SMALLINT NOT NULL DEFAULT 0;
+      ALTER TABLE client_keys ADD COLUMN events_per_minute INTEGER;
+    `,
+  },
 ];
 
 /** Applies the migrations not yet recorded in `schema_migrations` (in the current search_path); returns the versions applied. */

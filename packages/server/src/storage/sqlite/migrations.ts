@@ -187,6 +187,14 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX rollout_decisions_rollout ON rollout_decisions (rollout_id, id);
     `,
   },
+  {
+    version: 4,
+    name: 'client-reported events and per-key event quotas',
+    sql: `
+      ALTER TABLE track_events ADD COLUMN client INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE client_keys ADD COLUMN events_per_minute INTEGER;
+    `,
+  },
 ];
 
 /** Applies the migrations not yet recorded in `schema_migrations`, each in its own transaction; returns the versions applied. */
