@@ -363,9 +363,26 @@ describe('the server replies as @dimmer/api describes', () => {
     const created = expectContract('createKey', await t.admin('POST', api('/keys'), body));
     expectContract('listKeys', await t.admin('GET', api('/keys?environment=production')));
     expectContract('revokeKey', await t.admin('POST', api(`/keys/${created.key.id}/revoke`)));
+    const tokenBody: BodyOf<'createToken'> = { name: 'ci' };
+    const token = expectContract('createToken', await t.admin('POST', api('/tokens'), tokenBody));
+    expectContract('listTokens', await t.admin('GET', api('/tokens')));
+    const rotated = expectContract(
+      'rotateToken',
+      await t.admin('POST', api(`/tokens/${token.token.id}/rotate`)),
+    );
+    expectContract('revokeToken', await t.admin('POST', api(`/tokens/${rotated.token.id}/revoke`)));
     const audit = expectContract('listAudit', await t.admin('GET', api('/audit?limit=500')));
     const types = new Set(audit.entries.map((e: Json) => e.resourceType));
-    for (const type of ['environment', 'flag', 'segment', 'client_key', 'metric', 'surface', 'rollout'])
+    for (const type of [
+      'environment',
+      'flag',
+      'segment',
+      'client_key',
+      'admin_token',
+      'metric',
+      'surface',
+      'rollout',
+    ])
       expect(types, type).toContain(type);
     expectContract('listAudit', await t.admin('GET', api('/audit?resourceType=rollout&limit=2')));
   });

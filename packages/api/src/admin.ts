@@ -246,6 +246,45 @@ export type KeyIdParams = Static<typeof KeyIdParams>;
 export const ClientKeyList = Type.Object({ keys: Type.Array(ClientKeyView) });
 export type ClientKeyList = Static<typeof ClientKeyList>;
 
+// ------------------------------------------------------------------------------------------ admin tokens
+
+/** An admin token as the admin API returns it (never its secret). */
+export const AdminTokenView = Type.Object({
+  id: Type.String(),
+  name: Type.String({ description: 'Audit entries name the token as `token:<name>`' }),
+  createdAt: IsoTime,
+  revokedAt: IsoTimeOrNull,
+});
+export type AdminTokenView = Static<typeof AdminTokenView>;
+
+/** Body of `POST /api/v1/tokens`. */
+export const AdminTokenInput = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }) },
+  { additionalProperties: false },
+);
+export type AdminTokenInput = Static<typeof AdminTokenInput>;
+
+/** The reply of `POST /api/v1/tokens` and of a rotation: the token and its secret, shown this once only. */
+export const CreatedAdminToken = Type.Object({
+  token: AdminTokenView,
+  secret: Type.String({ description: 'Shown once; store it now' }),
+});
+export type CreatedAdminToken = Static<typeof CreatedAdminToken>;
+
+export const AdminTokenList = Type.Object({ tokens: Type.Array(AdminTokenView) });
+export type AdminTokenList = Static<typeof AdminTokenList>;
+
+/** `:id` of a token route: the token's id, or the name of an active token. */
+export const AdminTokenParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
+export type AdminTokenParams = Static<typeof AdminTokenParams>;
+
+/** Query of `POST /api/v1/tokens/:id/revoke`: `force` allows revoking the last active token. */
+export const AdminTokenRevokeQuery = Type.Object(
+  { force: Type.Optional(Type.Enum(['true', 'false'] as const)) },
+  { additionalProperties: false },
+);
+export type AdminTokenRevokeQuery = Static<typeof AdminTokenRevokeQuery>;
+
 // ------------------------------------------------------------------------------------------------- audit
 
 /** Largest page of `GET /api/v1/audit`. */

@@ -5,11 +5,17 @@
  */
 import { type Static, type TSchema, Type } from 'typebox';
 import {
+  AdminTokenInput,
+  AdminTokenList,
+  AdminTokenParams,
+  AdminTokenRevokeQuery,
+  AdminTokenView,
   AuditPage,
   AuditQuery,
   ClientKeyInput,
   ClientKeyList,
   ClientKeyView,
+  CreatedAdminToken,
   CreatedClientKey,
   EnvironmentInput,
   EnvironmentList,
@@ -480,6 +486,43 @@ export const ROUTES = {
     params: KeyIdParams,
     status: 200,
     reply: ClientKeyView,
+  }),
+
+  listTokens: admin({
+    method: 'GET',
+    path: '/tokens',
+    tag: 'tokens',
+    summary: 'List admin tokens (never their secrets)',
+    status: 200,
+    reply: AdminTokenList,
+  }),
+  createToken: admin({
+    method: 'POST',
+    path: '/tokens',
+    tag: 'tokens',
+    summary: 'Create a named admin token; the secret is returned once',
+    body: AdminTokenInput,
+    status: 201,
+    reply: CreatedAdminToken,
+  }),
+  revokeToken: admin({
+    method: 'POST',
+    path: '/tokens/:id/revoke',
+    tag: 'tokens',
+    summary: 'Revoke an admin token (by id or active name); the last active one only with force=true',
+    params: AdminTokenParams,
+    querystring: AdminTokenRevokeQuery,
+    status: 200,
+    reply: AdminTokenView,
+  }),
+  rotateToken: admin({
+    method: 'POST',
+    path: '/tokens/:id/rotate',
+    tag: 'tokens',
+    summary: 'Replace an active admin token by a new secret under the same name; the old one is revoked',
+    params: AdminTokenParams,
+    status: 200,
+    reply: CreatedAdminToken,
   }),
 
   listAudit: admin({

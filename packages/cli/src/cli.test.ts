@@ -145,6 +145,34 @@ describe('flags', () => {
   });
 });
 
+describe('tokens', () => {
+  it('creates (secret once), lists without secrets, rotates and revokes admin tokens; refuses the last one', async () => {
+    const created = await dimmer('tokens', 'create', '--name', 'ci');
+    expect(created.code).toBe(EXIT_OK);
+    expect(created.stdout).toMatch(/Secret \(shown only this once; store it now\):\n {2}dmr_admin_\S+\n/);
+    const secret = /(dmr_admin_\S+)/.exec(created.stdout)?.[1] as string;
+    const list = await dimmer('tokens', 'list');
+    expect(list.stdout).toMatch(/^ID\s+NAME\s+CREATED\s+REVOKED\n/);
+    expect(list.stdout).toContain('ci');
+    expect(list.stdout).not.toContain(secret);
+
+    const rotated = JSON.parse((await dimmer('tokens', 'rotate', 'ci', '--json')).stdout);
+    expect(rotated.token.name).toBe('ci');
+    const asOld = await runCli(['flags', 'list', '--token', secret], { env: { DIMMER_URL: server.url } });
+    expect(asOld.code).toBe(EXIT_FAILURE);
+    expect(asOld.stderr).toContain('UNAUTHORIZED');
+    const revoked = await dimmer('tokens', 'revoke', rotated.token.id);
+    expect(revoked.code).toBe(EXIT_OK);
+    expect(revoked.stdout).toContain(`Revoked admin token ${rotated.token.id} (ci)`);
+
+    const last = await runCli(['tokens', 'revoke', 'env'], {
+      env: { DIMMER_URL: server.url, DIMMER_TOKEN: server.adminToken },
+    });
+    expect(last.code).toBe(EXIT_FAILURE);
+    expect(last.stderr).toContain('last active admin token');
+  });
+});
+
 describe('segments', () => {
   it('creates, lists, gets, updates and deletes a segment', async () => {
     files.write(

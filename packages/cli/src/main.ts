@@ -15,6 +15,7 @@ import { registerSegmentCommands } from './commands/segments.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerSimulateCommand } from './commands/simulate.ts';
 import { registerSurfaceCommands } from './commands/surfaces.ts';
+import { registerTokenCommands } from './commands/tokens.ts';
 import { CliContext, DEFAULT_URL } from './context.ts';
 import { EXIT_OK, errorJson, exitCodeFor, formatError } from './errors.ts';
 import type { CliIo } from './io.ts';
@@ -46,6 +47,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerSurfaceCommands(program, ctx);
   registerRolloutCommands(program, ctx);
   registerKeyCommands(program, ctx);
+  registerTokenCommands(program, ctx);
   registerEventCommands(program, ctx);
   registerAuditCommands(program, ctx);
   return program;

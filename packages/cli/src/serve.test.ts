@@ -1,12 +1,14 @@
+import { readFileSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './errors.ts';
 import { main } from './main.ts';
 import { captureStream, runCli, tempFolder } from './testing.ts';
 
 describe('serve', () => {
-  it('starts the server like npm start, prints the URL and first admin token, and stops on the signal', async () => {
+  it('starts the server like npm start, prints the URL, hands the first admin token over in a 0600 file, and stops on the signal', async () => {
     const data = tempFolder();
     const controller = new AbortController();
     const stdout = captureStream();
@@ -21,8 +23,13 @@ describe('serve', () => {
     try {
       await expect.poll(() => stdout.text, { timeout: 10_000 }).toContain('Dimmer is running at');
       const url = /running at (http:\/\/\S+)/.exec(stdout.text)?.[1] as string;
-      const token = /^\s+(dmr_admin_\S+)$/m.exec(stdout.text)?.[1] as string;
-      expect(token).toBeDefined();
+      // stderr is no terminal here: the token is in a 0600 file, never on stdout (the log stream).
+      const tokenFile = join(data.dir, 'admin-token.txt');
+      expect(stdout.text).toContain(tokenFile);
+      const token = readFileSync(tokenFile, 'utf8').trim();
+      expect(token).toMatch(/^dmr_admin_/);
+      expect(stdout.text).not.toContain(token);
+      expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
       const list = await runCli(['flags', 'list', '--json'], {
         env: { DIMMER_URL: url, DIMMER_TOKEN: token },
       });

@@ -4,11 +4,13 @@
  * the server and the SDK.
  */
 import type {
+  AdminTokenView,
   AuditPage,
   AuditQuery,
   AuditResourceType,
   ClientKeyInput,
   ClientKeyView,
+  CreatedAdminToken,
   CreatedClientKey,
   DecisionAction,
   DecisionPage,
@@ -43,6 +45,9 @@ export const PATHS = {
   segments: `${API_PREFIX}/segments`,
   keys: `${API_PREFIX}/keys`,
   revokeKey: (id: string) => `${API_PREFIX}/keys/${encodeURIComponent(id)}/revoke`,
+  tokens: `${API_PREFIX}/tokens`,
+  tokenAction: (id: string, action: 'revoke' | 'rotate') =>
+    `${API_PREFIX}/tokens/${encodeURIComponent(id)}/${action}`,
   audit: `${API_PREFIX}/audit`,
   metrics: `${API_PREFIX}/metrics`,
   surfaces: `${API_PREFIX}/surfaces`,
@@ -59,6 +64,7 @@ export const TOKEN_STORAGE_KEY = 'dimmer.adminToken';
 // ---------------------------------------------------------------- shapes (the contract of @dimmer/api)
 
 export type {
+  AdminTokenView as AdminToken,
   AuditEntry,
   AuditPage,
   AuditResourceType,
@@ -336,6 +342,25 @@ export class Api {
 
   revokeKey(id: string): Promise<ClientKeyView> {
     return this.#request('POST', PATHS.revokeKey(id));
+  }
+
+  async listTokens(): Promise<AdminTokenView[]> {
+    return (await this.#request<{ tokens: AdminTokenView[] }>('GET', PATHS.tokens)).tokens;
+  }
+
+  /** Creates a named admin token; `secret` is returned this once only. */
+  createToken(name: string): Promise<CreatedAdminToken> {
+    return this.#request('POST', PATHS.tokens, { name });
+  }
+
+  /** Revokes an admin token; the server refuses the last active one (409) unless `force`. */
+  revokeToken(id: string, force = false): Promise<AdminTokenView> {
+    return this.#request('POST', PATHS.tokenAction(id, 'revoke') + (force ? '?force=true' : ''));
+  }
+
+  /** A new secret under the same name; the old one stops working. */
+  rotateToken(id: string): Promise<CreatedAdminToken> {
+    return this.#request('POST', PATHS.tokenAction(id, 'rotate'));
   }
 
   listAudit(filter: AuditFilter): Promise<AuditPage> {

@@ -5,10 +5,13 @@
  * `fetch`, so it runs in Node, browsers and edge runtimes.
  */
 import type {
+  AdminTokenInput,
+  AdminTokenView,
   AuditPage,
   AuditResourceType,
   ClientKeyInput,
   ClientKeyView,
+  CreatedAdminToken,
   CreatedClientKey,
   CreatedRollout,
   DecisionView,
@@ -68,6 +71,9 @@ export const ADMIN_PATHS = {
   rolloutAction: (id: string, action: RolloutAction) => api(`/rollouts/${enc(id)}/${action}`),
   keys: api('/keys'),
   revokeKey: (id: string) => api(`/keys/${enc(id)}/revoke`),
+  tokens: api('/tokens'),
+  revokeToken: (idOrName: string) => api(`/tokens/${enc(idOrName)}/revoke`),
+  rotateToken: (idOrName: string) => api(`/tokens/${enc(idOrName)}/rotate`),
   audit: api('/audit'),
   events: '/v1/events',
 } as const;
@@ -80,6 +86,8 @@ export const ADMIN_PATHS = {
 /** Forecast of one stage. */
 /** Forecast of a plan. */
 export type {
+  AdminTokenInput,
+  AdminTokenView,
   ArmStats,
   AuditEntry,
   AuditPage,
@@ -87,6 +95,7 @@ export type {
   ClientKeyInput,
   ClientKeyKind,
   ClientKeyView,
+  CreatedAdminToken,
   CreatedClientKey,
   CreatedRollout,
   DecisionMetricLook,
@@ -301,6 +310,14 @@ export interface AdminClient {
   createKey(input: ClientKeyInput): Promise<CreatedClientKey>;
   revokeKey(id: string): Promise<ClientKeyView>;
 
+  listTokens(): Promise<AdminTokenView[]>;
+  /** Creates a named admin token; `secret` is returned this once only. */
+  createToken(input: AdminTokenInput): Promise<CreatedAdminToken>;
+  /** Revokes a token by id or active name; the last active one only with `force`. */
+  revokeToken(idOrName: string, options?: { force?: boolean }): Promise<AdminTokenView>;
+  /** A new secret under the same name; the old secret stops working. */
+  rotateToken(idOrName: string): Promise<CreatedAdminToken>;
+
   listAudit(filter?: AuditFilter): Promise<AuditPage>;
 
   /**
@@ -482,6 +499,14 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
     },
     createKey: (input) => request('POST', ADMIN_PATHS.keys, input),
     revokeKey: (id) => request('POST', ADMIN_PATHS.revokeKey(id)),
+
+    async listTokens() {
+      return listOf(await request('GET', ADMIN_PATHS.tokens), 'tokens');
+    },
+    createToken: (input) => request('POST', ADMIN_PATHS.tokens, input),
+    revokeToken: (idOrName, options = {}) =>
+      request('POST', ADMIN_PATHS.revokeToken(idOrName) + (options.force === true ? '?force=true' : '')),
+    rotateToken: (idOrName) => request('POST', ADMIN_PATHS.rotateToken(idOrName)),
 
     listAudit: (filter = {}) => request('GET', ADMIN_PATHS.audit + query({ ...filter })),
 

@@ -116,6 +116,7 @@ function createSqlStores(
     events: createEventsStore(createSqlEventsStorage(driver)),
     async ping() {
       await driver.all('SELECT 1 AS one');
+      await driver.health?.();
     },
     close,
   };

@@ -336,6 +336,37 @@ export function storeContract(name: string, makeStores: () => Promise<Stores>): 
       expect(await stores.keys.findAdminTokenByHash('other')).toBeUndefined();
     });
 
+    it('lists, revokes and rotates admin tokens atomically', async () => {
+      const first = { id: 'tok_a', name: 'ci', tokenHash: 'ha', createdAt: T0, revokedAt: null };
+      await stores.keys.createAdminToken(first, audit('admin_token', 'tok_a', T0));
+      const next = { id: 'tok_b', name: 'ci', tokenHash: 'hb', createdAt: T0 + 1, revokedAt: null };
+      await stores.keys.rotateAdminToken('tok_a', next, audit('admin_token', 'tok_a', T0 + 1));
+      expect(await stores.keys.listAdminTokens()).toEqual([{ ...first, revokedAt: T0 + 1 }, next]);
+      // Rotating a revoked token fails and stores nothing.
+      const third = { id: 'tok_c', name: 'ci', tokenHash: 'hc', createdAt: T0 + 2, revokedAt: null };
+      await expect(
+        stores.keys.rotateAdminToken('tok_a', third, audit('admin_token', 'tok_a', T0 + 2)),
+      ).rejects.toThrow(StoreNotFoundError);
+      expect(await stores.keys.findAdminTokenByHash('hc')).toBeUndefined();
+      // A duplicate secret rolls the rotation back: the old token stays active.
+      await expect(
+        stores.keys.rotateAdminToken(
+          'tok_b',
+          { ...third, tokenHash: 'ha' },
+          audit('admin_token', 'tok_b', T0 + 3),
+        ),
+      ).rejects.toThrow(StoreConflictError);
+      expect((await stores.keys.findAdminTokenByHash('hb'))?.revokedAt).toBeNull();
+      const revoked = await stores.keys.revokeAdminToken('tok_b', audit('admin_token', 'tok_b', T0 + 4));
+      expect(revoked?.revokedAt).toBe(T0 + 4);
+      expect(
+        (await stores.keys.revokeAdminToken('tok_b', audit('admin_token', 'tok_b', T0 + 9)))?.revokedAt,
+      ).toBe(T0 + 4);
+      expect(
+        await stores.keys.revokeAdminToken('missing', audit('admin_token', 'missing', T0)),
+      ).toBeUndefined();
+    });
+
     it('filters and pages the audit log newest first, keeping before/after documents', async () => {
       for (let i = 0; i < 5; i++)
         await stores.flags.create(flag(`f${i}`), {

@@ -30,7 +30,7 @@ export function registerServeCommand(program: Command, ctx: CliContext): void {
       const server = await startFromSettings(settings.value).catch((error: unknown) => {
         throw new CliError(error instanceof Error ? error.message : String(error));
       });
-      ctx.print(formatStartupBanner(server, settings.value));
+      ctx.print(formatStartupBanner(server, settings.value, ctx.io.stderr));
       await waitForAbort(ctx.io.signal);
       server.app.log.info('shutting down');
       await server.close();

@@ -12,37 +12,8 @@ import {
   useLoad,
   useSession,
 } from '../components/ui.tsx';
-
-function CreatedSecret({ created, onDone }: { created: { key: ClientKey; secret: string }; onDone(): void }) {
-  const [copied, setCopied] = useState(false);
-  const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(created.secret);
-      setCopied(true);
-    } catch {
-      setCopied(false);
-    }
-  };
-  return (
-    <div className="card secret" role="status" aria-live="polite">
-      <h2>Key “{created.key.name}” created</h2>
-      <p>
-        <strong>Copy it now: this is the only time it is shown.</strong> Dimmer stores only a hash of it.
-      </p>
-      <div className="secret-row">
-        <code className="secret-value" data-testid="new-key-secret">
-          {created.secret}
-        </code>
-        <button type="button" className="button" onClick={copy}>
-          {copied ? 'Copied' : 'Copy'}
-        </button>
-      </div>
-      <button type="button" className="button button-primary" onClick={onDone}>
-        I have stored it
-      </button>
-    </div>
-  );
-}
+import { CreatedSecret } from './created-secret.tsx';
+import { TokensSection } from './tokens-section.tsx';
 
 export function KeysPage() {
   const { api, environments, environment } = useSession();
@@ -232,6 +203,7 @@ export function KeysPage() {
           }}
         />
       ) : null}
+      <TokensSection />
     </section>
   );
 }

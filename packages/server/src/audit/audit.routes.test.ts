@@ -18,7 +18,7 @@ describe('audit log', () => {
     const [update, create] = res.json.entries;
     expect(update).toMatchObject({
       action: 'flag.update',
-      actor: 'admin:from-environment',
+      actor: 'token:env',
       resourceType: 'flag',
     });
     expect(update.before.description).toBe('One-page checkout');

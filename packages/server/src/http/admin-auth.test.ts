@@ -53,7 +53,7 @@ describe('admin authentication', () => {
     const t = await newApp();
     await t.admin('POST', '/api/v1/environments', { key: 'staging' });
     const audit = await t.admin('GET', '/api/v1/audit?resourceType=environment&key=staging');
-    expect(audit.json.entries[0].actor).toBe('admin:from-environment');
+    expect(audit.json.entries[0].actor).toBe('token:env');
   });
 });
 

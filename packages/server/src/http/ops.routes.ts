@@ -2,7 +2,7 @@
 import { ROUTES } from '@dimmer/api';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-import { errorBody } from '../errors.ts';
+import { AppError, errorBody } from '../errors.ts';
 import { routeSchema } from './route-schema.ts';
 
 export interface OpsDeps {
@@ -22,8 +22,9 @@ export async function registerOpsRoutes(app: FastifyInstance, deps: OpsDeps): Pr
     try {
       await deps.ping();
     } catch (error) {
-      request.log.warn({ err: error }, 'storage unreachable');
-      return reply.status(503).send(errorBody('UNAVAILABLE', 'storage is unreachable'));
+      request.log.warn({ err: error }, 'storage not ready');
+      const reason = error instanceof AppError ? error.message : 'storage is unreachable';
+      return reply.status(503).send(errorBody('UNAVAILABLE', reason));
     }
     if (!deps.hubLoaded()) return reply.status(503).send(errorBody('UNAVAILABLE', 'config not loaded yet'));
     return { status: 'ready' as const };

@@ -56,5 +56,30 @@ export function createMemoryKeysStore(db: MemoryDatabase): KeysStore {
     async findAdminTokenByHash(tokenHash) {
       return copy([...adminTokens.values()].find((t) => t.tokenHash === tokenHash));
     },
+    async listAdminTokens() {
+      return [...adminTokens.values()]
+        .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        .map(copy);
+    },
+    async revokeAdminToken(id, auditInput) {
+      db.checkOpen();
+      const current = adminTokens.get(id);
+      if (!current) return undefined;
+      if (current.revokedAt === null) {
+        current.revokedAt = auditInput.at;
+        db.appendAudit(auditInput);
+      }
+      return copy(current);
+    },
+    async rotateAdminToken(id, next, auditInput) {
+      db.checkOpen();
+      const current = adminTokens.get(id);
+      if (!current || current.revokedAt !== null) throw new StoreNotFoundError(`admin token ${id} not found`);
+      if (adminTokens.has(next.id) || [...adminTokens.values()].some((t) => t.tokenHash === next.tokenHash))
+        throw new StoreConflictError('admin token exists');
+      current.revokedAt = auditInput.at;
+      adminTokens.set(next.id, copy(next));
+      db.appendAudit(auditInput);
+    },
   };
 }

@@ -6,6 +6,7 @@
  * (created on another node a moment ago) is read from the store. Admin tokens use a short cache.
  */
 
+import type { AdminTokenView as ApiAdminTokenView } from '@dimmer/api';
 import type { ClientKeyKind, ClientPrincipal } from '../client-deps.ts';
 import type { Clock } from '../clock.ts';
 import type { EnvironmentsStore } from '../environments/index.ts';
@@ -21,7 +22,7 @@ import {
   SERVER_KEY_PREFIX,
   visiblePrefix,
 } from '../secrets.ts';
-import { StoreConflictError, StoreNotFoundError } from '../storage/write.ts';
+import { type AuditInput, StoreConflictError, StoreNotFoundError } from '../storage/write.ts';
 import type { AdminTokenRecord, ClientKeyRecord, KeysStore } from './keys.store.ts';
 
 /** How long a key lookup is cached, in milliseconds. */
@@ -46,10 +47,31 @@ export interface ClientKeyView {
   revokedAt: string | null;
 }
 
+/** The name of the token given through DIMMER_ADMIN_TOKEN (`from-environment` in installs before names mattered). */
+export const ENV_TOKEN_NAME = 'env';
+const ENV_TOKEN_NAMES: readonly string[] = [ENV_TOKEN_NAME, 'from-environment'];
+/** The name of the token a start generates when no admin token is active. */
+export const BOOTSTRAP_TOKEN_NAME = 'bootstrap';
+/** The audit actor of start-time changes. */
+const SYSTEM_ACTOR = 'system';
+
+/** An admin token as the API shows it: no secret, no hash. */
+export type AdminTokenView = ApiAdminTokenView;
+
+/** The API view of a stored admin token. */
+export function toAdminTokenView(record: AdminTokenRecord): AdminTokenView {
+  return {
+    id: record.id,
+    name: record.name,
+    createdAt: new Date(record.createdAt).toISOString(),
+    revokedAt: isoTime(record.revokedAt),
+  };
+}
+
 export interface AdminPrincipal {
   tokenId: string;
   name: string;
-  /** The audit actor: `admin:<token name>`. */
+  /** The audit actor: `token:<token name>`. */
   actor: string;
 }
 
@@ -312,44 +334,152 @@ export class KeysService {
     return principal;
   }
 
+  /** Admin tokens without secrets, revoked ones too, oldest first. */
+  async listAdminTokens(): Promise<AdminTokenView[]> {
+    return (await this.deps.keys.listAdminTokens()).map(toAdminTokenView);
+  }
+
+  /** Creates a named admin token; the raw secret is in the result and nowhere else. */
+  async createAdminToken(name: string, actor: string): Promise<{ token: AdminTokenView; secret: string }> {
+    if (ENV_TOKEN_NAMES.includes(name))
+      throw new AppError('VALIDATION_FAILED', 'the token is invalid', {
+        issues: [{ path: 'name', message: `"${name}" is reserved for the DIMMER_ADMIN_TOKEN token` }],
+      });
+    const tokens = await this.deps.keys.listAdminTokens();
+    if (tokens.some((t) => t.revokedAt === null && t.name === name))
+      throw new AppError(
+        'CONFLICT',
+        `an active admin token is named "${name}"; rotate it or pick another name`,
+      );
+    const { record, secret } = this.#newToken(name);
+    const view = toAdminTokenView(record);
+    await this.deps.keys.createAdminToken(
+      record,
+      this.#audit('admin_token.create', record.id, actor, null, view),
+    );
+    return { token: view, secret };
+  }
+
   /**
-   * Makes sure an admin token exists: stores `given` (from DIMMER_ADMIN_TOKEN) when it is not stored yet,
-   * or generates one when the store holds none. Returns the generated token (shown once), if any.
+   * Revokes a token given by id or active name; it stops authenticating at once on this node and within
+   * CACHE_TTL_MS on others. Revoking the last active token (a lock-out) needs `force`.
+   */
+  async revokeAdminToken(
+    idOrName: string,
+    actor: string,
+    options: { force?: boolean } = {},
+  ): Promise<AdminTokenView> {
+    const tokens = await this.deps.keys.listAdminTokens();
+    const current = findToken(tokens, idOrName);
+    if (current.revokedAt === null && options.force !== true) {
+      const active = tokens.filter((t) => t.revokedAt === null);
+      if (active.length === 1)
+        throw new AppError(
+          'CONFLICT',
+          `"${current.name}" is the last active admin token: revoking it locks every admin out; create another first, or revoke with force=true`,
+        );
+    }
+    const before = toAdminTokenView(current);
+    const revoked = await this.deps.keys.revokeAdminToken(
+      current.id,
+      this.#audit('admin_token.revoke', current.id, actor, before, {
+        ...before,
+        revokedAt: before.revokedAt ?? new Date(this.deps.clock.now()).toISOString(),
+      }),
+    );
+    if (!revoked) throw new AppError('NOT_FOUND', `admin token ${idOrName} not found`);
+    this.#adminCache.delete(revoked.tokenHash);
+    return toAdminTokenView(revoked);
+  }
+
+  /** Replaces an active token (by id or name) by a new secret under the same name; the old one is revoked. */
+  async rotateAdminToken(
+    idOrName: string,
+    actor: string,
+  ): Promise<{ token: AdminTokenView; secret: string }> {
+    const current = findToken(await this.deps.keys.listAdminTokens(), idOrName);
+    if (current.revokedAt !== null)
+      throw new AppError('CONFLICT', `admin token ${current.id} is revoked; create a new one instead`);
+    const { record, secret } = this.#newToken(current.name);
+    const view = toAdminTokenView(record);
+    try {
+      await this.deps.keys.rotateAdminToken(
+        current.id,
+        record,
+        this.#audit('admin_token.rotate', current.id, actor, toAdminTokenView(current), view),
+      );
+    } catch (error) {
+      if (error instanceof StoreNotFoundError)
+        throw new AppError('CONFLICT', `admin token ${current.id} was revoked meanwhile`);
+      throw error;
+    }
+    this.#adminCache.delete(current.tokenHash);
+    return { token: view, secret };
+  }
+
+  /**
+   * Start-time admin tokens. With `given` (DIMMER_ADMIN_TOKEN): it is stored as the token named `env` unless
+   * stored already, and an earlier `env` token with another secret is revoked (the variable changed). Without
+   * it: active `env` tokens are revoked (the variable was removed). Then, when no admin token is active at
+   * all, one named `bootstrap` is generated and returned (shown once). A revoked DIMMER_ADMIN_TOKEN stays revoked.
    */
   async bootstrapAdminToken(given: string | undefined): Promise<string | undefined> {
-    const now = this.deps.clock.now();
-    const store = async (token: string, name: string) => {
-      const record: AdminTokenRecord = {
-        id: generateId('tok_'),
-        name,
-        tokenHash: hashSecret(token),
-        createdAt: now,
-        revokedAt: null,
-      };
-      await this.deps.keys.createAdminToken(record, {
-        at: now,
-        actor: 'system',
-        action: 'admin_token.create',
-        resourceType: 'admin_token',
-        resourceKey: record.id,
-        before: null,
-        after: { id: record.id, name, createdAt: new Date(now).toISOString() },
-      });
-    };
-    if (given !== undefined) {
+    const tokens = await this.deps.keys.listAdminTokens();
+    const givenHash = given === undefined ? undefined : hashSecret(given);
+    for (const token of tokens)
+      if (token.revokedAt === null && ENV_TOKEN_NAMES.includes(token.name) && token.tokenHash !== givenHash) {
+        const before = toAdminTokenView(token);
+        await this.deps.keys.revokeAdminToken(
+          token.id,
+          this.#audit('admin_token.revoke', token.id, SYSTEM_ACTOR, before, {
+            ...before,
+            revokedAt: new Date(this.deps.clock.now()).toISOString(),
+          }),
+        );
+        this.#adminCache.delete(token.tokenHash);
+      }
+    if (given !== undefined && givenHash !== undefined) {
+      if (tokens.some((t) => t.tokenHash === givenHash)) return undefined;
       try {
-        if (!(await this.deps.keys.findAdminTokenByHash(hashSecret(given))))
-          await store(given, 'from-environment');
+        const record = this.#record(ENV_TOKEN_NAME, givenHash);
+        await this.deps.keys.createAdminToken(
+          record,
+          this.#audit('admin_token.create', record.id, SYSTEM_ACTOR, null, toAdminTokenView(record)),
+        );
       } catch (error) {
         // Another node starting at the same moment stored it first.
         if (!(error instanceof StoreConflictError)) throw error;
       }
       return undefined;
     }
-    if ((await this.deps.keys.countAdminTokens()) > 0) return undefined;
-    const token = generateSecret(ADMIN_TOKEN_PREFIX);
-    await store(token, 'bootstrap');
-    return token;
+    if ((await this.deps.keys.listAdminTokens()).some((t) => t.revokedAt === null)) return undefined;
+    const { record, secret } = this.#newToken(BOOTSTRAP_TOKEN_NAME);
+    await this.deps.keys.createAdminToken(
+      record,
+      this.#audit('admin_token.create', record.id, SYSTEM_ACTOR, null, toAdminTokenView(record)),
+    );
+    return secret;
+  }
+
+  #record(name: string, tokenHash: string): AdminTokenRecord {
+    return { id: generateId('tok_'), name, tokenHash, createdAt: this.deps.clock.now(), revokedAt: null };
+  }
+
+  #newToken(name: string): { record: AdminTokenRecord; secret: string } {
+    const secret = generateSecret(ADMIN_TOKEN_PREFIX);
+    return { record: this.#record(name, hashSecret(secret)), secret };
+  }
+
+  #audit(action: string, id: string, actor: string, before: unknown, after: unknown): AuditInput {
+    return {
+      at: this.deps.clock.now(),
+      actor,
+      action,
+      resourceType: 'admin_token',
+      resourceKey: id,
+      before,
+      after,
+    };
   }
 
   /** Tokens given through DIMMER_ADMIN_TOKEN may lack the prefix; anything long enough is looked up. */
@@ -363,5 +493,13 @@ export class KeysService {
 }
 
 function toAdminPrincipal(record: AdminTokenRecord): AdminPrincipal {
-  return { tokenId: record.id, name: record.name, actor: `admin:${record.name}` };
+  return { tokenId: record.id, name: record.name, actor: `token:${record.name}` };
+}
+
+/** The token `idOrName` names: its id, else the active token of that name. Throws NOT_FOUND. */
+function findToken(tokens: readonly AdminTokenRecord[], idOrName: string): AdminTokenRecord {
+  const found =
+    tokens.find((t) => t.id === idOrName) ?? tokens.find((t) => t.revokedAt === null && t.name === idOrName);
+  if (!found) throw new AppError('NOT_FOUND', `admin token ${idOrName} not found`);
+  return found;
 }

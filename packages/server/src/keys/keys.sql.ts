@@ -26,6 +26,8 @@ function toClientKey(row: Row): ClientKeyRecord {
   };
 }
 
+const TOKEN_COLUMNS = 'id, name, token_hash, created_at, revoked_at';
+
 function toAdminToken(row: Row): AdminTokenRecord {
   return {
     id: str(row.id),
@@ -106,11 +108,42 @@ export function createSqlKeysStore(driver: SqlDriver, writes: SqlWrites): KeysSt
       });
     },
     async findAdminTokenByHash(tokenHash) {
-      const [row] = await driver.all(
-        'SELECT id, name, token_hash, created_at, revoked_at FROM admin_tokens WHERE token_hash = ?',
-        [tokenHash],
-      );
+      const [row] = await driver.all(`SELECT ${TOKEN_COLUMNS} FROM admin_tokens WHERE token_hash = ?`, [
+        tokenHash,
+      ]);
       return row ? toAdminToken(row) : undefined;
+    },
+    async listAdminTokens() {
+      const rows = await driver.all(`SELECT ${TOKEN_COLUMNS} FROM admin_tokens ORDER BY created_at, id`);
+      return rows.map(toAdminToken);
+    },
+    async revokeAdminToken(id, audit) {
+      return driver.transaction(async (tx) => {
+        const changed = await tx.run(
+          'UPDATE admin_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL',
+          [audit.at, id],
+        );
+        if (changed > 0) await writes.appendAudit(tx, audit);
+        const [row] = await tx.all(`SELECT ${TOKEN_COLUMNS} FROM admin_tokens WHERE id = ?`, [id]);
+        return row ? toAdminToken(row) : undefined;
+      });
+    },
+    async rotateAdminToken(id, next, audit) {
+      await writes.write('admin token', async (tx) => {
+        const changed = await tx.run(
+          'UPDATE admin_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL',
+          [audit.at, id],
+        );
+        if (changed === 0) throw new StoreNotFoundError(`admin token ${id} not found`);
+        await tx.run(`INSERT INTO admin_tokens (${TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?)`, [
+          next.id,
+          next.name,
+          next.tokenHash,
+          next.createdAt,
+          next.revokedAt,
+        ]);
+        await writes.appendAudit(tx, audit);
+      });
     },
   };
 }

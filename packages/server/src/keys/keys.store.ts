@@ -45,4 +45,13 @@ export interface KeysStore {
   /** Throws StoreConflictError on a duplicate id or hash. */
   createAdminToken(record: AdminTokenRecord, audit: AuditInput): Promise<void>;
   findAdminTokenByHash(tokenHash: string): Promise<AdminTokenRecord | undefined>;
+  /** Every admin token, revoked ones too, ordered by creation time, then id. */
+  listAdminTokens(): Promise<AdminTokenRecord[]>;
+  /** Marks the token revoked (idempotent: the first revocation time stays); undefined when unknown. */
+  revokeAdminToken(id: string, audit: AuditInput): Promise<AdminTokenRecord | undefined>;
+  /**
+   * In one transaction: stores `next` and revokes the active token `id` (at `audit.at`). Throws
+   * StoreNotFoundError when `id` is unknown or already revoked, StoreConflictError on a duplicate.
+   */
+  rotateAdminToken(id: string, next: AdminTokenRecord, audit: AuditInput): Promise<void>;
 }

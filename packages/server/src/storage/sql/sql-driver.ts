@@ -37,5 +37,10 @@ export interface SqlDriver extends SqlExecutor {
   checkFence?(tx: SqlExecutor, fence: LeaseFence): Promise<void>;
   /** True when the error is a unique or primary key violation. */
   isUniqueViolation(error: unknown): boolean;
+  /**
+   * Rejects while the storage cannot take writes (SQLite: after a write failed for a disk reason, until a
+   * write succeeds again). Absent where a reachable database is a writable one.
+   */
+  health?(): Promise<void>;
   close(): Promise<void>;
 }

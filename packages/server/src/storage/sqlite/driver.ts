@@ -2,13 +2,73 @@
  * SQL driver over better-sqlite3. Its calls are synchronous; an async lock makes a transaction that
  * awaits between statements exclusive on the one connection, so no other request's statement runs
  * inside it.
+ *
+ * Waiting for another process's write lock never blocks the event loop for long: SQLite's own busy wait is
+ * BUSY_TIMEOUT_MS, after which the driver retries with backoff between event-loop turns, up to BUSY_DEADLINE_MS,
+ * then answers UNAVAILABLE. A write failing for a disk reason (full, I/O error, read-only) answers UNAVAILABLE
+ * with a retry hint and marks the storage not writable until a write succeeds again (`health`).
  */
+import { statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
+import { AppError } from '../../errors.ts';
 import type { Row, SqlDriver, SqlExecutor } from '../sql/sql-driver.ts';
 import type { ConfigChange } from '../write.ts';
 
-/** How long a writer waits for another process's write lock, in milliseconds. */
-const BUSY_TIMEOUT_MS = 5_000;
+/** How long one synchronous SQLite call may wait for another process's lock, in milliseconds. */
+export const BUSY_TIMEOUT_MS = 20;
+/** How long a statement keeps retrying (asynchronously) for a lock before answering UNAVAILABLE. */
+export const BUSY_DEADLINE_MS = 5_000;
+/** First and longest pause between lock retries, in milliseconds. */
+const BUSY_BACKOFF_MIN_MS = 5;
+const BUSY_BACKOFF_MAX_MS = 100;
+/** Retry-After (seconds) of a write refused because the disk cannot take it or the database is locked. */
+export const STORAGE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * After a disk fault the storage counts as writable again only with this much free space (bytes) on its file
+ * system: a write of a page or two may fit in the last free bytes while a real write does not.
+ */
+export const MIN_FREE_BYTES_AFTER_FAULT = 1024 * 1024;
+
+/** SQLite result codes meaning the disk cannot take the write (extended codes start with these). */
+const DISK_ERROR_CODES = ['SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_READONLY'] as const;
+
+function sqliteCode(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : '';
+}
+
+/** True for a disk fault: no space, an I/O error, or a file or file system gone read-only. */
+export function isDiskError(error: unknown): boolean {
+  const code = sqliteCode(error);
+  return DISK_ERROR_CODES.some((c) => code === c || code.startsWith(`${c}_`));
+}
+
+function isBusy(error: unknown): boolean {
+  const code = sqliteCode(error);
+  return code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_');
+}
+
+/** Runs the synchronous `fn`, retrying with backoff (between event-loop turns) while the database is busy. */
+async function retryWhileBusy<T>(fn: () => T): Promise<T> {
+  const started = Date.now();
+  let pause = BUSY_BACKOFF_MIN_MS;
+  for (;;) {
+    try {
+      return fn();
+    } catch (error) {
+      if (!isBusy(error)) throw error;
+      if (Date.now() - started >= BUSY_DEADLINE_MS)
+        throw new AppError('UNAVAILABLE', 'the database is locked by another process; retry later', {
+          retryAfterSeconds: STORAGE_RETRY_AFTER_SECONDS,
+        });
+      await sleep(pause);
+      pause = Math.min(pause * 2, BUSY_BACKOFF_MAX_MS);
+    }
+  }
+}
 
 /**
  * `NORMAL` (default): in WAL mode a commit survives a crash of the process; the last commits may be lost on
@@ -29,10 +89,36 @@ export function openSqliteDatabase(
   return db;
 }
 
-/** Wraps an open database as a SqlDriver; closing the driver closes the database. */
-export function createSqliteDriver(db: Database.Database): SqlDriver {
+/**
+ * Wraps an open database as a SqlDriver; closing the driver closes the database, then runs `onClose`
+ * (releasing the data directory's lock).
+ */
+export function createSqliteDriver(db: Database.Database, onClose: () => void = () => undefined): SqlDriver {
   const statements = new Map<string, Database.Statement>();
   let queue: Promise<unknown> = Promise.resolve();
+  /** The disk fault of the last failed write, until a write succeeds again. */
+  let writeFault: string | undefined;
+
+  function diskFault(error: unknown): AppError {
+    writeFault = `${sqliteCode(error)}: ${(error as Error).message}`;
+    return new AppError('UNAVAILABLE', `storage cannot write (${writeFault}); retry later`, {
+      retryAfterSeconds: STORAGE_RETRY_AFTER_SECONDS,
+    });
+  }
+
+  /**
+   * Runs a statement or transaction: a disk fault becomes UNAVAILABLE and marks the storage not writable;
+   * a successful write (`writes`) clears the mark.
+   */
+  async function writing<T>(fn: () => Promise<T>, writes = true): Promise<T> {
+    try {
+      const result = await fn();
+      if (writes) writeFault = undefined;
+      return result;
+    } catch (error) {
+      throw isDiskError(error) ? diskFault(error) : error;
+    }
+  }
 
   function prepare(sql: string): Database.Statement {
     let stmt = statements.get(sql);
@@ -43,20 +129,32 @@ export function createSqliteDriver(db: Database.Database): SqlDriver {
     return stmt;
   }
 
+  function isReader(sql: string): boolean {
+    return statements.get(sql)?.reader ?? /^\s*(SELECT|WITH)\b/i.test(sql);
+  }
+
+  function allSync(sql: string, params: readonly unknown[] = []): Row[] {
+    const stmt = prepare(sql);
+    if (stmt.reader) return stmt.all(...params) as Row[];
+    stmt.run(...params);
+    return [];
+  }
+
+  function runSync(sql: string, params: readonly unknown[] = []): number {
+    const stmt = prepare(sql);
+    if (stmt.reader) {
+      stmt.all(...params);
+      return 0;
+    }
+    return stmt.run(...params).changes;
+  }
+
   const direct: SqlExecutor = {
-    async all(sql, params = []) {
-      const stmt = prepare(sql);
-      if (stmt.reader) return stmt.all(...params) as Row[];
-      stmt.run(...params);
-      return [];
+    async all(sql, params) {
+      return allSync(sql, params);
     },
-    async run(sql, params = []) {
-      const stmt = prepare(sql);
-      if (stmt.reader) {
-        stmt.all(...params);
-        return 0;
-      }
-      return stmt.run(...params).changes;
+    async run(sql, params) {
+      return runSync(sql, params);
     },
   };
 
@@ -68,11 +166,15 @@ export function createSqliteDriver(db: Database.Database): SqlDriver {
 
   return {
     dialect: 'sqlite',
-    all: (sql, params) => exclusive(() => direct.all(sql, params)),
-    run: (sql, params) => exclusive(() => direct.run(sql, params)),
+    // Outside a transaction a statement that failed busy took no lock and changed nothing: retry it.
+    all: (sql, params) =>
+      exclusive(() => writing(() => retryWhileBusy(() => allSync(sql, params)), !isReader(sql))),
+    run: (sql, params) =>
+      exclusive(() => writing(() => retryWhileBusy(() => runSync(sql, params)), !isReader(sql))),
     transaction(fn, options = {}) {
-      return exclusive(async () => {
-        db.exec(options.readOnly ? 'BEGIN DEFERRED' : 'BEGIN IMMEDIATE');
+      const begin = options.readOnly ? 'BEGIN DEFERRED' : 'BEGIN IMMEDIATE';
+      const body = async () => {
+        await retryWhileBusy(() => db.exec(begin));
         try {
           const result = await fn(direct);
           db.exec('COMMIT');
@@ -81,7 +183,33 @@ export function createSqliteDriver(db: Database.Database): SqlDriver {
           if (db.inTransaction) db.exec('ROLLBACK');
           throw error;
         }
-      });
+      };
+      return exclusive(() => writing(body, !options.readOnly));
+    },
+    async health() {
+      if (writeFault === undefined) return;
+      if (!db.memory) {
+        const fs = statfsSync(dirname(db.name));
+        if (fs.bavail * fs.bsize < MIN_FREE_BYTES_AFTER_FAULT)
+          throw new AppError('UNAVAILABLE', `storage cannot write (${writeFault}); the disk is still full`, {
+            retryAfterSeconds: STORAGE_RETRY_AFTER_SECONDS,
+          });
+      }
+      // Not writable since the last disk fault: probe with a small write that changes nothing.
+      await exclusive(() =>
+        writing(async () => {
+          await retryWhileBusy(() => db.exec('BEGIN IMMEDIATE'));
+          try {
+            runSync(
+              'UPDATE schema_migrations SET applied_at = applied_at WHERE version = (SELECT MAX(version) FROM schema_migrations)',
+            );
+            db.exec('COMMIT');
+          } catch (error) {
+            if (db.inTransaction) db.exec('ROLLBACK');
+            throw error;
+          }
+        }),
+      );
     },
     async announce(_tx: SqlExecutor, _changes: readonly ConfigChange[]) {
       // One process owns the file: the caller notifies its hub after the commit.
@@ -96,6 +224,7 @@ export function createSqliteDriver(db: Database.Database): SqlDriver {
     async close() {
       await exclusive(async () => {
         db.close();
+        onClose();
       });
     },
   };
