@@ -397,6 +397,29 @@ export const PlanReply = Type.Object({
     ),
   }),
   forecast: PlanForecast,
+  gatePower: Type.Optional(
+    Nullable(
+      Type.Object(
+        {
+          power: Type.Number(),
+          targetPower: Type.Number(),
+          unitsPerDay: Type.Number(),
+          metrics: Type.Record(Type.String(), Type.Number()),
+          durationFactor: Nullable(Type.Number()),
+          stages: Type.Array(
+            Type.Object({ index: Type.Integer(), reach: Type.Number(), minDurationMs: Type.Number() }),
+          ),
+          plannedGatedMs: Type.Number(),
+          neededGatedMs: Nullable(Type.Number()),
+          message: Type.String(),
+        },
+        {
+          description:
+            "Set when the plan passes its final gate with less than 80% probability when the change does no harm: the guardrails short of power, and the gated stages' minimum durations (ms) that would reach it (none when it takes over a year)",
+        },
+      ),
+    ),
+  ),
 });
 export type PlanReply = Static<typeof PlanReply>;
 

@@ -3,7 +3,9 @@
  * code (0 success, 1 failure, 2 usage) instead of exiting, so tests drive it like a user would.
  */
 import { Command } from 'commander';
+import { registerAuditCommands } from './commands/audit.ts';
 import { registerDemoCommand } from './commands/demo.ts';
+import { registerEnvironmentCommands } from './commands/environments.ts';
 import { registerEventCommands } from './commands/events.ts';
 import { registerFlagCommands } from './commands/flags.ts';
 import { registerKeyCommands } from './commands/keys.ts';
@@ -11,6 +13,7 @@ import { registerMetricCommands } from './commands/metrics.ts';
 import { registerRolloutCommands } from './commands/rollouts.ts';
 import { registerSegmentCommands } from './commands/segments.ts';
 import { registerServeCommand } from './commands/serve.ts';
+import { registerSimulateCommand } from './commands/simulate.ts';
 import { registerSurfaceCommands } from './commands/surfaces.ts';
 import { CliContext, DEFAULT_URL } from './context.ts';
 import { EXIT_OK, errorJson, exitCodeFor, formatError } from './errors.ts';
@@ -35,6 +38,8 @@ export function buildProgram(ctx: CliContext): Command {
     .showHelpAfterError('(run with --help for usage)');
   registerServeCommand(program, ctx);
   registerDemoCommand(program, ctx);
+  registerSimulateCommand(program, ctx);
+  registerEnvironmentCommands(program, ctx);
   registerFlagCommands(program, ctx);
   registerSegmentCommands(program, ctx);
   registerMetricCommands(program, ctx);
@@ -42,6 +47,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerRolloutCommands(program, ctx);
   registerKeyCommands(program, ctx);
   registerEventCommands(program, ctx);
+  registerAuditCommands(program, ctx);
   return program;
 }
 

@@ -3,7 +3,7 @@
  * wires every feature, loads the config hub and starts following changes from other nodes.
  */
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { registerAuditRoutes } from './audit/audit.routes.ts';
 import { registerSdkRoutes } from './client-api/client-api.routes.ts';
 import type { ExposureSink, SdkDeps } from './client-deps.ts';
@@ -25,6 +25,7 @@ import { installErrorHandlers } from './http/error-handler.ts';
 import { installMetrics } from './http/metrics.ts';
 import { registerOpsRoutes } from './http/ops.routes.ts';
 import { installRateLimit } from './http/rate-limit.ts';
+import { installRequestLog } from './http/request-log.ts';
 import { openApiTransform } from './http/route-schema.ts';
 import { registerKeyRoutes } from './keys/keys.routes.ts';
 import { KeysService } from './keys/keys.service.ts';
@@ -123,9 +124,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logger: deps.logger ?? false,
     bodyLimit: config.bodyLimitBytes,
     forceCloseConnections: true,
+    // Fastify's two lines per request are replaced by one line per admin request (installRequestLog).
+    logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
   });
   installErrorHandlers(app);
+  installRequestLog(app, API_PREFIX);
 
   await app.register(swagger, {
     transform: openApiTransform,
