@@ -449,12 +449,21 @@ export type ArmStats = Static<typeof ArmStats>;
 
 const ArmEstimate = Nullable(Type.Object({ n: Type.Number(), mean: Type.Number(), variance: Type.Number() }));
 
+/**
+ * Whether a metric's statistics are usable. An `invalid` metric (a stored statistic is not finite) is left out of
+ * the decision, without data, while the other guardrails keep deciding.
+ */
+export const METRIC_VALIDITIES = ['valid', 'invalid'] as const;
+export const MetricValidity = Type.Enum(METRIC_VALIDITIES);
+export type MetricValidity = Static<typeof MetricValidity>;
+
 /** One metric's estimates in the evidence reply. */
 export const MetricEstimates = Type.Object({
   metric: Type.String(),
   kind: MetricKind,
   direction: Direction,
   hasData: Type.Boolean(),
+  validity: MetricValidity,
   arms: Type.Object({ treatment: ArmEstimate, control: ArmEstimate }),
   combined: Nullable(
     Type.Object({
@@ -492,6 +501,10 @@ export const EvidenceReport = Type.Object({
       Type.Object({
         hasData: Type.Boolean(),
         cohorts: Type.Array(Type.Object({ stage: Type.Integer(), treatment: ArmStats, control: ArmStats })),
+        validity: MetricValidity,
+        invalidReason: Type.Optional(
+          Type.String({ description: 'Which stored statistic is unusable (only when validity is invalid)' }),
+        ),
       }),
     ),
   }),

@@ -12,6 +12,7 @@ import { createConfigVersionGauge } from './config/config.metrics.ts';
 import { StoreConfigHub } from './config/config-hub.ts';
 import { registerEnvironmentRoutes } from './environments/environments.routes.ts';
 import { EnvironmentsService } from './environments/environments.service.ts';
+import { EventQuotas } from './events/event-admission.ts';
 import { DEFAULT_EVENT_LIMITS, type EventLimits } from './events/event-parse.ts';
 import { observeIngestion } from './events/events.metrics.ts';
 import { registerEventRoutes } from './events/events.routes.ts';
@@ -40,7 +41,11 @@ import { RolloutsService } from './rollouts/rollouts.service.ts';
 import { WebhookNotifier, type WebhookOptions } from './rollouts/webhooks.ts';
 import { registerSegmentRoutes } from './segments/segments.routes.ts';
 import { SegmentsService } from './segments/segments.service.ts';
-import { DEFAULT_CONTROLLER_INTERVAL_MS, DEFAULT_RATE_LIMIT_PER_MINUTE } from './settings.ts';
+import {
+  DEFAULT_CONTROLLER_INTERVAL_MS,
+  DEFAULT_EVENTS_PER_MINUTE_PER_KEY,
+  DEFAULT_RATE_LIMIT_PER_MINUTE,
+} from './settings.ts';
 import type { ConfigChange } from './storage/write.ts';
 import type { Stores } from './stores.ts';
 import { registerSurfaceRoutes } from './surfaces/surfaces.routes.ts';
@@ -63,6 +68,13 @@ export interface AppConfig {
   eventLimits?: Partial<EventLimits>;
   /** Capacity and group-commit size of the ingestion pipeline. */
   ingestion?: Partial<PipelineLimits>;
+  /** Events per minute a client key may send unless it sets its own (DIMMER_EVENTS_PER_MINUTE_PER_KEY). */
+  eventsPerMinutePerKey?: number;
+  /**
+   * Whether posted exposures are checked against the flag's assignment (default true). Only tests of the
+   * aggregation arithmetic, which move units between arms freely, turn it off.
+   */
+  checkExposures?: boolean;
   /** How often raw events and batch ids older than the accepted event age are deleted, in ms (0: never). */
   pruneIntervalMs?: number;
   /** Folder of the built dashboard served at `/`; false serves none. Default: packages/dashboard/dist when built. */
@@ -300,6 +312,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerEventRoutes(app, {
     sdk: sdkDeps,
     pipeline,
+    checkExposures: config.checkExposures !== false,
+    quotas: new EventQuotas(clock, config.eventsPerMinutePerKey ?? DEFAULT_EVENTS_PER_MINUTE_PER_KEY),
     ...(config.eventLimits !== undefined ? { limits: config.eventLimits } : {}),
   });
   if (config.dashboardDir !== false)
