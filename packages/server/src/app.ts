@@ -8,7 +8,7 @@ import { registerAuditRoutes } from './audit/audit.routes.ts';
 import { registerSdkRoutes } from './client-api/client-api.routes.ts';
 import type { ExposureSink, SdkDeps } from './client-deps.ts';
 import type { Clock } from './clock.ts';
-import { createConfigVersionGauge } from './config/config.metrics.ts';
+import { createConfigLagGauge, createConfigVersionGauge } from './config/config.metrics.ts';
 import { StoreConfigHub } from './config/config-hub.ts';
 import { registerEnvironmentRoutes } from './environments/environments.routes.ts';
 import { EnvironmentsService } from './environments/environments.service.ts';
@@ -29,20 +29,26 @@ import { installRateLimit } from './http/rate-limit.ts';
 import { installRequestLog } from './http/request-log.ts';
 import { openApiTransform } from './http/route-schema.ts';
 import { registerKeyRoutes } from './keys/keys.routes.ts';
-import { KeysService } from './keys/keys.service.ts';
+import { DEFAULT_KEYS_RELOAD_MS, KeysService } from './keys/keys.service.ts';
 import { registerMetricRoutes } from './metrics/metrics.routes.ts';
 import { MetricsService } from './metrics/metrics.service.ts';
 import { registerOfrepRoutes } from './ofrep/ofrep.routes.ts';
 import { registerResolveRoutes } from './resolve/resolve.routes.ts';
 import { RolloutController } from './rollouts/controller.ts';
-import { createRolloutMetrics, observeRolloutStatuses } from './rollouts/rollouts.metrics.ts';
+import {
+  createRolloutMetrics,
+  observeControllerLease,
+  observeRolloutStatuses,
+} from './rollouts/rollouts.metrics.ts';
 import { registerRolloutRoutes } from './rollouts/rollouts.routes.ts';
 import { RolloutsService } from './rollouts/rollouts.service.ts';
 import { WebhookNotifier, type WebhookOptions } from './rollouts/webhooks.ts';
 import { registerSegmentRoutes } from './segments/segments.routes.ts';
 import { SegmentsService } from './segments/segments.service.ts';
 import {
+  DEFAULT_CONFIG_POLL_MS,
   DEFAULT_CONTROLLER_INTERVAL_MS,
+  DEFAULT_CONTROLLER_LEASE_MS,
   DEFAULT_EVENTS_PER_MINUTE_PER_KEY,
   DEFAULT_RATE_LIMIT_PER_MINUTE,
 } from './settings.ts';
@@ -83,6 +89,12 @@ export interface AppConfig {
   controllerIntervalMs?: number;
   /** Outgoing webhooks for rollout decisions (DIMMER_WEBHOOK_URLS, DIMMER_WEBHOOK_SECRET). */
   webhooks?: Omit<WebhookOptions, 'logger'>;
+  /** Controller lease period across nodes, in milliseconds (DIMMER_CONTROLLER_LEASE_MS). */
+  controllerLeaseMs?: number;
+  /** Interval of the config version poll backing up NOTIFY, in milliseconds (DIMMER_CONFIG_POLL_MS; 0: off). */
+  configPollMs?: number;
+  /** Interval of the full client key table reload, in milliseconds (0: never). */
+  keysReloadMs?: number;
 }
 
 /** Default interval between deletions of expired raw events, in milliseconds (one hour). */
@@ -163,6 +175,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installRateLimit(app, config.rateLimitPerMinute);
   const metrics = installMetrics(app);
   const configVersion = createConfigVersionGauge(metrics.registry);
+  const configLag = createConfigLagGauge(metrics.registry);
   const rolloutMetrics = createRolloutMetrics(metrics.registry);
 
   const { stores, clock } = deps;
@@ -170,6 +183,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     store: stores.config,
     listEnvironments: async () => (await stores.environments.list()).map((e) => e.key),
     onSwap: (state) => configVersion.set({ environment: state.environment }, state.version),
+    onLag: (environment, seconds) => configLag.set({ environment }, seconds),
+    now: () => clock.now(),
     logger: app.log,
   });
   const announce = (changes: readonly ConfigChange[]) => hub.apply(changes);
@@ -213,10 +228,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const controller = new RolloutController({
     rollouts,
-    ...(stores.runExclusive !== undefined ? { runExclusive: stores.runExclusive.bind(stores) } : {}),
-    logger: { error: (object, message) => app.log.error(object, message) },
+    ...(stores.leases !== undefined ? { leases: stores.leases } : {}),
+    leaseMs: config.controllerLeaseMs ?? DEFAULT_CONTROLLER_LEASE_MS,
+    logger: {
+      error: (object, message) => app.log.error(object, message),
+      warn: (object, message) => app.log.warn(object, message),
+    },
     onTick: ({ ran }) => rolloutMetrics.controllerTicks.inc({ ran: String(ran) }),
+    onFenced: () => rolloutMetrics.controllerFenced.inc(),
   });
+  observeControllerLease(
+    metrics.registry,
+    () => stores.leases === undefined || controller.epoch !== undefined,
+  );
   const pipeline = new EventPipeline({
     store: stores.events,
     clock,
@@ -233,6 +257,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (generated !== undefined) deps.onAdminTokenCreated?.(generated);
   const createdEnvironments = await environments.ensureDefaults();
   await hub.load();
+  await keys.reloadClientKeys();
+  const reloadKeys = () => {
+    keys
+      .reloadClientKeys()
+      .catch((error: unknown) => app.log.warn({ err: error }, 'client key reload failed'));
+  };
+  keys.startKeyReload(config.keysReloadMs ?? DEFAULT_KEYS_RELOAD_MS, (error) =>
+    app.log.warn({ err: error }, 'client key reload failed'),
+  );
   let stopWatching: (() => Promise<void>) | undefined;
   if (stores.watchConfig) {
     stopWatching = await stores.watchConfig({
@@ -242,7 +275,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       onResync: () => {
         hub.resync().catch((error: unknown) => app.log.error({ err: error }, 'config resync failed'));
       },
+      onKeysChange: reloadKeys,
     });
+    hub.startPolling(config.configPollMs ?? DEFAULT_CONFIG_POLL_MS);
   }
   app.decorate('dimmer', {
     hub,
@@ -276,6 +311,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await exposureBuffer?.close();
     await pipeline.drain();
     await stopWatching?.();
+    keys.stopKeyReload();
     hub.close();
   });
 

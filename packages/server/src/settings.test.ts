@@ -14,6 +14,9 @@ describe('readSettings', () => {
         logLevel: 'info',
         controllerIntervalMs: 60_000,
         webhookUrls: [],
+        database: {},
+        controllerLeaseMs: 15_000,
+        configPollMs: 5_000,
       },
     });
   });
@@ -69,8 +72,50 @@ describe('readSettings', () => {
         logLevel: 'warn',
         controllerIntervalMs: 60_000,
         webhookUrls: [],
+        database: {},
+        controllerLeaseMs: 15_000,
+        configPollMs: 5_000,
       },
     });
+  });
+
+  it('reads the database limits, the controller lease and the config poll', () => {
+    const result = readSettings({
+      DIMMER_DATABASE_POOL_SIZE: '4',
+      DIMMER_DATABASE_STATEMENT_TIMEOUT_MS: '3000',
+      DIMMER_DATABASE_LOCK_TIMEOUT_MS: '500',
+      DIMMER_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '2000',
+      DIMMER_DATABASE_CONNECT_TIMEOUT_MS: '1000',
+      DIMMER_DATABASE_KEEPALIVE_MS: '5000',
+      DIMMER_DATABASE_STARTUP_TIMEOUT_MS: '0',
+      DIMMER_CONTROLLER_LEASE_MS: '4000',
+      DIMMER_CONFIG_POLL_MS: '0',
+    });
+    expect(result.ok && result.value).toMatchObject({
+      database: {
+        poolSize: 4,
+        statementTimeoutMs: 3000,
+        lockTimeoutMs: 500,
+        idleInTransactionTimeoutMs: 2000,
+        connectTimeoutMs: 1000,
+        keepAliveMs: 5000,
+        startupTimeoutMs: 0,
+      },
+      controllerLeaseMs: 4000,
+      configPollMs: 0,
+    });
+    const bad = readSettings({
+      DIMMER_DATABASE_POOL_SIZE: '0',
+      DIMMER_DATABASE_KEEPALIVE_MS: '10',
+      DIMMER_CONTROLLER_LEASE_MS: '5',
+      DIMMER_CONFIG_POLL_MS: 'x',
+    });
+    expect(bad.ok ? [] : bad.issues.map((i) => i.path)).toEqual([
+      'DIMMER_DATABASE_POOL_SIZE',
+      'DIMMER_DATABASE_KEEPALIVE_MS',
+      'DIMMER_CONTROLLER_LEASE_MS',
+      'DIMMER_CONFIG_POLL_MS',
+    ]);
   });
 
   it('names every invalid variable', () => {

@@ -14,17 +14,55 @@ export const DEFAULT_CONTROLLER_INTERVAL_MS = 60_000;
 /** Shortest controller interval accepted from the environment, in milliseconds. */
 export const MIN_CONTROLLER_INTERVAL_MS = 1_000;
 
+/** Shortest controller lease accepted, in milliseconds. */
+export const MIN_CONTROLLER_LEASE_MS = 1_000;
+/** Shortest config poll interval accepted, in milliseconds. */
+export const MIN_CONFIG_POLL_MS = 100;
+/** Default controller lease, in milliseconds: the holder renews it three times per period; takeover after expiry. */
+export const DEFAULT_CONTROLLER_LEASE_MS = 15_000;
+/** Default interval between config version polls (the fallback to NOTIFY), in milliseconds. */
+export const DEFAULT_CONFIG_POLL_MS = 5_000;
+
+/**
+ * PostgreSQL connection limits read from the environment (each variable in milliseconds, except the pool size):
+ * the variable and the connection setting it fills.
+ */
+const DATABASE_SETTINGS = [
+  ['DIMMER_DATABASE_POOL_SIZE', 'poolSize', 1],
+  ['DIMMER_DATABASE_STATEMENT_TIMEOUT_MS', 'statementTimeoutMs', 0],
+  ['DIMMER_DATABASE_LOCK_TIMEOUT_MS', 'lockTimeoutMs', 0],
+  ['DIMMER_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 'idleInTransactionTimeoutMs', 0],
+  ['DIMMER_DATABASE_CONNECT_TIMEOUT_MS', 'connectTimeoutMs', 1],
+  ['DIMMER_DATABASE_KEEPALIVE_MS', 'keepAliveMs', 1_000],
+  ['DIMMER_DATABASE_STARTUP_TIMEOUT_MS', 'startupTimeoutMs', 0],
+] as const;
+
+/** PostgreSQL pool and session limits; absent fields take the driver's defaults. */
+export interface DatabaseSettings {
+  poolSize?: number;
+  statementTimeoutMs?: number;
+  lockTimeoutMs?: number;
+  idleInTransactionTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  keepAliveMs?: number;
+  startupTimeoutMs?: number;
+}
+
 /** The app config parts that come from the settings (shared by `npm start` and `dimmer serve`). */
 export function appConfigFromSettings(settings: ServerSettings): {
   rateLimitPerMinute: number;
   eventsPerMinutePerKey: number;
   controllerIntervalMs: number;
+  controllerLeaseMs: number;
+  configPollMs: number;
   webhooks: { urls: string[]; secret?: string };
 } {
   return {
     rateLimitPerMinute: settings.rateLimitPerMinute,
     eventsPerMinutePerKey: settings.eventsPerMinutePerKey,
     controllerIntervalMs: settings.controllerIntervalMs,
+    controllerLeaseMs: settings.controllerLeaseMs,
+    configPollMs: settings.configPollMs,
     webhooks: {
       urls: settings.webhookUrls,
       ...(settings.webhookSecret !== undefined ? { secret: settings.webhookSecret } : {}),
@@ -49,6 +87,12 @@ export interface ServerSettings {
   webhookUrls: string[];
   /** HMAC-SHA256 key of the X-Dimmer-Signature header (DIMMER_WEBHOOK_SECRET). */
   webhookSecret?: string;
+  /** PostgreSQL pool size, timeouts and keepalive (DIMMER_DATABASE_*). */
+  database: DatabaseSettings;
+  /** Controller lease period across nodes (DIMMER_CONTROLLER_LEASE_MS, default 15000). */
+  controllerLeaseMs: number;
+  /** Interval of the config version poll that backs up NOTIFY (DIMMER_CONFIG_POLL_MS, default 5000; 0: off). */
+  configPollMs: number;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -67,7 +111,36 @@ export function readSettings(
     logLevel: env.DIMMER_LOG_LEVEL?.trim() || 'info',
     controllerIntervalMs: DEFAULT_CONTROLLER_INTERVAL_MS,
     webhookUrls: [],
+    database: {},
+    controllerLeaseMs: DEFAULT_CONTROLLER_LEASE_MS,
+    configPollMs: DEFAULT_CONFIG_POLL_MS,
   };
+  for (const [name, field, min] of DATABASE_SETTINGS) {
+    const raw = env[name]?.trim();
+    if (!raw) continue;
+    if (/^\d+$/.test(raw) && Number(raw) >= min) value.database[field] = Number(raw);
+    else issues.push({ path: name, message: `expected an integer ≥ ${min}` });
+  }
+  const lease = env.DIMMER_CONTROLLER_LEASE_MS?.trim();
+  if (lease) {
+    if (/^\d+$/.test(lease) && Number(lease) >= MIN_CONTROLLER_LEASE_MS)
+      value.controllerLeaseMs = Number(lease);
+    else
+      issues.push({
+        path: 'DIMMER_CONTROLLER_LEASE_MS',
+        message: `expected milliseconds ≥ ${MIN_CONTROLLER_LEASE_MS}`,
+      });
+  }
+  const poll = env.DIMMER_CONFIG_POLL_MS?.trim();
+  if (poll) {
+    if (/^\d+$/.test(poll) && (Number(poll) === 0 || Number(poll) >= MIN_CONFIG_POLL_MS))
+      value.configPollMs = Number(poll);
+    else
+      issues.push({
+        path: 'DIMMER_CONFIG_POLL_MS',
+        message: `expected milliseconds ≥ ${MIN_CONFIG_POLL_MS} (or 0 to turn polling off)`,
+      });
+  }
   const interval = env.DIMMER_CONTROLLER_INTERVAL_MS?.trim();
   if (interval) {
     if (/^\d+$/.test(interval) && (Number(interval) === 0 || Number(interval) >= MIN_CONTROLLER_INTERVAL_MS))

@@ -146,7 +146,7 @@ export function storeContract(name: string, makeStores: () => Promise<Stores>): 
       expect(await stores.environments.get('nope')).toBeUndefined();
     });
 
-    it('stores flags, bumps every environment version on each write, and records audit in order', async () => {
+    it('stores flags, bumps the versions of the environments a write changes, and records audit in order', async () => {
       const created = await stores.flags.create(flag('a-flag', 'First one'), audit('flag', 'a-flag', T0 + 1));
       expect(created.value.revision).toBe(1);
       expect(created.value.flag).toEqual(flag('a-flag', 'First one'));
@@ -170,6 +170,29 @@ export function storeContract(name: string, makeStores: () => Promise<Stores>): 
       expect((await stores.environments.get('production'))?.configVersion).toBe(3);
       const entries = await stores.audit.list({ limit: 10, resourceType: 'flag' });
       expect(entries.map((e) => e.at)).toEqual([T0 + 2, T0 + 1]);
+      // A change to one environment's state bumps only that environment; one that changes no config, none.
+      const prodOnly = { ...next, environments: { production: { enabled: false, rules: [] } } };
+      const narrowed = await stores.flags.update(
+        prodOnly,
+        { expectedRevision: 2, archived: false },
+        audit('flag', 'a-flag', T0 + 3),
+      );
+      expect(narrowed.changes.map((c) => [c.environment, c.version])).toEqual([['production', 4]]);
+      const described = await stores.flags.update(
+        { ...prodOnly, description: 'Only words' },
+        { expectedRevision: 3, archived: false },
+        audit('flag', 'a-flag', T0 + 4),
+      );
+      expect(described.changes).toEqual([]);
+      const archived = await stores.flags.update(
+        { ...prodOnly, description: 'Only words' },
+        { expectedRevision: 4, archived: true },
+        audit('flag', 'a-flag', T0 + 5),
+      );
+      expect(archived.changes.map((c) => [c.environment, c.version])).toEqual([
+        ['development', 4],
+        ['production', 5],
+      ]);
     });
 
     it('rejects a duplicate flag and a stale revision without changing anything', async () => {
@@ -389,14 +412,18 @@ export function storeContract(name: string, makeStores: () => Promise<Stores>): 
       await stores.rollouts.create(rollout('ro_3', 'draft'), audit('rollout', 'ro_3', T0 + 1));
       expect((await stores.rollouts.listActive('production')).map((r) => r.id)).toEqual(['ro_1']);
       expect((await stores.rollouts.list({ flag: 'f' })).map((r) => r.id)).toEqual(['ro_1', 'ro_3']);
-      const doc = { ...flag('f'), description: 'moved' };
+      // A rule of production changes: only production gets a new config version.
+      const doc = {
+        ...flag('f', 'moved'),
+        environments: { production: { enabled: true, rules: [{ id: 'ro', serve: { variant: 'off' } }] } },
+      };
       const moved = await stores.rollouts.updateWithFlag(
         { ...created, stage: 1, reach: 10 },
         { expectedRevision: 1, flag: doc, flagRevision: 1 },
         [audit('rollout', 'ro_1', T0 + 2), audit('flag', 'f', T0 + 2)],
       );
       expect(moved.value).toMatchObject({ stage: 1, reach: 10, revision: 2, updatedAt: T0 + 2 });
-      expect(moved.changes.map((c) => c.version)).toEqual([3, 3]);
+      expect(moved.changes.map((c) => [c.environment, c.version])).toEqual([['production', 3]]);
       expect((await stores.flags.get('f'))?.flag.description).toBe('moved');
       await expect(
         stores.rollouts.updateWithFlag(
@@ -436,13 +463,16 @@ export function storeContract(name: string, makeStores: () => Promise<Stores>): 
       );
       expect(held.changes).toEqual([]);
       expect(held.value.rollout).toMatchObject({ revision: 2, stateDoc: { looks: 1 } });
-      const doc = { ...flag('f'), description: 'advanced' };
+      const doc = {
+        ...flag('f', 'advanced'),
+        environments: { production: { enabled: true, rules: [{ id: 'ro', serve: { variant: 'off' } }] } },
+      };
       const advanced = await stores.rollouts.commit(
         { ...held.value.rollout, stage: 1, reach: 10 },
         { expectedRevision: 2, flag: { document: doc, revision: 1 }, decision: decision(T0 + 2, 'advance') },
         [audit('rollout', 'ro_1', T0 + 2)],
       );
-      expect(advanced.changes.map((c) => c.version)).toEqual([3, 3]);
+      expect(advanced.changes.map((c) => [c.environment, c.version])).toEqual([['production', 3]]);
       expect((await stores.flags.get('f'))?.flag.description).toBe('advanced');
       expect(advanced.value.decisionId).toBeGreaterThan(held.value.decisionId as number);
       await expect(

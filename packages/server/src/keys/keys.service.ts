@@ -1,7 +1,9 @@
 /**
- * Client keys and admin tokens: creation (secret shown once), listing without secrets, revocation,
- * and authentication with a short in-memory cache (revocation on this node takes effect at once,
- * on other nodes within CACHE_TTL_MS).
+ * Client keys and admin tokens: creation (secret shown once), listing without secrets, revocation, and
+ * authentication. Client keys are answered from an in-memory table of every key (live and revoked), loaded at
+ * start, reloaded when another node announces a key change (PostgreSQL NOTIFY) and every KEYS_RELOAD_MS as a
+ * fallback, so SDK routes keep authenticating while the database is unreachable. A key missing from the table
+ * (created on another node a moment ago) is read from the store. Admin tokens use a short cache.
  */
 
 import type { ClientKeyKind, ClientPrincipal } from '../client-deps.ts';
@@ -23,6 +25,8 @@ import type { AdminTokenRecord, ClientKeyRecord, KeysStore } from './keys.store.
 
 /** How long a key lookup is cached, in milliseconds. */
 export const CACHE_TTL_MS = 1_000;
+/** Default interval between full reloads of the client key table, in milliseconds. */
+export const DEFAULT_KEYS_RELOAD_MS = 30_000;
 /** Cache entries kept before the cache is cleared (bounds memory under key-guessing traffic). */
 const CACHE_MAX_ENTRIES = 10_000;
 
@@ -101,13 +105,70 @@ function isOrigin(origin: string): boolean {
   }
 }
 
+function toPrincipal(record: ClientKeyRecord): ClientPrincipal | null {
+  return record.revokedAt === null
+    ? {
+        keyId: record.id,
+        environment: record.environment,
+        kind: record.kind,
+        allowedOrigins: [...record.allowedOrigins],
+        eventsPerMinute: record.eventsPerMinute ?? null,
+      }
+    : null;
+}
+
 export class KeysService {
   readonly #clientCache: TtlCache<ClientPrincipal | null>;
   readonly #adminCache: TtlCache<AdminPrincipal | null>;
+  /** Every stored client key by hash: its principal, or null when revoked; undefined until first loaded. */
+  #table: Map<string, ClientPrincipal | null> | undefined;
+  /** Hashes revoked through this node (re-applied over a reload that read before the revocation committed). */
+  readonly #revokedHere = new Set<string>();
+  #reloading: Promise<void> | undefined;
+  #reloadAgain = false;
+  #timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: { keys: KeysStore; environments: EnvironmentsStore; clock: Clock }) {
     this.#clientCache = new TtlCache(deps.clock);
     this.#adminCache = new TtlCache(deps.clock);
+  }
+
+  /** Loads the client key table now (coalescing overlapping calls: a call during a reload runs one more after it). */
+  reloadClientKeys(): Promise<void> {
+    if (this.#reloading !== undefined) {
+      this.#reloadAgain = true;
+      return this.#reloading;
+    }
+    this.#reloading = (async () => {
+      try {
+        do {
+          this.#reloadAgain = false;
+          const records = await this.deps.keys.listClientKeys();
+          const table = new Map<string, ClientPrincipal | null>();
+          for (const record of records) table.set(record.keyHash, toPrincipal(record));
+          for (const hash of this.#revokedHere) if (table.has(hash)) table.set(hash, null);
+          this.#table = table;
+        } while (this.#reloadAgain);
+      } finally {
+        this.#reloading = undefined;
+      }
+    })();
+    return this.#reloading;
+  }
+
+  /** Reloads the table every `intervalMs` (0: never); failures are reported and the table kept. */
+  startKeyReload(intervalMs: number, onError: (error: unknown) => void): void {
+    if (intervalMs <= 0 || this.#timer !== undefined) return;
+    this.#timer = setInterval(() => {
+      this.reloadClientKeys().catch(onError);
+    }, intervalMs);
+    this.#timer.unref();
+  }
+
+  /** Stops the periodic reload. */
+  stopKeyReload(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
   }
 
   /** Creates a client key; the raw secret is in the result and nowhere else. */
@@ -167,6 +228,7 @@ export class KeysService {
       throw error;
     }
     this.#clientCache.delete(record.keyHash);
+    this.#table?.set(record.keyHash, toPrincipal(record));
     return { key: view, secret };
   }
 
@@ -193,6 +255,8 @@ export class KeysService {
     });
     if (!revoked) throw new AppError('NOT_FOUND', `client key ${id} not found`);
     this.#clientCache.delete(revoked.keyHash);
+    this.#revokedHere.add(revoked.keyHash);
+    this.#table?.set(revoked.keyHash, null);
     return toClientKeyView(revoked);
   }
 
@@ -214,6 +278,8 @@ export class KeysService {
   ): ClientPrincipal | null | Promise<ClientPrincipal | null> {
     if (!rawKey.startsWith(SERVER_KEY_PREFIX) && !rawKey.startsWith(BROWSER_KEY_PREFIX)) return null;
     const hash = keyHash ?? hashSecret(rawKey);
+    const known = this.#table?.get(hash);
+    if (known !== undefined) return known;
     const cached = this.#clientCache.get(hash);
     if (cached) return cached.value;
     return this.#loadClientKey(hash);
@@ -221,17 +287,9 @@ export class KeysService {
 
   async #loadClientKey(hash: string): Promise<ClientPrincipal | null> {
     const record = await this.deps.keys.findClientKeyByHash(hash);
-    const principal: ClientPrincipal | null =
-      record && record.revokedAt === null
-        ? {
-            keyId: record.id,
-            environment: record.environment,
-            kind: record.kind,
-            allowedOrigins: [...record.allowedOrigins],
-            eventsPerMinute: record.eventsPerMinute ?? null,
-          }
-        : null;
+    const principal = record === undefined ? null : toPrincipal(record);
     this.#clientCache.set(hash, principal);
+    if (record !== undefined && !this.#revokedHere.has(hash)) this.#table?.set(hash, principal);
     return principal;
   }
 

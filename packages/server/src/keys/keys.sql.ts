@@ -54,6 +54,7 @@ export function createSqlKeysStore(driver: SqlDriver, writes: SqlWrites): KeysSt
           record.eventsPerMinute,
         ]);
         await writes.appendAudit(tx, audit);
+        await driver.announceKeys?.(tx);
       });
     },
     async listClientKeys(filter = {}) {
@@ -80,7 +81,10 @@ export function createSqlKeysStore(driver: SqlDriver, writes: SqlWrites): KeysSt
           'UPDATE client_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL',
           [audit.at, id],
         );
-        if (changed > 0) await writes.appendAudit(tx, audit);
+        if (changed > 0) {
+          await writes.appendAudit(tx, audit);
+          await driver.announceKeys?.(tx);
+        }
         const [row] = await tx.all(`SELECT ${KEY_COLUMNS} FROM client_keys WHERE id = ?`, [id]);
         return row ? toClientKey(row) : undefined;
       });

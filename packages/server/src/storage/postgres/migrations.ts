@@ -201,6 +201,18 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 5,
+    name: 'leases with fencing epochs',
+    sql: `
+      CREATE TABLE leases (
+        name TEXT COLLATE "C" PRIMARY KEY,
+        holder TEXT NOT NULL,
+        epoch BIGINT NOT NULL,
+        expires_at TIMESTAMPTZ NOT NULL
+      );
+    `,
+  },
+  {
+    version: 6,
     name: 'third-order sums of the cohort statistics',
     // NULL on rows written before this migration: NULL plus a change stays NULL, so such a row reports its
     // skewness as unknown instead of a sum that misses the units counted before.
