@@ -6,6 +6,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { registerAuditRoutes } from './audit/audit.routes.ts';
 import { registerSdkRoutes } from './client-api/client-api.routes.ts';
+import type { StreamLimits } from './client-api/config-stream.ts';
 import type { ExposureSink, SdkDeps } from './client-deps.ts';
 import type { Clock } from './clock.ts';
 import { createConfigLagGauge, createConfigVersionGauge } from './config/config.metrics.ts';
@@ -21,8 +22,14 @@ import { ExposureBuffer } from './events/exposure-sink.ts';
 import { registerFlagRoutes } from './flags/flags.routes.ts';
 import { FlagsService } from './flags/flags.service.ts';
 import { requireAdmin } from './http/admin-auth.ts';
+import {
+  type ConnectionTimeouts,
+  DEFAULT_CONNECTION_TIMEOUTS,
+  serverTimeoutOptions,
+} from './http/connection-limits.ts';
 import { DEFAULT_DASHBOARD_DIR, registerDashboard } from './http/dashboard.ts';
 import { installErrorHandlers } from './http/error-handler.ts';
+import { installJsonParser } from './http/json-body.ts';
 import { installMetrics } from './http/metrics.ts';
 import { registerOpsRoutes } from './http/ops.routes.ts';
 import { installRateLimit } from './http/rate-limit.ts';
@@ -64,8 +71,18 @@ export const DEFAULT_STREAM_HEARTBEAT_MS = 15_000;
 export const API_PREFIX = '/api/v1';
 
 export interface AppConfig {
-  /** Requests per minute per key or IP on the rate-limited (SDK and OFREP) routes. */
+  /** Requests per minute per server key and route on the client (SDK, OFREP, events) routes. */
   rateLimitPerMinute: number;
+  /** Requests per minute per browser key and route (default 600,000). */
+  browserRateLimitPerMinute?: number;
+  /** Failed authentications per minute per client address before they get 429 (default 600). */
+  authFailuresPerMinute?: number;
+  /** Header, request, idle and keep-alive timeouts of the Node server. */
+  timeouts?: Partial<ConnectionTimeouts>;
+  /** Caps on open config streams (per key, per address, in all). */
+  streamLimits?: Partial<StreamLimits>;
+  /** Most `POST /v1/events` requests admitted at once before 429 (default 64). */
+  eventsMaxInFlight?: number;
   bodyLimitBytes: number;
   streamHeartbeatMs: number;
   /** Units in the split-change preview sample (100,000 unless a test wants it faster). */
@@ -145,6 +162,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...deps.config,
   };
   const app = Fastify({
+    ...serverTimeoutOptions({ ...DEFAULT_CONNECTION_TIMEOUTS, ...config.timeouts }),
     logger: deps.logger ?? false,
     bodyLimit: config.bodyLimitBytes,
     forceCloseConnections: true,
@@ -153,6 +171,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
   });
   installErrorHandlers(app);
+  installJsonParser(app);
   installRequestLog(app, API_PREFIX);
 
   await app.register(swagger, {
@@ -172,7 +191,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
     },
   });
-  installRateLimit(app, config.rateLimitPerMinute);
+  installRateLimit(
+    app,
+    {
+      serverKeyPerMinute: config.rateLimitPerMinute,
+      ...(config.browserRateLimitPerMinute !== undefined
+        ? { browserKeyPerMinute: config.browserRateLimitPerMinute }
+        : {}),
+      ...(config.authFailuresPerMinute !== undefined
+        ? { authFailuresPerMinute: config.authFailuresPerMinute }
+        : {}),
+    },
+    (rawKey, keyHash) => keys.resolveClientKey(rawKey, keyHash),
+  );
   const metrics = installMetrics(app);
   const configVersion = createConfigVersionGauge(metrics.registry);
   const configLag = createConfigLagGauge(metrics.registry);
@@ -342,7 +373,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     streamHeartbeatMs: config.streamHeartbeatMs,
     exposures: deps.exposures ?? (exposureBuffer as ExposureBuffer).sink,
   };
-  await registerSdkRoutes(app, sdkDeps);
+  await registerSdkRoutes(app, sdkDeps, config.streamLimits);
   await registerResolveRoutes(app, sdkDeps);
   await registerOfrepRoutes(app, sdkDeps);
   await registerEventRoutes(app, {
@@ -351,6 +382,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     checkExposures: config.checkExposures !== false,
     quotas: new EventQuotas(clock, config.eventsPerMinutePerKey ?? DEFAULT_EVENTS_PER_MINUTE_PER_KEY),
     ...(config.eventLimits !== undefined ? { limits: config.eventLimits } : {}),
+    ...(config.eventsMaxInFlight !== undefined
+      ? { admission: { maxInFlight: config.eventsMaxInFlight } }
+      : {}),
   });
   if (config.dashboardDir !== false)
     await registerDashboard(app, config.dashboardDir ?? DEFAULT_DASHBOARD_DIR);

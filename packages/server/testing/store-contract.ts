@@ -60,6 +60,7 @@ function clientKey(id: string, environment: string, keyHash: string): ClientKeyR
     keyHash,
     createdAt: T0,
     revokedAt: null,
+    rateLimitPerMinute: null,
   };
 }
 
@@ -309,10 +310,13 @@ export function storeContract(name: string, makeStores: () => Promise<Stores>): 
         stores.keys.createClientKey(clientKey('key_4', 'staging', 'h4'), audit('client_key', 'key_4', T0)),
       ).rejects.toBeInstanceOf(StoreNotFoundError);
       expect(await stores.keys.findClientKeyByHash('h1')).toEqual(clientKey('key_1', 'production', 'h1'));
+      const ownLimit = { ...clientKey('key_5', 'production', 'h5'), rateLimitPerMinute: 250_000 };
+      await stores.keys.createClientKey(ownLimit, audit('client_key', 'key_5', T0 + 2));
+      expect(await stores.keys.getClientKey('key_5')).toEqual(ownLimit);
       expect((await stores.keys.listClientKeys({ environment: 'development' })).map((k) => k.id)).toEqual([
         'key_2',
       ]);
-      expect((await stores.keys.listClientKeys()).map((k) => k.id)).toEqual(['key_1', 'key_2']);
+      expect((await stores.keys.listClientKeys()).map((k) => k.id)).toEqual(['key_1', 'key_2', 'key_5']);
       const revoked = await stores.keys.revokeClientKey('key_1', audit('client_key', 'key_1', T0 + 5));
       expect(revoked?.revokedAt).toBe(T0 + 5);
       const again = await stores.keys.revokeClientKey('key_1', audit('client_key', 'key_1', T0 + 9));
@@ -320,7 +324,7 @@ export function storeContract(name: string, makeStores: () => Promise<Stores>): 
       expect(
         await stores.keys.revokeClientKey('missing', audit('client_key', 'missing', T0)),
       ).toBeUndefined();
-      expect(await stores.audit.list({ limit: 10, resourceType: 'client_key' })).toHaveLength(3);
+      expect(await stores.audit.list({ limit: 10, resourceType: 'client_key' })).toHaveLength(4);
     });
 
     it('stores admin tokens by hash', async () => {

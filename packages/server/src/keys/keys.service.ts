@@ -10,6 +10,7 @@ import type { ClientKeyKind, ClientPrincipal } from '../client-deps.ts';
 import type { Clock } from '../clock.ts';
 import type { EnvironmentsStore } from '../environments/index.ts';
 import { AppError } from '../errors.ts';
+import { ANY_ORIGIN } from '../http/client-auth.ts';
 import {
   ADMIN_TOKEN_PREFIX,
   BROWSER_KEY_PREFIX,
@@ -39,6 +40,7 @@ export interface ClientKeyView {
   allowedOrigins: string[];
   /** Events per minute the key may send; null: the server default. */
   eventsPerMinute: number | null;
+  rateLimitPerMinute: number | null;
   prefix: string;
   createdAt: string;
   revokedAt: string | null;
@@ -89,6 +91,7 @@ export function toClientKeyView(record: ClientKeyRecord): ClientKeyView {
     kind: record.kind,
     allowedOrigins: record.allowedOrigins,
     eventsPerMinute: record.eventsPerMinute ?? null,
+    rateLimitPerMinute: record.rateLimitPerMinute,
     prefix: record.prefix,
     createdAt: new Date(record.createdAt).toISOString(),
     revokedAt: isoTime(record.revokedAt),
@@ -113,6 +116,7 @@ function toPrincipal(record: ClientKeyRecord): ClientPrincipal | null {
         kind: record.kind,
         allowedOrigins: [...record.allowedOrigins],
         eventsPerMinute: record.eventsPerMinute ?? null,
+        ...(record.rateLimitPerMinute !== null ? { rateLimitPerMinute: record.rateLimitPerMinute } : {}),
       }
     : null;
 }
@@ -179,15 +183,17 @@ export class KeysService {
       kind: ClientKeyKind;
       allowedOrigins?: string[];
       eventsPerMinute?: number | null;
+      /** The key's own requests per minute per route; null or absent: the default of its kind. */
+      rateLimitPerMinute?: number | null;
     },
     actor: string,
   ): Promise<{ key: ClientKeyView; secret: string }> {
     const issues: { path: string; message: string }[] = [];
     (input.allowedOrigins ?? []).forEach((origin, i) => {
-      if (!isOrigin(origin))
+      if (origin !== ANY_ORIGIN && !isOrigin(origin))
         issues.push({
           path: `allowedOrigins[${i}]`,
-          message: 'expected an origin like https://app.example.com',
+          message: 'expected an origin like https://app.example.com, or "*" for any origin',
         });
     });
     if (!(await this.deps.environments.get(input.environment)))
@@ -203,6 +209,7 @@ export class KeysService {
       kind: input.kind,
       allowedOrigins: input.allowedOrigins ?? [],
       eventsPerMinute: input.eventsPerMinute ?? null,
+      rateLimitPerMinute: input.rateLimitPerMinute ?? null,
       prefix: visiblePrefix(secret, prefix),
       keyHash: hashSecret(secret),
       createdAt: now,

@@ -7,7 +7,8 @@ import { StoreNotFoundError } from '../storage/write.ts';
 import type { AdminTokenRecord, ClientKeyRecord, KeysStore } from './keys.store.ts';
 
 const KEY_COLUMNS =
-  'id, name, environment, kind, allowed_origins, prefix, key_hash, created_at, revoked_at, events_per_minute';
+  'id, name, environment, kind, allowed_origins, prefix, key_hash, created_at, revoked_at, events_per_minute, ' +
+  'rate_limit_per_minute';
 
 function toClientKey(row: Row): ClientKeyRecord {
   return {
@@ -21,6 +22,7 @@ function toClientKey(row: Row): ClientKeyRecord {
     createdAt: num(row.created_at),
     revokedAt: numOrNull(row.revoked_at),
     eventsPerMinute: numOrNull(row.events_per_minute),
+    rateLimitPerMinute: numOrNull(row.rate_limit_per_minute),
   };
 }
 
@@ -41,7 +43,7 @@ export function createSqlKeysStore(driver: SqlDriver, writes: SqlWrites): KeysSt
       await writes.write('client key', async (tx) => {
         const [env] = await tx.all('SELECT key FROM environments WHERE key = ?', [record.environment]);
         if (!env) throw new StoreNotFoundError(`environment ${record.environment} not found`);
-        await tx.run(`INSERT INTO client_keys (${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+        await tx.run(`INSERT INTO client_keys (${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
           record.id,
           record.name,
           record.environment,
@@ -52,6 +54,7 @@ export function createSqlKeysStore(driver: SqlDriver, writes: SqlWrites): KeysSt
           record.createdAt,
           record.revokedAt,
           record.eventsPerMinute,
+          record.rateLimitPerMinute,
         ]);
         await writes.appendAudit(tx, audit);
         await driver.announceKeys?.(tx);

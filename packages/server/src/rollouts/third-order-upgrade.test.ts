@@ -18,7 +18,7 @@ import { COHORT_STATS_TABLE, createMemoryRolloutsStore, type MemoryCohortStats }
 import { createSqlRolloutsStore } from './rollouts.sql.ts';
 import type { RolloutRecord, RolloutsStore } from './rollouts.store.ts';
 
-const THIRD_ORDER_MIGRATION = 5;
+const THIRD_ORDER_MIGRATION = 6;
 
 const REVENUE = {
   key: 'revenue',

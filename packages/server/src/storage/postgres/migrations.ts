@@ -213,6 +213,13 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 6,
+    name: 'per-key rate limits',
+    sql: `
+      ALTER TABLE client_keys ADD COLUMN rate_limit_per_minute BIGINT;
+    `,
+  },
+  {
+    version: 7,
     name: 'third-order sums of the cohort statistics',
     // NULL on rows written before this migration: NULL plus a change stays NULL, so such a row reports its
     // skewness as unknown instead of a sum that misses the units counted before.
