@@ -446,14 +446,21 @@ export type CreatedRollout = Static<typeof CreatedRollout>;
 
 // ----------------------------------------------------------------------------------------------- evidence
 
-/** Sufficient statistics of one cohort and arm. */
+/**
+ * Sufficient statistics of one cohort and arm. The third-order sums (Σy³; for ratios Σy²d, Σyd², Σd³) are
+ * absent when unknown, for statistics that were counting before the server kept them.
+ */
 export const ArmStats = Type.Object({
   n: Type.Number(),
   sumY: Type.Number(),
   sumY2: Type.Number(),
+  sumY3: Type.Optional(Type.Number()),
   sumD: Type.Optional(Type.Number()),
   sumD2: Type.Optional(Type.Number()),
   sumYD: Type.Optional(Type.Number()),
+  sumY2D: Type.Optional(Type.Number()),
+  sumYD2: Type.Optional(Type.Number()),
+  sumD3: Type.Optional(Type.Number()),
 });
 export type ArmStats = Static<typeof ArmStats>;
 

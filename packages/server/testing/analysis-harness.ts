@@ -164,7 +164,7 @@ export async function sendBatch(
   };
 }
 
-/** n, Σy, Σy², Σd, Σd², Σyd of one arm and metric. */
+/** n, Σy, Σy², Σd, Σd², Σyd and the third-order Σy³, Σy²d, Σyd², Σd³ of one arm and metric. */
 export interface SufficientSums {
   n: number;
   sumY: number;
@@ -172,6 +172,15 @@ export interface SufficientSums {
   sumD: number;
   sumD2: number;
   sumYD: number;
+  sumY3: number;
+  sumY2D: number;
+  sumYD2: number;
+  sumD3: number;
+}
+
+/** The sums of an arm without units. */
+export function zeroSums(): SufficientSums {
+  return { n: 0, sumY: 0, sumY2: 0, sumD: 0, sumD2: 0, sumYD: 0, sumY3: 0, sumY2D: 0, sumYD2: 0, sumD3: 0 };
 }
 
 /** One unit's raw history for the reference computation. */
@@ -186,20 +195,14 @@ export interface RawEvent {
 
 /**
  * The sufficient statistics computed directly from raw events (the definition the incremental aggregation
- * must equal): per arm and metric, n, Σy, Σy², Σd, Σd², Σyd over epochs, all in cohort `cohort`.
+ * must equal): per arm and metric, the power sums of `SufficientSums` over epochs, all in cohort `cohort`.
  */
 export function referenceStats(
   events: readonly RawEvent[],
   metrics: readonly MetricDefinition[],
   variants: { treatment: string; control: string },
-): Record<
-  string,
-  Record<string, { n: number; sumY: number; sumY2: number; sumD: number; sumD2: number; sumYD: number }>
-> {
-  const out: Record<
-    string,
-    Record<string, { n: number; sumY: number; sumY2: number; sumD: number; sumD2: number; sumYD: number }>
-  > = {
+): Record<string, Record<string, SufficientSums>> {
+  const out: Record<string, Record<string, SufficientSums>> = {
     treatment: {},
     control: {},
   };
@@ -236,7 +239,7 @@ export function referenceStats(
         }
         if (m.kind !== 'proportion' && m.cap !== undefined) y = Math.min(y, m.cap);
         const armStats = out[arm] as Record<string, SufficientSums>;
-        armStats[m.key] ??= { n: 0, sumY: 0, sumY2: 0, sumD: 0, sumD2: 0, sumYD: 0 };
+        armStats[m.key] ??= zeroSums();
         const row = armStats[m.key] as SufficientSums;
         row.n += 1;
         row.sumY += y;
@@ -244,6 +247,10 @@ export function referenceStats(
         row.sumD += d;
         row.sumD2 += d * d;
         row.sumYD += y * d;
+        row.sumY3 += y ** 3;
+        row.sumY2D += y ** 2 * d;
+        row.sumYD2 += y * d ** 2;
+        row.sumD3 += d ** 3;
       }
     }
   }

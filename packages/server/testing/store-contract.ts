@@ -557,7 +557,21 @@ export function storeContract(name: string, makeStores: () => Promise<Stores>): 
       const analysis = await stores.rollouts.readAnalysis('ro_1', 1);
       // u1's epoch moved back to T0+1 by a late exposure: both clicks now count.
       expect(analysis.stats).toEqual([
-        { cohort: 0, arm: 'control', metric: 'clicks', n: 1, sumY: 1, sumY2: 1, sumD: 0, sumD2: 0, sumYD: 0 },
+        {
+          cohort: 0,
+          arm: 'control',
+          metric: 'clicks',
+          n: 1,
+          sumY: 1,
+          sumY2: 1,
+          sumD: 0,
+          sumD2: 0,
+          sumYD: 0,
+          sumY3: 1,
+          sumY2D: 0,
+          sumYD2: 0,
+          sumD3: 0,
+        },
         {
           cohort: 0,
           arm: 'treatment',
@@ -568,6 +582,10 @@ export function storeContract(name: string, makeStores: () => Promise<Stores>): 
           sumD: 0,
           sumD2: 0,
           sumYD: 0,
+          sumY3: 8,
+          sumY2D: 0,
+          sumYD2: 0,
+          sumD3: 0,
         },
       ]);
       expect(analysis.units).toEqual([
@@ -602,6 +620,10 @@ export function storeContract(name: string, makeStores: () => Promise<Stores>): 
           sumD: 0,
           sumD2: 0,
           sumYD: 0,
+          sumY3: 512,
+          sumY2D: 0,
+          sumYD2: 0,
+          sumD3: 0,
         },
       ]);
     });

@@ -6,6 +6,7 @@ import {
   sendBatch,
   setUpAnalysis,
   startRollout,
+  zeroSums,
 } from '../../testing/analysis-harness.ts';
 import { buildTestApp, manualClock, TEST_T0 } from '../../testing/test-app.ts';
 
@@ -87,24 +88,17 @@ describe('incremental sufficient statistics', () => {
             for (const metric of GUARDRAILS) {
               const cohorts = evidence.evidence.metrics[metric].cohorts;
               for (const arm of ['treatment', 'control'] as const) {
-                const want = expected[arm]?.[metric] ?? {
-                  n: 0,
-                  sumY: 0,
-                  sumY2: 0,
-                  sumD: 0,
-                  sumD2: 0,
-                  sumYD: 0,
-                };
-                const got = cohorts.find((c: { stage: number }) => c.stage === 0)?.[arm] ?? {
-                  n: 0,
-                  sumY: 0,
-                  sumY2: 0,
-                  sumD: 0,
-                  sumD2: 0,
-                  sumYD: 0,
-                };
-                for (const field of ['n', 'sumY', 'sumY2', 'sumD', 'sumD2', 'sumYD'] as const)
+                const want = expected[arm]?.[metric] ?? zeroSums();
+                const found = cohorts.find((c: { stage: number }) => c.stage === 0)?.[arm];
+                const got = found ?? zeroSums();
+                const ratio = record.metrics.find((m) => m.key === metric)?.kind === 'ratio';
+                const fields = ['n', 'sumY', 'sumY2', 'sumD', 'sumD2', 'sumYD', 'sumY3'] as const;
+                const ratioFields = ['sumY2D', 'sumYD2', 'sumD3'] as const;
+                for (const field of ratio ? [...fields, ...ratioFields] : fields)
                   expect(got[field], `${metric} ${arm} ${field}`).toBeCloseTo(want[field], 6);
+                if (found && !ratio)
+                  for (const field of ratioFields)
+                    expect(got[field], `${metric} ${arm} ${field}`).toBeUndefined();
               }
             }
             expect(evidence.evidence.units).toEqual({

@@ -59,6 +59,18 @@ export interface StatsDelta {
   sumD: number;
   sumD2: number;
   sumYD: number;
+  /** Third-order sums Σy³, Σy²d, Σyd², Σd³ (the skew correction and minimum-information rule need them). */
+  sumY3: number;
+  sumY2D: number;
+  sumYD2: number;
+  sumD3: number;
+}
+
+/** A (cohort, arm, metric) row with every sum 0. */
+export function emptyStats(cohort: number, arm: ArmName, metric: string): StatsDelta {
+  const row = { cohort, arm, metric } as StatsDelta;
+  for (const field of STATS_SUMS) row[field] = 0;
+  return row;
 }
 
 /** Additive change of one (cohort, arm) unit count row. */
@@ -102,6 +114,20 @@ export const MAX_ACCUMULATOR = 1e18;
 const MAX_COUNTED_VALUE = MAX_METRIC_VALUE;
 
 const ARMS: readonly ArmName[] = ['control', 'treatment'];
+
+/** The additive fields of a stats row. */
+const STATS_SUMS = [
+  'n',
+  'sumY',
+  'sumY2',
+  'sumD',
+  'sumD2',
+  'sumYD',
+  'sumY3',
+  'sumY2D',
+  'sumYD2',
+  'sumD3',
+] as const satisfies readonly (keyof StatsDelta)[];
 
 function compile(metric: MetricDefinition): CompiledMetric {
   const window = metric.window === 'until_now' ? Number.POSITIVE_INFINITY : metric.window;
@@ -343,7 +369,7 @@ export class RolloutAggregation {
       const key = `${cohort}|${arm}|${metric}`;
       let row = stats.get(key);
       if (!row) {
-        row = { cohort, arm, metric, n: 0, sumY: 0, sumY2: 0, sumD: 0, sumD2: 0, sumYD: 0 };
+        row = emptyStats(cohort, arm, metric);
         stats.set(key, row);
       }
       return row;
@@ -368,6 +394,11 @@ export class RolloutAggregation {
         row.sumD += sign * d;
         row.sumD2 += sign * d * d;
         row.sumYD += sign * y * d;
+        // Raw power sums: the central moments derived from them stay accurate while mean/sd ≲ 10.
+        row.sumY3 += sign * y * y * y;
+        row.sumY2D += sign * y * y * d;
+        row.sumYD2 += sign * y * d * d;
+        row.sumD3 += sign * d * d * d;
       });
     };
     const first = (u: UnitEpochs): [ArmName, Epoch] | null =>
@@ -394,9 +425,7 @@ export class RolloutAggregation {
       if (f0) unitsRow(f0[1].cohort, f0[0]).assigned -= 1;
       if (f1) unitsRow(f1[1].cohort, f1[0]).assigned += 1;
     }
-    changes.stats = [...stats.values()].filter(
-      (r) => r.n !== 0 || r.sumY !== 0 || r.sumY2 !== 0 || r.sumD !== 0 || r.sumD2 !== 0 || r.sumYD !== 0,
-    );
+    changes.stats = [...stats.values()].filter((r) => STATS_SUMS.some((field) => r[field] !== 0));
     changes.units = [...units.values()].filter((r) => r.epochs !== 0 || r.assigned !== 0);
     return changes;
   }

@@ -12,7 +12,7 @@ import {
   type RolloutRecord,
 } from '../rollouts/index.ts';
 import { copy, type MemoryDatabase } from '../storage/memory/memory-database.ts';
-import type { AnalysisChanges, TrackPoint, UnitEpochs } from './aggregation.ts';
+import { type AnalysisChanges, emptyStats, type TrackPoint, type UnitEpochs } from './aggregation.ts';
 import type { BatchAnswer, EventsStorage, IngestIo, TrackInput } from './events.store.ts';
 
 /** The events storage over the shared in-memory database. */
@@ -110,18 +110,10 @@ export function createMemoryEventsStorage(db: MemoryDatabase): EventsStorage {
           }
           for (const s of c.stats) {
             const k = `${key}|${s.cohort}|${s.arm}|${s.metric}`;
-            const row = stats.get(k) ?? {
+            const row: MemoryCohortStats = stats.get(k) ?? {
               rollout: rollout.id,
               attempt: rollout.attempt,
-              cohort: s.cohort,
-              arm: s.arm,
-              metric: s.metric,
-              n: 0,
-              sumY: 0,
-              sumY2: 0,
-              sumD: 0,
-              sumD2: 0,
-              sumYD: 0,
+              ...emptyStats(s.cohort, s.arm, s.metric),
             };
             row.n += s.n;
             row.sumY += s.sumY;
@@ -129,6 +121,11 @@ export function createMemoryEventsStorage(db: MemoryDatabase): EventsStorage {
             row.sumD += s.sumD;
             row.sumD2 += s.sumD2;
             row.sumYD += s.sumYD;
+            // Like a NULL column: a row kept from before the third-order sums keeps them absent.
+            if (row.sumY3 !== undefined) row.sumY3 += s.sumY3;
+            if (row.sumY2D !== undefined) row.sumY2D += s.sumY2D;
+            if (row.sumYD2 !== undefined) row.sumYD2 += s.sumYD2;
+            if (row.sumD3 !== undefined) row.sumD3 += s.sumD3;
             stats.set(k, row);
           }
           for (const u of c.units) {

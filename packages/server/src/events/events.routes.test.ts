@@ -213,13 +213,13 @@ describe('assignment epochs', () => {
     expect(clicks).toEqual([
       {
         stage: 0,
-        treatment: { n: 1, sumY: 1, sumY2: 1, sumD: 0, sumD2: 0, sumYD: 0 },
-        control: { n: 1, sumY: 2, sumY2: 4, sumD: 0, sumD2: 0, sumYD: 0 },
+        treatment: { n: 1, sumY: 1, sumY2: 1, sumD: 0, sumD2: 0, sumYD: 0, sumY3: 1 },
+        control: { n: 1, sumY: 2, sumY2: 4, sumD: 0, sumD2: 0, sumYD: 0, sumY3: 8 },
       },
       {
         stage: 1,
-        treatment: { n: 1, sumY: 2, sumY2: 4, sumD: 0, sumD2: 0, sumYD: 0 },
-        control: { n: 1, sumY: 0, sumY2: 0, sumD: 0, sumD2: 0, sumYD: 0 },
+        treatment: { n: 1, sumY: 2, sumY2: 4, sumD: 0, sumD2: 0, sumYD: 0, sumY3: 8 },
+        control: { n: 1, sumY: 0, sumY2: 0, sumD: 0, sumD2: 0, sumYD: 0, sumY3: 0 },
       },
     ]);
     expect(report.evidence.metrics.crash_rate.cohorts[1].treatment.sumY).toBe(1);
@@ -265,6 +265,10 @@ describe('assignment epochs', () => {
       sumD: 1,
       sumD2: 1,
       sumYD: 120,
+      sumY3: 1_728_000,
+      sumY2D: 14_400,
+      sumYD2: 120,
+      sumD3: 1,
     });
   });
 

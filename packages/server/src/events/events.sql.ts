@@ -130,12 +130,15 @@ function sqlIngestIo(tx: SqlExecutor, driver: SqlDriver): IngestIo {
         ]);
       for (const s of changes.stats)
         await tx.run(
-          `INSERT INTO cohort_stats (rollout_id, attempt, cohort, arm, metric, n, sum_y, sum_y2, sum_d, sum_d2, sum_yd)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          `INSERT INTO cohort_stats (rollout_id, attempt, cohort, arm, metric, n, sum_y, sum_y2, sum_d, sum_d2, sum_yd,
+             sum_y3, sum_y2d, sum_yd2, sum_d3)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (rollout_id, attempt, cohort, arm, metric) DO UPDATE SET n = cohort_stats.n + excluded.n,
              sum_y = cohort_stats.sum_y + excluded.sum_y, sum_y2 = cohort_stats.sum_y2 + excluded.sum_y2,
              sum_d = cohort_stats.sum_d + excluded.sum_d, sum_d2 = cohort_stats.sum_d2 + excluded.sum_d2,
-             sum_yd = cohort_stats.sum_yd + excluded.sum_yd`,
+             sum_yd = cohort_stats.sum_yd + excluded.sum_yd, sum_y3 = cohort_stats.sum_y3 + excluded.sum_y3,
+             sum_y2d = cohort_stats.sum_y2d + excluded.sum_y2d, sum_yd2 = cohort_stats.sum_yd2 + excluded.sum_yd2,
+             sum_d3 = cohort_stats.sum_d3 + excluded.sum_d3`,
           [
             rollout.id,
             rollout.attempt,
@@ -148,6 +151,10 @@ function sqlIngestIo(tx: SqlExecutor, driver: SqlDriver): IngestIo {
             s.sumD,
             s.sumD2,
             s.sumYD,
+            s.sumY3,
+            s.sumY2D,
+            s.sumYD2,
+            s.sumD3,
           ],
         );
       for (const u of changes.units)

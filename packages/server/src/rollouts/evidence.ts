@@ -15,7 +15,7 @@ import {
   relativeLift,
   type SufficientStats,
 } from '@dimmer/stats';
-import type { RolloutAnalysis, RolloutRecord } from './rollouts.store.ts';
+import type { CohortStatsRow, RolloutAnalysis, RolloutRecord } from './rollouts.store.ts';
 
 /** Whether a metric's statistics can be used: an `invalid` one is left out of the decision. */
 export type MetricValidity = 'valid' | 'invalid';
@@ -53,16 +53,30 @@ export interface EvidenceReport {
 }
 
 type Definition = RolloutRecord['metrics'][number];
+type MetricKind = Definition['kind'];
+
+/** The third-order sums the evidence of a metric of this kind carries. */
+const THIRD_ORDER: Record<MetricKind, readonly ThirdOrderSum[]> = {
+  proportion: ['sumY3'],
+  mean: ['sumY3'],
+  ratio: ['sumY3', 'sumY2D', 'sumYD2', 'sumD3'],
+};
+
+type ThirdOrderSum = 'sumY3' | 'sumY2D' | 'sumYD2' | 'sumD3';
+
+/** An arm without units: every sum the metric uses is known to be 0. */
+function zero(kind: MetricKind): SufficientStats {
+  const out: SufficientStats = { n: 0, sumY: 0, sumY2: 0, sumD: 0, sumD2: 0, sumYD: 0 };
+  for (const field of THIRD_ORDER[kind]) out[field] = 0;
+  return out;
+}
 
 const ARMS = ['treatment', 'control'] as const;
 const STAT_FIELDS = ['n', 'sumY', 'sumY2', 'sumD', 'sumD2', 'sumYD'] as const;
 
-function zero(): SufficientStats {
-  return { n: 0, sumY: 0, sumY2: 0, sumD: 0, sumD2: 0, sumYD: 0 };
-}
-
+/** The sum of two arms' statistics; a third-order sum is kept only when both sides know it. */
 function add(a: SufficientStats, b: SufficientStats): SufficientStats {
-  return {
+  const out: SufficientStats = {
     n: a.n + b.n,
     sumY: a.sumY + b.sumY,
     sumY2: a.sumY2 + b.sumY2,
@@ -70,6 +84,39 @@ function add(a: SufficientStats, b: SufficientStats): SufficientStats {
     sumD2: (a.sumD2 ?? 0) + (b.sumD2 ?? 0),
     sumYD: (a.sumYD ?? 0) + (b.sumYD ?? 0),
   };
+  for (const field of ['sumY3', 'sumY2D', 'sumYD2', 'sumD3'] as const) {
+    const x = a[field];
+    const y = b[field];
+    if (x !== undefined && y !== undefined) out[field] = x + y;
+  }
+  return out;
+}
+
+/** Whether a stored third-order sum can be used (a non-finite one is treated as unknown). */
+function known(sum: number | undefined): sum is number {
+  return sum !== undefined && Number.isFinite(sum);
+}
+
+/**
+ * An arm's statistics as the stats package reads them: Σy³ when stored; for a ratio metric Σy²d, Σyd², Σd³ only
+ * when all three are stored (a row older than these columns has none, and its skewness is unknown).
+ */
+function armStats(kind: MetricKind, row: CohortStatsRow): SufficientStats {
+  const out: SufficientStats = {
+    n: row.n,
+    sumY: row.sumY,
+    sumY2: row.sumY2,
+    sumD: row.sumD,
+    sumD2: row.sumD2,
+    sumYD: row.sumYD,
+  };
+  if (known(row.sumY3)) out.sumY3 = row.sumY3;
+  if (kind === 'ratio' && known(row.sumY2D) && known(row.sumYD2) && known(row.sumD3)) {
+    out.sumY2D = row.sumY2D;
+    out.sumYD2 = row.sumYD2;
+    out.sumD3 = row.sumD3;
+  }
+  return out;
 }
 
 /** The first unusable statistic of a metric's cohorts, named, or null when every one is a finite number. */
@@ -96,7 +143,7 @@ function allFinite(value: unknown): boolean {
 function estimateMetric(definition: Definition, cohorts: CohortEvidence[], seen: boolean): MetricEstimates {
   const pooled = cohorts.reduce(
     (acc, c) => ({ treatment: add(acc.treatment, c.treatment), control: add(acc.control, c.control) }),
-    { treatment: zero(), control: zero() },
+    { treatment: zero(definition.kind), control: zero(definition.kind) },
   );
   const combined = combineCohorts(definition.kind, cohorts);
   return {
@@ -170,17 +217,10 @@ export function buildEvidence(rollout: RolloutRecord, analysis: RolloutAnalysis)
       if (row.metric !== definition.key) continue;
       let cohort = byCohort.get(row.cohort);
       if (!cohort) {
-        cohort = { stage: row.cohort, treatment: zero(), control: zero() };
+        cohort = { stage: row.cohort, treatment: zero(definition.kind), control: zero(definition.kind) };
         byCohort.set(row.cohort, cohort);
       }
-      cohort[row.arm] = {
-        n: row.n,
-        sumY: row.sumY,
-        sumY2: row.sumY2,
-        sumD: row.sumD,
-        sumD2: row.sumD2,
-        sumYD: row.sumYD,
-      };
+      cohort[row.arm] = armStats(definition.kind, row);
       if (row.sumY !== 0 || row.sumD !== 0) seen = true;
     }
     const cohorts = [...byCohort.values()].sort((a, b) => a.stage - b.stage);

@@ -3,12 +3,13 @@ import type { FlagConfig } from '@dimmer/core';
 import { environmentsTouched, type FlagState } from '../flags/index.ts';
 import type { MetricDefinition } from '../metrics/index.ts';
 import type { Row, SqlDriver, SqlExecutor } from '../storage/sql/sql-driver.ts';
-import { json, marks, num, whereClause } from '../storage/sql/sql-rows.ts';
+import { json, marks, num, numOrNull, whereClause } from '../storage/sql/sql-rows.ts';
 import type { SqlWrites } from '../storage/sql/sql-writes.ts';
 import { type ConfigChange, StoreConflictError, StoreNotFoundError } from '../storage/write.ts';
 import {
   ACTIVE_ROLLOUT_STATUSES,
   type ArmName,
+  type CohortStatsRow,
   type DecisionRecord,
   type RolloutRecord,
   type RolloutStatus,
@@ -18,6 +19,20 @@ import {
 
 const ROLLOUT_COLUMNS =
   'id, flag, environment, treatment, control, state, stage, reach, attempt, guardrails, metrics, plan, state_doc, traffic, revision, created_at, updated_at';
+
+/** The third-order sums of a `cohort_stats` row; a NULL column (a row older than them) is left out. */
+function thirdOrderSums(row: Row): Pick<CohortStatsRow, 'sumY3' | 'sumY2D' | 'sumYD2' | 'sumD3'> {
+  const out: Pick<CohortStatsRow, 'sumY3' | 'sumY2D' | 'sumYD2' | 'sumD3'> = {};
+  const y3 = numOrNull(row.sum_y3);
+  const y2d = numOrNull(row.sum_y2d);
+  const yd2 = numOrNull(row.sum_yd2);
+  const d3 = numOrNull(row.sum_d3);
+  if (y3 !== null) out.sumY3 = y3;
+  if (y2d !== null) out.sumY2D = y2d;
+  if (yd2 !== null) out.sumYD2 = yd2;
+  if (d3 !== null) out.sumD3 = d3;
+  return out;
+}
 
 function toRollout(row: Row): RolloutRecord {
   return {
@@ -226,7 +241,8 @@ export function createSqlRolloutsStore(driver: SqlDriver, writes: SqlWrites): Ro
       return driver.transaction(
         async (tx) => {
           const stats = await tx.all(
-            'SELECT cohort, arm, metric, n, sum_y, sum_y2, sum_d, sum_d2, sum_yd FROM cohort_stats WHERE rollout_id = ? AND attempt = ? ORDER BY cohort, arm, metric',
+            `SELECT cohort, arm, metric, n, sum_y, sum_y2, sum_d, sum_d2, sum_yd, sum_y3, sum_y2d, sum_yd2, sum_d3
+             FROM cohort_stats WHERE rollout_id = ? AND attempt = ? ORDER BY cohort, arm, metric`,
             [id, attempt],
           );
           const units = await tx.all(
@@ -244,6 +260,7 @@ export function createSqlRolloutsStore(driver: SqlDriver, writes: SqlWrites): Ro
               sumD: num(r.sum_d),
               sumD2: num(r.sum_d2),
               sumYD: num(r.sum_yd),
+              ...thirdOrderSums(r),
             })),
             units: units.map((r) => ({
               cohort: num(r.cohort),

@@ -95,6 +95,14 @@ export interface CohortStatsRow {
   sumD: number;
   sumD2: number;
   sumYD: number;
+  /**
+   * Third-order sums Σy³, Σy²d, Σyd², Σd³; absent on a row that was counting before the store kept them (its
+   * sums would miss those units, so the skewness stays unknown for the attempt).
+   */
+  sumY3?: number;
+  sumY2D?: number;
+  sumYD2?: number;
+  sumD3?: number;
 }
 
 /** Units of one (attempt, cohort, arm): epochs that began in the cohort, and units first assigned in it. */

@@ -218,6 +218,18 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE client_keys ADD COLUMN rate_limit_per_minute BIGINT;
     `,
   },
+  {
+    version: 7,
+    name: 'third-order sums of the cohort statistics',
+    // NULL on rows written before this migration: NULL plus a change stays NULL, so such a row reports its
+    // skewness as unknown instead of a sum that misses the units counted before.
+    sql: `
+      ALTER TABLE cohort_stats ADD COLUMN sum_y3 DOUBLE PRECISION,
+        ADD COLUMN sum_y2d DOUBLE PRECISION,
+        ADD COLUMN sum_yd2 DOUBLE PRECISION,
+        ADD COLUMN sum_d3 DOUBLE PRECISION;
+    `,
+  },
 ];
 
 /** Applies the migrations not yet recorded in `schema_migrations` (in the current search_path); returns the versions applied. */

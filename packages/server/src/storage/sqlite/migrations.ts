@@ -202,6 +202,18 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE client_keys ADD COLUMN rate_limit_per_minute INTEGER;
     `,
   },
+  {
+    version: 6,
+    name: 'third-order sums of the cohort statistics',
+    // NULL on rows written before this migration: NULL plus a change stays NULL, so such a row reports its
+    // skewness as unknown instead of a sum that misses the units counted before.
+    sql: `
+      ALTER TABLE cohort_stats ADD COLUMN sum_y3 REAL;
+      ALTER TABLE cohort_stats ADD COLUMN sum_y2d REAL;
+      ALTER TABLE cohort_stats ADD COLUMN sum_yd2 REAL;
+      ALTER TABLE cohort_stats ADD COLUMN sum_d3 REAL;
+    `,
+  },
 ];
 
 /** Applies the migrations not yet recorded in `schema_migrations`, each in its own transaction; returns the versions applied. */
