@@ -1,3 +1,5 @@
 /** The flags feature as other features see it: its port's types and its in-memory table. */
+
+export { withRule } from './flag-rules.ts';
 export { FLAGS_TABLE } from './flags.memory.ts';
 export type { FlagFilter, FlagRecord, FlagsStore } from './flags.store.ts';

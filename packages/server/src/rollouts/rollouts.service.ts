@@ -4,7 +4,7 @@
  * `rolloutRule`), the config version bump, the decision row and the audit entries.
  */
 import type { DecisionRule, DecisionView, PlanReply, Recommendation, RolloutHealth } from '@dimmer/api';
-import type { FlagConfig, Rule, ValidationIssue } from '@dimmer/core';
+import type { FlagConfig, ValidationIssue } from '@dimmer/core';
 import {
   applyAction,
   CONTROLLER_ACTOR,
@@ -26,7 +26,7 @@ import {
 import type { Clock } from '../clock.ts';
 import type { EnvironmentsStore } from '../environments/index.ts';
 import { AppError } from '../errors.ts';
-import type { FlagRecord, FlagsStore } from '../flags/index.ts';
+import { type FlagRecord, type FlagsStore, withRule } from '../flags/index.ts';
 import type { MetricDefinition, MetricsStore } from '../metrics/index.ts';
 import { generateId } from '../secrets.ts';
 import {
@@ -166,26 +166,6 @@ export function decisionView(d: DecisionRecord): DecisionView {
     actor: CONTROLLER_ACTOR,
     // The stored evidence is packages/rollout's Decision, which carries the remaining fields.
   } as DecisionView;
-}
-
-/** Puts (or removes) the rollout's rule in its flag's environment; returns the new document and whether it changed. */
-function withRule(
-  flag: FlagConfig,
-  environment: string,
-  ruleId: string,
-  rule: Rule | null,
-): { document: FlagConfig; changed: boolean } {
-  const document: FlagConfig = structuredClone(flag);
-  const env = document.environments[environment] ?? { enabled: true, rules: [] };
-  const at = env.rules.findIndex((r) => r.id === ruleId);
-  const before = at >= 0 ? JSON.stringify(env.rules[at]) : null;
-  if (rule === null) {
-    if (at >= 0) env.rules.splice(at, 1);
-  } else if (at >= 0) env.rules[at] = rule;
-  else env.rules.push(rule);
-  document.environments[environment] = env;
-  const after = rule === null ? null : JSON.stringify(rule);
-  return { document, changed: before !== after };
 }
 
 function snapshot(state: RolloutState): { status: string; stage: number; reach: number; attempt: number } {
