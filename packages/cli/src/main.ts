@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerEventCommands } from './commands/events.ts';
+import { registerExperimentCommands } from './commands/experiments.ts';
 import { registerFlagCommands } from './commands/flags.ts';
 import { registerKeyCommands } from './commands/keys.ts';
 import { registerMetricCommands } from './commands/metrics.ts';
@@ -40,6 +41,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerMetricCommands(program, ctx);
   registerSurfaceCommands(program, ctx);
   registerRolloutCommands(program, ctx);
+  registerExperimentCommands(program, ctx);
   registerKeyCommands(program, ctx);
   registerEventCommands(program, ctx);
   return program;
