@@ -434,13 +434,20 @@ describe('the server replies as @dimmer/api describes', () => {
       }),
     );
     const now = t.clock.now();
+    // The exposure names the variant u1 is actually served: the server checks it against the assignment.
+    const served = await client('POST', '/sdk/v1/resolve', {
+      context: { targetingKey: 'u1' },
+      flags: ['new-checkout'],
+      logExposures: false,
+    });
+    const variant = served.json.flags['new-checkout'].variant as string;
     const batch: BodyOf<'sendEvents'> = {
       batchId: 'contract-1',
       events: [
         {
           type: 'exposure',
           flag: 'new-checkout',
-          variant: 'on',
+          variant,
           unit: 'u1',
           configVersion: 1,
           timestamp: now,

@@ -113,7 +113,8 @@ describe('package boundaries (ARCHITECTURE.md)', () => {
           const text = readFileSync(file, 'utf8');
           for (const dep of TYPES_ONLY[pkg] ?? []) {
             const values = new RegExp(
-              `^(?:import|export)\\s+(?!type\\b)[^'"]*from\\s*['"]@dimmer/${dep}['"]`,
+              // One statement: the specifier list may span lines but never a `;` or a string.
+              `^(?:import|export)\\s+(?!type\\b)[^'";]*from\\s*['"]@dimmer/${dep}['"]`,
               'm',
             );
             if (values.test(text))

@@ -91,7 +91,17 @@ export const MetricInput = Type.Object(
         description: '"24h", "90s", "1d", milliseconds, or "until_now" (default 24h)',
       }),
     ),
-    cap: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    cap: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1e12 })),
+    floor: Type.Optional(
+      Type.Number({
+        minimum: -1e12,
+        maximum: 1e12,
+        description: 'Per-unit values below this are raised to it (below `cap` when both are set)',
+      }),
+    ),
+    clientReportable: Type.Optional(
+      Type.Boolean({ description: 'Whether events sent with a browser key count (default false)' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -113,6 +123,8 @@ export const MetricView = Type.Object({
     description: 'Observation window after exposure, e.g. "1d", "1h30m", or "until_now"',
   }),
   cap: Type.Optional(Type.Number()),
+  floor: Type.Optional(Type.Number()),
+  clientReportable: Type.Optional(Type.Boolean()),
   createdAt: IsoTime,
   updatedAt: IsoTime,
 });
@@ -172,6 +184,11 @@ export const ClientKeyView = Type.Object({
   environment: Type.String(),
   kind: ClientKeyKind,
   allowedOrigins: Type.Array(Type.String()),
+  eventsPerMinute: Nullable(
+    Type.Integer({
+      description: 'Events per minute the key may send to /v1/events; null: the server default',
+    }),
+  ),
   prefix: Type.String({ description: 'The first characters of the secret' }),
   createdAt: IsoTime,
   revokedAt: IsoTimeOrNull,
@@ -185,6 +202,13 @@ export const ClientKeyInput = Type.Object(
     environment: EnvironmentKey,
     kind: ClientKeyKind,
     allowedOrigins: Type.Optional(Type.Array(Type.String({ maxLength: 500 }), { maxItems: 100 })),
+    eventsPerMinute: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 10_000_000,
+        description: 'Events per minute this key may send to /v1/events (default: the server setting)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

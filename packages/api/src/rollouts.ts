@@ -397,6 +397,29 @@ export const PlanReply = Type.Object({
     ),
   }),
   forecast: PlanForecast,
+  gatePower: Type.Optional(
+    Nullable(
+      Type.Object(
+        {
+          power: Type.Number(),
+          targetPower: Type.Number(),
+          unitsPerDay: Type.Number(),
+          metrics: Type.Record(Type.String(), Type.Number()),
+          durationFactor: Nullable(Type.Number()),
+          stages: Type.Array(
+            Type.Object({ index: Type.Integer(), reach: Type.Number(), minDurationMs: Type.Number() }),
+          ),
+          plannedGatedMs: Type.Number(),
+          neededGatedMs: Nullable(Type.Number()),
+          message: Type.String(),
+        },
+        {
+          description:
+            "Set when the plan passes its final gate with less than 80% probability when the change does no harm: the guardrails short of power, and the gated stages' minimum durations (ms) that would reach it (none when it takes over a year)",
+        },
+      ),
+    ),
+  ),
 });
 export type PlanReply = Static<typeof PlanReply>;
 
@@ -419,12 +442,21 @@ export type ArmStats = Static<typeof ArmStats>;
 
 const ArmEstimate = Nullable(Type.Object({ n: Type.Number(), mean: Type.Number(), variance: Type.Number() }));
 
+/**
+ * Whether a metric's statistics are usable. An `invalid` metric (a stored statistic is not finite) is left out of
+ * the decision, without data, while the other guardrails keep deciding.
+ */
+export const METRIC_VALIDITIES = ['valid', 'invalid'] as const;
+export const MetricValidity = Type.Enum(METRIC_VALIDITIES);
+export type MetricValidity = Static<typeof MetricValidity>;
+
 /** One metric's estimates in the evidence reply. */
 export const MetricEstimates = Type.Object({
   metric: Type.String(),
   kind: MetricKind,
   direction: Direction,
   hasData: Type.Boolean(),
+  validity: MetricValidity,
   arms: Type.Object({ treatment: ArmEstimate, control: ArmEstimate }),
   combined: Nullable(
     Type.Object({
@@ -462,6 +494,10 @@ export const EvidenceReport = Type.Object({
       Type.Object({
         hasData: Type.Boolean(),
         cohorts: Type.Array(Type.Object({ stage: Type.Integer(), treatment: ArmStats, control: ArmStats })),
+        validity: MetricValidity,
+        invalidReason: Type.Optional(
+          Type.String({ description: 'Which stored statistic is unusable (only when validity is invalid)' }),
+        ),
       }),
     ),
   }),

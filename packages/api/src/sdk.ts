@@ -86,6 +86,9 @@ export const ExposureEvent = Type.Object(
 );
 export type ExposureEvent = Static<typeof ExposureEvent>;
 
+/** Largest magnitude of a tracked event's value. */
+export const MAX_EVENT_VALUE = 1e12;
+
 /** A tracked event a metric counts or sums. */
 export const TrackEvent = Type.Object(
   {
@@ -96,7 +99,13 @@ export const TrackEvent = Type.Object(
       pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$',
     }),
     unit: Type.String({ minLength: 1, maxLength: MAX_EVENT_UNIT_LENGTH }),
-    value: Type.Optional(Type.Number()),
+    value: Type.Optional(
+      Type.Number({
+        minimum: -MAX_EVENT_VALUE,
+        maximum: MAX_EVENT_VALUE,
+        description: 'A finite number with |value| ≤ 1e12; the server rejects others by index',
+      }),
+    ),
     timestamp: Timestamp,
   },
   { additionalProperties: false },
@@ -109,7 +118,10 @@ export type SdkEvent = Static<typeof SdkEvent>;
 
 const BatchId = Type.String({ minLength: 1, maxLength: MAX_EVENT_ID_LENGTH, pattern: '^[A-Za-z0-9._:-]+$' });
 
-/** Body of `POST /v1/events` as a client should send it: every event well-formed. */
+/**
+ * Body of `POST /v1/events` as a client should send it: every event well-formed. Exposures are sent only with
+ * server keys (the server records them itself for browser keys, when it resolves).
+ */
 export const EventBatch = Type.Object(
   { batchId: BatchId, events: Type.Array(SdkEvent, { maxItems: MAX_BATCH_EVENTS }) },
   { additionalProperties: false },

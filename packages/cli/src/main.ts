@@ -3,7 +3,9 @@
  * code (0 success, 1 failure, 2 usage) instead of exiting, so tests drive it like a user would.
  */
 import { Command } from 'commander';
+import { registerAuditCommands } from './commands/audit.ts';
 import { registerDemoCommand } from './commands/demo.ts';
+import { registerEnvironmentCommands } from './commands/environments.ts';
 import { registerEventCommands } from './commands/events.ts';
 import { registerExperimentCommands } from './commands/experiments.ts';
 import { registerFlagCommands } from './commands/flags.ts';
@@ -12,6 +14,7 @@ import { registerMetricCommands } from './commands/metrics.ts';
 import { registerRolloutCommands } from './commands/rollouts.ts';
 import { registerSegmentCommands } from './commands/segments.ts';
 import { registerServeCommand } from './commands/serve.ts';
+import { registerSimulateCommand } from './commands/simulate.ts';
 import { registerSurfaceCommands } from './commands/surfaces.ts';
 import { CliContext, DEFAULT_URL } from './context.ts';
 import { EXIT_OK, errorJson, exitCodeFor, formatError } from './errors.ts';
@@ -36,6 +39,8 @@ export function buildProgram(ctx: CliContext): Command {
     .showHelpAfterError('(run with --help for usage)');
   registerServeCommand(program, ctx);
   registerDemoCommand(program, ctx);
+  registerSimulateCommand(program, ctx);
+  registerEnvironmentCommands(program, ctx);
   registerFlagCommands(program, ctx);
   registerSegmentCommands(program, ctx);
   registerMetricCommands(program, ctx);
@@ -44,6 +49,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerExperimentCommands(program, ctx);
   registerKeyCommands(program, ctx);
   registerEventCommands(program, ctx);
+  registerAuditCommands(program, ctx);
   return program;
 }
 

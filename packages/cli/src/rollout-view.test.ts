@@ -184,7 +184,8 @@ describe('formatForecast', () => {
       );
       expect(text).toMatch(/\n1\s+1%\s+2h\s+83 \/ 8,250\s+\+300% \(Δ 0\.03\)\n/);
       expect(text).toMatch(/\n2\s+10%\s+1d\s+10,083 \/ 98,250\s+\+20% \(Δ 0\.002\)\n/);
-      expect(text).toMatch(/\n3\s+100%\s+1d\s+110,083 \/ 98,250\s+-\n/);
+      // The final stage has no rollback gate of its own: the cell says so instead of a bare dash.
+      expect(text).toMatch(/\n3\s+100%\s+1d\s+110,083 \/ 98,250\s+final stage: monitored\n/);
       expect(text).toMatch(/crash_rate\s+62%/);
       expect(text).toContain('  - crash_rate: the plan reaches 62% power');
     }

@@ -256,6 +256,10 @@ export function formatForecast(rollout: RolloutView | undefined, reply: PlanRepl
   ];
   const parts: string[] = [];
   const traffic = (reply as Json).traffic;
+  const baselines =
+    isObject(traffic) && isObject(traffic.baselines)
+      ? (traffic.baselines as Record<string, unknown>)
+      : undefined;
   if (rollout !== undefined) {
     const s = summarizeRollout(rollout);
     parts.push(
@@ -274,7 +278,11 @@ export function formatForecast(rollout: RolloutView | undefined, reply: PlanRepl
       `${formatNumber(Math.round(st.expectedUnitsPerArm.treatment))} / ${formatNumber(Math.round(st.expectedUnitsPerArm.control))}`,
       ...metrics.map((m) => {
         const mde = st.mdePerMetric[m];
-        if (mde === null || mde === undefined) return NONE;
+        if (mde === null || mde === undefined) {
+          // Say why a cell is empty: the final stage has no rollback gate of its own; elsewhere a baseline is missing.
+          if (st.index === forecast.stages.length - 1) return 'final stage: monitored';
+          return baselines !== undefined && !(m in baselines) ? 'no baseline' : NONE;
+        }
         return mde.relative !== null
           ? `${formatPercent(mde.relative, true)} (Δ ${formatNumber(mde.absolute)})`
           : `Δ ${formatNumber(mde.absolute)}`;
@@ -293,5 +301,16 @@ export function formatForecast(rollout: RolloutView | undefined, reply: PlanRepl
     forecast.warnings.length === 0
       ? ''
       : `\nWarnings:\n${forecast.warnings.map((w) => `  - ${w}`).join('\n')}\n`;
-  return `${header}"detects" = the regression the rollback test catches with 80% probability by the end of the stage.\n\n${stages}${powerText}${warnings}`;
+  const missing = metrics.some((m) => baselines !== undefined && !(m in baselines))
+    ? '\n"no baseline": no data yet and no expectedBaselines for the metric in the plan; state its expected mean to see what each stage can detect.\n'
+    : '';
+  return `${header}"detects" = the regression the rollback test catches with 80% probability by the end of the stage.\n\n${stages}${missing}${powerText}${warnings}`;
+}
+
+/** The create reply's warning when the plan is short of power at its final gate (empty when it is not). */
+export function formatGatePowerWarning(reply: { forecast?: unknown }): string {
+  const plan = reply.forecast;
+  if (!isObject(plan) || !isObject(plan.gatePower)) return '';
+  const message = plan.gatePower.message;
+  return typeof message === 'string' ? `Warning: ${message}.\n` : '';
 }

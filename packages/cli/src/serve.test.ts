@@ -1,5 +1,7 @@
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { EXIT_OK, EXIT_USAGE } from './errors.ts';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './errors.ts';
 import { main } from './main.ts';
 import { captureStream, runCli, tempFolder } from './testing.ts';
 
@@ -32,7 +34,27 @@ describe('serve', () => {
       data.cleanup();
     }
     expect(stderr.text).toBe('');
-  });
+    // The first start loads the whole server on demand: allow for a slow, shared machine.
+  }, 30_000);
+
+  it('a port in use is one line on stderr and exit 1, not a stack trace', async () => {
+    const blocker = createServer();
+    await new Promise<void>((ready) => blocker.listen(0, '127.0.0.1', ready));
+    const port = String((blocker.address() as AddressInfo).port);
+    const data = tempFolder();
+    try {
+      const result = await runCli(['serve', '--port', port, '--data-dir', data.dir], {
+        env: { DIMMER_LOG_LEVEL: 'silent' },
+      });
+      expect(result.code).toBe(EXIT_FAILURE);
+      expect(result.stderr).toBe(
+        `Error: cannot listen on 127.0.0.1:${port}: the port is already in use (another Dimmer?). Stop that process or choose another port with PORT (dimmer serve --port).\n`,
+      );
+    } finally {
+      blocker.close();
+      data.cleanup();
+    }
+  }, 30_000);
 
   it('rejects invalid settings as a usage error naming the variable', async () => {
     const result = await runCli(['serve', '--port', 'eighty'], { env: {} });

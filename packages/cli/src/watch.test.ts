@@ -10,11 +10,17 @@ const base = {
   environment: 'production',
   treatment: 'on',
   control: 'off',
-  plan: {
-    stages: [{ reach: 1 }, { reach: 50 }, { reach: 100 }],
-    guardrails: [{ metric: 'crash_rate' }],
-    mode: 'automatic',
-  },
+  // The contract's flat rollout view (RolloutView): the plan's fields sit beside the state.
+  stages: [
+    { reach: 1, minDuration: 60_000, minUnitsPerArm: 100 },
+    { reach: 50, minDuration: 60_000, minUnitsPerArm: 100 },
+    { reach: 100, minDuration: 60_000, minUnitsPerArm: 100 },
+  ],
+  holdback: 0,
+  guardrails: [{ metric: 'crash_rate', margin: 0.02, required: true }],
+  mode: 'automatic',
+  attempt: 1,
+  stageStartedAt: null,
 };
 
 /** A server stub: each GET of the rollout returns the next state; evidence and decisions do not exist (404). */

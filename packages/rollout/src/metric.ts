@@ -51,6 +51,13 @@ interface MetricBase {
   category: MetricCategory;
   /** Per-unit values (numerator values for ratios) above this are capped before summing. */
   cap?: number;
+  /** Per-unit values (numerator values for ratios) below this are raised to it before summing. */
+  floor?: number;
+  /**
+   * Whether events sent with a browser key count for this metric (default false: only server keys). Browser
+   * events count only for units the server itself recorded an exposure for.
+   */
+  clientReportable?: boolean;
 }
 
 /**
@@ -67,7 +74,20 @@ const FIELDS_BY_KIND: Record<MetricKind, readonly string[]> = {
   mean: ['event', 'aggregate'],
   ratio: ['numerator', 'denominator'],
 };
-const BASE_FIELDS = ['key', 'description', 'kind', 'direction', 'margin', 'window', 'category', 'cap'];
+const BASE_FIELDS = [
+  'key',
+  'description',
+  'kind',
+  'direction',
+  'margin',
+  'window',
+  'category',
+  'cap',
+  'floor',
+  'clientReportable',
+];
+/** Largest magnitude of a tracked event's value, and so of a cap or floor (the event API's range). */
+export const MAX_METRIC_VALUE = 1e12;
 const KEY = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 function checkName(value: unknown, path: string, issues: Issues, what: string): value is string {
@@ -131,8 +151,26 @@ export function validateMetricDefinition(input: unknown): ValidationResult<Metri
   }
   if (Object.hasOwn(input, 'cap')) {
     if (kind === 'proportion') issues.add('cap', 'a proportion metric counts units, so it cannot be capped');
-    else checkPositive(input.cap, 'cap', issues, 'a cap on per-unit values');
+    else if (
+      checkPositive(input.cap, 'cap', issues, 'a cap on per-unit values') &&
+      input.cap > MAX_METRIC_VALUE
+    )
+      issues.add('cap', `expected at most ${MAX_METRIC_VALUE}, got ${describe(input.cap)}`);
   }
+  if (Object.hasOwn(input, 'floor')) {
+    const floor = input.floor;
+    if (kind === 'proportion')
+      issues.add('floor', 'a proportion metric counts units, so it cannot have a floor');
+    else if (typeof floor !== 'number' || !Number.isFinite(floor) || Math.abs(floor) > MAX_METRIC_VALUE)
+      issues.add(
+        'floor',
+        `expected a floor on per-unit values between ${-MAX_METRIC_VALUE} and ${MAX_METRIC_VALUE}, got ${describe(floor)}`,
+      );
+    else if (typeof input.cap === 'number' && floor >= input.cap)
+      issues.add('floor', `expected a floor below the cap ${input.cap}, got ${floor}`);
+  }
+  if (Object.hasOwn(input, 'clientReportable') && typeof input.clientReportable !== 'boolean')
+    issues.add('clientReportable', `expected true or false, got ${describe(input.clientReportable)}`);
   let extra: Fields = {};
   if (kind === 'proportion' || kind === 'mean') {
     if (requireField(input, 'event', '', issues)) checkName(input.event, 'event', issues, 'an event name');

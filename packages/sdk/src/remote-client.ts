@@ -4,6 +4,7 @@
  * context changes and on stream notices, and serves the answers synchronously. It does not log exposures:
  * the server logs them when it resolves.
  */
+import type { ResolvedFlag } from '@dimmer/api';
 import type { EvaluationContext, FlagKind, FlagValue, JsonObject } from '@dimmer/core';
 import { type BaseClientOptions, ClientBase, notReadyResult, type RawResult, toDetails } from './base.ts';
 import { describeError, joinUrl } from './platform.ts';
@@ -11,13 +12,7 @@ import { DEFAULT_REQUEST_TIMEOUT_MS, fetchWithTimeout } from './sync.ts';
 import type { EvaluationDetails, TrackDetails } from './types.ts';
 
 /** One flag as resolved by the server for the client's context. */
-export interface ResolvedFlag {
-  value?: FlagValue;
-  variant?: string;
-  reason: RawResult['reason'];
-  errorCode?: RawResult['errorCode'];
-  errorMessage?: string;
-}
+export type { ResolvedFlag };
 
 /** A resolution as kept by a cache: the flags of one context. */
 export interface CachedResolution {

@@ -86,28 +86,8 @@ export interface TrackDetails {
   timestamp?: number;
 }
 
-/** One exposure as sent to `POST /v1/events`. */
-export interface ExposureEvent {
-  type: 'exposure';
-  flag: string;
-  variant: string;
-  unit: string;
-  configVersion: number;
-  /** ISO 8601. */
-  timestamp: string;
-}
-
-/** One tracked metric event as sent to `POST /v1/events`. */
-export interface TrackEvent {
-  type: 'track';
-  name: string;
-  unit: string;
-  value?: number;
-  /** ISO 8601. */
-  timestamp: string;
-}
-
-export type SdkEvent = ExposureEvent | TrackEvent;
+/** The events sent to `POST /v1/events`, as the contract defines them. */
+export type { ExposureEvent, SdkEvent, TrackEvent } from '@dimmer/api';
 
 /** Events a client emits to listeners. */
 export interface ClientEvents {

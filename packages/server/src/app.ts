@@ -3,7 +3,7 @@
  * wires every feature, loads the config hub and starts following changes from other nodes.
  */
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { registerAuditRoutes } from './audit/audit.routes.ts';
 import { registerSdkRoutes } from './client-api/client-api.routes.ts';
 import type { ExposureSink, SdkDeps } from './client-deps.ts';
@@ -12,6 +12,7 @@ import { createConfigVersionGauge } from './config/config.metrics.ts';
 import { StoreConfigHub } from './config/config-hub.ts';
 import { registerEnvironmentRoutes } from './environments/environments.routes.ts';
 import { EnvironmentsService } from './environments/environments.service.ts';
+import { EventQuotas } from './events/event-admission.ts';
 import { DEFAULT_EVENT_LIMITS, type EventLimits } from './events/event-parse.ts';
 import { observeIngestion } from './events/events.metrics.ts';
 import { registerEventRoutes } from './events/events.routes.ts';
@@ -28,6 +29,7 @@ import { installErrorHandlers } from './http/error-handler.ts';
 import { installMetrics } from './http/metrics.ts';
 import { registerOpsRoutes } from './http/ops.routes.ts';
 import { installRateLimit } from './http/rate-limit.ts';
+import { installRequestLog } from './http/request-log.ts';
 import { openApiTransform } from './http/route-schema.ts';
 import { registerKeyRoutes } from './keys/keys.routes.ts';
 import { KeysService } from './keys/keys.service.ts';
@@ -42,7 +44,11 @@ import { RolloutsService } from './rollouts/rollouts.service.ts';
 import { WebhookNotifier, type WebhookOptions } from './rollouts/webhooks.ts';
 import { registerSegmentRoutes } from './segments/segments.routes.ts';
 import { SegmentsService } from './segments/segments.service.ts';
-import { DEFAULT_CONTROLLER_INTERVAL_MS, DEFAULT_RATE_LIMIT_PER_MINUTE } from './settings.ts';
+import {
+  DEFAULT_CONTROLLER_INTERVAL_MS,
+  DEFAULT_EVENTS_PER_MINUTE_PER_KEY,
+  DEFAULT_RATE_LIMIT_PER_MINUTE,
+} from './settings.ts';
 import type { ConfigChange } from './storage/write.ts';
 import type { Stores } from './stores.ts';
 import { registerSurfaceRoutes } from './surfaces/surfaces.routes.ts';
@@ -65,6 +71,13 @@ export interface AppConfig {
   eventLimits?: Partial<EventLimits>;
   /** Capacity and group-commit size of the ingestion pipeline. */
   ingestion?: Partial<PipelineLimits>;
+  /** Events per minute a client key may send unless it sets its own (DIMMER_EVENTS_PER_MINUTE_PER_KEY). */
+  eventsPerMinutePerKey?: number;
+  /**
+   * Whether posted exposures are checked against the flag's assignment (default true). Only tests of the
+   * aggregation arithmetic, which move units between arms freely, turn it off.
+   */
+  checkExposures?: boolean;
   /** How often raw events and batch ids older than the accepted event age are deleted, in ms (0: never). */
   pruneIntervalMs?: number;
   /** Folder of the built dashboard served at `/`; false serves none. Default: packages/dashboard/dist when built. */
@@ -129,9 +142,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logger: deps.logger ?? false,
     bodyLimit: config.bodyLimitBytes,
     forceCloseConnections: true,
+    // Fastify's two lines per request are replaced by one line per admin request (installRequestLog).
+    logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
   });
   installErrorHandlers(app);
+  installRequestLog(app, API_PREFIX);
 
   await app.register(swagger, {
     transform: openApiTransform,
@@ -321,6 +337,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerEventRoutes(app, {
     sdk: sdkDeps,
     pipeline,
+    checkExposures: config.checkExposures !== false,
+    quotas: new EventQuotas(clock, config.eventsPerMinutePerKey ?? DEFAULT_EVENTS_PER_MINUTE_PER_KEY),
     ...(config.eventLimits !== undefined ? { limits: config.eventLimits } : {}),
   });
   if (config.dashboardDir !== false)

@@ -14,6 +14,8 @@ export interface ClientPrincipal {
   kind: ClientKeyKind;
   /** Origins allowed for CORS (browser keys); empty means none. */
   allowedOrigins: string[];
+  /** Events per minute this key may send to `/v1/events`; absent or null: the server default. */
+  eventsPerMinute?: number | null;
 }
 
 /** One environment's current configuration, held in memory and swapped atomically on change. */

@@ -20,5 +20,6 @@ export {
   readSettings,
   type ServerSettings,
 } from './settings.ts';
+export { describeStartError, StartError } from './start-errors.ts';
 export { formatStartupBanner, startFromSettings } from './startup.ts';
 export { createMemoryStores, createPostgresStores, createSqliteStores, type Stores } from './stores.ts';

@@ -3,6 +3,7 @@
  * or PostgreSQL when DIMMER_DATABASE_URL is set. Stops gracefully on SIGINT and SIGTERM.
  */
 import { readSettings } from './settings.ts';
+import { StartError } from './start-errors.ts';
 import { formatStartupBanner, startFromSettings } from './startup.ts';
 
 async function main(): Promise<void> {
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error('Dimmer failed to start:', error);
+  // A known start failure is one line saying what to change; anything else keeps its stack for a report.
+  console.error(error instanceof StartError ? error.message : error);
   process.exit(1);
 });

@@ -10,11 +10,20 @@ describe('readSettings', () => {
         port: 4242,
         dataDir: './.dimmer',
         rateLimitPerMinute: 6000,
+        eventsPerMinutePerKey: 60_000,
         logLevel: 'info',
         controllerIntervalMs: 60_000,
         webhookUrls: [],
       },
     });
+  });
+
+  it('reads the per-key event quota and names the variable when it is not a positive integer', () => {
+    const ok = readSettings({ DIMMER_EVENTS_PER_MINUTE_PER_KEY: '1200' });
+    expect(ok.ok && ok.value.eventsPerMinutePerKey).toBe(1200);
+    const bad = readSettings({ DIMMER_EVENTS_PER_MINUTE_PER_KEY: '0' });
+    expect(bad.ok).toBe(false);
+    expect(!bad.ok && bad.issues[0]?.path).toBe('DIMMER_EVENTS_PER_MINUTE_PER_KEY');
   });
 
   it('reads the controller interval and the webhooks', () => {
@@ -44,6 +53,7 @@ describe('readSettings', () => {
       DIMMER_DATABASE_URL: 'postgres://u@db:5432/dimmer',
       DIMMER_ADMIN_TOKEN: token,
       DIMMER_RATE_LIMIT_PER_MINUTE: '120',
+      DIMMER_EVENTS_PER_MINUTE_PER_KEY: '900',
       DIMMER_LOG_LEVEL: 'warn',
     });
     expect(result).toEqual({
@@ -55,6 +65,7 @@ describe('readSettings', () => {
         databaseUrl: 'postgres://u@db:5432/dimmer',
         adminToken: token,
         rateLimitPerMinute: 120,
+        eventsPerMinutePerKey: 900,
         logLevel: 'warn',
         controllerIntervalMs: 60_000,
         webhookUrls: [],

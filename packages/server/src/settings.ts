@@ -7,6 +7,8 @@ export const DEFAULT_PORT = 4242;
 export const DEFAULT_DATA_DIR = './.dimmer';
 /** Default requests per minute per key or IP on SDK and OFREP routes. */
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 6_000;
+/** Default events per minute a client key may send to `/v1/events` (a key may set its own). */
+export const DEFAULT_EVENTS_PER_MINUTE_PER_KEY = 60_000;
 /** Default time between rollout controller ticks, in milliseconds. */
 export const DEFAULT_CONTROLLER_INTERVAL_MS = 60_000;
 /** Shortest controller interval accepted from the environment, in milliseconds. */
@@ -15,11 +17,13 @@ export const MIN_CONTROLLER_INTERVAL_MS = 1_000;
 /** The app config parts that come from the settings (shared by `npm start` and `dimmer serve`). */
 export function appConfigFromSettings(settings: ServerSettings): {
   rateLimitPerMinute: number;
+  eventsPerMinutePerKey: number;
   controllerIntervalMs: number;
   webhooks: { urls: string[]; secret?: string };
 } {
   return {
     rateLimitPerMinute: settings.rateLimitPerMinute,
+    eventsPerMinutePerKey: settings.eventsPerMinutePerKey,
     controllerIntervalMs: settings.controllerIntervalMs,
     webhooks: {
       urls: settings.webhookUrls,
@@ -36,6 +40,8 @@ export interface ServerSettings {
   databaseUrl?: string;
   adminToken?: string;
   rateLimitPerMinute: number;
+  /** Events per minute a client key may send unless it sets its own (DIMMER_EVENTS_PER_MINUTE_PER_KEY). */
+  eventsPerMinutePerKey: number;
   logLevel: string;
   /** Milliseconds between rollout controller ticks (DIMMER_CONTROLLER_INTERVAL_MS, default 60000). */
   controllerIntervalMs: number;
@@ -57,6 +63,7 @@ export function readSettings(
     port: DEFAULT_PORT,
     dataDir: env.DIMMER_DATA_DIR?.trim() || DEFAULT_DATA_DIR,
     rateLimitPerMinute: DEFAULT_RATE_LIMIT_PER_MINUTE,
+    eventsPerMinutePerKey: DEFAULT_EVENTS_PER_MINUTE_PER_KEY,
     logLevel: env.DIMMER_LOG_LEVEL?.trim() || 'info',
     controllerIntervalMs: DEFAULT_CONTROLLER_INTERVAL_MS,
     webhookUrls: [],
@@ -97,6 +104,11 @@ export function readSettings(
   if (rate) {
     if (/^[1-9]\d*$/.test(rate)) value.rateLimitPerMinute = Number(rate);
     else issues.push({ path: 'DIMMER_RATE_LIMIT_PER_MINUTE', message: 'expected a positive integer' });
+  }
+  const quota = env.DIMMER_EVENTS_PER_MINUTE_PER_KEY?.trim();
+  if (quota) {
+    if (/^[1-9]\d*$/.test(quota)) value.eventsPerMinutePerKey = Number(quota);
+    else issues.push({ path: 'DIMMER_EVENTS_PER_MINUTE_PER_KEY', message: 'expected a positive integer' });
   }
   const url = env.DIMMER_DATABASE_URL?.trim();
   if (url) {

@@ -4,11 +4,24 @@
  */
 
 import { API_PREFIX } from './app.ts';
+import { DEFAULT_DASHBOARD_DIR, hasDashboard } from './http/dashboard.ts';
 import { type RunningServer, startServer } from './server.ts';
 import { appConfigFromSettings, type ServerSettings } from './settings.ts';
+import { describeStartError } from './start-errors.ts';
 
-/** Starts Dimmer as the settings say: SQLite in the data directory, or PostgreSQL when a URL is set. */
-export function startFromSettings(s: ServerSettings): Promise<RunningServer> {
+/**
+ * Starts Dimmer as the settings say: SQLite in the data directory, or PostgreSQL when a URL is set. A failure
+ * to start rejects with a StartError whose message is one line saying why and what to change.
+ */
+export async function startFromSettings(s: ServerSettings): Promise<RunningServer> {
+  try {
+    return await start(s);
+  } catch (error) {
+    throw describeStartError(error, s);
+  }
+}
+
+function start(s: ServerSettings): Promise<RunningServer> {
   return startServer({
     host: s.host,
     port: s.port,
@@ -26,7 +39,9 @@ export function formatStartupBanner(server: RunningServer, s: ServerSettings): s
   const lines = [
     '',
     `Dimmer is running at ${server.url}  (${storage})`,
-    `  Dashboard:  ${server.url}/`,
+    hasDashboard(DEFAULT_DASHBOARD_DIR)
+      ? `  Dashboard:  ${server.url}/`
+      : '  Dashboard:  not built, so not served; build it with `npm run build -w @dimmer/dashboard` and restart',
     `  Admin API:  ${server.url}${API_PREFIX}   OpenAPI: ${server.url}/api/openapi.json`,
   ];
   if (server.adminTokenGenerated)

@@ -3,6 +3,7 @@
  * running rollout, plus helpers to send event batches and read the evidence. Used by this package's tests
  * and the ingestion benchmark.
  */
+import { BUCKET_COUNT, bucket } from '@dimmer/core';
 import type { FastifyInstance } from 'fastify';
 import type { MetricDefinition } from '../src/metrics/metric.model.ts';
 
@@ -84,6 +85,7 @@ export async function setUpAnalysis(
     kind: 'boolean',
     variants: { off: false, on: true },
     defaultVariant: 'off',
+    salt: ANALYSIS_SALT,
     environments: { production: { enabled: true, rules: [] } },
   });
   if (flag.status !== 201) throw new Error(`flag: ${JSON.stringify(flag.json)}`);
@@ -94,6 +96,24 @@ export async function setUpAnalysis(
   });
   if (key.status !== 201) throw new Error(`key: ${JSON.stringify(key.json)}`);
   return { clientKey: key.json.secret as string };
+}
+
+/** The salt of the analysed flag `new-checkout`: fixed, so tests can pick units by bucket. */
+export const ANALYSIS_SALT = 'a11a1e5a17000001';
+
+/**
+ * The first unit id `${name}`, `${name}-1`, `${name}-2`, … whose bucket under `new-checkout` lies in
+ * [`fromPercent`, `toPercent`) of the buckets: a unit the rollout serves treatment below its reach and control
+ * above it, so its exposures pass the server's assignment check.
+ */
+export function unitInReach(name: string, fromPercent: number, toPercent: number): string {
+  const lo = (fromPercent / 100) * BUCKET_COUNT;
+  const hi = (toPercent / 100) * BUCKET_COUNT;
+  for (let i = 0; ; i++) {
+    const unit = i === 0 ? name : `${name}-${i}`;
+    const b = bucket(ANALYSIS_SALT, unit);
+    if (b >= lo && b < hi) return unit;
+  }
 }
 
 /**

@@ -93,6 +93,13 @@ export interface StepOptions {
    * returns the variant to log.
    */
   misreport?: (served: string, u: number) => string;
+  /**
+   * Whether a unit's exposure is lost (tests of a lossy client): given the variant served and a uniform draw.
+   * The unit's tracked events are still sent.
+   */
+  drop?: (served: string, u: number) => boolean;
+  /** Per event name, the value its tracked events carry (e.g. a purchase amount); absent: no value. */
+  values?: Record<string, number>;
 }
 
 export class TrafficSim {
@@ -103,7 +110,7 @@ export class TrafficSim {
   #units = 0;
   #batches = 0;
   readonly #tag: string;
-  /** Units served each variant, across steps. */
+  /** Units whose exposure to each variant was logged, across steps. */
   readonly served: Record<string, number> = {};
 
   constructor(
@@ -134,6 +141,11 @@ export class TrafficSim {
     return units.map((unit) => evaluate(compiled, this.#flag, { targetingKey: unit }).variant ?? '');
   }
 
+  /** The id of the `n`-th unit this simulation created (1-based). */
+  unitId(n: number): string {
+    return `${this.#tag}-u${n}`;
+  }
+
   /** New units evaluate the flag, send exposures and events; then the clock moves by `durationMs`. */
   async step(options: StepOptions): Promise<void> {
     const compiled: CompiledConfig = compileConfig(await this.snapshot());
@@ -144,12 +156,22 @@ export class TrafficSim {
       const result = evaluate(compiled, this.#flag, { targetingKey: unit });
       const served = result.variant ?? '';
       const variant = options.misreport ? options.misreport(served, this.#random()) : served;
-      this.served[variant] = (this.served[variant] ?? 0) + 1;
       const ts = now + Math.floor((i / options.units) * Math.min(options.durationMs, 5 * MINUTE));
-      events.push({ type: 'exposure', flag: this.#flag, variant, unit, timestamp: ts });
+      if (!options.drop?.(served, this.#random())) {
+        this.served[variant] = (this.served[variant] ?? 0) + 1;
+        events.push({ type: 'exposure', flag: this.#flag, variant, unit, timestamp: ts });
+      }
       const arm = variant === 'on' ? 'treatment' : 'control';
       for (const [event, rates] of Object.entries(options.rates)) {
-        if (this.#random() < rates[arm]) events.push({ type: 'track', name: event, unit, timestamp: ts + 1 });
+        if (this.#random() >= rates[arm]) continue;
+        const value = options.values?.[event];
+        events.push({
+          type: 'track',
+          name: event,
+          unit,
+          timestamp: ts + 1,
+          ...(value !== undefined ? { value } : {}),
+        });
       }
     }
     for (let i = 0; i < events.length; i += BATCH_EVENTS) {

@@ -55,6 +55,7 @@ function clientKey(id: string, environment: string, keyHash: string): ClientKeyR
     environment,
     kind: 'server',
     allowedOrigins: ['https://app.example.com'],
+    eventsPerMinute: 500,
     prefix: 'dmr_srv_abcd',
     keyHash,
     createdAt: T0,

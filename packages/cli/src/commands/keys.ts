@@ -49,14 +49,19 @@ export function registerKeyCommands(program: Command, ctx: CliContext): void {
       'server',
     )
     .option('--origin <origin>', 'allowed browser origin (repeatable)', collect)
+    .option('-q, --quiet', 'print only the secret, e.g. export DIMMER_CLIENT_KEY=$(dimmer keys create … -q)')
     .action(
-      async (opts: { name: string; env: string; kind: ClientKeyKind; origin?: string[] }, cmd: Command) => {
+      async (
+        opts: { name: string; env: string; kind: ClientKeyKind; origin?: string[]; quiet?: boolean },
+        cmd: Command,
+      ) => {
         const created = await ctx.admin(cmd).createKey({
           name: opts.name,
           environment: opts.env,
           kind: opts.kind,
           ...(opts.origin !== undefined ? { allowedOrigins: opts.origin } : {}),
         });
+        if (opts.quiet === true && !ctx.json(cmd)) return ctx.print(created.secret);
         ctx.output(cmd, created, () =>
           [
             `Created ${created.key.kind} key ${created.key.id} for ${created.key.environment}.`,

@@ -7,6 +7,7 @@ import { sleep } from '../io.ts';
 import {
   FINAL_STATUSES,
   formatForecast,
+  formatGatePowerWarning,
   formatRollout,
   formatRolloutList,
   formatStatus,
@@ -127,11 +128,14 @@ export function registerRolloutCommands(program: Command, ctx: CliContext): void
       const doc = await readDocument(opts.file, ctx.io.cwd);
       const rollout = await ctx.admin(cmd).createRollout(doc as unknown as RolloutInput);
       const id = summarizeRollout(rollout).id;
+      const warning = formatGatePowerWarning(rollout);
+      // With --json the warning also goes to stderr, where a person running a script still sees it.
+      if (warning !== '' && ctx.json(cmd)) ctx.io.stderr.write(warning);
       ctx.output(
         cmd,
         rollout,
         () =>
-          `Created rollout ${id} (draft). See what each stage can detect: dimmer rollouts plan ${id}\n\n${formatRollout(rollout)}`,
+          `Created rollout ${id} (draft). See what each stage can detect: dimmer rollouts plan ${id}\n\n${formatRollout(rollout)}${warning === '' ? '' : `\n${warning}`}`,
       );
     });
 

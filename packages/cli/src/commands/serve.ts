@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
-import { usageError } from '../errors.ts';
+import { CliError, usageError } from '../errors.ts';
 import { waitForAbort } from '../io.ts';
 
 /** Registers the `serve` command. */
@@ -26,7 +26,10 @@ export function registerServeCommand(program: Command, ctx: CliContext): void {
       });
       if (!settings.ok)
         throw usageError(settings.issues.map((i) => `invalid ${i.path}: ${i.message}`).join('; '));
-      const server = await startFromSettings(settings.value);
+      // A start failure (port in use, data directory not writable) is one line, not a stack trace.
+      const server = await startFromSettings(settings.value).catch((error: unknown) => {
+        throw new CliError(error instanceof Error ? error.message : String(error));
+      });
       ctx.print(formatStartupBanner(server, settings.value));
       await waitForAbort(ctx.io.signal);
       server.app.log.info('shutting down');

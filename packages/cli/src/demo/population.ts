@@ -85,3 +85,32 @@ export function simulateVisit(random: Random, behaviour: Behaviour, spanMs: numb
   if (random() < behaviour.conversion) events.push({ name: 'checkout_complete', offsetMs: at() });
   return events.sort((a, b) => a.offsetMs - b.offsetMs);
 }
+
+/** The events a visit produces, each with the behaviour rate that drives it. */
+export const SIMULATED_EVENTS = {
+  app_crash: 'crashRate',
+  request_error: 'errorRate',
+  request: 'latencyMs',
+  session_start: 'returnRate',
+  checkout_complete: 'conversion',
+} as const satisfies Record<string, keyof Behaviour>;
+
+export type SimulatedEvent = keyof typeof SIMULATED_EVENTS;
+
+/** Probabilities that must stay at most 1 when scaled (latency is not a probability). */
+const PROBABILITY_FIELDS: ReadonlySet<keyof Behaviour> = new Set([
+  'crashRate',
+  'errorRate',
+  'returnRate',
+  'conversion',
+]);
+
+/**
+ * `behaviour` with the rate behind `event` multiplied by `factor` (e.g. app_crash × 3: crash rate 2% → 6%);
+ * probabilities are capped at 1.
+ */
+export function scaleBehaviour(behaviour: Behaviour, event: SimulatedEvent, factor: number): Behaviour {
+  const field = SIMULATED_EVENTS[event];
+  const scaled = behaviour[field] * factor;
+  return { ...behaviour, [field]: PROBABILITY_FIELDS.has(field) ? Math.min(1, scaled) : scaled };
+}

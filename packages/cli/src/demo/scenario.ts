@@ -3,7 +3,7 @@
  * that requires them, two flags, two automatic rollouts, and the traffic and pacing of the full and fast runs.
  */
 import type { FlagInput, MetricInput, RolloutInput, SurfaceInput } from '@dimmer/sdk';
-import { BASELINE, type Behaviour } from './population.ts';
+import { BASELINE, type Behaviour, scaleBehaviour } from './population.ts';
 
 /** The environment the demo works in (one of the server's defaults). */
 export const DEMO_ENVIRONMENT = 'production';
@@ -106,23 +106,23 @@ function booleanFlag(key: string, description: string, salt: string): FlagInput 
 
 /** Relative latency of the healthy change's treatment (5% faster). */
 const HEALTHY_LATENCY_FACTOR = 0.95;
-/** Crash rate of the bad change's treatment: 2% → 6%. */
-const BAD_CRASH_RATE = 0.06;
+/** Crash rate of the bad change's treatment relative to the baseline: 2% → 6%. */
+const BAD_CRASH_FACTOR = 3;
 
 /** The healthy change: a faster one-page checkout. */
 export const HEALTHY_CHANGE: DemoChange = {
   flag: booleanFlag('one-page-checkout', 'One-page checkout (healthy: requests 5% faster)', 'demo-5e1a9c'),
   rolloutId: 'demo-one-page-checkout',
   story: 'healthy: requests 5% faster, nothing else changes',
-  effect: (b) => ({ ...b, latencyMs: b.latencyMs * HEALTHY_LATENCY_FACTOR }),
+  effect: (b) => scaleBehaviour(b, 'request', HEALTHY_LATENCY_FACTOR),
 };
 
 /** The bad change: a new payment sheet that triples the crash rate. */
 export const BAD_CHANGE: DemoChange = {
   flag: booleanFlag('payment-sheet-v2', 'New payment sheet (bad: crash rate 2% → 6%)', 'demo-b07d21'),
   rolloutId: 'demo-payment-sheet-v2',
-  story: `bad: crash rate ${BASELINE.crashRate * 100}% → ${BAD_CRASH_RATE * 100}%`,
-  effect: (b) => ({ ...b, crashRate: BAD_CRASH_RATE }),
+  story: `bad: crash rate ${BASELINE.crashRate * 100}% → ${BASELINE.crashRate * BAD_CRASH_FACTOR * 100}%`,
+  effect: (b) => scaleBehaviour(b, 'app_crash', BAD_CRASH_FACTOR),
 };
 
 export const DEMO_CHANGES: readonly DemoChange[] = [HEALTHY_CHANGE, BAD_CHANGE];

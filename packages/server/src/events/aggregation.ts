@@ -9,6 +9,7 @@
  * grows, so units move from control to treatment, never back). An event counts for a metric in the epoch whose
  * [start, end) holds its timestamp, when it is within the metric's window after the epoch's start.
  */
+import { MAX_METRIC_VALUE } from '@dimmer/rollout';
 import type { MetricDefinition } from '../metrics/index.ts';
 import type { ArmName } from '../rollouts/index.ts';
 
@@ -43,6 +44,8 @@ export interface TrackPoint {
   name: string;
   ts: number;
   value: number | null;
+  /** Sent with a browser key: counts only for metrics marked `clientReportable`. */
+  client?: boolean;
 }
 
 /** Additive change of one (cohort, arm, metric) row. */
@@ -84,27 +87,36 @@ interface CompiledMetric {
   kind: MetricDefinition['kind'];
   /** Window in milliseconds; Infinity for `until_now`. */
   window: number;
-  cap: number;
+  /** Whether events sent with a browser key count. */
+  client: boolean;
   num: Measure;
   den: Measure | null;
 }
+
+/**
+ * Largest magnitude of a per-unit accumulator: far above any real total, far below overflow (its cube is
+ * still finite), so sums of squares over millions of units stay finite.
+ */
+export const MAX_ACCUMULATOR = 1e18;
+/** Largest magnitude of one event's value as counted (the event API refuses larger ones; older rows are clamped). */
+const MAX_COUNTED_VALUE = MAX_METRIC_VALUE;
 
 const ARMS: readonly ArmName[] = ['control', 'treatment'];
 
 function compile(metric: MetricDefinition): CompiledMetric {
   const window = metric.window === 'until_now' ? Number.POSITIVE_INFINITY : metric.window;
-  const cap = metric.cap ?? Number.POSITIVE_INFINITY;
+  const client = metric.clientReportable === true;
   if (metric.kind === 'ratio')
     return {
       key: metric.key,
       kind: metric.kind,
       window,
-      cap,
+      client,
       num: { event: metric.numerator.event, sum: metric.numerator.aggregate === 'sum' },
       den: { event: metric.denominator.event, sum: metric.denominator.aggregate === 'sum' },
     };
   const sum = metric.kind === 'mean' && metric.aggregate === 'sum';
-  return { key: metric.key, kind: metric.kind, window, cap, num: { event: metric.event, sum }, den: null };
+  return { key: metric.key, kind: metric.kind, window, client, num: { event: metric.event, sum }, den: null };
 }
 
 /** The event names whose tracked events feed any of `metrics`. */
@@ -117,14 +129,32 @@ export function metricEventNames(metrics: readonly MetricDefinition[]): Set<stri
   return names;
 }
 
+/** `x` within [-limit, limit]; NaN counts as 0 (a corrupt number never reaches a sum). */
+function bounded(x: number, limit: number): number {
+  if (Number.isNaN(x)) return 0;
+  return Math.min(limit, Math.max(-limit, x));
+}
+
 /**
  * A unit's value of a metric from its raw accumulators: proportion 1 if any event, else 0; mean the count or sum
- * capped at `cap`; ratio the capped numerator and the denominator.
+ * clamped to [`floor`, `cap`]; ratio the clamped numerator and the denominator. Every value is finite.
  */
 export function unitValue(metric: MetricDefinition, yRaw: number, dRaw: number): { y: number; d: number } {
   if (metric.kind === 'proportion') return { y: yRaw > 0 ? 1 : 0, d: 0 };
-  const y = metric.cap !== undefined ? Math.min(yRaw, metric.cap) : yRaw;
-  return { y, d: metric.kind === 'ratio' ? dRaw : 0 };
+  let y = bounded(yRaw, MAX_ACCUMULATOR);
+  if (metric.cap !== undefined) y = Math.min(y, metric.cap);
+  if (metric.floor !== undefined) y = Math.max(y, metric.floor);
+  return { y, d: metric.kind === 'ratio' ? bounded(dRaw, MAX_ACCUMULATOR) : 0 };
+}
+
+/** Whether an event counts for a metric: browser-key events only for client-reportable metrics. */
+function counts(m: CompiledMetric, event: TrackPoint): boolean {
+  return m.client || event.client !== true;
+}
+
+/** An accumulator plus a measured value, kept within ±MAX_ACCUMULATOR. */
+function accumulate(total: number, change: number): number {
+  return bounded(total + change, MAX_ACCUMULATOR);
 }
 
 function inWindow(epoch: Epoch, window: number, ts: number): boolean {
@@ -132,7 +162,7 @@ function inWindow(epoch: Epoch, window: number, ts: number): boolean {
 }
 
 function measure(m: Measure, event: TrackPoint): number {
-  return m.sum ? (event.value ?? 0) : 1;
+  return m.sum ? bounded(event.value ?? 0, MAX_COUNTED_VALUE) : 1;
 }
 
 function copyUnit(unit: UnitEpochs): UnitEpochs {
@@ -268,13 +298,14 @@ export class RolloutAggregation {
         if (!indexes) continue;
         for (const i of indexes) {
           const m = this.#metrics[i] as CompiledMetric;
+          if (!counts(m, event)) continue;
           const change =
             (inWindow(e, m.window, event.ts) ? 1 : 0) - (o && inWindow(o, m.window, event.ts) ? 1 : 0);
           if (change === 0) continue;
           if (m.num.event === event.name)
-            values[2 * i] = (values[2 * i] as number) + change * measure(m.num, event);
+            values[2 * i] = accumulate(values[2 * i] as number, change * measure(m.num, event));
           if (m.den?.event === event.name)
-            values[2 * i + 1] = (values[2 * i + 1] as number) + change * measure(m.den, event);
+            values[2 * i + 1] = accumulate(values[2 * i + 1] as number, change * measure(m.den, event));
         }
       }
       e.values = values;
@@ -292,12 +323,13 @@ export class RolloutAggregation {
       if (!current[arm]) continue;
       for (const i of indexes) {
         const m = this.#metrics[i] as CompiledMetric;
-        if (!inWindow(current[arm] as Epoch, m.window, event.ts)) continue;
+        if (!counts(m, event) || !inWindow(current[arm] as Epoch, m.window, event.ts)) continue;
         state ??= this.#touch(unit);
         const e = state[arm] as Epoch;
-        if (m.num.event === event.name) e.values[2 * i] = (e.values[2 * i] as number) + measure(m.num, event);
+        if (m.num.event === event.name)
+          e.values[2 * i] = accumulate(e.values[2 * i] as number, measure(m.num, event));
         if (m.den?.event === event.name)
-          e.values[2 * i + 1] = (e.values[2 * i + 1] as number) + measure(m.den, event);
+          e.values[2 * i + 1] = accumulate(e.values[2 * i + 1] as number, measure(m.den, event));
       }
     }
   }

@@ -3,7 +3,14 @@
  * refused); each event is checked on its own, and a bad one is reported by index with the reason while the
  * good ones are kept. Unknown fields are rejected and nothing is coerced.
  */
+import { MAX_METRIC_VALUE } from '@dimmer/rollout';
 import type { ExposureInput, TrackInput } from './events.store.ts';
+
+/** Largest magnitude of a tracked event's value: `|value| ≤ 1e12` (the range metric caps and floors share). */
+export const MAX_EVENT_VALUE = MAX_METRIC_VALUE;
+/** Why a browser key's exposure is refused: the server records exposures itself when it resolves. */
+export const BROWSER_EXPOSURE_REASON =
+  'type: exposures cannot be sent with a browser key; the server records them when it resolves flags';
 
 /** Limits of one batch and of event timestamps. */
 export interface EventLimits {
@@ -38,6 +45,8 @@ const TRACK_FIELDS = new Set(['type', 'name', 'unit', 'value', 'timestamp']);
 export interface ParsedBatch {
   batchId: string;
   exposures: ExposureInput[];
+  /** The batch index of each of `exposures`, so a later check can refuse one by index. */
+  exposureIndexes: number[];
   tracks: TrackInput[];
   rejected: { index: number; reason: string }[];
 }
@@ -93,9 +102,11 @@ function parseEvent(
   event: unknown,
   now: number,
   limits: EventLimits,
+  browser: boolean,
 ): { exposure: ExposureInput } | { track: TrackInput } {
   if (!isObject(event)) throw new Error(`expected an event object, got ${describe(event)}`);
   if (event.type === 'exposure') {
+    if (browser) throw new Error(BROWSER_EXPOSURE_REASON);
     unknownField(event, EXPOSURE_FIELDS);
     const flag = text(event.flag, 'flag', MAX_ID_LENGTH);
     const variant = text(event.variant, 'variant', MAX_ID_LENGTH);
@@ -117,22 +128,32 @@ function parseEvent(
     const unit = text(event.unit, 'unit', MAX_UNIT_LENGTH);
     let value: number | null = null;
     if (event.value !== undefined) {
-      if (typeof event.value !== 'number' || !Number.isFinite(event.value))
-        throw new Error(`value: expected a finite number, got ${describe(event.value)}`);
+      if (
+        typeof event.value !== 'number' ||
+        !Number.isFinite(event.value) ||
+        Math.abs(event.value) > MAX_EVENT_VALUE
+      )
+        throw new Error(
+          `value: expected a finite number between ${-MAX_EVENT_VALUE} and ${MAX_EVENT_VALUE}, got ${describe(event.value)}`,
+        );
       value = event.value;
     }
     const ts = parseTimestamp(event.timestamp);
     checkTime(ts, now, limits);
-    return { track: { name, unit, ts, value } };
+    return { track: { name, unit, ts, value, client: browser } };
   }
   throw new Error(`type: expected "exposure" or "track", got ${describe(event.type)}`);
 }
 
-/** Parses a batch body at server time `now` (epoch ms). */
+/**
+ * Parses a batch body at server time `now` (epoch ms). With `browser` (a browser key sent it) exposures are
+ * refused by index and tracked events are marked client-reported.
+ */
 export function parseEventBatch(
   body: unknown,
   now: number,
   limits: EventLimits = DEFAULT_EVENT_LIMITS,
+  browser = false,
 ): ParseBatchResult {
   const issues: { path: string; message: string }[] = [];
   if (!isObject(body))
@@ -166,12 +187,20 @@ export function parseEventBatch(
       ],
     };
   if (issues.length > 0 || !Array.isArray(events)) return { ok: false, tooLarge: false, issues };
-  const parsed: ParsedBatch = { batchId: batchId as string, exposures: [], tracks: [], rejected: [] };
+  const parsed: ParsedBatch = {
+    batchId: batchId as string,
+    exposures: [],
+    exposureIndexes: [],
+    tracks: [],
+    rejected: [],
+  };
   events.forEach((event, index) => {
     try {
-      const one = parseEvent(event, now, limits);
-      if ('exposure' in one) parsed.exposures.push(one.exposure);
-      else parsed.tracks.push(one.track);
+      const one = parseEvent(event, now, limits, browser);
+      if ('exposure' in one) {
+        parsed.exposures.push(one.exposure);
+        parsed.exposureIndexes.push(index);
+      } else parsed.tracks.push(one.track);
     } catch (error) {
       parsed.rejected.push({ index, reason: (error as Error).message });
     }

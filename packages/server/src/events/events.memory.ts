@@ -84,7 +84,7 @@ export function createMemoryEventsStorage(db: MemoryDatabase): EventsStorage {
           }
           for (const t of rows) {
             const unit = env.get(t.unit) ?? [];
-            unit.push({ name: t.name, ts: t.ts, value: t.value });
+            unit.push({ name: t.name, ts: t.ts, value: t.value, ...(t.client ? { client: true } : {}) });
             env.set(t.unit, unit);
           }
           trackCount += rows.length;

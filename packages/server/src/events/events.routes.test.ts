@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { sendBatch, setUpAnalysis, startRollout } from '../../testing/analysis-harness.ts';
+import { sendBatch, setUpAnalysis, startRollout, unitInReach } from '../../testing/analysis-harness.ts';
 import { buildTestApp, manualClock, TEST_T0, type TestApp } from '../../testing/test-app.ts';
 import { createMemoryStores } from '../stores.ts';
 
@@ -71,9 +71,10 @@ describe('POST /v1/events', () => {
   it('is idempotent per batch id: a retry gets the same answer and counts nothing twice', async () => {
     const { clientKey } = await setUp();
     const id = await startRollout(t.app, ['clicks']);
+    const u1 = unitInReach('u1', 0, 50);
     const batch = {
       batchId: 'once',
-      events: [exposure('u1', 'on', NOW - 5 * MINUTE), track('u1', 'click', NOW - MINUTE)],
+      events: [exposure(u1, 'on', NOW - 5 * MINUTE), track(u1, 'click', NOW - MINUTE)],
     };
     const first = await sendBatch(t.app, clientKey, batch);
     const retries = await Promise.all([1, 2, 3].map(() => sendBatch(t.app, clientKey, batch)));
@@ -166,14 +167,18 @@ describe('assignment epochs', () => {
   it('split when reach grows: the control epoch closes at the treatment exposure and a new cohort starts', async () => {
     const { clientKey } = await setUp();
     const id = await startRollout(t.app, ['clicks', 'crash_rate'], [10, 50]);
+    // u1 is control at 10% reach and treatment at 50%; u2 treatment from the start; u3 control throughout.
+    const u1 = unitInReach('u1', 10, 50);
+    const u2 = unitInReach('u2', 0, 10);
+    const u3 = unitInReach('u3', 50, 100);
     const t0 = NOW - 60 * MINUTE;
     await sendBatch(t.app, clientKey, {
       batchId: 'stage-0',
       events: [
-        exposure('u1', 'off', t0),
-        exposure('u2', 'on', t0),
-        track('u1', 'click', t0 + MINUTE),
-        track('u2', 'click', t0 + MINUTE),
+        exposure(u1, 'off', t0),
+        exposure(u2, 'on', t0),
+        track(u1, 'click', t0 + MINUTE),
+        track(u2, 'click', t0 + MINUTE),
       ],
     });
     await t.app.dimmer.rollouts.act(id, 'advance', 'admin:test');
@@ -194,13 +199,13 @@ describe('assignment epochs', () => {
     await sendBatch(t.app, clientKey, {
       batchId: 'stage-1',
       events: [
-        exposure('u1', 'on', t1),
-        track('u1', 'click', t1 + MINUTE),
-        track('u1', 'click', t1 + 2 * MINUTE),
+        exposure(u1, 'on', t1),
+        track(u1, 'click', t1 + MINUTE),
+        track(u1, 'click', t1 + 2 * MINUTE),
         // Out of order: before the treatment epoch began, so it belongs to the control epoch.
-        track('u1', 'click', t1 - MINUTE),
-        track('u1', 'app_crash', t1 + 3 * MINUTE),
-        exposure('u3', 'off', t1),
+        track(u1, 'click', t1 - MINUTE),
+        track(u1, 'app_crash', t1 + 3 * MINUTE),
+        exposure(u3, 'off', t1),
       ],
     });
     const report = await evidence(id);
@@ -235,19 +240,20 @@ describe('assignment epochs', () => {
   it('counts an exposure that arrives after the events it should count (out of order)', async () => {
     const { clientKey } = await setUp();
     const id = await startRollout(t.app, ['revenue', 'latency']);
+    const u1 = unitInReach('u1', 0, 50);
     const t0 = NOW - 60 * MINUTE;
     await sendBatch(t.app, clientKey, {
       batchId: 'events-first',
       events: [
-        track('u1', 'purchase', t0 + MINUTE, 30),
-        track('u1', 'purchase', t0 + 2 * MINUTE, 30),
-        track('u1', 'request_ms', t0 + MINUTE, 120),
-        track('u1', 'request', t0 + MINUTE),
-        track('u1', 'request_ms', t0 + 40 * MINUTE, 999),
-        track('u1', 'purchase', t0 - MINUTE, 7),
+        track(u1, 'purchase', t0 + MINUTE, 30),
+        track(u1, 'purchase', t0 + 2 * MINUTE, 30),
+        track(u1, 'request_ms', t0 + MINUTE, 120),
+        track(u1, 'request', t0 + MINUTE),
+        track(u1, 'request_ms', t0 + 40 * MINUTE, 999),
+        track(u1, 'purchase', t0 - MINUTE, 7),
       ],
     });
-    await sendBatch(t.app, clientKey, { batchId: 'exposure-late', events: [exposure('u1', 'on', t0)] });
+    await sendBatch(t.app, clientKey, { batchId: 'exposure-late', events: [exposure(u1, 'on', t0)] });
     const m = (await evidence(id)).evidence.metrics;
     // revenue is capped at 50 per unit; the purchase before the exposure does not count.
     expect(m.revenue.cohorts[0].treatment).toMatchObject({ n: 1, sumY: 50, sumY2: 2_500 });

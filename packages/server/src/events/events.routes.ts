@@ -10,6 +10,7 @@ import { acceptJsonOnly, authenticateRequest, registerPreflight } from '../http/
 import { fastifyErrorCode, renderError } from '../http/error-handler.ts';
 import { sdkRateLimit } from '../http/rate-limit.ts';
 import { routeSchema } from '../http/route-schema.ts';
+import { admitExposures, type EventQuotas } from './event-admission.ts';
 import { DEFAULT_EVENT_LIMITS, type EventLimits, parseEventBatch } from './event-parse.ts';
 import type { EventPipeline } from './events.service.ts';
 
@@ -22,7 +23,14 @@ export type { EventsReply };
 /** Registers the events route with its CORS preflight and error replies in an encapsulated scope. */
 export async function registerEventRoutes(
   app: FastifyInstance,
-  deps: { sdk: SdkDeps; pipeline: EventPipeline; limits?: Partial<EventLimits> },
+  deps: {
+    sdk: SdkDeps;
+    pipeline: EventPipeline;
+    limits?: Partial<EventLimits>;
+    quotas?: EventQuotas;
+    /** Check exposures against the assignment (default true). */
+    checkExposures?: boolean;
+  },
 ): Promise<void> {
   const limits: EventLimits = { ...DEFAULT_EVENT_LIMITS, ...deps.limits };
   await app.register(async (scope) => {
@@ -38,7 +46,7 @@ export async function registerEventRoutes(
       },
       async (request, reply) => {
         const principal = await authenticateRequest(request, reply, deps.sdk);
-        const parsed = parseEventBatch(request.body, deps.sdk.now(), limits);
+        const parsed = parseEventBatch(request.body, deps.sdk.now(), limits, principal.kind === 'browser');
         if (!parsed.ok) {
           const message = parsed.issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ');
           throw new AppError(parsed.tooLarge ? 'PAYLOAD_TOO_LARGE' : 'VALIDATION_FAILED', message, {
@@ -46,7 +54,20 @@ export async function registerEventRoutes(
             ...(parsed.tooLarge ? { maxEvents: limits.maxEvents } : {}),
           });
         }
-        const { batchId, exposures, tracks, rejected } = parsed.value;
+        const batch = parsed.value;
+        const admitted =
+          deps.checkExposures === false
+            ? { exposures: batch.exposures, rejected: [] }
+            : admitExposures(
+                deps.sdk.hub.get(principal.environment)?.compiled,
+                batch.exposures,
+                batch.exposureIndexes,
+              );
+        const exposures = admitted.exposures;
+        const tracks = batch.tracks;
+        const rejected = [...batch.rejected, ...admitted.rejected].sort((a, b) => a.index - b.index);
+        const batchId = batch.batchId;
+        deps.quotas?.take(principal.keyId, exposures.length + tracks.length, principal.eventsPerMinute);
         const result = await deps.pipeline.submit({
           environment: principal.environment,
           batchId,

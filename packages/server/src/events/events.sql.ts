@@ -72,7 +72,7 @@ function sqlIngestIo(tx: SqlExecutor, driver: SqlDriver): IngestIo {
       const out = new Map<string, TrackPoint[]>();
       for (const part of chunks(units)) {
         const rows = await tx.all(
-          `SELECT unit, name, ts, value FROM track_events WHERE environment = ? AND unit IN (${marks(part.length)}) AND ts >= ?`,
+          `SELECT unit, name, ts, value, client FROM track_events WHERE environment = ? AND unit IN (${marks(part.length)}) AND ts >= ?`,
           [environment, ...part, from],
         );
         for (const row of rows) {
@@ -82,6 +82,7 @@ function sqlIngestIo(tx: SqlExecutor, driver: SqlDriver): IngestIo {
             name: String(row.name),
             ts: num(row.ts),
             value: row.value === null || row.value === undefined ? null : num(row.value),
+            ...(row.client === true || num(row.client ?? 0) === 1 ? { client: true } : {}),
           });
           out.set(unit, list);
         }
@@ -91,9 +92,10 @@ function sqlIngestIo(tx: SqlExecutor, driver: SqlDriver): IngestIo {
     async insertTracks(environment, tracks: readonly TrackInput[]) {
       for (const part of chunks(tracks)) {
         const params: unknown[] = [];
-        for (const t of part) params.push(environment, t.unit, t.name, t.ts, t.value);
+        for (const t of part)
+          params.push(environment, t.unit, t.name, t.ts, t.value, t.client === true ? 1 : 0);
         await tx.run(
-          `INSERT INTO track_events (environment, unit, name, ts, value) VALUES ${marks(part.length, 5)}`,
+          `INSERT INTO track_events (environment, unit, name, ts, value, client) VALUES ${marks(part.length, 6)}`,
           params,
         );
       }

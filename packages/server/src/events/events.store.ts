@@ -19,6 +19,8 @@ export interface TrackInput {
   unit: string;
   ts: number;
   value: number | null;
+  /** Sent with a browser key: counts only for metrics marked `clientReportable`. */
+  client?: boolean;
 }
 
 /** What `POST /v1/events` answers for a batch (stored with the batch id, so a retry gets the same answer). */

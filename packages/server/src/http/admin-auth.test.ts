@@ -66,6 +66,7 @@ describe('client key authentication', () => {
       environment: 'production',
       kind: 'browser',
       allowedOrigins: [],
+      eventsPerMinute: null,
     });
     await t.admin('POST', `/api/v1/keys/${key.key.id}/revoke`);
     expect(await t.app.dimmer.keys.authenticateClientKey(key.secret)).toBeNull();

@@ -29,7 +29,8 @@ export function acceptJsonOnly(scope: FastifyInstance): void {
 /**
  * Authenticates the request's client key and applies the CORS answer for its origin: synchronously when
  * the key is cached, else through a promise. Throws (or rejects with) AppError UNAUTHORIZED when the key is
- * missing, unknown or revoked.
+ * missing, unknown or revoked, and FORBIDDEN when a browser key comes from an origin not on its list (before
+ * the route reads or writes anything: resolution records exposures, so it is refused too).
  */
 export function authenticateRequest(
   request: FastifyRequest,
@@ -54,6 +55,13 @@ function admit(
   principal: ClientPrincipal | null,
 ): ClientPrincipal {
   if (principal === null) throw new AppError('UNAUTHORIZED', 'Unknown or revoked client key');
+  const origin = request.headers.origin;
+  if (
+    principal.kind === 'browser' &&
+    origin !== undefined &&
+    !isOriginAllowed(origin, principal.allowedOrigins)
+  )
+    throw new AppError('FORBIDDEN', `This browser key may not be used from origin ${origin}`, { origin });
   applyCors(request, reply, principal);
   return principal;
 }

@@ -21,6 +21,7 @@ export async function registerKeyRoutes(scope: FastifyInstance, keys: KeysServic
         environment: body.environment,
         kind: body.kind,
         ...(body.allowedOrigins !== undefined ? { allowedOrigins: body.allowedOrigins } : {}),
+        ...(body.eventsPerMinute !== undefined ? { eventsPerMinute: body.eventsPerMinute } : {}),
       },
       request.adminActor,
     );

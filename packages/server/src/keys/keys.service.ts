@@ -33,6 +33,8 @@ export interface ClientKeyView {
   environment: string;
   kind: ClientKeyKind;
   allowedOrigins: string[];
+  /** Events per minute the key may send; null: the server default. */
+  eventsPerMinute: number | null;
   prefix: string;
   createdAt: string;
   revokedAt: string | null;
@@ -82,6 +84,7 @@ export function toClientKeyView(record: ClientKeyRecord): ClientKeyView {
     environment: record.environment,
     kind: record.kind,
     allowedOrigins: record.allowedOrigins,
+    eventsPerMinute: record.eventsPerMinute ?? null,
     prefix: record.prefix,
     createdAt: new Date(record.createdAt).toISOString(),
     revokedAt: isoTime(record.revokedAt),
@@ -109,7 +112,13 @@ export class KeysService {
 
   /** Creates a client key; the raw secret is in the result and nowhere else. */
   async createClientKey(
-    input: { name: string; environment: string; kind: ClientKeyKind; allowedOrigins?: string[] },
+    input: {
+      name: string;
+      environment: string;
+      kind: ClientKeyKind;
+      allowedOrigins?: string[];
+      eventsPerMinute?: number | null;
+    },
     actor: string,
   ): Promise<{ key: ClientKeyView; secret: string }> {
     const issues: { path: string; message: string }[] = [];
@@ -132,6 +141,7 @@ export class KeysService {
       environment: input.environment,
       kind: input.kind,
       allowedOrigins: input.allowedOrigins ?? [],
+      eventsPerMinute: input.eventsPerMinute ?? null,
       prefix: visiblePrefix(secret, prefix),
       keyHash: hashSecret(secret),
       createdAt: now,
@@ -218,6 +228,7 @@ export class KeysService {
             environment: record.environment,
             kind: record.kind,
             allowedOrigins: [...record.allowedOrigins],
+            eventsPerMinute: record.eventsPerMinute ?? null,
           }
         : null;
     this.#clientCache.set(hash, principal);

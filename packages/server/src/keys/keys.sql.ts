@@ -6,7 +6,8 @@ import type { SqlWrites } from '../storage/sql/sql-writes.ts';
 import { StoreNotFoundError } from '../storage/write.ts';
 import type { AdminTokenRecord, ClientKeyRecord, KeysStore } from './keys.store.ts';
 
-const KEY_COLUMNS = 'id, name, environment, kind, allowed_origins, prefix, key_hash, created_at, revoked_at';
+const KEY_COLUMNS =
+  'id, name, environment, kind, allowed_origins, prefix, key_hash, created_at, revoked_at, events_per_minute';
 
 function toClientKey(row: Row): ClientKeyRecord {
   return {
@@ -19,6 +20,7 @@ function toClientKey(row: Row): ClientKeyRecord {
     keyHash: str(row.key_hash),
     createdAt: num(row.created_at),
     revokedAt: numOrNull(row.revoked_at),
+    eventsPerMinute: numOrNull(row.events_per_minute),
   };
 }
 
@@ -39,7 +41,7 @@ export function createSqlKeysStore(driver: SqlDriver, writes: SqlWrites): KeysSt
       await writes.write('client key', async (tx) => {
         const [env] = await tx.all('SELECT key FROM environments WHERE key = ?', [record.environment]);
         if (!env) throw new StoreNotFoundError(`environment ${record.environment} not found`);
-        await tx.run(`INSERT INTO client_keys (${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+        await tx.run(`INSERT INTO client_keys (${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
           record.id,
           record.name,
           record.environment,
@@ -49,6 +51,7 @@ export function createSqlKeysStore(driver: SqlDriver, writes: SqlWrites): KeysSt
           record.keyHash,
           record.createdAt,
           record.revokedAt,
+          record.eventsPerMinute,
         ]);
         await writes.appendAudit(tx, audit);
       });

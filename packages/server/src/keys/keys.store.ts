@@ -8,6 +8,8 @@ export interface ClientKeyRecord {
   environment: string;
   kind: ClientKeyKind;
   allowedOrigins: string[];
+  /** Events per minute the key may send to `/v1/events`; null: the server default. */
+  eventsPerMinute: number | null;
   /** The first characters of the secret, to recognise a key in lists. */
   prefix: string;
   /** Hex SHA-256 of the raw key. */

@@ -1,6 +1,10 @@
 /**
- * The evidence of a rollout attempt from its cohort statistics: exactly packages/rollout's `RolloutEvidence`
- * (what `decide` reads), plus the stats package's estimates per metric for people and the dashboard.
+ * The evidence of a rollout attempt from its cohort statistics: packages/rollout's `RolloutEvidence` (what
+ * `decide` reads), plus the stats package's estimates per metric for people and the dashboard.
+ *
+ * A metric whose stored statistics are not finite (or whose estimates come out non-finite) is reported with
+ * `validity: 'invalid'` and an `invalidReason`, and handed to `decide` without data: only that guardrail stops
+ * informing decisions while the others keep deciding. The builder never fails for data reasons.
  */
 import type { CohortEvidence, MetricEvidence, RolloutEvidence } from '@dimmer/rollout';
 import {
@@ -13,12 +17,23 @@ import {
 } from '@dimmer/stats';
 import type { RolloutAnalysis, RolloutRecord } from './rollouts.store.ts';
 
+/** Whether a metric's statistics can be used: an `invalid` one is left out of the decision. */
+export type MetricValidity = 'valid' | 'invalid';
+
+/** One metric's evidence as reported: what `decide` reads plus its validity. */
+export interface ReportedMetricEvidence extends MetricEvidence {
+  validity: MetricValidity;
+  /** Which statistic is unusable; only when `validity` is `invalid`. */
+  invalidReason?: string;
+}
+
 /** Estimates of one metric: per arm over all cohorts, and the cohort-combined comparison. */
 export interface MetricEstimates {
   metric: string;
   kind: 'proportion' | 'mean' | 'ratio';
   direction: 'higher_is_worse' | 'lower_is_worse';
   hasData: boolean;
+  validity: MetricValidity;
   /** Per arm, the cohorts' statistics summed (null with fewer than 2 units). */
   arms: { treatment: ArmEstimate | null; control: ArmEstimate | null };
   /** Treatment − control combined over cohorts with inverse-variance weights; null while no cohort is usable. */
@@ -33,9 +48,14 @@ export interface EvidenceReport {
   attempt: number;
   stage: number;
   state: RolloutRecord['state'];
-  evidence: RolloutEvidence;
+  evidence: RolloutEvidence & { metrics: Record<string, ReportedMetricEvidence> };
   estimates: MetricEstimates[];
 }
+
+type Definition = RolloutRecord['metrics'][number];
+
+const ARMS = ['treatment', 'control'] as const;
+const STAT_FIELDS = ['n', 'sumY', 'sumY2', 'sumD', 'sumD2', 'sumYD'] as const;
 
 function zero(): SufficientStats {
   return { n: 0, sumY: 0, sumY2: 0, sumD: 0, sumD2: 0, sumYD: 0 };
@@ -52,9 +72,96 @@ function add(a: SufficientStats, b: SufficientStats): SufficientStats {
   };
 }
 
+/** The first unusable statistic of a metric's cohorts, named, or null when every one is a finite number. */
+function statsProblem(cohorts: readonly CohortEvidence[]): string | null {
+  for (const c of cohorts)
+    for (const arm of ARMS)
+      for (const field of STAT_FIELDS) {
+        const value: unknown = c[arm][field] ?? 0;
+        if (typeof value !== 'number' || !Number.isFinite(value) || (field === 'n' && value < 0))
+          return `the stored ${field} of the ${arm} arm in cohort ${c.stage} is ${String(value)}, not a finite number`;
+      }
+  return null;
+}
+
+/** Whether every number inside `value` (objects and arrays, recursively) is finite. */
+function allFinite(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (Array.isArray(value)) return value.every(allFinite);
+  if (typeof value === 'object' && value !== null) return Object.values(value).every(allFinite);
+  return true;
+}
+
+/** The estimates of one metric whose statistics are finite. */
+function estimateMetric(definition: Definition, cohorts: CohortEvidence[], seen: boolean): MetricEstimates {
+  const pooled = cohorts.reduce(
+    (acc, c) => ({ treatment: add(acc.treatment, c.treatment), control: add(acc.control, c.control) }),
+    { treatment: zero(), control: zero() },
+  );
+  const combined = combineCohorts(definition.kind, cohorts);
+  return {
+    metric: definition.key,
+    kind: definition.kind,
+    direction: definition.direction,
+    hasData: seen,
+    validity: 'valid',
+    arms: {
+      treatment: estimateArm(definition.kind, pooled.treatment),
+      control: estimateArm(definition.kind, pooled.control),
+    },
+    combined,
+    relativeLift:
+      combined === null || combined.meanControl === 0
+        ? null
+        : (({ lift, se }) => ({ lift, se }))(
+            relativeLift({
+              meanTreatment: combined.meanTreatment,
+              meanControl: combined.meanControl,
+              varianceTreatment: combined.varianceTreatment,
+              varianceControl: combined.varianceControl,
+            }),
+          ),
+  };
+}
+
+/** A metric left out of the decision: no data for `decide`, the reason for people. */
+function invalidMetric(definition: Definition, reason: string): [ReportedMetricEvidence, MetricEstimates] {
+  return [
+    { hasData: false, cohorts: [], validity: 'invalid', invalidReason: reason },
+    {
+      metric: definition.key,
+      kind: definition.kind,
+      direction: definition.direction,
+      hasData: false,
+      validity: 'invalid',
+      arms: { treatment: null, control: null },
+      combined: null,
+      relativeLift: null,
+    },
+  ];
+}
+
+/** The evidence and estimates of one metric from its cohorts; an unusable metric is marked invalid. */
+function metricReport(
+  definition: Definition,
+  cohorts: CohortEvidence[],
+  seen: boolean,
+): [ReportedMetricEvidence, MetricEstimates] {
+  const problem = statsProblem(cohorts);
+  if (problem !== null) return invalidMetric(definition, problem);
+  let estimates: MetricEstimates;
+  try {
+    estimates = estimateMetric(definition, cohorts, seen);
+  } catch (error) {
+    return invalidMetric(definition, `its estimates cannot be computed: ${(error as Error).message}`);
+  }
+  if (!allFinite(estimates)) return invalidMetric(definition, 'its estimates are not finite numbers');
+  return [{ hasData: seen, cohorts, validity: 'valid' }, estimates];
+}
+
 /** Builds the evidence and estimates of a rollout's current attempt; O(cohorts × metrics). */
 export function buildEvidence(rollout: RolloutRecord, analysis: RolloutAnalysis): EvidenceReport {
-  const metrics: Record<string, MetricEvidence> = {};
+  const metrics: Record<string, ReportedMetricEvidence> = {};
   const estimates: MetricEstimates[] = [];
   for (const definition of rollout.metrics) {
     const byCohort = new Map<number, CohortEvidence>();
@@ -77,34 +184,9 @@ export function buildEvidence(rollout: RolloutRecord, analysis: RolloutAnalysis)
       if (row.sumY !== 0 || row.sumD !== 0) seen = true;
     }
     const cohorts = [...byCohort.values()].sort((a, b) => a.stage - b.stage);
-    metrics[definition.key] = { hasData: seen, cohorts };
-    const pooled = cohorts.reduce(
-      (acc, c) => ({ treatment: add(acc.treatment, c.treatment), control: add(acc.control, c.control) }),
-      { treatment: zero(), control: zero() },
-    );
-    const combined = combineCohorts(definition.kind, cohorts);
-    estimates.push({
-      metric: definition.key,
-      kind: definition.kind,
-      direction: definition.direction,
-      hasData: seen,
-      arms: {
-        treatment: estimateArm(definition.kind, pooled.treatment),
-        control: estimateArm(definition.kind, pooled.control),
-      },
-      combined,
-      relativeLift:
-        combined === null || combined.meanControl === 0
-          ? null
-          : (({ lift, se }) => ({ lift, se }))(
-              relativeLift({
-                meanTreatment: combined.meanTreatment,
-                meanControl: combined.meanControl,
-                varianceTreatment: combined.varianceTreatment,
-                varianceControl: combined.varianceControl,
-              }),
-            ),
-    });
+    const [evidence, estimate] = metricReport(definition, cohorts, seen);
+    metrics[definition.key] = evidence;
+    estimates.push(estimate);
   }
   const units = { treatment: 0, control: 0 };
   const assignments = new Map<number, { stage: number; treatment: number; control: number }>();

@@ -83,9 +83,14 @@ describe('A/A rollouts over 50 seeds', () => {
   });
 
   for (let from = 0; from < SEEDS; from += CHUNK) {
-    it(`seeds ${from} to ${from + CHUNK - 1}`, async () => {
-      for (let seed = from; seed < from + CHUNK; seed++) outcomes.push({ seed, ...(await aaRollout(seed)) });
-    }, CHUNK_TIMEOUT_MS);
+    it(
+      `seeds ${from} to ${from + CHUNK - 1}`,
+      async () => {
+        for (let seed = from; seed < from + CHUNK; seed++)
+          outcomes.push({ seed, ...(await aaRollout(seed)) });
+      },
+      CHUNK_TIMEOUT_MS,
+    );
   }
 
   it(`rolls back at most ${MAX_FALSE_ROLLBACKS} of ${SEEDS} (P(Binomial(${SEEDS}, ${ALPHA}) > ${MAX_FALSE_ROLLBACKS}) < 0.001)`, () => {

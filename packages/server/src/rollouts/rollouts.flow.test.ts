@@ -205,7 +205,7 @@ describe('guarded rollouts through the API', () => {
     expect(rollout.latestDecision.checks.elapsedMs).toBeGreaterThan(HOUR);
   }, 30_000);
 
-  it('trips the sample-ratio check on a 52/48 split of a 50/50 stage and holds', async () => {
+  it('trips the sample-ratio check on a 54/46 split of a 50/50 stage and holds', async () => {
     const a = await app();
     const { clientKey, flag } = await setUpRolloutSim(a);
     await createAndStart(
@@ -215,15 +215,15 @@ describe('guarded rollouts through the API', () => {
       }),
     );
     const sim = new TrafficSim(a, { clientKey, flag, seed: 5 });
-    // A broken client logs 4% of its control units as treatment: 52% treatment instead of 50%.
-    const misreport = (served: string, u: number) => (served === 'off' && u < 0.04 / 0.5 ? 'on' : served);
+    // A broken client loses 15% of its control units' exposures: 54% treatment instead of 50%.
+    const drop = (served: string, u: number) => served === 'off' && u < 0.15;
     let rollout = await readRollout(a, 'ro_1');
     for (let i = 0; i < 40 && rollout.latestDecision?.rule !== 'srm'; i++) {
       await sim.step({
         units: 3_000,
         rates: { app_crash: { treatment: 0.2, control: 0.2 } },
         durationMs: 15 * MINUTE,
-        misreport,
+        drop,
       });
       await a.app.dimmer.controller.tick();
       rollout = await readRollout(a, 'ro_1');

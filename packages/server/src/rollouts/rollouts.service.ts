@@ -37,6 +37,7 @@ import {
 } from '../storage/write.ts';
 import type { SurfacesStore } from '../surfaces/index.ts';
 import { buildEvidence, type EvidenceReport } from './evidence.ts';
+import { adviseGatePower, type GatePowerAdvice } from './forecast-power.ts';
 import type {
   DecisionInput,
   DecisionRecord,
@@ -536,11 +537,22 @@ export class RolloutsService {
         stated.variance ?? (g.kind === 'proportion' ? stated.mean * (1 - stated.mean) : Number.NaN);
       if (variance > 0) baselines[g.metric] = { mean: stated.mean, variance, source: 'expected' };
     }
-    const forecast = forecastPlan(plan, { unitsPerDay, baselines });
+    for (const g of plan.guardrails)
+      if (baselines[g.metric] === undefined)
+        warnings.push(
+          `${g.metric}: no data yet and no expectedBaselines.${g.metric} in the plan, so what each stage can detect is unknown: state its expected mean${g.kind === 'proportion' ? '' : ' and variance'} (e.g. expectedBaselines: { ${g.metric}: { mean: … } })`,
+        );
+    const traffic = { unitsPerDay, baselines };
+    const forecast = forecastPlan(plan, traffic);
+    const gatePower = adviseGatePower(plan, traffic, forecast);
     return {
       rollout: record.id,
       traffic: { unitsPerDay, source, baselines },
-      forecast: { ...forecast, warnings: [...warnings, ...forecast.warnings] },
+      forecast: {
+        ...forecast,
+        warnings: [...(gatePower === null ? [] : [gatePower.message]), ...warnings, ...forecast.warnings],
+      },
+      gatePower,
     };
   }
 

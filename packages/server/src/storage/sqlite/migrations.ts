@@ -189,6 +189,14 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 4,
+    name: 'client-reported events and per-key event quotas',
+    sql: `
+      ALTER TABLE track_events ADD COLUMN client INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE client_keys ADD COLUMN events_per_minute INTEGER;
+    `,
+  },
+  {
+    version: 5,
     name: 'experiments and their recorded results',
     sql: `
       CREATE TABLE experiments (
