@@ -3,9 +3,19 @@
  * refusals that name their field and change nothing, the rule on the flag through start, coverage, stop and
  * ship (every unit that saw the winner keeps it in the rollout), the results and the controller's looks.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import {
+  dropSchemas,
+  freshSchemaName,
+  postgresSkipReason,
+  TEST_DATABASE_URL,
+} from '../../testing/pg-test-schema.ts';
 import { CRASH_METRIC, HOUR, setUpRolloutSim, TrafficSim } from '../../testing/rollout-sim.ts';
 import { buildTestApp, type Json, manualClock, type TestApp } from '../../testing/test-app.ts';
+import { createPostgresStores, createSqliteStores, type Stores } from '../stores.ts';
 
 type SimApp = TestApp & { clock: ReturnType<typeof manualClock> };
 
@@ -28,9 +38,9 @@ const CONVERSION_METRIC = {
 
 const UNITS = Array.from({ length: 20_000 }, (_, i) => `unit-${i}`);
 
-async function setUp(): Promise<{ a: SimApp; sim: TrafficSim }> {
+async function setUp(stores?: Stores): Promise<{ a: SimApp; sim: TrafficSim }> {
   const clock = manualClock();
-  const a = (await buildTestApp({ clock })) as SimApp;
+  const a = (await buildTestApp({ clock, ...(stores !== undefined ? { stores } : {}) })) as SimApp;
   t = a;
   const { clientKey, flag } = await setUpRolloutSim(a, { metrics: [CRASH_METRIC, CONVERSION_METRIC] });
   return { a, sim: new TrafficSim(a, { clientKey, flag, seed: 1 }) };
@@ -62,6 +72,37 @@ async function flagRules(a: SimApp): Promise<Json[]> {
 
 function count(variants: readonly string[], variant: string): number {
   return variants.filter((v) => v === variant).length;
+}
+
+/** Start, coverage, a second experiment refused, ship: the rollout takes the experiment's place on the flag. */
+async function shipFlow({ a, sim }: { a: SimApp; sim: TrafficSim }): Promise<void> {
+  const guard = await a.admin('PUT', '/api/v1/flags/new-checkout/environments/production', {
+    enabled: true,
+    rules: [{ id: 'staff', when: { attr: 'staff', op: 'eq', value: true }, serve: { variant: 'off' } }],
+  });
+  expect(guard.status, JSON.stringify(guard.json)).toBe(200);
+  expect((await a.admin('POST', '/api/v1/experiments', plan())).status).toBe(201);
+  expect((await a.admin('POST', '/api/v1/experiments/ex_1/start', {})).status).toBe(200);
+  a.clock.advance(HOUR);
+  const before = await sim.variants(UNITS);
+  const sawWinner = UNITS.filter((_, i) => before[i] === 'on');
+  expect(sawWinner.length).toBeGreaterThan(0);
+
+  const shipped = await a.admin('POST', '/api/v1/experiments/ex_1/ship', {
+    variant: 'on',
+    rolloutId: 'ro_ship',
+  });
+  expect(shipped.status, JSON.stringify(shipped.json)).toBe(200);
+  expect(shipped.json.experiment.status).toBe('shipped');
+  expect(shipped.json.experiment.rollout).toBe('ro_ship');
+  expect(shipped.json.rollout.state).toBe('running');
+  expect(shipped.json.rollout.treatment).toBe('on');
+  const ruleIds = (await flagRules(a)).map((r: Json) => r.id);
+  expect(ruleIds).toEqual(['staff', 'rollout-ro_ship']);
+  const after = await sim.variants(sawWinner);
+  expect(after.every((v) => v === 'on')).toBe(true);
+  const audit = await a.admin('GET', '/api/v1/audit?resourceType=experiment');
+  expect(audit.json.entries.map((e: Json) => e.action)).toContain('experiment.ship');
 }
 
 describe('experiments through the API', () => {
@@ -164,34 +205,30 @@ describe('experiments through the API', () => {
   });
 
   it('ship turns into a running rollout in the same place where every unit that saw the winner keeps it', async () => {
-    const { a, sim } = await setUp();
-    const guard = await a.admin('PUT', '/api/v1/flags/new-checkout/environments/production', {
-      enabled: true,
-      rules: [{ id: 'staff', when: { attr: 'staff', op: 'eq', value: true }, serve: { variant: 'off' } }],
-    });
-    expect(guard.status, JSON.stringify(guard.json)).toBe(200);
-    expect((await a.admin('POST', '/api/v1/experiments', plan())).status).toBe(201);
-    expect((await a.admin('POST', '/api/v1/experiments/ex_1/start', {})).status).toBe(200);
-    a.clock.advance(HOUR);
-    const before = await sim.variants(UNITS);
-    const sawWinner = UNITS.filter((_, i) => before[i] === 'on');
-    expect(sawWinner.length).toBeGreaterThan(0);
+    await shipFlow(await setUp());
+  });
 
-    const shipped = await a.admin('POST', '/api/v1/experiments/ex_1/ship', {
-      variant: 'on',
-      rolloutId: 'ro_ship',
-    });
-    expect(shipped.status, JSON.stringify(shipped.json)).toBe(200);
-    expect(shipped.json.experiment.status).toBe('shipped');
-    expect(shipped.json.experiment.rollout).toBe('ro_ship');
-    expect(shipped.json.rollout.state).toBe('running');
-    expect(shipped.json.rollout.treatment).toBe('on');
-    const ruleIds = (await flagRules(a)).map((r: Json) => r.id);
-    expect(ruleIds).toEqual(['staff', 'rollout-ro_ship']);
-    const after = await sim.variants(sawWinner);
-    expect(after.every((v) => v === 'on')).toBe(true);
-    const audit = await a.admin('GET', '/api/v1/audit?resourceType=experiment');
-    expect(audit.json.entries.map((e: Json) => e.action)).toContain('experiment.ship');
+  it('the same lifecycle on SQLite', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dimmer-experiments-'));
+    try {
+      await shipFlow(await setUp(createSqliteStores(dir)));
+    } finally {
+      await t?.close();
+      t = undefined;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.skipIf(postgresSkipReason() !== undefined)('the same lifecycle on PostgreSQL', async () => {
+    const url = TEST_DATABASE_URL as string;
+    const schema = freshSchemaName();
+    try {
+      await shipFlow(await setUp(await createPostgresStores({ connectionString: url, schema })));
+    } finally {
+      await t?.close();
+      t = undefined;
+      await dropSchemas(url, [schema]);
+    }
   });
 
   it('ship of an unknown variant is refused naming the variant, nothing changed', async () => {
