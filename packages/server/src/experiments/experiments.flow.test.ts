@@ -194,6 +194,19 @@ describe('experiments through the API', () => {
     expect(second.status).toBe(409);
     expect(second.json.error.details.issues[0].path).toBe('flag');
 
+    const rollout = await a.admin('POST', '/api/v1/rollouts', {
+      id: 'ro_1',
+      flag: 'new-checkout',
+      environment: 'production',
+      treatment: 'on',
+      control: 'off',
+      stages: [{ reach: 10 }, { reach: 100 }],
+      guardrails: [{ metric: 'crash_rate' }],
+    });
+    expect(rollout.status).toBe(409);
+    expect(rollout.json.error.details.issues[0].path).toBe('flag');
+    expect((await a.admin('GET', '/api/v1/rollouts')).json.rollouts).toEqual([]);
+
     const stopped = await a.admin('POST', '/api/v1/experiments/ex_1/stop', {});
     expect(stopped.status).toBe(200);
     expect(stopped.json.status).toBe('stopped');

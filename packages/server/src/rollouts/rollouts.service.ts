@@ -169,6 +169,11 @@ export function decisionView(d: DecisionRecord): DecisionView {
   } as DecisionView;
 }
 
+/** The id of the experiment whose (running, marked) rule is on the flag in the environment, if any. */
+function runningExperiment(flag: FlagConfig, environment: string): string | undefined {
+  return flag.environments[environment]?.rules.find((r) => r.experiment !== undefined)?.experiment;
+}
+
 function snapshot(state: RolloutState): { status: string; stage: number; reach: number; attempt: number } {
   return { status: state.status, stage: state.stageIndex, reach: state.reach, attempt: state.attempt };
 }
@@ -239,6 +244,13 @@ export class RolloutsService {
         'CONFLICT',
         `flag: ${plan.flag} already has an active rollout (${active.id}, ${active.state}) in ${plan.environment}; complete it first`,
         { issues: [{ path: 'flag', message: `rollout ${active.id} is ${active.state} on this flag` }] },
+      );
+    const experiment = runningExperiment(flag.flag, plan.environment);
+    if (experiment !== undefined)
+      throw new AppError(
+        'CONFLICT',
+        `flag: ${plan.flag} has a running experiment (${experiment}) in ${plan.environment}; end or ship it first`,
+        { issues: [{ path: 'flag', message: `experiment ${experiment} is running on this flag` }] },
       );
     const state = createRolloutState();
     const now = this.deps.clock.now();
@@ -366,6 +378,14 @@ export class RolloutsService {
         throw new AppError(
           'CONFLICT',
           `flag ${record.flag} already has an active rollout (${other.id}) in ${record.environment}`,
+        );
+      const flag = await this.deps.flags.get(record.flag);
+      const experiment = flag === undefined ? undefined : runningExperiment(flag.flag, record.environment);
+      if (experiment !== undefined)
+        throw new AppError(
+          'CONFLICT',
+          `flag: ${record.flag} has a running experiment (${experiment}) in ${record.environment}; end or ship it first`,
+          { issues: [{ path: 'flag', message: `experiment ${experiment} is running on this flag` }] },
         );
     }
     const audits: AuditInput[] = [
