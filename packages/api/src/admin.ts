@@ -177,6 +177,9 @@ export type SurfaceList = Static<typeof SurfaceList>;
 
 // ------------------------------------------------------------------------------------------- client keys
 
+/** Largest per-key rate limit accepted, in requests per minute. */
+export const MAX_KEY_RATE_LIMIT_PER_MINUTE = 1_000_000_000;
+
 /** A client key as the admin API returns it (never its secret). */
 export const ClientKeyView = Type.Object({
   id: Type.String(),
@@ -189,6 +192,9 @@ export const ClientKeyView = Type.Object({
       description: 'Events per minute the key may send to /v1/events; null: the server default',
     }),
   ),
+  rateLimitPerMinute: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], {
+    description: "The key's own requests per minute per route; null: the server's default for its kind",
+  }),
   prefix: Type.String({ description: 'The first characters of the secret' }),
   createdAt: IsoTime,
   revokedAt: IsoTimeOrNull,
@@ -208,6 +214,9 @@ export const ClientKeyInput = Type.Object(
         maximum: 10_000_000,
         description: 'Events per minute this key may send to /v1/events (default: the server setting)',
       }),
+    ),
+    rateLimitPerMinute: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 1, maximum: MAX_KEY_RATE_LIMIT_PER_MINUTE }), Type.Null()]),
     ),
   },
   { additionalProperties: false },

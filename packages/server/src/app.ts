@@ -6,9 +6,10 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { registerAuditRoutes } from './audit/audit.routes.ts';
 import { registerSdkRoutes } from './client-api/client-api.routes.ts';
+import type { StreamLimits } from './client-api/config-stream.ts';
 import type { ExposureSink, SdkDeps } from './client-deps.ts';
 import type { Clock } from './clock.ts';
-import { createConfigVersionGauge } from './config/config.metrics.ts';
+import { createConfigLagGauge, createConfigVersionGauge } from './config/config.metrics.ts';
 import { StoreConfigHub } from './config/config-hub.ts';
 import { registerEnvironmentRoutes } from './environments/environments.routes.ts';
 import { EnvironmentsService } from './environments/environments.service.ts';
@@ -24,28 +25,40 @@ import { ExperimentsService } from './experiments/experiments.service.ts';
 import { registerFlagRoutes } from './flags/flags.routes.ts';
 import { FlagsService } from './flags/flags.service.ts';
 import { requireAdmin } from './http/admin-auth.ts';
+import {
+  type ConnectionTimeouts,
+  DEFAULT_CONNECTION_TIMEOUTS,
+  serverTimeoutOptions,
+} from './http/connection-limits.ts';
 import { DEFAULT_DASHBOARD_DIR, registerDashboard } from './http/dashboard.ts';
 import { installErrorHandlers } from './http/error-handler.ts';
+import { installJsonParser } from './http/json-body.ts';
 import { installMetrics } from './http/metrics.ts';
 import { registerOpsRoutes } from './http/ops.routes.ts';
 import { installRateLimit } from './http/rate-limit.ts';
 import { installRequestLog } from './http/request-log.ts';
 import { openApiTransform } from './http/route-schema.ts';
 import { registerKeyRoutes } from './keys/keys.routes.ts';
-import { KeysService } from './keys/keys.service.ts';
+import { DEFAULT_KEYS_RELOAD_MS, KeysService } from './keys/keys.service.ts';
 import { registerMetricRoutes } from './metrics/metrics.routes.ts';
 import { MetricsService } from './metrics/metrics.service.ts';
 import { registerOfrepRoutes } from './ofrep/ofrep.routes.ts';
 import { registerResolveRoutes } from './resolve/resolve.routes.ts';
 import { RolloutController } from './rollouts/controller.ts';
-import { createRolloutMetrics, observeRolloutStatuses } from './rollouts/rollouts.metrics.ts';
+import {
+  createRolloutMetrics,
+  observeControllerLease,
+  observeRolloutStatuses,
+} from './rollouts/rollouts.metrics.ts';
 import { registerRolloutRoutes } from './rollouts/rollouts.routes.ts';
 import { RolloutsService } from './rollouts/rollouts.service.ts';
 import { WebhookNotifier, type WebhookOptions } from './rollouts/webhooks.ts';
 import { registerSegmentRoutes } from './segments/segments.routes.ts';
 import { SegmentsService } from './segments/segments.service.ts';
 import {
+  DEFAULT_CONFIG_POLL_MS,
   DEFAULT_CONTROLLER_INTERVAL_MS,
+  DEFAULT_CONTROLLER_LEASE_MS,
   DEFAULT_EVENTS_PER_MINUTE_PER_KEY,
   DEFAULT_RATE_LIMIT_PER_MINUTE,
 } from './settings.ts';
@@ -61,8 +74,18 @@ export const DEFAULT_STREAM_HEARTBEAT_MS = 15_000;
 export const API_PREFIX = '/api/v1';
 
 export interface AppConfig {
-  /** Requests per minute per key or IP on the rate-limited (SDK and OFREP) routes. */
+  /** Requests per minute per server key and route on the client (SDK, OFREP, events) routes. */
   rateLimitPerMinute: number;
+  /** Requests per minute per browser key and route (default 600,000). */
+  browserRateLimitPerMinute?: number;
+  /** Failed authentications per minute per client address before they get 429 (default 600). */
+  authFailuresPerMinute?: number;
+  /** Header, request, idle and keep-alive timeouts of the Node server. */
+  timeouts?: Partial<ConnectionTimeouts>;
+  /** Caps on open config streams (per key, per address, in all). */
+  streamLimits?: Partial<StreamLimits>;
+  /** Most `POST /v1/events` requests admitted at once before 429 (default 64). */
+  eventsMaxInFlight?: number;
   bodyLimitBytes: number;
   streamHeartbeatMs: number;
   /** Units in the split-change preview sample (100,000 unless a test wants it faster). */
@@ -86,6 +109,12 @@ export interface AppConfig {
   controllerIntervalMs?: number;
   /** Outgoing webhooks for rollout decisions (DIMMER_WEBHOOK_URLS, DIMMER_WEBHOOK_SECRET). */
   webhooks?: Omit<WebhookOptions, 'logger'>;
+  /** Controller lease period across nodes, in milliseconds (DIMMER_CONTROLLER_LEASE_MS). */
+  controllerLeaseMs?: number;
+  /** Interval of the config version poll backing up NOTIFY, in milliseconds (DIMMER_CONFIG_POLL_MS; 0: off). */
+  configPollMs?: number;
+  /** Interval of the full client key table reload, in milliseconds (0: never). */
+  keysReloadMs?: number;
 }
 
 /** Default interval between deletions of expired raw events, in milliseconds (one hour). */
@@ -139,6 +168,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...deps.config,
   };
   const app = Fastify({
+    ...serverTimeoutOptions({ ...DEFAULT_CONNECTION_TIMEOUTS, ...config.timeouts }),
     logger: deps.logger ?? false,
     bodyLimit: config.bodyLimitBytes,
     forceCloseConnections: true,
@@ -147,6 +177,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
   });
   installErrorHandlers(app);
+  installJsonParser(app);
   installRequestLog(app, API_PREFIX);
 
   await app.register(swagger, {
@@ -166,9 +197,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
     },
   });
-  installRateLimit(app, config.rateLimitPerMinute);
+  installRateLimit(
+    app,
+    {
+      serverKeyPerMinute: config.rateLimitPerMinute,
+      ...(config.browserRateLimitPerMinute !== undefined
+        ? { browserKeyPerMinute: config.browserRateLimitPerMinute }
+        : {}),
+      ...(config.authFailuresPerMinute !== undefined
+        ? { authFailuresPerMinute: config.authFailuresPerMinute }
+        : {}),
+    },
+    (rawKey, keyHash) => keys.resolveClientKey(rawKey, keyHash),
+  );
   const metrics = installMetrics(app);
   const configVersion = createConfigVersionGauge(metrics.registry);
+  const configLag = createConfigLagGauge(metrics.registry);
   const rolloutMetrics = createRolloutMetrics(metrics.registry);
 
   const { stores, clock } = deps;
@@ -176,6 +220,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     store: stores.config,
     listEnvironments: async () => (await stores.environments.list()).map((e) => e.key),
     onSwap: (state) => configVersion.set({ environment: state.environment }, state.version),
+    onLag: (environment, seconds) => configLag.set({ environment }, seconds),
+    now: () => clock.now(),
     logger: app.log,
   });
   const announce = (changes: readonly ConfigChange[]) => hub.apply(changes);
@@ -219,10 +265,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const controller = new RolloutController({
     rollouts,
-    ...(stores.runExclusive !== undefined ? { runExclusive: stores.runExclusive.bind(stores) } : {}),
-    logger: { error: (object, message) => app.log.error(object, message) },
+    ...(stores.leases !== undefined ? { leases: stores.leases } : {}),
+    leaseMs: config.controllerLeaseMs ?? DEFAULT_CONTROLLER_LEASE_MS,
+    logger: {
+      error: (object, message) => app.log.error(object, message),
+      warn: (object, message) => app.log.warn(object, message),
+    },
     onTick: ({ ran }) => rolloutMetrics.controllerTicks.inc({ ran: String(ran) }),
+    onFenced: () => rolloutMetrics.controllerFenced.inc(),
   });
+  observeControllerLease(
+    metrics.registry,
+    () => stores.leases === undefined || controller.epoch !== undefined,
+  );
   const experiments = new ExperimentsService({
     experiments: stores.experiments,
     flags: stores.flags,
@@ -253,6 +308,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (generated !== undefined) deps.onAdminTokenCreated?.(generated);
   const createdEnvironments = await environments.ensureDefaults();
   await hub.load();
+  await keys.reloadClientKeys();
+  const reloadKeys = () => {
+    keys
+      .reloadClientKeys()
+      .catch((error: unknown) => app.log.warn({ err: error }, 'client key reload failed'));
+  };
+  keys.startKeyReload(config.keysReloadMs ?? DEFAULT_KEYS_RELOAD_MS, (error) =>
+    app.log.warn({ err: error }, 'client key reload failed'),
+  );
   let stopWatching: (() => Promise<void>) | undefined;
   if (stores.watchConfig) {
     stopWatching = await stores.watchConfig({
@@ -262,7 +326,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       onResync: () => {
         hub.resync().catch((error: unknown) => app.log.error({ err: error }, 'config resync failed'));
       },
+      onKeysChange: reloadKeys,
     });
+    hub.startPolling(config.configPollMs ?? DEFAULT_CONFIG_POLL_MS);
   }
   app.decorate('dimmer', {
     hub,
@@ -300,6 +366,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await exposureBuffer?.close();
     await pipeline.drain();
     await stopWatching?.();
+    keys.stopKeyReload();
     hub.close();
   });
 
@@ -331,7 +398,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     streamHeartbeatMs: config.streamHeartbeatMs,
     exposures: deps.exposures ?? (exposureBuffer as ExposureBuffer).sink,
   };
-  await registerSdkRoutes(app, sdkDeps);
+  await registerSdkRoutes(app, sdkDeps, config.streamLimits);
   await registerResolveRoutes(app, sdkDeps);
   await registerOfrepRoutes(app, sdkDeps);
   await registerEventRoutes(app, {
@@ -340,6 +407,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     checkExposures: config.checkExposures !== false,
     quotas: new EventQuotas(clock, config.eventsPerMinutePerKey ?? DEFAULT_EVENTS_PER_MINUTE_PER_KEY),
     ...(config.eventLimits !== undefined ? { limits: config.eventLimits } : {}),
+    ...(config.eventsMaxInFlight !== undefined
+      ? { admission: { maxInFlight: config.eventsMaxInFlight } }
+      : {}),
   });
   if (config.dashboardDir !== false)
     await registerDashboard(app, config.dashboardDir ?? DEFAULT_DASHBOARD_DIR);

@@ -16,6 +16,8 @@ export interface ClientPrincipal {
   allowedOrigins: string[];
   /** Events per minute this key may send to `/v1/events`; absent or null: the server default. */
   eventsPerMinute?: number | null;
+  /** The key's own requests per minute per route; absent: the default of its kind. */
+  rateLimitPerMinute?: number;
 }
 
 /** One environment's current configuration, held in memory and swapped atomically on change. */

@@ -6,11 +6,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { type LoggerOptions, pino } from 'pino';
 import { type AppConfig, buildApp } from './app.ts';
 import type { ExposureSink } from './client-deps.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { ADMIN_TOKEN_PREFIX, generateSecret } from './secrets.ts';
-import { DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT } from './settings.ts';
+import { type DatabaseSettings, DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT } from './settings.ts';
 import type { Stores } from './stores.ts';
 import { createMemoryStores, createPostgresStores, createSqliteStores } from './stores.ts';
 
@@ -24,6 +25,8 @@ export interface StartOptions {
   databaseUrl?: string;
   /** PostgreSQL schema (default: the connection's search_path). */
   databaseSchema?: string;
+  /** PostgreSQL pool size, timeouts and keepalive (defaults: the driver's). */
+  database?: DatabaseSettings;
   /** Ready-made stores (tests); closed with the server. */
   stores?: Stores;
   adminToken?: string;
@@ -46,11 +49,23 @@ export interface RunningServer {
 
 async function openStores(options: StartOptions): Promise<Stores> {
   if (options.stores) return options.stores;
-  if (options.databaseUrl !== undefined)
-    return createPostgresStores({
-      connectionString: options.databaseUrl,
-      ...(options.databaseSchema !== undefined ? { schema: options.databaseSchema } : {}),
-    });
+  if (options.databaseUrl !== undefined) {
+    const { poolSize, startupTimeoutMs, ...timeouts } = options.database ?? {};
+    const log =
+      options.logger === false || options.logger === undefined
+        ? undefined
+        : pino(typeof options.logger === 'object' ? (options.logger as LoggerOptions) : {});
+    return createPostgresStores(
+      {
+        connectionString: options.databaseUrl,
+        ...(options.databaseSchema !== undefined ? { schema: options.databaseSchema } : {}),
+        ...(poolSize !== undefined ? { poolSize } : {}),
+        ...(startupTimeoutMs !== undefined ? { startupTimeoutMs } : {}),
+        timeouts,
+      },
+      log === undefined ? undefined : { warn: (message) => log.warn(message) },
+    );
+  }
   return createSqliteStores(options.dataDir ?? DEFAULT_DATA_DIR);
 }
 

@@ -1,5 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { readSettings } from './settings.ts';
+import { defaultMaxStreams, readSettings } from './settings.ts';
+
+/** The documented defaults of the limits (docs/operations/configuration.md). */
+const LIMIT_DEFAULTS = {
+  browserRateLimitPerMinute: 600_000,
+  authFailuresPerMinute: 600,
+  timeouts: {
+    headersTimeoutMs: 10_000,
+    requestTimeoutMs: 30_000,
+    idleTimeoutMs: 30_000,
+    keepAliveTimeoutMs: 5_000,
+  },
+  maxStreams: defaultMaxStreams(),
+  maxStreamsPerKey: 2_000,
+  maxStreamsPerAddress: 100,
+  eventsMaxInFlight: 64,
+};
 
 describe('readSettings', () => {
   it('uses the documented defaults', () => {
@@ -9,11 +25,15 @@ describe('readSettings', () => {
         host: '127.0.0.1',
         port: 4242,
         dataDir: './.dimmer',
-        rateLimitPerMinute: 6000,
+        rateLimitPerMinute: 60_000,
+        ...LIMIT_DEFAULTS,
         eventsPerMinutePerKey: 60_000,
         logLevel: 'info',
         controllerIntervalMs: 60_000,
         webhookUrls: [],
+        database: {},
+        controllerLeaseMs: 15_000,
+        configPollMs: 5_000,
       },
     });
   });
@@ -65,12 +85,97 @@ describe('readSettings', () => {
         databaseUrl: 'postgres://u@db:5432/dimmer',
         adminToken: token,
         rateLimitPerMinute: 120,
+        ...LIMIT_DEFAULTS,
         eventsPerMinutePerKey: 900,
         logLevel: 'warn',
         controllerIntervalMs: 60_000,
         webhookUrls: [],
+        database: {},
+        controllerLeaseMs: 15_000,
+        configPollMs: 5_000,
       },
     });
+  });
+
+  it('reads the database limits, the controller lease and the config poll', () => {
+    const result = readSettings({
+      DIMMER_DATABASE_POOL_SIZE: '4',
+      DIMMER_DATABASE_STATEMENT_TIMEOUT_MS: '3000',
+      DIMMER_DATABASE_LOCK_TIMEOUT_MS: '500',
+      DIMMER_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '2000',
+      DIMMER_DATABASE_CONNECT_TIMEOUT_MS: '1000',
+      DIMMER_DATABASE_KEEPALIVE_MS: '5000',
+      DIMMER_DATABASE_STARTUP_TIMEOUT_MS: '0',
+      DIMMER_CONTROLLER_LEASE_MS: '4000',
+      DIMMER_CONFIG_POLL_MS: '0',
+    });
+    expect(result.ok && result.value).toMatchObject({
+      database: {
+        poolSize: 4,
+        statementTimeoutMs: 3000,
+        lockTimeoutMs: 500,
+        idleInTransactionTimeoutMs: 2000,
+        connectTimeoutMs: 1000,
+        keepAliveMs: 5000,
+        startupTimeoutMs: 0,
+      },
+      controllerLeaseMs: 4000,
+      configPollMs: 0,
+    });
+    const bad = readSettings({
+      DIMMER_DATABASE_POOL_SIZE: '0',
+      DIMMER_DATABASE_KEEPALIVE_MS: '10',
+      DIMMER_CONTROLLER_LEASE_MS: '5',
+      DIMMER_CONFIG_POLL_MS: 'x',
+    });
+    expect(bad.ok ? [] : bad.issues.map((i) => i.path)).toEqual([
+      'DIMMER_DATABASE_POOL_SIZE',
+      'DIMMER_DATABASE_KEEPALIVE_MS',
+      'DIMMER_CONTROLLER_LEASE_MS',
+      'DIMMER_CONFIG_POLL_MS',
+    ]);
+  });
+
+  it('reads the connection, stream, rate and admission limits', () => {
+    const result = readSettings({
+      DIMMER_BROWSER_RATE_LIMIT_PER_MINUTE: '900000',
+      DIMMER_AUTH_FAILURES_PER_MINUTE: '30',
+      DIMMER_HEADERS_TIMEOUT_MS: '2000',
+      DIMMER_REQUEST_TIMEOUT_MS: '0',
+      DIMMER_IDLE_TIMEOUT_MS: '15000',
+      DIMMER_KEEP_ALIVE_TIMEOUT_MS: '1000',
+      DIMMER_MAX_STREAMS: '300',
+      DIMMER_MAX_STREAMS_PER_KEY: '200',
+      DIMMER_MAX_STREAMS_PER_ADDRESS: '20',
+      DIMMER_EVENTS_MAX_IN_FLIGHT: '8',
+    });
+    expect(result.ok && result.value).toMatchObject({
+      browserRateLimitPerMinute: 900_000,
+      authFailuresPerMinute: 30,
+      timeouts: {
+        headersTimeoutMs: 2000,
+        requestTimeoutMs: 0,
+        idleTimeoutMs: 15_000,
+        keepAliveTimeoutMs: 1000,
+      },
+      maxStreams: 300,
+      maxStreamsPerKey: 200,
+      maxStreamsPerAddress: 20,
+      eventsMaxInFlight: 8,
+    });
+    const bad = readSettings({ DIMMER_HEADERS_TIMEOUT_MS: '0', DIMMER_MAX_STREAMS: 'many' });
+    expect(bad.ok ? [] : bad.issues.map((i) => i.path)).toEqual([
+      'DIMMER_HEADERS_TIMEOUT_MS',
+      'DIMMER_MAX_STREAMS',
+    ]);
+  });
+
+  it('caps the default stream count at half the open-file limit', () => {
+    const limits = (soft: number) =>
+      `Limit Soft Limit Hard Limit Units\nMax open files            ${soft}                 4096                 files\n`;
+    expect(defaultMaxStreams(limits(1024))).toBe(512);
+    expect(defaultMaxStreams(limits(1_048_576))).toBe(5_000);
+    expect(defaultMaxStreams('no such line')).toBe(5_000);
   });
 
   it('names every invalid variable', () => {

@@ -26,7 +26,7 @@ function start(s: ServerSettings): Promise<RunningServer> {
     host: s.host,
     port: s.port,
     dataDir: s.dataDir,
-    ...(s.databaseUrl !== undefined ? { databaseUrl: s.databaseUrl } : {}),
+    ...(s.databaseUrl !== undefined ? { databaseUrl: s.databaseUrl, database: s.database } : {}),
     ...(s.adminToken !== undefined ? { adminToken: s.adminToken } : {}),
     logger: { level: s.logLevel },
     config: appConfigFromSettings(s),

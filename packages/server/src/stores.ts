@@ -41,7 +41,7 @@ import type { ListenerLogger } from './storage/postgres/listener.ts';
 import type { SqlDriver } from './storage/sql/sql-driver.ts';
 import { createSqlWrites } from './storage/sql/sql-writes.ts';
 import { openSqlite, type SqliteSynchronous } from './storage/sqlite/database.ts';
-import type { ConfigWatchHandlers, RunExclusive } from './storage/write.ts';
+import type { ConfigWatchHandlers, LeaseStore, RunExclusive } from './storage/write.ts';
 import { createMemorySurfacesStore } from './surfaces/surfaces.memory.ts';
 import { createSqlSurfacesStore } from './surfaces/surfaces.sql.ts';
 import type { SurfacesStore } from './surfaces/surfaces.store.ts';
@@ -67,6 +67,11 @@ export interface Stores {
    * Absent where only one process runs (memory, SQLite).
    */
   runExclusive?: RunExclusive;
+  /**
+   * Leases with fencing epochs shared by every node (PostgreSQL); absent where only one process runs (memory,
+   * SQLite: the lease is trivially held).
+   */
+  leases?: LeaseStore;
   /** Starts listening for changes committed by other processes; absent where only one process writes. */
   watchConfig?(handlers: ConfigWatchHandlers): Promise<() => Promise<void>>;
   close(): Promise<void>;
@@ -101,7 +106,7 @@ export function createMemoryStores(): Stores {
 function createSqlStores(
   driver: SqlDriver,
   close: () => Promise<void>,
-): Omit<Stores, 'kind' | 'runExclusive' | 'watchConfig'> {
+): Omit<Stores, 'kind' | 'runExclusive' | 'watchConfig' | 'leases'> {
   const writes = createSqlWrites(driver);
   return {
     environments: createSqlEnvironmentsStore(driver, writes),
@@ -141,6 +146,7 @@ export async function createPostgresStores(
     kind: 'postgres',
     ...createSqlStores(database.driver, () => database.close()),
     runExclusive: database.runExclusive,
+    leases: database.leases,
     watchConfig: database.watchConfig,
   };
 }

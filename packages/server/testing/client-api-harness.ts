@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { registerSdkRoutes } from '../src/client-api/client-api.routes.ts';
 import type { ClientPrincipal, ConfigHub, ConfigState, SdkDeps } from '../src/client-deps.ts';
 import { installErrorHandlers } from '../src/http/error-handler.ts';
+import { installJsonParser } from '../src/http/json-body.ts';
 import { installRateLimit } from '../src/http/rate-limit.ts';
 import { registerOfrepRoutes } from '../src/ofrep/ofrep.routes.ts';
 import { registerResolveRoutes } from '../src/resolve/resolve.routes.ts';
@@ -203,7 +204,7 @@ export interface SdkTestHarness {
 
 export interface HarnessOptions {
   streamHeartbeatMs?: number;
-  /** Install the app's rate limit (as the full server does) with this many requests per minute per key. */
+  /** The client gate's budget per key and route, of both kinds (default: the server's defaults). */
   rateLimitPerMinute?: number;
   logger?: boolean;
 }
@@ -221,7 +222,13 @@ export async function createSdkTestHarness(options: HarnessOptions = {}): Promis
   };
   const app = Fastify({ logger: options.logger === true ? { level: 'warn' } : false });
   installErrorHandlers(app);
-  if (options.rateLimitPerMinute !== undefined) installRateLimit(app, options.rateLimitPerMinute);
+  installJsonParser(app);
+  const perMinute = options.rateLimitPerMinute;
+  installRateLimit(
+    app,
+    perMinute === undefined ? {} : { serverKeyPerMinute: perMinute, browserKeyPerMinute: perMinute },
+    deps.authenticateClientKey,
+  );
   await registerSdkRoutes(app, deps);
   await registerResolveRoutes(app, deps);
   await registerOfrepRoutes(app, deps);

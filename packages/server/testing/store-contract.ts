@@ -60,6 +60,7 @@ function clientKey(id: string, environment: string, keyHash: string): ClientKeyR
     keyHash,
     createdAt: T0,
     revokedAt: null,
+    rateLimitPerMinute: null,
   };
 }
 
@@ -146,7 +147,7 @@ export function storeContract(name: string, makeStores: () => Promise<Stores>): 
       expect(await stores.environments.get('nope')).toBeUndefined();
     });
 
-    it('stores flags, bumps every environment version on each write, and records audit in order', async () => {
+    it('stores flags, bumps the versions of the environments a write changes, and records audit in order', async () => {
       const created = await stores.flags.create(flag('a-flag', 'First one'), audit('flag', 'a-flag', T0 + 1));
       expect(created.value.revision).toBe(1);
       expect(created.value.flag).toEqual(flag('a-flag', 'First one'));
@@ -170,6 +171,29 @@ export function storeContract(name: string, makeStores: () => Promise<Stores>): 
       expect((await stores.environments.get('production'))?.configVersion).toBe(3);
       const entries = await stores.audit.list({ limit: 10, resourceType: 'flag' });
       expect(entries.map((e) => e.at)).toEqual([T0 + 2, T0 + 1]);
+      // A change to one environment's state bumps only that environment; one that changes no config, none.
+      const prodOnly = { ...next, environments: { production: { enabled: false, rules: [] } } };
+      const narrowed = await stores.flags.update(
+        prodOnly,
+        { expectedRevision: 2, archived: false },
+        audit('flag', 'a-flag', T0 + 3),
+      );
+      expect(narrowed.changes.map((c) => [c.environment, c.version])).toEqual([['production', 4]]);
+      const described = await stores.flags.update(
+        { ...prodOnly, description: 'Only words' },
+        { expectedRevision: 3, archived: false },
+        audit('flag', 'a-flag', T0 + 4),
+      );
+      expect(described.changes).toEqual([]);
+      const archived = await stores.flags.update(
+        { ...prodOnly, description: 'Only words' },
+        { expectedRevision: 4, archived: true },
+        audit('flag', 'a-flag', T0 + 5),
+      );
+      expect(archived.changes.map((c) => [c.environment, c.version])).toEqual([
+        ['development', 4],
+        ['production', 5],
+      ]);
     });
 
     it('rejects a duplicate flag and a stale revision without changing anything', async () => {
@@ -286,10 +310,13 @@ export function storeContract(name: string, makeStores: () => Promise<Stores>): 
         stores.keys.createClientKey(clientKey('key_4', 'staging', 'h4'), audit('client_key', 'key_4', T0)),
       ).rejects.toBeInstanceOf(StoreNotFoundError);
       expect(await stores.keys.findClientKeyByHash('h1')).toEqual(clientKey('key_1', 'production', 'h1'));
+      const ownLimit = { ...clientKey('key_5', 'production', 'h5'), rateLimitPerMinute: 250_000 };
+      await stores.keys.createClientKey(ownLimit, audit('client_key', 'key_5', T0 + 2));
+      expect(await stores.keys.getClientKey('key_5')).toEqual(ownLimit);
       expect((await stores.keys.listClientKeys({ environment: 'development' })).map((k) => k.id)).toEqual([
         'key_2',
       ]);
-      expect((await stores.keys.listClientKeys()).map((k) => k.id)).toEqual(['key_1', 'key_2']);
+      expect((await stores.keys.listClientKeys()).map((k) => k.id)).toEqual(['key_1', 'key_2', 'key_5']);
       const revoked = await stores.keys.revokeClientKey('key_1', audit('client_key', 'key_1', T0 + 5));
       expect(revoked?.revokedAt).toBe(T0 + 5);
       const again = await stores.keys.revokeClientKey('key_1', audit('client_key', 'key_1', T0 + 9));
@@ -297,7 +324,7 @@ export function storeContract(name: string, makeStores: () => Promise<Stores>): 
       expect(
         await stores.keys.revokeClientKey('missing', audit('client_key', 'missing', T0)),
       ).toBeUndefined();
-      expect(await stores.audit.list({ limit: 10, resourceType: 'client_key' })).toHaveLength(3);
+      expect(await stores.audit.list({ limit: 10, resourceType: 'client_key' })).toHaveLength(4);
     });
 
     it('stores admin tokens by hash', async () => {
@@ -389,14 +416,18 @@ export function storeContract(name: string, makeStores: () => Promise<Stores>): 
       await stores.rollouts.create(rollout('ro_3', 'draft'), audit('rollout', 'ro_3', T0 + 1));
       expect((await stores.rollouts.listActive('production')).map((r) => r.id)).toEqual(['ro_1']);
       expect((await stores.rollouts.list({ flag: 'f' })).map((r) => r.id)).toEqual(['ro_1', 'ro_3']);
-      const doc = { ...flag('f'), description: 'moved' };
+      // A rule of production changes: only production gets a new config version.
+      const doc = {
+        ...flag('f', 'moved'),
+        environments: { production: { enabled: true, rules: [{ id: 'ro', serve: { variant: 'off' } }] } },
+      };
       const moved = await stores.rollouts.updateWithFlag(
         { ...created, stage: 1, reach: 10 },
         { expectedRevision: 1, flag: doc, flagRevision: 1 },
         [audit('rollout', 'ro_1', T0 + 2), audit('flag', 'f', T0 + 2)],
       );
       expect(moved.value).toMatchObject({ stage: 1, reach: 10, revision: 2, updatedAt: T0 + 2 });
-      expect(moved.changes.map((c) => c.version)).toEqual([3, 3]);
+      expect(moved.changes.map((c) => [c.environment, c.version])).toEqual([['production', 3]]);
       expect((await stores.flags.get('f'))?.flag.description).toBe('moved');
       await expect(
         stores.rollouts.updateWithFlag(
@@ -436,13 +467,16 @@ export function storeContract(name: string, makeStores: () => Promise<Stores>): 
       );
       expect(held.changes).toEqual([]);
       expect(held.value.rollout).toMatchObject({ revision: 2, stateDoc: { looks: 1 } });
-      const doc = { ...flag('f'), description: 'advanced' };
+      const doc = {
+        ...flag('f', 'advanced'),
+        environments: { production: { enabled: true, rules: [{ id: 'ro', serve: { variant: 'off' } }] } },
+      };
       const advanced = await stores.rollouts.commit(
         { ...held.value.rollout, stage: 1, reach: 10 },
         { expectedRevision: 2, flag: { document: doc, revision: 1 }, decision: decision(T0 + 2, 'advance') },
         [audit('rollout', 'ro_1', T0 + 2)],
       );
-      expect(advanced.changes.map((c) => c.version)).toEqual([3, 3]);
+      expect(advanced.changes.map((c) => [c.environment, c.version])).toEqual([['production', 3]]);
       expect((await stores.flags.get('f'))?.flag.description).toBe('advanced');
       expect(advanced.value.decisionId).toBeGreaterThan(held.value.decisionId as number);
       await expect(

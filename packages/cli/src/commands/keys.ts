@@ -12,6 +12,13 @@ function parseKind(value: string): ClientKeyKind {
   return value as ClientKeyKind;
 }
 
+/** Parses `--rate-limit`: a positive integer of requests per minute. */
+function parseRateLimit(value: string): number {
+  if (!/^[1-9]\d*$/.test(value) || !Number.isSafeInteger(Number(value)))
+    throw new InvalidArgumentError('expected a positive integer (requests per minute)');
+  return Number(value);
+}
+
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
@@ -48,11 +55,23 @@ export function registerKeyCommands(program: Command, ctx: CliContext): void {
       parseKind,
       'server',
     )
-    .option('--origin <origin>', 'allowed browser origin (repeatable)', collect)
+    .option('--origin <origin>', 'allowed browser origin (repeatable; "*" admits any origin)', collect)
+    .option(
+      '--rate-limit <perMinute>',
+      "the key's own requests per minute per route (default: the server's default for its kind)",
+      parseRateLimit,
+    )
     .option('-q, --quiet', 'print only the secret, e.g. export DIMMER_CLIENT_KEY=$(dimmer keys create … -q)')
     .action(
       async (
-        opts: { name: string; env: string; kind: ClientKeyKind; origin?: string[]; quiet?: boolean },
+        opts: {
+          name: string;
+          env: string;
+          kind: ClientKeyKind;
+          origin?: string[];
+          rateLimit?: number;
+          quiet?: boolean;
+        },
         cmd: Command,
       ) => {
         const created = await ctx.admin(cmd).createKey({
@@ -60,6 +79,7 @@ export function registerKeyCommands(program: Command, ctx: CliContext): void {
           environment: opts.env,
           kind: opts.kind,
           ...(opts.origin !== undefined ? { allowedOrigins: opts.origin } : {}),
+          ...(opts.rateLimit !== undefined ? { rateLimitPerMinute: opts.rateLimit } : {}),
         });
         if (opts.quiet === true && !ctx.json(cmd)) return ctx.print(created.secret);
         ctx.output(cmd, created, () =>

@@ -51,6 +51,7 @@ export function KeysPage() {
   const [env, setEnv] = useState(environment);
   const [kind, setKind] = useState<ClientKeyKind>('server');
   const [origins, setOrigins] = useState('');
+  const [rateLimit, setRateLimit] = useState('');
   const [error, setError] = useState<unknown>(undefined);
   const [busy, setBusy] = useState(false);
   const [created, setCreated] = useState<{ key: ClientKey; secret: string } | null>(null);
@@ -71,9 +72,11 @@ export function KeysPage() {
         environment: env,
         kind,
         ...(kind === 'browser' ? { allowedOrigins } : {}),
+        ...(rateLimit.trim() !== '' ? { rateLimitPerMinute: Number(rateLimit.trim()) } : {}),
       });
       setCreated(result);
       setName('');
+      setRateLimit('');
       keys.reload();
     } catch (e) {
       setError(e);
@@ -128,10 +131,21 @@ export function KeysPage() {
               id="key-origins"
               value={origins}
               onChange={(e) => setOrigins(e.target.value)}
-              placeholder="https://app.example.com"
+              placeholder="https://app.example.com, or * for any origin"
             />
           </div>
         ) : null}
+        <div className="field">
+          <label htmlFor="key-rate-limit">Requests per minute per route (empty: the server default)</label>
+          <input
+            id="key-rate-limit"
+            type="number"
+            min={1}
+            step={1}
+            value={rateLimit}
+            onChange={(e) => setRateLimit(e.target.value)}
+          />
+        </div>
         <ErrorMessage error={error} />
         <div className="form-actions">
           <button type="submit" className="button button-primary" disabled={busy || name.trim() === ''}>

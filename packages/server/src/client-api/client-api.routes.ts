@@ -14,7 +14,7 @@ import {
 } from '../http/client-auth.ts';
 import { sdkRateLimit } from '../http/rate-limit.ts';
 import { routeSchema } from '../http/route-schema.ts';
-import { openConfigStream, StreamRegistry } from './config-stream.ts';
+import { openConfigStream, type StreamLimits, StreamRegistry } from './config-stream.ts';
 
 export const CONFIG_URL = '/sdk/v1/config';
 export const STREAM_URL = '/sdk/v1/stream';
@@ -32,11 +32,15 @@ function serializeSnapshot(state: ConfigState): string {
 }
 
 /** Registers the SDK routes, their CORS preflights and their error replies in an encapsulated scope of `app`. */
-export async function registerSdkRoutes(app: FastifyInstance, deps: SdkDeps): Promise<void> {
+export async function registerSdkRoutes(
+  app: FastifyInstance,
+  deps: SdkDeps,
+  streamLimits: Partial<StreamLimits> = {},
+): Promise<void> {
   await app.register(async (scope) => {
     // Opt in to the app's rate limit (http/rate-limit.ts): per client key, per minute.
     const routeConfig = sdkRateLimit;
-    const streams = new StreamRegistry();
+    const streams = new StreamRegistry(streamLimits, deps.authenticateClientKey);
     acceptJsonOnly(scope);
     scope.addHook('preClose', (done) => {
       streams.endAll();

@@ -7,6 +7,10 @@ import { CONFIG_STREAM_EVENT, type ConfigStreamEvent } from '@dimmer/api';
 import type { FastifyReply } from 'fastify';
 import type { ClientPrincipal, ConfigState, SdkDeps } from '../client-deps.ts';
 import { AppError } from '../errors.ts';
+import { readClientCredential } from '../http/client-credential.ts';
+import { DEFAULT_STREAM_LIMITS, type StreamLimits } from '../http/connection-limits.ts';
+
+export type { StreamLimits } from '../http/connection-limits.ts';
 
 /** Reconnection delay suggested to EventSource clients (`retry:`), in milliseconds. */
 export const STREAM_RETRY_MS = 2000;
@@ -20,26 +24,123 @@ export function formatConfigEvent(state: Pick<ConfigState, 'environment' | 'vers
   return `event: ${CONFIG_EVENT}\nid: ${state.version}\ndata: ${data}\n\n`;
 }
 
-/** The open streams of one app, so that closing the app can end them (they would hold `close()` forever). */
+/** Seconds a refused stream is told to wait before it tries again. */
+export const STREAM_RETRY_AFTER_SECONDS = 5;
+/** How often the keys of open streams are checked, in milliseconds: a revoked key's streams end within it. */
+export const STREAM_KEY_CHECK_MS = 250;
+
+/** The open streams of one key: its credential (to check it again) and its responses. */
+interface KeyStreams {
+  rawKey: string;
+  keyHash: string;
+  responses: Set<ServerResponse>;
+}
+
+/**
+ * The open streams of one app: capped per key, per client address and in all; ended when the app closes
+ * (they would hold `close()` forever) and when their key stops authenticating (revoked, on this node or any).
+ */
 export class StreamRegistry {
   readonly #open = new Set<ServerResponse>();
+  readonly #byKey = new Map<string, KeyStreams>();
+  readonly #byAddress = new Map<string, number>();
+  readonly #limits: StreamLimits;
+  readonly #authenticate: SdkDeps['authenticateClientKey'] | undefined;
+  #checkTimer: NodeJS.Timeout | undefined;
+  #checking = false;
+
+  /** Without `authenticate`, streams are not checked for revocation (tests of the stream alone). */
+  constructor(limits: Partial<StreamLimits> = {}, authenticate?: SdkDeps['authenticateClientKey']) {
+    this.#limits = { ...DEFAULT_STREAM_LIMITS, ...limits };
+    this.#authenticate = authenticate;
+  }
 
   get size(): number {
     return this.#open.size;
   }
 
-  add(response: ServerResponse): void {
-    this.#open.add(response);
+  /** Throws RATE_LIMITED (per key or address) or UNAVAILABLE (in all) when one more stream would exceed a cap. */
+  checkCapacity(keyHash: string, address: string): void {
+    const details = { retryAfterSeconds: STREAM_RETRY_AFTER_SECONDS };
+    const limits = this.#limits;
+    if ((this.#byKey.get(keyHash)?.responses.size ?? 0) >= limits.maxStreamsPerKey)
+      throw new AppError(
+        'RATE_LIMITED',
+        `this key already has ${limits.maxStreamsPerKey} open streams (the most per key)`,
+        { ...details, limit: limits.maxStreamsPerKey },
+      );
+    if ((this.#byAddress.get(address) ?? 0) >= limits.maxStreamsPerAddress)
+      throw new AppError(
+        'RATE_LIMITED',
+        `this address already has ${limits.maxStreamsPerAddress} open streams (the most per address)`,
+        { ...details, limit: limits.maxStreamsPerAddress },
+      );
+    if (this.#open.size >= limits.maxStreams)
+      throw new AppError('UNAVAILABLE', `the server holds its most open streams (${limits.maxStreams})`, {
+        ...details,
+        limit: limits.maxStreams,
+      });
   }
 
-  delete(response: ServerResponse): void {
-    this.#open.delete(response);
+  /** Adds an open stream of a key from an address; the returned function removes it. */
+  add(response: ServerResponse, credential: { raw: string; hash: string }, address: string): () => void {
+    this.#open.add(response);
+    let group = this.#byKey.get(credential.hash);
+    if (group === undefined) {
+      group = { rawKey: credential.raw, keyHash: credential.hash, responses: new Set() };
+      this.#byKey.set(credential.hash, group);
+    }
+    group.responses.add(response);
+    this.#byAddress.set(address, (this.#byAddress.get(address) ?? 0) + 1);
+    this.#startChecking();
+    const keyStreams = group;
+    return () => {
+      if (!this.#open.delete(response)) return;
+      keyStreams.responses.delete(response);
+      if (keyStreams.responses.size === 0 && this.#byKey.get(credential.hash) === keyStreams)
+        this.#byKey.delete(credential.hash);
+      const left = (this.#byAddress.get(address) ?? 1) - 1;
+      if (left > 0) this.#byAddress.set(address, left);
+      else this.#byAddress.delete(address);
+      if (this.#open.size === 0) this.#stopChecking();
+    };
   }
 
   /** Ends every open stream. */
   endAll(): void {
-    for (const response of this.#open) response.end();
-    this.#open.clear();
+    for (const response of [...this.#open]) response.end();
+    this.#stopChecking();
+  }
+
+  /** Checks every key with open streams once and ends the streams of keys that no longer authenticate. */
+  async checkKeys(): Promise<void> {
+    const authenticate = this.#authenticate;
+    if (authenticate === undefined || this.#checking) return;
+    this.#checking = true;
+    try {
+      for (const group of [...this.#byKey.values()]) {
+        let principal: Awaited<ReturnType<typeof authenticate>>;
+        try {
+          principal = await authenticate(group.rawKey, group.keyHash);
+        } catch {
+          continue; // Storage unreachable: keep the streams and look again on the next check.
+        }
+        if (principal === null) for (const response of [...group.responses]) response.end();
+      }
+    } finally {
+      this.#checking = false;
+    }
+  }
+
+  #startChecking(): void {
+    if (this.#authenticate === undefined || this.#checkTimer !== undefined) return;
+    this.#checkTimer = setInterval(() => void this.checkKeys(), STREAM_KEY_CHECK_MS);
+    this.#checkTimer.unref();
+  }
+
+  #stopChecking(): void {
+    if (this.#checkTimer !== undefined) clearInterval(this.#checkTimer);
+    this.#checkTimer = undefined;
   }
 }
 
@@ -58,6 +159,9 @@ export function openConfigStream(
   if (current === undefined) {
     throw new AppError('NOT_FOUND', `Environment "${environment}" of this key does not exist`);
   }
+  const credential = readClientCredential(reply.request);
+  if (credential === undefined) throw new AppError('UNAUTHORIZED', 'Missing client key');
+  registry.checkCapacity(credential.hash, reply.request.ip);
   const headers: OutgoingHttpHeaders = {
     ...(reply.getHeaders() as OutgoingHttpHeaders),
     'content-type': 'text/event-stream; charset=utf-8',
@@ -67,6 +171,8 @@ export function openConfigStream(
   };
   reply.hijack();
   const response = reply.raw;
+  // A stream is kept alive by its heartbeat and bounded by the caps, not by the idle timeout.
+  response.socket?.setTimeout(0);
   response.writeHead(200, headers);
   let lastVersion = current.version;
   response.write(`retry: ${STREAM_RETRY_MS}\n\n${formatConfigEvent(current)}`);
@@ -77,11 +183,11 @@ export function openConfigStream(
     response.write(formatConfigEvent(state));
   });
   const heartbeat = setInterval(() => response.write(': heartbeat\n\n'), deps.streamHeartbeatMs);
-  registry.add(response);
+  const remove = registry.add(response, credential, reply.request.ip);
   const cleanUp = (): void => {
     clearInterval(heartbeat);
     unsubscribe();
-    registry.delete(response);
+    remove();
   };
   response.once('close', cleanUp);
   // A client that left before the listener was attached emits no further 'close'.

@@ -2,12 +2,17 @@
  * The in-memory config of every environment: built from storage at start, rebuilt once per new
  * version (flags flattened and compiled with core), swapped atomically, and announced to subscribers.
  * Versions that are not newer than the one held are ignored, so in-process and LISTEN/NOTIFY
- * announcements of the same commit are harmless.
+ * announcements of the same commit are harmless. A failed reload is retried with backoff, and a poll of
+ * the stored versions (one cheap query) catches any notice that never arrived.
  */
 import { compileConfig, type EnvironmentSnapshot, flattenFlag } from '@dimmer/core';
 import type { ConfigHub, ConfigState } from '../client-deps.ts';
 import type { ConfigChange } from '../storage/write.ts';
 import type { ConfigStore } from './config.store.ts';
+
+/** First and largest delay before a failed reload is tried again, in milliseconds. */
+const RETRY_INITIAL_MS = 250;
+const RETRY_MAX_MS = 5_000;
 
 export interface HubLogger {
   error(object: unknown, message: string): void;
@@ -19,6 +24,10 @@ export interface ConfigHubOptions {
   listEnvironments(): Promise<string[]>;
   /** Called after every swap (metrics). */
   onSwap?: (state: ConfigState) => void;
+  /** Called with each environment's lag in seconds after every poll and swap (metrics). */
+  onLag?: (environment: string, seconds: number) => void;
+  /** Epoch milliseconds (the lag's clock); Date.now by default. */
+  now?: () => number;
   logger?: HubLogger;
 }
 
@@ -33,7 +42,13 @@ export class StoreConfigHub implements ConfigHub {
   readonly #listeners = new Map<string, Set<(state: ConfigState) => void>>();
   /** One reload chain per environment, so an older read never replaces a newer swap. */
   readonly #reloads = new Map<string, Promise<void>>();
+  /** The newest version seen in storage per environment, with its commit time (for the lag). */
+  readonly #latest = new Map<string, { version: number; committedAt: number }>();
+  /** Pending retries of failed reloads, with the delay of the next one. */
+  readonly #retries = new Map<string, { timer: NodeJS.Timeout | undefined; delay: number }>();
   readonly #options: ConfigHubOptions;
+  #pollTimer: NodeJS.Timeout | undefined;
+  #polling = false;
   #loaded = false;
   #closed = false;
 
@@ -81,6 +96,7 @@ export class StoreConfigHub implements ConfigHub {
 
   /** Re-reads the environments whose announced version is newer than the one held. */
   async apply(changes: readonly Pick<ConfigChange, 'environment' | 'version'>[]): Promise<void> {
+    for (const change of changes) this.#seen(change.environment, change.version, this.#now());
     await Promise.all(
       changes
         .filter((change) => (this.#states.get(change.environment)?.version ?? 0) < change.version)
@@ -92,23 +108,103 @@ export class StoreConfigHub implements ConfigHub {
   reload(environment: string): Promise<void> {
     const previous = this.#reloads.get(environment) ?? Promise.resolve();
     const next = previous.then(() => this.#reloadNow(environment));
-    const tracked = next.catch((error: unknown) => {
-      this.#options.logger?.error({ err: error, environment }, 'config reload failed');
-    });
+    const tracked = next.then(
+      () => this.#succeeded(environment),
+      (error: unknown) => {
+        this.#options.logger?.error({ err: error, environment }, 'config reload failed; retrying');
+        this.#scheduleRetry(environment);
+      },
+    );
     this.#reloads.set(environment, tracked);
     return next;
   }
 
-  /** Stops announcing; subscribers are dropped. */
+  /**
+   * Polls the stored versions every `intervalMs` (0: never) and reloads what is behind: the fallback for a
+   * notice that never arrived (a dropped listener, a restarted database).
+   */
+  startPolling(intervalMs: number): void {
+    if (intervalMs <= 0 || this.#pollTimer !== undefined) return;
+    this.#pollTimer = setInterval(() => {
+      this.poll().catch((error: unknown) =>
+        this.#options.logger?.error({ err: error }, 'config version poll failed'),
+      );
+    }, intervalMs);
+    this.#pollTimer.unref();
+  }
+
+  /** Reads every stored version once and reloads the environments held at an older one (or not held). */
+  async poll(): Promise<void> {
+    if (this.#polling || this.#closed) return;
+    this.#polling = true;
+    try {
+      const versions = await this.#options.store.versions();
+      for (const v of versions) this.#seen(v.environment, v.version, v.committedAt);
+      await Promise.all(
+        versions
+          .filter((v) => (this.#states.get(v.environment)?.version ?? 0) < v.version)
+          .map((v) => this.reload(v.environment).catch(() => undefined)),
+      );
+      for (const v of versions) this.#reportLag(v.environment);
+    } finally {
+      this.#polling = false;
+    }
+  }
+
+  /** Stops announcing, polling and retrying; subscribers are dropped. */
   close(): void {
     this.#closed = true;
     this.#listeners.clear();
+    if (this.#pollTimer !== undefined) clearInterval(this.#pollTimer);
+    for (const retry of this.#retries.values()) if (retry.timer !== undefined) clearTimeout(retry.timer);
+    this.#retries.clear();
+  }
+
+  #now(): number {
+    return (this.#options.now ?? Date.now)();
+  }
+
+  /** Records a version known to exist in storage (from a notice or a poll). */
+  #seen(environment: string, version: number, committedAt: number): void {
+    const latest = this.#latest.get(environment);
+    if (latest === undefined || latest.version < version)
+      this.#latest.set(environment, { version, committedAt });
+  }
+
+  #reportLag(environment: string): void {
+    const latest = this.#latest.get(environment);
+    const held = this.#states.get(environment)?.version ?? 0;
+    const lag =
+      latest === undefined || held >= latest.version ? 0 : Math.max(0, this.#now() - latest.committedAt);
+    this.#options.onLag?.(environment, lag / 1000);
+  }
+
+  #succeeded(environment: string): void {
+    const retry = this.#retries.get(environment);
+    if (retry !== undefined && retry.timer === undefined) this.#retries.delete(environment);
+    this.#reportLag(environment);
+  }
+
+  /** Tries a failed reload again after a delay that doubles up to RETRY_MAX_MS (one pending retry per environment). */
+  #scheduleRetry(environment: string): void {
+    if (this.#closed) return;
+    const retry = this.#retries.get(environment) ?? { timer: undefined, delay: RETRY_INITIAL_MS };
+    this.#retries.set(environment, retry);
+    this.#reportLag(environment);
+    if (retry.timer !== undefined) return;
+    retry.timer = setTimeout(() => {
+      retry.timer = undefined;
+      retry.delay = Math.min(retry.delay * 2, RETRY_MAX_MS);
+      this.reload(environment).catch(() => undefined);
+    }, retry.delay);
+    retry.timer.unref();
   }
 
   async #reloadNow(environment: string): Promise<void> {
     if (this.#closed) return;
     const source = await this.#options.store.read(environment);
     if (!source) return;
+    this.#seen(environment, source.version, source.committedAt);
     const current = this.#states.get(environment);
     if (current && current.version >= source.version) return;
     const snapshot: EnvironmentSnapshot = {

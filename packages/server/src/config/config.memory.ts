@@ -17,6 +17,11 @@ export function createMemoryConfigStore(db: MemoryDatabase): ConfigStore {
   const flags = db.table<FlagRecord>(FLAGS_TABLE);
   const segments = db.table<SegmentRecord>(SEGMENTS_TABLE);
   return {
+    async versions() {
+      return [...environments.values()]
+        .map((e) => ({ environment: e.key, version: e.configVersion, committedAt: e.committedAt }))
+        .sort((a, b) => (a.environment < b.environment ? -1 : a.environment > b.environment ? 1 : 0));
+    },
     async read(environment) {
       const env = environments.get(environment);
       if (!env) return undefined;

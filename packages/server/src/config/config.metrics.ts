@@ -10,3 +10,13 @@ export function createConfigVersionGauge(registry: Registry): Gauge<'environment
     registers: [registry],
   });
 }
+
+/** Registers `dimmer_config_lag_seconds` on `registry`. */
+export function createConfigLagGauge(registry: Registry): Gauge<'environment'> {
+  return new Gauge({
+    name: 'dimmer_config_lag_seconds',
+    help: 'Seconds since the newest config version known in storage was committed, while this node does not hold it yet (0 when up to date), per environment',
+    labelNames: ['environment'] as const,
+    registers: [registry],
+  });
+}

@@ -7,6 +7,16 @@ import type { ConfigStore } from './config.store.ts';
 /** The config store over a migrated driver. */
 export function createSqlConfigStore(driver: SqlDriver): ConfigStore {
   return {
+    async versions() {
+      const rows = await driver.all(
+        'SELECT key, config_version, committed_at FROM environments ORDER BY key',
+      );
+      return rows.map((r) => ({
+        environment: String(r.key),
+        version: num(r.config_version),
+        committedAt: num(r.committed_at),
+      }));
+    },
     async read(environment) {
       return driver.transaction(
         async (tx) => {

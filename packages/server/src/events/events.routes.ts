@@ -6,6 +6,12 @@ import { type EventsReply, ROUTES } from '@dimmer/api';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SdkDeps } from '../client-deps.ts';
 import { AppError } from '../errors.ts';
+import {
+  AdmissionGate,
+  type AdmissionLimits,
+  DEFAULT_EVENTS_MAX_IN_FLIGHT,
+  DEFAULT_MAX_IN_FLIGHT_BYTES,
+} from '../http/admission.ts';
 import { acceptJsonOnly, authenticateRequest, registerPreflight } from '../http/client-auth.ts';
 import { fastifyErrorCode, renderError } from '../http/error-handler.ts';
 import { sdkRateLimit } from '../http/rate-limit.ts';
@@ -27,12 +33,19 @@ export async function registerEventRoutes(
     sdk: SdkDeps;
     pipeline: EventPipeline;
     limits?: Partial<EventLimits>;
+    /** Admission control: most batches (and body bytes) worked on at once before 429. */
+    admission?: Partial<AdmissionLimits>;
     quotas?: EventQuotas;
     /** Check exposures against the assignment (default true). */
     checkExposures?: boolean;
   },
 ): Promise<void> {
   const limits: EventLimits = { ...DEFAULT_EVENT_LIMITS, ...deps.limits };
+  const admission = new AdmissionGate({
+    maxInFlight: DEFAULT_EVENTS_MAX_IN_FLIGHT,
+    maxInFlightBytes: DEFAULT_MAX_IN_FLIGHT_BYTES,
+    ...deps.admission,
+  });
   await app.register(async (scope) => {
     scope.setErrorHandler(replyWithEventsError);
     acceptJsonOnly(scope);
@@ -42,6 +55,8 @@ export async function registerEventRoutes(
       {
         bodyLimit: EVENTS_BODY_LIMIT_BYTES,
         config: sdkRateLimit,
+        // After the client gate (onRequest), before the body is read.
+        preParsing: admission.hook,
         schema: routeSchema(ROUTES.sendEvents),
       },
       async (request, reply) => {

@@ -38,16 +38,19 @@ async function runIngest(io: IngestIo, batches: readonly IngestBatch[], at: numb
 
 async function ingestEnvironment(io: IngestIo, environment: string, batches: readonly IngestBatch[]) {
   const tracks = batches.flatMap((b) => b.tracks);
-  const rollouts = await io.analysedRollouts(environment);
-  if (rollouts.length > 0) {
-    await io.lockRollouts(rollouts.map((r) => r.id).sort());
-    const exposures = batches.flatMap((b) => b.exposures);
+  const analysed = await io.analysedRollouts(environment);
+  const exposures = batches.flatMap((b) => b.exposures);
+  // Only the rollouts this group touches are locked: batches for other flags and metrics run side by side.
+  const touched = analysed.flatMap((rollout) => {
+    const probe = new RolloutAggregation(rollout, new Map());
+    const mine = exposures.filter((e) => e.flag === rollout.flag && probe.armOf(e.variant) !== null);
+    const watched = tracks.filter((t) => probe.watches(t.name));
+    return mine.length === 0 && watched.length === 0 ? [] : [{ rollout, mine, watched }];
+  });
+  if (touched.length > 0) {
+    await io.lockRollouts(touched.map((t) => t.rollout.id).sort());
     const aggregations: RolloutAggregation[] = [];
-    for (const rollout of rollouts) {
-      const probe = new RolloutAggregation(rollout, new Map());
-      const mine = exposures.filter((e) => e.flag === rollout.flag && probe.armOf(e.variant) !== null);
-      const watched = tracks.filter((t) => probe.watches(t.name));
-      if (mine.length === 0 && watched.length === 0) continue;
+    for (const { rollout, mine, watched } of touched) {
       const units = [...new Set([...mine.map((e) => e.unit), ...watched.map((t) => t.unit)])];
       const aggregation = new RolloutAggregation(rollout, await io.loadEpochs(rollout, units));
       for (const e of mine)

@@ -1,6 +1,7 @@
 /** The flags port in memory (unit tests). */
 import { byKey, copy, type MemoryDatabase } from '../storage/memory/memory-database.ts';
 import { StoreConflictError, StoreNotFoundError } from '../storage/write.ts';
+import { environmentsTouched } from './flag-versions.ts';
 import type { FlagRecord, FlagsStore } from './flags.store.ts';
 
 /** The in-memory table of flag records, by key (rollouts move a flag's reach in the same write). */
@@ -55,7 +56,8 @@ export function createMemoryFlagsStore(db: MemoryDatabase): FlagsStore {
       };
       flags.set(flag.key, record);
       db.appendAudit(auditInput);
-      return { value: copy(record), changes: db.bumpAll(auditInput.at) };
+      const touched = environmentsTouched(current, record, db.environmentKeys());
+      return { value: copy(record), changes: db.bump(auditInput.at, touched) };
     },
   };
 }

@@ -4,6 +4,7 @@ import type { Row, SqlDriver } from '../storage/sql/sql-driver.ts';
 import { escapeLike, json, num, whereClause } from '../storage/sql/sql-rows.ts';
 import type { SqlWrites } from '../storage/sql/sql-writes.ts';
 import { StoreConflictError, StoreNotFoundError } from '../storage/write.ts';
+import { environmentsTouched, type FlagState } from './flag-versions.ts';
 import type { FlagRecord, FlagsStore } from './flags.store.ts';
 
 const FLAG_COLUMNS = 'key, document, archived, revision, created_at, updated_at';
@@ -18,7 +19,15 @@ function toFlag(row: Row): FlagRecord {
   };
 }
 
-/** The flags store over a migrated driver; every write bumps every environment's config version. */
+/** A stored row's flag state (document and archived). */
+export function toFlagState(row: Row): FlagState {
+  return { flag: json(row.document) as FlagConfig, archived: num(row.archived) === 1 };
+}
+
+/**
+ * The flags store over a migrated driver; a creation bumps every environment's config version, an update only
+ * the environments whose config it changes (flag-versions.ts).
+ */
 export function createSqlFlagsStore(driver: SqlDriver, writes: SqlWrites): FlagsStore {
   return {
     async list(filter = {}) {
@@ -52,6 +61,7 @@ export function createSqlFlagsStore(driver: SqlDriver, writes: SqlWrites): Flags
     },
     async update(flag, options, audit) {
       return driver.transaction(async (tx) => {
+        const [old] = await tx.all('SELECT document, archived FROM flags WHERE key = ?', [flag.key]);
         const [row] = await tx.all(
           `UPDATE flags SET document = ?, description = ?, archived = ?, revision = revision + 1, updated_at = ? WHERE key = ? AND revision = ? RETURNING ${FLAG_COLUMNS}`,
           [
@@ -69,7 +79,9 @@ export function createSqlFlagsStore(driver: SqlDriver, writes: SqlWrites): Flags
           throw new StoreConflictError(`flag ${flag.key} was changed concurrently`);
         }
         await writes.appendAudit(tx, audit);
-        return { value: toFlag(row), changes: await writes.bumpAll(tx, audit.at) };
+        const before = old === undefined ? undefined : toFlagState(old);
+        const touched = environmentsTouched(before, toFlagState(row), await writes.environmentKeys(tx));
+        return { value: toFlag(row), changes: await writes.bump(tx, audit.at, touched) };
       });
     },
   };

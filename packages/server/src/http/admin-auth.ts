@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.ts';
+import { closeConnectionAfterReply } from './client-auth.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -30,12 +31,15 @@ export interface AdminAuthenticator {
 
 /** Adds the admin check to every route registered in `scope` (an encapsulated plugin). */
 export function requireAdmin(scope: FastifyInstance, keys: AdminAuthenticator): void {
-  scope.addHook('onRequest', async (request) => {
+  scope.addHook('onRequest', async (request, reply) => {
+    // Runs before the body is read; a refused request with a body also loses its connection.
+    closeConnectionAfterReply(request, reply);
     const token = bearerToken(request);
     if (token === undefined)
       throw new AppError('UNAUTHORIZED', 'an admin token is required (Authorization: Bearer …)');
     const admin = await keys.authenticateAdmin(token);
     if (admin) {
+      reply.removeHeader('connection');
       request.adminActor = admin.actor;
       return;
     }

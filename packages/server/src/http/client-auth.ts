@@ -26,24 +26,73 @@ export function acceptJsonOnly(scope: FastifyInstance): void {
   scope.removeContentTypeParser('text/plain');
 }
 
+/** The principal the client gate (rate-limit.ts) admitted a request with, kept on the request. */
+const PRINCIPAL = Symbol('dimmer.clientPrincipal');
+
+interface PrincipalSlot {
+  [PRINCIPAL]?: ClientPrincipal;
+}
+
+/** The error of a request that carries no client key. */
+export function missingKeyError(): AppError {
+  return new AppError(
+    'UNAUTHORIZED',
+    'Missing client key: send "Authorization: Bearer <key>" or "X-API-Key: <key>"',
+  );
+}
+
+/** The error of a request whose client key is unknown or revoked. */
+export function unknownKeyError(): AppError {
+  return new AppError('UNAUTHORIZED', 'Unknown or revoked client key');
+}
+
 /**
- * Authenticates the request's client key and applies the CORS answer for its origin: synchronously when
- * the key is cached, else through a promise. Throws (or rejects with) AppError UNAUTHORIZED when the key is
- * missing, unknown or revoked, and FORBIDDEN when a browser key comes from an origin not on its list (before
- * the route reads or writes anything: resolution records exposures, so it is refused too).
+ * Asks Node to close the connection once the reply is sent when the request announced a body: a refused
+ * request's body is never read, so a slow upload cannot keep the socket.
+ */
+export function closeConnectionAfterReply(request: FastifyRequest, reply: FastifyReply): void {
+  const headers = request.headers;
+  const length = headers['content-length'];
+  if ((length !== undefined && length !== '0') || headers['transfer-encoding'] !== undefined)
+    reply.header('connection', 'close');
+}
+
+/**
+ * Records `principal` as the request's client and applies the CORS answer for its origin. Throws FORBIDDEN
+ * when a browser key comes from an origin not on its list (before the route reads or writes anything:
+ * resolution records exposures, so it is refused too).
+ */
+export function admitPrincipal(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  principal: ClientPrincipal,
+): void {
+  const origin = request.headers.origin;
+  if (
+    principal.kind === 'browser' &&
+    origin !== undefined &&
+    !isOriginAllowed(origin, principal.allowedOrigins)
+  )
+    throw new AppError('FORBIDDEN', `This browser key may not be used from origin ${origin}`, { origin });
+  (request as FastifyRequest & PrincipalSlot)[PRINCIPAL] = principal;
+  applyCors(request, reply, principal);
+}
+
+/**
+ * The request's client: the principal the client gate admitted it with, else the client key authenticated
+ * here (synchronously when the key is cached, else through a promise). Throws (or rejects with) AppError
+ * UNAUTHORIZED when the key is missing, unknown or revoked, and FORBIDDEN for a browser key used from an
+ * origin not on its list.
  */
 export function authenticateRequest(
   request: FastifyRequest,
   reply: FastifyReply,
   deps: Pick<SdkDeps, 'authenticateClientKey'>,
 ): ClientPrincipal | Promise<ClientPrincipal> {
+  const admitted = (request as FastifyRequest & PrincipalSlot)[PRINCIPAL];
+  if (admitted !== undefined) return admitted;
   const credential = readClientCredential(request);
-  if (credential === undefined) {
-    throw new AppError(
-      'UNAUTHORIZED',
-      'Missing client key: send "Authorization: Bearer <key>" or "X-API-Key: <key>"',
-    );
-  }
+  if (credential === undefined) throw missingKeyError();
   const found = deps.authenticateClientKey(credential.raw, credential.hash);
   if (found instanceof Promise) return found.then((principal) => admit(request, reply, principal));
   return admit(request, reply, found);
@@ -54,15 +103,8 @@ function admit(
   reply: FastifyReply,
   principal: ClientPrincipal | null,
 ): ClientPrincipal {
-  if (principal === null) throw new AppError('UNAUTHORIZED', 'Unknown or revoked client key');
-  const origin = request.headers.origin;
-  if (
-    principal.kind === 'browser' &&
-    origin !== undefined &&
-    !isOriginAllowed(origin, principal.allowedOrigins)
-  )
-    throw new AppError('FORBIDDEN', `This browser key may not be used from origin ${origin}`, { origin });
-  applyCors(request, reply, principal);
+  if (principal === null) throw unknownKeyError();
+  admitPrincipal(request, reply, principal);
   return principal;
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildTestApp, type Json } from '../../testing/test-app.ts';
 import { SERVER_KEY_PREFIX } from '../secrets.ts';
+import { StoreUnavailableError } from '../storage/write.ts';
 import { createMemoryStores } from '../stores.ts';
 
 /** Each test builds a full app (bootstrap, OpenAPI); generous on a busy machine. */
@@ -74,6 +75,66 @@ describe('one error renderer', () => {
         expect(body.key).toBe('banner');
         expect(body.errorCode).toBe('GENERAL');
         expect(body.errorDetails).toMatch(INTERNAL_MESSAGE);
+      } finally {
+        await t.close();
+      }
+    },
+    APP_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'answers an unreachable store with 503 UNAVAILABLE and Retry-After on every route family',
+    async () => {
+      const stores = createMemoryStores();
+      const t = await buildTestApp({ stores });
+      try {
+        const unavailable = async (): Promise<never> => {
+          throw new StoreUnavailableError('database unavailable: connect ECONNREFUSED');
+        };
+        stores.keys.findClientKeyByHash = unavailable;
+        stores.audit.list = unavailable;
+        stores.events.ingest = unavailable;
+        const unknown = `${SERVER_KEY_PREFIX}${'k'.repeat(43)}`;
+        const headers = { authorization: `Bearer ${unknown}`, 'content-type': 'application/json' };
+        const admin = await t.app.inject({
+          method: 'GET',
+          url: '/api/v1/audit',
+          headers: { authorization: `Bearer ${t.adminToken}` },
+        });
+        const sdk = await t.app.inject({ method: 'GET', url: '/sdk/v1/config', headers });
+        const resolve = await t.app.inject({ method: 'POST', url: '/sdk/v1/resolve', headers, payload: {} });
+        const ofrep = await t.app.inject({
+          method: 'POST',
+          url: '/ofrep/v1/evaluate/flags/banner',
+          headers,
+          payload: { context: { targetingKey: 'u1' } },
+        });
+        expect([admin.statusCode, sdk.statusCode, resolve.statusCode, ofrep.statusCode]).toEqual([
+          503, 503, 503, 503,
+        ]);
+        expect(admin.json().error.code).toBe('UNAVAILABLE');
+        expect(sdk.json().error.code).toBe('UNAVAILABLE');
+        for (const res of [admin, sdk, resolve, ofrep]) expect(res.headers['retry-after']).toBe('2');
+        // A live key is answered from memory; the event write is refused, never acknowledged.
+        const created = await t.app.dimmer.keys.createClientKey(
+          { name: 'k', environment: 'production', kind: 'server' },
+          'test',
+        );
+        const live = { authorization: `Bearer ${created.secret}`, 'content-type': 'application/json' };
+        const config = await t.app.inject({ method: 'GET', url: '/sdk/v1/config', headers: live });
+        expect(config.statusCode).toBe(200);
+        const events = await t.app.inject({
+          method: 'POST',
+          url: '/v1/events',
+          headers: live,
+          payload: {
+            batchId: 'b1',
+            events: [{ type: 'track', name: 'x', unit: 'u', timestamp: new Date().toISOString() }],
+          },
+        });
+        expect(events.statusCode).toBe(503);
+        expect(events.headers['retry-after']).toBe('2');
+        expect(events.json().error.code).toBe('UNAVAILABLE');
       } finally {
         await t.close();
       }

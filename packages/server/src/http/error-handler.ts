@@ -7,6 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERROR_STATUS, type ErrorCode, errorBody } from '../errors.ts';
+import { StoreUnavailableError } from '../storage/write.ts';
+
+/** Seconds a client is told to wait when the storage is unavailable. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 2;
 
 interface AjvLikeError {
   instancePath?: string;
@@ -97,6 +101,10 @@ export function fastifyErrorCode(error: unknown): string | undefined {
  */
 export function toAppError(error: unknown): AppError | undefined {
   if (error instanceof AppError) return error;
+  if (error instanceof StoreUnavailableError)
+    return new AppError('UNAVAILABLE', 'the database is unavailable; retry later', {
+      retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS,
+    });
   const fastifyError = error as Partial<FastifyError>;
   if (fastifyError.validation) {
     const issues = validationIssues(
@@ -124,9 +132,16 @@ export function logInternalError(error: unknown, request: FastifyRequest): strin
   return errorId;
 }
 
+/** Sets `Retry-After` on a 429 or 503 whose details say how long to wait. */
+export function setRetryAfter(reply: FastifyReply, known: AppError): void {
+  const retry = (known.details as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
+  if ((known.code === 'RATE_LIMITED' || known.code === 'UNAVAILABLE') && typeof retry === 'number')
+    reply.header('retry-after', String(retry));
+}
+
 /**
  * The one error renderer of every route family (admin, SDK, events): the body `{ error: { code, message,
- * details } }`, the status from ERROR_STATUS, `WWW-Authenticate: Bearer` on 401 and `Retry-After` on 429 when
+ * details } }`, the status from ERROR_STATUS, `WWW-Authenticate: Bearer` on 401 and `Retry-After` on 429 and 503 when
  * the error says how long to wait.
  */
 export function renderError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
@@ -138,8 +153,7 @@ export function renderError(error: unknown, request: FastifyRequest, reply: Fast
       .send(errorBody('INTERNAL', internalErrorMessage(errorId), { errorId }));
   }
   if (known.code === 'UNAUTHORIZED') reply.header('www-authenticate', 'Bearer');
-  const retry = (known.details as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
-  if (known.code === 'RATE_LIMITED' && typeof retry === 'number') reply.header('retry-after', String(retry));
+  setRetryAfter(reply, known);
   return reply.status(known.status).send(errorBody(known.code, known.message, known.details));
 }
 

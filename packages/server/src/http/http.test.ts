@@ -113,4 +113,40 @@ describe('rate limits', () => {
       else process.env.DIMMER_RATE_LIMIT_PER_MINUTE = previous;
     }
   });
+
+  it("uses a key's own rate limit over the default of its kind", async () => {
+    const t = await newApp();
+    const create = async (rateLimitPerMinute?: number) =>
+      (
+        await t.admin('POST', '/api/v1/keys', {
+          name: 'site',
+          environment: 'production',
+          kind: 'browser',
+          ...(rateLimitPerMinute !== undefined ? { rateLimitPerMinute } : {}),
+        })
+      ).json as { key: { rateLimitPerMinute: number | null }; secret: string };
+    const own = await create(3);
+    expect(own.key.rateLimitPerMinute).toBe(3);
+    const shared = await create();
+    expect(shared.key.rateLimitPerMinute).toBeNull();
+    const call = (secret: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/ofrep/v1/evaluate/flags',
+        headers: { authorization: `Bearer ${secret}` },
+        payload: { context: {} },
+      });
+    for (let i = 0; i < 3; i++) expect((await call(own.secret)).headers['x-ratelimit-limit']).toBe('3');
+    expect((await call(own.secret)).statusCode).toBe(429);
+    const other = await call(shared.secret);
+    expect(other.statusCode).toBe(200);
+    expect(other.headers['x-ratelimit-limit']).toBe('600000');
+    const invalid = await t.admin('POST', '/api/v1/keys', {
+      name: 'bad',
+      environment: 'production',
+      kind: 'browser',
+      rateLimitPerMinute: 0,
+    });
+    expect(invalid.status).toBe(400);
+  });
 });

@@ -1,10 +1,20 @@
 /**
- * Rate limiting for public (SDK and OFREP) routes: a synchronous fixed-window counter per client key
- * (its SHA-256, shared with authentication), else per IP. A route opts in with `config: sdkRateLimit`;
- * only those routes get the limiter's onRequest hook, so other routes pay nothing.
+ * The gate of the public (SDK, OFREP and events) routes, run when the request line and headers have arrived
+ * and before any body is read: it authenticates the client key (an unknown or missing key is answered 401 at
+ * once, and a request with a body also gets its connection closed), then counts the request against the key's
+ * fixed-window budget. Unknown keys never reach the per-key counters, so they cannot evict known keys; their
+ * failures are counted per client address instead, and an address past its failure budget gets 429.
+ * A route opts in with `config: sdkRateLimit`; only those routes get the hook, so other routes pay nothing.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { ClientPrincipal, SdkDeps } from '../client-deps.ts';
 import { AppError } from '../errors.ts';
+import {
+  admitPrincipal,
+  closeConnectionAfterReply,
+  missingKeyError,
+  unknownKeyError,
+} from './client-auth.ts';
 import { readClientCredential } from './client-credential.ts';
 
 const ONE_MINUTE_MS = 60_000;
@@ -22,8 +32,8 @@ declare module 'fastify' {
 }
 
 /**
- * Route config that opts a route into the rate limit: `{ config: sdkRateLimit }`. The budget is the
- * app-wide `rateLimitPerMinute` (DIMMER_RATE_LIMIT_PER_MINUTE), counted per client key, else per IP.
+ * Route config that opts a route into the client gate: `{ config: sdkRateLimit }`. The budget is the key's own
+ * `rateLimitPerMinute`, else the default of its kind (see RateLimits), counted per key and route.
  */
 export const sdkRateLimit = { sdkRateLimit: true };
 
@@ -87,45 +97,125 @@ export class FixedWindowLimiter {
   }
 }
 
-/** The counter key: the client key's SHA-256 (shared with authentication, never the raw key), else the IP. */
-function limitKey(request: FastifyRequest): string {
-  const credential = readClientCredential(request);
-  return credential === undefined ? `ip:${request.ip}` : credential.hash;
+/** The budgets of the client gate. */
+export interface RateLimits {
+  /** Requests per minute per server key and route, unless the key sets its own (DIMMER_RATE_LIMIT_PER_MINUTE). */
+  serverKeyPerMinute: number;
+  /** Requests per minute per browser key and route, unless the key sets its own (DIMMER_BROWSER_RATE_LIMIT_PER_MINUTE). */
+  browserKeyPerMinute: number;
+  /** Failed authentications per minute per client address before they are answered 429 (DIMMER_AUTH_FAILURES_PER_MINUTE). */
+  authFailuresPerMinute: number;
+}
+
+/** Default requests per minute per server key and route. */
+export const DEFAULT_SERVER_KEY_RATE_LIMIT_PER_MINUTE = 60_000;
+/** Default requests per minute per browser key and route: one key serves every visitor of a site. */
+export const DEFAULT_BROWSER_KEY_RATE_LIMIT_PER_MINUTE = 600_000;
+/** Default failed authentications per minute per client address. */
+export const DEFAULT_AUTH_FAILURES_PER_MINUTE = 600;
+
+export const DEFAULT_RATE_LIMITS: RateLimits = {
+  serverKeyPerMinute: DEFAULT_SERVER_KEY_RATE_LIMIT_PER_MINUTE,
+  browserKeyPerMinute: DEFAULT_BROWSER_KEY_RATE_LIMIT_PER_MINUTE,
+  authFailuresPerMinute: DEFAULT_AUTH_FAILURES_PER_MINUTE,
+};
+
+/** Seconds from `now` to the end of `window`, at least one. */
+function secondsLeft(window: RateWindow, now: number): number {
+  return Math.max(1, Math.ceil((window.resetAt - now) / MS_PER_SECOND));
+}
+
+/** The budget of a principal: its own, else its kind's default. */
+export function budgetOf(principal: ClientPrincipal, limits: RateLimits): number {
+  if (principal.rateLimitPerMinute !== undefined) return principal.rateLimitPerMinute;
+  return principal.kind === 'browser' ? limits.browserKeyPerMinute : limits.serverKeyPerMinute;
 }
 
 /**
- * Installs the limiter for routes registered after this call whose config has `sdkRateLimit`; each such
- * route counts on its own (as the former plugin did). Each answer carries x-ratelimit-limit/remaining/reset;
- * past `perMinute` requests the route answers 429 RATE_LIMITED with Retry-After (seconds to the window's
- * end), through the route's error handler.
+ * Installs the gate on routes registered after this call whose config has `sdkRateLimit`; each such route
+ * counts on its own. Each admitted answer carries x-ratelimit-limit/remaining/reset; past the budget the route
+ * answers 429 RATE_LIMITED with Retry-After (seconds to the window's end), through the route's error handler.
+ * Failed authentications share one per-address counter across routes.
  */
-export function installRateLimit(app: FastifyInstance, perMinute: number): void {
-  const limitHeader = String(perMinute);
-  const message = `rate limit of ${perMinute} requests per minute exceeded`;
-  const limitHook = (limiter: FixedWindowLimiter) =>
-    function sdkRateLimitHook(
+export function installRateLimit(
+  app: FastifyInstance,
+  limits: Partial<RateLimits>,
+  authenticate: SdkDeps['authenticateClientKey'],
+): void {
+  const budgets: RateLimits = { ...DEFAULT_RATE_LIMITS, ...limits };
+  const failures = new FixedWindowLimiter(ONE_MINUTE_MS, MAX_TRACKED_CLIENTS);
+
+  const refuse = (request: FastifyRequest, reply: FastifyReply, error: AppError): AppError => {
+    closeConnectionAfterReply(request, reply);
+    const now = Date.now();
+    const window = failures.hit(request.ip, now);
+    if (window.count <= budgets.authFailuresPerMinute) return error;
+    const retryAfterSeconds = secondsLeft(window, now);
+    reply.header('retry-after', retryAfterSeconds);
+    return new AppError(
+      'RATE_LIMITED',
+      `too many failed authentications from this address (limit ${budgets.authFailuresPerMinute} per minute)`,
+      { retryAfterSeconds },
+    );
+  };
+
+  const count = (
+    limiter: FixedWindowLimiter,
+    hash: string,
+    principal: ClientPrincipal,
+    reply: FastifyReply,
+  ): AppError | undefined => {
+    const perMinute = budgetOf(principal, budgets);
+    const now = Date.now();
+    const window = limiter.hit(hash, now);
+    const resetSeconds = secondsLeft(window, now);
+    reply.header('x-ratelimit-limit', perMinute);
+    reply.header('x-ratelimit-reset', resetSeconds);
+    if (window.count <= perMinute) {
+      reply.header('x-ratelimit-remaining', perMinute - window.count);
+      return undefined;
+    }
+    reply.header('x-ratelimit-remaining', 0);
+    reply.header('retry-after', resetSeconds);
+    return new AppError('RATE_LIMITED', `rate limit of ${perMinute} requests per minute exceeded`, {
+      retryAfterSeconds: resetSeconds,
+    });
+  };
+
+  const gateHook = (limiter: FixedWindowLimiter) =>
+    function clientGateHook(
       request: FastifyRequest,
       reply: FastifyReply,
       done: HookHandlerDoneFunction,
     ): void {
-      const now = Date.now();
-      const window = limiter.hit(limitKey(request), now);
-      const resetSeconds = Math.max(1, Math.ceil((window.resetAt - now) / MS_PER_SECOND));
-      reply.header('x-ratelimit-limit', limitHeader);
-      if (window.count <= perMinute) {
-        reply.header('x-ratelimit-remaining', perMinute - window.count);
-        reply.header('x-ratelimit-reset', resetSeconds);
-        done();
+      const credential = readClientCredential(request);
+      if (credential === undefined) {
+        done(refuse(request, reply, missingKeyError()));
         return;
       }
-      reply.header('x-ratelimit-remaining', 0);
-      reply.header('x-ratelimit-reset', resetSeconds);
-      reply.header('retry-after', resetSeconds);
-      done(new AppError('RATE_LIMITED', message, { retryAfterSeconds: resetSeconds }));
+      const finish = (principal: ClientPrincipal | null): void => {
+        if (principal === null) {
+          done(refuse(request, reply, unknownKeyError()));
+          return;
+        }
+        try {
+          admitPrincipal(request, reply, principal);
+        } catch (error) {
+          done(error as Error);
+          return;
+        }
+        const limited = count(limiter, credential.hash, principal, reply);
+        if (limited === undefined) done();
+        else done(limited);
+      };
+      const found = authenticate(credential.raw, credential.hash);
+      if (found instanceof Promise) found.then(finish, (error: unknown) => done(error as Error));
+      else finish(found);
     };
+
   app.addHook('onRoute', (route) => {
     if (route.config?.sdkRateLimit !== true) return;
-    const hook = limitHook(new FixedWindowLimiter(ONE_MINUTE_MS, MAX_TRACKED_CLIENTS));
+    const hook = gateHook(new FixedWindowLimiter(ONE_MINUTE_MS, MAX_TRACKED_CLIENTS));
     const existing = route.onRequest;
     route.onRequest =
       existing === undefined ? [hook] : Array.isArray(existing) ? [...existing, hook] : [existing, hook];

@@ -22,6 +22,7 @@ export async function registerKeyRoutes(scope: FastifyInstance, keys: KeysServic
         kind: body.kind,
         ...(body.allowedOrigins !== undefined ? { allowedOrigins: body.allowedOrigins } : {}),
         ...(body.eventsPerMinute !== undefined ? { eventsPerMinute: body.eventsPerMinute } : {}),
+        ...(body.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: body.rateLimitPerMinute } : {}),
       },
       request.adminActor,
     );

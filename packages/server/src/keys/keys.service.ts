@@ -1,13 +1,16 @@
 /**
- * Client keys and admin tokens: creation (secret shown once), listing without secrets, revocation,
- * and authentication with a short in-memory cache (revocation on this node takes effect at once,
- * on other nodes within CACHE_TTL_MS).
+ * Client keys and admin tokens: creation (secret shown once), listing without secrets, revocation, and
+ * authentication. Client keys are answered from an in-memory table of every key (live and revoked), loaded at
+ * start, reloaded when another node announces a key change (PostgreSQL NOTIFY) and every KEYS_RELOAD_MS as a
+ * fallback, so SDK routes keep authenticating while the database is unreachable. A key missing from the table
+ * (created on another node a moment ago) is read from the store. Admin tokens use a short cache.
  */
 
 import type { ClientKeyKind, ClientPrincipal } from '../client-deps.ts';
 import type { Clock } from '../clock.ts';
 import type { EnvironmentsStore } from '../environments/index.ts';
 import { AppError } from '../errors.ts';
+import { ANY_ORIGIN } from '../http/client-auth.ts';
 import {
   ADMIN_TOKEN_PREFIX,
   BROWSER_KEY_PREFIX,
@@ -23,6 +26,8 @@ import type { AdminTokenRecord, ClientKeyRecord, KeysStore } from './keys.store.
 
 /** How long a key lookup is cached, in milliseconds. */
 export const CACHE_TTL_MS = 1_000;
+/** Default interval between full reloads of the client key table, in milliseconds. */
+export const DEFAULT_KEYS_RELOAD_MS = 30_000;
 /** Cache entries kept before the cache is cleared (bounds memory under key-guessing traffic). */
 const CACHE_MAX_ENTRIES = 10_000;
 
@@ -35,6 +40,7 @@ export interface ClientKeyView {
   allowedOrigins: string[];
   /** Events per minute the key may send; null: the server default. */
   eventsPerMinute: number | null;
+  rateLimitPerMinute: number | null;
   prefix: string;
   createdAt: string;
   revokedAt: string | null;
@@ -85,6 +91,7 @@ export function toClientKeyView(record: ClientKeyRecord): ClientKeyView {
     kind: record.kind,
     allowedOrigins: record.allowedOrigins,
     eventsPerMinute: record.eventsPerMinute ?? null,
+    rateLimitPerMinute: record.rateLimitPerMinute,
     prefix: record.prefix,
     createdAt: new Date(record.createdAt).toISOString(),
     revokedAt: isoTime(record.revokedAt),
@@ -101,13 +108,71 @@ function isOrigin(origin: string): boolean {
   }
 }
 
+function toPrincipal(record: ClientKeyRecord): ClientPrincipal | null {
+  return record.revokedAt === null
+    ? {
+        keyId: record.id,
+        environment: record.environment,
+        kind: record.kind,
+        allowedOrigins: [...record.allowedOrigins],
+        eventsPerMinute: record.eventsPerMinute ?? null,
+        ...(record.rateLimitPerMinute !== null ? { rateLimitPerMinute: record.rateLimitPerMinute } : {}),
+      }
+    : null;
+}
+
 export class KeysService {
   readonly #clientCache: TtlCache<ClientPrincipal | null>;
   readonly #adminCache: TtlCache<AdminPrincipal | null>;
+  /** Every stored client key by hash: its principal, or null when revoked; undefined until first loaded. */
+  #table: Map<string, ClientPrincipal | null> | undefined;
+  /** Hashes revoked through this node (re-applied over a reload that read before the revocation committed). */
+  readonly #revokedHere = new Set<string>();
+  #reloading: Promise<void> | undefined;
+  #reloadAgain = false;
+  #timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: { keys: KeysStore; environments: EnvironmentsStore; clock: Clock }) {
     this.#clientCache = new TtlCache(deps.clock);
     this.#adminCache = new TtlCache(deps.clock);
+  }
+
+  /** Loads the client key table now (coalescing overlapping calls: a call during a reload runs one more after it). */
+  reloadClientKeys(): Promise<void> {
+    if (this.#reloading !== undefined) {
+      this.#reloadAgain = true;
+      return this.#reloading;
+    }
+    this.#reloading = (async () => {
+      try {
+        do {
+          this.#reloadAgain = false;
+          const records = await this.deps.keys.listClientKeys();
+          const table = new Map<string, ClientPrincipal | null>();
+          for (const record of records) table.set(record.keyHash, toPrincipal(record));
+          for (const hash of this.#revokedHere) if (table.has(hash)) table.set(hash, null);
+          this.#table = table;
+        } while (this.#reloadAgain);
+      } finally {
+        this.#reloading = undefined;
+      }
+    })();
+    return this.#reloading;
+  }
+
+  /** Reloads the table every `intervalMs` (0: never); failures are reported and the table kept. */
+  startKeyReload(intervalMs: number, onError: (error: unknown) => void): void {
+    if (intervalMs <= 0 || this.#timer !== undefined) return;
+    this.#timer = setInterval(() => {
+      this.reloadClientKeys().catch(onError);
+    }, intervalMs);
+    this.#timer.unref();
+  }
+
+  /** Stops the periodic reload. */
+  stopKeyReload(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
   }
 
   /** Creates a client key; the raw secret is in the result and nowhere else. */
@@ -118,15 +183,17 @@ export class KeysService {
       kind: ClientKeyKind;
       allowedOrigins?: string[];
       eventsPerMinute?: number | null;
+      /** The key's own requests per minute per route; null or absent: the default of its kind. */
+      rateLimitPerMinute?: number | null;
     },
     actor: string,
   ): Promise<{ key: ClientKeyView; secret: string }> {
     const issues: { path: string; message: string }[] = [];
     (input.allowedOrigins ?? []).forEach((origin, i) => {
-      if (!isOrigin(origin))
+      if (origin !== ANY_ORIGIN && !isOrigin(origin))
         issues.push({
           path: `allowedOrigins[${i}]`,
-          message: 'expected an origin like https://app.example.com',
+          message: 'expected an origin like https://app.example.com, or "*" for any origin',
         });
     });
     if (!(await this.deps.environments.get(input.environment)))
@@ -142,6 +209,7 @@ export class KeysService {
       kind: input.kind,
       allowedOrigins: input.allowedOrigins ?? [],
       eventsPerMinute: input.eventsPerMinute ?? null,
+      rateLimitPerMinute: input.rateLimitPerMinute ?? null,
       prefix: visiblePrefix(secret, prefix),
       keyHash: hashSecret(secret),
       createdAt: now,
@@ -167,6 +235,7 @@ export class KeysService {
       throw error;
     }
     this.#clientCache.delete(record.keyHash);
+    this.#table?.set(record.keyHash, toPrincipal(record));
     return { key: view, secret };
   }
 
@@ -193,6 +262,8 @@ export class KeysService {
     });
     if (!revoked) throw new AppError('NOT_FOUND', `client key ${id} not found`);
     this.#clientCache.delete(revoked.keyHash);
+    this.#revokedHere.add(revoked.keyHash);
+    this.#table?.set(revoked.keyHash, null);
     return toClientKeyView(revoked);
   }
 
@@ -214,6 +285,8 @@ export class KeysService {
   ): ClientPrincipal | null | Promise<ClientPrincipal | null> {
     if (!rawKey.startsWith(SERVER_KEY_PREFIX) && !rawKey.startsWith(BROWSER_KEY_PREFIX)) return null;
     const hash = keyHash ?? hashSecret(rawKey);
+    const known = this.#table?.get(hash);
+    if (known !== undefined) return known;
     const cached = this.#clientCache.get(hash);
     if (cached) return cached.value;
     return this.#loadClientKey(hash);
@@ -221,17 +294,9 @@ export class KeysService {
 
   async #loadClientKey(hash: string): Promise<ClientPrincipal | null> {
     const record = await this.deps.keys.findClientKeyByHash(hash);
-    const principal: ClientPrincipal | null =
-      record && record.revokedAt === null
-        ? {
-            keyId: record.id,
-            environment: record.environment,
-            kind: record.kind,
-            allowedOrigins: [...record.allowedOrigins],
-            eventsPerMinute: record.eventsPerMinute ?? null,
-          }
-        : null;
+    const principal = record === undefined ? null : toPrincipal(record);
     this.#clientCache.set(hash, principal);
+    if (record !== undefined && !this.#revokedHere.has(hash)) this.#table?.set(hash, principal);
     return principal;
   }
 

@@ -7,7 +7,8 @@ import { StoreNotFoundError } from '../storage/write.ts';
 import type { AdminTokenRecord, ClientKeyRecord, KeysStore } from './keys.store.ts';
 
 const KEY_COLUMNS =
-  'id, name, environment, kind, allowed_origins, prefix, key_hash, created_at, revoked_at, events_per_minute';
+  'id, name, environment, kind, allowed_origins, prefix, key_hash, created_at, revoked_at, events_per_minute, ' +
+  'rate_limit_per_minute';
 
 function toClientKey(row: Row): ClientKeyRecord {
   return {
@@ -21,6 +22,7 @@ function toClientKey(row: Row): ClientKeyRecord {
     createdAt: num(row.created_at),
     revokedAt: numOrNull(row.revoked_at),
     eventsPerMinute: numOrNull(row.events_per_minute),
+    rateLimitPerMinute: numOrNull(row.rate_limit_per_minute),
   };
 }
 
@@ -41,7 +43,7 @@ export function createSqlKeysStore(driver: SqlDriver, writes: SqlWrites): KeysSt
       await writes.write('client key', async (tx) => {
         const [env] = await tx.all('SELECT key FROM environments WHERE key = ?', [record.environment]);
         if (!env) throw new StoreNotFoundError(`environment ${record.environment} not found`);
-        await tx.run(`INSERT INTO client_keys (${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+        await tx.run(`INSERT INTO client_keys (${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
           record.id,
           record.name,
           record.environment,
@@ -52,8 +54,10 @@ export function createSqlKeysStore(driver: SqlDriver, writes: SqlWrites): KeysSt
           record.createdAt,
           record.revokedAt,
           record.eventsPerMinute,
+          record.rateLimitPerMinute,
         ]);
         await writes.appendAudit(tx, audit);
+        await driver.announceKeys?.(tx);
       });
     },
     async listClientKeys(filter = {}) {
@@ -80,7 +84,10 @@ export function createSqlKeysStore(driver: SqlDriver, writes: SqlWrites): KeysSt
           'UPDATE client_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL',
           [audit.at, id],
         );
-        if (changed > 0) await writes.appendAudit(tx, audit);
+        if (changed > 0) {
+          await writes.appendAudit(tx, audit);
+          await driver.announceKeys?.(tx);
+        }
         const [row] = await tx.all(`SELECT ${KEY_COLUMNS} FROM client_keys WHERE id = ?`, [id]);
         return row ? toClientKey(row) : undefined;
       });

@@ -10,6 +10,8 @@ export interface ClientKeyRecord {
   allowedOrigins: string[];
   /** Events per minute the key may send to `/v1/events`; null: the server default. */
   eventsPerMinute: number | null;
+  /** The key's own requests per minute per route; null: the default of its kind. */
+  rateLimitPerMinute: number | null;
   /** The first characters of the secret, to recognise a key in lists. */
   prefix: string;
   /** Hex SHA-256 of the raw key. */

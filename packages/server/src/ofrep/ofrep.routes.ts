@@ -18,6 +18,7 @@ import {
   fastifyErrorCode,
   internalErrorMessage,
   logInternalError,
+  setRetryAfter,
   toAppError,
 } from '../http/error-handler.ts';
 import { sdkRateLimit } from '../http/rate-limit.ts';
@@ -151,6 +152,7 @@ export function replyWithOfrepError(
   const known = toAppError(error);
   if (known !== undefined) {
     if (known.code === 'UNAUTHORIZED') reply.header('www-authenticate', 'Bearer');
+    setRetryAfter(reply, known);
     return reply.code(known.status).send({ errorDetails: known.message });
   }
   const errorDetails = internalErrorMessage(logInternalError(error, request));

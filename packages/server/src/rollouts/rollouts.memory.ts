@@ -1,5 +1,5 @@
 /** The rollouts port in memory (unit tests): rollouts, their decisions and their analysis tables. */
-import { FLAGS_TABLE, type FlagRecord } from '../flags/index.ts';
+import { environmentsTouched, FLAGS_TABLE, type FlagRecord } from '../flags/index.ts';
 import { copy, ENVIRONMENTS_TABLE, type MemoryDatabase } from '../storage/memory/memory-database.ts';
 import { type ConfigChange, StoreConflictError, StoreNotFoundError } from '../storage/write.ts';
 import {
@@ -111,7 +111,12 @@ export function createMemoryRolloutsStore(db: MemoryDatabase): RolloutsStore {
         updatedAt: at,
       });
       for (const audit of audits) db.appendAudit(audit);
-      return { value: copy(next), changes: db.bumpAll(at) };
+      const touched = environmentsTouched(
+        flag,
+        { flag: options.flag, archived: flag.archived },
+        db.environmentKeys(),
+      );
+      return { value: copy(next), changes: db.bump(at, touched) };
     },
     async commit(record, options, audits) {
       db.checkOpen();
@@ -134,7 +139,12 @@ export function createMemoryRolloutsStore(db: MemoryDatabase): RolloutsStore {
           revision: flag.revision + 1,
           updatedAt: at,
         });
-        changes = db.bumpAll(at);
+        const touched = environmentsTouched(
+          flag,
+          { flag: flagWrite.document, archived: flag.archived },
+          db.environmentKeys(),
+        );
+        changes = db.bump(at, touched);
       }
       let decisionId: number | null = null;
       if (options.decision !== undefined) {

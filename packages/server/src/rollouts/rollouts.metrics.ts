@@ -7,6 +7,8 @@ export interface RolloutMetrics {
   decisions: Counter<'action' | 'rule' | 'applied'>;
   /** Controller ticks, by whether this node ran them (false: another node holds the lock). */
   controllerTicks: Counter<'ran'>;
+  /** Decisions refused because this node's controller lease had moved to another node. */
+  controllerFenced: Counter;
 }
 
 /** Registers the decision and tick counters on `registry`. */
@@ -19,11 +21,16 @@ export function createRolloutMetrics(registry: Registry): RolloutMetrics {
   });
   const controllerTicks = new Counter({
     name: 'dimmer_controller_ticks_total',
-    help: 'Controller ticks; ran="false" when another node held the controller lock',
+    help: 'Controller ticks; ran="false" when another node held the controller lease',
     labelNames: ['ran'] as const,
     registers: [registry],
   });
-  return { decisions, controllerTicks };
+  const controllerFenced = new Counter({
+    name: 'dimmer_controller_fenced_total',
+    help: 'Controller decisions refused because the lease had moved to another node (a stale holder)',
+    registers: [registry],
+  });
+  return { decisions, controllerTicks, controllerFenced };
 }
 
 /** Registers the `dimmer_rollouts` gauge, read from `list` at scrape time. */
@@ -40,6 +47,18 @@ export function observeRolloutStatuses(
       const counts = new Map<string, number>(ROLLOUT_STATUSES.map((s) => [s, 0]));
       for (const r of await list()) counts.set(r.state, (counts.get(r.state) ?? 0) + 1);
       for (const [status, n] of counts) this.set({ status }, n);
+    },
+  });
+}
+
+/** Registers `dimmer_controller_lease_held`: 1 while this node holds the controller lease (always on one node). */
+export function observeControllerLease(registry: Registry, held: () => boolean): void {
+  new Gauge({
+    name: 'dimmer_controller_lease_held',
+    help: '1 when this node holds the controller lease (always 1 on a single node)',
+    registers: [registry],
+    collect() {
+      this.set(held() ? 1 : 0);
     },
   });
 }

@@ -32,6 +32,7 @@ import { generateId } from '../secrets.ts';
 import {
   type AuditInput,
   type ConfigChange,
+  type LeaseFence,
   StoreConflictError,
   StoreNotFoundError,
 } from '../storage/write.ts';
@@ -422,9 +423,10 @@ export class RolloutsService {
   /**
    * One look of the controller at one rollout: evidence → decide → store (state with the sequential tests, the
    * decision row, the flag's rule when reach changed, audit with actor `controller`). Returns the stored
-   * decision, or null when the rollout is not monitored or was changed meanwhile (the next look retries).
+   * decision, or null when the rollout is not monitored or was changed meanwhile (the next look retries). With a
+   * `fence`, the decision is stored only while the controller's lease is still held (StoreFencedError otherwise).
    */
-  async look(id: string): Promise<DecisionRecord | null> {
+  async look(id: string, fence?: LeaseFence): Promise<DecisionRecord | null> {
     const record = await this.get(id);
     if (!MONITORED_STATUSES.includes(record.state)) return null;
     const plan = planOf(record);
@@ -480,6 +482,7 @@ export class RolloutsService {
         forceFlag: false,
         actor: CONTROLLER_ACTOR,
         returnDecision: true,
+        ...(fence !== undefined ? { fence } : {}),
       });
       stored = { ...row, id: decisionId };
     } catch (error) {
@@ -603,6 +606,7 @@ export class RolloutsService {
       forceFlag: boolean;
       actor: string;
       returnDecision: true;
+      fence?: LeaseFence;
     },
   ): Promise<number>;
   private async persist(
@@ -619,6 +623,7 @@ export class RolloutsService {
       forceFlag: boolean;
       actor: string;
       returnDecision?: boolean;
+      fence?: LeaseFence;
     },
   ): Promise<RolloutRecord | number> {
     const plan = planOf(record);
@@ -658,6 +663,7 @@ export class RolloutsService {
           expectedRevision: record.revision,
           ...(flagWrite !== undefined ? { flag: flagWrite } : {}),
           ...(options.decision !== undefined ? { decision: options.decision } : {}),
+          ...(options.fence !== undefined ? { fence: options.fence } : {}),
         },
         audits,
       );

@@ -1,5 +1,6 @@
 /** The rollouts port over SQL (SQLite and PostgreSQL): rollouts, their decisions and their analysis tables. */
 import type { FlagConfig } from '@dimmer/core';
+import { environmentsTouched, type FlagState } from '../flags/index.ts';
 import type { MetricDefinition } from '../metrics/index.ts';
 import type { Row, SqlDriver, SqlExecutor } from '../storage/sql/sql-driver.ts';
 import { json, marks, num, whereClause } from '../storage/sql/sql-rows.ts';
@@ -74,6 +75,20 @@ export function createSqlRolloutsStore(driver: SqlDriver, writes: SqlWrites): Ro
     throw new StoreConflictError(`rollout ${record.id} was changed concurrently`);
   }
 
+  /** The flag's stored state before this transaction's write. */
+  async function flagState(tx: SqlExecutor, key: string): Promise<FlagState | undefined> {
+    const [row] = await tx.all('SELECT document, archived FROM flags WHERE key = ?', [key]);
+    return row === undefined
+      ? undefined
+      : { flag: json(row.document) as FlagConfig, archived: num(row.archived) === 1 };
+  }
+
+  /** Bumps the environments whose config the flag write changed (the flag's archived state is unchanged). */
+  async function bumpTouched(tx: SqlExecutor, at: number, before: FlagState | undefined, flag: FlagConfig) {
+    const after = { flag, archived: before?.archived ?? false };
+    return writes.bump(tx, at, environmentsTouched(before, after, await writes.environmentKeys(tx)));
+  }
+
   return {
     async create(record, audit) {
       return writes.conflictOnUnique(
@@ -134,13 +149,14 @@ export function createSqlRolloutsStore(driver: SqlDriver, writes: SqlWrites): Ro
         driver.transaction(async (tx) => {
           const value = await updateRollout(tx, record, options.expectedRevision, at);
           const flag: FlagConfig = options.flag;
+          const before = await flagState(tx, flag.key);
           const changed = await tx.run(
             'UPDATE flags SET document = ?, description = ?, revision = revision + 1, updated_at = ? WHERE key = ? AND revision = ?',
             [JSON.stringify(flag), flag.description ?? '', at, flag.key, options.flagRevision],
           );
           if (changed === 0) throw new StoreConflictError(`flag ${flag.key} was changed concurrently`);
           for (const audit of audits) await writes.appendAudit(tx, audit);
-          return { value, changes: await writes.bumpAll(tx, at) };
+          return { value, changes: await bumpTouched(tx, at, before, flag) };
         }),
       );
     },
@@ -148,10 +164,13 @@ export function createSqlRolloutsStore(driver: SqlDriver, writes: SqlWrites): Ro
       const at = audits[0]?.at ?? options.decision?.at ?? record.updatedAt;
       return writes.conflictOnUnique('another rollout is active on the flag', () =>
         driver.transaction(async (tx) => {
+          if (options.fence !== undefined) await driver.checkFence?.(tx, options.fence);
           const rollout = await updateRollout(tx, record, options.expectedRevision, at);
           let changes: ConfigChange[] = [];
+          let before: FlagState | undefined;
           if (options.flag !== undefined) {
             const flag: FlagConfig = options.flag.document;
+            before = await flagState(tx, flag.key);
             const changed = await tx.run(
               'UPDATE flags SET document = ?, description = ?, revision = revision + 1, updated_at = ? WHERE key = ? AND revision = ?',
               [JSON.stringify(flag), flag.description ?? '', at, flag.key, options.flag.revision],
@@ -178,7 +197,7 @@ export function createSqlRolloutsStore(driver: SqlDriver, writes: SqlWrites): Ro
             decisionId = num(row?.id);
           }
           for (const audit of audits) await writes.appendAudit(tx, audit);
-          if (options.flag !== undefined) changes = await writes.bumpAll(tx, at);
+          if (options.flag !== undefined) changes = await bumpTouched(tx, at, before, options.flag.document);
           return { value: { rollout, decisionId }, changes };
         }),
       );

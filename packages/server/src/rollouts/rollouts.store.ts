@@ -1,6 +1,6 @@
 import type { FlagConfig } from '@dimmer/core';
 import type { MetricDefinition } from '../metrics/index.ts';
-import type { AuditInput, WriteResult } from '../storage/write.ts';
+import type { AuditInput, LeaseFence, WriteResult } from '../storage/write.ts';
 
 /** The lifecycle of a rollout (the same set as packages/rollout's state machine). */
 export type RolloutStatus = 'draft' | 'running' | 'paused' | 'rolled_back' | 'holding' | 'completed';
@@ -147,6 +147,8 @@ export interface RolloutsStore {
       expectedRevision: number;
       flag?: { document: FlagConfig; revision: number };
       decision?: DecisionInput;
+      /** The controller's lease: nothing is written (StoreFencedError) unless it is still held. */
+      fence?: LeaseFence;
     },
     audits: readonly AuditInput[],
   ): Promise<WriteResult<{ rollout: RolloutRecord; decisionId: number | null }>>;

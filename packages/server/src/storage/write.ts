@@ -66,6 +66,8 @@ export interface ConfigWatchHandlers {
   onChange(change: { environment: string; version: number }): void;
   /** Called after the listener reconnected: notifications may have been missed, re-read everything. */
   onResync(): void;
+  /** Called when another process created or revoked a client key. */
+  onKeysChange?(): void;
 }
 
 /** A write conflicted with the stored state: a duplicate key, or a revision that moved on. */
@@ -81,5 +83,43 @@ export class StoreNotFoundError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'StoreNotFoundError';
+  }
+}
+
+/**
+ * The storage cannot be reached or cannot answer now (connection refused or lost, the database shutting down,
+ * a lock or statement timeout): the request may succeed if retried later.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+/** Proof of holding a lease: a decision is applied only while the lease row still names this holder and epoch. */
+export interface LeaseFence {
+  name: string;
+  holder: string;
+  /** Increases every time the lease changes hands (or is taken again after expiring). */
+  epoch: number;
+}
+
+/** A lease with a fencing token, shared by every node of a cluster (a row with holder, epoch and expiry). */
+export interface LeaseStore {
+  /**
+   * Takes the lease `name` for `holder` when it is free or expired, or renews it when `holder` has it; the expiry
+   * moves to now + `ttlMs` (the database's clock). Resolves to the epoch, or null when another holder has it.
+   */
+  acquire(name: string, holder: string, ttlMs: number): Promise<number | null>;
+  /** Gives the lease up if `holder` has it (another node may take it at once). */
+  release(name: string, holder: string): Promise<void>;
+}
+
+/** A write carried a fence whose lease has since expired or moved to another holder; nothing was written. */
+export class StoreFencedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreFencedError';
   }
 }

@@ -24,6 +24,10 @@ export interface MemoryDatabase {
   appendAudit(input: AuditInput): void;
   /** Moves every environment to its next config version at `at`; returns the changes ordered by key. */
   bumpAll(at: number): ConfigChange[];
+  /** Moves the named environments to their next config version at `at`; returns the changes ordered by key. */
+  bump(at: number, environments: readonly string[]): ConfigChange[];
+  /** Every environment's key, ordered. */
+  environmentKeys(): string[];
   /** Throws once the database is closed. */
   checkOpen(): void;
   close(): void;
@@ -69,8 +73,16 @@ export function createMemoryDatabase(): MemoryDatabase {
       });
     },
     bumpAll(at) {
+      return this.bump(at, this.environmentKeys());
+    },
+    environmentKeys() {
+      return [...table<VersionedEnvironment>(ENVIRONMENTS_TABLE).values()].sort(byKey).map((e) => e.key);
+    },
+    bump(at, environments) {
+      const only = new Set(environments);
       const changes: ConfigChange[] = [];
       for (const env of [...table<VersionedEnvironment>(ENVIRONMENTS_TABLE).values()].sort(byKey)) {
+        if (!only.has(env.key)) continue;
         env.configVersion += 1;
         env.committedAt = at;
         changes.push({ environment: env.key, version: env.configVersion, committedAt: at });

@@ -4,11 +4,11 @@
  */
 import pg from 'pg';
 import type { ConfigWatchHandlers } from '../write.ts';
-import { CONFIG_CHANNEL, clientConfig, type PostgresConnection } from './driver.ts';
+import { CONFIG_CHANNEL, clientConfig, KEYS_CHANNEL, type PostgresConnection } from './driver.ts';
 
 /** First and largest delay between reconnection attempts, in milliseconds. */
 const RECONNECT_INITIAL_MS = 250;
-const RECONNECT_MAX_MS = 10_000;
+const RECONNECT_MAX_MS = 2_000;
 
 /** application_name of the listening connection (visible in pg_stat_activity). */
 export const LISTENER_APPLICATION_NAME = 'dimmer-config-listener';
@@ -46,6 +46,7 @@ export async function listenForConfigChanges(
   async function connect(): Promise<void> {
     const next = new pg.Client({ ...clientConfig(connection), application_name: LISTENER_APPLICATION_NAME });
     next.on('notification', (message) => {
+      if (message.channel === KEYS_CHANNEL) handlers.onKeysChange?.();
       if (message.channel !== CONFIG_CHANNEL) return;
       const notice = parseConfigNotice(message.payload);
       if (notice) handlers.onChange(notice);
@@ -55,8 +56,13 @@ export async function listenForConfigChanges(
       drop(next);
     });
     next.on('end', () => drop(next));
-    await next.connect();
-    await next.query(`LISTEN ${CONFIG_CHANNEL}`);
+    try {
+      await next.connect();
+      await next.query(`LISTEN ${CONFIG_CHANNEL}; LISTEN ${KEYS_CHANNEL}`);
+    } catch (error) {
+      await next.end().catch(() => undefined);
+      throw error;
+    }
     client = next;
     delay = RECONNECT_INITIAL_MS;
   }
@@ -78,7 +84,9 @@ export async function listenForConfigChanges(
           await client?.end();
           return;
         }
+        logger.warn('config listener reconnected; re-reading every environment');
         handlers.onResync();
+        handlers.onKeysChange?.();
       } catch (error) {
         logger.warn(`config listener reconnect failed: ${(error as Error).message}`);
         delay = Math.min(delay * 2, RECONNECT_MAX_MS);
@@ -88,7 +96,13 @@ export async function listenForConfigChanges(
     timer.unref();
   }
 
-  await connect();
+  try {
+    await connect();
+  } catch (error) {
+    // The database went away between migration and here: keep trying in the background.
+    logger.warn(`config listener failed to connect: ${(error as Error).message}`);
+    scheduleReconnect();
+  }
   return async () => {
     stopped = true;
     if (timer) clearTimeout(timer);

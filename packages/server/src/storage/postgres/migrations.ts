@@ -201,6 +201,25 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 5,
+    name: 'leases with fencing epochs',
+    sql: `
+      CREATE TABLE leases (
+        name TEXT COLLATE "C" PRIMARY KEY,
+        holder TEXT NOT NULL,
+        epoch BIGINT NOT NULL,
+        expires_at TIMESTAMPTZ NOT NULL
+      );
+    `,
+  },
+  {
+    version: 6,
+    name: 'per-key rate limits',
+    sql: `
+      ALTER TABLE client_keys ADD COLUMN rate_limit_per_minute BIGINT;
+    `,
+  },
+  {
+    version: 7,
     name: 'experiments and their recorded results',
     sql: `
       CREATE TABLE experiments (

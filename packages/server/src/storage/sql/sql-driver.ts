@@ -3,7 +3,7 @@
  * placeholders; the PostgreSQL driver numbers them. The per-dialect differences live in the drivers
  * and their migrations.
  */
-import type { ConfigChange } from '../write.ts';
+import type { ConfigChange, LeaseFence } from '../write.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -28,6 +28,13 @@ export interface SqlDriver extends SqlExecutor {
    * locks, taken in sorted order); a no-op where one connection writes (SQLite).
    */
   lockKeys(tx: SqlExecutor, keys: readonly string[]): Promise<void>;
+  /** Tells other processes, inside the writing transaction, that client keys changed (absent on one process). */
+  announceKeys?(tx: SqlExecutor): Promise<void>;
+  /**
+   * Inside a writing transaction: throws StoreFencedError unless `fence` still holds its lease (the lease row is
+   * share-locked until the transaction ends, so no takeover can commit in between). Absent on one process.
+   */
+  checkFence?(tx: SqlExecutor, fence: LeaseFence): Promise<void>;
   /** True when the error is a unique or primary key violation. */
   isUniqueViolation(error: unknown): boolean;
   close(): Promise<void>;

@@ -5,13 +5,17 @@
  */
 import { type AuditInput, type ConfigChange, StoreConflictError } from '../write.ts';
 import type { SqlDriver, SqlExecutor } from './sql-driver.ts';
-import { num, str, toJson } from './sql-rows.ts';
+import { marks, num, str, toJson } from './sql-rows.ts';
 
 export interface SqlWrites {
   /** Records the audit entry inside the writing transaction. */
   appendAudit(tx: SqlExecutor, input: AuditInput): Promise<void>;
   /** Moves every environment to its next config version and announces the new versions. */
   bumpAll(tx: SqlExecutor, at: number): Promise<ConfigChange[]>;
+  /** Moves the named environments (none when empty) to their next config version and announces them. */
+  bump(tx: SqlExecutor, at: number, environments: readonly string[]): Promise<ConfigChange[]>;
+  /** Every environment's key, in the writing transaction. */
+  environmentKeys(tx: SqlExecutor): Promise<string[]>;
   /** Runs `fn` in one transaction, turning a unique violation into StoreConflictError (`<what> exists`). */
   write<T>(what: string, fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   /** Runs `fn`, turning a unique violation into StoreConflictError with `message`. */
@@ -44,20 +48,34 @@ export function createSqlWrites(driver: SqlDriver): SqlWrites {
         ],
       );
     },
-    async bumpAll(tx, at) {
-      const rows = await tx.all(
-        'UPDATE environments SET config_version = config_version + 1, committed_at = ? RETURNING key, config_version',
-        [at],
-      );
-      const changes = rows
-        .map((r) => ({ environment: str(r.key), version: num(r.config_version), committedAt: at }))
-        .sort((a, b) => (a.environment < b.environment ? -1 : a.environment > b.environment ? 1 : 0));
-      await driver.announce(tx, changes);
-      return changes;
+    bumpAll(tx, at) {
+      return bump(tx, at, undefined);
+    },
+    bump(tx, at, environments) {
+      return environments.length === 0 ? Promise.resolve([]) : bump(tx, at, environments);
+    },
+    async environmentKeys(tx) {
+      return (await tx.all('SELECT key FROM environments ORDER BY key')).map((r) => str(r.key));
     },
     write(what, fn) {
       return conflictOnUnique(`${what} exists`, () => driver.transaction(fn));
     },
     conflictOnUnique,
   };
+
+  async function bump(
+    tx: SqlExecutor,
+    at: number,
+    only: readonly string[] | undefined,
+  ): Promise<ConfigChange[]> {
+    const rows = await tx.all(
+      `UPDATE environments SET config_version = config_version + 1, committed_at = ?${only === undefined ? '' : ` WHERE key IN (${marks(only.length)})`} RETURNING key, config_version`,
+      only === undefined ? [at] : [at, ...only],
+    );
+    const changes = rows
+      .map((r) => ({ environment: str(r.key), version: num(r.config_version), committedAt: at }))
+      .sort((a, b) => (a.environment < b.environment ? -1 : a.environment > b.environment ? 1 : 0));
+    await driver.announce(tx, changes);
+    return changes;
+  }
 }

@@ -197,6 +197,13 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 5,
+    name: 'per-key rate limits',
+    sql: `
+      ALTER TABLE client_keys ADD COLUMN rate_limit_per_minute INTEGER;
+    `,
+  },
+  {
+    version: 6,
     name: 'experiments and their recorded results',
     sql: `
       CREATE TABLE experiments (

@@ -1,0 +1,278 @@
+/**
+ * `npm run bench:cluster`: Dimmer nodes sharing one PostgreSQL database (a fresh database in
+ * DIMMER_BENCH_DATABASE_URL, else DIMMER_TEST_DATABASE_URL, dropped at the end), each a child process on 127.0.0.1.
+ * Measures `POST /sdk/v1/resolve` throughput against one node and spread over three, the propagation of a flag
+ * change made through one node to the SDK streams of the other two (p99, from the writing node's own stream
+ * announcing the version), and the refetch of 1,000 open streams after a change: from the first stream announcing
+ * the new version until each stream's client fetched the new config with its ETag (p99).
+ * `--seconds N` sets the throughput runs' length; `--json` adds a last line `{"bench":"cluster","figures":[...]}`.
+ */
+
+import { ADMIN_TOKEN_PREFIX, generateSecret } from '../src/secrets.ts';
+import {
+  createTestDatabase,
+  followStream,
+  type NodeProcess,
+  sleep,
+  startNode,
+  stopNode,
+} from '../testing/cluster.ts';
+
+const args = process.argv.slice(2);
+const secondsArg = args.indexOf('--seconds');
+/** Seconds per throughput run. */
+const RUN_SECONDS = secondsArg >= 0 ? Number(args[secondsArg + 1]) : 8;
+/** Concurrent requests in flight during a throughput run. */
+const CONCURRENCY = 32;
+/** Flag changes whose propagation is timed. */
+const PROPAGATION_CHANGES = 30;
+/** Streams held open in the refetch run, spread over the nodes. */
+const STREAMS = 1_000;
+/** Changes timed in the refetch run. */
+const REFETCH_ROUNDS = 3;
+/** Targets. */
+const TARGET_REFETCH_P99_MS = 500;
+const TARGET_PROPAGATION_P99_MS = 1_000;
+const FLAGS = 20;
+
+interface Figure {
+  name: string;
+  value: number;
+  unit: string;
+  compare_to: string | null;
+  ratio: number | null;
+  target: number | null;
+  pass: boolean | null;
+}
+
+function p99(values: readonly number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)] ?? Number.NaN;
+}
+
+const round = (x: number, digits = 1) => Number(x.toFixed(digits));
+
+async function main(): Promise<void> {
+  const base = process.env.DIMMER_BENCH_DATABASE_URL ?? process.env.DIMMER_TEST_DATABASE_URL;
+  if (base === undefined || base === '') {
+    process.stderr.write(
+      'bench:cluster needs DIMMER_BENCH_DATABASE_URL or DIMMER_TEST_DATABASE_URL (PostgreSQL)\n',
+    );
+    process.exit(1);
+  }
+  const database = await createTestDatabase(base);
+  const token = generateSecret(ADMIN_TOKEN_PREFIX);
+  const env = {
+    DIMMER_DATABASE_URL: database.url,
+    DIMMER_ADMIN_TOKEN: token,
+    DIMMER_LOG_LEVEL: 'error',
+    DIMMER_DATABASE_POOL_SIZE: '4',
+  };
+  const nodes: NodeProcess[] = [];
+  const figures: Figure[] = [];
+  try {
+    nodes.push(await startNode('A', env));
+    nodes.push(...(await Promise.all([startNode('B', env), startNode('C', env)])));
+    const [a, b, c] = nodes as [NodeProcess, NodeProcess, NodeProcess];
+    const admin = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(a.url + path, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+      return res.json() as Promise<Record<string, unknown>>;
+    };
+    const flagDoc = (i: number, variant: string) => ({
+      key: `flag-${i}`,
+      kind: 'boolean',
+      variants: { off: false, on: true },
+      defaultVariant: variant,
+      environments: {
+        production: {
+          enabled: true,
+          rules: [{ id: 'pro', when: { attr: 'plan', op: 'eq', value: 'pro' }, serve: { variant: 'on' } }],
+        },
+      },
+    });
+    for (let i = 0; i < FLAGS; i++) await admin('POST', '/api/v1/flags', flagDoc(i, 'off'));
+    const key = String(
+      (await admin('POST', '/api/v1/keys', { name: 'bench', environment: 'production', kind: 'server' }))
+        .secret,
+    );
+    const sdkHeaders = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+    await sleep(1_500);
+
+    // Resolve throughput: closed-loop workers against the given nodes for RUN_SECONDS.
+    const throughput = async (targets: readonly NodeProcess[]) => {
+      let done = 0;
+      let failed = 0;
+      const until = Date.now() + RUN_SECONDS * 1000;
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async (_, w) => {
+          let n = w;
+          while (Date.now() < until) {
+            const node = targets[n++ % targets.length] as NodeProcess;
+            const res = await fetch(`${node.url}/sdk/v1/resolve`, {
+              method: 'POST',
+              headers: sdkHeaders,
+              body: JSON.stringify({
+                context: { targetingKey: `u${n}`, plan: n % 2 === 0 ? 'pro' : 'free' },
+                logExposures: false,
+              }),
+            });
+            await res.arrayBuffer();
+            if (res.ok) done++;
+            else failed++;
+          }
+        }),
+      );
+      if (failed > 0) process.stderr.write(`${failed} resolve requests failed\n`);
+      return done / RUN_SECONDS;
+    };
+    const one = await throughput([a]);
+    const three = await throughput(nodes);
+    figures.push(
+      {
+        name: 'resolve_one_node',
+        value: round(one),
+        unit: 'req/s',
+        compare_to: null,
+        ratio: null,
+        target: null,
+        pass: null,
+      },
+      {
+        name: 'resolve_three_nodes',
+        value: round(three),
+        unit: 'req/s',
+        compare_to: 'resolve_one_node',
+        ratio: round(three / one, 2),
+        target: null,
+        pass: null,
+      },
+    );
+
+    // Propagation: a change through A, timed from A's own stream announcing the version (the commit has
+    // happened) until the streams of B and C announce it.
+    const seen = new Map<string, Map<number, number>>();
+    const streams = [a, b, c].map((node) => {
+      seen.set(node.name, new Map());
+      return followStream(`${node.url}/sdk/v1/stream`, key, (frame) => {
+        const times = seen.get(node.name) as Map<number, number>;
+        if (!times.has(frame.version)) times.set(frame.version, performance.now());
+      });
+    });
+    await sleep(500);
+    const propagation: number[] = [];
+    for (let i = 0; i < PROPAGATION_CHANGES; i++) {
+      await admin('PUT', `/api/v1/flags/flag-${i % FLAGS}`, flagDoc(i % FLAGS, i % 2 === 0 ? 'on' : 'off'));
+      const version = Number(
+        (
+          (await (await fetch(`${a.url}/sdk/v1/config`, { headers: sdkHeaders })).json()) as {
+            version: number;
+          }
+        ).version,
+      );
+      const deadline = performance.now() + 10_000;
+      while ([...seen.values()].some((m) => !m.has(version)) && performance.now() < deadline) await sleep(5);
+      const origin = seen.get('A')?.get(version) ?? Number.NaN;
+      for (const name of ['B', 'C'])
+        propagation.push(Math.max(0, (seen.get(name)?.get(version) ?? Number.POSITIVE_INFINITY) - origin));
+      await sleep(100);
+    }
+    for (const s of streams) s.close();
+    const propagationP99 = p99(propagation);
+    figures.push({
+      name: 'propagation_p99',
+      value: round(propagationP99),
+      unit: 'ms',
+      compare_to: null,
+      ratio: null,
+      target: TARGET_PROPAGATION_P99_MS,
+      pass: propagationP99 < TARGET_PROPAGATION_P99_MS,
+    });
+
+    // Refetch: 1,000 streams; on each announced version the client fetches the config with its ETag.
+    await admin('POST', '/api/v1/flags', { ...flagDoc(FLAGS, 'off'), key: 'refetch' });
+    let started = 0;
+    let expected = Number.POSITIVE_INFINITY;
+    const refetch: number[] = [];
+    const etags = new Map<number, string>();
+    const fetched = new Map<number, number>();
+    let opened = 0;
+    const many = Array.from({ length: STREAMS }, (_, i) => {
+      const node = nodes[i % nodes.length] as NodeProcess;
+      return followStream(`${node.url}/sdk/v1/stream`, key, (frame) => {
+        if (frame.version < expected) {
+          if (!etags.has(i)) {
+            etags.set(i, `"production-${frame.version}"`);
+            opened++;
+          }
+          return;
+        }
+        if ((fetched.get(i) ?? 0) >= frame.version) return;
+        // The change is committed once any stream announces it: the clock starts at the first announcement.
+        if (started === Number.POSITIVE_INFINITY) started = performance.now();
+        fetched.set(i, frame.version);
+        const headers: Record<string, string> = { ...sdkHeaders, 'if-none-match': etags.get(i) ?? '' };
+        void fetch(`${node.url}/sdk/v1/config`, { headers }).then(async (res) => {
+          await res.arrayBuffer();
+          etags.set(i, res.headers.get('etag') ?? '');
+          if (res.status === 200) refetch.push(Math.max(0, performance.now() - started));
+        });
+      });
+    });
+    const openBy = performance.now() + 30_000;
+    while (opened < STREAMS && performance.now() < openBy) await sleep(50);
+    if (opened < STREAMS) process.stderr.write(`only ${opened} of ${STREAMS} streams opened\n`);
+    for (let r = 0; r < REFETCH_ROUNDS; r++) {
+      const before = refetch.length;
+      const current = Number(
+        (
+          (await (await fetch(`${a.url}/sdk/v1/config`, { headers: sdkHeaders })).json()) as {
+            version: number;
+          }
+        ).version,
+      );
+      expected = current + 1;
+      started = Number.POSITIVE_INFINITY;
+      await admin('PUT', '/api/v1/flags/refetch', {
+        ...flagDoc(FLAGS, r % 2 === 0 ? 'on' : 'off'),
+        key: 'refetch',
+      });
+      const deadline = performance.now() + 15_000;
+      while (refetch.length - before < opened && performance.now() < deadline) await sleep(10);
+      const got = refetch.length - before;
+      if (got < opened) process.stderr.write(`round ${r}: only ${got} of ${opened} clients refetched\n`);
+      for (let k = got; k < opened; k++) refetch.push(Number.POSITIVE_INFINITY);
+      await sleep(500);
+    }
+    for (const s of many) s.close();
+    const refetchP99 = p99(refetch);
+    figures.push({
+      name: 'refetch_1000_streams_p99',
+      value: round(refetchP99),
+      unit: 'ms',
+      compare_to: null,
+      ratio: null,
+      target: TARGET_REFETCH_P99_MS,
+      pass: refetchP99 < TARGET_REFETCH_P99_MS,
+    });
+  } finally {
+    await Promise.all(nodes.map((n) => stopNode(n)));
+    await database.drop();
+  }
+  for (const f of figures)
+    console.log(
+      `${f.name.padEnd(28)} ${String(f.value).padStart(10)} ${f.unit}` +
+        (f.ratio !== null ? `  (×${f.ratio} of ${f.compare_to})` : '') +
+        (f.target !== null ? `  target < ${f.target} ${f.unit}: ${f.pass ? 'pass' : 'FAIL'}` : ''),
+    );
+  if (args.includes('--json')) console.log(JSON.stringify({ bench: 'cluster', figures }));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
