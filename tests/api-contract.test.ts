@@ -353,6 +353,55 @@ describe('the server replies as @dimmer/api describes', () => {
     expectContract('getRollout', await t.admin('GET', api('/rollouts/ro_1')));
   });
 
+  it('an experiment: sample plan, results, looks and every action', async () => {
+    const flag = await t.admin('POST', api('/flags'), {
+      key: 'button-color',
+      kind: 'string',
+      variants: { blue: 'blue', green: 'green', red: 'red' },
+      defaultVariant: 'blue',
+      environments: { production: { enabled: true, rules: [] } },
+    });
+    expect(flag.status, JSON.stringify(flag.json)).toBe(201);
+    const body = (id: string): BodyOf<'createExperiment'> => ({
+      id,
+      flag: 'button-color',
+      environment: 'production',
+      control: 'blue',
+      variants: [{ variant: 'blue' }, { variant: 'green' }, { variant: 'red', weight: 34 }].map((v) =>
+        v.variant === 'red' ? v : { ...v, weight: 33 },
+      ),
+      coverage: 20,
+      successMetrics: [{ metric: 'crash_rate', mde: 0.1 }],
+      autoAbort: false,
+      expectedUnitsPerDay: 40_000,
+      expectedBaselines: { crash_rate: { mean: 0.2 } },
+    });
+    expectContract('createExperiment', await t.admin('POST', api('/experiments'), body('ex_1')));
+    expectContract('startExperiment', await t.admin('POST', api('/experiments/ex_1/start')));
+    const coverage: BodyOf<'setExperimentCoverage'> = { coverage: 50 };
+    expectContract(
+      'setExperimentCoverage',
+      await t.admin('POST', api('/experiments/ex_1/coverage'), coverage),
+    );
+    await t.app.dimmer.experimentController.tick();
+    expectContract('getExperimentResults', await t.admin('GET', api('/experiments/ex_1/results')));
+    const read = expectContract('getExperiment', await t.admin('GET', api('/experiments/ex_1')));
+    expect(read.latestResults).not.toBeNull();
+    expectContract('listExperiments', await t.admin('GET', api('/experiments?environment=production')));
+    expectContract('stopExperiment', await t.admin('POST', api('/experiments/ex_1/stop')));
+    expectContract('createExperiment', await t.admin('POST', api('/experiments'), body('ex_2')));
+    expectContract('startExperiment', await t.admin('POST', api('/experiments/ex_2/start')));
+    expectContract('abortExperiment', await t.admin('POST', api('/experiments/ex_2/abort')));
+    expectContract('createExperiment', await t.admin('POST', api('/experiments'), body('ex_3')));
+    expectContract('startExperiment', await t.admin('POST', api('/experiments/ex_3/start')));
+    const ship: BodyOf<'shipExperiment'> = { variant: 'green', rolloutId: 'ro_green' };
+    const shipped = expectContract(
+      'shipExperiment',
+      await t.admin('POST', api('/experiments/ex_3/ship'), ship),
+    );
+    expect(shipped.rollout.state).toBe('running');
+  });
+
   it('client keys and the audit log', async () => {
     const body: BodyOf<'createKey'> = {
       name: 'web',

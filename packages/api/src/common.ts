@@ -200,6 +200,7 @@ export const AUDIT_RESOURCE_TYPES = [
   'metric',
   'surface',
   'rollout',
+  'experiment',
 ] as const;
 export const AuditResourceType = Type.Enum(AUDIT_RESOURCE_TYPES);
 export type AuditResourceType = Static<typeof AuditResourceType>;

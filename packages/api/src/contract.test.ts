@@ -100,6 +100,7 @@ describe('@dimmer/api schemas', () => {
       'admin_token',
       'client_key',
       'environment',
+      'experiment',
       'flag',
       'metric',
       'rollout',

@@ -6,6 +6,7 @@
 export * from './admin.ts';
 export * from './common.ts';
 export * from './documents.ts';
+export * from './experiments.ts';
 export * from './ofrep.ts';
 export * from './rollouts.ts';
 export * from './routes.ts';

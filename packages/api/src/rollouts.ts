@@ -30,7 +30,7 @@ const PerArm = Type.Object({ treatment: Type.Number(), control: Type.Number() })
  * A number, or null when it cannot be computed yet. Written as one type list, not a union: the reply
  * serializer cannot resolve a union inside a tuple.
  */
-const Estimate = Type.Unsafe<number | null>({ type: ['number', 'null'] });
+export const Estimate = Type.Unsafe<number | null>({ type: ['number', 'null'] });
 
 // ------------------------------------------------------------------------------------------------ inputs
 
@@ -182,7 +182,7 @@ export type HistoryEntry = Static<typeof HistoryEntry>;
 // ------------------------------------------------------------------------------------------------ decisions
 
 /** One sequential test at one look (z scale; a null boundary is +∞). */
-const TestLook = Type.Object({
+export const TestLook = Type.Object({
   z: Estimate,
   boundary: Nullable(Type.Number()),
   rejected: Type.Boolean(),

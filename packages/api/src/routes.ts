@@ -49,6 +49,21 @@ import {
   SegmentView,
 } from './documents.ts';
 import {
+  CreatedExperiment,
+  EXPERIMENT_SIMPLE_ACTIONS,
+  ExperimentActionInput,
+  ExperimentCoverageInput,
+  ExperimentIdParams,
+  ExperimentInput,
+  ExperimentList,
+  ExperimentListQuery,
+  ExperimentResults,
+  ExperimentShipInput,
+  type ExperimentSimpleAction,
+  ExperimentView,
+  ShippedExperiment,
+} from './experiments.ts';
+import {
   OfrepBulkFailure,
   OfrepBulkSuccess,
   OfrepFailure,
@@ -281,6 +296,17 @@ const rolloutAction = <const A extends RolloutAction>(name: A) =>
     body: RolloutActionInput,
     reply: RolloutView,
   });
+const EXPERIMENT_ACTION_SUMMARIES: Readonly<Record<ExperimentSimpleAction, string>> = {
+  start: 'Start a draft experiment: its rule is installed on the flag at the planned coverage',
+  stop: 'End the experiment without a winner: its rule is removed, the flag serves what it served before',
+  abort: 'End the experiment because of harm or a broken split: its rule is removed',
+};
+const experimentAction = <const A extends ExperimentSimpleAction>(name: A) =>
+  action(`/experiments/:id/${name}`, EXPERIMENT_ACTION_SUMMARIES[name], {
+    params: ExperimentIdParams,
+    body: ExperimentActionInput,
+    reply: ExperimentView,
+  });
 const flagEnvironmentAction = <const A extends 'enable' | 'disable'>(name: A) =>
   action(
     `/flags/:key/environments/:env/${name}`,
@@ -459,6 +485,67 @@ export const ROUTES = {
   resumeRollout: rolloutAction(ROLLOUT_ACTIONS[3]),
   rollbackRollout: rolloutAction(ROLLOUT_ACTIONS[4]),
   completeRollout: rolloutAction(ROLLOUT_ACTIONS[5]),
+
+  listExperiments: admin({
+    method: 'GET',
+    path: '/experiments',
+    tag: 'experiments',
+    summary: 'Experiments (A/B tests) with status, coverage and latest results, oldest first',
+    querystring: ExperimentListQuery,
+    status: 200,
+    reply: ExperimentList,
+  }),
+  createExperiment: admin({
+    method: 'POST',
+    path: '/experiments',
+    tag: 'experiments',
+    summary:
+      "Create a draft experiment (plan validated, the surface's guardrails merged) with its sample plan",
+    body: ExperimentInput,
+    status: 201,
+    reply: CreatedExperiment,
+  }),
+  getExperiment: admin({
+    method: 'GET',
+    path: '/experiments/:id',
+    tag: 'experiments',
+    summary: 'Get an experiment with its latest results',
+    params: ExperimentIdParams,
+    status: 200,
+    reply: ExperimentView,
+  }),
+  getExperimentResults: admin({
+    method: 'GET',
+    path: '/experiments/:id/results',
+    tag: 'experiments',
+    summary: 'Per metric and variant estimate, lift with interval and verdict, and the recommendation',
+    params: ExperimentIdParams,
+    status: 200,
+    reply: ExperimentResults,
+  }),
+  startExperiment: experimentAction(EXPERIMENT_SIMPLE_ACTIONS[0]),
+  stopExperiment: experimentAction(EXPERIMENT_SIMPLE_ACTIONS[1]),
+  abortExperiment: experimentAction(EXPERIMENT_SIMPLE_ACTIONS[2]),
+  setExperimentCoverage: admin({
+    method: 'POST',
+    path: '/experiments/:id/coverage',
+    tag: 'experiments',
+    summary: 'Grow the coverage of a running experiment (never shrinks; weights stay)',
+    params: ExperimentIdParams,
+    body: ExperimentCoverageInput,
+    status: 200,
+    reply: ExperimentView,
+  }),
+  shipExperiment: admin({
+    method: 'POST',
+    path: '/experiments/:id/ship',
+    tag: 'experiments',
+    summary: 'Ship a variant: the experiment ends and a guarded rollout of it starts on the same salt',
+    params: ExperimentIdParams,
+    body: ExperimentShipInput,
+    status: 200,
+    reply: ShippedExperiment,
+  }),
 
   listKeys: admin({
     method: 'GET',

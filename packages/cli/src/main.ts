@@ -7,6 +7,7 @@ import { registerAuditCommands } from './commands/audit.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerEnvironmentCommands } from './commands/environments.ts';
 import { registerEventCommands } from './commands/events.ts';
+import { registerExperimentCommands } from './commands/experiments.ts';
 import { registerFlagCommands } from './commands/flags.ts';
 import { registerKeyCommands } from './commands/keys.ts';
 import { registerMetricCommands } from './commands/metrics.ts';
@@ -46,6 +47,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerMetricCommands(program, ctx);
   registerSurfaceCommands(program, ctx);
   registerRolloutCommands(program, ctx);
+  registerExperimentCommands(program, ctx);
   registerKeyCommands(program, ctx);
   registerTokenCommands(program, ctx);
   registerEventCommands(program, ctx);

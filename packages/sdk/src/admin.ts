@@ -13,6 +13,7 @@ import type {
   ClientKeyView,
   CreatedAdminToken,
   CreatedClientKey,
+  CreatedExperiment,
   CreatedRollout,
   DecisionView,
   EnvironmentInput,
@@ -20,6 +21,11 @@ import type {
   EventBatchEnvelope,
   EventsReply,
   EvidenceReport,
+  ExperimentInput,
+  ExperimentResults,
+  ExperimentShipInput,
+  ExperimentSimpleAction,
+  ExperimentView,
   FlagChange,
   FlagEnvironment,
   FlagInput,
@@ -69,6 +75,11 @@ export const ADMIN_PATHS = {
   rolloutEvidence: (id: string) => api(`/rollouts/${enc(id)}/evidence`),
   rolloutPlan: (id: string) => api(`/rollouts/${enc(id)}/plan`),
   rolloutAction: (id: string, action: RolloutAction) => api(`/rollouts/${enc(id)}/${action}`),
+  experiments: api('/experiments'),
+  experiment: (id: string) => api(`/experiments/${enc(id)}`),
+  experimentResults: (id: string) => api(`/experiments/${enc(id)}/results`),
+  experimentAction: (id: string, action: ExperimentSimpleAction | 'coverage' | 'ship') =>
+    api(`/experiments/${enc(id)}/${action}`),
   keys: api('/keys'),
   revokeKey: (id: string) => api(`/keys/${enc(id)}/revoke`),
   tokens: api('/tokens'),
@@ -97,6 +108,7 @@ export type {
   ClientKeyView,
   CreatedAdminToken,
   CreatedClientKey,
+  CreatedExperiment,
   CreatedRollout,
   DecisionMetricLook,
   DecisionView,
@@ -107,6 +119,13 @@ export type {
   EventBatchEnvelope,
   EventsReply,
   EvidenceReport,
+  ExperimentInput,
+  ExperimentResults,
+  ExperimentSamplePlanView,
+  ExperimentShipInput,
+  ExperimentSimpleAction,
+  ExperimentStatus,
+  ExperimentView,
   FlagChange,
   FlagInput,
   FlagPatch,
@@ -134,6 +153,7 @@ export type {
   SegmentInput,
   SegmentReplace,
   SegmentView,
+  ShippedExperiment,
   SplitPreview,
   StageForecast as StageForecastView,
   SurfaceGuardrail,
@@ -304,6 +324,21 @@ export interface AdminClient {
   getRolloutEvidence(id: string): Promise<EvidenceReport>;
   /** The forecast of the rollout's plan: what each stage can detect. */
   getRolloutPlan(id: string): Promise<PlanReply>;
+  listExperiments(filter?: { environment?: string; flag?: string }): Promise<ExperimentView[]>;
+  getExperiment(id: string): Promise<ExperimentView>;
+  /** Creates a draft experiment; the reply carries its sample plan. */
+  createExperiment(input: ExperimentInput): Promise<CreatedExperiment>;
+  /** Start, stop or abort; the reply is the experiment after it. */
+  experimentAction(id: string, action: ExperimentSimpleAction): Promise<ExperimentView>;
+  /** Grows the coverage of a running experiment (never shrinks). */
+  setExperimentCoverage(id: string, coverage: number): Promise<ExperimentView>;
+  /** Ships a variant: the experiment ends and the rollout of the winner starts. */
+  shipExperiment(
+    id: string,
+    input: ExperimentShipInput,
+  ): Promise<{ experiment: ExperimentView; rollout: RolloutView }>;
+  /** Per metric and variant estimate, lift with interval and verdict, and the recommendation. */
+  getExperimentResults(id: string): Promise<ExperimentResults>;
 
   listKeys(environment?: string): Promise<ClientKeyView[]>;
   /** Creates a client key; `secret` is returned this once only. */
@@ -493,6 +528,18 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
     },
     getRolloutEvidence: (id) => request('GET', ADMIN_PATHS.rolloutEvidence(id)),
     getRolloutPlan: (id) => request('GET', ADMIN_PATHS.rolloutPlan(id)),
+
+    async listExperiments(filter = {}) {
+      const path = ADMIN_PATHS.experiments + query({ environment: filter.environment, flag: filter.flag });
+      return listOf(await request('GET', path), 'experiments');
+    },
+    getExperiment: (id) => request('GET', ADMIN_PATHS.experiment(id)),
+    createExperiment: (input) => request('POST', ADMIN_PATHS.experiments, input),
+    experimentAction: (id, action) => request('POST', ADMIN_PATHS.experimentAction(id, action)),
+    setExperimentCoverage: (id, coverage) =>
+      request('POST', ADMIN_PATHS.experimentAction(id, 'coverage'), { coverage }),
+    shipExperiment: (id, input) => request('POST', ADMIN_PATHS.experimentAction(id, 'ship'), input),
+    getExperimentResults: (id) => request('GET', ADMIN_PATHS.experimentResults(id)),
 
     async listKeys(environment) {
       return listOf(await request('GET', ADMIN_PATHS.keys + query({ environment })), 'keys');

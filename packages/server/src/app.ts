@@ -19,6 +19,9 @@ import { observeIngestion } from './events/events.metrics.ts';
 import { registerEventRoutes } from './events/events.routes.ts';
 import { EventPipeline, type PipelineLimits } from './events/events.service.ts';
 import { ExposureBuffer } from './events/exposure-sink.ts';
+import { ExperimentController } from './experiments/controller.ts';
+import { registerExperimentRoutes } from './experiments/experiments.routes.ts';
+import { ExperimentsService } from './experiments/experiments.service.ts';
 import { registerFlagRoutes } from './flags/flags.routes.ts';
 import { FlagsService } from './flags/flags.service.ts';
 import { requireAdmin } from './http/admin-auth.ts';
@@ -141,6 +144,9 @@ export interface DimmerContext {
   rollouts: RolloutsService;
   /** The rollout controller; `tick()` runs one look at every monitored rollout and returns the decisions. */
   controller: RolloutController;
+  /** Experiments (A/B tests) and their controller; `experimentController.tick()` records one look at each running one. */
+  experiments: ExperimentsService;
+  experimentController: ExperimentController;
   webhooks: WebhookNotifier;
   /** The ingestion pipeline (group commit) behind `POST /v1/events` and server-side exposure logging. */
   events: EventPipeline;
@@ -277,6 +283,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     metrics.registry,
     () => stores.leases === undefined || controller.epoch !== undefined,
   );
+  const experiments = new ExperimentsService({
+    experiments: stores.experiments,
+    flags: stores.flags,
+    metrics: stores.metrics,
+    surfaces: stores.surfaces,
+    rollouts,
+    clock,
+    announce,
+  });
+  const experimentController = new ExperimentController({
+    experiments,
+    ...(stores.runExclusive !== undefined ? { runExclusive: stores.runExclusive.bind(stores) } : {}),
+    logger: { error: (object, message) => app.log.error(object, message) },
+  });
   const pipeline = new EventPipeline({
     store: stores.events,
     clock,
@@ -321,6 +341,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     keys,
     rollouts,
     controller,
+    experiments,
+    experimentController,
     webhooks,
     events: pipeline,
     createdEnvironments,
@@ -341,8 +363,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       : undefined;
   pruneTimer?.unref();
   controller.start(config.controllerIntervalMs ?? DEFAULT_CONTROLLER_INTERVAL_MS);
+  experimentController.start(config.controllerIntervalMs ?? DEFAULT_CONTROLLER_INTERVAL_MS);
   app.addHook('onClose', async () => {
     await controller.stop();
+    await experimentController.stop();
     webhooks.close();
     if (pruneTimer !== undefined) clearInterval(pruneTimer);
     await exposureBuffer?.close();
@@ -366,6 +390,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await registerMetricRoutes(admin, metricsService);
       await registerSurfaceRoutes(admin, surfaces);
       await registerRolloutRoutes(admin, rollouts);
+      await registerExperimentRoutes(admin, experiments, rollouts);
       await registerKeyRoutes(admin, keys);
       await registerAuditRoutes(admin, stores.audit);
     },

@@ -17,6 +17,9 @@ import { createMemoryEventsStorage } from './events/events.memory.ts';
 import { createSqlEventsStorage } from './events/events.sql.ts';
 import type { EventsStore } from './events/events.store.ts';
 import { createEventsStore } from './events/ingest-plan.ts';
+import { createMemoryExperimentsStore } from './experiments/experiments.memory.ts';
+import { createSqlExperimentsStore } from './experiments/experiments.sql.ts';
+import type { ExperimentsStore } from './experiments/experiments.store.ts';
 import { createMemoryFlagsStore } from './flags/flags.memory.ts';
 import { createSqlFlagsStore } from './flags/flags.sql.ts';
 import type { FlagsStore } from './flags/flags.store.ts';
@@ -54,6 +57,7 @@ export interface Stores {
   metrics: MetricsStore;
   surfaces: SurfacesStore;
   rollouts: RolloutsStore;
+  experiments: ExperimentsStore;
   events: EventsStore;
   /** Resolves when the storage answers a trivial query; rejects otherwise. */
   ping(): Promise<void>;
@@ -87,6 +91,7 @@ export function createMemoryStores(): Stores {
     metrics: createMemoryMetricsStore(db),
     surfaces: createMemorySurfacesStore(db),
     rollouts: createMemoryRolloutsStore(db),
+    experiments: createMemoryExperimentsStore(db),
     events: createEventsStore(createMemoryEventsStorage(db)),
     async ping() {
       db.checkOpen();
@@ -113,6 +118,7 @@ function createSqlStores(
     metrics: createSqlMetricsStore(driver, writes),
     surfaces: createSqlSurfacesStore(driver, writes),
     rollouts: createSqlRolloutsStore(driver, writes),
+    experiments: createSqlExperimentsStore(driver, writes),
     events: createEventsStore(createSqlEventsStorage(driver)),
     async ping() {
       await driver.all('SELECT 1 AS one');

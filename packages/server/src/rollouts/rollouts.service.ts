@@ -4,7 +4,7 @@
  * `rolloutRule`), the config version bump, the decision row and the audit entries.
  */
 import type { DecisionRule, DecisionView, PlanReply, Recommendation, RolloutHealth } from '@dimmer/api';
-import type { FlagConfig, Rule, ValidationIssue } from '@dimmer/core';
+import type { FlagConfig, ValidationIssue } from '@dimmer/core';
 import {
   applyAction,
   CONTROLLER_ACTOR,
@@ -32,6 +32,7 @@ import {
   type FlagsStore,
   type OwnedRule,
   type RolloutRelease,
+  withRule,
 } from '../flags/index.ts';
 import type { MetricDefinition, MetricsStore } from '../metrics/index.ts';
 import { generateId } from '../secrets.ts';
@@ -191,24 +192,9 @@ export function decisionView(d: DecisionRecord): DecisionView {
   } as DecisionView;
 }
 
-/** Puts (or removes) the rollout's rule in its flag's environment; returns the new document and whether it changed. */
-function withRule(
-  flag: FlagConfig,
-  environment: string,
-  ruleId: string,
-  rule: Rule | null,
-): { document: FlagConfig; changed: boolean } {
-  const document: FlagConfig = structuredClone(flag);
-  const env = document.environments[environment] ?? { enabled: true, rules: [] };
-  const at = env.rules.findIndex((r) => r.id === ruleId);
-  const before = at >= 0 ? JSON.stringify(env.rules[at]) : null;
-  if (rule === null) {
-    if (at >= 0) env.rules.splice(at, 1);
-  } else if (at >= 0) env.rules[at] = rule;
-  else env.rules.push(rule);
-  document.environments[environment] = env;
-  const after = rule === null ? null : JSON.stringify(rule);
-  return { document, changed: before !== after };
+/** The id of the experiment whose (running, marked) rule is on the flag in the environment, if any. */
+function runningExperiment(flag: FlagConfig, environment: string): string | undefined {
+  return flag.environments[environment]?.rules.find((r) => r.experiment !== undefined)?.experiment;
 }
 
 function snapshot(state: RolloutState): { status: string; stage: number; reach: number; attempt: number } {
@@ -284,6 +270,13 @@ export class RolloutsService {
         'CONFLICT',
         `flag: ${plan.flag} already has an active rollout (${active.id}, ${active.state}) in ${plan.environment}; complete it first`,
         { issues: [{ path: 'flag', message: `rollout ${active.id} is ${active.state} on this flag` }] },
+      );
+    const experiment = runningExperiment(flag.flag, plan.environment);
+    if (experiment !== undefined)
+      throw new AppError(
+        'CONFLICT',
+        `flag: ${plan.flag} has a running experiment (${experiment}) in ${plan.environment}; end or ship it first`,
+        { issues: [{ path: 'flag', message: `experiment ${experiment} is running on this flag` }] },
       );
     const state = createRolloutState();
     const now = this.deps.clock.now();
@@ -419,6 +412,14 @@ export class RolloutsService {
         throw new AppError(
           'CONFLICT',
           `flag ${record.flag} already has an active rollout (${other.id}) in ${record.environment}`,
+        );
+      const flag = await this.deps.flags.get(record.flag);
+      const experiment = flag === undefined ? undefined : runningExperiment(flag.flag, record.environment);
+      if (experiment !== undefined)
+        throw new AppError(
+          'CONFLICT',
+          `flag: ${record.flag} has a running experiment (${experiment}) in ${record.environment}; end or ship it first`,
+          { issues: [{ path: 'flag', message: `experiment ${experiment} is running on this flag` }] },
         );
     }
     const audits: AuditInput[] = [

@@ -230,6 +230,38 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
         ADD COLUMN sum_d3 DOUBLE PRECISION;
     `,
   },
+  {
+    version: 8,
+    name: 'experiments and their recorded results',
+    sql: `
+      CREATE TABLE experiments (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        flag TEXT COLLATE "C" NOT NULL,
+        environment TEXT NOT NULL REFERENCES environments(key),
+        status TEXT NOT NULL CHECK (status IN ('draft', 'running', 'stopped', 'shipped', 'aborted')),
+        metrics TEXT NOT NULL,
+        plan TEXT NOT NULL,
+        state_doc TEXT NOT NULL,
+        traffic TEXT,
+        auto_abort BOOLEAN NOT NULL,
+        rollout TEXT,
+        revision INTEGER NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      );
+      CREATE INDEX experiments_flag ON experiments (flag, environment);
+      CREATE UNIQUE INDEX experiments_one_running ON experiments (flag, environment) WHERE status = 'running';
+      CREATE TABLE experiment_results (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        experiment_id TEXT COLLATE "C" NOT NULL REFERENCES experiments(id),
+        at BIGINT NOT NULL,
+        recommendation TEXT NOT NULL,
+        applied BOOLEAN NOT NULL,
+        decision TEXT NOT NULL
+      );
+      CREATE INDEX experiment_results_experiment ON experiment_results (experiment_id, id);
+    `,
+  },
 ];
 
 /** Applies the migrations not yet recorded in `schema_migrations` (in the current search_path); returns the versions applied. */

@@ -214,6 +214,38 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE cohort_stats ADD COLUMN sum_d3 REAL;
     `,
   },
+  {
+    version: 7,
+    name: 'experiments and their recorded results',
+    sql: `
+      CREATE TABLE experiments (
+        id TEXT PRIMARY KEY,
+        flag TEXT NOT NULL,
+        environment TEXT NOT NULL REFERENCES environments(key),
+        status TEXT NOT NULL CHECK (status IN ('draft', 'running', 'stopped', 'shipped', 'aborted')),
+        metrics TEXT NOT NULL,
+        plan TEXT NOT NULL,
+        state_doc TEXT NOT NULL,
+        traffic TEXT,
+        auto_abort INTEGER NOT NULL,
+        rollout TEXT,
+        revision INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX experiments_flag ON experiments (flag, environment);
+      CREATE UNIQUE INDEX experiments_one_running ON experiments (flag, environment) WHERE status = 'running';
+      CREATE TABLE experiment_results (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        experiment_id TEXT NOT NULL REFERENCES experiments(id),
+        at INTEGER NOT NULL,
+        recommendation TEXT NOT NULL,
+        applied INTEGER NOT NULL,
+        decision TEXT NOT NULL
+      );
+      CREATE INDEX experiment_results_experiment ON experiment_results (experiment_id, id);
+    `,
+  },
 ];
 
 /** Applies the migrations not yet recorded in `schema_migrations`, each in its own transaction; returns the versions applied. */
