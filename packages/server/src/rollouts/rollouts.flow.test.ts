@@ -276,7 +276,7 @@ describe('guarded rollouts through the API', () => {
     expect(advanced.json).toMatchObject({ stage: 1, reach: 10, recommendation: null });
     expect(treatmentBuckets(await sim.snapshot(), flag)).toBe(100_000);
     const people = (await a.admin('GET', '/api/v1/audit?resourceType=rollout&key=ro_1')).json.entries;
-    expect(people[0]).toMatchObject({ action: 'rollout.advance', actor: expect.stringMatching(/^admin/) });
+    expect(people[0]).toMatchObject({ action: 'rollout.advance', actor: expect.stringMatching(/^token:/) });
   }, 30_000);
 
   it('rejects bad plans with clear errors and changes nothing', async () => {
