@@ -297,7 +297,7 @@ describe('dashboard in Chromium', () => {
 
       // Keys: the secret is shown once, then only its prefix.
       await go(page, '#/keys');
-      await page.getByLabel('Name').fill('checkout-service');
+      await page.locator('#key-name').fill('checkout-service');
       await page.getByRole('button', { name: 'Create key' }).click();
       const secretBox = page.getByTestId('new-key-secret');
       await secretBox.waitFor();
@@ -548,12 +548,12 @@ describe('dashboard in Chromium', () => {
       await sendTraffic(secret, { flag: 'banner-flag', event: 'banner_crash', prefix: 'b', ...REGRESSION });
       expect((await server.app.dimmer.controller.tick()).map((d) => d.rollout)).toContain('ro_banner');
       const detail = (await admin('/api/v1/rollouts/ro_banner')) as {
-        status: string;
+        state: string;
         latestDecision: {
           metrics: Record<string, { summary: { meanControl: number; meanTreatment: number } }>;
         };
       };
-      expect(detail.status).toBe('rolled_back');
+      expect(detail.state).toBe('rolled_back');
       const look = detail.latestDecision.metrics.banner_crash?.summary;
       expect(look).toBeDefined();
       const control = formatFraction(look?.meanControl ?? Number.NaN);
@@ -595,10 +595,10 @@ describe('dashboard in Chromium', () => {
       await sendTraffic(secret, { flag: 'manual-flag', event: 'manual_crash', prefix: 'm', ...REGRESSION });
       await server.app.dimmer.controller.tick();
       const before = (await admin('/api/v1/rollouts/ro_manual')) as {
-        status: string;
+        state: string;
         recommendation: { action: string } | null;
       };
-      expect(before.status).toBe('running');
+      expect(before.state).toBe('running');
       expect(before.recommendation?.action).toBe('rollback');
 
       await signIn(page);
@@ -685,7 +685,7 @@ describe('dashboard in Chromium', () => {
 
       // A server key for the simulated SDK.
       await go(page, '#/keys');
-      await page.getByLabel('Name').fill('ui-sdk');
+      await page.locator('#key-name').fill('ui-sdk');
       await page.getByRole('button', { name: 'Create key' }).click();
       const secret = (await page.getByTestId('new-key-secret').textContent()) ?? '';
       expect(secret).toMatch(/^dmr_srv_/);
