@@ -615,8 +615,8 @@ describe('dashboard in Chromium', () => {
       const banner = page.getByTestId('verdict-banner');
       await banner.getByText(/following the controller's recommendation because manual_crash rose/).waitFor();
       expect(await banner.textContent()).not.toContain('by the controller');
-      const after = (await admin('/api/v1/rollouts/ro_manual')) as { status: string; reach: number };
-      expect(after).toMatchObject({ status: 'rolled_back', reach: 0 });
+      const after = (await admin('/api/v1/rollouts/ro_manual')) as { state: string; reach: number };
+      expect(after).toMatchObject({ state: 'rolled_back', reach: 0 });
       await expect.poll(() => page.getByTestId('recommendation').count()).toBe(0);
       expect(problems).toEqual([]);
       await page.close();
