@@ -33,7 +33,7 @@ import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
 import { type FlagsStore, withRule } from '../flags/index.ts';
 import type { MetricDefinition, MetricsStore } from '../metrics/index.ts';
-import type { RolloutRecord, RolloutsService } from '../rollouts/index.ts';
+import type { RolloutAnalysis, RolloutRecord, RolloutsService } from '../rollouts/index.ts';
 import { generateId } from '../secrets.ts';
 import {
   type AuditInput,
@@ -42,6 +42,7 @@ import {
   StoreNotFoundError,
 } from '../storage/write.ts';
 import type { SurfacesStore } from '../surfaces/index.ts';
+import { EXPERIMENT_ATTEMPT, experimentAnalysisKey, experimentEvidence } from './experiment-evidence.ts';
 import {
   ACTIVE_EXPERIMENT_STATUSES,
   type ExperimentRecord,
@@ -100,13 +101,6 @@ function snapshot(state: ExperimentState): { status: string; coverage: number } 
   return { status: state.status, coverage: state.coverage };
 }
 
-/** Evidence with no exposure recorded yet: every metric without data. */
-function emptyEvidence(plan: ExperimentPlan): ExperimentEvidence {
-  const units: Record<string, number> = {};
-  for (const v of plan.variants) units[v.variant] = 0;
-  return { units, assignments: [], metrics: {} };
-}
-
 /** A look as the API returns it. */
 export function resultsView(
   id: string,
@@ -139,6 +133,8 @@ export class ExperimentsService {
       metrics: MetricsStore;
       surfaces: SurfacesStore;
       rollouts: RolloutsService;
+      /** The statistics ingestion keeps under an analysis id and attempt (the rollouts store's tables). */
+      readAnalysis: (id: string, attempt: number) => Promise<RolloutAnalysis>;
       clock: Clock;
       announce: (changes: readonly ConfigChange[]) => Promise<void>;
     },
@@ -418,14 +414,15 @@ export class ExperimentsService {
     const plan = experimentPlanOf(record);
     const state = experimentStateOf(record);
     const now = this.deps.clock.now();
-    const decision = decideExperiment({ ...plan, mode: 'manual' }, state, emptyEvidence(plan), now);
+    const evidence = await this.evidence(record);
+    const decision = decideExperiment({ ...plan, mode: 'manual' }, state, evidence, now);
     const { nextState, ...rest } = decision;
     const result = {
       experiment: id,
       at: now,
       recommendation: decision.recommendation,
       applied: false,
-      decision: rest as unknown as Record<string, unknown>,
+      decision: { ...rest, units: evidence.units } as unknown as Record<string, unknown>,
     };
     let next = nextState;
     if (decision.recommendation === 'abort' && record.autoAbort) {
@@ -448,7 +445,7 @@ export class ExperimentsService {
   async results(id: string): Promise<ExperimentResults> {
     const record = await this.get(id);
     const plan = experimentPlanOf(record);
-    const evidence = emptyEvidence(plan);
+    const evidence = await this.evidence(record);
     const decision = decideExperiment(
       { ...plan, mode: 'manual' },
       experimentStateOf(record),
@@ -457,6 +454,12 @@ export class ExperimentsService {
     );
     const { nextState: _next, ...rest } = decision;
     return resultsView(id, rest, evidence.units);
+  }
+
+  /** The evidence of the experiment from the per-variant statistics ingestion keeps. */
+  private async evidence(record: ExperimentRecord): Promise<ExperimentEvidence> {
+    const analysis = await this.deps.readAnalysis(experimentAnalysisKey(record.id), EXPERIMENT_ATTEMPT);
+    return experimentEvidence(experimentPlanOf(record), record.metrics, analysis);
   }
 
   /** Stores a new state with the flag's experiment rule following `experimentRule`. */
