@@ -514,6 +514,17 @@ export const ROUTES = {
     status: 200,
     reply: ExperimentView,
   }),
+  replaceExperiment: admin({
+    method: 'PUT',
+    path: '/experiments/:id',
+    tag: 'experiments',
+    summary:
+      "Revise an experiment's plan: anything while a draft; once started, variants, weights, coverage and metrics are refused naming the field",
+    params: ExperimentIdParams,
+    body: ExperimentInput,
+    status: 200,
+    reply: ExperimentView,
+  }),
   getExperimentResults: admin({
     method: 'GET',
     path: '/experiments/:id/results',
