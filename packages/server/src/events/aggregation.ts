@@ -15,6 +15,7 @@
 import { MAX_METRIC_VALUE } from '@dimmer/rollout';
 import { EXPERIMENT_ATTEMPT, experimentAnalysisKey } from '../experiments/index.ts';
 import type { MetricDefinition } from '../metrics/index.ts';
+import { HOLDBACK_ARM, holdbackAnalysisKey, REST_ARM, type SurfaceHoldback } from '../surfaces/index.ts';
 
 /** An arm of an analysis: `control`/`treatment` (rollouts), a variant name (experiments), `holdback`/`rest`. */
 export type ArmName = string;
@@ -31,6 +32,14 @@ export interface Epoch {
 /** The epochs of one unit in one analysis, per arm. */
 export type UnitEpochs = Partial<Record<ArmName, Epoch>>;
 
+/** What an analysis reads of an exposure. */
+export interface AnalysedExposure {
+  flag: string;
+  variant: string;
+  unit: string;
+  holdback?: { surface: string; held: boolean };
+}
+
 /** What ingestion needs of an analysis. */
 export interface Analysis {
   /** Where its statistics are kept: a rollout's id, `experiment:<id>`, `holdback:<surface>`. */
@@ -43,8 +52,8 @@ export interface Analysis {
   /** Its arms; in an ordered analysis units only move to a later arm. */
   arms: readonly ArmName[];
   ordered: boolean;
-  /** The arm of an exposure to `variant` of one of its flags by `unit`, or null when it reads none. */
-  armOf(flag: string, variant: string, unit: string): ArmName | null;
+  /** The arm an exposure counts for, or null when the analysis does not read it. */
+  armOf(exposure: AnalysedExposure): ArmName | null;
   metrics: MetricDefinition[];
 }
 
@@ -66,8 +75,11 @@ export function rolloutAnalysis(rollout: {
     flags: [rollout.flag],
     arms: ['control', 'treatment'],
     ordered: true,
-    armOf: (flag, variant) =>
-      flag === rollout.flag && Object.hasOwn(arms, variant) ? (arms[variant] as ArmName) : null,
+    // A unit in its surface's holdback is in neither arm: it is not served the rollout.
+    armOf: (e) =>
+      e.flag === rollout.flag && e.holdback?.held !== true && Object.hasOwn(arms, e.variant)
+        ? (arms[e.variant] as ArmName)
+        : null,
     metrics: rollout.metrics,
   };
 }
@@ -90,10 +102,47 @@ export function experimentAnalysis(experiment: {
     flags: [experiment.flag],
     arms: experiment.variants,
     ordered: false,
-    armOf: (flag, variant) =>
-      flag === experiment.flag && experiment.variants.includes(variant) ? variant : null,
+    armOf: (e) =>
+      e.flag === experiment.flag && e.holdback?.held !== true && experiment.variants.includes(e.variant)
+        ? e.variant
+        : null,
     metrics: experiment.metrics,
   };
+}
+
+/**
+ * The analysis of a surface holdback in one environment: the held-back units (arm `control`) against every other
+ * unit exposed to a flag of the surface (arm `treatment`), on the surface's metrics; units never change arm.
+ */
+export function holdbackAnalysis(holdback: {
+  surface: string;
+  environment: string;
+  generation: number;
+  metrics: MetricDefinition[];
+}): Analysis {
+  return {
+    id: holdbackAnalysisKey(holdback.surface, holdback.environment),
+    attempt: holdback.generation,
+    stage: 0,
+    flags: [],
+    arms: [HOLDBACK_ARM, REST_ARM],
+    ordered: false,
+    armOf: (e) =>
+      e.holdback?.surface === holdback.surface ? (e.holdback.held ? HOLDBACK_ARM : REST_ARM) : null,
+    metrics: holdback.metrics,
+  };
+}
+
+/** The holdback analyses of the enabled holdbacks among stored surface documents. */
+export function holdbackAnalyses(environment: string, documents: readonly unknown[]): Analysis[] {
+  const out: Analysis[] = [];
+  for (const doc of documents) {
+    const d = doc as { key?: unknown; holdback?: SurfaceHoldback } | null;
+    const h = d?.holdback;
+    if (typeof d?.key !== 'string' || h?.enabled !== true || !Array.isArray(h.metrics)) continue;
+    out.push(holdbackAnalysis({ surface: d.key, environment, generation: h.generation, metrics: h.metrics }));
+  }
+  return out;
 }
 
 /** What `experimentAnalysis` reads of a stored experiment (its plan and state documents as JSON). */

@@ -19,6 +19,7 @@ import {
   emptyStats,
   experimentAnalysis,
   experimentSource,
+  holdbackAnalyses,
   rolloutAnalysis,
   type TrackPoint,
   type UnitEpochs,
@@ -29,6 +30,7 @@ import type { BatchAnswer, EventsStorage, IngestIo, TrackInput } from './events.
 export function createMemoryEventsStorage(db: MemoryDatabase): EventsStorage {
   const rollouts = db.table<RolloutRecord>(ROLLOUTS_TABLE);
   const experiments = db.table<ExperimentRecord>(EXPERIMENTS_TABLE);
+  const surfaces = db.table<{ doc: unknown }>('surfaces');
   const stats = db.table<MemoryCohortStats>(COHORT_STATS_TABLE);
   const unitCounts = db.table<MemoryCohortUnits>(COHORT_UNITS_TABLE);
   const batches = new Map<string, { at: number; answer: BatchAnswer }>();
@@ -61,7 +63,11 @@ export function createMemoryEventsStorage(db: MemoryDatabase): EventsStorage {
           .filter((e) => e.environment === environment && e.status === 'running')
           .sort((a, b) => (a.id < b.id ? -1 : 1))
           .map((e) => experimentAnalysis(experimentSource(copy(e))));
-        return [...analysed, ...running];
+        const held = holdbackAnalyses(
+          environment,
+          [...surfaces.values()].map((r) => copy(r.doc)),
+        );
+        return [...analysed, ...running, ...held];
       },
       async lockAnalyses() {},
       async loadEpochs(analysis, units) {

@@ -10,6 +10,7 @@ import {
   type AnalysisChanges,
   experimentAnalysis,
   experimentSource,
+  holdbackAnalyses,
   rolloutAnalysis,
   type TrackPoint,
   type UnitEpochs,
@@ -40,6 +41,7 @@ function sqlIngestIo(tx: SqlExecutor, driver: SqlDriver): IngestIo {
         "SELECT id, flag, metrics, plan, state_doc FROM experiments WHERE environment = ? AND status = 'running' ORDER BY id",
         [environment],
       );
+      const surfaces = await tx.all('SELECT document FROM surfaces ORDER BY key');
       return [
         ...rows.map((r) =>
           rolloutAnalysis({
@@ -62,6 +64,10 @@ function sqlIngestIo(tx: SqlExecutor, driver: SqlDriver): IngestIo {
               metrics: json(r.metrics) as MetricDefinition[],
             }),
           ),
+        ),
+        ...holdbackAnalyses(
+          environment,
+          surfaces.map((r) => json(r.document)),
         ),
       ];
     },

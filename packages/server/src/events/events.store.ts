@@ -11,6 +11,11 @@ export interface ExposureInput {
   variant: string;
   unit: string;
   ts: number;
+  /**
+   * Set when the flag's surface keeps a holdback: the surface, and whether the unit is held back (then the
+   * exposure counts for the holdback report only, never for a rollout's or experiment's arms).
+   */
+  holdback?: { surface: string; held: boolean };
 }
 
 /** A validated tracked event; `value` is null when the event carried none. */

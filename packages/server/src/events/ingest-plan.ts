@@ -44,7 +44,7 @@ async function ingestEnvironment(io: IngestIo, environment: string, batches: rea
   const touched = analysed.flatMap((analysis) => {
     const probe = new Aggregation(analysis, new Map());
     const mine = exposures.flatMap((e) => {
-      const arm = analysis.armOf(e.flag, e.variant, e.unit);
+      const arm = analysis.armOf(e);
       return arm === null ? [] : [{ unit: e.unit, arm, ts: e.ts }];
     });
     const watched = tracks.filter((t) => probe.watches(t.name));
