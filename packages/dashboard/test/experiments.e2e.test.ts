@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExperimentView } from '@dimmer/api';
-import type { Page } from 'playwright-core';
+import type { Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   adminCall,
@@ -52,8 +52,8 @@ async function experiment(id: string): Promise<ExperimentView> {
 }
 
 /** True when the element's box lies inside the 390 px viewport (nothing to scroll sideways to find it). */
-async function insidePhoneWidth(page: Page, selector: ReturnType<Page['getByText']>): Promise<boolean> {
-  const box = await selector.boundingBox();
+async function insidePhoneWidth(element: Locator): Promise<boolean> {
+  const box = await element.boundingBox();
   return box !== null && box.x >= 0 && box.x + box.width <= PHONE.width;
 }
 
@@ -112,7 +112,7 @@ describe('experiments in Chromium', () => {
         .getByRole('navigation', { name: 'Main' })
         .getByRole('link', { name: 'Experiments' });
       expect(await navLink.isVisible()).toBe(true);
-      expect(await insidePhoneWidth(page, navLink)).toBe(true);
+      expect(await insidePhoneWidth(navLink)).toBe(true);
       await navLink.click();
       await page.getByRole('heading', { name: 'Experiments', exact: true }).waitFor();
       await page.getByText(`No experiments in ${ENV} yet.`).waitFor();
@@ -224,7 +224,7 @@ describe('experiments in Chromium', () => {
       for (const verdict of ['better', 'non-inferior'] as const) {
         const badge = results.getByText(verdict, { exact: true }).first();
         expect(await badge.isVisible()).toBe(true);
-        expect(await insidePhoneWidth(page, badge)).toBe(true);
+        expect(await insidePhoneWidth(badge)).toBe(true);
       }
       await page.setViewportSize({ width: 1280, height: 900 });
 
