@@ -182,7 +182,7 @@ describe('experiments in Chromium', () => {
           text: el.textContent,
           color: style.outlineColor,
           width: Number.parseFloat(style.outlineWidth),
-          background: getComputedStyle(document.body).backgroundColor,
+          background: getComputedStyle(document.documentElement).backgroundColor,
         };
       });
       expect(ring.text).toBe('Grow coverage');
