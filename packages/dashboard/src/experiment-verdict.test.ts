@@ -14,7 +14,13 @@ describe('experimentBanner', () => {
     expect(banner.tone).toBe('good');
     expect(banner.headline).toContain('Running at 20% coverage since 10:00:00 UTC');
     expect(banner.headline).toContain('Recommendation: ship “green”');
-    expect(banner.headline).toContain('significantly better');
+    // The reason quotes the results table's numbers (the deciding test's interval), the server's note follows.
+    const [win, guard] = experimentRows(sampleExperimentView(), sampleShipResults());
+    expect(banner.reason).toContain(`significantly better on conversion 11% vs 10%, ${win?.relative}`);
+    expect(banner.reason).toContain(
+      `Every guardrail is within its margin: crash_rate 1.98% vs 2%, ${guard?.relative}`,
+    );
+    expect(banner.note).toBe(sampleShipResults().reason);
     expect(banner.next).toContain('Ship “green”');
   });
 
@@ -54,7 +60,8 @@ describe('experimentBanner', () => {
     };
     const banner = experimentBanner(sampleExperimentView(), results);
     expect(banner.tone).toBe('info');
-    expect(banner.headline).toContain('Recommendation: continue. Every arm needs 1,000 units');
+    expect(banner.headline).toContain('Recommendation: continue.');
+    expect(banner.reason).toContain('Every arm needs 1,000 units');
     expect(banner.next).toMatch(/^Wait/);
   });
 });
@@ -113,6 +120,14 @@ describe('srmStatus and sampleProgress', () => {
     expect(progress.text).toBe(
       '140,000 of 226,000 planned units; at the observed 70,000 new units a day, about 1 d 5 h to go.',
     );
+    // Minutes of traffic say nothing about a day's.
+    const early = sampleProgress(
+      sampleExperimentView(),
+      sampleShipResults(),
+      Date.parse('2026-12-01T10:20:00Z'),
+    );
+    expect(early.unitsPerDay).toBeNull();
+    expect(early.text).toContain('estimated after the first hour');
   });
 
   it('splits 100 into whole equal weights', () => {

@@ -20,6 +20,8 @@ type MetricResult = ExperimentResults['metrics'][string][string];
 type HistoryEntry = ExperimentView['history'][number];
 
 const DAY_MS = 86_400_000;
+/** The traffic of a shorter run says nothing about a day's (the first minutes of a test are a burst). */
+const MIN_RATE_WINDOW_MS = 3_600_000;
 /** Variant weights are whole percents of the covered units summing to this. */
 const WEIGHT_TOTAL = 100;
 
@@ -113,6 +115,35 @@ function byWhom(entry: HistoryEntry | undefined): string {
   return entry === undefined ? '' : ` by ${describeActor(entry.actor)} at ${formatClock(entry.at)}`;
 }
 
+/** "purchase 19.6% vs 10.3%, +91.3% (+66.4% to +120%)": a row's values and lift as the results table shows them. */
+function rowEvidence(row: ResultRow): string {
+  return `${row.metric} ${row.treatment} vs ${row.control}, ${row.relative}`;
+}
+
+/** Why ship: the winner's better success metrics and its guardrails, in the results table's numbers. */
+function shipReason(experiment: ExperimentView, results: ExperimentResults): string {
+  const rows = experimentRows(experiment, results).filter((r) => r.variant === results.winner);
+  const better = rows.filter((r) => r.verdict === 'better').map(rowEvidence);
+  const guards = rows.filter((r) => r.role === 'guardrail').map(rowEvidence);
+  return [
+    `“${results.winner ?? '?'}” is significantly better on ${better.join('; ') || 'a success metric'}.`,
+    guards.length > 0
+      ? `Every guardrail is within its margin: ${guards.join('; ')}.`
+      : 'There are no guardrails.',
+    'No metric got worse and the split matches the weights.',
+  ].join(' ');
+}
+
+/** Why abort: each metric a variant made worse, or the broken split. */
+function abortReason(experiment: ExperimentView, results: ExperimentResults): string {
+  const worse = experimentRows(experiment, results).filter((r) => r.verdict === 'worse');
+  if (worse.length > 0)
+    return worse
+      .map((r) => `${r.metric} got worse for “${r.variant}”: ${r.treatment} vs ${r.control}, ${r.relative}.`)
+      .join(' ');
+  return results.reason;
+}
+
 /** What to do next while running, per rule of the recommendation. */
 const NEXT_WHILE_RUNNING: Readonly<Record<string, string>> = {
   min_units:
@@ -181,25 +212,31 @@ export function experimentBanner(experiment: ExperimentView, results: Experiment
         case 'ship':
           return {
             tone: 'good',
-            headline: `${head}. Recommendation: ship “${results.winner ?? '?'}”. ${results.reason}`,
+            headline: `${head}. Recommendation: ship “${results.winner ?? '?'}”.`,
+            reason: shipReason(experiment, results),
+            note: results.reason,
             next: `Ship “${results.winner ?? '?'}”: the experiment ends and a guarded rollout of it starts on the same units.`,
           };
         case 'abort':
           return {
             tone: 'bad',
-            headline: `${head}. Recommendation: abort. ${results.reason}`,
+            headline: `${head}. Recommendation: abort.`,
+            reason: abortReason(experiment, results),
+            note: results.reason,
             next: 'Abort the experiment: its rule is removed and everyone gets what the flag served before.',
           };
         case 'stop':
           return {
             tone: 'warn',
-            headline: `${head}. Recommendation: stop, no winner. ${results.reason}`,
+            headline: `${head}. Recommendation: stop, no winner.`,
+            reason: results.reason,
             next: `Stop the experiment and keep “${experiment.control}”.`,
           };
         default:
           return {
             tone: results.rule === 'srm' ? 'bad' : 'info',
-            headline: `${head}. Recommendation: continue. ${results.reason}`,
+            headline: `${head}. Recommendation: continue.`,
+            reason: results.reason,
             next: NEXT_WHILE_RUNNING[results.rule] ?? 'Keep it running.',
           };
       }
@@ -213,7 +250,7 @@ export interface SampleProgress {
   units: number;
   /** Planned units (all variants), once frozen. */
   planned: number | null;
-  /** New units a day observed since the start (null before any day fraction has passed). */
+  /** New units a day observed since the start (null in the first hour). */
   unitsPerDay: number | null;
   /** Time left until the planned sample at the observed rate (null when unknown). */
   remainingMs: number | null;
@@ -232,7 +269,9 @@ export function sampleProgress(
   const started = experiment.startedAt === null ? Number.NaN : Date.parse(experiment.startedAt);
   const elapsed = now - started;
   const unitsPerDay =
-    Number.isFinite(elapsed) && elapsed > 0 && units > 0 ? (units * DAY_MS) / elapsed : null;
+    Number.isFinite(elapsed) && elapsed >= MIN_RATE_WINDOW_MS && units > 0
+      ? (units * DAY_MS) / elapsed
+      : null;
   const remainingMs =
     planned !== null && unitsPerDay !== null && unitsPerDay > 0
       ? (Math.max(0, planned - units) / unitsPerDay) * DAY_MS
@@ -246,7 +285,7 @@ export function sampleProgress(
     text = `${formatCount(units)} of ${formatCount(planned)} planned units${
       remainingMs !== null && unitsPerDay !== null
         ? `; at the observed ${formatCount(unitsPerDay)} new units a day, about ${formatDurationMs(remainingMs)} to go`
-        : ''
+        : '; the time to go is estimated after the first hour'
     }.`;
   return { units, planned, unitsPerDay, remainingMs, text };
 }

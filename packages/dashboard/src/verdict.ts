@@ -24,6 +24,10 @@ export interface Banner {
   tone: BannerTone;
   /** One sentence: state, who or what acted, when, and why. */
   headline: string;
+  /** Why, when it takes more than the headline: the evidence in the dashboard's own numbers. */
+  reason?: string;
+  /** The server's own sentence behind the verdict, for the curious. */
+  note?: string;
   /** What to do next. */
   next: string;
   /** True when the rollout is in alarm: it cannot decide, and the banner says why first. */

@@ -27,9 +27,16 @@ export function VerdictBanner({ banner }: { banner: Banner }) {
       {...(banner.alarm === true ? { role: 'alert' } : {})}
     >
       <p className="verdict-headline">{banner.headline}</p>
+      {banner.reason !== undefined ? <p className="verdict-reason">{banner.reason}</p> : null}
       <p className="verdict-next">
         <strong>Next:</strong> {banner.next}
       </p>
+      {banner.note !== undefined ? (
+        <details className="small">
+          <summary>The server’s full note</summary>
+          <p>{banner.note}</p>
+        </details>
+      ) : null}
     </section>
   );
 }
