@@ -86,6 +86,17 @@ describe('experimentRows', () => {
     expect(guard?.relative).not.toMatch(/-\d{3,}%/);
   });
 
+  it('says when a test passed at an earlier look (a look with no new information has no boundary)', () => {
+    const results = sampleShipResults();
+    const look = results.metrics.conversion?.green;
+    if (look?.summary?.nonInferiority == null) throw new Error('fixture');
+    look.summary.nonInferiority = { ...look.summary.nonInferiority, boundary: null };
+    const [row] = experimentRows(sampleExperimentView(), results);
+    expect(row?.verdict).toBe('better');
+    expect(row?.test).toContain('superiority test passed at an earlier look');
+    expect(row?.relative).toMatch(/^\+10% \(\+\d/);
+  });
+
   it('shows metrics without data as such', () => {
     const results = sampleShipResults();
     const look = results.metrics.conversion?.green;

@@ -260,6 +260,12 @@ export function decidingTest(look: TestedLook): { multiplier: number | null; tes
     };
   const [low, high] = s.interval;
   const cs = low !== null && high !== null && s.se !== null && s.se > 0 ? (high - low) / 2 / s.se : null;
+  if (s.verdict === 'non_inferior')
+    // Passed at an earlier look: a look with no new information has no boundary of its own.
+    return {
+      multiplier: cs,
+      test: `${success ? 'superiority' : 'non-inferiority'} test passed at an earlier look; always-valid 95% interval`,
+    };
   const parts = [
     'always-valid 95% interval',
     ...(success && ni !== null

@@ -30,8 +30,10 @@ type Action = 'start' | 'stop' | 'abort' | 'ship';
 
 interface Data {
   experiment: ExperimentView;
-  /** A look now while running; else the latest recorded one. */
+  /** The latest recorded look, else (running) a look now. */
   results: ExperimentResults | null;
+  /** Whether `results` is a recorded look. */
+  recorded: boolean;
 }
 
 const LIVE_STATUSES = ['draft', 'running'];
@@ -170,11 +172,12 @@ export function ExperimentDetailPage({ id }: { id: string }) {
     [api, id],
     async () => {
       const experiment = await getExperiment(api, id);
+      // The latest recorded look is the one the recommendation stands on (as on a rollout's page); before
+      // the first one, a look now.
       const results =
-        experiment.status === 'running'
-          ? ((await optional(() => getExperimentResults(api, id))) ?? experiment.latestResults)
-          : experiment.latestResults;
-      return { experiment, results };
+        experiment.latestResults ??
+        (experiment.status === 'running' ? await optional(() => getExperimentResults(api, id)) : null);
+      return { experiment, results, recorded: experiment.latestResults !== null };
     },
     (data) => LIVE_STATUSES.includes(data.experiment.status),
   );
@@ -204,7 +207,7 @@ export function ExperimentDetailPage({ id }: { id: string }) {
     );
   }
 
-  const { experiment, results } = live.data;
+  const { experiment, results, recorded } = live.data;
   const running = experiment.status === 'running';
   const treatments = experiment.variants.map((v) => v.variant).filter((v) => v !== experiment.control);
   const winner = results?.recommendation === 'ship' ? results.winner : null;
@@ -342,7 +345,7 @@ export function ExperimentDetailPage({ id }: { id: string }) {
         rows={experimentRows(experiment, results)}
         caption={
           results !== null
-            ? `${running ? 'Now' : 'Last look'}, ${formatClock(results.at)}: each treatment variant against ${experiment.control}. Intervals are those of the test that decided, on the log-ratio scale for relative lifts.`
+            ? `${recorded ? 'Latest look' : 'Now (before the first recorded look)'}, ${formatClock(results.at)}: each treatment variant against ${experiment.control}. Intervals are those of the test that decided, on the log-ratio scale for relative lifts.`
             : ''
         }
         empty={
