@@ -139,6 +139,8 @@ describe('srmStatus and sampleProgress', () => {
     );
     expect(early.unitsPerDay).toBeNull();
     expect(early.text).toContain('estimated after the first hour');
+    const ended = sampleProgress({ ...sampleExperimentView(), status: 'stopped' }, sampleShipResults(), 0);
+    expect(ended.text).toBe('140,000 units took part of 226,000 planned.');
   });
 
   it('splits 100 into whole equal weights', () => {

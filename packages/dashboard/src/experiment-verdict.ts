@@ -277,7 +277,9 @@ export function sampleProgress(
       ? (Math.max(0, planned - units) / unitsPerDay) * DAY_MS
       : null;
   let text: string;
-  if (planned === null)
+  if (experiment.status !== 'running')
+    text = `${formatCount(units)} units took part${planned !== null ? ` of ${formatCount(planned)} planned` : ''}.`;
+  else if (planned === null)
     text = `${formatCount(units)} units so far; the sample size is planned once every arm has its minimum units and a success metric has data.`;
   else if (units >= planned)
     text = `${formatCount(units)} of ${formatCount(planned)} planned units: the planned sample is reached.`;

@@ -13,7 +13,7 @@ import {
   setExperimentCoverage,
   shipExperiment,
 } from '../api-admin.ts';
-import { FieldIssues } from '../components/field-issues.tsx';
+import { FieldIssues, issuesAt } from '../components/field-issues.tsx';
 import { ResultsTable, StaleBanner, VerdictBanner } from '../components/results.tsx';
 import { Badge, ConfirmDialog, ErrorMessage, PageHeader, useSession } from '../components/ui.tsx';
 import { formatPercent } from '../describe.ts';
@@ -139,7 +139,9 @@ function CoverageForm({ experiment, onChanged }: { experiment: ExperimentView; o
         </p>
         <FieldIssues error={error} path="coverage" />
       </div>
-      {error !== undefined ? <ErrorMessage error={error} title="The server refused the coverage:" /> : null}
+      {error !== undefined && issuesAt(error, 'coverage').length === 0 ? (
+        <ErrorMessage error={error} title="The server refused the coverage:" />
+      ) : null}
     </form>
   );
 }

@@ -44,10 +44,13 @@ export function recommendationTone(recommendation: string): Tone {
   return 'neutral';
 }
 
-/** "control 50% · green 50%". */
+/** "control 50% · green 50%"; a control not named so is marked ("blue 50% (control) · green 50%"). */
 export function describeVariants(experiment: Pick<ExperimentView, 'variants' | 'control'>): string {
   return experiment.variants
-    .map((v) => `${v.variant}${v.variant === experiment.control ? ' (control)' : ''} ${v.weight}%`)
+    .map(
+      (v) =>
+        `${v.variant} ${v.weight}%${v.variant === experiment.control && v.variant !== 'control' ? ' (control)' : ''}`,
+    )
     .join(' · ');
 }
 
@@ -506,7 +509,7 @@ export function ExperimentsPage() {
                           <ReachMeter percent={e.status === 'draft' ? e.plannedCoverage : e.coverage} />
                           {e.status === 'draft' ? <span className="muted small"> at start</span> : null}
                         </td>
-                        <td data-label="Recommendation">
+                        <td data-label="Recommended">
                           <RecommendationText experiment={e} />
                         </td>
                       </tr>
