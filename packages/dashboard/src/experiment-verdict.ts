@@ -85,17 +85,25 @@ export function experimentRows(experiment: ExperimentView, results: ExperimentRe
 }
 
 /** The sample-ratio check in words, with its tone. */
-export function srmStatus(results: ExperimentResults | null): { tone: Banner['tone']; text: string } {
+export function srmStatus(results: ExperimentResults | null): {
+  tone: Banner['tone'];
+  label: 'not yet' | 'sound' | 'mismatch';
+  text: string;
+} {
   const srm = results?.srm ?? null;
-  if (srm === null) return { tone: 'neutral', text: 'Not checked yet: no units have been assigned.' };
+  const units = Object.values(results?.units ?? {}).reduce((sum, n) => sum + n, 0);
+  if (srm === null || units === 0)
+    return { tone: 'neutral', label: 'not yet', text: 'Not checked yet: no units have been assigned.' };
   const p = srm.pValue.toPrecision(2);
   if (srm.mismatch)
     return {
       tone: 'bad',
+      label: 'mismatch',
       text: `Sample-ratio mismatch: the units per variant do not match the weights (p = ${p} < ${srm.threshold}). Check that every variant's exposures are logged before trusting any result.`,
     };
   return {
     tone: 'good',
+    label: 'sound',
     text: `The split matches the weights (sequential test p = ${p}; a mismatch needs p < ${srm.threshold}).`,
   };
 }
