@@ -118,6 +118,8 @@ describe('srmStatus and sampleProgress', () => {
     };
     expect(srmStatus(broken).text).toContain('Sample-ratio mismatch');
     expect(srmStatus(null).tone).toBe('neutral');
+    const empty = { ...sampleShipResults(), units: { control: 0, green: 0 } };
+    expect(srmStatus(empty).label).toBe('not yet');
   });
 
   it('estimates the time to the planned sample at the observed traffic', () => {

@@ -322,10 +322,7 @@ export function ExperimentDetailPage({ id }: { id: string }) {
         <div>
           <dt>Split check (SRM)</dt>
           <dd data-testid="srm">
-            <Badge tone={srm.tone}>
-              {results?.srm ? (results.srm.mismatch ? 'mismatch' : 'sound') : 'not yet'}
-            </Badge>{' '}
-            <span className="small">{srm.text}</span>
+            <Badge tone={srm.tone}>{srm.label}</Badge> <span className="small">{srm.text}</span>
           </dd>
         </div>
         {experiment.rollout !== null ? (
