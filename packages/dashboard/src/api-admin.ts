@@ -173,10 +173,28 @@ export function createEnvironment(api: Api, input: EnvironmentInput): Promise<En
 
 // ---------------------------------------------------------------- experiments
 
-/** GET /experiments?environment=…: the experiments of one environment, oldest first. */
-export async function listExperiments(api: Api, environment: string): Promise<ExperimentView[]> {
-  const reply = await api.send<ExperimentList>('GET', `${PATHS.experiments}?environment=${enc(environment)}`);
+/** GET /experiments?environment=…[&flag=…]: the experiments of one environment (and flag), oldest first. */
+export async function listExperiments(
+  api: Api,
+  environment: string,
+  flag?: string,
+): Promise<ExperimentView[]> {
+  const query = `?environment=${enc(environment)}${flag !== undefined ? `&flag=${enc(flag)}` : ''}`;
+  const reply = await api.send<ExperimentList>('GET', PATHS.experiments + query);
   return reply.experiments;
+}
+
+/** The experiment whose winner this rollout ships, if any (null on a server without experiments). */
+export async function shippedFrom(
+  api: Api,
+  rollout: { id: string; flag: string; environment: string },
+): Promise<ExperimentView | null> {
+  try {
+    const list = await listExperiments(api, rollout.environment, rollout.flag);
+    return list.find((e) => e.rollout === rollout.id) ?? null;
+  } catch {
+    return null;
+  }
 }
 
 /** GET /experiments/{id}: the experiment with the latest results the controller recorded. */

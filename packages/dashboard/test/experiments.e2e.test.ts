@@ -252,6 +252,7 @@ describe('experiments in Chromium', () => {
       expect(shipped).toMatchObject({ status: 'shipped', shippedVariant: 'green', rollout: rolloutId });
       const rollout = await adminCall(server, `/api/v1/rollouts/${rolloutId}`);
       expect(rollout).toMatchObject({ flag: 'checkout-button', treatment: 'green', state: 'running' });
+      await page.getByTestId('shipped-from').getByText('ex_button').waitFor();
       await screenshotsAtBothWidths(page, OUTPUT_DIR, 'experiment-shipped-rollout');
 
       // Back on the experiment: shipped, by whom, and the link to the rollout.

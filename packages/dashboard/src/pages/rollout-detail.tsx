@@ -8,7 +8,7 @@
 import type { PlanReply, RolloutView } from '@dimmer/api';
 import { useMemo, useState } from 'react';
 import type { RolloutAction } from '../api.ts';
-import type { DecisionDetail, LiveUnits } from '../api-admin.ts';
+import { type DecisionDetail, type LiveUnits, shippedFrom } from '../api-admin.ts';
 import { chartMarkers, guardrailNames, guardrailSeries } from '../chart-data.ts';
 import { GuardrailChart } from '../components/guardrail-chart.tsx';
 import { ResultsTable, StaleBanner, VerdictBanner } from '../components/results.tsx';
@@ -19,6 +19,7 @@ import {
   PageHeader,
   Time,
   type Tone,
+  useLoad,
   useSession,
 } from '../components/ui.tsx';
 import { decisionActions, decisionLog } from '../decision-log.ts';
@@ -298,6 +299,13 @@ export function RolloutDetailPage({ id }: { id: string }) {
     return names.map((name) => ({ series: guardrailSeries(decisions, name), kind: kinds.get(name) }));
   }, [rollout, decisions]);
   const markers = useMemo(() => chartMarkers(rollout?.history ?? []), [rollout]);
+  const flag = rollout?.flag;
+  const environment = rollout?.environment;
+  const origin = useLoad(
+    async () =>
+      flag === undefined || environment === undefined ? null : shippedFrom(api, { id, flag, environment }),
+    [api, id, flag, environment],
+  );
 
   if (rollout === undefined) {
     if (live.error !== undefined)
@@ -385,6 +393,16 @@ export function RolloutDetailPage({ id }: { id: string }) {
             <a href={href({ page: 'flag', key: base.flag })}>{base.flag}</a> in {base.environment}
           </dd>
         </div>
+        {origin.data != null ? (
+          <div>
+            <dt>Ships the winner of</dt>
+            <dd>
+              <a href={href({ page: 'experiment', id: origin.data.id })} data-testid="shipped-from">
+                {origin.data.id}
+              </a>
+            </dd>
+          </div>
+        ) : null}
         <div>
           <dt>Change</dt>
           <dd>
