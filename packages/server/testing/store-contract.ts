@@ -258,6 +258,7 @@ export function storeContract(name: string, makeStores: () => Promise<Stores>): 
         committedAt: T0 + 4,
         flags: [flag('a')],
         segments: [seg],
+        holdbacks: {},
       });
       expect(await stores.config.read('staging')).toBeUndefined();
     });

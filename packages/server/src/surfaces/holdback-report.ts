@@ -6,9 +6,44 @@
  * verdict in the metric's harm direction. Pure.
  */
 import type { HoldbackMetricReport, HoldbackReport, SurfaceHoldbackView } from '@dimmer/api';
-import { combineCohorts, confidenceSequenceHalfWidth, relativeLift } from '@dimmer/stats';
+import {
+  combineCohorts,
+  confidenceSequenceHalfWidth,
+  relativeLift,
+  type SufficientStats,
+} from '@dimmer/stats';
 import type { MetricDefinition } from '../metrics/index.ts';
-import { cohortArmStats, emptyArmStats, type RolloutAnalysis } from '../rollouts/index.ts';
+
+/** One (cohort, arm, metric) row of the statistics ingestion keeps (the rollouts store's analysis tables). */
+interface StatsRow {
+  cohort: number;
+  arm: 'treatment' | 'control';
+  metric: string;
+  n: number;
+  sumY: number;
+  sumY2: number;
+  sumD: number;
+  sumD2: number;
+  sumYD: number;
+}
+
+/** The statistics of one analysis: per (cohort, arm, metric) sums and per (cohort, arm) unit counts. */
+export interface HoldbackAnalysis {
+  stats: StatsRow[];
+  units: { cohort: number; arm: 'treatment' | 'control'; epochs: number }[];
+}
+
+/** An arm's first- and second-order sums (the interval needs no more). */
+function armStats(row?: StatsRow): SufficientStats {
+  return {
+    n: row?.n ?? 0,
+    sumY: row?.sumY ?? 0,
+    sumY2: row?.sumY2 ?? 0,
+    sumD: row?.sumD ?? 0,
+    sumD2: row?.sumD2 ?? 0,
+    sumYD: row?.sumYD ?? 0,
+  };
+}
 
 /** Two-sided level of the report's always-valid intervals. */
 export const HOLDBACK_REPORT_ALPHA = 0.05;
@@ -29,20 +64,14 @@ function logRatio(t: number, c: number, seRel: number, k: number): [number, numb
   return [Math.exp(l - k * seLog) - 1, Math.exp(l + k * seLog) - 1];
 }
 
-function metricReport(definition: MetricDefinition, analysis: RolloutAnalysis): HoldbackMetricReport {
+function metricReport(definition: MetricDefinition, analysis: HoldbackAnalysis): HoldbackMetricReport {
   const kind = definition.kind;
-  const byCohort = new Map<
-    number,
-    { treatment: ReturnType<typeof emptyArmStats>; control: ReturnType<typeof emptyArmStats> }
-  >();
+  const byCohort = new Map<number, { treatment: SufficientStats; control: SufficientStats }>();
   let seen = false;
   for (const row of analysis.stats) {
     if (row.metric !== definition.key) continue;
-    const cohort = byCohort.get(row.cohort) ?? {
-      treatment: emptyArmStats(kind),
-      control: emptyArmStats(kind),
-    };
-    cohort[row.arm] = cohortArmStats(kind, row);
+    const cohort = byCohort.get(row.cohort) ?? { treatment: armStats(), control: armStats() };
+    cohort[row.arm] = armStats(row);
     byCohort.set(row.cohort, cohort);
     if (row.sumY !== 0 || row.sumD !== 0) seen = true;
   }
@@ -112,7 +141,7 @@ export function holdbackReport(input: {
   at: number;
   holdback: SurfaceHoldbackView;
   metrics: readonly MetricDefinition[];
-  analysis: RolloutAnalysis;
+  analysis: HoldbackAnalysis;
 }): HoldbackReport {
   const units = { holdback: 0, rest: 0 };
   for (const row of input.analysis.units) {

@@ -8,9 +8,8 @@ import { type FlagConfig, reachToBuckets } from '@dimmer/core';
 import type { Clock } from '../clock.ts';
 import { AppError, checkVersion } from '../errors.ts';
 import type { MetricDefinition } from '../metrics/index.ts';
-import type { RolloutAnalysis } from '../rollouts/index.ts';
 import { type ConfigChange, StoreConflictError, StoreNotFoundError } from '../storage/write.ts';
-import { holdbackAnalysisKey, holdbackReport } from './holdback-report.ts';
+import { type HoldbackAnalysis, holdbackAnalysisKey, holdbackReport } from './holdback-report.ts';
 import type { Surface, SurfaceHoldback, SurfaceRecord, SurfacesStore } from './surfaces.store.ts';
 
 export type { SurfaceView };
@@ -144,7 +143,7 @@ export class SurfacesService {
       flags: FlagDocuments;
       clock: Clock;
       /** The statistics ingestion keeps under an analysis id and attempt (the rollouts store's tables). */
-      readAnalysis?: (id: string, attempt: number) => Promise<RolloutAnalysis>;
+      readAnalysis?: (id: string, attempt: number) => Promise<HoldbackAnalysis>;
       /** Hands committed config versions to the config hub. */
       announce?: (changes: readonly ConfigChange[]) => Promise<void>;
     },
