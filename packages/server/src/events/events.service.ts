@@ -26,6 +26,17 @@ export const DEFAULT_PIPELINE_LIMITS: PipelineLimits = {
 /** Seconds a client is told to wait when the pipeline is full. */
 export const RETRY_AFTER_SECONDS = 1;
 
+/**
+ * Resolves once the I/O already waiting has been handled (setImmediate runs after the event loop's poll
+ * phase). The writer starts there rather than in the microtasks of the first request: a synchronous store
+ * (SQLite) would otherwise commit each batch before the next request is even read, so the requests waiting
+ * in socket buffers would never count as in flight, never be grouped and never meet the admission bound,
+ * and their latency would grow with the flood instead of being refused with 429.
+ */
+function afterPendingIo(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 interface Pending {
   batch: IngestBatch;
   size: number;
@@ -91,9 +102,11 @@ export class EventPipeline {
     this.#pendingBatches++;
     return new Promise<IngestResult>((resolve, reject) => {
       this.#queue.push({ batch, size, resolve, reject });
-      this.#writer ??= this.#drain().finally(() => {
-        this.#writer = undefined;
-      });
+      this.#writer ??= afterPendingIo()
+        .then(() => this.#drain())
+        .finally(() => {
+          this.#writer = undefined;
+        });
     });
   }
 
