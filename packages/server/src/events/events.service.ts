@@ -127,6 +127,8 @@ export class EventPipeline {
         this.#queue.shift();
       }
       await this.#commit(group);
+      // Let the requests that arrived meanwhile be read (admitted or refused) before the next transaction.
+      if (this.#queue.length > 0) await afterPendingIo();
     }
   }
 

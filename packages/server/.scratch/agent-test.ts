@@ -1,0 +1,12 @@
+import { createServer } from 'node:http';
+import { Agent, request } from 'node:http';
+let conns = 0; let maxActive = 0; let active = 0;
+const srv = createServer((req, res) => { active++; maxActive = Math.max(maxActive, active); req.resume(); req.on('end', () => setTimeout(() => { active--; res.end('ok'); }, 200)); });
+srv.on('connection', () => conns++);
+await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+const port = (srv.address() as any).port;
+const agent = new Agent({ keepAlive: true, maxSockets: 450 });
+const body = 'x'.repeat(10000);
+await Promise.all(Array.from({ length: 450 }, () => new Promise<void>((res) => { const r = request({ host: '127.0.0.1', port, method: 'POST', path: '/', agent, headers: { 'content-length': String(body.length) } }, (x) => { x.resume(); x.on('end', () => res()); }); r.end(body); })));
+console.log({ conns, maxActive });
+agent.destroy(); srv.close();
