@@ -248,6 +248,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     metrics: stores.metrics,
     flags: stores.flags,
     clock,
+    readAnalysis: (id, attempt) => stores.rollouts.readAnalysis(id, attempt),
+    announce,
   });
   const webhooks = new WebhookNotifier({
     urls: [],
@@ -289,6 +291,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     metrics: stores.metrics,
     surfaces: stores.surfaces,
     rollouts,
+    readAnalysis: (id, attempt) => stores.rollouts.readAnalysis(id, attempt),
     clock,
     announce,
   });
@@ -300,6 +303,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const pipeline = new EventPipeline({
     store: stores.events,
     clock,
+    config: (environment) => hub.get(environment)?.compiled,
     ...(config.ingestion !== undefined ? { limits: config.ingestion } : {}),
   });
   const exposureBuffer =
