@@ -66,7 +66,17 @@ export const MAX_DECISION_PAGE = 500;
 /** Fields of `POST /rollouts` that are not part of the plan: the traffic the forecast assumes. */
 const TRAFFIC_FIELDS = ['expectedUnitsPerDay', 'expectedBaselines'] as const;
 
+/** Tries of a person's action when a look or another request keeps committing between its read and its write. */
+export const MAX_ACTION_ATTEMPTS = 5;
+
 export type { DecisionView, PlanReply, Recommendation, RolloutHealth };
+
+/** The rollout or its flag changed between the read and the write of a change (a CONFLICT the caller may retry). */
+class ConcurrentChange extends AppError {
+  constructor(message: string) {
+    super('CONFLICT', message);
+  }
+}
 
 /** What the notifier hears: a decision worth saying (applied, recommended, or a hold with a new rule), or a person's action. */
 export interface RolloutNotice {
@@ -382,7 +392,14 @@ export class RolloutsService {
   /**
    * Applies a person's action (start, advance, pause, resume, rollback, complete) through packages/rollout's
    * state machine, in one transaction with the flag's rule, the config version bump and the audit entries.
-   * CONFLICT when the action is not allowed in the current status.
+   * CONFLICT when the action is not allowed in the current status, or when `version` is stale (a rollback is
+   * applied whatever version it names).
+   *
+   * A controller look (or another request) committing between this action's read and its write does not fail
+   * it: the action is tried again on the fresh state, up to MAX_ACTION_ATTEMPTS times. A rollback or a pause
+   * always applies to the fresh state; any other action applies again only when the rollout is still at the
+   * status, stage and attempt it was read at (a hold in between changed only the tests' state), and answers
+   * with the fresh rollout when the change already moved it exactly where this action would have.
    */
   async act(
     id: string,
@@ -390,8 +407,53 @@ export class RolloutsService {
     actor: string,
     options: { version?: number } = {},
   ): Promise<RolloutRecord> {
-    const record = await this.get(id);
-    checkVersion(`rollout "${id}"`, options.version, record.revision);
+    const first = await this.get(id);
+    if (action !== 'rollback') checkVersion(`rollout "${id}"`, options.version, first.revision);
+    let record = first;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#applyAction(record, action, actor);
+      } catch (error) {
+        if (!(error instanceof ConcurrentChange) || attempt >= MAX_ACTION_ATTEMPTS) throw error;
+      }
+      record = await this.get(id);
+      const settled = this.#revalidate(first, record, action, actor);
+      if (settled !== undefined) return settled;
+    }
+  }
+
+  /**
+   * After a concurrent change: the fresh record when it already is where `action` would have taken `first`
+   * (nothing more to apply), undefined when the action applies to it again, CONFLICT when the rollout moved
+   * elsewhere and only a safety action (rollback, pause) may still be applied.
+   */
+  #revalidate(
+    first: RolloutRecord,
+    fresh: RolloutRecord,
+    action: RolloutAction,
+    actor: string,
+  ): RolloutRecord | undefined {
+    const at = (r: { status: string; stageIndex: number; attempt: number }) =>
+      `${r.status}/${r.stageIndex}/${r.attempt}`;
+    if (
+      (action === 'rollback' && fresh.state === 'rolled_back') ||
+      (action === 'pause' && fresh.state === 'paused')
+    )
+      return fresh;
+    const now = at(stateOf(fresh));
+    const intended = applyAction(planOf(first), stateOf(first), action, this.deps.clock.now(), actor);
+    if (intended.ok && at(intended.state) === now) return fresh;
+    if (action === 'rollback' || action === 'pause' || at(stateOf(first)) === now) return undefined;
+    throw new AppError(
+      'CONFLICT',
+      `rollout "${fresh.id}" moved from ${first.state} at stage ${first.stage + 1} to ${fresh.state} at stage ${fresh.stage + 1} while the ${action} was being applied; it was not applied: look at the rollout and act again`,
+      { status: fresh.state, stage: fresh.stage, action },
+    );
+  }
+
+  /** One try of an action on the rollout as read (ConcurrentChange when it changed before the write). */
+  async #applyAction(record: RolloutRecord, action: RolloutAction, actor: string): Promise<RolloutRecord> {
+    const id = record.id;
     const plan = planOf(record);
     const state = stateOf(record);
     const now = this.deps.clock.now();
@@ -826,8 +888,7 @@ export class RolloutsService {
       return options.returnDecision === true ? (result.value.decisionId ?? 0) : result.value.rollout;
     } catch (error) {
       if (error instanceof StoreConflictError)
-        throw new AppError(
-          'CONFLICT',
+        throw new ConcurrentChange(
           `rollout "${record.id}" or its flag was changed by another request, or another rollout is active on the flag; retry`,
         );
       if (error instanceof StoreNotFoundError) throw new AppError('NOT_FOUND', error.message);
