@@ -50,6 +50,7 @@ import {
   observeControllerLease,
   observeRolloutAlarms,
   observeRolloutStatuses,
+  observeWebhookOutbox,
 } from './rollouts/rollouts.metrics.ts';
 import { registerRolloutRoutes } from './rollouts/rollouts.routes.ts';
 import { RolloutsService } from './rollouts/rollouts.service.ts';
@@ -249,10 +250,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     flags: stores.flags,
     clock,
   });
-  const webhooks = new WebhookNotifier({
+  const webhooks = new WebhookNotifier(stores.webhooks, {
     urls: [],
     ...config.webhooks,
     logger: { warn: (object, message) => app.log.warn(object, message) },
+    onOutcome: observeWebhookOutbox(metrics.registry, () => stores.webhooks.stats(), Date.now),
   });
   const rollouts = new RolloutsService({
     rollouts: stores.rollouts,
@@ -265,8 +267,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     observer: {
       onDecision: (d) =>
         rolloutMetrics.decisions.inc({ action: d.action, rule: d.rule, applied: String(d.applied) }),
-      onNotice: (notice) => webhooks.send(notice),
     },
+    notices: webhooks,
   });
   const controller = new RolloutController({
     rollouts,
@@ -363,11 +365,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       : undefined;
   pruneTimer?.unref();
   controller.start(config.controllerIntervalMs ?? DEFAULT_CONTROLLER_INTERVAL_MS);
+  webhooks.start();
   experimentController.start(config.controllerIntervalMs ?? DEFAULT_CONTROLLER_INTERVAL_MS);
   app.addHook('onClose', async () => {
     await controller.stop();
     await experimentController.stop();
-    webhooks.close();
+    await webhooks.close();
     if (pruneTimer !== undefined) clearInterval(pruneTimer);
     await exposureBuffer?.close();
     await pipeline.drain();

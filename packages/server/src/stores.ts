@@ -32,6 +32,9 @@ import type { MetricsStore } from './metrics/metrics.store.ts';
 import { createMemoryRolloutsStore } from './rollouts/rollouts.memory.ts';
 import { createSqlRolloutsStore } from './rollouts/rollouts.sql.ts';
 import type { RolloutsStore } from './rollouts/rollouts.store.ts';
+import { createMemoryWebhookOutbox } from './rollouts/webhooks.memory.ts';
+import { createSqlWebhookOutbox } from './rollouts/webhooks.sql.ts';
+import type { WebhookOutboxStore } from './rollouts/webhooks.store.ts';
 import { createMemorySegmentsStore } from './segments/segments.memory.ts';
 import { createSqlSegmentsStore } from './segments/segments.sql.ts';
 import type { SegmentsStore } from './segments/segments.store.ts';
@@ -57,6 +60,8 @@ export interface Stores {
   metrics: MetricsStore;
   surfaces: SurfacesStore;
   rollouts: RolloutsStore;
+  /** Webhook deliveries waiting for their receivers (written with the changes they report). */
+  webhooks: WebhookOutboxStore;
   experiments: ExperimentsStore;
   events: EventsStore;
   /** Resolves when the storage answers a trivial query; rejects otherwise. */
@@ -91,6 +96,7 @@ export function createMemoryStores(): Stores {
     metrics: createMemoryMetricsStore(db),
     surfaces: createMemorySurfacesStore(db),
     rollouts: createMemoryRolloutsStore(db),
+    webhooks: createMemoryWebhookOutbox(db),
     experiments: createMemoryExperimentsStore(db),
     events: createEventsStore(createMemoryEventsStorage(db)),
     async ping() {
@@ -118,6 +124,7 @@ function createSqlStores(
     metrics: createSqlMetricsStore(driver, writes),
     surfaces: createSqlSurfacesStore(driver, writes),
     rollouts: createSqlRolloutsStore(driver, writes),
+    webhooks: createSqlWebhookOutbox(driver),
     experiments: createSqlExperimentsStore(driver, writes),
     events: createEventsStore(createSqlEventsStorage(driver)),
     async ping() {

@@ -55,6 +55,7 @@ import {
   type RolloutsStore,
   type RolloutTraffic,
 } from './rollouts.store.ts';
+import type { OutboxInput } from './webhooks.store.ts';
 
 /** Traffic assumed by the forecast when nothing was observed or stated: units a day. */
 export const DEFAULT_FORECAST_UNITS_PER_DAY = 10_000;
@@ -111,7 +112,17 @@ export interface RolloutAlarmNotice {
 /** Counters the composition root exports to Prometheus. */
 export interface RolloutObserver {
   onDecision?(decision: DecisionRecord): void;
-  onNotice?(notice: RolloutNotice | RolloutAlarmNotice): void;
+}
+
+/**
+ * Where notices go (the webhook outbox): a decision's or an action's rows are written in the transaction of the
+ * change (`rows`), then `wake` starts their delivery; an alarm, which reports no stored change, is `send`.
+ */
+export interface NoticeOutbox {
+  rows(notice: RolloutNotice): readonly OutboxInput[];
+  wake(): void;
+  /** Writes and delivers a notice on its own; never rejects (a failure is logged). */
+  send(notice: RolloutAlarmNotice): void;
 }
 
 function validationError(issues: readonly ValidationIssue[]): AppError {
@@ -225,6 +236,7 @@ export class RolloutsService {
       clock: Clock;
       announce: (changes: readonly ConfigChange[]) => Promise<void>;
       observer?: RolloutObserver;
+      notices?: NoticeOutbox;
     },
   ) {}
 
@@ -496,8 +508,7 @@ export class RolloutsService {
         after: snapshot(result.state),
       },
     ];
-    const saved = await this.persist(record, result.state, { audits, forceFlag: true, actor });
-    this.notify({
+    const notice: RolloutNotice = {
       type: 'rollout.action',
       rollout: id,
       flag: record.flag,
@@ -511,7 +522,14 @@ export class RolloutsService {
       from: { status: state.status, stage: state.stageIndex, reach: state.reach },
       to: { status: result.state.status, stage: result.state.stageIndex, reach: result.state.reach },
       decision: null,
+    };
+    const saved = await this.persist(record, result.state, {
+      audits,
+      forceFlag: true,
+      actor,
+      outbox: () => this.#noticeRows(notice),
     });
+    this.deps.notices?.wake();
     return saved;
   }
 
@@ -623,7 +641,7 @@ export class RolloutsService {
     if ((this.#alarms.get(id) ?? '') === key) return;
     if (key === '') this.#alarms.delete(id);
     else this.#alarms.set(id, key);
-    this.notify({
+    this.deps.notices?.send({
       type: 'rollout.alarm',
       rollout: id,
       flag: record.flag,
@@ -690,6 +708,21 @@ export class RolloutsService {
           },
         },
       });
+    const notice = (decisionId: number | null): RolloutNotice => ({
+      type: 'rollout.decision',
+      rollout: id,
+      flag: record.flag,
+      environment: record.environment,
+      at: new Date(now).toISOString(),
+      actor: CONTROLLER_ACTOR,
+      action: decision.action,
+      rule: decision.rule,
+      reason: decision.reason,
+      applied: decision.applied,
+      from: { status: state.status, stage: state.stageIndex, reach: state.reach },
+      to: { status: nextState.status, stage: nextState.stageIndex, reach: nextState.reach },
+      decision: decisionView({ ...row, id: decisionId ?? 0 }),
+    });
     let stored: DecisionRecord;
     try {
       const decisionId = await this.persist(record, nextState, {
@@ -699,6 +732,8 @@ export class RolloutsService {
         actor: CONTROLLER_ACTOR,
         returnDecision: true,
         ...(fence !== undefined ? { fence } : {}),
+        // The notice carries the decision with its id: its rows are made inside the transaction that stores it.
+        ...(notable ? { outbox: (decisionId: number | null) => this.#noticeRows(notice(decisionId)) } : {}),
       });
       stored = { ...row, id: decisionId };
     } catch (error) {
@@ -706,22 +741,7 @@ export class RolloutsService {
       throw error;
     }
     this.deps.observer?.onDecision?.(stored);
-    if (notable)
-      this.notify({
-        type: 'rollout.decision',
-        rollout: id,
-        flag: record.flag,
-        environment: record.environment,
-        at: new Date(now).toISOString(),
-        actor: CONTROLLER_ACTOR,
-        action: decision.action,
-        rule: decision.rule,
-        reason: decision.reason,
-        applied: decision.applied,
-        from: { status: state.status, stage: state.stageIndex, reach: state.reach },
-        to: { status: nextState.status, stage: nextState.stageIndex, reach: nextState.reach },
-        decision: decisionView(stored),
-      });
+    if (notable) this.deps.notices?.wake();
     await this.#noticeAlarm(record, stored, report);
     return stored;
   }
@@ -802,12 +822,9 @@ export class RolloutsService {
     return buildEvidence(rollout, await this.deps.rollouts.readAnalysis(id, rollout.attempt));
   }
 
-  private notify(notice: RolloutNotice | RolloutAlarmNotice): void {
-    try {
-      this.deps.observer?.onNotice?.(notice);
-    } catch {
-      // A notifier never fails the change it reports.
-    }
+  /** The outbox rows of a notice (none without a notifier or URLs). */
+  #noticeRows(notice: RolloutNotice): readonly OutboxInput[] {
+    return this.deps.notices?.rows(notice) ?? [];
   }
 
   /**
@@ -824,12 +841,19 @@ export class RolloutsService {
       actor: string;
       returnDecision: true;
       fence?: LeaseFence;
+      outbox?: (decisionId: number | null) => readonly OutboxInput[];
     },
   ): Promise<number>;
   private async persist(
     record: RolloutRecord,
     next: RolloutState,
-    options: { audits: AuditInput[]; decision?: DecisionInput; forceFlag: boolean; actor: string },
+    options: {
+      audits: AuditInput[];
+      decision?: DecisionInput;
+      forceFlag: boolean;
+      actor: string;
+      outbox?: (decisionId: number | null) => readonly OutboxInput[];
+    },
   ): Promise<RolloutRecord>;
   private async persist(
     record: RolloutRecord,
@@ -841,6 +865,7 @@ export class RolloutsService {
       actor: string;
       returnDecision?: boolean;
       fence?: LeaseFence;
+      outbox?: (decisionId: number | null) => readonly OutboxInput[];
     },
   ): Promise<RolloutRecord | number> {
     const plan = planOf(record);
@@ -881,6 +906,7 @@ export class RolloutsService {
           ...(flagWrite !== undefined ? { flag: flagWrite } : {}),
           ...(options.decision !== undefined ? { decision: options.decision } : {}),
           ...(options.fence !== undefined ? { fence: options.fence } : {}),
+          ...(options.outbox !== undefined ? { outbox: options.outbox } : {}),
         },
         audits,
       );
