@@ -119,6 +119,8 @@ export interface AppConfig {
   keysReloadMs?: number;
 }
 
+/** Delay before a failed config resync after a listener reconnection is tried again, in milliseconds. */
+const RESYNC_RETRY_MS = 1_000;
 /** Default interval between deletions of expired raw events, in milliseconds (one hour). */
 export const DEFAULT_PRUNE_INTERVAL_MS = 3_600_000;
 /** Raw events are kept this long beyond the oldest accepted timestamp, in milliseconds (one day). */
@@ -325,18 +327,50 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     app.log.warn({ err: error }, 'client key reload failed'),
   );
   let stopWatching: (() => Promise<void>) | undefined;
+  // Readiness across nodes: the LISTEN connection is up, and the config was re-read after it last reconnected.
+  const follow = {
+    listening: true,
+    synced: true,
+    closed: false,
+    retry: undefined as NodeJS.Timeout | undefined,
+  };
+  const resyncAfterReconnect = (): void => {
+    follow.synced = false;
+    hub.resync().then(
+      () => {
+        follow.synced = true;
+      },
+      (error: unknown) => {
+        app.log.error({ err: error }, 'config resync failed; retrying');
+        if (follow.closed) return;
+        follow.retry = setTimeout(resyncAfterReconnect, RESYNC_RETRY_MS);
+        follow.retry.unref();
+      },
+    );
+  };
   if (stores.watchConfig) {
+    follow.listening = false;
     stopWatching = await stores.watchConfig({
       onChange: (change) => {
         hub.apply([change]).catch((error: unknown) => app.log.error({ err: error }, 'config reload failed'));
       },
       onResync: () => {
-        hub.resync().catch((error: unknown) => app.log.error({ err: error }, 'config resync failed'));
+        if (follow.retry !== undefined) clearTimeout(follow.retry);
+        resyncAfterReconnect();
       },
       onKeysChange: reloadKeys,
+      onListenerState: (listening) => {
+        follow.listening = listening;
+      },
     });
     hub.startPolling(config.configPollMs ?? DEFAULT_CONFIG_POLL_MS);
   }
+  const notFollowingReason = (): string | undefined => {
+    if (!follow.listening)
+      return 'not listening for config changes of other nodes (the PostgreSQL LISTEN connection is down)';
+    if (!follow.synced) return 'config changes listener reconnected; config not re-read yet';
+    return undefined;
+  };
   app.decorate('dimmer', {
     hub,
     stores,
@@ -374,6 +408,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (pruneTimer !== undefined) clearInterval(pruneTimer);
     await exposureBuffer?.close();
     await pipeline.drain();
+    follow.closed = true;
+    if (follow.retry !== undefined) clearTimeout(follow.retry);
     await stopWatching?.();
     keys.stopKeyReload();
     hub.close();
@@ -383,6 +419,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ping: () => stores.ping(),
     hubLoaded: () => hub.loaded,
     registry: metrics.registry,
+    notFollowingReason,
   });
   await app.register(
     async (admin) => {

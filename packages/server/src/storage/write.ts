@@ -68,6 +68,12 @@ export interface ConfigWatchHandlers {
   onResync(): void;
   /** Called when another process created or revoked a client key. */
   onKeysChange?(): void;
+  /**
+   * Called with true whenever the listening connection listens (at start and after each reconnection, before
+   * `onResync`) and with false when it drops: while it is down, changes made through other nodes arrive only
+   * through the version poll.
+   */
+  onListenerState?(listening: boolean): void;
 }
 
 /** A write conflicted with the stored state: a duplicate key, or a revision that moved on. */
