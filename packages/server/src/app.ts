@@ -298,7 +298,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const experimentController = new ExperimentController({
     experiments,
-    ...(stores.runExclusive !== undefined ? { runExclusive: stores.runExclusive.bind(stores) } : {}),
+    ...(stores.leases !== undefined ? { leads: () => controller.leads() } : {}),
     logger: { error: (object, message) => app.log.error(object, message) },
   });
   const pipeline = new EventPipeline({

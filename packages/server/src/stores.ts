@@ -44,7 +44,7 @@ import type { ListenerLogger } from './storage/postgres/listener.ts';
 import type { SqlDriver } from './storage/sql/sql-driver.ts';
 import { createSqlWrites } from './storage/sql/sql-writes.ts';
 import { openSqlite, type SqliteSynchronous } from './storage/sqlite/database.ts';
-import type { ConfigWatchHandlers, LeaseStore, RunExclusive } from './storage/write.ts';
+import type { ConfigWatchHandlers, LeaseStore } from './storage/write.ts';
 import { createMemorySurfacesStore } from './surfaces/surfaces.memory.ts';
 import { createSqlSurfacesStore } from './surfaces/surfaces.sql.ts';
 import type { SurfacesStore } from './surfaces/surfaces.store.ts';
@@ -66,12 +66,6 @@ export interface Stores {
   events: EventsStore;
   /** Resolves when the storage answers a trivial query; rejects otherwise. */
   ping(): Promise<void>;
-  /**
-   * Runs `fn` only if no other process holds the lock `name` (PostgreSQL: a session advisory lock on a
-   * dedicated connection, held while `fn` runs); returns `{ ran: false }` at once when another process has it.
-   * Absent where only one process runs (memory, SQLite).
-   */
-  runExclusive?: RunExclusive;
   /**
    * Leases with fencing epochs shared by every node (PostgreSQL); absent where only one process runs (memory,
    * SQLite: the lease is trivially held).
@@ -112,7 +106,7 @@ export function createMemoryStores(): Stores {
 function createSqlStores(
   driver: SqlDriver,
   close: () => Promise<void>,
-): Omit<Stores, 'kind' | 'runExclusive' | 'watchConfig' | 'leases'> {
+): Omit<Stores, 'kind' | 'watchConfig' | 'leases'> {
   const writes = createSqlWrites(driver);
   return {
     environments: createSqlEnvironmentsStore(driver, writes),
@@ -153,7 +147,6 @@ export async function createPostgresStores(
   return {
     kind: 'postgres',
     ...createSqlStores(database.driver, () => database.close()),
-    runExclusive: database.runExclusive,
     leases: database.leases,
     watchConfig: database.watchConfig,
   };

@@ -46,7 +46,7 @@ import {
 import type { SurfacesStore } from '../surfaces/index.ts';
 import { alarmKey, alarmOf, type RolloutAlarm } from './alarms.ts';
 import { buildEvidence, type EvidenceReport } from './evidence.ts';
-import { adviseGatePower, type GatePowerAdvice } from './forecast-power.ts';
+import { adviseGatePower } from './forecast-power.ts';
 import {
   ACTIVE_ROLLOUT_STATUSES,
   type DecisionInput,

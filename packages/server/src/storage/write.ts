@@ -52,15 +52,6 @@ export interface WriteResult<T> {
   changes: ConfigChange[];
 }
 
-/**
- * Runs `fn` only if no other process holds the lock `name`; answers `{ ran: false }` at once when another
- * process has it.
- */
-export type RunExclusive = <T>(
-  name: string,
-  fn: () => Promise<T>,
-) => Promise<{ ran: true; value: T } | { ran: false }>;
-
 /** Handlers for config changes committed by other processes (PostgreSQL LISTEN/NOTIFY). */
 export interface ConfigWatchHandlers {
   onChange(change: { environment: string; version: number }): void;
