@@ -12,6 +12,7 @@ import { type IncomingMessage, request } from 'node:http';
 import { DEFAULT_REFETCH_JITTER_MS } from '@dimmer/sdk';
 import { ADMIN_TOKEN_PREFIX, generateSecret } from '../src/secrets.ts';
 import {
+  configFrameReader,
   createTestDatabase,
   followStream,
   type NodeProcess,
@@ -76,18 +77,7 @@ function openStream(
   const req = request(url, { headers: { authorization: `Bearer ${key}` }, agent: false }, (res) => {
     response = res;
     res.setEncoding('utf8');
-    let text = '';
-    res.on('data', (chunk: string) => {
-      text += chunk;
-      let end = text.indexOf('\n\n');
-      while (end >= 0) {
-        const frame = text.slice(0, end);
-        text = text.slice(end + 2);
-        const data = /^data: (.*)$/m.exec(frame)?.[1];
-        if (frame.includes('event: config') && data !== undefined) onConfig(JSON.parse(data));
-        end = text.indexOf('\n\n');
-      }
-    });
+    res.on('data', configFrameReader(onConfig));
     res.on('error', () => undefined);
   });
   req.on('error', () => undefined);

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DELIVERY_HEADER, WebhookNotifier } from '../src/rollouts/webhooks.ts';
 import type { Stores } from '../src/stores.ts';
 import { setUpRolloutSim } from './rollout-sim.ts';
-import { buildTestApp, manualClock, type TestApp } from './test-app.ts';
+import { buildTestApp, type Json, manualClock, type TestApp } from './test-app.ts';
 
 export const WEBHOOK_SECRET = 'whsec-test-0123456789';
 
@@ -57,6 +57,23 @@ export async function webhookReceiver(statuses: number[]): Promise<WebhookReceiv
   return receiver;
 }
 
+/** Creates a draft rollout of `flag` in production: 5% for an hour, then 100%, guarded by crash_rate. */
+export function createTwoStageRollout(
+  t: TestApp,
+  id: string,
+  flag: string,
+): Promise<{ status: number; json: Json }> {
+  return t.admin('POST', '/api/v1/rollouts', {
+    id,
+    flag,
+    environment: 'production',
+    treatment: 'on',
+    control: 'off',
+    stages: [{ reach: 5, minDuration: '1h' }, { reach: 100 }],
+    guardrails: [{ metric: 'crash_rate' }],
+  });
+}
+
 /** The outbox suite over fresh stores of one kind. */
 export function describeWebhookOutbox(kind: string, open: () => Promise<Stores>): void {
   const store = { open };
@@ -80,15 +97,7 @@ export function describeWebhookOutbox(kind: string, open: () => Promise<Stores>)
         config: { webhooks: { urls: [hook.url], secret: SECRET, backoffMs: 5 } },
       });
       const { flag } = await setUpRolloutSim(t);
-      await t.admin('POST', '/api/v1/rollouts', {
-        id: 'ro_o',
-        flag,
-        environment: 'production',
-        treatment: 'on',
-        control: 'off',
-        stages: [{ reach: 5, minDuration: '1h' }, { reach: 100 }],
-        guardrails: [{ metric: 'crash_rate' }],
-      });
+      await createTwoStageRollout(t, 'ro_o', flag);
       expect((await t.admin('POST', '/api/v1/rollouts/ro_o/start', {})).status).toBe(200);
       await t.app.dimmer.webhooks.drain();
       expect(hook.received).toHaveLength(3);
@@ -114,15 +123,7 @@ export function describeWebhookOutbox(kind: string, open: () => Promise<Stores>)
         config: { webhooks: { urls: [hook.url], pollMs: 0 } },
       });
       const { flag } = await setUpRolloutSim(t);
-      await t.admin('POST', '/api/v1/rollouts', {
-        id: 'ro_o',
-        flag,
-        environment: 'production',
-        treatment: 'on',
-        control: 'off',
-        stages: [{ reach: 5, minDuration: '1h' }, { reach: 100 }],
-        guardrails: [{ metric: 'crash_rate' }],
-      });
+      await createTwoStageRollout(t, 'ro_o', flag);
       await t.app.dimmer.webhooks.close();
       expect((await t.admin('POST', '/api/v1/rollouts/ro_o/start', {})).status).toBe(200);
       await t.close();

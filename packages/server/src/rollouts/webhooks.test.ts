@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MINUTE, setUpRolloutSim } from '../../testing/rollout-sim.ts';
 import { buildTestApp, type Json, manualClock, type TestApp } from '../../testing/test-app.ts';
 import {
+  createTwoStageRollout,
   describeWebhookOutbox,
   type Received,
   webhookReceiver as receiver,
@@ -30,15 +31,7 @@ describe('rollout webhooks', () => {
       config: { webhooks: { urls: [hook.url], secret: SECRET, backoffMs: 5 } },
     });
     const { flag } = await setUpRolloutSim(t);
-    const created = await t.admin('POST', '/api/v1/rollouts', {
-      id: 'ro_w',
-      flag,
-      environment: 'production',
-      treatment: 'on',
-      control: 'off',
-      stages: [{ reach: 5, minDuration: '1h' }, { reach: 100 }],
-      guardrails: [{ metric: 'crash_rate' }],
-    });
+    const created = await createTwoStageRollout(t, 'ro_w', flag);
     expect(created.status).toBe(201);
     expect((await t.admin('POST', '/api/v1/rollouts/ro_w/start', {})).status).toBe(200);
     await t.app.dimmer.webhooks.drain();
@@ -70,15 +63,7 @@ describe('rollout webhooks, continued', () => {
     const clock = manualClock();
     t = await buildTestApp({ clock, config: { webhooks: { urls: [hook.url], secret: SECRET } } });
     const { flag } = await setUpRolloutSim(t);
-    await t.admin('POST', '/api/v1/rollouts', {
-      id: 'ro_w',
-      flag,
-      environment: 'production',
-      treatment: 'on',
-      control: 'off',
-      stages: [{ reach: 5, minDuration: '1h' }, { reach: 100 }],
-      guardrails: [{ metric: 'crash_rate' }],
-    });
+    await createTwoStageRollout(t, 'ro_w', flag);
     await t.admin('POST', '/api/v1/rollouts/ro_w/start', {});
     const decisions: Json[] = [];
     for (let i = 0; i < 3; i++) {
