@@ -63,6 +63,8 @@ export class WebhookNotifier {
   #pass: Promise<number> | undefined;
   #again = false;
   #closed = false;
+  /** Aborts the tries in flight on close (their rows are retried once their claims expire). */
+  readonly #closing = new AbortController();
   #prunedAt = 0;
 
   constructor(outbox: WebhookOutboxStore, options: WebhookOptions, now: () => number = Date.now) {
@@ -135,9 +137,10 @@ export class WebhookNotifier {
     }
   }
 
-  /** Stops the loop and waits for the pass under way; undelivered rows stay in the outbox for any node. */
+  /** Stops the loop, aborts the tries in flight and waits for the pass; undelivered rows stay for any node. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#closing.abort();
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
     await this.#pass?.catch(() => undefined);
@@ -195,7 +198,7 @@ export class WebhookNotifier {
         method: 'POST',
         headers,
         body: delivery.body,
-        signal: AbortSignal.timeout(this.#options.timeoutMs),
+        signal: AbortSignal.any([AbortSignal.timeout(this.#options.timeoutMs), this.#closing.signal]),
       });
       await response.arrayBuffer().catch(() => undefined);
       if (response.ok) {
@@ -206,6 +209,8 @@ export class WebhookNotifier {
       }
       problem = `HTTP ${response.status}`;
     } catch (error) {
+      // Closing: the try is not counted against the receiver; the claim expires and a node retries it.
+      if (this.#closed) return;
       problem = error instanceof Error ? error.message : String(error);
     }
     const now = this.#now();
