@@ -50,6 +50,7 @@ import {
   observeControllerLease,
   observeRolloutAlarms,
   observeRolloutStatuses,
+  observeWebhookOutbox,
 } from './rollouts/rollouts.metrics.ts';
 import { registerRolloutRoutes } from './rollouts/rollouts.routes.ts';
 import { RolloutsService } from './rollouts/rollouts.service.ts';
@@ -118,6 +119,8 @@ export interface AppConfig {
   keysReloadMs?: number;
 }
 
+/** Delay before a failed config resync after a listener reconnection is tried again, in milliseconds. */
+const RESYNC_RETRY_MS = 1_000;
 /** Default interval between deletions of expired raw events, in milliseconds (one hour). */
 export const DEFAULT_PRUNE_INTERVAL_MS = 3_600_000;
 /** Raw events are kept this long beyond the oldest accepted timestamp, in milliseconds (one day). */
@@ -251,10 +254,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     readAnalysis: (id, attempt) => stores.rollouts.readAnalysis(id, attempt),
     announce,
   });
-  const webhooks = new WebhookNotifier({
+  const webhooks = new WebhookNotifier(stores.webhooks, {
     urls: [],
     ...config.webhooks,
     logger: { warn: (object, message) => app.log.warn(object, message) },
+    onOutcome: observeWebhookOutbox(metrics.registry, () => stores.webhooks.stats(), Date.now),
   });
   const rollouts = new RolloutsService({
     rollouts: stores.rollouts,
@@ -267,8 +271,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     observer: {
       onDecision: (d) =>
         rolloutMetrics.decisions.inc({ action: d.action, rule: d.rule, applied: String(d.applied) }),
-      onNotice: (notice) => webhooks.send(notice),
     },
+    notices: webhooks,
   });
   const controller = new RolloutController({
     rollouts,
@@ -297,7 +301,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const experimentController = new ExperimentController({
     experiments,
-    ...(stores.runExclusive !== undefined ? { runExclusive: stores.runExclusive.bind(stores) } : {}),
+    ...(stores.leases !== undefined ? { leads: () => controller.leads() } : {}),
     logger: { error: (object, message) => app.log.error(object, message) },
   });
   const pipeline = new EventPipeline({
@@ -327,18 +331,50 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     app.log.warn({ err: error }, 'client key reload failed'),
   );
   let stopWatching: (() => Promise<void>) | undefined;
+  // Readiness across nodes: the LISTEN connection is up, and the config was re-read after it last reconnected.
+  const follow = {
+    listening: true,
+    synced: true,
+    closed: false,
+    retry: undefined as NodeJS.Timeout | undefined,
+  };
+  const resyncAfterReconnect = (): void => {
+    follow.synced = false;
+    hub.resync().then(
+      () => {
+        follow.synced = true;
+      },
+      (error: unknown) => {
+        app.log.error({ err: error }, 'config resync failed; retrying');
+        if (follow.closed) return;
+        follow.retry = setTimeout(resyncAfterReconnect, RESYNC_RETRY_MS);
+        follow.retry.unref();
+      },
+    );
+  };
   if (stores.watchConfig) {
+    follow.listening = false;
     stopWatching = await stores.watchConfig({
       onChange: (change) => {
         hub.apply([change]).catch((error: unknown) => app.log.error({ err: error }, 'config reload failed'));
       },
       onResync: () => {
-        hub.resync().catch((error: unknown) => app.log.error({ err: error }, 'config resync failed'));
+        if (follow.retry !== undefined) clearTimeout(follow.retry);
+        resyncAfterReconnect();
       },
       onKeysChange: reloadKeys,
+      onListenerState: (listening) => {
+        follow.listening = listening;
+      },
     });
     hub.startPolling(config.configPollMs ?? DEFAULT_CONFIG_POLL_MS);
   }
+  const notFollowingReason = (): string | undefined => {
+    if (!follow.listening)
+      return 'not listening for config changes of other nodes (the PostgreSQL LISTEN connection is down)';
+    if (!follow.synced) return 'config changes listener reconnected; config not re-read yet';
+    return undefined;
+  };
   app.decorate('dimmer', {
     hub,
     stores,
@@ -367,14 +403,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       : undefined;
   pruneTimer?.unref();
   controller.start(config.controllerIntervalMs ?? DEFAULT_CONTROLLER_INTERVAL_MS);
+  webhooks.start();
   experimentController.start(config.controllerIntervalMs ?? DEFAULT_CONTROLLER_INTERVAL_MS);
   app.addHook('onClose', async () => {
     await controller.stop();
     await experimentController.stop();
-    webhooks.close();
+    await webhooks.close();
     if (pruneTimer !== undefined) clearInterval(pruneTimer);
     await exposureBuffer?.close();
     await pipeline.drain();
+    follow.closed = true;
+    if (follow.retry !== undefined) clearTimeout(follow.retry);
     await stopWatching?.();
     keys.stopKeyReload();
     hub.close();
@@ -384,6 +423,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ping: () => stores.ping(),
     hubLoaded: () => hub.loaded,
     registry: metrics.registry,
+    notFollowingReason,
   });
   await app.register(
     async (admin) => {
