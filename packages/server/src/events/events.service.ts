@@ -1,6 +1,7 @@
 /**
  * The ingestion pipeline: validated batches wait in a bounded queue and are written by one writer that
- * coalesces whatever is waiting into one transaction (group commit). A batch is acknowledged only after its
+ * coalesces whatever is waiting into one transaction (group commit): the writer starts after the current
+ * event-loop turn's I/O, so concurrent requests share a transaction. A batch is acknowledged only after its
  * transaction committed; beyond capacity a batch is refused at once (429 with Retry-After), before anything
  * is written.
  */
@@ -116,17 +117,27 @@ export class EventPipeline {
         : { ...batch, exposures: markHoldbacks(this.#config(batch.environment), batch.exposures) };
     return new Promise<IngestResult>((resolve, reject) => {
       this.#queue.push({ batch: marked, size, resolve, reject });
-      this.#writer ??= afterPendingIo()
-        .then(() => this.#drain())
-        .finally(() => {
-          this.#writer = undefined;
-        });
+      this.#writer ??= this.#startWriter();
     });
   }
 
   /** Resolves when everything queued so far is written. */
   async drain(): Promise<void> {
     while (this.#writer) await this.#writer;
+  }
+
+  /**
+   * Starts the writer after the I/O callbacks of this event-loop turn (setImmediate), so the batches of every
+   * request read in the same turn share its first transaction; later batches queue while a transaction runs
+   * and go together in the next one.
+   */
+  #startWriter(): Promise<void> {
+    return afterPendingIo()
+      .then(() => this.#drain())
+      .finally(() => {
+        // A batch queued between the last group and this callback starts the next writer.
+        this.#writer = this.#queue.length > 0 ? this.#startWriter() : undefined;
+      });
   }
 
   async #drain(): Promise<void> {
