@@ -102,6 +102,8 @@ export const AUDIT_RESOURCE_TYPES = [
   'surface',
   'rollout',
   'experiment',
+  'grant',
+  'session',
 ] as const satisfies readonly AuditResourceType[];
 /** Fails to compile when the contract gains a resource type the list above does not name. */
 const AUDIT_TYPES_COMPLETE: [Exclude<AuditResourceType, (typeof AUDIT_RESOURCE_TYPES)[number]>] extends [

@@ -329,7 +329,15 @@ export function storeContract(name: string, makeStores: () => Promise<Stores>): 
 
     it('stores admin tokens by hash', async () => {
       expect(await stores.keys.countAdminTokens()).toBe(0);
-      const token = { id: 'tok_1', name: 'bootstrap', tokenHash: 'th', createdAt: T0, revokedAt: null };
+      const token = {
+        id: 'tok_1',
+        name: 'bootstrap',
+        tokenHash: 'th',
+        role: 'admin' as const,
+        owner: null,
+        createdAt: T0,
+        revokedAt: null,
+      };
       await stores.keys.createAdminToken(token, audit('admin_token', 'tok_1', T0));
       expect(await stores.keys.countAdminTokens()).toBe(1);
       expect(await stores.keys.findAdminTokenByHash('th')).toEqual(token);
@@ -337,13 +345,21 @@ export function storeContract(name: string, makeStores: () => Promise<Stores>): 
     });
 
     it('lists, revokes and rotates admin tokens atomically', async () => {
-      const first = { id: 'tok_a', name: 'ci', tokenHash: 'ha', createdAt: T0, revokedAt: null };
+      const first = {
+        id: 'tok_a',
+        name: 'ci',
+        tokenHash: 'ha',
+        role: 'releaser' as const,
+        owner: 'user:ana@example.com',
+        createdAt: T0,
+        revokedAt: null,
+      };
       await stores.keys.createAdminToken(first, audit('admin_token', 'tok_a', T0));
-      const next = { id: 'tok_b', name: 'ci', tokenHash: 'hb', createdAt: T0 + 1, revokedAt: null };
+      const next = { ...first, id: 'tok_b', tokenHash: 'hb', createdAt: T0 + 1 };
       await stores.keys.rotateAdminToken('tok_a', next, audit('admin_token', 'tok_a', T0 + 1));
       expect(await stores.keys.listAdminTokens()).toEqual([{ ...first, revokedAt: T0 + 1 }, next]);
       // Rotating a revoked token fails and stores nothing.
-      const third = { id: 'tok_c', name: 'ci', tokenHash: 'hc', createdAt: T0 + 2, revokedAt: null };
+      const third = { ...first, id: 'tok_c', tokenHash: 'hc', createdAt: T0 + 2 };
       await expect(
         stores.keys.rotateAdminToken('tok_a', third, audit('admin_token', 'tok_a', T0 + 2)),
       ).rejects.toThrow(StoreNotFoundError);

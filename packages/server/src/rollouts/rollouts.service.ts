@@ -201,6 +201,14 @@ function snapshot(state: RolloutState): { status: string; stage: number; reach: 
   return { status: state.status, stage: state.stageIndex, reach: state.reach, attempt: state.attempt };
 }
 
+/**
+ * Approvals a person's action may need (a surface's four-eyes rule): throws when they are missing. Rollbacks,
+ * pauses and the controller's decisions never pass through it.
+ */
+export interface ApprovalGate<R> {
+  check(record: R, action: 'start' | 'advance', nextReach: number | null): Promise<void>;
+}
+
 export class RolloutsService {
   /** The causes of each rollout's alarm at its last look (a notice goes out when they change). */
   readonly #alarms = new Map<string, string>();
@@ -215,6 +223,8 @@ export class RolloutsService {
       clock: Clock;
       announce: (changes: readonly ConfigChange[]) => Promise<void>;
       observer?: RolloutObserver;
+      /** The approval gate of a person's start and advance (the people feature); absent: none required. */
+      approvals?: ApprovalGate<RolloutRecord>;
     },
   ) {}
 
@@ -388,7 +398,7 @@ export class RolloutsService {
     id: string,
     action: RolloutAction,
     actor: string,
-    options: { version?: number } = {},
+    options: { version?: number; approvalExempt?: boolean } = {},
   ): Promise<RolloutRecord> {
     const record = await this.get(id);
     checkVersion(`rollout "${id}"`, options.version, record.revision);
@@ -402,6 +412,8 @@ export class RolloutsService {
         result.error.message,
         { status: record.state, action },
       );
+    if ((action === 'start' || action === 'advance') && options.approvalExempt !== true)
+      await this.deps.approvals?.check(record, action, result.state.reach);
     if (result.state.status === 'running' && !MONITORED_STATUSES.includes(record.state))
       await this.#checkReachable(record, plan);
     if (action === 'start') {

@@ -1,3 +1,4 @@
+import type { ApprovalPolicy } from '@dimmer/api';
 import type { AuditInput } from '../storage/write.ts';
 
 /** A guardrail a surface requires of every rollout on its flags; `margin` overrides the metric's own. */
@@ -12,6 +13,8 @@ export interface Surface {
   name: string;
   description?: string;
   guardrails: SurfaceGuardrail[];
+  /** Approvals a rollout or experiment on this surface needs before it starts (and past a reach). */
+  approvals?: ApprovalPolicy;
 }
 
 export interface SurfaceRecord {
