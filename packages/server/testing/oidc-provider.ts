@@ -17,12 +17,13 @@ export interface TestProvider {
   issuer: string;
   clientId: string;
   clientSecret: string;
+  /** Registers the Dimmer server's `/auth/callback` and starts answering (the server's URL is known only now). */
+  serve(redirectUri: string): void;
   close(): Promise<void>;
 }
 
-/** Starts the provider; `redirectUri` is the Dimmer server's `/auth/callback`. People sign in by login name. */
+/** Starts listening on 127.0.0.1; people sign in by login name (any password). */
 export async function startTestProvider(options: {
-  redirectUri: string;
   people: Record<string, TestPerson>;
 }): Promise<TestProvider> {
   const server: Server = createServer();
@@ -30,32 +31,35 @@ export async function startTestProvider(options: {
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const clientId = 'dimmer';
   const clientSecret = 'dimmer-test-secret-0123456789abcdef';
-  const provider = new Provider(issuer, {
-    clients: [
-      {
-        client_id: clientId,
-        client_secret: clientSecret,
-        redirect_uris: [options.redirectUri],
-        grant_types: ['authorization_code', 'urn:ietf:params:oauth:grant-type:device_code'],
-        response_types: ['code'],
+  const configure = (redirectUri: string) =>
+    new Provider(issuer, {
+      clients: [
+        {
+          client_id: clientId,
+          client_secret: clientSecret,
+          redirect_uris: [redirectUri],
+          grant_types: ['authorization_code', 'urn:ietf:params:oauth:grant-type:device_code'],
+          response_types: ['code'],
+        },
+      ],
+      pkce: { required: () => true },
+      features: { devInteractions: { enabled: true }, deviceFlow: { enabled: true } },
+      claims: { openid: ['sub'], email: ['email'], profile: ['name'], groups: ['groups'] },
+      scopes: ['openid', 'email', 'profile', 'groups'],
+      findAccount: async (_ctx: unknown, id: string) => {
+        const person = options.people[id];
+        if (person === undefined) return undefined;
+        return { accountId: id, claims: async () => ({ sub: id, ...person }) };
       },
-    ],
-    pkce: { required: () => true },
-    features: { devInteractions: { enabled: true }, deviceFlow: { enabled: true } },
-    claims: { openid: ['sub'], email: ['email'], profile: ['name'], groups: ['groups'] },
-    scopes: ['openid', 'email', 'profile', 'groups'],
-    findAccount: async (_ctx: unknown, id: string) => {
-      const person = options.people[id];
-      if (person === undefined) return undefined;
-      return { accountId: id, claims: async () => ({ sub: id, ...person }) };
-    },
-    cookies: { keys: ['dimmer-test-cookie-key'] },
-  });
-  server.on('request', provider.callback());
+      cookies: { keys: ['dimmer-test-cookie-key'] },
+    });
   return {
     issuer,
     clientId,
     clientSecret,
+    serve(redirectUri) {
+      server.on('request', configure(redirectUri).callback());
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
