@@ -152,7 +152,7 @@ export type AuthConfigView = Static<typeof AuthConfigView>;
 
 /** Query of `GET /auth/login`: where the dashboard returns after sign-in (a path of this server). */
 export const LoginQuery = Type.Object(
-  { returnTo: Type.Optional(Type.String({ pattern: '^/[^/\\\\]', maxLength: 500 })) },
+  { returnTo: Type.Optional(Type.String({ pattern: '^/([^/\\\\].*)?$', maxLength: 500 })) },
   { additionalProperties: false },
 );
 export type LoginQuery = Static<typeof LoginQuery>;

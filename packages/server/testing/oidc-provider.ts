@@ -5,6 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer } from 'node:net';
 import Provider from 'oidc-provider';
 
 export interface TestPerson {
@@ -66,6 +67,15 @@ export async function startTestProvider(options: {
         server.close(() => resolve());
       }),
   };
+}
+
+/** A free port on 127.0.0.1 (the Dimmer server's redirect URL must be known before it is built). */
+export async function reservePort(): Promise<number> {
+  const probe = createNetServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
 }
 
 /** A cookie jar of one site: `Set-Cookie` in, `Cookie` out. */

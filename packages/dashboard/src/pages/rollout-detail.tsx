@@ -18,6 +18,7 @@ import {
   PageHeader,
   Time,
   type Tone,
+  useCan,
   useSession,
 } from '../components/ui.tsx';
 import { decisionActions, decisionLog } from '../decision-log.ts';
@@ -391,6 +392,7 @@ function LiveUnitsText({ units }: { units: LiveUnits | null }) {
 
 export function RolloutDetailPage({ id }: { id: string }) {
   const { api } = useSession();
+  const allowed = useCan();
   const live = useLiveRollout(api, id);
   const [pending, setPending] = useState<{ action: RolloutAction; applying: boolean } | null>(null);
   const [busy, setBusy] = useState(false);
@@ -460,6 +462,12 @@ export function RolloutDetailPage({ id }: { id: string }) {
             key={action}
             type="button"
             className={action === 'rollback' ? 'button button-danger' : 'button'}
+            disabled={!allowed('release', base.environment)}
+            title={
+              allowed('release', base.environment)
+                ? undefined
+                : `Needs the releaser role in ${base.environment}`
+            }
             onClick={() => {
               setActionError(undefined);
               setPending({ action, applying: false });

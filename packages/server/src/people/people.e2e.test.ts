@@ -6,7 +6,6 @@
  * names each person.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROUTES, type RouteContract } from '@dimmer/api';
@@ -78,16 +77,7 @@ describe('people, roles and approvals with a real identity provider', () => {
   beforeAll(async () => {
     provider = await startTestProvider({ people: PEOPLE });
     stores = createSqliteStores(dir);
-    // The redirect URL names the server's port, known once it listens: reserve it with a first listen.
-    const probe = await buildApp({
-      stores,
-      clock: systemClock,
-      adminToken,
-      config: { controllerIntervalMs: 0, dashboardDir: false },
-    });
-    await probe.listen({ host: '127.0.0.1', port: 0 });
-    const port = (probe.server.address() as AddressInfo).port;
-    await probe.close();
+    const port = await reservePort();
     base = `http://127.0.0.1:${port}`;
     app = await buildApp({
       stores,
