@@ -12,6 +12,7 @@ import { ROUTES, type RouteContract } from '@dimmer/api';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  reservePort,
   signInWithProvider,
   startTestProvider,
   type TestProvider,
