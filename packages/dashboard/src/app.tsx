@@ -109,9 +109,13 @@ export function App() {
   const signOut = () => {
     const api = signedIn?.api;
     writeStored(TOKEN_STORAGE_KEY, null);
-    setSignedIn(null);
-    setToken(null);
-    if (api !== undefined && !api.usesToken) api.logout().catch(() => undefined);
+    const done = () => {
+      setSignedIn(null);
+      setToken(null);
+    };
+    // A person's session ends on the server too; the page returns to sign-in once it has.
+    if (api !== undefined && !api.usesToken) api.logout().then(done, done);
+    else done();
   };
 
   if (checking)

@@ -1,3 +1,4 @@
+/// <reference path="./oidc-provider-types.d.ts" />
 /**
  * A real OpenID Connect provider for tests (oidc-provider, a certified provider implementation) on 127.0.0.1,
  * with its built-in login and consent pages, the device flow, and people whose email, name and groups the
