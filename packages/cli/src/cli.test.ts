@@ -282,7 +282,9 @@ describe('usage and configuration', () => {
   it('says how to give the admin token when none is set, and exits 2', async () => {
     const result = await runCli(['flags', 'list'], { env: { DIMMER_URL: server.url } });
     expect(result.code).toBe(EXIT_USAGE);
-    expect(result.stderr).toContain('no admin token: pass --token <token> or set DIMMER_TOKEN');
+    expect(result.stderr).toContain(
+      'not signed in: run `dimmer login`, pass --token <token> or set DIMMER_TOKEN',
+    );
   });
 
   it('takes --url and --token over the environment', async () => {
