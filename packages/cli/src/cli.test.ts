@@ -152,7 +152,7 @@ describe('tokens', () => {
     expect(created.stdout).toMatch(/Secret \(shown only this once; store it now\):\n {2}dmr_admin_\S+\n/);
     const secret = /(dmr_admin_\S+)/.exec(created.stdout)?.[1] as string;
     const list = await dimmer('tokens', 'list');
-    expect(list.stdout).toMatch(/^ID\s+NAME\s+CREATED\s+REVOKED\n/);
+    expect(list.stdout).toMatch(/^ID\s+NAME\s+ROLE\s+OWNER\s+CREATED\s+REVOKED\n/);
     expect(list.stdout).toContain('ci');
     expect(list.stdout).not.toContain(secret);
 
