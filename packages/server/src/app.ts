@@ -303,6 +303,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     metrics: stores.metrics,
     flags: stores.flags,
     clock,
+    readAnalysis: (id, attempt) => stores.rollouts.readAnalysis(id, attempt),
+    announce,
   });
   const sessions = new SessionsService({
     store: stores.people,
@@ -375,6 +377,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     metrics: stores.metrics,
     surfaces: stores.surfaces,
     rollouts,
+    readAnalysis: (id, attempt) => stores.rollouts.readAnalysis(id, attempt),
     clock,
     announce,
     approvals: {
@@ -389,6 +392,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const pipeline = new EventPipeline({
     store: stores.events,
     clock,
+    config: (environment) => hub.get(environment)?.compiled,
     ...(config.ingestion !== undefined ? { limits: config.ingestion } : {}),
   });
   const exposureBuffer =

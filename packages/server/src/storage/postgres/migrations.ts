@@ -263,6 +263,14 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 10,
+    name: 'epochs of any analysis: experiment variants and holdbacks as arms',
+    // rollout_id holds the analysis id (a rollout's id, experiment:<id>, holdback:<surface>) and arm any arm name.
+    sql: `
+      ALTER TABLE epochs DROP CONSTRAINT IF EXISTS epochs_arm_check;
+    `,
+  },
+  {
     version: 13,
     name: 'people: admin token roles and owners, sign-in sessions, role grants, approvals',
     sql: `
