@@ -6,56 +6,13 @@
  * verdict in the metric's harm direction. Pure.
  */
 import type { HoldbackMetricReport, HoldbackReport, SurfaceHoldbackView } from '@dimmer/api';
-import {
-  combineCohorts,
-  confidenceSequenceHalfWidth,
-  relativeLift,
-  type SufficientStats,
-} from '@dimmer/stats';
+import { combineCohorts, confidenceSequenceHalfWidth, relativeLift } from '@dimmer/stats';
 import type { MetricDefinition } from '../metrics/index.ts';
-
-/** One (cohort, arm, metric) row of the statistics ingestion keeps (the rollouts store's analysis tables). */
-interface StatsRow {
-  cohort: number;
-  arm: 'treatment' | 'control';
-  metric: string;
-  n: number;
-  sumY: number;
-  sumY2: number;
-  sumD: number;
-  sumD2: number;
-  sumYD: number;
-}
-
-/** The statistics of one analysis: per (cohort, arm, metric) sums and per (cohort, arm) unit counts. */
-export interface HoldbackAnalysis {
-  stats: StatsRow[];
-  units: { cohort: number; arm: 'treatment' | 'control'; epochs: number }[];
-}
-
-/** An arm's first- and second-order sums (the interval needs no more). */
-function armStats(row?: StatsRow): SufficientStats {
-  return {
-    n: row?.n ?? 0,
-    sumY: row?.sumY ?? 0,
-    sumY2: row?.sumY2 ?? 0,
-    sumD: row?.sumD ?? 0,
-    sumD2: row?.sumD2 ?? 0,
-    sumYD: row?.sumYD ?? 0,
-  };
-}
+import { cohortArmStats, emptyArmStats, type RolloutAnalysis } from '../rollouts/index.ts';
+import { HOLDBACK_ARM, REST_ARM } from './holdback-naming.ts';
 
 /** Two-sided level of the report's always-valid intervals. */
 export const HOLDBACK_REPORT_ALPHA = 0.05;
-/** The arm names of a holdback analysis: units held back, and everyone else on the surface. */
-export const HOLDBACK_ARM = 'control';
-export const REST_ARM = 'treatment';
-
-/** The analysis id of a surface holdback's statistics in one environment (rollout ids have no `:`). */
-export function holdbackAnalysisKey(surface: string, environment: string): string {
-  return `holdback:${environment}:${surface}`;
-}
-
 /** rest/holdback − 1 with exp(ln ratio ± k·SE_log) − 1 (always above −100%); null when a mean is not positive. */
 function logRatio(t: number, c: number, seRel: number, k: number): [number, number] | null {
   if (!(t > 0 && c > 0) || !Number.isFinite(seRel) || !Number.isFinite(k)) return null;
@@ -64,14 +21,20 @@ function logRatio(t: number, c: number, seRel: number, k: number): [number, numb
   return [Math.exp(l - k * seLog) - 1, Math.exp(l + k * seLog) - 1];
 }
 
-function metricReport(definition: MetricDefinition, analysis: HoldbackAnalysis): HoldbackMetricReport {
+function metricReport(definition: MetricDefinition, analysis: RolloutAnalysis): HoldbackMetricReport {
   const kind = definition.kind;
-  const byCohort = new Map<number, { treatment: SufficientStats; control: SufficientStats }>();
+  const byCohort = new Map<
+    number,
+    { treatment: ReturnType<typeof emptyArmStats>; control: ReturnType<typeof emptyArmStats> }
+  >();
   let seen = false;
   for (const row of analysis.stats) {
     if (row.metric !== definition.key) continue;
-    const cohort = byCohort.get(row.cohort) ?? { treatment: armStats(), control: armStats() };
-    cohort[row.arm] = armStats(row);
+    const cohort = byCohort.get(row.cohort) ?? {
+      treatment: emptyArmStats(kind),
+      control: emptyArmStats(kind),
+    };
+    cohort[row.arm] = cohortArmStats(kind, row);
     byCohort.set(row.cohort, cohort);
     if (row.sumY !== 0 || row.sumD !== 0) seen = true;
   }
@@ -141,7 +104,7 @@ export function holdbackReport(input: {
   at: number;
   holdback: SurfaceHoldbackView;
   metrics: readonly MetricDefinition[];
-  analysis: HoldbackAnalysis;
+  analysis: RolloutAnalysis;
 }): HoldbackReport {
   const units = { holdback: 0, rest: 0 };
   for (const row of input.analysis.units) {
