@@ -33,6 +33,7 @@ import {
 import { DEFAULT_DASHBOARD_DIR, registerDashboard } from './http/dashboard.ts';
 import { installErrorHandlers } from './http/error-handler.ts';
 import { installJsonParser } from './http/json-body.ts';
+import { lazyChildLogger } from './http/lazy-logger.ts';
 import { installMetrics } from './http/metrics.ts';
 import { registerOpsRoutes } from './http/ops.routes.ts';
 import { installRateLimit } from './http/rate-limit.ts';
@@ -178,6 +179,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     forceCloseConnections: true,
     // Fastify's two lines per request are replaced by one line per admin request (installRequestLog).
     logController: new LogController({ disableRequestLogging: true }),
+    // Without a logger Fastify gives requests the logger itself; with one, their child is built on first use.
+    ...(deps.logger ? { childLoggerFactory: lazyChildLogger } : {}),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
   });
   installErrorHandlers(app);
@@ -251,6 +254,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     metrics: stores.metrics,
     flags: stores.flags,
     clock,
+    readAnalysis: (id, attempt) => stores.rollouts.readAnalysis(id, attempt),
+    announce,
   });
   const webhooks = new WebhookNotifier(stores.webhooks, {
     urls: [],
@@ -293,6 +298,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     metrics: stores.metrics,
     surfaces: stores.surfaces,
     rollouts,
+    readAnalysis: (id, attempt) => stores.rollouts.readAnalysis(id, attempt),
     clock,
     announce,
   });
@@ -304,6 +310,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const pipeline = new EventPipeline({
     store: stores.events,
     clock,
+    config: (environment) => hub.get(environment)?.compiled,
     ...(config.ingestion !== undefined ? { limits: config.ingestion } : {}),
   });
   const exposureBuffer =

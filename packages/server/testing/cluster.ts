@@ -75,14 +75,22 @@ export interface NodeProcess {
   kill(signal: NodeJS.Signals): void;
 }
 
-/** Spawns `npm start`'s entry point with the given settings and waits until /healthz answers. */
+/**
+ * Spawns `npm start`'s entry point with the given settings and waits until /healthz answers. `fileLimit` sets
+ * the process's open-file limit (`ulimit -n`) before it starts.
+ */
 export async function startNode(
   name: string,
   env: Record<string, string>,
-  options: { waitReady?: boolean } = {},
+  options: { waitReady?: boolean; fileLimit?: number } = {},
 ): Promise<NodeProcess> {
   const port = await freePort();
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'packages/server/src/main.ts'], {
+  const entry = [process.execPath, '--import', 'tsx', 'packages/server/src/main.ts'];
+  const [command, ...args] =
+    options.fileLimit === undefined
+      ? entry
+      : ['sh', '-c', `ulimit -n ${Math.floor(options.fileLimit)} && exec "$@"`, 'sh', ...entry];
+  const proc = spawn(command as string, args, {
     cwd: ROOT,
     env: {
       ...process.env,

@@ -286,6 +286,14 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
         WHERE delivered_at IS NULL AND given_up_at IS NULL;
     `,
   },
+  {
+    version: 10,
+    name: 'epochs of any analysis: experiment variants and holdbacks as arms',
+    // rollout_id holds the analysis id (a rollout's id, experiment:<id>, holdback:<surface>) and arm any arm name.
+    sql: `
+      ALTER TABLE epochs DROP CONSTRAINT IF EXISTS epochs_arm_check;
+    `,
+  },
 ];
 
 /** Applies the migrations not yet recorded in `schema_migrations` (in the current search_path); returns the versions applied. */

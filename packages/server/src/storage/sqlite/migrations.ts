@@ -270,6 +270,28 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
         WHERE delivered_at IS NULL AND given_up_at IS NULL;
     `,
   },
+  {
+    version: 9,
+    name: 'epochs of any analysis: experiment variants and holdbacks as arms',
+    // rollout_id holds the analysis id (a rollout's id, experiment:<id>, holdback:<surface>) and arm any arm
+    // name, so the arm check goes: SQLite drops a check only by rebuilding the table.
+    sql: `
+      CREATE TABLE epochs_any_arm (
+        rollout_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        unit TEXT NOT NULL,
+        arm TEXT NOT NULL,
+        cohort INTEGER NOT NULL,
+        start_at INTEGER NOT NULL,
+        end_at INTEGER,
+        vals TEXT NOT NULL,
+        PRIMARY KEY (rollout_id, attempt, unit, arm)
+      ) WITHOUT ROWID;
+      INSERT INTO epochs_any_arm SELECT rollout_id, attempt, unit, arm, cohort, start_at, end_at, vals FROM epochs;
+      DROP TABLE epochs;
+      ALTER TABLE epochs_any_arm RENAME TO epochs;
+    `,
+  },
 ];
 
 /** Applies the migrations not yet recorded in `schema_migrations`, each in its own transaction; returns the versions applied. */
