@@ -1,5 +1,5 @@
-/** The shell: sign-in with an admin token (kept in sessionStorage), the navigation, and the page for the route. */
-import { type FormEvent, useEffect, useMemo, useState } from 'react';
+/** The shell: sign-in (through the identity provider, or with an admin token kept in sessionStorage), the navigation, and the page for the route. */
+import { type FormEvent, useEffect, useState } from 'react';
 import { roleOf } from './access.ts';
 import {
   Api,
