@@ -247,6 +247,30 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 8,
+    name: 'webhook outbox',
+    // One row per notice and URL, written in the transaction of the change it reports; every node's delivery
+    // loop claims due rows (next_attempt_at doubles as the claim's expiry) until delivered or given up.
+    sql: `
+      CREATE TABLE webhook_outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        delivery_id TEXT NOT NULL,
+        url TEXT NOT NULL,
+        type TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        delivered_at INTEGER,
+        given_up_at INTEGER,
+        UNIQUE (delivery_id, url)
+      );
+      CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at)
+        WHERE delivered_at IS NULL AND given_up_at IS NULL;
+    `,
+  },
+  {
     version: 9,
     name: 'epochs of any analysis: experiment variants and holdbacks as arms',
     // rollout_id holds the analysis id (a rollout's id, experiment:<id>, holdback:<surface>) and arm any arm
