@@ -557,9 +557,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerAuthRoutes(app, {
     oidc: oidcSettings === undefined ? undefined : new OidcClient(oidcSettings),
     sessions,
-    secureCookies:
-      config.people?.secureCookies ??
-      (oidcSettings !== undefined && oidcSettings.redirectUrl.startsWith('https:')),
+    secureCookies: config.people?.secureCookies ?? oidcSettings?.redirectUrl.startsWith('https:') === true,
   });
 
   const sdkDeps: SdkDeps = {

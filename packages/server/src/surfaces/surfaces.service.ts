@@ -10,7 +10,8 @@ import { AppError, checkVersion } from '../errors.ts';
 import type { MetricDefinition } from '../metrics/index.ts';
 import type { RolloutAnalysis } from '../rollouts/index.ts';
 import { type ConfigChange, StoreConflictError, StoreNotFoundError } from '../storage/write.ts';
-import { holdbackAnalysisKey, holdbackReport } from './holdback-report.ts';
+import { holdbackAnalysisKey } from './holdback-naming.ts';
+import { holdbackReport } from './holdback-report.ts';
 import type { Surface, SurfaceHoldback, SurfaceRecord, SurfacesStore } from './surfaces.store.ts';
 
 export type { SurfaceView };
