@@ -1,4 +1,4 @@
-/** The shell: sign-in with an admin token (kept in sessionStorage), the navigation, and the page for the route. */
+/** The shell: sign-in (through the identity provider, or with an admin token kept in sessionStorage), the navigation, and the page for the route. */
 import { type FormEvent, useEffect, useState } from 'react';
 import { roleOf } from './access.ts';
 import {
@@ -81,23 +81,27 @@ export function App() {
     // With a stored token, that token; otherwise the session cookie of a sign-in through the provider.
     const api = new Api(token);
     setChecking(true);
-    Promise.all([api.me(), api.listEnvironments()]).then(
-      ([me, environments]) => {
-        if (!live) return;
-        setSignedIn({ api, me, environments });
-        setChecking(false);
-      },
-      (error: unknown) => {
-        if (!live) return;
-        setSignedIn(null);
-        setChecking(false);
-        if (token !== null) {
-          writeStored(TOKEN_STORAGE_KEY, null);
-          setToken(null);
-          setSignInError(error);
-        } else if (!(error instanceof ApiError && error.status === 401)) setSignInError(error);
-      },
-    );
+    // Who the caller is first: without a session cookie or token that is the one 401 of the sign-in page.
+    api
+      .me()
+      .then(async (me) => [me, await api.listEnvironments()] as const)
+      .then(
+        ([me, environments]) => {
+          if (!live) return;
+          setSignedIn({ api, me, environments });
+          setChecking(false);
+        },
+        (error: unknown) => {
+          if (!live) return;
+          setSignedIn(null);
+          setChecking(false);
+          if (token !== null) {
+            writeStored(TOKEN_STORAGE_KEY, null);
+            setToken(null);
+            setSignInError(error);
+          } else if (!(error instanceof ApiError && error.status === 401)) setSignInError(error);
+        },
+      );
     return () => {
       live = false;
     };
