@@ -12,6 +12,19 @@ import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { Value } from 'typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN_PREFIX, generateSecret } from '../packages/server/src/secrets.ts';
+import { createMemoryStores } from '../packages/server/src/stores.ts';
+import {
+  REVIEWED_FLAG,
+  REVIEWED_METRIC,
+  REVIEWED_SURFACE,
+  reviewedRolloutPlan,
+} from '../packages/server/testing/approval-fixtures.ts';
+import {
+  startSignInServer,
+  startTestProvider,
+  walkProvider,
+} from '../packages/server/testing/oidc-provider.ts';
 import { MINUTE, setUpRolloutSim, TrafficSim } from '../packages/server/testing/rollout-sim.ts';
 import { buildTestApp, type Json, manualClock, type TestApp } from '../packages/server/testing/test-app.ts';
 
@@ -58,6 +71,12 @@ function expectContract(name: RouteName, reply: { status: number; json: Json }):
   expect(extra, `${name} reply has fields the contract does not describe`).toEqual([]);
   return reply.json;
 }
+
+/** People of the identity provider in the sign-in block. */
+const PEOPLE = {
+  ana: { email: 'ana@example.com', name: 'Ana Admin', groups: ['dimmer-admins'] },
+  rita: { email: 'rita@example.com', name: 'Rita Releaser', groups: ['release-managers'] },
+};
 
 let t: TestApp & { clock: ReturnType<typeof manualClock> };
 let clientKey: string;
@@ -521,6 +540,197 @@ describe('the server replies as @dimmer/api describes', () => {
     const data = /\ndata: (.*)\n/.exec(text)?.[1] ?? 'null';
     expectContract('streamConfig', { status: response.status, json: JSON.parse(data) });
   });
+
+  it('people, sessions, approvals and sign-in, with a real OpenID Connect provider', async () => {
+    // Sign-in needs a server listening where the provider redirects to, so this block runs its own.
+    const provider = await startTestProvider({ people: PEOPLE });
+    const adminToken = generateSecret(ADMIN_TOKEN_PREFIX);
+    const stores = createMemoryStores();
+    const { app: server, base } = await startSignInServer({
+      provider,
+      stores,
+      adminToken,
+      groupRoles: [
+        { group: 'dimmer-admins', environment: '*', role: 'admin' },
+        { group: 'release-managers', environment: '*', role: 'releaser' },
+      ],
+    });
+    try {
+      const reply = async (response: Response) => {
+        const text = await response.text();
+        return { status: response.status, json: text === '' ? undefined : (JSON.parse(text) as Json) };
+      };
+      /** A request with a bearer credential (the admin token or a session token) and a JSON body. */
+      const send = async (bearer: string, method: string, path: string, body?: unknown) =>
+        reply(
+          await fetch(`${base}${path}`, {
+            method,
+            headers: {
+              authorization: `Bearer ${bearer}`,
+              ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+            },
+            ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+          }),
+        );
+
+      const config = expectContract('authConfig', await reply(await fetch(`${base}/auth/config`)));
+      expect(config.oidc).toMatchObject({ loginPath: '/auth/login', deviceFlow: true });
+
+      // The browser sign-in, as the dashboard's browser does it: login, the provider's pages, the callback.
+      const login = await fetch(`${base}/auth/login`, { redirect: 'manual' });
+      expectContract('authLogin', await reply(login));
+      const pending = login.headers.getSetCookie()[0]?.split(';')[0] as string;
+      const { url } = await walkProvider(
+        login.headers.get('location') as string,
+        'ana',
+        `${base}/auth/callback`,
+      );
+      const callback = await fetch(url, { redirect: 'manual', headers: { cookie: pending } });
+      expectContract('authCallback', await reply(callback));
+      const cookies = callback.headers.getSetCookie().map((c) => c.split(';')[0] as string);
+      const csrf = decodeURIComponent(
+        (cookies.find((c) => c.startsWith('dimmer_csrf=')) as string).slice('dimmer_csrf='.length),
+      );
+      const ana = { cookie: cookies.join('; '), csrf };
+      const me = expectContract(
+        'getMe',
+        await reply(await fetch(`${base}/api/v1/me`, { headers: { cookie: ana.cookie } })),
+      );
+      expect(me).toMatchObject({ actor: 'user:ana@example.com', role: 'admin' });
+
+      // The device sign-in, as the CLI does it: the person confirms the code in the provider's pages.
+      const device = expectContract(
+        'authDeviceStart',
+        await reply(await fetch(`${base}/auth/device`, { method: 'POST' })),
+      );
+      const poll = async () =>
+        reply(
+          await fetch(`${base}/auth/device/token`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ deviceCode: device.deviceCode }),
+          }),
+        );
+      expect(expectContract('authDeviceToken', await poll()).status).toBe('pending');
+      await walkProvider(device.verificationUriComplete, 'rita');
+      const done = expectContract('authDeviceToken', await poll());
+      expect(done).toMatchObject({ status: 'complete', actor: 'user:rita@example.com' });
+      const rita = done.token as string;
+
+      // Grants and sessions, by the admin signed in with the browser (cookie and CSRF header).
+      const asAna = async (method: string, path: string, body?: unknown) =>
+        reply(
+          await fetch(`${base}${path}`, {
+            method,
+            headers: {
+              cookie: ana.cookie,
+              ...(method !== 'GET' ? { 'x-csrf-token': ana.csrf } : {}),
+              ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+            },
+            ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+          }),
+        );
+      const grantBody: BodyOf<'createGrant'> = {
+        subject: 'user:rob@example.com',
+        environment: 'production',
+        role: 'editor',
+      };
+      const grant = expectContract('createGrant', await asAna('POST', api('/grants'), grantBody));
+      const grants = expectContract('listGrants', await asAna('GET', api('/grants')));
+      expect(grants.grants.map((g: Json) => g.id)).toContain(grant.id);
+      expectContract('deleteGrant', await asAna('DELETE', api(`/grants/${grant.id}`)));
+      const sessions = expectContract('listSessions', await asAna('GET', api('/sessions')));
+      const ritaSession = sessions.sessions.find((s: Json) => s.actor === 'user:rita@example.com');
+      expect(ritaSession).toBeDefined();
+
+      // Four-eyes approvals: the admin token authors, a releaser other than the author approves.
+      const created = async (path: string, body: unknown) => {
+        const r = await send(adminToken, 'POST', api(path), body);
+        expect(r.status, `${path}: ${JSON.stringify(r.json)}`).toBe(201);
+        return r.json;
+      };
+      await created('/metrics', REVIEWED_METRIC);
+      await created('/metrics', {
+        key: 'conversion',
+        kind: 'proportion',
+        event: 'purchase',
+        direction: 'lower_is_worse',
+        category: 'business',
+        margin: 0.05,
+      });
+      await created('/surfaces', REVIEWED_SURFACE);
+      await created('/flags', REVIEWED_FLAG);
+      const rollout = await created('/rollouts', reviewedRolloutPlan('ro_reviewed'));
+      const ask: BodyOf<'requestRolloutApproval'> = { action: 'start', comment: 'please review' };
+      expectContract(
+        'requestRolloutApproval',
+        await send(adminToken, 'POST', api('/rollouts/ro_reviewed/approvals/request'), ask),
+      );
+      const approval: BodyOf<'approveRollout'> = { action: 'start', version: rollout.version };
+      const approved = expectContract(
+        'approveRollout',
+        await send(rita, 'POST', api('/rollouts/ro_reviewed/approvals'), approval),
+      );
+      expect(approved.satisfied).toBe(true);
+      expectContract('getRolloutApprovals', await send(rita, 'GET', api('/rollouts/ro_reviewed/approvals')));
+
+      await created('/experiments', {
+        id: 'ex_reviewed',
+        flag: 'one-page-checkout',
+        environment: 'production',
+        control: 'off',
+        variants: [
+          { variant: 'off', weight: 50 },
+          { variant: 'on', weight: 50 },
+        ],
+        coverage: 20,
+        successMetrics: [{ metric: 'conversion', mde: 0.1 }],
+      });
+      expectContract(
+        'requestExperimentApproval',
+        await send(adminToken, 'POST', api('/experiments/ex_reviewed/approvals/request'), ask),
+      );
+      // An experiment's reply carries no version: the version reviewed is the one its approval request recorded.
+      const asked = await send(adminToken, 'GET', api('/audit?resourceType=experiment&key=ex_reviewed'));
+      const request = asked.json.entries.find((e: Json) => e.action === 'experiment.approval_request');
+      const experimentApproval: BodyOf<'approveExperiment'> = {
+        action: 'start',
+        version: request.after.version,
+      };
+      expect(
+        expectContract(
+          'approveExperiment',
+          await send(rita, 'POST', api('/experiments/ex_reviewed/approvals'), experimentApproval),
+        ).satisfied,
+      ).toBe(true);
+      expectContract(
+        'getExperimentApprovals',
+        await send(rita, 'GET', api('/experiments/ex_reviewed/approvals')),
+      );
+
+      // Ending sessions: an admin revokes one; a person signs out of their own.
+      const revoked = expectContract(
+        'revokeSession',
+        await asAna('POST', api(`/sessions/${ritaSession.id}/revoke`)),
+      );
+      expect(revoked.revokedAt).not.toBeNull();
+      expect((await send(rita, 'GET', api('/me'))).status).toBe(401);
+      expectContract(
+        'authLogout',
+        await reply(
+          await fetch(`${base}/auth/logout`, {
+            method: 'POST',
+            headers: { cookie: ana.cookie, 'x-csrf-token': ana.csrf },
+          }),
+        ),
+      );
+      expect((await asAna('GET', api('/me'))).status).toBe(401);
+    } finally {
+      await server.close();
+      await stores.close();
+      await provider.close();
+    }
+  }, 180_000);
 
   it('covered every route of the table', () => {
     expect(Object.keys(ROUTES).filter((name) => !checked.has(name as RouteName))).toEqual([]);

@@ -7,9 +7,9 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildApp, createMemoryStores, type Stores } from '@dimmer/server';
+import { createMemoryStores, type Stores } from '@dimmer/server';
 import {
-  reservePort,
+  startSignInServer,
   startTestProvider,
   type TestProvider,
   walkProvider,
@@ -52,32 +52,13 @@ beforeAll(async () => {
   provider = await startTestProvider({
     people: { rita: { email: 'rita@example.com', name: 'Rita Releaser', groups: ['release-managers'] } },
   });
-  const port = await reservePort();
-  base = `http://127.0.0.1:${port}`;
   stores = createMemoryStores();
-  app = await buildApp({
+  ({ app, base } = await startSignInServer({
+    provider,
     stores,
-    clock: { now: () => Date.now() },
     adminToken,
-    config: {
-      controllerIntervalMs: 0,
-      dashboardDir: false,
-      people: {
-        oidc: {
-          issuer: provider.issuer,
-          clientId: provider.clientId,
-          clientSecret: provider.clientSecret,
-          redirectUrl: `${base}/auth/callback`,
-          providerName: 'Test IdP',
-          scopes: 'openid email profile groups',
-          groupsClaim: 'groups',
-        },
-        groupRoles: [{ group: 'release-managers', environment: '*', role: 'releaser' }],
-      },
-    },
-  });
-  await app.listen({ host: '127.0.0.1', port });
-  provider.serve(`${base}/auth/callback`);
+    groupRoles: [{ group: 'release-managers', environment: '*', role: 'releaser' }],
+  }));
 }, 120_000);
 
 afterAll(async () => {

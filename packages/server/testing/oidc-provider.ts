@@ -7,7 +7,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer as createNetServer } from 'node:net';
+import type { FastifyInstance } from 'fastify';
 import Provider from 'oidc-provider';
+import { type AppConfig, buildApp } from '../src/app.ts';
+import { systemClock } from '../src/clock.ts';
+import type { Stores } from '../src/stores.ts';
 
 export interface TestPerson {
   email: string;
@@ -15,10 +19,22 @@ export interface TestPerson {
   groups: string[];
 }
 
+export interface OidcTestSettings {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  redirectUrl: string;
+  providerName: string;
+  scopes: string;
+  groupsClaim: string;
+}
+
 export interface TestProvider {
   issuer: string;
   clientId: string;
   clientSecret: string;
+  /** The server's `people.oidc` settings for this provider, the Dimmer server answering at `base`. */
+  settings(base: string): OidcTestSettings;
   /** Registers the Dimmer server's `/auth/callback` and starts answering (the server's URL is known only now). */
   serve(redirectUri: string): void;
   close(): Promise<void>;
@@ -59,6 +75,15 @@ export async function startTestProvider(options: {
     issuer,
     clientId,
     clientSecret,
+    settings: (base) => ({
+      issuer,
+      clientId,
+      clientSecret,
+      redirectUrl: `${base}/auth/callback`,
+      providerName: 'Test IdP',
+      scopes: 'openid email profile groups',
+      groupsClaim: 'groups',
+    }),
     serve(redirectUri) {
       server.on('request', configure(redirectUri).callback());
     },
@@ -68,6 +93,34 @@ export async function startTestProvider(options: {
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * A Dimmer server listening on 127.0.0.1 (real clock, no controller loop, no dashboard) whose people sign in
+ * through `provider`, with `groupRoles` mapping their groups to roles; `base` is its URL. The caller closes
+ * the app, then the stores.
+ */
+export async function startSignInServer(options: {
+  provider: TestProvider;
+  stores: Stores;
+  adminToken: string;
+  groupRoles: NonNullable<NonNullable<AppConfig['people']>['groupRoles']>;
+}): Promise<{ app: FastifyInstance; base: string }> {
+  const port = await reservePort();
+  const base = `http://127.0.0.1:${port}`;
+  const app = await buildApp({
+    stores: options.stores,
+    clock: systemClock,
+    adminToken: options.adminToken,
+    config: {
+      controllerIntervalMs: 0,
+      dashboardDir: false,
+      people: { oidc: options.provider.settings(base), groupRoles: options.groupRoles },
+    },
+  });
+  await app.listen({ host: '127.0.0.1', port });
+  options.provider.serve(`${base}/auth/callback`);
+  return { app, base };
 }
 
 /** A free port on 127.0.0.1 (the Dimmer server's redirect URL must be known before it is built). */

@@ -12,14 +12,18 @@ import { ROUTES, type RouteContract } from '@dimmer/api';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  reservePort,
+  REVIEWED_FLAG,
+  REVIEWED_METRIC,
+  REVIEWED_SURFACE,
+  reviewedRolloutPlan,
+} from '../../testing/approval-fixtures.ts';
+import {
   signInWithProvider,
+  startSignInServer,
   startTestProvider,
   type TestProvider,
   walkProvider,
 } from '../../testing/oidc-provider.ts';
-import { buildApp } from '../app.ts';
-import { systemClock } from '../clock.ts';
 import { ADMIN_TOKEN_PREFIX, generateSecret } from '../secrets.ts';
 import { createSqliteStores, type Stores } from '../stores.ts';
 import { parseGroupRoles } from './access.ts';
@@ -78,31 +82,12 @@ describe('people, roles and approvals with a real identity provider', () => {
   beforeAll(async () => {
     provider = await startTestProvider({ people: PEOPLE });
     stores = createSqliteStores(dir);
-    const port = await reservePort();
-    base = `http://127.0.0.1:${port}`;
-    app = await buildApp({
+    ({ app, base } = await startSignInServer({
+      provider,
       stores,
-      clock: systemClock,
       adminToken,
-      config: {
-        controllerIntervalMs: 0,
-        dashboardDir: false,
-        people: {
-          oidc: {
-            issuer: provider.issuer,
-            clientId: provider.clientId,
-            clientSecret: provider.clientSecret,
-            redirectUrl: `${base}/auth/callback`,
-            providerName: 'Test IdP',
-            scopes: 'openid email profile groups',
-            groupsClaim: 'groups',
-          },
-          groupRoles: parseGroupRoles(GROUP_ROLES),
-        },
-      },
-    });
-    await app.listen({ host: '127.0.0.1', port });
-    provider.serve(`${base}/auth/callback`);
+      groupRoles: parseGroupRoles(GROUP_ROLES),
+    }));
   }, 120_000);
 
   afterAll(async () => {
@@ -191,50 +176,12 @@ describe('people, roles and approvals with a real identity provider', () => {
   }, 180_000);
 
   it('requires one approval by someone other than the author; an edit makes it stale; a rollback needs none', async () => {
-    expect(
-      (
-        await as('ana', 'POST', '/api/v1/metrics', {
-          key: 'crash_rate',
-          kind: 'proportion',
-          event: 'crash',
-          direction: 'higher_is_worse',
-          category: 'reliability',
-          margin: 0.05,
-        })
-      ).status,
-    ).toBe(201);
+    expect((await as('ana', 'POST', '/api/v1/metrics', REVIEWED_METRIC)).status).toBe(201);
     // Only an admin changes surfaces.
-    const surfaceBody = {
-      key: 'checkout',
-      guardrails: [{ metric: 'crash_rate' }],
-      approvals: { required: 1, environments: ['production'] },
-    };
-    expect((await as('rob', 'POST', '/api/v1/surfaces', surfaceBody)).status).toBe(403);
-    expect((await as('ana', 'POST', '/api/v1/surfaces', surfaceBody)).status).toBe(201);
-    const flag = {
-      key: 'one-page-checkout',
-      kind: 'boolean',
-      surface: 'checkout',
-      variants: { off: false, on: true },
-      defaultVariant: 'off',
-      environments: { production: { enabled: true, rules: [] } },
-    };
-    expect((await as('eve', 'POST', '/api/v1/flags', flag)).status).toBe(201);
-    const plan = {
-      id: 'ro_checkout',
-      flag: 'one-page-checkout',
-      environment: 'production',
-      treatment: 'on',
-      control: 'off',
-      mode: 'manual',
-      stages: [
-        { reach: 5, minDuration: '1h' },
-        { reach: 50, minDuration: '1h' },
-        { reach: 100, minDuration: '1h' },
-      ],
-      guardrails: [{ metric: 'crash_rate' }],
-    };
-    const created = await as('rob', 'POST', '/api/v1/rollouts', plan);
+    expect((await as('rob', 'POST', '/api/v1/surfaces', REVIEWED_SURFACE)).status).toBe(403);
+    expect((await as('ana', 'POST', '/api/v1/surfaces', REVIEWED_SURFACE)).status).toBe(201);
+    expect((await as('eve', 'POST', '/api/v1/flags', REVIEWED_FLAG)).status).toBe(201);
+    const created = await as('rob', 'POST', '/api/v1/rollouts', reviewedRolloutPlan('ro_checkout'));
     expect(created.status, JSON.stringify(created.json)).toBe(201);
 
     // The author cannot start it alone, nor approve it.
