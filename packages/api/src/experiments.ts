@@ -1,6 +1,6 @@
 /** Request and reply shapes of the experiment (A/B test) routes. */
 import { type Static, Type } from 'typebox';
-import { Direction, MetricCategory, MetricKind, Nullable } from './common.ts';
+import { Direction, DocumentVersion, MetricCategory, MetricKind, Nullable } from './common.ts';
 import {
   Estimate,
   GuardrailLookSummary,
@@ -223,6 +223,8 @@ export const ExperimentView = Type.Object({
   shippedVariant: Type.Union([Type.String(), Type.Null()]),
   /** The rollout `ship` created, once shipped. */
   rollout: Type.Union([Type.String(), Type.Null()]),
+  /** The version an approval names (`POST …/approvals`). */
+  version: DocumentVersion,
   startedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   endedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   createdAt: Type.String({ format: 'date-time' }),

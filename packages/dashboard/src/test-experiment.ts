@@ -79,6 +79,7 @@ export function sampleExperimentView(): ExperimentView {
     autoAbort: true,
     shippedVariant: null,
     rollout: null,
+    version: 2,
     startedAt: '2026-12-01T10:00:00.000Z',
     endedAt: null,
     createdAt: '2026-12-01T09:00:00.000Z',

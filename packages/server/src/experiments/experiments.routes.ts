@@ -46,6 +46,7 @@ export function experimentView(
     autoAbort: record.autoAbort,
     shippedVariant: state.shippedVariant,
     rollout: record.rollout,
+    version: record.revision,
     startedAt: iso(state.startedAt),
     endedAt: iso(state.endedAt),
     createdAt: new Date(record.createdAt).toISOString(),
