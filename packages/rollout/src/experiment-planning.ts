@@ -8,9 +8,9 @@ import {
   DEFAULT_NON_INFERIORITY_ALPHA,
   DEFAULT_NON_INFERIORITY_RHO,
   fixedHorizonInformation,
-  type MetricKind,
   requiredInformation,
 } from '@dimmer/stats';
+import type { MetricKind } from './metric.ts';
 import { DAY_MS, formatDuration } from './duration.ts';
 import {
   EXPERIMENT_ALPHA,

@@ -12,7 +12,8 @@ import {
   reachToBuckets,
   type ValidationResult,
 } from '@dimmer/core';
-import type { Direction, MetricKind } from '@dimmer/stats';
+import type { Direction } from '@dimmer/stats';
+import type { MetricKind } from './metric.ts';
 import { DEFAULT_CANARY_THRESHOLD } from '@dimmer/stats';
 import { DAY_MS, parseDuration } from './duration.ts';
 import {

@@ -262,6 +262,22 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX experiment_results_experiment ON experiment_results (experiment_id, id);
     `,
   },
+  {
+    version: 12,
+    name: 'quantile metrics: histograms per cohort and arm, per-epoch values by bucket',
+    sql: `
+      CREATE TABLE quantile_stats (
+        rollout_id TEXT COLLATE "C" NOT NULL,
+        attempt INTEGER NOT NULL,
+        cohort INTEGER NOT NULL,
+        arm TEXT NOT NULL CHECK (arm IN ('treatment', 'control')),
+        metric TEXT COLLATE "C" NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (rollout_id, attempt, cohort, arm, metric)
+      );
+      ALTER TABLE epochs ADD COLUMN qvals TEXT;
+    `,
+  },
 ];
 
 /** Applies the migrations not yet recorded in `schema_migrations` (in the current search_path); returns the versions applied. */

@@ -246,6 +246,22 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX experiment_results_experiment ON experiment_results (experiment_id, id);
     `,
   },
+  {
+    version: 11,
+    name: 'quantile metrics: histograms per cohort and arm, per-epoch values by bucket',
+    sql: `
+      CREATE TABLE quantile_stats (
+        rollout_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        cohort INTEGER NOT NULL,
+        arm TEXT NOT NULL CHECK (arm IN ('treatment', 'control')),
+        metric TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (rollout_id, attempt, cohort, arm, metric)
+      );
+      ALTER TABLE epochs ADD COLUMN qvals TEXT;
+    `,
+  },
 ];
 
 /** Applies the migrations not yet recorded in `schema_migrations`, each in its own transaction; returns the versions applied. */
