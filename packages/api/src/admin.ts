@@ -11,12 +11,12 @@ import {
   EnvironmentKey,
   EventAggregate,
   ExpectedVersion,
-  QuantileScope,
   IsoTime,
   IsoTimeOrNull,
   MetricCategory,
   MetricKind,
   Nullable,
+  QuantileScope,
   ResourceKey,
 } from './common.ts';
 
@@ -85,7 +85,11 @@ const metricFields = {
   ),
   scope: Type.Optional(QuantileScope),
   valueUnit: Type.Optional(
-    Type.String({ minLength: 1, maxLength: 32, description: 'Quantile metrics: the values\' unit, e.g. "ms"' }),
+    Type.String({
+      minLength: 1,
+      maxLength: 32,
+      description: 'Quantile metrics: the values\' unit, e.g. "ms"',
+    }),
   ),
   direction: Direction,
   category: MetricCategory,

@@ -30,8 +30,8 @@ import {
 } from '@dimmer/stats';
 import { DAY_MS, formatDuration, MINUTE_MS } from './duration.ts';
 import type { MetricEvidence, QuantileEvidence, RolloutEvidence } from './evidence.ts';
-import type { MetricKind } from './metric.ts';
 import { plannedLooks, plannedMaxInformation, stageLengths } from './forecast.ts';
+import type { MetricKind } from './metric.ts';
 import {
   finalStageIndex,
   type RolloutGuardrail,

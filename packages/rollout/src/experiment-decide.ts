@@ -25,7 +25,6 @@ import {
   updateSrm,
 } from '@dimmer/stats';
 import { unitVariance } from './decide.ts';
-import type { MetricKind } from './metric.ts';
 import { DAY_MS, formatDuration, MINUTE_MS } from './duration.ts';
 import { type ExperimentPlan, servedBuckets, WEIGHT_TOTAL } from './experiment-plan.ts';
 import {
@@ -43,6 +42,7 @@ import {
   type ExperimentState,
   transitionExperiment,
 } from './experiment-state.ts';
+import type { MetricKind } from './metric.ts';
 
 /** One assignment cohort of one metric: units first exposed during coverage epoch `epoch`, per variant. */
 export interface ExperimentCohortEvidence {

@@ -6,7 +6,6 @@
 
 import { bucketsToReach, type FlagConfig, MAX_KEY_LENGTH, type ValidationResult } from '@dimmer/core';
 import type { Direction } from '@dimmer/stats';
-import type { MetricKind } from './metric.ts';
 import { DAY_MS, parseDuration } from './duration.ts';
 import {
   checkPositive,
@@ -19,7 +18,7 @@ import {
   rejectUnknownFields,
   requireField,
 } from './issues.ts';
-import type { MetricCategory, MetricDefinition } from './metric.ts';
+import type { MetricCategory, MetricDefinition, MetricKind } from './metric.ts';
 import {
   checkCount,
   checkKeyString,

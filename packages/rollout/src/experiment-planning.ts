@@ -10,7 +10,6 @@ import {
   fixedHorizonInformation,
   requiredInformation,
 } from '@dimmer/stats';
-import type { MetricKind } from './metric.ts';
 import { DAY_MS, formatDuration } from './duration.ts';
 import {
   EXPERIMENT_ALPHA,
@@ -19,6 +18,7 @@ import {
   servedBuckets,
   WEIGHT_TOTAL,
 } from './experiment-plan.ts';
+import type { MetricKind } from './metric.ts';
 
 /** A metric's expected per-unit mean and variance in control; proportions may leave out the variance (p(1 − p)). */
 export interface MetricBaseline {

@@ -144,7 +144,10 @@ function checkQuantileFields(input: Fields, issues: Issues): Fields {
   if (requireField(input, 'q', '', issues)) {
     const q = input.q;
     if (typeof q !== 'number' || !Number.isFinite(q) || q <= 0 || q >= 1)
-      issues.add('q', `expected a quantile strictly between 0 and 1 such as 0.99 for p99, got ${describe(q)}`);
+      issues.add(
+        'q',
+        `expected a quantile strictly between 0 and 1 such as 0.99 for p99, got ${describe(q)}`,
+      );
   }
   if (requireField(input, 'scope', '', issues)) expectOneOf(input.scope, QUANTILE_SCOPES, 'scope', issues);
   if (Object.hasOwn(input, 'valueUnit')) {

@@ -13,7 +13,6 @@ import {
   type ValidationResult,
 } from '@dimmer/core';
 import type { Direction } from '@dimmer/stats';
-import type { MetricKind } from './metric.ts';
 import { DEFAULT_CANARY_THRESHOLD } from '@dimmer/stats';
 import { DAY_MS, parseDuration } from './duration.ts';
 import {
@@ -26,7 +25,7 @@ import {
   rejectUnknownFields,
   requireField,
 } from './issues.ts';
-import type { MetricCategory, MetricDefinition } from './metric.ts';
+import type { MetricCategory, MetricDefinition, MetricKind } from './metric.ts';
 
 /** `automatic`: the controller applies each decision; `manual`: it only recommends and a person acts. */
 export type RolloutMode = 'automatic' | 'manual';

@@ -4,7 +4,6 @@
  * and the ingestion benchmark.
  */
 import { BUCKET_COUNT, bucket } from '@dimmer/core';
-import type { FastifyInstance } from 'fastify';
 import {
   addToSketch,
   addUnitToQuantileStats,
@@ -13,6 +12,7 @@ import {
   type EventQuantileStats,
   type QuantileSketch,
 } from '@dimmer/stats';
+import type { FastifyInstance } from 'fastify';
 import type { MetricDefinition } from '../src/metrics/metric.model.ts';
 
 /** Metric documents as sent to the admin API: every kind, windows, a cap. */
@@ -209,12 +209,15 @@ function epochsOf(
   const tStarts = mine
     .filter((e) => e.type === 'exposure' && e.variant === variants.treatment)
     .map((e) => e.ts);
-  const cStarts = mine.filter((e) => e.type === 'exposure' && e.variant === variants.control).map((e) => e.ts);
+  const cStarts = mine
+    .filter((e) => e.type === 'exposure' && e.variant === variants.control)
+    .map((e) => e.ts);
   const t = tStarts.length ? Math.min(...tStarts) : undefined;
   const c = cStarts.length ? Math.min(...cStarts) : undefined;
   const epochs: ['treatment' | 'control', number, number][] = [];
   if (t !== undefined) epochs.push(['treatment', t, Number.POSITIVE_INFINITY]);
-  if (c !== undefined && (t === undefined || c < t)) epochs.push(['control', c, t ?? Number.POSITIVE_INFINITY]);
+  if (c !== undefined && (t === undefined || c < t))
+    epochs.push(['control', c, t ?? Number.POSITIVE_INFINITY]);
   return epochs;
 }
 
@@ -284,7 +287,10 @@ export function referenceStats(
         else if (m.kind === 'mean') y = total(m.event, m.aggregate === 'sum');
         else if (m.kind === 'quantile') {
           const values = inside.filter((e) => e.name === m.event && e.value !== null);
-          y = values.reduce((acc, e) => acc + Math.min(m.cap ?? Infinity, Math.max(m.floor ?? -Infinity, e.value ?? 0)), 0);
+          y = values.reduce(
+            (acc, e) => acc + Math.min(m.cap ?? Infinity, Math.max(m.floor ?? -Infinity, e.value ?? 0)),
+            0,
+          );
           d = values.length;
         } else {
           y = total(m.numerator.event, m.numerator.aggregate === 'sum');

@@ -393,7 +393,11 @@ export class RolloutAggregation {
       const o = before[arm];
       if (e === undefined || (o !== undefined && o.start === e.start && o.end === e.end)) continue;
       const values = o ? [...o.values] : new Array(this.#metrics.length * 2).fill(0);
-      const moved: Epoch = { ...e, values, ...(o?.quantile ? { quantile: structuredClone(o.quantile) } : {}) };
+      const moved: Epoch = {
+        ...e,
+        values,
+        ...(o?.quantile ? { quantile: structuredClone(o.quantile) } : {}),
+      };
       if (!o?.quantile) delete moved.quantile;
       for (const event of events) {
         const indexes = this.#byEvent.get(event.name);

@@ -229,8 +229,7 @@ function addToStore(store: { offset: number; counts: number[] }, index: number, 
   } else if (index < store.offset) {
     counts.unshift(...new Array<number>(store.offset - index).fill(0));
     store.offset = index;
-  } else
-    while (index >= store.offset + counts.length) counts.push(0);
+  } else while (index >= store.offset + counts.length) counts.push(0);
   const j = index - store.offset;
   counts[j] = Math.max(0, (counts[j] as number) + count);
 }
@@ -292,9 +291,18 @@ export function isEmptyDelta(delta: QuantileDelta): boolean {
  * A stored quantile row (a sketch, event-scope statistics, or null when there is none yet) plus a change. A
  * stored value of the wrong shape for the change's scope counts as none.
  */
-export function applyQuantileDelta(stored: unknown, delta: QuantileDelta): QuantileSketch | EventQuantileStats {
+export function applyQuantileDelta(
+  stored: unknown,
+  delta: QuantileDelta,
+): QuantileSketch | EventQuantileStats {
   const isObject = typeof stored === 'object' && stored !== null;
   if (delta.scope === 'unit')
-    return applySketchDelta(isObject && 'positive' in stored ? (stored as QuantileSketch) : null, delta.change);
-  return applyEventDelta(isObject && 'events' in stored ? (stored as EventQuantileStats) : null, delta.change);
+    return applySketchDelta(
+      isObject && 'positive' in stored ? (stored as QuantileSketch) : null,
+      delta.change,
+    );
+  return applyEventDelta(
+    isObject && 'events' in stored ? (stored as EventQuantileStats) : null,
+    delta.change,
+  );
 }

@@ -300,7 +300,12 @@ function eventStatsProblem(x: unknown): string | null {
   const sketch = parseSketch(s.events);
   if (!sketch.ok) return sketch.issues.join('; ');
   const grid = s.grid;
-  if (!grid || !Array.isArray(grid.sumC2) || !Array.isArray(grid.sumCN) || grid.sumC2.length !== grid.sumCN.length)
+  if (
+    !grid ||
+    !Array.isArray(grid.sumC2) ||
+    !Array.isArray(grid.sumCN) ||
+    grid.sumC2.length !== grid.sumCN.length
+  )
     return 'grid: expected sumC2 and sumCN arrays of one length';
   return allFinite([s.units, s.sumN, s.sumN2, s.belowGrid, grid]) ? null : 'a clustered sum is not finite';
 }
