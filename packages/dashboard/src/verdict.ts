@@ -3,8 +3,10 @@
  * row per guardrail (control, treatment, difference with the interval of the deciding test, verdict,
  * information). Pure, no DOM.
  */
+
 import type { DecisionMetricLook, HistoryEntry, RolloutView } from '@dimmer/api';
 import type { DecisionDetail } from './api-admin.ts';
+import { percentileName } from './chart-data.ts';
 import {
   formatClock,
   formatDifference,
@@ -271,12 +273,21 @@ export function resultRows(decision: DecisionDetail | undefined): ResultRow[] {
       multiplier !== null && s !== null && s.se !== null
         ? ` (${formatDifference(s.delta - multiplier * s.se, look.kind)} to ${formatDifference(s.delta + multiplier * s.se, look.kind)})`
         : '';
+    const q = look.quantile ?? null;
+    const name = q ? `${percentileName(q.q)} ` : '';
     return {
       metric: look.metric,
       required: look.required,
-      control: formatMetricValue(s?.meanControl ?? null, look.kind),
-      treatment: formatMetricValue(s?.meanTreatment ?? null, look.kind),
-      difference: `${formatDifference(s?.delta ?? null, look.kind)}${absInterval}`,
+      // A quantile metric shows each arm's quantile in metric units (its summary is on the relative scale).
+      control: q
+        ? `${name}${formatMetricValue(q.control, 'mean')}`
+        : formatMetricValue(s?.meanControl ?? null, look.kind),
+      treatment: q
+        ? `${name}${formatMetricValue(q.treatment, 'mean')}`
+        : formatMetricValue(s?.meanTreatment ?? null, look.kind),
+      difference: q
+        ? formatDifference(q.treatment - q.control, 'mean')
+        : `${formatDifference(s?.delta ?? null, look.kind)}${absInterval}`,
       relative:
         rel !== null
           ? `${formatFraction(rel.lift, { signed: true })} (${formatFraction(rel.lower, { signed: true })} to ${formatFraction(rel.upper, { signed: true })})`
