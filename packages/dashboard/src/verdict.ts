@@ -3,8 +3,7 @@
  * row per guardrail (control, treatment, difference with the interval of the deciding test, verdict,
  * information). Pure, no DOM.
  */
-
-import type { DecisionMetricLook, HistoryEntry, RolloutView } from '@dimmer/api';
+import type { DecisionMetricLook, GuardrailLookSummary, HistoryEntry, RolloutView } from '@dimmer/api';
 import type { DecisionDetail } from './api-admin.ts';
 import { percentileName } from './chart-data.ts';
 import {
@@ -26,6 +25,10 @@ export interface Banner {
   tone: BannerTone;
   /** One sentence: state, who or what acted, when, and why. */
   headline: string;
+  /** Why, when it takes more than the headline: the evidence in the dashboard's own numbers. */
+  reason?: string;
+  /** The server's own sentence behind the verdict, for the curious. */
+  note?: string;
   /** What to do next. */
   next: string;
   /** True when the rollout is in alarm: it cannot decide, and the banner says why first. */
@@ -203,10 +206,16 @@ export function rolloutBanner(rollout: RolloutView, decisions: readonly Decision
   }
 }
 
+/** A verdict of a results row: a rollout's guardrail, or an experiment's metric for one variant. */
+export type RowVerdict = 'harm' | 'worse' | 'better' | 'non-inferior' | 'no verdict yet' | 'no data';
+
 /** One row of the results table. */
 export interface ResultRow {
   metric: string;
   required: boolean;
+  /** Experiments: the treatment variant compared with control, and the metric's role. */
+  variant?: string;
+  role?: 'success' | 'guardrail';
   control: string;
   treatment: string;
   /** Absolute difference treatment − control ("+13.1 pp"). */
@@ -215,17 +224,29 @@ export interface ResultRow {
   relative: string;
   /** Which test the interval belongs to and what it was compared with. */
   test: string;
-  verdict: 'harm' | 'non-inferior' | 'no verdict yet' | 'no data';
+  verdict: RowVerdict;
   information: string;
 }
 
+/** What the deciding test reads of a look: the summary, the metric's kind and relative margin, and its role. */
+export interface TestedLook {
+  summary: GuardrailLookSummary | null;
+  kind: string;
+  /** Relative non-inferiority margin (null for an experiment's success metric). */
+  margin: number | null;
+  /** An experiment's success metric is decided by the superiority test (non-inferiority at a zero margin). */
+  role?: 'success' | 'guardrail';
+}
+
+const fmtZ = (z: number | null) => (z === null ? 'unknown' : Number(z.toFixed(2)).toString());
+
 /** The z multiplier and name of the test that decided (or would decide) a look; none without a summary. */
-export function decidingTest(look: DecisionMetricLook): { multiplier: number | null; test: string } {
+export function decidingTest(look: TestedLook): { multiplier: number | null; test: string } {
   const s = look.summary;
   if (s === null) return { multiplier: null, test: '' };
   const det = s.deterioration;
   const ni = s.nonInferiority;
-  const fmtZ = (z: number | null) => (z === null ? 'unknown' : Number(z.toFixed(2)).toString());
+  const success = look.role === 'success';
   if (s.verdict === 'harm_detected' && det.boundary !== null)
     return {
       multiplier: det.boundary,
@@ -234,20 +255,73 @@ export function decidingTest(look: DecisionMetricLook): { multiplier: number | n
   if (s.verdict === 'non_inferior' && ni !== null && ni.boundary !== null)
     return {
       multiplier: ni.boundary,
-      test: `non-inferiority test: within the ${formatFraction(look.margin)} margin (${formatDifference(ni.margin, look.kind)}), z ${fmtZ(ni.z)} ≥ ${fmtZ(ni.boundary)}`,
+      test: success
+        ? `superiority test: z ${fmtZ(ni.z)} ≥ ${fmtZ(ni.boundary)}, significantly better`
+        : `non-inferiority test: within the ${look.margin === null ? '' : `${formatFraction(look.margin)} `}margin (${formatDifference(ni.margin, look.kind)}), z ${fmtZ(ni.z)} ≥ ${fmtZ(ni.boundary)}`,
     };
   const [low, high] = s.interval;
   const cs = low !== null && high !== null && s.se !== null && s.se > 0 ? (high - low) / 2 / s.se : null;
+  if (s.verdict === 'non_inferior')
+    // Passed at an earlier look: a look with no new information has no boundary of its own.
+    return {
+      multiplier: cs,
+      test: `${success ? 'superiority' : 'non-inferiority'} test passed at an earlier look; always-valid 95% interval`,
+    };
   const parts = [
     'always-valid 95% interval',
+    ...(success && ni !== null
+      ? [`better at z ≥ ${ni.boundary === null ? '∞ (too early)' : fmtZ(ni.boundary)}, now ${fmtZ(ni.z)}`]
+      : []),
     `rollback at z ≥ ${det.boundary === null ? '∞ (too early)' : fmtZ(det.boundary)}, now ${fmtZ(det.z)}`,
-    `margin ${formatFraction(look.margin)}`,
+    ...(look.margin !== null && !success ? [`margin ${formatFraction(look.margin)}`] : []),
   ];
   return { multiplier: cs, test: parts.join('; ') };
 }
 
+/**
+ * The value columns of a row: both arms, the difference and the relative change, each interval at the deciding
+ * test's multiplier (relative changes on the log-ratio scale, so they never pass −100%).
+ */
+export function summaryCells(
+  s: GuardrailLookSummary | null,
+  kind: string,
+  multiplier: number | null,
+): Pick<ResultRow, 'control' | 'treatment' | 'difference' | 'relative'> {
+  const rel =
+    multiplier !== null && s !== null && s.relativeLiftSe !== null
+      ? logRatioInterval({
+          meanTreatment: s.meanTreatment,
+          meanControl: s.meanControl,
+          relativeLiftSe: s.relativeLiftSe,
+          multiplier,
+        })
+      : null;
+  const absInterval =
+    multiplier !== null && s !== null && s.se !== null
+      ? ` (${formatDifference(s.delta - multiplier * s.se, kind)} to ${formatDifference(s.delta + multiplier * s.se, kind)})`
+      : '';
+  return {
+    control: formatMetricValue(s?.meanControl ?? null, kind),
+    treatment: formatMetricValue(s?.meanTreatment ?? null, kind),
+    difference: `${formatDifference(s?.delta ?? null, kind)}${absInterval}`,
+    relative:
+      rel !== null
+        ? `${formatFraction(rel.lift, { signed: true })} (${formatFraction(rel.lower, { signed: true })} to ${formatFraction(rel.upper, { signed: true })})`
+        : s !== null && s.relativeLift !== null
+          ? formatFraction(s.relativeLift, { signed: true })
+          : '—',
+  };
+}
+
+/** The test column of a look the engine did not assess. */
+export function unassessedText(status: string): string {
+  if (status === 'no_data') return 'no events yet';
+  if (status === 'waiting_for_plan') return 'waiting for the sample plan (every arm needs its minimum units)';
+  return 'not enough units yet';
+}
+
 /** The row's verdict: a look the engine did not assess has no data, whatever its summary says. */
-function rowVerdict(look: DecisionMetricLook): ResultRow['verdict'] {
+function rowVerdict(look: DecisionMetricLook): RowVerdict {
   if (look.status !== 'assessed' || look.summary === null) return 'no data';
   if (look.summary.verdict === 'harm_detected') return 'harm';
   if (look.summary.verdict === 'non_inferior') return 'non-inferior';
@@ -260,46 +334,21 @@ export function resultRows(decision: DecisionDetail | undefined): ResultRow[] {
   return decision.looks.map((look) => {
     const s = look.summary;
     const { multiplier, test } = decidingTest(look);
-    const rel =
-      multiplier !== null && s !== null && s.relativeLiftSe !== null
-        ? logRatioInterval({
-            meanTreatment: s.meanTreatment,
-            meanControl: s.meanControl,
-            relativeLiftSe: s.relativeLiftSe,
-            multiplier,
-          })
-        : null;
-    const absInterval =
-      multiplier !== null && s !== null && s.se !== null
-        ? ` (${formatDifference(s.delta - multiplier * s.se, look.kind)} to ${formatDifference(s.delta + multiplier * s.se, look.kind)})`
-        : '';
     const q = look.quantile ?? null;
-    const name = q ? `${percentileName(q.q)} ` : '';
+    const cells = summaryCells(s, look.kind, multiplier);
     return {
       metric: look.metric,
       required: look.required,
+      ...cells,
       // A quantile metric shows each arm's quantile in metric units (its summary is on the relative scale).
-      control: q
-        ? `${name}${formatMetricValue(q.control, 'mean')}`
-        : formatMetricValue(s?.meanControl ?? null, look.kind),
-      treatment: q
-        ? `${name}${formatMetricValue(q.treatment, 'mean')}`
-        : formatMetricValue(s?.meanTreatment ?? null, look.kind),
-      difference: q
-        ? formatDifference(q.treatment - q.control, 'mean')
-        : `${formatDifference(s?.delta ?? null, look.kind)}${absInterval}`,
-      relative:
-        rel !== null
-          ? `${formatFraction(rel.lift, { signed: true })} (${formatFraction(rel.lower, { signed: true })} to ${formatFraction(rel.upper, { signed: true })})`
-          : s !== null && s.relativeLift !== null
-            ? formatFraction(s.relativeLift, { signed: true })
-            : '—',
-      test:
-        look.status === 'assessed'
-          ? test
-          : look.status === 'no_data'
-            ? 'no events yet'
-            : 'not enough units yet',
+      ...(q
+        ? {
+            control: `${percentileName(q.q)} ${formatMetricValue(q.control, 'mean')}`,
+            treatment: `${percentileName(q.q)} ${formatMetricValue(q.treatment, 'mean')}`,
+            difference: formatDifference(q.treatment - q.control, 'mean'),
+          }
+        : {}),
+      test: look.status === 'assessed' ? test : unassessedText(look.status),
       verdict: rowVerdict(look),
       information: formatInformation(s?.informationFraction ?? null),
     };
