@@ -83,12 +83,19 @@ export function firingLook(decision: DecisionDetail): DecisionMetricLook | undef
   );
 }
 
-/** "crash_rate rose from 2.1% to 15.3%" for a look with both arm means. */
+/**
+ * "crash_rate rose from 2.1% to 15.3%" for a look with both arm means; for a quantile guardrail both arms'
+ * quantiles ("request_p99 rose from p99 251.4 to p99 749.9").
+ */
 export function describeChange(look: DecisionMetricLook): string {
   if (look.summary === null) return `${look.metric} got worse`;
-  const { meanControl: c, meanTreatment: t } = look.summary;
+  const q = look.quantile ?? null;
+  const c = q ? q.control : look.summary.meanControl;
+  const t = q ? q.treatment : look.summary.meanTreatment;
+  const value = (x: number) =>
+    q ? `${percentileName(q.q)} ${formatMetricValue(x, 'mean')}` : formatMetricValue(x, look.kind);
   const verb = t > c ? 'rose' : t < c ? 'fell' : 'stayed';
-  return `${look.metric} ${verb} from ${formatMetricValue(c, look.kind)} to ${formatMetricValue(t, look.kind)}`;
+  return `${look.metric} ${verb} from ${value(c)} to ${value(t)}`;
 }
 
 function stageText(rollout: RolloutView, index: number): string {
