@@ -122,7 +122,7 @@ describe('dimmer demo', () => {
       const states = (JSON.parse(list.stdout) as { rollouts: { id: string; state: string }[] }).rollouts
         .map((r) => r.state)
         .sort();
-      expect(states).toEqual(['holding', 'rolled_back']);
+      expect(states).toEqual(['holding', 'rolled_back', 'rolled_back']);
     } finally {
       controller.abort();
       expect(await running).toBe(EXIT_OK);
