@@ -204,9 +204,12 @@ export const FlagStateAction = Type.Union([
 ]);
 export type FlagStateAction = Static<typeof FlagStateAction>;
 
-/** Per environment whose served configuration changed: sampled units that change variant (an estimate). */
+/**
+ * Per environment whose served configuration changed: units that change variant (an estimate). Exact over
+ * all 1,000,000 buckets when no condition reads the unit id, else over a synthetic sample of ids.
+ */
 export const SplitPreview = Type.Object({
-  sampled: Type.Integer(),
+  sampled: Type.Integer({ description: 'Units counted: 1,000,000 buckets when exact, else the sample size' }),
   changed: Type.Integer(),
   share: Type.Number({ description: 'Estimated share of units that change variant (synthetic sample)' }),
   transitions: Type.Array(Type.Object({ from: Type.String(), to: Type.String(), count: Type.Integer() })),
@@ -273,6 +276,20 @@ export const SnapshotFlag = Type.Object({
   enabled: Type.Boolean(),
   overrides: Type.Optional(Type.Record(Type.String(), Type.String())),
   rules: Type.Array(Rule),
+  holdback: Type.Optional(
+    Type.Object(
+      {
+        surface: Type.String(),
+        salt: Type.String(),
+        buckets: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
+        rules: Type.Array(Type.String()),
+      },
+      {
+        description:
+          "The surface's holdback: units whose bucket under its salt is below `buckets` get the default from the listed rules (an exposure)",
+      },
+    ),
+  ),
 });
 export type SnapshotFlag = Static<typeof SnapshotFlag>;
 

@@ -33,6 +33,7 @@ import {
 import { DEFAULT_DASHBOARD_DIR, registerDashboard } from './http/dashboard.ts';
 import { installErrorHandlers } from './http/error-handler.ts';
 import { installJsonParser } from './http/json-body.ts';
+import { lazyChildLogger } from './http/lazy-logger.ts';
 import { installMetrics } from './http/metrics.ts';
 import { registerOpsRoutes } from './http/ops.routes.ts';
 import { installRateLimit } from './http/rate-limit.ts';
@@ -50,6 +51,7 @@ import {
   observeControllerLease,
   observeRolloutAlarms,
   observeRolloutStatuses,
+  observeWebhookOutbox,
 } from './rollouts/rollouts.metrics.ts';
 import { registerRolloutRoutes } from './rollouts/rollouts.routes.ts';
 import { RolloutsService } from './rollouts/rollouts.service.ts';
@@ -118,6 +120,8 @@ export interface AppConfig {
   keysReloadMs?: number;
 }
 
+/** Delay before a failed config resync after a listener reconnection is tried again, in milliseconds. */
+const RESYNC_RETRY_MS = 1_000;
 /** Default interval between deletions of expired raw events, in milliseconds (one hour). */
 export const DEFAULT_PRUNE_INTERVAL_MS = 3_600_000;
 /** Raw events are kept this long beyond the oldest accepted timestamp, in milliseconds (one day). */
@@ -175,6 +179,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     forceCloseConnections: true,
     // Fastify's two lines per request are replaced by one line per admin request (installRequestLog).
     logController: new LogController({ disableRequestLogging: true }),
+    // Without a logger Fastify gives requests the logger itself; with one, their child is built on first use.
+    ...(deps.logger ? { childLoggerFactory: lazyChildLogger } : {}),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
   });
   installErrorHandlers(app);
@@ -248,11 +254,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     metrics: stores.metrics,
     flags: stores.flags,
     clock,
+    readAnalysis: (id, attempt) => stores.rollouts.readAnalysis(id, attempt),
+    announce,
   });
-  const webhooks = new WebhookNotifier({
+  const webhooks = new WebhookNotifier(stores.webhooks, {
     urls: [],
     ...config.webhooks,
     logger: { warn: (object, message) => app.log.warn(object, message) },
+    onOutcome: observeWebhookOutbox(metrics.registry, () => stores.webhooks.stats(), Date.now),
   });
   const rollouts = new RolloutsService({
     rollouts: stores.rollouts,
@@ -265,8 +274,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     observer: {
       onDecision: (d) =>
         rolloutMetrics.decisions.inc({ action: d.action, rule: d.rule, applied: String(d.applied) }),
-      onNotice: (notice) => webhooks.send(notice),
     },
+    notices: webhooks,
   });
   const controller = new RolloutController({
     rollouts,
@@ -289,17 +298,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     metrics: stores.metrics,
     surfaces: stores.surfaces,
     rollouts,
+    readAnalysis: (id, attempt) => stores.rollouts.readAnalysis(id, attempt),
     clock,
     announce,
   });
   const experimentController = new ExperimentController({
     experiments,
-    ...(stores.runExclusive !== undefined ? { runExclusive: stores.runExclusive.bind(stores) } : {}),
+    ...(stores.leases !== undefined ? { leads: () => controller.leads() } : {}),
     logger: { error: (object, message) => app.log.error(object, message) },
   });
   const pipeline = new EventPipeline({
     store: stores.events,
     clock,
+    config: (environment) => hub.get(environment)?.compiled,
     ...(config.ingestion !== undefined ? { limits: config.ingestion } : {}),
   });
   const exposureBuffer =
@@ -323,18 +334,50 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     app.log.warn({ err: error }, 'client key reload failed'),
   );
   let stopWatching: (() => Promise<void>) | undefined;
+  // Readiness across nodes: the LISTEN connection is up, and the config was re-read after it last reconnected.
+  const follow = {
+    listening: true,
+    synced: true,
+    closed: false,
+    retry: undefined as NodeJS.Timeout | undefined,
+  };
+  const resyncAfterReconnect = (): void => {
+    follow.synced = false;
+    hub.resync().then(
+      () => {
+        follow.synced = true;
+      },
+      (error: unknown) => {
+        app.log.error({ err: error }, 'config resync failed; retrying');
+        if (follow.closed) return;
+        follow.retry = setTimeout(resyncAfterReconnect, RESYNC_RETRY_MS);
+        follow.retry.unref();
+      },
+    );
+  };
   if (stores.watchConfig) {
+    follow.listening = false;
     stopWatching = await stores.watchConfig({
       onChange: (change) => {
         hub.apply([change]).catch((error: unknown) => app.log.error({ err: error }, 'config reload failed'));
       },
       onResync: () => {
-        hub.resync().catch((error: unknown) => app.log.error({ err: error }, 'config resync failed'));
+        if (follow.retry !== undefined) clearTimeout(follow.retry);
+        resyncAfterReconnect();
       },
       onKeysChange: reloadKeys,
+      onListenerState: (listening) => {
+        follow.listening = listening;
+      },
     });
     hub.startPolling(config.configPollMs ?? DEFAULT_CONFIG_POLL_MS);
   }
+  const notFollowingReason = (): string | undefined => {
+    if (!follow.listening)
+      return 'not listening for config changes of other nodes (the PostgreSQL LISTEN connection is down)';
+    if (!follow.synced) return 'config changes listener reconnected; config not re-read yet';
+    return undefined;
+  };
   app.decorate('dimmer', {
     hub,
     stores,
@@ -363,14 +406,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       : undefined;
   pruneTimer?.unref();
   controller.start(config.controllerIntervalMs ?? DEFAULT_CONTROLLER_INTERVAL_MS);
+  webhooks.start();
   experimentController.start(config.controllerIntervalMs ?? DEFAULT_CONTROLLER_INTERVAL_MS);
   app.addHook('onClose', async () => {
     await controller.stop();
     await experimentController.stop();
-    webhooks.close();
+    await webhooks.close();
     if (pruneTimer !== undefined) clearInterval(pruneTimer);
     await exposureBuffer?.close();
     await pipeline.drain();
+    follow.closed = true;
+    if (follow.retry !== undefined) clearTimeout(follow.retry);
     await stopWatching?.();
     keys.stopKeyReload();
     hub.close();
@@ -380,6 +426,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ping: () => stores.ping(),
     hubLoaded: () => hub.loaded,
     registry: metrics.registry,
+    notFollowingReason,
   });
   await app.register(
     async (admin) => {

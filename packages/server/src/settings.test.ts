@@ -31,6 +31,7 @@ describe('readSettings', () => {
         logLevel: 'info',
         controllerIntervalMs: 60_000,
         webhookUrls: [],
+        webhookTimeoutMs: 10_000,
         database: {},
         controllerLeaseMs: 15_000,
         configPollMs: 5_000,
@@ -51,16 +52,23 @@ describe('readSettings', () => {
       DIMMER_CONTROLLER_INTERVAL_MS: '5000',
       DIMMER_WEBHOOK_URLS: 'https://hooks.example/a, http://127.0.0.1:9/b',
       DIMMER_WEBHOOK_SECRET: 's3cret',
+      DIMMER_WEBHOOK_TIMEOUT_MS: '2500',
     });
     expect(result.ok && result.value).toMatchObject({
       controllerIntervalMs: 5000,
       webhookUrls: ['https://hooks.example/a', 'http://127.0.0.1:9/b'],
       webhookSecret: 's3cret',
+      webhookTimeoutMs: 2500,
     });
-    const bad = readSettings({ DIMMER_CONTROLLER_INTERVAL_MS: '10', DIMMER_WEBHOOK_URLS: 'ftp://x' });
+    const bad = readSettings({
+      DIMMER_CONTROLLER_INTERVAL_MS: '10',
+      DIMMER_WEBHOOK_URLS: 'ftp://x',
+      DIMMER_WEBHOOK_TIMEOUT_MS: '0',
+    });
     expect(bad.ok ? [] : bad.issues.map((i) => i.path)).toEqual([
       'DIMMER_CONTROLLER_INTERVAL_MS',
       'DIMMER_WEBHOOK_URLS',
+      'DIMMER_WEBHOOK_TIMEOUT_MS',
     ]);
   });
 
@@ -90,6 +98,7 @@ describe('readSettings', () => {
         logLevel: 'warn',
         controllerIntervalMs: 60_000,
         webhookUrls: [],
+        webhookTimeoutMs: 10_000,
         database: {},
         controllerLeaseMs: 15_000,
         configPollMs: 5_000,

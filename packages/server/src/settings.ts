@@ -14,6 +14,7 @@ import {
   DEFAULT_BROWSER_KEY_RATE_LIMIT_PER_MINUTE,
   DEFAULT_SERVER_KEY_RATE_LIMIT_PER_MINUTE,
 } from './http/rate-limit.ts';
+import { DEFAULT_WEBHOOK_TIMEOUT_MS } from './rollouts/webhooks.ts';
 import { MIN_CUSTOM_TOKEN_LENGTH } from './secrets.ts';
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -92,7 +93,7 @@ export function appConfigFromSettings(settings: ServerSettings): {
   controllerIntervalMs: number;
   controllerLeaseMs: number;
   configPollMs: number;
-  webhooks: { urls: string[]; secret?: string };
+  webhooks: { urls: string[]; secret?: string; timeoutMs: number };
 } {
   return {
     rateLimitPerMinute: settings.rateLimitPerMinute,
@@ -111,6 +112,7 @@ export function appConfigFromSettings(settings: ServerSettings): {
     configPollMs: settings.configPollMs,
     webhooks: {
       urls: settings.webhookUrls,
+      timeoutMs: settings.webhookTimeoutMs,
       ...(settings.webhookSecret !== undefined ? { secret: settings.webhookSecret } : {}),
     },
   };
@@ -148,6 +150,8 @@ export interface ServerSettings {
   webhookUrls: string[];
   /** HMAC-SHA256 key of the X-Dimmer-Signature header (DIMMER_WEBHOOK_SECRET). */
   webhookSecret?: string;
+  /** Longest wait for a webhook receiver's answer, in ms (DIMMER_WEBHOOK_TIMEOUT_MS, default 10000). */
+  webhookTimeoutMs: number;
   /** PostgreSQL pool size, timeouts and keepalive (DIMMER_DATABASE_*). */
   database: DatabaseSettings;
   /** Controller lease period across nodes (DIMMER_CONTROLLER_LEASE_MS, default 15000). */
@@ -179,6 +183,7 @@ export function readSettings(
     logLevel: env.DIMMER_LOG_LEVEL?.trim() || 'info',
     controllerIntervalMs: DEFAULT_CONTROLLER_INTERVAL_MS,
     webhookUrls: [],
+    webhookTimeoutMs: DEFAULT_WEBHOOK_TIMEOUT_MS,
     database: {},
     controllerLeaseMs: DEFAULT_CONTROLLER_LEASE_MS,
     configPollMs: DEFAULT_CONFIG_POLL_MS,
@@ -280,6 +285,9 @@ export function readSettings(
   });
   integer('DIMMER_MAX_STREAMS_PER_ADDRESS', 1, (n) => {
     value.maxStreamsPerAddress = n;
+  });
+  integer('DIMMER_WEBHOOK_TIMEOUT_MS', 1, (n) => {
+    value.webhookTimeoutMs = n;
   });
   integer('DIMMER_EVENTS_MAX_IN_FLIGHT', 1, (n) => {
     value.eventsMaxInFlight = n;

@@ -32,6 +32,9 @@ import type { MetricsStore } from './metrics/metrics.store.ts';
 import { createMemoryRolloutsStore } from './rollouts/rollouts.memory.ts';
 import { createSqlRolloutsStore } from './rollouts/rollouts.sql.ts';
 import type { RolloutsStore } from './rollouts/rollouts.store.ts';
+import { createMemoryWebhookOutbox } from './rollouts/webhooks.memory.ts';
+import { createSqlWebhookOutbox } from './rollouts/webhooks.sql.ts';
+import type { WebhookOutboxStore } from './rollouts/webhooks.store.ts';
 import { createMemorySegmentsStore } from './segments/segments.memory.ts';
 import { createSqlSegmentsStore } from './segments/segments.sql.ts';
 import type { SegmentsStore } from './segments/segments.store.ts';
@@ -41,7 +44,7 @@ import type { ListenerLogger } from './storage/postgres/listener.ts';
 import type { SqlDriver } from './storage/sql/sql-driver.ts';
 import { createSqlWrites } from './storage/sql/sql-writes.ts';
 import { openSqlite, type SqliteSynchronous } from './storage/sqlite/database.ts';
-import type { ConfigWatchHandlers, LeaseStore, RunExclusive } from './storage/write.ts';
+import type { ConfigWatchHandlers, LeaseStore } from './storage/write.ts';
 import { createMemorySurfacesStore } from './surfaces/surfaces.memory.ts';
 import { createSqlSurfacesStore } from './surfaces/surfaces.sql.ts';
 import type { SurfacesStore } from './surfaces/surfaces.store.ts';
@@ -57,16 +60,12 @@ export interface Stores {
   metrics: MetricsStore;
   surfaces: SurfacesStore;
   rollouts: RolloutsStore;
+  /** Webhook deliveries waiting for their receivers (written with the changes they report). */
+  webhooks: WebhookOutboxStore;
   experiments: ExperimentsStore;
   events: EventsStore;
   /** Resolves when the storage answers a trivial query; rejects otherwise. */
   ping(): Promise<void>;
-  /**
-   * Runs `fn` only if no other process holds the lock `name` (PostgreSQL: a session advisory lock on a
-   * dedicated connection, held while `fn` runs); returns `{ ran: false }` at once when another process has it.
-   * Absent where only one process runs (memory, SQLite).
-   */
-  runExclusive?: RunExclusive;
   /**
    * Leases with fencing epochs shared by every node (PostgreSQL); absent where only one process runs (memory,
    * SQLite: the lease is trivially held).
@@ -91,6 +90,7 @@ export function createMemoryStores(): Stores {
     metrics: createMemoryMetricsStore(db),
     surfaces: createMemorySurfacesStore(db),
     rollouts: createMemoryRolloutsStore(db),
+    webhooks: createMemoryWebhookOutbox(db),
     experiments: createMemoryExperimentsStore(db),
     events: createEventsStore(createMemoryEventsStorage(db)),
     async ping() {
@@ -106,7 +106,7 @@ export function createMemoryStores(): Stores {
 function createSqlStores(
   driver: SqlDriver,
   close: () => Promise<void>,
-): Omit<Stores, 'kind' | 'runExclusive' | 'watchConfig' | 'leases'> {
+): Omit<Stores, 'kind' | 'watchConfig' | 'leases'> {
   const writes = createSqlWrites(driver);
   return {
     environments: createSqlEnvironmentsStore(driver, writes),
@@ -118,6 +118,7 @@ function createSqlStores(
     metrics: createSqlMetricsStore(driver, writes),
     surfaces: createSqlSurfacesStore(driver, writes),
     rollouts: createSqlRolloutsStore(driver, writes),
+    webhooks: createSqlWebhookOutbox(driver),
     experiments: createSqlExperimentsStore(driver, writes),
     events: createEventsStore(createSqlEventsStorage(driver)),
     async ping() {
@@ -146,7 +147,6 @@ export async function createPostgresStores(
   return {
     kind: 'postgres',
     ...createSqlStores(database.driver, () => database.close()),
-    runExclusive: database.runExclusive,
     leases: database.leases,
     watchConfig: database.watchConfig,
   };

@@ -1,11 +1,14 @@
 /**
  * The ingestion pipeline: validated batches wait in a bounded queue and are written by one writer that
- * coalesces whatever is waiting into one transaction (group commit). A batch is acknowledged only after its
+ * coalesces whatever is waiting into one transaction (group commit): the writer starts after the current
+ * event-loop turn's I/O, so concurrent requests share a transaction. A batch is acknowledged only after its
  * transaction committed; beyond capacity a batch is refused at once (429 with Retry-After), before anything
  * is written.
  */
+import type { CompiledConfig } from '@dimmer/core';
 import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
+import { markHoldbacks } from './event-admission.ts';
 import type { EventsStore, IngestBatch, IngestResult } from './events.store.ts';
 
 /** Capacity and grouping of the pipeline. */
@@ -25,6 +28,17 @@ export const DEFAULT_PIPELINE_LIMITS: PipelineLimits = {
 };
 /** Seconds a client is told to wait when the pipeline is full. */
 export const RETRY_AFTER_SECONDS = 1;
+
+/**
+ * Resolves once the I/O already waiting has been handled (setImmediate runs after the event loop's poll
+ * phase). The writer starts there rather than in the microtasks of the first request: a synchronous store
+ * (SQLite) would otherwise commit each batch before the next request is even read, so the requests waiting
+ * in socket buffers would never count as in flight, never be grouped and never meet the admission bound,
+ * and their latency would grow with the flood instead of being refused with 429.
+ */
+function afterPendingIo(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 interface Pending {
   batch: IngestBatch;
@@ -46,6 +60,7 @@ export class EventPipeline {
   readonly #store: EventsStore;
   readonly #clock: Clock;
   readonly #limits: PipelineLimits;
+  readonly #config: ((environment: string) => CompiledConfig | undefined) | undefined;
   #queue: Pending[] = [];
   #pendingEvents = 0;
   #pendingBatches = 0;
@@ -58,8 +73,15 @@ export class EventPipeline {
     transactions: 0,
   };
 
-  constructor(deps: { store: EventsStore; clock: Clock; limits?: Partial<PipelineLimits> }) {
+  constructor(deps: {
+    store: EventsStore;
+    clock: Clock;
+    limits?: Partial<PipelineLimits>;
+    /** The environment's current config: exposures of flags on a surface with a holdback are marked from it. */
+    config?: (environment: string) => CompiledConfig | undefined;
+  }) {
     this.#store = deps.store;
+    this.#config = deps.config;
     this.#clock = deps.clock;
     this.#limits = { ...DEFAULT_PIPELINE_LIMITS, ...deps.limits };
   }
@@ -89,17 +111,33 @@ export class EventPipeline {
     }
     this.#pendingEvents += size;
     this.#pendingBatches++;
+    const marked =
+      this.#config === undefined || batch.exposures.length === 0
+        ? batch
+        : { ...batch, exposures: markHoldbacks(this.#config(batch.environment), batch.exposures) };
     return new Promise<IngestResult>((resolve, reject) => {
-      this.#queue.push({ batch, size, resolve, reject });
-      this.#writer ??= this.#drain().finally(() => {
-        this.#writer = undefined;
-      });
+      this.#queue.push({ batch: marked, size, resolve, reject });
+      this.#writer ??= this.#startWriter();
     });
   }
 
   /** Resolves when everything queued so far is written. */
   async drain(): Promise<void> {
     while (this.#writer) await this.#writer;
+  }
+
+  /**
+   * Starts the writer after the I/O callbacks of this event-loop turn (setImmediate), so the batches of every
+   * request read in the same turn share its first transaction; later batches queue while a transaction runs
+   * and go together in the next one.
+   */
+  #startWriter(): Promise<void> {
+    return afterPendingIo()
+      .then(() => this.#drain())
+      .finally(() => {
+        // A batch queued between the last group and this callback starts the next writer.
+        this.#writer = this.#queue.length > 0 ? this.#startWriter() : undefined;
+      });
   }
 
   async #drain(): Promise<void> {
@@ -114,6 +152,8 @@ export class EventPipeline {
         this.#queue.shift();
       }
       await this.#commit(group);
+      // Let the requests that arrived meanwhile be read (admitted or refused) before the next transaction.
+      if (this.#queue.length > 0) await afterPendingIo();
     }
   }
 

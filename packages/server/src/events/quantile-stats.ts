@@ -89,8 +89,8 @@ export interface EventDelta extends GridDelta {
 
 /** The change of one (cohort, arm, metric) quantile row. */
 export type QuantileDelta =
-  | { cohort: number; arm: 'treatment' | 'control'; metric: string; scope: 'unit'; change: SketchDelta }
-  | { cohort: number; arm: 'treatment' | 'control'; metric: string; scope: 'event'; change: EventDelta };
+  | { cohort: number; arm: string; metric: string; scope: 'unit'; change: SketchDelta }
+  | { cohort: number; arm: string; metric: string; scope: 'event'; change: EventDelta };
 
 /** A sketch change with nothing in it. */
 export function emptySketchDelta(): SketchDelta {

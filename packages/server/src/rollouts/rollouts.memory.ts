@@ -11,6 +11,7 @@ import {
   type RolloutRecord,
   type RolloutsStore,
 } from './rollouts.store.ts';
+import { appendOutbox } from './webhooks.memory.ts';
 
 /** The in-memory table of rollout records, by id. */
 export const ROLLOUTS_TABLE = 'rollouts';
@@ -160,6 +161,7 @@ export function createMemoryRolloutsStore(db: MemoryDatabase): RolloutsStore {
         decisions.set(String(decisionId), { ...copy(options.decision), id: decisionId });
       }
       for (const audit of audits) db.appendAudit(audit);
+      if (options.outbox !== undefined) appendOutbox(db, options.outbox(decisionId));
       return { value: { rollout: copy(next), decisionId }, changes };
     },
     async listDecisions(id, page) {

@@ -263,6 +263,38 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 9,
+    name: 'webhook outbox',
+    // One row per notice and URL, written in the transaction of the change it reports; every node's delivery
+    // loop claims due rows (next_attempt_at doubles as the claim's expiry) until delivered or given up.
+    sql: `
+      CREATE TABLE webhook_outbox (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        delivery_id TEXT NOT NULL,
+        url TEXT NOT NULL,
+        type TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        next_attempt_at BIGINT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        delivered_at BIGINT,
+        given_up_at BIGINT,
+        UNIQUE (delivery_id, url)
+      );
+      CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at)
+        WHERE delivered_at IS NULL AND given_up_at IS NULL;
+    `,
+  },
+  {
+    version: 10,
+    name: 'epochs of any analysis: experiment variants and holdbacks as arms',
+    // rollout_id holds the analysis id (a rollout's id, experiment:<id>, holdback:<surface>) and arm any arm name.
+    sql: `
+      ALTER TABLE epochs DROP CONSTRAINT IF EXISTS epochs_arm_check;
+    `,
+  },
+  {
     version: 12,
     name: 'quantile metrics: histograms per cohort and arm, per-epoch values by bucket',
     sql: `
@@ -270,7 +302,7 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
         rollout_id TEXT COLLATE "C" NOT NULL,
         attempt INTEGER NOT NULL,
         cohort INTEGER NOT NULL,
-        arm TEXT NOT NULL CHECK (arm IN ('treatment', 'control')),
+        arm TEXT NOT NULL,
         metric TEXT COLLATE "C" NOT NULL,
         data TEXT NOT NULL,
         PRIMARY KEY (rollout_id, attempt, cohort, arm, metric)

@@ -247,6 +247,52 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 8,
+    name: 'webhook outbox',
+    // One row per notice and URL, written in the transaction of the change it reports; every node's delivery
+    // loop claims due rows (next_attempt_at doubles as the claim's expiry) until delivered or given up.
+    sql: `
+      CREATE TABLE webhook_outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        delivery_id TEXT NOT NULL,
+        url TEXT NOT NULL,
+        type TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        delivered_at INTEGER,
+        given_up_at INTEGER,
+        UNIQUE (delivery_id, url)
+      );
+      CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at)
+        WHERE delivered_at IS NULL AND given_up_at IS NULL;
+    `,
+  },
+  {
+    version: 9,
+    name: 'epochs of any analysis: experiment variants and holdbacks as arms',
+    // rollout_id holds the analysis id (a rollout's id, experiment:<id>, holdback:<surface>) and arm any arm
+    // name, so the arm check goes: SQLite drops a check only by rebuilding the table.
+    sql: `
+      CREATE TABLE epochs_any_arm (
+        rollout_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        unit TEXT NOT NULL,
+        arm TEXT NOT NULL,
+        cohort INTEGER NOT NULL,
+        start_at INTEGER NOT NULL,
+        end_at INTEGER,
+        vals TEXT NOT NULL,
+        PRIMARY KEY (rollout_id, attempt, unit, arm)
+      ) WITHOUT ROWID;
+      INSERT INTO epochs_any_arm SELECT rollout_id, attempt, unit, arm, cohort, start_at, end_at, vals FROM epochs;
+      DROP TABLE epochs;
+      ALTER TABLE epochs_any_arm RENAME TO epochs;
+    `,
+  },
+  {
     version: 11,
     name: 'quantile metrics: histograms per cohort and arm, per-epoch values by bucket',
     sql: `
@@ -254,7 +300,7 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
         rollout_id TEXT NOT NULL,
         attempt INTEGER NOT NULL,
         cohort INTEGER NOT NULL,
-        arm TEXT NOT NULL CHECK (arm IN ('treatment', 'control')),
+        arm TEXT NOT NULL,
         metric TEXT NOT NULL,
         data TEXT NOT NULL,
         PRIMARY KEY (rollout_id, attempt, cohort, arm, metric)
