@@ -282,7 +282,7 @@ describe('dashboard in Chromium', () => {
       const allowed = apiFailures.filter(
         (f) =>
           (f.status === 400 && f.url === '/api/v1/flags/new-checkout') ||
-          (f.status === 401 && f.url === '/api/v1/environments') ||
+          (f.status === 401 && (f.url === '/api/v1/environments' || f.url === '/api/v1/me')) ||
           (f.status === 404 && /^\/api\/v1\/(rollouts|metrics|surfaces)/.test(f.url)),
       );
       expect(apiFailures).toEqual(allowed);

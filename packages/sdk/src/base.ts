@@ -274,9 +274,16 @@ export abstract class ClientBase {
     this.refetchSoon();
   }
 
-  /** Refetches after a random part of the jitter (one pending refetch at a time). */
+  /**
+   * Refetches after a random part of the jitter (one pending refetch at a time); at once while no config is
+   * served yet (the herd the jitter spreads is of clients that all hold the previous version).
+   */
   private refetchSoon(): void {
     if (this.refetchTimer !== undefined || this.closed) return;
+    if (!this.hasConfig()) {
+      void this.refresh();
+      return;
+    }
     const delay = Math.floor(
       this.platform.random() * (this.options.refetchJitterMs ?? DEFAULT_REFETCH_JITTER_MS),
     );

@@ -22,6 +22,7 @@ import { ExposureBuffer } from './events/exposure-sink.ts';
 import { ExperimentController } from './experiments/controller.ts';
 import { registerExperimentRoutes } from './experiments/experiments.routes.ts';
 import { ExperimentsService } from './experiments/experiments.service.ts';
+import type { ExperimentRecord } from './experiments/experiments.store.ts';
 import { registerFlagRoutes } from './flags/flags.routes.ts';
 import { FlagsService } from './flags/flags.service.ts';
 import { requireAdmin } from './http/admin-auth.ts';
@@ -44,8 +45,22 @@ import { DEFAULT_KEYS_RELOAD_MS, KeysService } from './keys/keys.service.ts';
 import { registerMetricRoutes } from './metrics/metrics.routes.ts';
 import { MetricsService } from './metrics/metrics.service.ts';
 import { registerOfrepRoutes } from './ofrep/ofrep.routes.ts';
+import {
+  AccessService,
+  ApprovalsService,
+  createAdminAuthenticator,
+  DEFAULT_SESSION_TTL_MS,
+  type GroupRole,
+  OidcClient,
+  type OidcSettings,
+  type Reviewable,
+  registerAuthRoutes,
+  registerPeopleRoutes,
+  SessionsService,
+} from './people/index.ts';
 import { registerResolveRoutes } from './resolve/resolve.routes.ts';
 import { RolloutController } from './rollouts/controller.ts';
+import type { RolloutRecord } from './rollouts/index.ts';
 import {
   createRolloutMetrics,
   observeControllerLease,
@@ -118,6 +133,15 @@ export interface AppConfig {
   configPollMs?: number;
   /** Interval of the full client key table reload, in milliseconds (0: never). */
   keysReloadMs?: number;
+  /** People: the identity provider (DIMMER_OIDC_*), the group mapping, session lifetime and cookie security. */
+  people?: {
+    oidc?: OidcSettings;
+    groupRoles?: readonly GroupRole[];
+    /** Session lifetime in milliseconds (DIMMER_SESSION_TTL_MS, default 12 hours). */
+    sessionTtlMs?: number;
+    /** Whether cookies carry `Secure` (default: when the redirect URL is https). */
+    secureCookies?: boolean;
+  };
 }
 
 /** Delay before a failed config resync after a listener reconnection is tried again, in milliseconds. */
@@ -162,6 +186,37 @@ declare module 'fastify' {
   interface FastifyInstance {
     dimmer: DimmerContext;
   }
+}
+
+/** What a reviewer reviews of a rollout: its plan, and the stage a manual advance would leave. */
+function reviewableRollout(record: RolloutRecord, nextReach: number | null): Reviewable {
+  const plan = record.plan as { stages?: { reach: number }[] };
+  return {
+    id: record.id,
+    flag: record.flag,
+    environment: record.environment,
+    status: record.state,
+    revision: record.revision,
+    plan: record.plan,
+    stage: record.stage,
+    attempt: record.attempt,
+    nextReach:
+      nextReach ?? (record.state === 'draft' ? null : (plan.stages?.[record.stage + 1]?.reach ?? null)),
+  };
+}
+
+function reviewableExperiment(record: ExperimentRecord): Reviewable {
+  return {
+    id: record.id,
+    flag: record.flag,
+    environment: record.environment,
+    status: record.status,
+    revision: record.revision,
+    plan: record.plan,
+    stage: null,
+    attempt: null,
+    nextReach: null,
+  };
 }
 
 /** Builds the app; it is ready to listen or inject. Closing the app stops the hub and listeners, not the stores. */
@@ -257,6 +312,33 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     readAnalysis: (id, attempt) => stores.rollouts.readAnalysis(id, attempt),
     announce,
   });
+  const sessions = new SessionsService({
+    store: stores.people,
+    clock,
+    ttlMs: config.people?.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS,
+  });
+  const access = new AccessService({
+    store: stores.people,
+    clock,
+    groupRoles: config.people?.groupRoles ?? [],
+    environmentExists: async (key) => (await stores.environments.get(key)) !== undefined,
+  });
+  const approvals = new ApprovalsService({
+    store: stores.people,
+    audit: stores.audit,
+    clock,
+    load: async (type, id) =>
+      type === 'rollout'
+        ? reviewableRollout(await rollouts.get(id), null)
+        : reviewableExperiment(await experiments.get(id)),
+    flag: async (key) => {
+      const record = await stores.flags.get(key);
+      return record === undefined
+        ? undefined
+        : { document: record.flag as unknown as Record<string, unknown>, surface: record.flag.surface };
+    },
+    policy: async (key) => (await stores.surfaces.get(key))?.surface.approvals,
+  });
   const webhooks = new WebhookNotifier(stores.webhooks, {
     urls: [],
     ...config.webhooks,
@@ -271,6 +353,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     environments: stores.environments,
     clock,
     announce,
+    approvals: {
+      check: (record, action, nextReach) =>
+        approvals.check('rollout', reviewableRollout(record, nextReach), action),
+    },
     observer: {
       onDecision: (d) =>
         rolloutMetrics.decisions.inc({ action: d.action, rule: d.rule, applied: String(d.applied) }),
@@ -301,6 +387,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     readAnalysis: (id, attempt) => stores.rollouts.readAnalysis(id, attempt),
     clock,
     announce,
+    approvals: {
+      check: (record, action) => approvals.check('experiment', reviewableExperiment(record), action),
+    },
   });
   const experimentController = new ExperimentController({
     experiments,
@@ -394,6 +483,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   observeRolloutAlarms(metrics.registry, () => rollouts.alarms());
   observeIngestion(metrics.registry, pipeline);
   app.decorateRequest('adminActor', '');
+  app.decorateRequest('adminPrincipal', null);
   const maxEventAgeMs = config.eventLimits?.maxAgeMs ?? DEFAULT_EVENT_LIMITS.maxAgeMs;
   const pruneIntervalMs = config.pruneIntervalMs ?? DEFAULT_PRUNE_INTERVAL_MS;
   const pruneTimer =
@@ -430,7 +520,26 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(
     async (admin) => {
-      requireAdmin(admin, keys);
+      requireAdmin(
+        admin,
+        createAdminAuthenticator({
+          tokens: keys,
+          sessions,
+          access,
+          environmentOf: async (source, id) =>
+            source === 'rollout'
+              ? (await stores.rollouts.get(id))?.environment
+              : source === 'experiment'
+                ? (await stores.experiments.get(id))?.environment
+                : (await stores.keys.getClientKey(id))?.environment,
+        }),
+      );
+      await registerPeopleRoutes(admin, {
+        access,
+        sessions,
+        approvals,
+        environmentKeys: async () => (await stores.environments.list()).map((e) => e.key),
+      });
       await registerEnvironmentRoutes(admin, environments);
       await registerFlagRoutes(admin, flags);
       await registerSegmentRoutes(admin, segments);
@@ -443,6 +552,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     { prefix: API_PREFIX },
   );
+
+  const oidcSettings = config.people?.oidc;
+  await registerAuthRoutes(app, {
+    oidc: oidcSettings === undefined ? undefined : new OidcClient(oidcSettings),
+    sessions,
+    secureCookies: config.people?.secureCookies ?? oidcSettings?.redirectUrl.startsWith('https:') === true,
+  });
 
   const sdkDeps: SdkDeps = {
     hub,

@@ -29,6 +29,9 @@ import type { KeysStore } from './keys/keys.store.ts';
 import { createMemoryMetricsStore } from './metrics/metrics.memory.ts';
 import { createSqlMetricsStore } from './metrics/metrics.sql.ts';
 import type { MetricsStore } from './metrics/metrics.store.ts';
+import { createMemoryPeopleStore } from './people/people.memory.ts';
+import { createSqlPeopleStore } from './people/people.sql.ts';
+import type { PeopleStore } from './people/people.store.ts';
 import { createMemoryRolloutsStore } from './rollouts/rollouts.memory.ts';
 import { createSqlRolloutsStore } from './rollouts/rollouts.sql.ts';
 import type { RolloutsStore } from './rollouts/rollouts.store.ts';
@@ -64,6 +67,8 @@ export interface Stores {
   webhooks: WebhookOutboxStore;
   experiments: ExperimentsStore;
   events: EventsStore;
+  /** Sign-in sessions, role grants and approvals. */
+  people: PeopleStore;
   /** Resolves when the storage answers a trivial query; rejects otherwise. */
   ping(): Promise<void>;
   /**
@@ -93,6 +98,7 @@ export function createMemoryStores(): Stores {
     webhooks: createMemoryWebhookOutbox(db),
     experiments: createMemoryExperimentsStore(db),
     events: createEventsStore(createMemoryEventsStorage(db)),
+    people: createMemoryPeopleStore(db),
     async ping() {
       db.checkOpen();
     },
@@ -121,6 +127,7 @@ function createSqlStores(
     webhooks: createSqlWebhookOutbox(driver),
     experiments: createSqlExperimentsStore(driver, writes),
     events: createEventsStore(createSqlEventsStorage(driver)),
+    people: createSqlPeopleStore(driver, writes),
     async ping() {
       await driver.all('SELECT 1 AS one');
       await driver.health?.();

@@ -222,6 +222,14 @@ function snapshot(state: RolloutState): { status: string; stage: number; reach: 
   return { status: state.status, stage: state.stageIndex, reach: state.reach, attempt: state.attempt };
 }
 
+/**
+ * Approvals a person's action may need (a surface's four-eyes rule): throws when they are missing. Rollbacks,
+ * pauses and the controller's decisions never pass through it.
+ */
+export interface ApprovalGate<R> {
+  check(record: R, action: 'start' | 'advance', nextReach: number | null): Promise<void>;
+}
+
 export class RolloutsService {
   /** The causes of each rollout's alarm at its last look (a notice goes out when they change). */
   readonly #alarms = new Map<string, string>();
@@ -237,6 +245,8 @@ export class RolloutsService {
       announce: (changes: readonly ConfigChange[]) => Promise<void>;
       observer?: RolloutObserver;
       notices?: NoticeOutbox;
+      /** The approval gate of a person's start and advance (the people feature); absent: none required. */
+      approvals?: ApprovalGate<RolloutRecord>;
     },
   ) {}
 
@@ -417,14 +427,14 @@ export class RolloutsService {
     id: string,
     action: RolloutAction,
     actor: string,
-    options: { version?: number } = {},
+    options: { version?: number; approvalExempt?: boolean } = {},
   ): Promise<RolloutRecord> {
     const first = await this.get(id);
     if (action !== 'rollback') checkVersion(`rollout "${id}"`, options.version, first.revision);
     let record = first;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#applyAction(record, action, actor);
+        return await this.#applyAction(record, action, actor, options.approvalExempt === true);
       } catch (error) {
         if (!(error instanceof ConcurrentChange) || attempt >= MAX_ACTION_ATTEMPTS) throw error;
       }
@@ -464,7 +474,12 @@ export class RolloutsService {
   }
 
   /** One try of an action on the rollout as read (ConcurrentChange when it changed before the write). */
-  async #applyAction(record: RolloutRecord, action: RolloutAction, actor: string): Promise<RolloutRecord> {
+  async #applyAction(
+    record: RolloutRecord,
+    action: RolloutAction,
+    actor: string,
+    approvalExempt: boolean,
+  ): Promise<RolloutRecord> {
     const id = record.id;
     const plan = planOf(record);
     const state = stateOf(record);
@@ -476,6 +491,8 @@ export class RolloutsService {
         result.error.message,
         { status: record.state, action },
       );
+    if ((action === 'start' || action === 'advance') && !approvalExempt)
+      await this.deps.approvals?.check(record, action, result.state.reach);
     if (result.state.status === 'running' && !MONITORED_STATUSES.includes(record.state))
       await this.#checkReachable(record, plan);
     if (action === 'start') {

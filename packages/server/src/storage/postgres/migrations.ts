@@ -310,6 +310,51 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE epochs ADD COLUMN qvals TEXT;
     `,
   },
+  {
+    version: 13,
+    name: 'people: admin token roles and owners, sign-in sessions, role grants, approvals',
+    sql: `
+      ALTER TABLE admin_tokens ADD COLUMN role TEXT NOT NULL DEFAULT 'admin'
+        CHECK (role IN ('viewer', 'editor', 'releaser', 'admin')),
+        ADD COLUMN owner TEXT;
+      CREATE TABLE sessions (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        csrf_hash TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        name TEXT,
+        email TEXT,
+        groups_json TEXT NOT NULL,
+        via TEXT NOT NULL CHECK (via IN ('browser', 'device')),
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        revoked_at BIGINT
+      );
+      CREATE INDEX sessions_expiry ON sessions (expires_at);
+      CREATE TABLE role_grants (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        subject TEXT NOT NULL,
+        environment TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('viewer', 'editor', 'releaser', 'admin')),
+        created_at BIGINT NOT NULL,
+        created_by TEXT NOT NULL,
+        UNIQUE (subject, environment)
+      );
+      CREATE TABLE approvals (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        resource_type TEXT NOT NULL CHECK (resource_type IN ('rollout', 'experiment')),
+        resource_id TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('start', 'advance')),
+        approver TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        digest TEXT NOT NULL,
+        comment TEXT,
+        at BIGINT NOT NULL
+      );
+      CREATE INDEX approvals_resource ON approvals (resource_type, resource_id, at);
+    `,
+  },
 ];
 
 /** Applies the migrations not yet recorded in `schema_migrations` (in the current search_path); returns the versions applied. */

@@ -308,6 +308,51 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE epochs ADD COLUMN qvals TEXT;
     `,
   },
+  {
+    version: 12,
+    name: 'people: admin token roles and owners, sign-in sessions, role grants, approvals',
+    sql: `
+      ALTER TABLE admin_tokens ADD COLUMN role TEXT NOT NULL DEFAULT 'admin'
+        CHECK (role IN ('viewer', 'editor', 'releaser', 'admin'));
+      ALTER TABLE admin_tokens ADD COLUMN owner TEXT;
+      CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        csrf_hash TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        name TEXT,
+        email TEXT,
+        groups_json TEXT NOT NULL,
+        via TEXT NOT NULL CHECK (via IN ('browser', 'device')),
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        revoked_at INTEGER
+      );
+      CREATE INDEX sessions_expiry ON sessions (expires_at);
+      CREATE TABLE role_grants (
+        id TEXT PRIMARY KEY,
+        subject TEXT NOT NULL,
+        environment TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('viewer', 'editor', 'releaser', 'admin')),
+        created_at INTEGER NOT NULL,
+        created_by TEXT NOT NULL,
+        UNIQUE (subject, environment)
+      );
+      CREATE TABLE approvals (
+        id TEXT PRIMARY KEY,
+        resource_type TEXT NOT NULL CHECK (resource_type IN ('rollout', 'experiment')),
+        resource_id TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('start', 'advance')),
+        approver TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        digest TEXT NOT NULL,
+        comment TEXT,
+        at INTEGER NOT NULL
+      );
+      CREATE INDEX approvals_resource ON approvals (resource_type, resource_id, at);
+    `,
+  },
 ];
 
 /** Applies the migrations not yet recorded in `schema_migrations`, each in its own transaction; returns the versions applied. */
