@@ -16,6 +16,7 @@ import {
   MetricCategory,
   MetricKind,
   Nullable,
+  QuantileScope,
   ResourceKey,
 } from './common.ts';
 import { ApprovalPolicy, Role } from './people.ts';
@@ -76,13 +77,31 @@ const metricFields = {
   aggregate: Type.Optional(EventAggregate),
   numerator: Type.Optional(MetricMeasure),
   denominator: Type.Optional(MetricMeasure),
+  q: Type.Optional(
+    Type.Number({
+      exclusiveMinimum: 0,
+      exclusiveMaximum: 1,
+      description: 'Quantile metrics: the percentile as a fraction, e.g. 0.99 for p99',
+    }),
+  ),
+  scope: Type.Optional(QuantileScope),
+  valueUnit: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 32,
+      description: 'Quantile metrics: the values\' unit, e.g. "ms"',
+    }),
+  ),
   direction: Direction,
   category: MetricCategory,
 };
 
 /**
  * A metric definition as sent. Proportion metrics name an `event`; mean metrics an `event` and `aggregate`;
- * ratio metrics a `numerator` and `denominator`. The server's validator names every problem's field.
+ * ratio metrics a `numerator` and `denominator`; quantile metrics an `event`, the quantile `q` in (0, 1) and a
+ * `scope` (`unit`: one value per unit, the mean of its event values; `event`: every event's value), optionally
+ * the values' `valueUnit`. The margin of every kind is relative. The server's validator names every problem's
+ * field.
  */
 export const MetricInput = Type.Object(
   {

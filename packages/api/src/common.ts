@@ -166,9 +166,14 @@ export const FinalGate = Type.Enum(FINAL_GATES);
 export type FinalGate = Static<typeof FinalGate>;
 
 /** Kinds of metric. */
-export const METRIC_KINDS = ['proportion', 'mean', 'ratio'] as const;
+export const METRIC_KINDS = ['proportion', 'mean', 'ratio', 'quantile'] as const;
 export const MetricKind = Type.Enum(METRIC_KINDS);
 export type MetricKind = Static<typeof MetricKind>;
+
+/** Whose values a quantile metric's percentile is over: one value per unit, or every event's value. */
+export const QUANTILE_SCOPES = ['unit', 'event'] as const;
+export const QuantileScope = Type.Enum(QUANTILE_SCOPES);
+export type QuantileScope = Static<typeof QuantileScope>;
 
 /** Which way a metric gets worse. */
 export const DIRECTIONS = ['higher_is_worse', 'lower_is_worse'] as const;

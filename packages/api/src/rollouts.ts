@@ -16,6 +16,7 @@ import {
   MetricCategory,
   MetricKind,
   Nullable,
+  QuantileScope,
   RolloutAction,
   RolloutAlarmReason,
   RolloutHealth,
@@ -212,6 +213,18 @@ export const GuardrailLookSummary = Type.Object({
 });
 export type GuardrailLookSummary = Static<typeof GuardrailLookSummary>;
 
+/** Both arms' quantiles of a quantile guardrail at one look (packages/rollout `QuantileLook`). */
+export const QuantileLook = Type.Object({
+  q: Type.Number(),
+  scope: QuantileScope,
+  treatment: Type.Number({ description: "Treatment's quantile, in the metric's value unit" }),
+  control: Type.Number({ description: "Control's quantile, in the metric's value unit" }),
+  valuesTreatment: Type.Number(),
+  valuesControl: Type.Number(),
+  minimumInformationMet: Type.Boolean(),
+});
+export type QuantileLook = Static<typeof QuantileLook>;
+
 /** One guardrail at one look (packages/rollout `MetricLook`). */
 export const DecisionMetricLook = Type.Object({
   metric: Type.String(),
@@ -226,6 +239,8 @@ export const DecisionMetricLook = Type.Object({
   canary: Nullable(
     Type.Object({ triggered: Type.Boolean(), lowerBound: Estimate, threshold: Type.Number() }),
   ),
+  /** Quantile metrics: both arms' quantiles (the summary's means are then relative: control 1). */
+  quantile: Type.Optional(Nullable(QuantileLook)),
 });
 export type DecisionMetricLook = Static<typeof DecisionMetricLook>;
 
@@ -464,6 +479,64 @@ export const ArmStats = Type.Object({
 });
 export type ArmStats = Static<typeof ArmStats>;
 
+/** One sign's occupied histogram buckets: counts[j] counts bucket offset + j. */
+const BucketStore = Type.Object({ offset: Type.Integer(), counts: Type.Array(Type.Number()) });
+
+/** A quantile metric's log-bucketed histogram (packages/stats `QuantileSketch`). */
+export const QuantileSketch = Type.Object({
+  count: Type.Number(),
+  sum: Type.Number(),
+  zeroCount: Type.Number(),
+  min: Nullable(Type.Number()),
+  max: Nullable(Type.Number()),
+  positive: BucketStore,
+  negative: BucketStore,
+});
+export type QuantileSketch = Static<typeof QuantileSketch>;
+
+/** Event-scope statistics of a quantile metric (packages/stats `EventQuantileStats`). */
+export const EventQuantileStats = Type.Object({
+  events: QuantileSketch,
+  units: Type.Number(),
+  sumN: Type.Number(),
+  sumN2: Type.Number(),
+  belowGrid: Type.Object({ sumC2: Type.Number(), sumCN: Type.Number() }),
+  grid: Type.Object({
+    offset: Type.Integer(),
+    sumC2: Type.Array(Type.Number()),
+    sumCN: Type.Array(Type.Number()),
+  }),
+});
+export type EventQuantileStats = Static<typeof EventQuantileStats>;
+
+const QuantileArmStats = Type.Union([QuantileSketch, EventQuantileStats]);
+
+/** A quantile metric's statistics per cohort and arm, as `decide` reads them. */
+export const QuantileEvidence = Type.Object({
+  scope: QuantileScope,
+  q: Type.Number(),
+  cohorts: Type.Array(
+    Type.Object({ stage: Type.Integer(), treatment: QuantileArmStats, control: QuantileArmStats }),
+  ),
+});
+
+/** A quantile metric's comparison in the evidence reply: both arms' quantiles and their ratio. */
+export const QuantileEstimates = Type.Object({
+  q: Type.Number(),
+  scope: QuantileScope,
+  treatment: Type.Number({ description: "Treatment's quantile, in the metric's value unit" }),
+  control: Type.Number({ description: "Control's quantile, in the metric's value unit" }),
+  relativeDifference: Type.Number({ description: 'Q_T/Q_C − 1' }),
+  relativeDifferenceSe: Type.Number(),
+  nTreatment: Type.Number(),
+  nControl: Type.Number(),
+  valuesTreatment: Type.Number(),
+  valuesControl: Type.Number(),
+  minimumInformationMet: Type.Boolean(),
+  unitVariance: Type.Number({ description: 'Per-unit variance of ln(Q_T/Q_C), for planning' }),
+});
+export type QuantileEstimates = Static<typeof QuantileEstimates>;
+
 const ArmEstimate = Nullable(Type.Object({ n: Type.Number(), mean: Type.Number(), variance: Type.Number() }));
 
 /**
@@ -498,6 +571,7 @@ export const MetricEstimates = Type.Object({
     }),
   ),
   relativeLift: Nullable(Type.Object({ lift: Estimate, se: Estimate })),
+  quantile: Type.Optional(Nullable(QuantileEstimates)),
 });
 export type MetricEstimates = Static<typeof MetricEstimates>;
 
@@ -518,6 +592,7 @@ export const EvidenceReport = Type.Object({
       Type.Object({
         hasData: Type.Boolean(),
         cohorts: Type.Array(Type.Object({ stage: Type.Integer(), treatment: ArmStats, control: ArmStats })),
+        quantile: Type.Optional(QuantileEvidence),
         validity: MetricValidity,
         invalidReason: Type.Optional(
           Type.String({ description: 'Which stored statistic is unusable (only when validity is invalid)' }),

@@ -41,6 +41,17 @@ describe('dimmer demo', () => {
     expect(crash?.harmDetected === true || crash?.canary?.triggered === true).toBe(true);
     expect(crash?.relativeLift ?? 0).toBeGreaterThan(0);
     expect(crash?.interval).toHaveLength(2);
+
+    // The tail regression: p99 latency triples while the mean stays put; the p99 guardrail rolls it back.
+    const tail = rollout(summary, 'search-cache');
+    expect(tail.finalState.status).toBe('rolled_back');
+    expect(tail.endedBy?.triggeredBy).toEqual(['request_latency_p99']);
+    const p99 = tail.endedBy?.metrics.request_latency_p99;
+    expect(p99?.quantile?.q).toBe(0.99);
+    expect((p99?.quantile?.treatment ?? 0) / (p99?.quantile?.control ?? 1)).toBeGreaterThan(1.5);
+    const mean = tail.endedBy?.metrics.request_latency;
+    expect(mean?.harmDetected).toBe(false);
+    expect(Math.abs(mean?.relativeLift ?? 1)).toBeLessThan(0.1);
     // The temporary data directory goes away with the server.
     expect(existsSync(summary.server.dataDir)).toBe(false);
   }, 60_000);
@@ -111,7 +122,7 @@ describe('dimmer demo', () => {
       const states = (JSON.parse(list.stdout) as { rollouts: { id: string; state: string }[] }).rollouts
         .map((r) => r.state)
         .sort();
-      expect(states).toEqual(['holding', 'rolled_back']);
+      expect(states).toEqual(['holding', 'rolled_back', 'rolled_back']);
     } finally {
       controller.abort();
       expect(await running).toBe(EXIT_OK);

@@ -74,6 +74,66 @@ describe('metrics and surfaces', () => {
     expect(result.stderr).toMatch(/\n {2}- margin: /);
   });
 
+  it('creates a quantile metric from options and names a bad field', async () => {
+    const created = await dimmer(
+      'metrics',
+      'create',
+      '--key',
+      'page_load_p99',
+      '--kind',
+      'quantile',
+      '--event',
+      'page_load_ms',
+      '--q',
+      '0.99',
+      '--scope',
+      'unit',
+      '--value-unit',
+      'ms',
+      '--direction',
+      'higher_is_worse',
+      '--margin',
+      '0.05',
+      '--category',
+      'experience',
+      '--cap',
+      '60000',
+    );
+    expect(created.stderr).toBe('');
+    expect(created.stdout).toContain('Created metric page_load_p99.');
+    expect(created.stdout).toMatch(/measure:\s+p99\(page_load_ms\) per unit, ms/);
+    const list = await dimmer('metrics', 'list');
+    expect(list.stdout).toMatch(
+      /page_load_p99\s+quantile\s+p99\(page_load_ms\) per unit, ms\s+higher_is_worse\s+5%/,
+    );
+    const json = JSON.parse((await dimmer('metrics', 'get', 'page_load_p99', '--json')).stdout);
+    expect(json).toMatchObject({ kind: 'quantile', q: 0.99, scope: 'unit', valueUnit: 'ms', cap: 60000 });
+    const bad = await dimmer(
+      'metrics',
+      'create',
+      '--key',
+      'bad_p',
+      '--kind',
+      'quantile',
+      '--event',
+      'x',
+      '--q',
+      '1',
+      '--scope',
+      'session',
+      '--direction',
+      'higher_is_worse',
+      '--margin',
+      '0.05',
+      '--category',
+      'experience',
+    );
+    expect(bad.code).toBe(EXIT_FAILURE);
+    expect(bad.stderr).toMatch(/^Error VALIDATION_FAILED/);
+    expect(bad.stderr).toMatch(/\bq: must be < 1/);
+    expect(bad.stderr).toMatch(/\bscope: must be equal to one of the allowed values/);
+  });
+
   it('creates, lists, updates and deletes surfaces, and a metric a surface requires cannot be deleted', async () => {
     files.write(
       'checkout.yaml',

@@ -161,6 +161,20 @@ function armCell(mean: number | undefined, n: number | undefined): string {
   return `${formatNumber(mean)} (n=${formatNumber(n)})`;
 }
 
+/** A percentile's name: 0.99 → `p99`, 0.999 → `p99.9`. */
+export function percentileName(q: number): string {
+  return `p${Number((q * 100).toPrecision(6))}`;
+}
+
+/** The arms' cells of a quantile metric: each arm's quantile in metric units ("p99 212.4 (n=1,024)"). */
+function quantileCells(
+  q: { q: number; treatment: number; control: number },
+  n: { treatment: number | undefined; control: number | undefined },
+): [string, string] {
+  const name = percentileName(q.q);
+  return [`${name} ${armCell(q.control, n.control)}`, `${name} ${armCell(q.treatment, n.treatment)}`];
+}
+
 /**
  * The status block: stage and reach, units per arm, the last decision, and per guardrail the arms' means,
  * the estimated difference (treatment − control) with its always-valid interval, the relative lift and the
@@ -201,11 +215,18 @@ export function formatStatus(snapshot: StatusSnapshot): string {
     const look = decision?.metrics[metric];
     const summary = look?.summary ?? null;
     const est = estimates.get(metric);
+    const quantile = look?.quantile ?? est?.quantile ?? null;
     if (summary !== null) {
+      const [control, treatment] = quantile
+        ? quantileCells(quantile, { treatment: summary.nTreatment, control: summary.nControl })
+        : [
+            armCell(summary.meanControl, summary.nControl),
+            armCell(summary.meanTreatment, summary.nTreatment),
+          ];
       return [
         metric,
-        armCell(summary.meanControl, summary.nControl),
-        armCell(summary.meanTreatment, summary.nTreatment),
+        control,
+        treatment,
         formatNumber(summary.delta),
         interval(summary.interval),
         `${formatPercent(summary.relativeLift, true)} ${liftInterval(summary.relativeLiftInterval)}`,
@@ -213,10 +234,16 @@ export function formatStatus(snapshot: StatusSnapshot): string {
       ];
     }
     const combined = est?.combined ?? null;
+    const [control, treatment] = est?.quantile
+      ? quantileCells(est.quantile, { treatment: est.quantile.nTreatment, control: est.quantile.nControl })
+      : [
+          armCell(est?.arms.control?.mean, est?.arms.control?.n),
+          armCell(est?.arms.treatment?.mean, est?.arms.treatment?.n),
+        ];
     return [
       metric,
-      armCell(est?.arms.control?.mean, est?.arms.control?.n),
-      armCell(est?.arms.treatment?.mean, est?.arms.treatment?.n),
+      control,
+      treatment,
       combined === null ? NONE : formatNumber(combined.delta),
       NONE,
       est?.relativeLift ? formatPercent(est.relativeLift.lift, true) : NONE,

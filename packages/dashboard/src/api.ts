@@ -163,6 +163,8 @@ export interface MetricEvidence {
   nControl?: number;
   deteriorated?: boolean;
   nonInferior?: boolean;
+  /** Quantile metrics: both arms' quantiles in metric units (the estimate is then the relative change). */
+  quantile?: { q: number; treatment: number; control: number };
 }
 
 /** A decision of the controller as the charts read it: one entry per guardrail with an estimate. */
@@ -215,6 +217,8 @@ export function toDecision(d: DecisionView): RolloutDecision {
     if (summary.informationFraction !== null) e.informationFraction = summary.informationFraction;
     if (summary.deterioration.z !== null) e.z = summary.deterioration.z;
     if (summary.nonInferiority !== null) e.margin = summary.nonInferiority.margin;
+    if (look.quantile)
+      e.quantile = { q: look.quantile.q, treatment: look.quantile.treatment, control: look.quantile.control };
     metrics.push(e);
   }
   return {

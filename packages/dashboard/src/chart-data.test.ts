@@ -47,6 +47,29 @@ describe('guardrail series', () => {
   });
 });
 
+describe('quantile guardrail series', () => {
+  it("carries both arms' quantiles per look, in metric units, with the relative difference as the estimate", () => {
+    const p99 = (at: string, control: number, treatment: number) =>
+      decision(at, [
+        {
+          metric: 'request_p99',
+          estimate: treatment / control - 1,
+          se: 0.1,
+          interval: [0, 1],
+          boundary: 2.5,
+          quantile: { q: 0.99, control, treatment },
+        },
+      ]);
+    const s = guardrailSeries(
+      [p99('2026-01-01T02:00:00Z', 250, 750), p99('2026-01-01T01:00:00Z', 240, 300)],
+      'request_p99',
+    );
+    expect(s.quantile).toEqual({ name: 'p99', control: [240, 250], treatment: [300, 750] });
+    expect(s.estimate).toEqual([0.25, 2]);
+    expect(guardrailSeries([later, earlier], 'latency').quantile).toBeUndefined();
+  });
+});
+
 describe('step lines and markers', () => {
   it('carries the last finite boundary across looks that have none', () => {
     expect(carryForward([null, 3, null, null, 2, null])).toEqual([null, 3, 3, 3, 2, 2]);

@@ -14,6 +14,13 @@ export interface GuardrailSeries {
   rollback: (number | null)[];
   /** Non-inferiority margin on the difference scale (on the harmful side). */
   margin: (number | null)[];
+  /** Quantile metrics: the percentile's name ("p99") and both arms' quantiles at each look, in metric units. */
+  quantile?: { name: string; control: (number | null)[]; treatment: (number | null)[] };
+}
+
+/** A percentile's name: 0.99 → "p99", 0.999 → "p99.9". */
+export function percentileName(q: number): string {
+  return `p${Number((q * 100).toPrecision(6))}`;
 }
 
 const MS_PER_SECOND = 1000;
@@ -64,6 +71,19 @@ export function guardrailSeries(decisions: readonly RolloutDecision[], metric: s
     out.upper.push(finite(e.interval?.[1]));
     out.rollback.push(boundary !== null && se !== null ? h * boundary * se : null);
     out.margin.push(margin !== null ? h * margin : null);
+    if (e.quantile !== undefined) {
+      const k = out.times.length - 1;
+      out.quantile ??= {
+        name: percentileName(e.quantile.q),
+        control: new Array<number | null>(k).fill(null),
+        treatment: new Array<number | null>(k).fill(null),
+      };
+      out.quantile.control.push(finite(e.quantile.control));
+      out.quantile.treatment.push(finite(e.quantile.treatment));
+    } else if (out.quantile !== undefined) {
+      out.quantile.control.push(null);
+      out.quantile.treatment.push(null);
+    }
   }
   // Looks too small to spend α have no boundary; the line keeps its last value instead of vanishing.
   out.rollback = carryForward(out.rollback);

@@ -72,6 +72,8 @@ export function formatDifference(value: number | null | undefined, kind: string 
   if (typeof value !== 'number' || !Number.isFinite(value)) return '—';
   const sign = value > 0 ? '+' : '';
   if (kind === 'proportion') return `${sign}${trimmed(value * 100, SIGNIFICANT_DIGITS)} pp`;
+  // A quantile metric is compared on the relative scale: its difference is Q_T/Q_C − 1.
+  if (kind === 'quantile') return `${sign}${trimmed(value * 100, SIGNIFICANT_DIGITS)}%`;
   return `${sign}${trimmed(value, SIGNIFICANT_DIGITS)}`;
 }
 

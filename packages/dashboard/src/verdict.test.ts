@@ -106,6 +106,35 @@ describe('resultRows', () => {
   });
 });
 
+describe('resultRows of a quantile guardrail', () => {
+  it("shows both arms' quantiles in metric units and says the p99 rose", () => {
+    const look = rollbackDecision.metrics.crash_rate as DecisionView['metrics'][string];
+    const quantileLook = {
+      ...look,
+      metric: 'request_p99',
+      kind: 'quantile' as const,
+      quantile: {
+        q: 0.99,
+        scope: 'event' as const,
+        control: 251.4,
+        treatment: 749.9,
+        valuesControl: 9000,
+        valuesTreatment: 1200,
+        minimumInformationMet: true,
+      },
+    };
+    const decision: DecisionView = { ...rollbackDecision, metrics: { request_p99: quantileLook } };
+    const [row] = resultRows(toDecisionDetail(decision));
+    expect(row?.control).toBe('p99 251');
+    expect(row?.treatment).toBe('p99 750');
+    expect(row?.difference).toBe('+499');
+    const r = rollout('running', [], 'manual');
+    expect(
+      describeRecommendation(r, toDecisionDetail({ ...decision, applied: false }), 'rollback', null),
+    ).toBe('The controller would roll back: request_p99 rose from p99 251 to p99 750.');
+  });
+});
+
 describe('describeRecommendation', () => {
   it('says what the controller would do and why, in plain words', () => {
     const r = rollout('running', [], 'manual');

@@ -5,6 +5,7 @@
  */
 import type { DecisionMetricLook, GuardrailLookSummary, HistoryEntry, RolloutView } from '@dimmer/api';
 import type { DecisionDetail } from './api-admin.ts';
+import { percentileName } from './chart-data.ts';
 import {
   formatClock,
   formatDifference,
@@ -82,12 +83,19 @@ export function firingLook(decision: DecisionDetail): DecisionMetricLook | undef
   );
 }
 
-/** "crash_rate rose from 2.1% to 15.3%" for a look with both arm means. */
+/**
+ * "crash_rate rose from 2.1% to 15.3%" for a look with both arm means; for a quantile guardrail both arms'
+ * quantiles ("request_p99 rose from p99 251.4 to p99 749.9").
+ */
 export function describeChange(look: DecisionMetricLook): string {
   if (look.summary === null) return `${look.metric} got worse`;
-  const { meanControl: c, meanTreatment: t } = look.summary;
+  const q = look.quantile ?? null;
+  const c = q ? q.control : look.summary.meanControl;
+  const t = q ? q.treatment : look.summary.meanTreatment;
+  const value = (x: number) =>
+    q ? `${percentileName(q.q)} ${formatMetricValue(x, 'mean')}` : formatMetricValue(x, look.kind);
   const verb = t > c ? 'rose' : t < c ? 'fell' : 'stayed';
-  return `${look.metric} ${verb} from ${formatMetricValue(c, look.kind)} to ${formatMetricValue(t, look.kind)}`;
+  return `${look.metric} ${verb} from ${value(c)} to ${value(t)}`;
 }
 
 function stageText(rollout: RolloutView, index: number): string {
@@ -333,10 +341,20 @@ export function resultRows(decision: DecisionDetail | undefined): ResultRow[] {
   return decision.looks.map((look) => {
     const s = look.summary;
     const { multiplier, test } = decidingTest(look);
+    const q = look.quantile ?? null;
+    const cells = summaryCells(s, look.kind, multiplier);
     return {
       metric: look.metric,
       required: look.required,
-      ...summaryCells(s, look.kind, multiplier),
+      ...cells,
+      // A quantile metric shows each arm's quantile in metric units (its summary is on the relative scale).
+      ...(q
+        ? {
+            control: `${percentileName(q.q)} ${formatMetricValue(q.control, 'mean')}`,
+            treatment: `${percentileName(q.q)} ${formatMetricValue(q.treatment, 'mean')}`,
+            difference: formatDifference(q.treatment - q.control, 'mean'),
+          }
+        : {}),
       test: look.status === 'assessed' ? test : unassessedText(look.status),
       verdict: rowVerdict(look),
       information: formatInformation(s?.informationFraction ?? null),

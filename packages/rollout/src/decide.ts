@@ -10,6 +10,7 @@ import {
   type CombinedEstimate,
   canaryGuard,
   combineCohorts,
+  compareQuantiles,
   createGuardrailState,
   DEFAULT_ROLLBACK_ALPHA,
   DEFAULT_SRM_THRESHOLD,
@@ -17,15 +18,20 @@ import {
   effectiveUnits,
   estimateArm,
   type GuardrailConfig,
+  type GuardrailLookInput,
   type GuardrailLookSummary,
-  type MetricKind,
+  type MetricKind as MomentKind,
+  type QuantileMetricInput,
+  type QuantileScope,
+  quantileGuardrailEstimate,
   type SufficientStats,
   srmChiSquare,
   updateSrm,
 } from '@dimmer/stats';
 import { DAY_MS, formatDuration, MINUTE_MS } from './duration.ts';
-import type { MetricEvidence, RolloutEvidence } from './evidence.ts';
+import type { MetricEvidence, QuantileEvidence, RolloutEvidence } from './evidence.ts';
 import { plannedLooks, plannedMaxInformation, stageLengths } from './forecast.ts';
+import type { MetricKind } from './metric.ts';
 import {
   finalStageIndex,
   type RolloutGuardrail,
@@ -103,6 +109,22 @@ export interface MetricLook {
   summary: GuardrailLookSummary | null;
   /** The canary guard (every stage): the lower confidence bound of relative harm. */
   canary: { triggered: boolean; lowerBound: number; threshold: number } | null;
+  /**
+   * Quantile metrics: both arms' quantiles in the metric's unit (the summary's means are then on the relative
+   * scale: control 1, treatment Q_T/Q_C), the values they are over, and whether the minimum information is met.
+   */
+  quantile?: QuantileLook | null;
+}
+
+/** Both arms' quantiles of a quantile guardrail at one look. */
+export interface QuantileLook {
+  q: number;
+  scope: QuantileScope;
+  treatment: number;
+  control: number;
+  valuesTreatment: number;
+  valuesControl: number;
+  minimumInformationMet: boolean;
 }
 
 /** The sample-ratio check at one look. */
@@ -194,7 +216,7 @@ function sumArm(list: readonly SufficientStats[]): SufficientStats {
 }
 
 /** Per-unit variance of the metric from the first look's pooled arms (n-weighted over the two arms). */
-export function unitVariance(kind: MetricKind, cohorts: readonly CohortStats[]): number {
+export function unitVariance(kind: MomentKind, cohorts: readonly CohortStats[]): number {
   let weighted = 0;
   let n = 0;
   for (const arm of ['treatment', 'control'] as const) {
@@ -264,8 +286,7 @@ function controlRates(plan: RolloutPlan, evidence: RolloutEvidence): Record<stri
 function maxInformationFor(
   ctx: LookContext,
   monitor: MetricMonitor,
-  kind: MetricKind,
-  cohorts: readonly CohortStats[],
+  sizes: LookSizes,
   estimate: CombinedEstimate,
 ): MetricMonitor {
   const laterStage = ctx.state.stageIndex >= 1;
@@ -286,7 +307,7 @@ function maxInformationFor(
     (l) => l.stageIndex < finalStageIndex(ctx.plan),
   );
   const plannedMs = gated[gated.length - 1]?.atMs ?? 0;
-  const nNow = effectiveUnits(cohorts);
+  const nNow = sizes.effectiveUnits;
   if (!(nMax > 0) || !Number.isFinite(nMax)) {
     // The forecast sees nothing (too little traffic for its cohorts): extrapolate the effective units linearly
     // over the planned duration of the gated stages instead.
@@ -306,7 +327,7 @@ function maxInformationFor(
     maxInformation: nMax,
     maxInformationBasis: {
       unitsPerDay,
-      unitVariance: unitVariance(kind, cohorts),
+      unitVariance: sizes.unitVariance,
       plannedUnits: (unitsPerDay * plannedMs) / DAY_MS,
       at: ctx.now,
       scale: 'effective_units',
@@ -320,6 +341,61 @@ function expectedEventsOf(cohorts: readonly CohortStats[]): number {
   const t = totals(cohorts, 'treatment');
   const c = totals(cohorts, 'control');
   return c.n > 0 ? (Math.min(t.n, c.n) * c.sumY) / c.n : 0;
+}
+
+/** A metric's size at this look on the information scale: effective units and the per-unit variance of Δ̂. */
+interface LookSizes {
+  effectiveUnits: number;
+  unitVariance: number;
+}
+
+/** What the guardrail tests take at one look, whatever the metric's kind. */
+interface Prepared {
+  estimate: CombinedEstimate;
+  input: GuardrailLookInput;
+  sizes: LookSizes;
+  quantile: QuantileLook | null;
+}
+
+function prepareMoments(kind: MomentKind, cohorts: CohortStats[]): Prepared | null {
+  const estimate = combineCohorts(kind, cohorts);
+  if (estimate === null) return null;
+  return {
+    estimate,
+    input: { kind, cohorts, estimate },
+    sizes: { effectiveUnits: effectiveUnits(cohorts), unitVariance: unitVariance(kind, cohorts) },
+    quantile: null,
+  };
+}
+
+function prepareQuantile(evidence: QuantileEvidence | undefined): Prepared | null {
+  if (evidence === undefined) return null;
+  const comparison = compareQuantiles({
+    scope: evidence.scope,
+    quantile: evidence.q,
+    cohorts: [...evidence.cohorts].sort((a, b) => a.stage - b.stage),
+  } as QuantileMetricInput);
+  if (comparison === null) return null;
+  const estimate = quantileGuardrailEstimate(comparison);
+  return {
+    estimate,
+    input: {
+      kind: 'quantile',
+      estimate,
+      effectiveUnits: comparison.effectiveUnits,
+      minimumMet: comparison.minimumInformationMet,
+    },
+    sizes: { effectiveUnits: comparison.effectiveUnits, unitVariance: comparison.unitVariance },
+    quantile: {
+      q: evidence.q,
+      scope: evidence.scope,
+      treatment: comparison.quantileTreatment,
+      control: comparison.quantileControl,
+      valuesTreatment: comparison.valuesTreatment,
+      valuesControl: comparison.valuesControl,
+      minimumInformationMet: comparison.minimumInformationMet,
+    },
+  };
 }
 
 function lookMetric(
@@ -348,9 +424,10 @@ function lookMetric(
     canary: null,
   };
   if (ev?.hasData !== true) return { look: base, monitor };
-  const estimate = combineCohorts(g.kind, cohorts);
-  if (estimate === null) return { look: { ...base, status: 'insufficient' }, monitor };
-  let next = maxInformationFor(ctx, monitor, g.kind, cohorts, estimate);
+  const prepared = g.kind === 'quantile' ? prepareQuantile(ev.quantile) : prepareMoments(g.kind, cohorts);
+  if (prepared === null) return { look: { ...base, status: 'insufficient' }, monitor };
+  const { estimate } = prepared;
+  let next = maxInformationFor(ctx, monitor, prepared.sizes, estimate);
   const config: GuardrailConfig = {
     direction: g.direction,
     maxInformation: next.maxInformation as number,
@@ -361,11 +438,7 @@ function lookMetric(
   // stage, so they stay valid across looks.
   const plannedUnits = next.maxInformationBasis?.plannedUnits ?? 0;
   if (plannedUnits > 0) config.tuningN = plannedUnits;
-  const assessed = assessGuardrail(next.test ?? createGuardrailState(config), config, {
-    kind: g.kind,
-    cohorts,
-    estimate,
-  });
+  const assessed = assessGuardrail(next.test ?? createGuardrailState(config), config, prepared.input);
   next = { ...next, test: assessed.state };
   let canary: MetricLook['canary'] = null;
   const { plan } = ctx;
@@ -391,6 +464,7 @@ function lookMetric(
       maxInformation: next.maxInformation,
       summary: assessed.summary,
       canary,
+      ...(prepared.quantile ? { quantile: prepared.quantile } : {}),
     },
     monitor: next,
   };
@@ -436,6 +510,14 @@ function lookSrm(
   };
 }
 
+/** The two arms' values a reason quotes: their means, or for a quantile metric their quantiles ("p99 212 vs 180"). */
+function armValues(look: MetricLook): string {
+  const q = look.quantile;
+  if (q) return `p${num(Number((q.q * 100).toPrecision(6)))} ${num(q.treatment)} vs ${num(q.control)}`;
+  const s = look.summary as GuardrailLookSummary;
+  return `${num(s.meanTreatment)} vs ${num(s.meanControl)}`;
+}
+
 function deteriorationReason(look: MetricLook): string {
   const s = look.summary as GuardrailLookSummary;
   const d = s.deterioration;
@@ -444,7 +526,7 @@ function deteriorationReason(look: MetricLook): string {
     : `its deterioration boundary was crossed at an earlier look`;
   return (
     `${look.metric} is worse in treatment: ${pct(s.relativeLift, true)} relative ` +
-    `(${num(s.meanTreatment)} vs ${num(s.meanControl)}, interval ${pct(s.relativeLiftInterval[0], true)} to ${pct(s.relativeLiftInterval[1], true)}; ` +
+    `(${armValues(look)}, interval ${pct(s.relativeLiftInterval[0], true)} to ${pct(s.relativeLiftInterval[1], true)}; ` +
     `${num(s.nTreatment)} treatment and ${num(s.nControl)} control units), ${crossed}`
   );
 }

@@ -1,7 +1,7 @@
 // What the server hands to `decide` at each look: sufficient statistics per metric, cohort and arm, and the
 // assignment counts of the sample-ratio check. All counts are cumulative over the current attempt.
 
-import type { SufficientStats } from '@dimmer/stats';
+import type { EventQuantileStats, QuantileSketch, SufficientStats } from '@dimmer/stats';
 
 export type { SufficientStats } from '@dimmer/stats';
 
@@ -12,6 +12,22 @@ export interface CohortEvidence {
   control: SufficientStats;
 }
 
+/**
+ * A quantile metric's statistics per cohort and arm: a histogram sketch of the per-unit values (scope `unit`) or
+ * the event-scope statistics (every event's value plus the per-unit counts the clustered variance needs).
+ */
+export type QuantileEvidence =
+  | {
+      scope: 'unit';
+      q: number;
+      cohorts: { stage: number; treatment: QuantileSketch; control: QuantileSketch }[];
+    }
+  | {
+      scope: 'event';
+      q: number;
+      cohorts: { stage: number; treatment: EventQuantileStats; control: EventQuantileStats }[];
+    };
+
 /** One metric at one look. */
 export interface MetricEvidence {
   /**
@@ -20,6 +36,8 @@ export interface MetricEvidence {
    */
   hasData: boolean;
   cohorts: CohortEvidence[];
+  /** Quantile metrics: the sketches `decide` compares (`cohorts` then holds each arm's value count and sums). */
+  quantile?: QuantileEvidence;
 }
 
 /** Units first assigned during one stage of this attempt, per arm (the sample-ratio check's counts). */

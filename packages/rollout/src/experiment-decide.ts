@@ -19,7 +19,6 @@ import {
   type GuardrailConfig,
   type GuardrailLookSummary,
   harmSign,
-  type MetricKind,
   type SufficientStats,
   srmChiSquare,
   type TestLook,
@@ -43,6 +42,7 @@ import {
   type ExperimentState,
   transitionExperiment,
 } from './experiment-state.ts';
+import type { MetricKind } from './metric.ts';
 
 /** One assignment cohort of one metric: units first exposed during coverage epoch `epoch`, per variant. */
 export interface ExperimentCohortEvidence {
@@ -278,6 +278,7 @@ function planSample(
     let variance = Number.NaN;
     let mean = Number.NaN;
     for (const variant of treatments(plan)) {
+      if (spec.kind === 'quantile') continue;
       const cohorts = pairCohorts(plan, evidence.metrics[spec.metric], variant);
       const estimate =
         evidence.metrics[spec.metric]?.hasData === true ? combineCohorts(spec.kind, cohorts) : null;
@@ -335,8 +336,12 @@ function lookMetric(
   };
   const ev = evidence.metrics[spec.metric];
   if (ev?.hasData !== true) return { look: base, monitor };
+  // Experiment evidence carries moment sums per variant only: a quantile metric has no comparison here yet.
+  if (spec.kind === 'quantile')
+    return { look: { ...base, status: 'insufficient', verdict: 'inconclusive' }, monitor };
+  const kind = spec.kind;
   const cohorts = pairCohorts(plan, ev, variant);
-  const estimate = combineCohorts(spec.kind, cohorts);
+  const estimate = combineCohorts(kind, cohorts);
   if (estimate === null)
     return { look: { ...base, status: 'insufficient', verdict: 'inconclusive' }, monitor };
   if (plannedUnits === null)
@@ -363,7 +368,7 @@ function lookMetric(
     tuningN: (plannedUnits * (weightOf(plan, variant) + weightOf(plan, plan.control))) / WEIGHT_TOTAL,
   };
   const assessed = assessGuardrail(monitor.test ?? createGuardrailState(config), config, {
-    kind: spec.kind,
+    kind,
     cohorts,
     estimate,
   });

@@ -5,7 +5,7 @@
 // the same plan. Once an experiment has started, a revised plan may not change how units are assigned.
 
 import { bucketsToReach, type FlagConfig, MAX_KEY_LENGTH, type ValidationResult } from '@dimmer/core';
-import type { Direction, MetricKind } from '@dimmer/stats';
+import type { Direction } from '@dimmer/stats';
 import { DAY_MS, parseDuration } from './duration.ts';
 import {
   checkPositive,
@@ -18,7 +18,7 @@ import {
   rejectUnknownFields,
   requireField,
 } from './issues.ts';
-import type { MetricCategory, MetricDefinition } from './metric.ts';
+import type { MetricCategory, MetricDefinition, MetricKind } from './metric.ts';
 import {
   checkCount,
   checkKeyString,

@@ -8,7 +8,6 @@ import {
   DEFAULT_NON_INFERIORITY_ALPHA,
   DEFAULT_NON_INFERIORITY_RHO,
   fixedHorizonInformation,
-  type MetricKind,
   requiredInformation,
 } from '@dimmer/stats';
 import { DAY_MS, formatDuration } from './duration.ts';
@@ -19,6 +18,7 @@ import {
   servedBuckets,
   WEIGHT_TOTAL,
 } from './experiment-plan.ts';
+import type { MetricKind } from './metric.ts';
 
 /** A metric's expected per-unit mean and variance in control; proportions may leave out the variance (p(1 − p)). */
 export interface MetricBaseline {

@@ -11,6 +11,50 @@ const crash = {
   category: 'reliability',
 };
 
+describe('quantile metrics', () => {
+  const p99 = {
+    key: 'request_p99',
+    kind: 'quantile',
+    event: 'request_ms',
+    q: 0.99,
+    scope: 'event',
+    valueUnit: 'ms',
+    direction: 'higher_is_worse',
+    margin: 0.1,
+    category: 'reliability',
+    cap: 60_000,
+  };
+
+  it('accepts q in (0, 1), a scope, a value unit and a cap', () => {
+    expect(validateMetricDefinition(p99)).toEqual({ ok: true, value: { ...p99, window: 86_400_000 } });
+  });
+
+  it('names every bad field: q outside (0, 1), an unknown scope, an empty value unit, fields of other kinds', () => {
+    const result = validateMetricDefinition({
+      ...p99,
+      q: 1,
+      scope: 'session',
+      valueUnit: '',
+      aggregate: 'sum',
+    });
+    expect(result.ok).toBe(false);
+    const paths = result.ok ? [] : result.issues.map((i) => i.path);
+    expect(paths).toEqual(expect.arrayContaining(['q', 'scope', 'valueUnit', 'aggregate']));
+    const q = result.ok ? undefined : result.issues.find((i) => i.path === 'q');
+    expect(q?.message).toBe(
+      'expected a quantile strictly between 0 and 1 such as 0.99 for p99, got the number 1',
+    );
+    const missing = validateMetricDefinition({ ...p99, q: undefined, scope: undefined });
+    expect(missing.ok ? [] : missing.issues.map((i) => `${i.path}: ${i.message}`)).toEqual(
+      expect.arrayContaining([
+        'q: expected a quantile strictly between 0 and 1 such as 0.99 for p99, got nothing',
+      ]),
+    );
+    const onMean = validateMetricDefinition({ ...crash, kind: 'mean', aggregate: 'sum', q: 0.5 });
+    expect(onMean.ok ? [] : onMean.issues.map((i) => i.path)).toEqual(['q']);
+  });
+});
+
 describe('validateMetricDefinition', () => {
   it('accepts a proportion metric and stores the window in milliseconds', () => {
     const result = validateMetricDefinition(crash);

@@ -3,7 +3,7 @@
 
 import type { ValidationResult } from '@dimmer/core';
 import { MAX_DESCRIPTION_LENGTH, MAX_KEY_LENGTH } from '@dimmer/core';
-import type { Direction, MetricKind } from '@dimmer/stats';
+import type { Direction, QuantileScope, MetricKind as StatsMetricKind } from '@dimmer/stats';
 import { DAY_MS, parseDuration } from './duration.ts';
 import {
   checkPositive,
@@ -17,7 +17,13 @@ import {
   requireField,
 } from './issues.ts';
 
-export type { Direction, MetricKind } from '@dimmer/stats';
+export type { Direction, QuantileScope } from '@dimmer/stats';
+
+/**
+ * Kinds of metric: the stats package's moment-based kinds (`proportion`, `mean`, `ratio`) and `quantile` (a
+ * percentile of per-unit or per-event values, compared with `compareQuantiles`).
+ */
+export type MetricKind = StatsMetricKind | 'quantile';
 
 /** Which kind of harm a metric watches; a plan without one of them gets a warning. */
 export type MetricCategory = 'reliability' | 'experience' | 'business';
@@ -25,7 +31,10 @@ export type MetricCategory = 'reliability' | 'experience' | 'business';
 export type EventAggregate = 'count' | 'sum';
 
 /** The closed sets of the metric fields, in the order the messages list them. */
-export const METRIC_KINDS: readonly MetricKind[] = ['proportion', 'mean', 'ratio'];
+export const METRIC_KINDS: readonly MetricKind[] = ['proportion', 'mean', 'ratio', 'quantile'];
+export const QUANTILE_SCOPES: readonly QuantileScope[] = ['unit', 'event'];
+/** Longest name of a quantile metric's value unit ("ms", "seconds", "bytes"). */
+export const MAX_VALUE_UNIT_LENGTH = 32;
 export const DIRECTIONS: readonly Direction[] = ['higher_is_worse', 'lower_is_worse'];
 export const METRIC_CATEGORIES: readonly MetricCategory[] = ['reliability', 'experience', 'business'];
 export const EVENT_AGGREGATES: readonly EventAggregate[] = ['count', 'sum'];
@@ -67,12 +76,28 @@ interface MetricBase {
 export type MetricDefinition =
   | (MetricBase & { kind: 'proportion'; event: string })
   | (MetricBase & { kind: 'mean'; event: string; aggregate: EventAggregate })
-  | (MetricBase & { kind: 'ratio'; numerator: EventMeasure; denominator: EventMeasure });
+  | (MetricBase & { kind: 'ratio'; numerator: EventMeasure; denominator: EventMeasure })
+  | (MetricBase & QuantileFields);
+
+/**
+ * A quantile metric: the `q`-quantile (0 < q < 1; 0.99 for p99) of the values of `event`. Scope `unit`: one value
+ * per unit, the mean of its event values within the window (a unit with one event, e.g. time to first render,
+ * contributes that value); scope `event`: every event's value (e.g. request latency, several per unit). Cap and
+ * floor clamp each event value before it is counted. `valueUnit` names the values' unit for display ("ms").
+ */
+export interface QuantileFields {
+  kind: 'quantile';
+  event: string;
+  q: number;
+  scope: QuantileScope;
+  valueUnit?: string;
+}
 
 const FIELDS_BY_KIND: Record<MetricKind, readonly string[]> = {
   proportion: ['event'],
   mean: ['event', 'aggregate'],
   ratio: ['numerator', 'denominator'],
+  quantile: ['event', 'q', 'scope', 'valueUnit'],
 };
 const BASE_FIELDS = [
   'key',
@@ -112,6 +137,28 @@ function checkMeasure(value: unknown, path: string, issues: Issues): EventMeasur
   return okEvent && okAgg
     ? { event: value.event as string, aggregate: value.aggregate as EventAggregate }
     : null;
+}
+
+function checkQuantileFields(input: Fields, issues: Issues): Fields {
+  if (requireField(input, 'event', '', issues)) checkName(input.event, 'event', issues, 'an event name');
+  if (requireField(input, 'q', '', issues)) {
+    const q = input.q;
+    if (typeof q !== 'number' || !Number.isFinite(q) || q <= 0 || q >= 1)
+      issues.add(
+        'q',
+        `expected a quantile strictly between 0 and 1 such as 0.99 for p99, got ${describe(q)}`,
+      );
+  }
+  if (requireField(input, 'scope', '', issues)) expectOneOf(input.scope, QUANTILE_SCOPES, 'scope', issues);
+  if (Object.hasOwn(input, 'valueUnit')) {
+    const u = input.valueUnit;
+    if (typeof u !== 'string' || u.length === 0 || u.length > MAX_VALUE_UNIT_LENGTH)
+      issues.add(
+        'valueUnit',
+        `expected the values' unit as a string of 1 to ${MAX_VALUE_UNIT_LENGTH} characters such as "ms", got ${describe(u)}`,
+      );
+  }
+  return { event: input.event };
 }
 
 /**
@@ -172,7 +219,8 @@ export function validateMetricDefinition(input: unknown): ValidationResult<Metri
   if (Object.hasOwn(input, 'clientReportable') && typeof input.clientReportable !== 'boolean')
     issues.add('clientReportable', `expected true or false, got ${describe(input.clientReportable)}`);
   let extra: Fields = {};
-  if (kind === 'proportion' || kind === 'mean') {
+  if (kind === 'quantile') extra = checkQuantileFields(input, issues);
+  else if (kind === 'proportion' || kind === 'mean') {
     if (requireField(input, 'event', '', issues)) checkName(input.event, 'event', issues, 'an event name');
     extra = { event: input.event };
     if (kind === 'mean') {

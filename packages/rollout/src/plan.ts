@@ -12,7 +12,7 @@ import {
   reachToBuckets,
   type ValidationResult,
 } from '@dimmer/core';
-import type { Direction, MetricKind } from '@dimmer/stats';
+import type { Direction } from '@dimmer/stats';
 import { DEFAULT_CANARY_THRESHOLD } from '@dimmer/stats';
 import { DAY_MS, parseDuration } from './duration.ts';
 import {
@@ -25,7 +25,7 @@ import {
   rejectUnknownFields,
   requireField,
 } from './issues.ts';
-import type { MetricCategory, MetricDefinition } from './metric.ts';
+import type { MetricCategory, MetricDefinition, MetricKind } from './metric.ts';
 
 /** `automatic`: the controller applies each decision; `manual`: it only recommends and a person acts. */
 export type RolloutMode = 'automatic' | 'manual';

@@ -3,7 +3,9 @@
  * (a running rollout with 6 guardrail metrics) receives batches of 500 events (exposures and tracked events)
  * from 4 keep-alive client processes for 30 s, once with `synchronous=NORMAL` and once with `FULL`; the final
  * stored counts must equal what was acknowledged. Then it reads the evidence of a rollout with 1,000,000
- * units and 6 metrics, seeded through the store. `--seconds N` shortens the runs; `--json` adds a last line
+ * units and 6 metrics, seeded through the store. Last, the same traffic with one guardrail over `request_ms`:
+ * a mean, then its p99 in event scope and in unit scope; each quantile run's throughput is reported as a ratio to
+ * the mean run's (target ≥ 0.8). `--seconds N` shortens the runs; `--json` adds a last line
  * `{"bench":"ingest","figures":[...]}`.
  */
 import { fork } from 'node:child_process';
@@ -94,6 +96,37 @@ const METRICS: Record<string, unknown>[] = [
 ];
 const TRACK_NAMES = ['app_crash', 'error', 'request', 'request_ms', 'click', 'purchase', 'page_view'];
 
+/** The throughput comparison: one guardrail over `request_ms`, a mean against p99 quantiles of the same events. */
+const MEAN_METRIC: Record<string, unknown> = {
+  key: 'request_ms_mean',
+  kind: 'mean',
+  event: 'request_ms',
+  aggregate: 'sum',
+  direction: 'higher_is_worse',
+  margin: 0.05,
+  window: '24h',
+  category: 'experience',
+};
+const QUANTILE_EVENT_METRIC: Record<string, unknown> = {
+  key: 'request_ms_p99',
+  kind: 'quantile',
+  event: 'request_ms',
+  q: 0.99,
+  scope: 'event',
+  valueUnit: 'ms',
+  direction: 'higher_is_worse',
+  margin: 0.05,
+  window: '24h',
+  category: 'experience',
+};
+const QUANTILE_UNIT_METRIC: Record<string, unknown> = {
+  ...QUANTILE_EVENT_METRIC,
+  key: 'unit_ms_p99',
+  scope: 'unit',
+};
+/** Throughput with a quantile metric must reach this share of the throughput with a mean metric. */
+const TARGET_QUANTILE_RATIO = 0.8;
+
 interface Figure {
   name: string;
   value: number;
@@ -177,6 +210,7 @@ async function runClient(): Promise<void> {
 async function runIngest(
   synchronous: 'NORMAL' | 'FULL',
   seconds: number,
+  metrics: Record<string, unknown>[] = METRICS,
 ): Promise<{ eventsPerSecond: number; exact: boolean; refused: number; transactions: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'dimmer-bench-ingest-'));
   const adminToken = generateSecret(ADMIN_TOKEN_PREFIX);
@@ -189,10 +223,10 @@ async function runIngest(
     config: { rateLimitPerMinute: 1_000_000_000, eventsPerMinutePerKey: 1_000_000_000, pruneIntervalMs: 0 },
   });
   try {
-    const { clientKey } = await setUpAnalysis(server.app, adminToken, METRICS);
+    const { clientKey } = await setUpAnalysis(server.app, adminToken, metrics);
     await startRollout(
       server.app,
-      METRICS.map((m) => m.key as string),
+      metrics.map((m) => m.key as string),
       50,
       'ro_bench',
     );
@@ -227,7 +261,7 @@ async function runIngest(
     const evidence = await adminInject(server.app, adminToken, 'GET', '/api/v1/rollouts/ro_bench/evidence');
     const units = evidence.json.evidence.units;
     process.stderr.write(
-      `synchronous=${synchronous}: ${acked} events acknowledged in ${elapsed.toFixed(1)} s = ${Math.round(acked / elapsed)} events/s; ` +
+      `synchronous=${synchronous}, metrics ${metrics.map((m) => m.key).join(', ')}: ${acked} events acknowledged in ${elapsed.toFixed(1)} s = ${Math.round(acked / elapsed)} events/s; ` +
         `${stats.transactions} transactions (${(stats.committedBatches / Math.max(1, stats.transactions)).toFixed(1)} batches each), ` +
         `${reports.reduce((a, r) => a + r.refused, 0)} refused (429); stored tracks ${storedTracks} vs acknowledged ${ackedTracks}; ` +
         `epochs T ${units.treatment} / C ${units.control}\n`,
@@ -314,6 +348,10 @@ async function main(): Promise<void> {
   const normal = await runIngest('NORMAL', seconds);
   const full = await runIngest('FULL', seconds);
   const evidence = await runEvidence();
+  // The same traffic with one guardrail over request_ms: a mean, then its p99 in event and in unit scope.
+  const mean = await runIngest('NORMAL', seconds, [MEAN_METRIC]);
+  const quantileEvent = await runIngest('NORMAL', seconds, [QUANTILE_EVENT_METRIC]);
+  const quantileUnit = await runIngest('NORMAL', seconds, [QUANTILE_UNIT_METRIC]);
   const figures: Figure[] = [
     {
       name: 'ingest_events_per_second_sqlite_normal',
@@ -343,6 +381,35 @@ async function main(): Promise<void> {
       pass: normal.exact && full.exact,
     },
     {
+      name: 'ingest_events_per_second_mean_metric',
+      value: Math.round(mean.eventsPerSecond),
+      unit: 'events/s',
+      compare_to: null,
+      ratio: null,
+      target: null,
+      pass: mean.exact,
+    },
+    {
+      name: 'ingest_events_per_second_quantile_event_scope',
+      value: Math.round(quantileEvent.eventsPerSecond),
+      unit: 'events/s',
+      compare_to: 'ingest_events_per_second_mean_metric',
+      ratio: quantileEvent.eventsPerSecond / mean.eventsPerSecond,
+      target: TARGET_QUANTILE_RATIO,
+      pass:
+        quantileEvent.exact && quantileEvent.eventsPerSecond / mean.eventsPerSecond >= TARGET_QUANTILE_RATIO,
+    },
+    {
+      name: 'ingest_events_per_second_quantile_unit_scope',
+      value: Math.round(quantileUnit.eventsPerSecond),
+      unit: 'events/s',
+      compare_to: 'ingest_events_per_second_mean_metric',
+      ratio: quantileUnit.eventsPerSecond / mean.eventsPerSecond,
+      target: TARGET_QUANTILE_RATIO,
+      pass:
+        quantileUnit.exact && quantileUnit.eventsPerSecond / mean.eventsPerSecond >= TARGET_QUANTILE_RATIO,
+    },
+    {
       name: 'evidence_read_1m_units_6_metrics_ms',
       value: Number(evidence.medianMs.toFixed(3)),
       unit: 'ms',
@@ -354,7 +421,7 @@ async function main(): Promise<void> {
   ];
   for (const f of figures)
     console.log(
-      `${f.name}: ${f.value} ${f.unit}${f.target !== null ? ` (target ${f.target})` : ''} ${f.pass === null ? '' : f.pass ? 'PASS' : 'FAIL'}`,
+      `${f.name}: ${f.value} ${f.unit}${f.ratio !== null ? ` (ratio ${f.ratio.toFixed(3)} to ${f.compare_to})` : ''}${f.target !== null ? ` (target ${f.target})` : ''} ${f.pass === null ? '' : f.pass ? 'PASS' : 'FAIL'}`,
     );
   if (args.includes('--json')) console.log(JSON.stringify({ bench: 'ingest', figures }));
 }

@@ -4,6 +4,14 @@
  * and the ingestion benchmark.
  */
 import { BUCKET_COUNT, bucket } from '@dimmer/core';
+import {
+  addToSketch,
+  addUnitToQuantileStats,
+  createEventQuantileStats,
+  createSketch,
+  type EventQuantileStats,
+  type QuantileSketch,
+} from '@dimmer/stats';
 import type { FastifyInstance } from 'fastify';
 import type { MetricDefinition } from '../src/metrics/metric.model.ts';
 
@@ -193,6 +201,62 @@ export interface RawEvent {
   value?: number;
 }
 
+/** A unit's assignment epochs [arm, start, end) from its raw events (the aggregation's epoch semantics). */
+function epochsOf(
+  mine: readonly RawEvent[],
+  variants: { treatment: string; control: string },
+): ['treatment' | 'control', number, number][] {
+  const tStarts = mine
+    .filter((e) => e.type === 'exposure' && e.variant === variants.treatment)
+    .map((e) => e.ts);
+  const cStarts = mine
+    .filter((e) => e.type === 'exposure' && e.variant === variants.control)
+    .map((e) => e.ts);
+  const t = tStarts.length ? Math.min(...tStarts) : undefined;
+  const c = cStarts.length ? Math.min(...cStarts) : undefined;
+  const epochs: ['treatment' | 'control', number, number][] = [];
+  if (t !== undefined) epochs.push(['treatment', t, Number.POSITIVE_INFINITY]);
+  if (c !== undefined && (t === undefined || c < t))
+    epochs.push(['control', c, t ?? Number.POSITIVE_INFINITY]);
+  return epochs;
+}
+
+/**
+ * A quantile metric's statistics per arm computed in one shot from raw events (the definition the incremental
+ * aggregation must equal): unit scope, a sketch of each epoch's mean clamped value; event scope, every clamped
+ * value with the clustered sums of `addUnitToQuantileStats`, one unit per epoch.
+ */
+export function referenceQuantiles(
+  events: readonly RawEvent[],
+  metric: Extract<MetricDefinition, { kind: 'quantile' }>,
+  variants: { treatment: string; control: string },
+): Record<'treatment' | 'control', QuantileSketch | EventQuantileStats> {
+  const fresh = () => (metric.scope === 'unit' ? createSketch() : createEventQuantileStats());
+  const out = { treatment: fresh(), control: fresh() };
+  const window = metric.window === 'until_now' ? Number.POSITIVE_INFINITY : metric.window;
+  for (const unit of new Set(events.map((e) => e.unit))) {
+    const mine = events.filter((e) => e.unit === unit);
+    for (const [arm, start, end] of epochsOf(mine, variants)) {
+      const values = mine
+        .filter(
+          (e) =>
+            e.type === 'track' &&
+            e.name === metric.event &&
+            e.value !== undefined &&
+            e.ts >= start &&
+            e.ts < end &&
+            e.ts - start < window,
+        )
+        .map((e) => Math.min(metric.cap ?? Infinity, Math.max(metric.floor ?? -Infinity, e.value as number)));
+      if (values.length === 0) continue;
+      if (metric.scope === 'unit')
+        addToSketch(out[arm] as QuantileSketch, values.reduce((a, b) => a + b, 0) / values.length);
+      else addUnitToQuantileStats(out[arm] as EventQuantileStats, values);
+    }
+  }
+  return out;
+}
+
 /**
  * The sufficient statistics computed directly from raw events (the definition the incremental aggregation
  * must equal): per arm and metric, the power sums of `SufficientSums` over epochs, all in cohort `cohort`.
@@ -209,19 +273,7 @@ export function referenceStats(
   const units = new Set(events.map((e) => e.unit));
   for (const unit of units) {
     const mine = events.filter((e) => e.unit === unit);
-    const tStarts = mine
-      .filter((e) => e.type === 'exposure' && e.variant === variants.treatment)
-      .map((e) => e.ts);
-    const cStarts = mine
-      .filter((e) => e.type === 'exposure' && e.variant === variants.control)
-      .map((e) => e.ts);
-    const t = tStarts.length ? Math.min(...tStarts) : undefined;
-    const c = cStarts.length ? Math.min(...cStarts) : undefined;
-    const epochs: [string, number, number][] = [];
-    if (t !== undefined) epochs.push(['treatment', t, Number.POSITIVE_INFINITY]);
-    if (c !== undefined && (t === undefined || c < t))
-      epochs.push(['control', c, t ?? Number.POSITIVE_INFINITY]);
-    for (const [arm, start, end] of epochs) {
+    for (const [arm, start, end] of epochsOf(mine, variants)) {
       for (const m of metrics) {
         const window = m.window === 'until_now' ? Number.POSITIVE_INFINITY : m.window;
         const inside = mine.filter(
@@ -233,11 +285,18 @@ export function referenceStats(
         let d = 0;
         if (m.kind === 'proportion') y = total(m.event, false) > 0 ? 1 : 0;
         else if (m.kind === 'mean') y = total(m.event, m.aggregate === 'sum');
-        else {
+        else if (m.kind === 'quantile') {
+          const values = inside.filter((e) => e.name === m.event && e.value !== null);
+          y = values.reduce(
+            (acc, e) => acc + Math.min(m.cap ?? Infinity, Math.max(m.floor ?? -Infinity, e.value ?? 0)),
+            0,
+          );
+          d = values.length;
+        } else {
           y = total(m.numerator.event, m.numerator.aggregate === 'sum');
           d = total(m.denominator.event, m.denominator.aggregate === 'sum');
         }
-        if (m.kind !== 'proportion' && m.cap !== undefined) y = Math.min(y, m.cap);
+        if ((m.kind === 'mean' || m.kind === 'ratio') && m.cap !== undefined) y = Math.min(y, m.cap);
         const armStats = out[arm] as Record<string, SufficientSums>;
         armStats[m.key] ??= zeroSums();
         const row = armStats[m.key] as SufficientSums;

@@ -109,6 +109,11 @@ export interface StepOptions {
   drop?: (served: string, u: number) => boolean;
   /** Per event name, the value its tracked events carry (e.g. a purchase amount); absent: no value. */
   values?: Record<string, number>;
+  /**
+   * Per event name, the values of the events each unit sends (one event per value), drawn from the unit's arm
+   * with the simulation's seeded uniform numbers (e.g. request latencies); in addition to `rates`.
+   */
+  samples?: Record<string, (arm: 'treatment' | 'control', random: () => number) => number[]>;
 }
 
 export class TrafficSim {
@@ -182,6 +187,9 @@ export class TrafficSim {
           ...(value !== undefined ? { value } : {}),
         });
       }
+      for (const [event, draw] of Object.entries(options.samples ?? {}))
+        for (const value of draw(arm, this.#random))
+          events.push({ type: 'track', name: event, unit, timestamp: ts + 1, value });
     }
     for (let i = 0; i < events.length; i += BATCH_EVENTS) {
       const response = await this.#t.app.inject({

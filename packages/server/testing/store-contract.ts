@@ -609,7 +609,7 @@ export function storeContract(name: string, makeStores: () => Promise<Stores>): 
         { cohort: 0, arm: 'control', epochs: 1, assigned: 1 },
         { cohort: 0, arm: 'treatment', epochs: 1, assigned: 1 },
       ]);
-      expect(await stores.rollouts.readAnalysis('ro_1', 2)).toEqual({ stats: [], units: [] });
+      expect(await stores.rollouts.readAnalysis('ro_1', 2)).toEqual({ stats: [], units: [], quantiles: [] });
       expect(await stores.events.countTracks()).toBe(4);
       expect(await stores.events.prune(T0 + 6)).toBe(2);
       expect(await stores.events.countTracks()).toBe(2);

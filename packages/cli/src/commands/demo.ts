@@ -63,7 +63,7 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
   program
     .command('demo')
     .description(
-      'Run two guarded rollouts on simulated traffic: one healthy change reaches 100% (with a holdback), one bad change is rolled back',
+      'Run three guarded rollouts on simulated traffic: one healthy change reaches 100% (with a holdback), a crash and a p99 latency regression are rolled back',
     )
     .option('--fast', 'no pacing: the same run, with the same decisions, in a few seconds (used by tests)')
     .option('--keep', 'leave the server running afterwards to explore (Ctrl-C stops it)')

@@ -44,6 +44,9 @@ export interface DocumentKind<T> {
   formatList(items: readonly T[]): string;
   formatOne(item: T): string;
   keyOf(item: T): string;
+  /** Options `create` also accepts instead of a file ([flags, description] pairs), and the document they make. */
+  createOptions?: [string, string][];
+  fromOptions?(opts: Record<string, string | undefined>): Record<string, unknown>;
 }
 
 /** Registers a document command group on the program. */
@@ -73,15 +76,35 @@ export function registerDocumentCommands<T>(
       ctx.output(cmd, item, () => kind.formatOne(item));
     });
 
-  group
-    .command('create')
-    .description(`Create a ${kind.noun} from a JSON or YAML document`)
-    .requiredOption('-f, --file <path>', 'the document (.json, .yaml or .yml)')
-    .action(async (opts: { file: string }, cmd: Command) => {
-      const doc = await readDocument(opts.file, ctx.io.cwd);
-      const item = await kind.create(ctx.admin(cmd), doc);
-      ctx.output(cmd, item, () => `Created ${kind.noun} ${kind.keyOf(item)}.\n\n${kind.formatOne(item)}`);
-    });
+  const create = group.command('create');
+  if (kind.fromOptions === undefined)
+    create
+      .description(`Create a ${kind.noun} from a JSON or YAML document`)
+      .requiredOption('-f, --file <path>', 'the document (.json, .yaml or .yml)');
+  else {
+    create
+      .description(`Create a ${kind.noun} from a JSON or YAML document, or from options`)
+      .option('-f, --file <path>', 'the document (.json, .yaml or .yml)');
+    for (const [flags, description] of kind.createOptions ?? []) create.option(flags, description);
+  }
+  create.action(async (opts: { file?: string } & Record<string, string | undefined>, cmd: Command) => {
+    const fromOptions = kind.fromOptions;
+    if (opts.file === undefined && fromOptions === undefined)
+      throw usageError(`${kind.group} create: -f, --file <path> is required`);
+    const doc =
+      opts.file !== undefined
+        ? await readDocument(opts.file, ctx.io.cwd)
+        : (fromOptions as NonNullable<typeof fromOptions>)(opts);
+    if (
+      opts.file !== undefined &&
+      Object.keys(kind.fromOptions?.({ ...opts, file: undefined }) ?? {}).length > 0
+    )
+      throw usageError(
+        `${kind.group} create: give the ${kind.noun} either as a file (-f) or as options, not both`,
+      );
+    const item = await kind.create(ctx.admin(cmd), doc);
+    ctx.output(cmd, item, () => `Created ${kind.noun} ${kind.keyOf(item)}.\n\n${kind.formatOne(item)}`);
+  });
 
   group
     .command('update')

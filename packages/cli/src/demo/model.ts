@@ -23,6 +23,11 @@ export interface GuardrailEstimate {
   nTreatment: number | null;
   /** The canary guard at the first stage, when it ran. */
   canary: { triggered: boolean; lowerBound: number; threshold: number } | null;
+  /**
+   * Quantile guardrails: both arms' quantiles in the metric's unit (the means above are then relative: control
+   * 1, treatment Q_T/Q_C); null for the other kinds.
+   */
+  quantile: { q: number; control: number; treatment: number } | null;
 }
 
 /** One controller look at one rollout. */
@@ -136,7 +141,13 @@ function pair(x: unknown): [number, number] | null {
 function estimateOf(look: Json): GuardrailEstimate {
   const s = isObject(look.summary) ? look.summary : null;
   const canary = isObject(look.canary) ? look.canary : null;
+  const q = isObject(look.quantile) ? look.quantile : null;
+  const quantile =
+    q !== null && num(q.q) !== null && num(q.control) !== null && num(q.treatment) !== null
+      ? { q: num(q.q) as number, control: num(q.control) as number, treatment: num(q.treatment) as number }
+      : null;
   return {
+    quantile,
     status: String(look.status ?? 'unknown'),
     verdict: s === null ? null : String(s.verdict),
     harmDetected: s?.harmDetected === true,

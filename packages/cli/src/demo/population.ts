@@ -30,6 +30,11 @@ export interface Behaviour {
   returnRate: number;
   /** Probability that a user completes a checkout. */
   conversion: number;
+  /**
+   * A slow tail: requests whose latency draw lies above the log-normal's `z`-quantile take `factor` times as
+   * long, the others `bodyFactor` times (chosen so that the mean stays where it was).
+   */
+  latencyTail?: { z: number; factor: number; bodyFactor: number };
 }
 
 /** The users before any change: 2% crash, 5% failed requests, 120 ms, 1.6 sessions, 30% checkout. */
@@ -46,7 +51,7 @@ const MAX_SESSIONS = 5;
 /** Requests per session: uniformly 1 to this many. */
 const MAX_REQUESTS_PER_SESSION = 3;
 /** Spread (σ of the log) of request latency. */
-const LATENCY_LOG_SIGMA = 0.35;
+export const LATENCY_LOG_SIGMA = 0.35;
 
 /** One tracked event of a visit, `offsetMs` after the user was first served. */
 export interface VisitEvent {
@@ -75,7 +80,10 @@ export function simulateVisit(random: Random, behaviour: Behaviour, spanMs: numb
     events.push({ name: 'session_start', offsetMs: at() });
     const requests = 1 + Math.floor(random() * MAX_REQUESTS_PER_SESSION);
     for (let r = 0; r < requests; r++) {
-      const latency = Math.round(Math.exp(logMean + LATENCY_LOG_SIGMA * normal(random)));
+      const draw = normal(random);
+      const tail = behaviour.latencyTail;
+      const scale = tail === undefined ? 1 : draw > tail.z ? tail.factor : tail.bodyFactor;
+      const latency = Math.round(scale * Math.exp(logMean + LATENCY_LOG_SIGMA * draw));
       const offsetMs = at();
       events.push({ name: 'request', value: latency, offsetMs });
       if (random() < behaviour.errorRate) events.push({ name: 'request_error', offsetMs });

@@ -15,7 +15,7 @@ export const DEMO_START_MS = Date.UTC(2030, 0, 1, 9);
 export const DEFAULT_DEMO_SEED = 7;
 
 /** The guardrails the surface requires: reliability, experience and business. */
-export const DEMO_METRICS: readonly MetricInput[] = [
+const SURFACE_METRICS: readonly MetricInput[] = [
   {
     key: 'crash_rate',
     description: 'Share of users whose visit crashed',
@@ -71,12 +71,30 @@ export const DEMO_METRICS: readonly MetricInput[] = [
   },
 ];
 
+/** The latency guardrail that watches the tail: p99 of every request's latency (several per user). */
+export const LATENCY_P99_METRIC: MetricInput = {
+  key: 'request_latency_p99',
+  description: 'p99 of request latency in ms, over every request',
+  kind: 'quantile',
+  event: 'request',
+  q: 0.99,
+  scope: 'event',
+  valueUnit: 'ms',
+  direction: 'higher_is_worse',
+  margin: 0.1,
+  category: 'reliability',
+  window: '1d',
+};
+
+/** Every metric the demo creates: the surface's five and the p99 latency guardrail. */
+export const DEMO_METRICS: readonly MetricInput[] = [...SURFACE_METRICS, LATENCY_P99_METRIC];
+
 /** The surface: every rollout on a checkout flag is guarded by all five metrics. */
 export const DEMO_SURFACE_INPUT: SurfaceInput = {
   key: DEMO_SURFACE,
   name: 'Checkout',
   description: 'Cart, payment and confirmation pages (created by dimmer demo)',
-  guardrails: DEMO_METRICS.map((m) => ({ metric: m.key })),
+  guardrails: SURFACE_METRICS.map((m) => ({ metric: m.key })),
 };
 
 /** One change the demo rolls out: its flag, and what it does to the users who get it. */
@@ -88,13 +106,15 @@ export interface DemoChange {
   story: string;
   /** The behaviour of treated users, from the behaviour they would have otherwise. */
   effect: (b: Behaviour) => Behaviour;
+  /** Guardrails the rollout names itself (a flag outside the checkout surface); none: the surface's. */
+  guardrails?: string[];
 }
 
-function booleanFlag(key: string, description: string, salt: string): FlagInput {
+function booleanFlag(key: string, description: string, salt: string, surface = true): FlagInput {
   return {
     key,
     kind: 'boolean',
-    surface: DEMO_SURFACE,
+    ...(surface ? { surface: DEMO_SURFACE } : {}),
     description,
     variants: { off: false, on: true },
     defaultVariant: 'off',
@@ -125,7 +145,37 @@ export const BAD_CHANGE: DemoChange = {
   effect: (b) => scaleBehaviour(b, 'app_crash', BAD_CRASH_FACTOR),
 };
 
-export const DEMO_CHANGES: readonly DemoChange[] = [HEALTHY_CHANGE, BAD_CHANGE];
+/** The tail change: requests above the latency's 98th percentile (z = 2.054) take 3× as long. */
+const TAIL_Z = 2.054;
+const TAIL_FACTOR = 3;
+/**
+ * Share of the mean latency that lies above the tail's threshold, Φ(σ − z) for the log-normal with σ = 0.35:
+ * the other requests get 1 − (factor − 1)·share/(1 − share) of their time, so the mean stays where it was.
+ */
+const TAIL_MEAN_SHARE = 0.0442;
+
+/** The tail regression: a new search cache whose misses are much slower; the mean latency does not move. */
+export const TAIL_CHANGE: DemoChange = {
+  flag: booleanFlag(
+    'search-cache',
+    'Search result cache (bad for the tail: p99 latency ×3, mean unchanged)',
+    'demo-7a11a7',
+    false,
+  ),
+  rolloutId: 'demo-search-cache',
+  story: 'bad for the tail: slowest 2% of requests 3× slower, the rest 9% faster (mean unchanged)',
+  effect: (b) => ({
+    ...b,
+    latencyTail: {
+      z: TAIL_Z,
+      factor: TAIL_FACTOR,
+      bodyFactor: 1 - ((TAIL_FACTOR - 1) * TAIL_MEAN_SHARE) / (1 - TAIL_MEAN_SHARE),
+    },
+  }),
+  guardrails: ['request_latency', LATENCY_P99_METRIC.key],
+};
+
+export const DEMO_CHANGES: readonly DemoChange[] = [HEALTHY_CHANGE, BAD_CHANGE, TAIL_CHANGE];
 
 /** Percent of units kept on control after the last step. */
 export const DEMO_HOLDBACK = 2;
@@ -151,7 +201,7 @@ export function rolloutInput(change: DemoChange): RolloutInput {
       { reach: 100, minDuration: '1d', minUnitsPerArm: 50, minEventsPerArm: 5 },
     ],
     holdback: DEMO_HOLDBACK,
-    guardrails: [],
+    guardrails: (change.guardrails ?? []).map((metric) => ({ metric })),
     mode: 'automatic',
   };
 }

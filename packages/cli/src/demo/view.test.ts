@@ -16,6 +16,7 @@ const estimate: GuardrailEstimate = {
   nControl: 5000,
   nTreatment: 600,
   canary: null,
+  quantile: null,
 };
 
 const rollback: DemoDecision = {

@@ -4,6 +4,7 @@
  * closing summary with every decision's evidence.
  */
 import { formatDuration, formatNumber, formatPercent, formatTable, NONE } from '../output.ts';
+import { percentileName } from '../rollout-view.ts';
 import type {
   DemoDecision,
   DemoFrame,
@@ -125,10 +126,15 @@ function intervalText(pair: [number, number] | null, percent: boolean): string {
 
 /** The evidence of one decision: per guardrail the arms, the difference with its interval, the lift, the verdict. */
 export function formatEvidence(d: DemoDecision): string {
+  const arm = (value: number | null, n: number | null, q: number | undefined) =>
+    value === null
+      ? NONE
+      : `${q === undefined ? '' : `${percentileName(q)} `}${formatNumber(value)} (n=${formatNumber(n)})`;
   const rows = Object.entries(d.metrics).map(([key, m]) => [
     key,
-    m.meanControl === null ? NONE : `${formatNumber(m.meanControl)} (n=${formatNumber(m.nControl)})`,
-    m.meanTreatment === null ? NONE : `${formatNumber(m.meanTreatment)} (n=${formatNumber(m.nTreatment)})`,
+    // A quantile guardrail shows each arm's quantile; its difference and lift are relative (Q_T/Q_C − 1).
+    arm(m.quantile?.control ?? m.meanControl, m.nControl, m.quantile?.q),
+    arm(m.quantile?.treatment ?? m.meanTreatment, m.nTreatment, m.quantile?.q),
     formatNumber(m.delta),
     intervalText(m.interval, false),
     m.relativeLift === null

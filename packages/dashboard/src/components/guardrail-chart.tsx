@@ -7,13 +7,15 @@ import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { ChartMarker, GuardrailSeries } from '../chart-data.ts';
-import { formatDifference } from '../format.ts';
+import { formatDifference, formatMetricValue } from '../format.ts';
 import { Time } from './ui.tsx';
 
 const CHART_HEIGHT_PX = 220;
 const MIN_WIDTH_PX = 240;
 const COLORS = {
   estimate: '#2d5bd7',
+  control: '#5b6472',
+  treatment: '#7b1fa2',
   band: 'rgba(45, 91, 215, 0.16)',
   rollback: '#c62828',
   margin: '#b26a00',
@@ -74,7 +76,29 @@ export function GuardrailChart({
       series.rollback,
       series.margin,
       zero,
+      ...(series.quantile ? [series.quantile.control, series.quantile.treatment] : []),
     ];
+    const armValue = (_u: uPlot, v: number | null) => formatMetricValue(v, 'mean');
+    const armSeries: uPlot.Series[] = series.quantile
+      ? [
+          {
+            label: `control ${series.quantile.name}`,
+            scale: 'value',
+            stroke: COLORS.control,
+            width: 1.5,
+            points: { show: true, size: 4 },
+            value: armValue,
+          },
+          {
+            label: `treatment ${series.quantile.name}`,
+            scale: 'value',
+            stroke: COLORS.treatment,
+            width: 1.5,
+            points: { show: true, size: 4 },
+            value: armValue,
+          },
+        ]
+      : [];
     const plot = new uPlot(
       {
         width: width(),
@@ -117,9 +141,25 @@ export function GuardrailChart({
             ...(stepped ? { paths: stepped } : {}),
           },
           { label: 'no difference', stroke: COLORS.zero, width: 1, points: { show: false }, show: true },
+          ...armSeries,
         ],
         bands: [{ series: [2, 3], fill: COLORS.band }],
-        axes: [{}, { size: 72, values: (_u, ticks) => ticks.map((t) => formatDifference(t, kind)) }],
+        axes: [
+          {},
+          { size: 72, values: (_u, ticks) => ticks.map((t) => formatDifference(t, kind)) },
+          // Quantile metrics: both arms' quantiles in metric units on a second axis, at the right.
+          ...(series.quantile
+            ? [
+                {
+                  scale: 'value',
+                  side: 1 as const,
+                  size: 64,
+                  grid: { show: false },
+                  values: (_u: uPlot, ticks: number[]) => ticks.map((t) => formatMetricValue(t, 'mean')),
+                },
+              ]
+            : []),
+        ],
       },
       data,
       el,
@@ -138,8 +178,11 @@ export function GuardrailChart({
         <strong>{series.metric}</strong>
         <span className="muted">
           {' '}
-          — difference treatment − control, with interval, rollback boundary and margin
+          — {series.quantile ? `relative change of ${series.quantile.name}` : 'difference'} treatment −
+          control, with interval, rollback boundary and margin
+          {series.quantile ? `; both arms' ${series.quantile.name} on the right axis` : ''}
         </span>
+        {series.quantile ? <QuantileNow series={series} /> : null}
       </figcaption>
       <div ref={host} className="chart-canvas" data-testid={`chart-${series.metric}`} />
       <ul className="chart-legend" aria-hidden="true">
@@ -155,6 +198,13 @@ export function GuardrailChart({
         <li>
           <span className="key-line key-dotted" style={{ borderColor: COLORS.margin }} /> margin
         </li>
+        {series.quantile ? (
+          <li>
+            <span className="key-line" style={{ borderColor: COLORS.control }} /> control{' '}
+            {series.quantile.name}, <span className="key-line" style={{ borderColor: COLORS.treatment }} />{' '}
+            treatment {series.quantile.name}
+          </li>
+        ) : null}
         {markers.length > 0 ? (
           <li>
             <span className="key-line key-dashed" style={{ borderColor: COLORS.stage }} /> stage change,{' '}
@@ -173,6 +223,12 @@ export function GuardrailChart({
                 <th scope="col">Interval</th>
                 <th scope="col">Rollback at</th>
                 <th scope="col">Margin</th>
+                {series.quantile ? (
+                  <>
+                    <th scope="col">Control {series.quantile.name}</th>
+                    <th scope="col">Treatment {series.quantile.name}</th>
+                  </>
+                ) : null}
               </tr>
             </thead>
             <tbody>
@@ -187,6 +243,12 @@ export function GuardrailChart({
                   </td>
                   <td>{fmt(series.rollback[i])}</td>
                   <td>{fmt(series.margin[i])}</td>
+                  {series.quantile ? (
+                    <>
+                      <td>{formatMetricValue(series.quantile.control[i], 'mean')}</td>
+                      <td>{formatMetricValue(series.quantile.treatment[i], 'mean')}</td>
+                    </>
+                  ) : null}
                 </tr>
               ))}
             </tbody>
@@ -194,5 +256,19 @@ export function GuardrailChart({
         </div>
       </details>
     </figure>
+  );
+}
+
+/** The latest look's quantile of each arm, as text under the chart's title. */
+function QuantileNow({ series }: { series: GuardrailSeries }) {
+  const q = series.quantile;
+  if (q === undefined) return null;
+  const last = series.times.length - 1;
+  return (
+    <span className="small" data-testid={`quantiles-${series.metric}`}>
+      {' '}
+      {q.name}: control {formatMetricValue(q.control[last], 'mean')}, treatment{' '}
+      {formatMetricValue(q.treatment[last], 'mean')}
+    </span>
   );
 }

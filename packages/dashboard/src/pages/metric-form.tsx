@@ -1,6 +1,6 @@
 /** Create or edit a metric: how it is computed from tracked events, its harmful direction, margin and window. */
 
-import type { EventAggregate, MetricInput, MetricView } from '@dimmer/api';
+import type { EventAggregate, MetricInput, MetricView, QuantileScope } from '@dimmer/api';
 import { type FormEvent, useEffect, useState } from 'react';
 import { createMetric, getMetric, replaceMetric } from '../api-admin.ts';
 import { FieldIssues } from '../components/field-issues.tsx';
@@ -23,6 +23,10 @@ interface Draft {
   window: string;
   category: MetricInput['category'];
   cap: string;
+  /** Quantile metrics: the percentile as typed (99 for p99), the scope and the values' unit. */
+  percentile: string;
+  scope: QuantileScope;
+  valueUnit: string;
 }
 
 const EMPTY: Draft = {
@@ -40,6 +44,9 @@ const EMPTY: Draft = {
   window: '24h',
   category: 'reliability',
   cap: '',
+  percentile: '99',
+  scope: 'unit',
+  valueUnit: '',
 };
 
 /** Percent typed in the form ↔ the API's fraction. */
@@ -62,6 +69,9 @@ function draftOf(m: MetricView): Draft {
     window: m.window,
     category: m.category,
     cap: m.cap !== undefined ? String(m.cap) : '',
+    percentile: m.q !== undefined ? String(Number((m.q * PERCENT).toPrecision(6))) : '99',
+    scope: m.scope ?? 'unit',
+    valueUnit: m.valueUnit ?? '',
   };
 }
 
@@ -82,6 +92,11 @@ function inputOf(d: Draft): MetricInput {
   } else {
     input.event = d.event.trim();
     if (d.kind === 'mean') input.aggregate = d.aggregate;
+  }
+  if (d.kind === 'quantile') {
+    input.q = d.percentile.trim() === '' ? Number.NaN : Number(d.percentile) / PERCENT;
+    input.scope = d.scope;
+    if (d.valueUnit.trim() !== '') input.valueUnit = d.valueUnit.trim();
   }
   if (d.cap.trim() !== '' && d.kind !== 'proportion') input.cap = Number(d.cap);
   return input;
@@ -184,6 +199,7 @@ export function MetricFormPage({ metricKey }: { metricKey?: string }) {
               ['proportion', 'proportion: share of units with ≥ 1 event'],
               ['mean', 'mean: per-unit count or sum, averaged'],
               ['ratio', 'ratio: sum of numerator / sum of denominator'],
+              ['quantile', 'quantile: a percentile such as p99 of the values'],
             ]}
             onChange={(kind) => set({ kind })}
           />
@@ -270,6 +286,41 @@ export function MetricFormPage({ metricKey }: { metricKey?: string }) {
             ) : null}
           </div>
         )}
+        {draft.kind === 'quantile' ? (
+          <div className="grid-3">
+            <div className="field">
+              <label htmlFor="m-percentile">Percentile</label>
+              <input
+                id="m-percentile"
+                inputMode="decimal"
+                value={draft.percentile}
+                onChange={(e) => set({ percentile: e.target.value })}
+              />
+              <p className="hint">99 for p99, 95 for p95, 50 for the median.</p>
+              <FieldIssues error={error} path="q" />
+            </div>
+            <Select
+              id="m-scope"
+              label="Over"
+              value={draft.scope}
+              options={[
+                ['unit', 'one value per unit (the mean of its events)'],
+                ['event', 'every event (several per unit)'],
+              ]}
+              onChange={(scope) => set({ scope })}
+            />
+            <div className="field">
+              <label htmlFor="m-value-unit">Value unit (optional)</label>
+              <input
+                id="m-value-unit"
+                value={draft.valueUnit}
+                placeholder="ms"
+                onChange={(e) => set({ valueUnit: e.target.value })}
+              />
+              <FieldIssues error={error} path="valueUnit" />
+            </div>
+          </div>
+        ) : null}
         <div className="grid-3">
           <div className="field">
             <label htmlFor="m-margin">Margin (%)</label>
@@ -290,7 +341,9 @@ export function MetricFormPage({ metricKey }: { metricKey?: string }) {
           </div>
           {draft.kind !== 'proportion' ? (
             <div className="field">
-              <label htmlFor="m-cap">Cap per unit (optional)</label>
+              <label htmlFor="m-cap">
+                {draft.kind === 'quantile' ? 'Cap per value (optional)' : 'Cap per unit (optional)'}
+              </label>
               <input
                 id="m-cap"
                 inputMode="decimal"

@@ -8,6 +8,8 @@ function definition(m: Metric): string {
   if (m.kind === 'ratio' && m.numerator && m.denominator)
     return `${m.numerator.aggregate ?? 'sum'}(${m.numerator.event}) / ${m.denominator.aggregate ?? 'sum'}(${m.denominator.event})`;
   if (m.kind === 'proportion') return `share of units with ≥ 1 ${m.event ?? '?'}`;
+  if (m.kind === 'quantile')
+    return `p${Number(((m.q ?? 0) * 100).toPrecision(6))} of ${m.event ?? '?'}${m.scope === 'event' ? ' per event' : ' per unit'}${m.valueUnit ? ` (${m.valueUnit})` : ''}`;
   return `per-unit ${m.event ?? '?'}, averaged`;
 }
 

@@ -16,6 +16,17 @@ import { MAX_METRIC_VALUE } from '@dimmer/rollout';
 import { EXPERIMENT_ATTEMPT, experimentAnalysisKey } from '../experiments/index.ts';
 import type { MetricDefinition } from '../metrics/index.ts';
 import { HOLDBACK_ARM, holdbackAnalysisKey, REST_ARM, type SurfaceHoldback } from '../surfaces/index.ts';
+import {
+  addUnitToDelta,
+  addUnitValue,
+  addValueToDelta,
+  emptyEventDelta,
+  emptySketchDelta,
+  emptyUnitValues,
+  isEmptyDelta,
+  type QuantileDelta,
+  type UnitValues,
+} from './quantile-stats.ts';
 
 /** An arm of an analysis: `control`/`treatment` (rollouts), a variant name (experiments), `holdback`/`rest`. */
 export type ArmName = string;
@@ -27,6 +38,8 @@ export interface Epoch {
   /** Start of the unit's treatment epoch for a control epoch that was followed by one; null while open. */
   end: number | null;
   values: number[];
+  /** Event-scope quantile metrics: the unit's values in this epoch by sketch bucket, per metric key. */
+  quantile?: Record<string, UnitValues>;
 }
 
 /** The epochs of one unit in one analysis, per arm. */
@@ -207,6 +220,8 @@ export interface AnalysisChanges {
   deletes: { unit: string; arm: ArmName }[];
   stats: StatsDelta[];
   units: UnitsDelta[];
+  /** Quantile metrics: signed changes of the per-(cohort, arm, metric) sketches or event-scope statistics. */
+  quantiles: QuantileDelta[];
 }
 
 interface Measure {
@@ -223,6 +238,8 @@ interface CompiledMetric {
   client: boolean;
   num: Measure;
   den: Measure | null;
+  /** Quantile metrics: the scope and the clamp of each event value; null for the other kinds. */
+  quantile: { scope: 'unit' | 'event'; cap?: number; floor?: number } | null;
 }
 
 /**
@@ -258,9 +275,33 @@ function compile(metric: MetricDefinition): CompiledMetric {
       client,
       num: { event: metric.numerator.event, sum: metric.numerator.aggregate === 'sum' },
       den: { event: metric.denominator.event, sum: metric.denominator.aggregate === 'sum' },
+      quantile: null,
     };
+  if (metric.kind === 'quantile') {
+    // The accumulators hold the unit's (clamped) value sum and value count: its mean is the unit-scope value.
+    const quantile: CompiledMetric['quantile'] = { scope: metric.scope };
+    if (metric.cap !== undefined) quantile.cap = metric.cap;
+    if (metric.floor !== undefined) quantile.floor = metric.floor;
+    return {
+      key: metric.key,
+      kind: metric.kind,
+      window,
+      client,
+      num: { event: metric.event, sum: true },
+      den: { event: metric.event, sum: false },
+      quantile,
+    };
+  }
   const sum = metric.kind === 'mean' && metric.aggregate === 'sum';
-  return { key: metric.key, kind: metric.kind, window, client, num: { event: metric.event, sum }, den: null };
+  return {
+    key: metric.key,
+    kind: metric.kind,
+    window,
+    client,
+    num: { event: metric.event, sum },
+    den: null,
+    quantile: null,
+  };
 }
 
 /** The event names whose tracked events feed any of `metrics`. */
@@ -285,15 +326,40 @@ function bounded(x: number, limit: number): number {
  */
 export function unitValue(metric: MetricDefinition, yRaw: number, dRaw: number): { y: number; d: number } {
   if (metric.kind === 'proportion') return { y: yRaw > 0 ? 1 : 0, d: 0 };
+  // Quantile metrics clamp each value as it is counted; their sums are the mean per value's ratio.
+  if (metric.kind === 'quantile')
+    return { y: bounded(yRaw, MAX_ACCUMULATOR), d: bounded(dRaw, MAX_ACCUMULATOR) };
   let y = bounded(yRaw, MAX_ACCUMULATOR);
   if (metric.cap !== undefined) y = Math.min(y, metric.cap);
   if (metric.floor !== undefined) y = Math.max(y, metric.floor);
   return { y, d: metric.kind === 'ratio' ? bounded(dRaw, MAX_ACCUMULATOR) : 0 };
 }
 
-/** Whether an event counts for a metric: browser-key events only for client-reportable metrics. */
+/**
+ * Whether an event counts for a metric: browser-key events only for client-reportable metrics; for a quantile
+ * metric only events that carry a value.
+ */
 function counts(m: CompiledMetric, event: TrackPoint): boolean {
+  if (m.quantile !== null && event.value === null) return false;
   return m.client || event.client !== true;
+}
+
+/** A quantile metric's value of an event: within the event range, then clamped to the metric's floor and cap. */
+function quantileValue(m: CompiledMetric, event: TrackPoint): number {
+  let x = bounded(event.value ?? 0, MAX_COUNTED_VALUE);
+  if (m.quantile?.cap !== undefined) x = Math.min(x, m.quantile.cap);
+  if (m.quantile?.floor !== undefined) x = Math.max(x, m.quantile.floor);
+  return x;
+}
+
+/** Adds `change` (±1) of an event to an event-scope quantile metric's per-unit values in an epoch. */
+function countUnitValue(epoch: Epoch, m: CompiledMetric, event: TrackPoint, change: 1 | -1): void {
+  if (m.quantile?.scope !== 'event') return;
+  epoch.quantile ??= {};
+  const unit = epoch.quantile[m.key] ?? emptyUnitValues();
+  addUnitValue(unit, quantileValue(m, event), change);
+  if (unit.n > 0) epoch.quantile[m.key] = unit;
+  else delete epoch.quantile[m.key];
 }
 
 /** An accumulator plus a measured value, kept within ±MAX_ACCUMULATOR. */
@@ -305,15 +371,22 @@ function inWindow(epoch: Epoch, window: number, ts: number): boolean {
   return ts >= epoch.start && (epoch.end === null || ts < epoch.end) && ts - epoch.start < window;
 }
 
-function measure(m: Measure, event: TrackPoint): number {
-  return m.sum ? bounded(event.value ?? 0, MAX_COUNTED_VALUE) : 1;
+function measure(m: CompiledMetric, side: Measure, event: TrackPoint): number {
+  if (!side.sum) return 1;
+  return m.quantile !== null ? quantileValue(m, event) : bounded(event.value ?? 0, MAX_COUNTED_VALUE);
+}
+
+function copyEpoch(e: Epoch): Epoch {
+  const out: Epoch = { cohort: e.cohort, start: e.start, end: e.end, values: [...e.values] };
+  if (e.quantile !== undefined) out.quantile = structuredClone(e.quantile);
+  return out;
 }
 
 function copyUnit(unit: UnitEpochs, arms: readonly ArmName[]): UnitEpochs {
   const out: UnitEpochs = {};
   for (const arm of arms) {
     const e = unit[arm];
-    if (e) out[arm] = { cohort: e.cohort, start: e.start, end: e.end, values: [...e.values] };
+    if (e) out[arm] = copyEpoch(e);
   }
   return out;
 }
@@ -325,7 +398,8 @@ function sameEpoch(a: Epoch | undefined, b: Epoch | undefined): boolean {
     a.start === b.start &&
     a.end === b.end &&
     a.values.length === b.values.length &&
-    a.values.every((v, i) => v === b.values[i])
+    a.values.every((v, i) => v === b.values[i]) &&
+    JSON.stringify(a.quantile ?? {}) === JSON.stringify(b.quantile ?? {})
   );
 }
 
@@ -437,6 +511,12 @@ export class Aggregation {
       const o = before[arm];
       if (e === undefined || (o !== undefined && o.start === e.start && o.end === e.end)) continue;
       const values = o ? [...o.values] : new Array(this.#metrics.length * 2).fill(0);
+      const moved: Epoch = {
+        ...e,
+        values,
+        ...(o?.quantile ? { quantile: structuredClone(o.quantile) } : {}),
+      };
+      if (!o?.quantile) delete moved.quantile;
       for (const event of events) {
         const indexes = this.#byEvent.get(event.name);
         if (!indexes) continue;
@@ -447,12 +527,15 @@ export class Aggregation {
             (inWindow(e, m.window, event.ts) ? 1 : 0) - (o && inWindow(o, m.window, event.ts) ? 1 : 0);
           if (change === 0) continue;
           if (m.num.event === event.name)
-            values[2 * i] = accumulate(values[2 * i] as number, change * measure(m.num, event));
+            values[2 * i] = accumulate(values[2 * i] as number, change * measure(m, m.num, event));
           if (m.den?.event === event.name)
-            values[2 * i + 1] = accumulate(values[2 * i + 1] as number, change * measure(m.den, event));
+            values[2 * i + 1] = accumulate(values[2 * i + 1] as number, change * measure(m, m.den, event));
+          countUnitValue(moved, m, event, change as 1 | -1);
         }
       }
       e.values = values;
+      if (moved.quantile !== undefined && Object.keys(moved.quantile).length > 0) e.quantile = moved.quantile;
+      else delete e.quantile;
     }
   }
 
@@ -471,16 +554,30 @@ export class Aggregation {
         state ??= this.#touch(unit);
         const e = state[arm] as Epoch;
         if (m.num.event === event.name)
-          e.values[2 * i] = accumulate(e.values[2 * i] as number, measure(m.num, event));
+          e.values[2 * i] = accumulate(e.values[2 * i] as number, measure(m, m.num, event));
         if (m.den?.event === event.name)
-          e.values[2 * i + 1] = accumulate(e.values[2 * i + 1] as number, measure(m.den, event));
+          e.values[2 * i + 1] = accumulate(e.values[2 * i + 1] as number, measure(m, m.den, event));
+        countUnitValue(e, m, event, 1);
       }
     }
   }
 
   /** The rows to write and the additive changes of the cohort statistics (zero changes left out). */
   finish(): AnalysisChanges {
-    const changes: AnalysisChanges = { upserts: [], deletes: [], stats: [], units: [] };
+    const changes: AnalysisChanges = { upserts: [], deletes: [], stats: [], units: [], quantiles: [] };
+    const quantiles = new Map<string, QuantileDelta>();
+    const quantileRow = (cohort: number, arm: ArmName, m: CompiledMetric): QuantileDelta => {
+      const key = `${cohort}|${arm}|${m.key}`;
+      let row = quantiles.get(key);
+      if (!row) {
+        row =
+          m.quantile?.scope === 'event'
+            ? { cohort, arm, metric: m.key, scope: 'event', change: emptyEventDelta() }
+            : { cohort, arm, metric: m.key, scope: 'unit', change: emptySketchDelta() };
+        quantiles.set(key, row);
+      }
+      return row;
+    };
     const stats = new Map<string, StatsDelta>();
     const units = new Map<string, UnitsDelta>();
     const statsRow = (cohort: number, arm: ArmName, metric: string): StatsDelta => {
@@ -517,6 +614,13 @@ export class Aggregation {
         row.sumY2D += sign * y * y * d;
         row.sumYD2 += sign * y * d * d;
         row.sumD3 += sign * d * d * d;
+        const m = this.#metrics[i] as CompiledMetric;
+        if (m.quantile === null) return;
+        const q = quantileRow(epoch.cohort, arm, m);
+        // Unit scope: the unit's one value is the mean of its counted values; without a value it adds nothing.
+        if (q.scope === 'unit') {
+          if (d > 0) addValueToDelta(q.change, y / d, sign);
+        } else addUnitToDelta(q.change, epoch.quantile?.[m.key] ?? emptyUnitValues(), sign);
       });
     };
     const first = (u: UnitEpochs): [ArmName, Epoch] | null => {
@@ -550,6 +654,7 @@ export class Aggregation {
     }
     changes.stats = [...stats.values()].filter((r) => STATS_SUMS.some((field) => r[field] !== 0));
     changes.units = [...units.values()].filter((r) => r.epochs !== 0 || r.assigned !== 0);
+    changes.quantiles = [...quantiles.values()].filter((r) => !isEmptyDelta(r));
     return changes;
   }
 }

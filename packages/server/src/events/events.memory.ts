@@ -10,6 +10,8 @@ import {
   COHORT_UNITS_TABLE,
   type MemoryCohortStats,
   type MemoryCohortUnits,
+  type MemoryQuantileStats,
+  QUANTILE_STATS_TABLE,
   ROLLOUTS_TABLE,
   type RolloutRecord,
 } from '../rollouts/index.ts';
@@ -25,6 +27,7 @@ import {
   type UnitEpochs,
 } from './aggregation.ts';
 import type { BatchAnswer, EventsStorage, IngestIo, TrackInput } from './events.store.ts';
+import { applyQuantileDelta } from './quantile-stats.ts';
 
 /** The events storage over the shared in-memory database. */
 export function createMemoryEventsStorage(db: MemoryDatabase): EventsStorage {
@@ -33,6 +36,7 @@ export function createMemoryEventsStorage(db: MemoryDatabase): EventsStorage {
   const surfaces = db.table<{ doc: unknown }>('surfaces');
   const stats = db.table<MemoryCohortStats>(COHORT_STATS_TABLE);
   const unitCounts = db.table<MemoryCohortUnits>(COHORT_UNITS_TABLE);
+  const quantileStats = db.table<MemoryQuantileStats>(QUANTILE_STATS_TABLE);
   const batches = new Map<string, { at: number; answer: BatchAnswer }>();
   const tracks = new Map<string, Map<string, TrackPoint[]>>();
   const epochs = new Map<string, Map<string, UnitEpochs>>();
@@ -143,6 +147,19 @@ export function createMemoryEventsStorage(db: MemoryDatabase): EventsStorage {
             if (row.sumYD2 !== undefined) row.sumYD2 += s.sumYD2;
             if (row.sumD3 !== undefined) row.sumD3 += s.sumD3;
             stats.set(k, row);
+          }
+          for (const q of c.quantiles) {
+            const k = `${key}|${q.cohort}|${q.arm}|${q.metric}`;
+            const data = applyQuantileDelta(quantileStats.get(k)?.data ?? null, q);
+            // Experiment and holdback analyses name their own arms, as in the cohort statistics above.
+            quantileStats.set(k, {
+              rollout: analysis.id,
+              attempt: analysis.attempt,
+              cohort: q.cohort,
+              arm: q.arm,
+              metric: q.metric,
+              data,
+            } as MemoryQuantileStats);
           }
           for (const u of c.units) {
             const k = `${key}|${u.cohort}|${u.arm}`;

@@ -16,6 +16,26 @@ import {
   type UnitEpochs,
 } from './aggregation.ts';
 import type { BatchAnswer, EventsStorage, IngestIo, TrackInput } from './events.store.ts';
+import { applyQuantileDelta, type QuantileDelta } from './quantile-stats.ts';
+
+/** Adds a quantile change to its stored row (read, merge, write: the rollout is locked by the transaction). */
+async function writeQuantile(
+  tx: SqlExecutor,
+  rollout: { id: string; attempt: number },
+  q: QuantileDelta,
+): Promise<void> {
+  const key = [rollout.id, rollout.attempt, q.cohort, q.arm, q.metric];
+  const [row] = await tx.all(
+    'SELECT data FROM quantile_stats WHERE rollout_id = ? AND attempt = ? AND cohort = ? AND arm = ? AND metric = ?',
+    key,
+  );
+  const data = JSON.stringify(applyQuantileDelta(row ? json(row.data) : null, q));
+  await tx.run(
+    `INSERT INTO quantile_stats (rollout_id, attempt, cohort, arm, metric, data) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (rollout_id, attempt, cohort, arm, metric) DO UPDATE SET data = excluded.data`,
+    [...key, data],
+  );
+}
 
 /** The reads and writes of one ingestion transaction over SQL. */
 function sqlIngestIo(tx: SqlExecutor, driver: SqlDriver): IngestIo {
@@ -82,7 +102,7 @@ function sqlIngestIo(tx: SqlExecutor, driver: SqlDriver): IngestIo {
       const out = new Map<string, UnitEpochs>();
       for (const part of chunks(units)) {
         const rows = await tx.all(
-          `SELECT unit, arm, cohort, start_at, end_at, vals FROM epochs WHERE rollout_id = ? AND attempt = ? AND unit IN (${marks(part.length)})`,
+          `SELECT unit, arm, cohort, start_at, end_at, vals, qvals FROM epochs WHERE rollout_id = ? AND attempt = ? AND unit IN (${marks(part.length)})`,
           [analysis.id, analysis.attempt, ...part],
         );
         for (const row of rows) {
@@ -93,6 +113,7 @@ function sqlIngestIo(tx: SqlExecutor, driver: SqlDriver): IngestIo {
             start: num(row.start_at),
             end: row.end_at === null || row.end_at === undefined ? null : num(row.end_at),
             values: json(row.vals) as number[],
+            ...(row.qvals === null || row.qvals === undefined ? {} : { quantile: json(row.qvals) as never }),
           };
           out.set(unit, state);
         }
@@ -144,11 +165,12 @@ function sqlIngestIo(tx: SqlExecutor, driver: SqlDriver): IngestIo {
             epoch.start,
             epoch.end,
             JSON.stringify(epoch.values),
+            epoch.quantile === undefined ? null : JSON.stringify(epoch.quantile),
           );
         await tx.run(
-          `INSERT INTO epochs (rollout_id, attempt, unit, arm, cohort, start_at, end_at, vals) VALUES ${marks(part.length, 8)}
+          `INSERT INTO epochs (rollout_id, attempt, unit, arm, cohort, start_at, end_at, vals, qvals) VALUES ${marks(part.length, 9)}
            ON CONFLICT (rollout_id, attempt, unit, arm) DO UPDATE SET cohort = excluded.cohort,
-             start_at = excluded.start_at, end_at = excluded.end_at, vals = excluded.vals`,
+             start_at = excluded.start_at, end_at = excluded.end_at, vals = excluded.vals, qvals = excluded.qvals`,
           params,
         );
       }
@@ -188,6 +210,7 @@ function sqlIngestIo(tx: SqlExecutor, driver: SqlDriver): IngestIo {
             s.sumD3,
           ],
         );
+      for (const q of changes.quantiles) await writeQuantile(tx, analysis, q);
       for (const u of changes.units)
         await tx.run(
           `INSERT INTO cohort_units (rollout_id, attempt, cohort, arm, epochs, assigned) VALUES (?, ?, ?, ?, ?, ?)

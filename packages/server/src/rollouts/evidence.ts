@@ -6,16 +6,25 @@
  * `validity: 'invalid'` and an `invalidReason`, and handed to `decide` without data: only that guardrail stops
  * informing decisions while the others keep deciding. The builder never fails for data reasons.
  */
-import type { CohortEvidence, MetricEvidence, RolloutEvidence } from '@dimmer/rollout';
+import type { CohortEvidence, MetricEvidence, QuantileEvidence, RolloutEvidence } from '@dimmer/rollout';
 import {
   type ArmEstimate,
   type CombinedEstimate,
   combineCohorts,
+  compareQuantiles,
+  createEventQuantileStats,
+  createSketch,
+  type EventQuantileStats,
   estimateArm,
+  type MetricKind as MomentKind,
+  parseSketch,
+  type QuantileMetricInput,
+  type QuantileSketch,
+  quantileGuardrailEstimate,
   relativeLift,
   type SufficientStats,
 } from '@dimmer/stats';
-import type { CohortStatsRow, RolloutAnalysis, RolloutRecord } from './rollouts.store.ts';
+import type { CohortStatsRow, QuantileStatsRow, RolloutAnalysis, RolloutRecord } from './rollouts.store.ts';
 
 /** Whether a metric's statistics can be used: an `invalid` one is left out of the decision. */
 export type MetricValidity = 'valid' | 'invalid';
@@ -30,7 +39,7 @@ export interface ReportedMetricEvidence extends MetricEvidence {
 /** Estimates of one metric: per arm over all cohorts, and the cohort-combined comparison. */
 export interface MetricEstimates {
   metric: string;
-  kind: 'proportion' | 'mean' | 'ratio';
+  kind: Definition['kind'];
   direction: 'higher_is_worse' | 'lower_is_worse';
   hasData: boolean;
   validity: MetricValidity;
@@ -40,6 +49,29 @@ export interface MetricEstimates {
   combined: CombinedEstimate | null;
   /** μ_T/μ_C − 1 of the combined means, with its delta-method standard error. */
   relativeLift: { lift: number; se: number } | null;
+  /**
+   * Quantile metrics: both arms' quantiles (metric units) and their relative difference. `arms` then holds each
+   * arm's mean value per counted value, `combined` the comparison on the relative scale (control 1) that the
+   * guardrail tests read, and `relativeLift` Q_T/Q_C − 1.
+   */
+  quantile?: QuantileEstimates | null;
+}
+
+/** A quantile metric's comparison as reported. */
+export interface QuantileEstimates {
+  q: number;
+  scope: 'unit' | 'event';
+  treatment: number;
+  control: number;
+  relativeDifference: number;
+  relativeDifferenceSe: number;
+  nTreatment: number;
+  nControl: number;
+  valuesTreatment: number;
+  valuesControl: number;
+  minimumInformationMet: boolean;
+  /** Per-unit variance of ln(Q_T/Q_C) on the effective-units scale (what the power forecast plans with). */
+  unitVariance: number;
 }
 
 /** The reply of `GET /api/v1/rollouts/{id}/evidence`. */
@@ -53,7 +85,13 @@ export interface EvidenceReport {
 }
 
 type Definition = RolloutRecord['metrics'][number];
-type MetricKind = Definition['kind'];
+type QuantileDefinition = Extract<Definition, { kind: 'quantile' }>;
+/** The moment kind of a metric's sums: a quantile metric's are a ratio's (value sum over value count). */
+type MetricKind = MomentKind;
+
+function momentKind(definition: Definition): MomentKind {
+  return definition.kind === 'quantile' ? 'ratio' : definition.kind;
+}
 
 /** The third-order sums the evidence of a metric of this kind carries. */
 const THIRD_ORDER: Record<MetricKind, readonly ThirdOrderSum[]> = {
@@ -64,10 +102,10 @@ const THIRD_ORDER: Record<MetricKind, readonly ThirdOrderSum[]> = {
 
 type ThirdOrderSum = 'sumY3' | 'sumY2D' | 'sumYD2' | 'sumD3';
 
-/** An arm without units: every sum the metric uses is known to be 0. */
-export function zero(kind: MetricKind): SufficientStats {
+/** An arm without units: every sum the metric uses is known to be 0 (a quantile metric's are a ratio's). */
+export function zero(kind: Definition['kind']): SufficientStats {
   const out: SufficientStats = { n: 0, sumY: 0, sumY2: 0, sumD: 0, sumD2: 0, sumYD: 0 };
-  for (const field of THIRD_ORDER[kind]) out[field] = 0;
+  for (const field of THIRD_ORDER[kind === 'quantile' ? 'ratio' : kind]) out[field] = 0;
   return out;
 }
 
@@ -101,7 +139,7 @@ function known(sum: number | undefined): sum is number {
  * An arm's statistics as the stats package reads them: Σy³ when stored; for a ratio metric Σy²d, Σyd², Σd³ only
  * when all three are stored (a row older than these columns has none, and its skewness is unknown).
  */
-export function armStats(kind: MetricKind, row: Omit<CohortStatsRow, 'arm'>): SufficientStats {
+export function armStats(kind: Definition['kind'], row: Omit<CohortStatsRow, 'arm'>): SufficientStats {
   const out: SufficientStats = {
     n: row.n,
     sumY: row.sumY,
@@ -139,23 +177,70 @@ function allFinite(value: unknown): boolean {
   return true;
 }
 
+/** A quantile metric's comparison as reported and as the guardrail tests read it, or null while not usable. */
+function estimateQuantile(
+  evidence: QuantileEvidence,
+): { report: QuantileEstimates; combined: CombinedEstimate } | null {
+  const comparison = compareQuantiles({
+    scope: evidence.scope,
+    quantile: evidence.q,
+    cohorts: evidence.cohorts,
+  } as QuantileMetricInput);
+  if (comparison === null) return null;
+  return {
+    combined: quantileGuardrailEstimate(comparison),
+    report: {
+      q: evidence.q,
+      scope: evidence.scope,
+      treatment: comparison.quantileTreatment,
+      control: comparison.quantileControl,
+      relativeDifference: comparison.relativeDifference,
+      relativeDifferenceSe: comparison.relativeDifferenceSe,
+      nTreatment: comparison.nTreatment,
+      nControl: comparison.nControl,
+      valuesTreatment: comparison.valuesTreatment,
+      valuesControl: comparison.valuesControl,
+      minimumInformationMet: comparison.minimumInformationMet,
+      unitVariance: comparison.unitVariance,
+    },
+  };
+}
+
 /** The estimates of one metric whose statistics are finite. */
-function estimateMetric(definition: Definition, cohorts: CohortEvidence[], seen: boolean): MetricEstimates {
+function estimateMetric(
+  definition: Definition,
+  cohorts: CohortEvidence[],
+  seen: boolean,
+  quantile: QuantileEvidence | undefined,
+): MetricEstimates {
+  const kind = momentKind(definition);
   const pooled = cohorts.reduce(
     (acc, c) => ({ treatment: add(acc.treatment, c.treatment), control: add(acc.control, c.control) }),
-    { treatment: zero(definition.kind), control: zero(definition.kind) },
+    { treatment: zero(kind), control: zero(kind) },
   );
-  const combined = combineCohorts(definition.kind, cohorts);
+  const arms = { treatment: estimateArm(kind, pooled.treatment), control: estimateArm(kind, pooled.control) };
+  if (quantile !== undefined) {
+    const q = estimateQuantile(quantile);
+    return {
+      metric: definition.key,
+      kind: definition.kind,
+      direction: definition.direction,
+      hasData: seen,
+      validity: 'valid',
+      arms,
+      combined: q?.combined ?? null,
+      relativeLift: q ? { lift: q.report.relativeDifference, se: q.report.relativeDifferenceSe } : null,
+      quantile: q?.report ?? null,
+    };
+  }
+  const combined = combineCohorts(kind, cohorts);
   return {
     metric: definition.key,
     kind: definition.kind,
     direction: definition.direction,
     hasData: seen,
     validity: 'valid',
-    arms: {
-      treatment: estimateArm(definition.kind, pooled.treatment),
-      control: estimateArm(definition.kind, pooled.control),
-    },
+    arms,
     combined,
     relativeLift:
       combined === null || combined.meanControl === 0
@@ -193,17 +278,74 @@ function metricReport(
   definition: Definition,
   cohorts: CohortEvidence[],
   seen: boolean,
+  quantile?: QuantileEvidence | string,
 ): [ReportedMetricEvidence, MetricEstimates] {
-  const problem = statsProblem(cohorts);
+  const problem = typeof quantile === 'string' ? quantile : statsProblem(cohorts);
   if (problem !== null) return invalidMetric(definition, problem);
+  const q = typeof quantile === 'string' ? undefined : quantile;
   let estimates: MetricEstimates;
   try {
-    estimates = estimateMetric(definition, cohorts, seen);
+    estimates = estimateMetric(definition, cohorts, seen, q);
   } catch (error) {
     return invalidMetric(definition, `its estimates cannot be computed: ${(error as Error).message}`);
   }
   if (!allFinite(estimates)) return invalidMetric(definition, 'its estimates are not finite numbers');
-  return [{ hasData: seen, cohorts, validity: 'valid' }, estimates];
+  return [{ hasData: seen, cohorts, validity: 'valid', ...(q ? { quantile: q } : {}) }, estimates];
+}
+
+/** Why stored event-scope statistics are unusable, or null. */
+function eventStatsProblem(x: unknown): string | null {
+  const s = x as Partial<EventQuantileStats> | null;
+  if (typeof s !== 'object' || s === null) return 'expected event-scope statistics';
+  const sketch = parseSketch(s.events);
+  if (!sketch.ok) return sketch.issues.join('; ');
+  const grid = s.grid;
+  if (
+    !grid ||
+    !Array.isArray(grid.sumC2) ||
+    !Array.isArray(grid.sumCN) ||
+    grid.sumC2.length !== grid.sumCN.length
+  )
+    return 'grid: expected sumC2 and sumCN arrays of one length';
+  return allFinite([s.units, s.sumN, s.sumN2, s.belowGrid, grid]) ? null : 'a clustered sum is not finite';
+}
+
+/**
+ * A quantile metric's sketches per cohort and arm from its stored rows (an arm without a row is empty), or the
+ * first unusable row named.
+ */
+function quantileEvidence(
+  definition: QuantileDefinition,
+  rows: readonly QuantileStatsRow[],
+): QuantileEvidence | string {
+  const empty = () => (definition.scope === 'unit' ? createSketch() : createEventQuantileStats());
+  const byCohort = new Map<number, { stage: number; treatment: unknown; control: unknown }>();
+  for (const row of rows) {
+    if (row.metric !== definition.key) continue;
+    const problem =
+      definition.scope === 'unit'
+        ? (({ ok, issues }) => (ok ? null : issues.join('; ')))(
+            parseSketch(row.data) as { ok: boolean; issues: string[] },
+          )
+        : eventStatsProblem(row.data);
+    if (problem !== null)
+      return `the stored ${definition.scope}-scope histogram of the ${row.arm} arm in cohort ${row.cohort} is unusable: ${problem}`;
+    const cohort = byCohort.get(row.cohort) ?? { stage: row.cohort, treatment: empty(), control: empty() };
+    cohort[row.arm] = row.data;
+    byCohort.set(row.cohort, cohort);
+  }
+  const cohorts = [...byCohort.values()].sort((a, b) => a.stage - b.stage);
+  return definition.scope === 'unit'
+    ? {
+        scope: 'unit',
+        q: definition.q,
+        cohorts: cohorts as { stage: number; treatment: QuantileSketch; control: QuantileSketch }[],
+      }
+    : {
+        scope: 'event',
+        q: definition.q,
+        cohorts: cohorts as { stage: number; treatment: EventQuantileStats; control: EventQuantileStats }[],
+      };
 }
 
 /** Builds the evidence and estimates of a rollout's current attempt; O(cohorts × metrics). */
@@ -216,15 +358,18 @@ export function buildEvidence(rollout: RolloutRecord, analysis: RolloutAnalysis)
     for (const row of analysis.stats) {
       if (row.metric !== definition.key) continue;
       let cohort = byCohort.get(row.cohort);
+      const kind = momentKind(definition);
       if (!cohort) {
-        cohort = { stage: row.cohort, treatment: zero(definition.kind), control: zero(definition.kind) };
+        cohort = { stage: row.cohort, treatment: zero(kind), control: zero(kind) };
         byCohort.set(row.cohort, cohort);
       }
-      cohort[row.arm] = armStats(definition.kind, row);
+      cohort[row.arm] = armStats(kind, row);
       if (row.sumY !== 0 || row.sumD !== 0) seen = true;
     }
     const cohorts = [...byCohort.values()].sort((a, b) => a.stage - b.stage);
-    const [evidence, estimate] = metricReport(definition, cohorts, seen);
+    const quantile =
+      definition.kind === 'quantile' ? quantileEvidence(definition, analysis.quantiles ?? []) : undefined;
+    const [evidence, estimate] = metricReport(definition, cohorts, seen, quantile);
     metrics[definition.key] = evidence;
     estimates.push(estimate);
   }

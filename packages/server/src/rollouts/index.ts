@@ -6,6 +6,8 @@ export {
   COHORT_UNITS_TABLE,
   type MemoryCohortStats,
   type MemoryCohortUnits,
+  type MemoryQuantileStats,
+  QUANTILE_STATS_TABLE,
   ROLLOUTS_TABLE,
 } from './rollouts.memory.ts';
 export { rolloutView } from './rollouts.routes.ts';

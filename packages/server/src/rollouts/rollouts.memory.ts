@@ -7,6 +7,7 @@ import {
   type CohortStatsRow,
   type CohortUnitsRow,
   type DecisionRecord,
+  type QuantileStatsRow,
   type RolloutRecord,
   type RolloutsStore,
 } from './rollouts.store.ts';
@@ -18,6 +19,12 @@ export const ROLLOUTS_TABLE = 'rollouts';
 export const COHORT_STATS_TABLE = 'cohort_stats';
 /** The in-memory table of cohort unit counts (written by event ingestion, read by the analysis). */
 export const COHORT_UNITS_TABLE = 'cohort_units';
+
+/** The in-memory table of quantile metrics' statistics (written by event ingestion, read by the analysis). */
+export const QUANTILE_STATS_TABLE = 'quantile_stats';
+
+/** A quantile statistics row of one rollout attempt. */
+export type MemoryQuantileStats = QuantileStatsRow & { attempt: number; rollout: string };
 
 /** A cohort statistics row of one rollout attempt. */
 export type MemoryCohortStats = CohortStatsRow & { attempt: number; rollout: string };
@@ -31,6 +38,7 @@ export function createMemoryRolloutsStore(db: MemoryDatabase): RolloutsStore {
   const environments = db.table<unknown>(ENVIRONMENTS_TABLE);
   const stats = db.table<MemoryCohortStats>(COHORT_STATS_TABLE);
   const unitCounts = db.table<MemoryCohortUnits>(COHORT_UNITS_TABLE);
+  const quantileStats = db.table<MemoryQuantileStats>(QUANTILE_STATS_TABLE);
   const decisions = db.table<DecisionRecord>('rollout_decisions');
 
   const activeOn = (flag: string, environment: string, except: string) =>
@@ -179,6 +187,9 @@ export function createMemoryRolloutsStore(db: MemoryDatabase): RolloutsStore {
         units: pick(unitCounts.values())
           .sort(order)
           .map(({ rollout: _r, attempt: _a, ...row }) => ({ ...row })),
+        quantiles: pick(quantileStats.values())
+          .sort((a, b) => order(a, b) || (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0))
+          .map(({ rollout: _r, attempt: _a, ...row }) => copy(row)),
       };
     },
   };

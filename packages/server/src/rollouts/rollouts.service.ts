@@ -799,8 +799,15 @@ export class RolloutsService {
     }
     const baselines: PlanReply['traffic']['baselines'] = {};
     for (const g of plan.guardrails) {
-      const control = report.estimates.find((e) => e.metric === g.metric)?.arms.control;
-      if (control && control.n >= 2 && control.variance > 0) {
+      const estimates = report.estimates.find((e) => e.metric === g.metric);
+      const control = estimates?.arms.control;
+      // A quantile guardrail is compared on the relative scale: control 1, per-unit variance of the log ratio.
+      const quantile = estimates?.quantile;
+      if (g.kind === 'quantile' && quantile && quantile.unitVariance > 0) {
+        baselines[g.metric] = { mean: 1, variance: quantile.unitVariance, source: 'observed' };
+        continue;
+      }
+      if (g.kind !== 'quantile' && control && control.n >= 2 && control.variance > 0) {
         baselines[g.metric] = {
           mean: control.mean,
           variance: control.variance * control.n,

@@ -251,6 +251,10 @@ export function createSqlRolloutsStore(driver: SqlDriver, writes: SqlWrites): Ro
             'SELECT cohort, arm, epochs, assigned FROM cohort_units WHERE rollout_id = ? AND attempt = ? ORDER BY cohort, arm',
             [id, attempt],
           );
+          const quantiles = await tx.all(
+            'SELECT cohort, arm, metric, data FROM quantile_stats WHERE rollout_id = ? AND attempt = ? ORDER BY cohort, arm, metric',
+            [id, attempt],
+          );
           return {
             stats: stats.map((r) => ({
               cohort: num(r.cohort),
@@ -269,6 +273,12 @@ export function createSqlRolloutsStore(driver: SqlDriver, writes: SqlWrites): Ro
               arm: String(r.arm) as ArmName,
               epochs: num(r.epochs),
               assigned: num(r.assigned),
+            })),
+            quantiles: quantiles.map((r) => ({
+              cohort: num(r.cohort),
+              arm: String(r.arm) as ArmName,
+              metric: String(r.metric),
+              data: json(r.data),
             })),
           };
         },

@@ -117,9 +117,19 @@ export interface CohortUnitsRow {
 }
 
 /** The incremental analysis data of one rollout attempt. */
+/** A quantile metric's statistics of one cohort and arm: a histogram sketch (unit scope) or event-scope statistics. */
+export interface QuantileStatsRow {
+  cohort: number;
+  arm: ArmName;
+  metric: string;
+  data: unknown;
+}
+
 export interface RolloutAnalysis {
   stats: CohortStatsRow[];
   units: CohortUnitsRow[];
+  /** Quantile metrics' statistics (absent from a store that has none). */
+  quantiles?: QuantileStatsRow[];
 }
 
 export interface RolloutsStore {

@@ -88,6 +88,7 @@ const CHANGES: AnalysisChanges = {
   deletes: [],
   stats: [oneUnit(0, 'control'), oneUnit(0, 'treatment'), oneUnit(1, 'control'), oneUnit(1, 'treatment')],
   units: [],
+  quantiles: [],
 };
 
 async function expectUpgraded(rollouts: RolloutsStore): Promise<void> {

@@ -22,7 +22,8 @@ function logRatio(t: number, c: number, seRel: number, k: number): [number, numb
 }
 
 function metricReport(definition: MetricDefinition, analysis: RolloutAnalysis): HoldbackMetricReport {
-  const kind = definition.kind;
+  // A quantile metric's sums are its values' sum and count: the holdback report compares their ratio (the mean).
+  const kind = definition.kind === 'quantile' ? 'ratio' : definition.kind;
   const byCohort = new Map<
     number,
     { treatment: ReturnType<typeof emptyArmStats>; control: ReturnType<typeof emptyArmStats> }

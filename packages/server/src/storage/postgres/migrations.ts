@@ -295,6 +295,22 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 12,
+    name: 'quantile metrics: histograms per cohort and arm, per-epoch values by bucket',
+    sql: `
+      CREATE TABLE quantile_stats (
+        rollout_id TEXT COLLATE "C" NOT NULL,
+        attempt INTEGER NOT NULL,
+        cohort INTEGER NOT NULL,
+        arm TEXT NOT NULL,
+        metric TEXT COLLATE "C" NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (rollout_id, attempt, cohort, arm, metric)
+      );
+      ALTER TABLE epochs ADD COLUMN qvals TEXT;
+    `,
+  },
+  {
     version: 13,
     name: 'people: admin token roles and owners, sign-in sessions, role grants, approvals',
     sql: `

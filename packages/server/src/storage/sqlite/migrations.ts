@@ -293,6 +293,22 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 11,
+    name: 'quantile metrics: histograms per cohort and arm, per-epoch values by bucket',
+    sql: `
+      CREATE TABLE quantile_stats (
+        rollout_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        cohort INTEGER NOT NULL,
+        arm TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (rollout_id, attempt, cohort, arm, metric)
+      );
+      ALTER TABLE epochs ADD COLUMN qvals TEXT;
+    `,
+  },
+  {
     version: 12,
     name: 'people: admin token roles and owners, sign-in sessions, role grants, approvals',
     sql: `
