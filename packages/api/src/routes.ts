@@ -19,6 +19,8 @@ import {
   CreatedClientKey,
   EnvironmentInput,
   EnvironmentList,
+  EnvironmentParams,
+  EnvironmentReplace,
   EnvironmentView,
   FlagEnvironmentParams,
   FlagListQuery,
@@ -73,6 +75,8 @@ import {
   OfrepSuccess,
 } from './ofrep.ts';
 import {
+  ChartHistory,
+  ChartQuery,
   CreatedRollout,
   DecisionListQuery,
   DecisionPage,
@@ -83,6 +87,7 @@ import {
   RolloutInput,
   RolloutList,
   RolloutListQuery,
+  RolloutPlanPreview,
   RolloutView,
 } from './rollouts.ts';
 import {
@@ -343,6 +348,26 @@ export const ROUTES = {
     status: 201,
     reply: EnvironmentView,
   }),
+  replaceEnvironment: admin({
+    method: 'PUT',
+    path: '/environments/:key',
+    tag: 'environments',
+    summary: 'Rename an environment (its key never changes)',
+    params: EnvironmentParams,
+    body: EnvironmentReplace,
+    status: 200,
+    reply: EnvironmentView,
+  }),
+  deleteEnvironment: admin({
+    method: 'DELETE',
+    path: '/environments/:key',
+    tag: 'environments',
+    summary:
+      'Delete an environment and its state in every flag (CONFLICT naming what refers to it while it has client keys, rollouts or experiments)',
+    params: EnvironmentParams,
+    status: 204,
+    reply: null,
+  }),
 
   listFlags: admin({
     method: 'GET',
@@ -442,6 +467,16 @@ export const ROUTES = {
     status: 201,
     reply: CreatedRollout,
   }),
+  planRollout: admin({
+    method: 'POST',
+    path: '/rollouts/plan',
+    tag: 'rollouts',
+    summary:
+      'Dry run of `POST /rollouts`: the same validation and errors, the plan as it would be stored, the per-stage forecast and warnings; stores nothing',
+    body: RolloutInput,
+    status: 200,
+    reply: RolloutPlanPreview,
+  }),
   getRollout: admin({
     method: 'GET',
     path: '/rollouts/:id',
@@ -469,6 +504,17 @@ export const ROUTES = {
     querystring: DecisionListQuery,
     status: 200,
     reply: DecisionPage,
+  }),
+  getRolloutChart: admin({
+    method: 'GET',
+    path: '/rollouts/:id/chart',
+    tag: 'rollouts',
+    summary:
+      "Every look's estimate, interval, rollback boundary and margin per guardrail over the whole rollout (downsampled when long; `after` for only the new looks)",
+    params: RolloutIdParams,
+    querystring: ChartQuery,
+    status: 200,
+    reply: ChartHistory,
   }),
   getRolloutEvidence: admin({
     method: 'GET',
