@@ -147,6 +147,47 @@ export function storeContract(name: string, makeStores: () => Promise<Stores>): 
       expect(await stores.environments.get('nope')).toBeUndefined();
     });
 
+    it('renames an environment, and deletes one with its revoked keys and its state in every flag', async () => {
+      await stores.environments.create(
+        { key: 'staging', name: 'Staging' },
+        audit('environment', 'staging', T0),
+      );
+      expect(
+        (await stores.environments.rename('staging', 'Pre-prod', audit('environment', 'staging', T0 + 1)))
+          .name,
+      ).toBe('Pre-prod');
+      await expect(
+        stores.environments.rename('nope', 'x', audit('environment', 'nope', T0)),
+      ).rejects.toBeInstanceOf(StoreNotFoundError);
+      const both = {
+        ...flag('both'),
+        environments: { ...flag('both').environments, staging: { enabled: true, rules: [] } },
+      };
+      await stores.flags.create(both, audit('flag', 'both', T0 + 2));
+      await stores.flags.create(flag('prod-only'), audit('flag', 'prod-only', T0 + 2));
+      await stores.keys.createClientKey(
+        clientKey('k1', 'staging', 'hash-k1'),
+        audit('client_key', 'k1', T0 + 3),
+      );
+      // An active key refers to it: refused, nothing changed.
+      await expect(
+        stores.environments.remove('staging', audit('environment', 'staging', T0 + 4)),
+      ).rejects.toBeInstanceOf(StoreConflictError);
+      expect((await stores.flags.get('both'))?.flag.environments.staging).toBeDefined();
+      await stores.keys.revokeClientKey('k1', audit('client_key', 'k1', T0 + 5));
+      const changed = await stores.environments.remove('staging', audit('environment', 'staging', T0 + 6));
+      expect(changed).toEqual(['both']);
+      expect(await stores.environments.get('staging')).toBeUndefined();
+      const after = await stores.flags.get('both');
+      expect(Object.keys(after?.flag.environments ?? {})).toEqual(['production']);
+      expect(after?.revision).toBe(2);
+      expect((await stores.flags.get('prod-only'))?.revision).toBe(1);
+      expect(await stores.keys.listClientKeys({ environment: 'staging' })).toEqual([]);
+      await expect(
+        stores.environments.remove('staging', audit('environment', 'staging', T0 + 7)),
+      ).rejects.toBeInstanceOf(StoreNotFoundError);
+    });
+
     it('stores flags, bumps the versions of the environments a write changes, and records audit in order', async () => {
       const created = await stores.flags.create(flag('a-flag', 'First one'), audit('flag', 'a-flag', T0 + 1));
       expect(created.value.revision).toBe(1);
