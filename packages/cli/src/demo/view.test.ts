@@ -16,6 +16,8 @@ const estimate: GuardrailEstimate = {
   nControl: 5000,
   nTreatment: 600,
   canary: null,
+  test: 'rollback',
+  margin: 0.1,
 };
 
 const rollback: DemoDecision = {
