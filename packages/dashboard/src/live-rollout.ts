@@ -1,20 +1,23 @@
 /**
- * The live data of one rollout page: the rollout, its whole decision log (then only the new decisions on
- * each refresh), units per arm and the plan forecast. A failed refresh keeps the last data, reports the
- * error and retries with backoff until the server answers again.
+ * The live data of one rollout page: the rollout, its decision log and its chart history (read whole once, then
+ * only what changed after each one's cursor on every refresh), units per arm and the plan forecast. A failed
+ * refresh keeps the last data, reports the error and retries with backoff until the server answers again.
  */
-import type { PlanReply, RolloutView } from '@dimmer/api';
+import type { ChartHistory, PlanReply, RolloutView } from '@dimmer/api';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Api } from './api.ts';
 import {
   type DecisionDetail,
-  fetchDecisionsAfter,
+  fetchDecisionChanges,
   getLiveUnits,
   getPlanForecast,
+  getRolloutChart,
   getRolloutDetail,
   type LiveUnits,
+  mergeDecisions,
 } from './api-admin.ts';
 import { backoffDelay } from './backoff.ts';
+import { appendChart } from './chart-data.ts';
 
 /** How often a live rollout's page refreshes, in milliseconds. */
 export const REFRESH_MS = 5_000;
@@ -25,6 +28,8 @@ export interface LiveRollout {
   detail: RolloutView | undefined;
   /** Newest first. */
   decisions: DecisionDetail[];
+  /** Every look of the rollout (downsampled by the server when long); null when the server has no chart. */
+  chart: ChartHistory | null;
   units: LiveUnits | null;
   forecast: PlanReply | null;
   /** The error of the last refresh while it keeps failing; undefined once one succeeds. */
@@ -40,6 +45,8 @@ export interface LiveRollout {
 interface Data {
   detail: RolloutView;
   decisions: DecisionDetail[];
+  decisionCursor: string;
+  chart: ChartHistory | null;
   units: LiveUnits | null;
   forecast: PlanReply | null;
 }
@@ -79,12 +86,13 @@ export function useLiveRollout(api: Api, id: string): LiveRollout {
       const previous = dataRef.current;
       try {
         const detail = await getRolloutDetail(api, id);
-        const known = previous?.decisions[0]?.id ?? null;
-        const latestId = detail.latestDecision === null ? null : String(detail.latestDecision.id);
-        const changed = previous === undefined || latestId !== known;
-        const fresh = changed
-          ? await fetchDecisionsAfter(api, id, previous === undefined ? null : known)
-          : [];
+        // Only what changed since the last refresh: new entries, and folded holds whose count grew.
+        const { changed, cursor } = await fetchDecisionChanges(api, id, previous?.decisionCursor ?? null);
+        const chartSince = await optional(() => getRolloutChart(api, id, previous?.chart?.cursor ?? null));
+        const chart =
+          previous?.chart != null && chartSince !== null
+            ? appendChart(previous.chart, chartSince)
+            : chartSince;
         const started = detail.state !== 'draft';
         const stateChanged = previous?.detail.state !== detail.state;
         const [units, forecast] = await Promise.all([
@@ -94,8 +102,8 @@ export function useLiveRollout(api: Api, id: string): LiveRollout {
             : Promise.resolve(previous.forecast),
         ]);
         if (!live) return;
-        const decisions = [...fresh, ...(previous?.decisions ?? [])];
-        const next: Data = { detail, decisions, units, forecast };
+        const decisions = mergeDecisions(previous?.decisions ?? [], changed);
+        const next: Data = { detail, decisions, decisionCursor: cursor, chart, units, forecast };
         dataRef.current = next;
         failures.current = 0;
         setData(next);
@@ -123,6 +131,7 @@ export function useLiveRollout(api: Api, id: string): LiveRollout {
   return {
     detail: data?.detail,
     decisions: data?.decisions ?? [],
+    chart: data?.chart ?? null,
     units: data?.units ?? null,
     forecast: data?.forecast ?? null,
     error,

@@ -12,7 +12,6 @@ import {
   formatInformation,
   formatMetricValue,
 } from './format.ts';
-import { logRatioInterval } from './log-ratio.ts';
 
 /** The actor name the controller records. */
 export const CONTROLLER = 'controller';
@@ -61,12 +60,33 @@ export function describeActor(actor: string | null | undefined): string {
   return actor;
 }
 
+function historyEntryOf(last: NonNullable<RolloutView['lastAction']>, attempt: number): HistoryEntry {
+  return {
+    at: last.at,
+    kind: 'action',
+    action: last.action,
+    rule: last.rule,
+    actor: last.actor,
+    attempt,
+    stageIndex: last.stage,
+    reach: last.reach,
+  };
+}
+
 function lastAction(history: readonly HistoryEntry[], action: string): HistoryEntry | undefined {
   for (let i = history.length - 1; i >= 0; i--) {
     const h = history[i];
     if (h !== undefined && h.kind === 'action' && h.action === action) return h;
   }
   return undefined;
+}
+
+/** "Last action: rollback by token:ci at 13:09:32 — <the controller's reason>", or null before any action. */
+export function lastActionText(rollout: RolloutView): string | null {
+  const last = rollout.lastAction;
+  if (last === null || last === undefined) return null;
+  const who = last.by === 'controller' ? 'the controller' : describeActor(last.actor);
+  return `Last action: ${last.action} by ${who} at ${formatClock(last.at)}${last.reason ? ` — ${last.reason}` : ''}`;
 }
 
 /** The look that fired a rollback: harm detected, or the canary guard triggered. */
@@ -109,7 +129,12 @@ export function rolloutBanner(rollout: RolloutView, decisions: readonly Decision
       : null;
   switch (state) {
     case 'rolled_back': {
-      const action = lastAction(rollout.history, 'rollback');
+      // The server's last action names who rolled back even when the history was trimmed.
+      const latestAction = rollout.lastAction?.action === 'rollback' ? rollout.lastAction : null;
+      const action =
+        latestAction !== null
+          ? historyEntryOf(latestAction, rollout.attempt)
+          : lastAction(rollout.history, 'rollback');
       const fired = decisions.find((d) => d.action === 'rollback' && d.applied);
       const byController =
         action?.actor === CONTROLLER ||
@@ -258,14 +283,11 @@ export function resultRows(decision: DecisionDetail | undefined): ResultRow[] {
   return decision.looks.map((look) => {
     const s = look.summary;
     const { multiplier, test } = decidingTest(look);
+    // The server's interval of the deciding test on the log-ratio scale (packages/stats, shared with the CLI).
+    const change = look.relativeChange;
     const rel =
-      multiplier !== null && s !== null && s.relativeLiftSe !== null
-        ? logRatioInterval({
-            meanTreatment: s.meanTreatment,
-            meanControl: s.meanControl,
-            relativeLiftSe: s.relativeLiftSe,
-            multiplier,
-          })
+      change != null && change.lift !== null && change.lower !== null && change.upper !== null
+        ? { lift: change.lift, lower: change.lower, upper: change.upper }
         : null;
     const absInterval =
       multiplier !== null && s !== null && s.se !== null

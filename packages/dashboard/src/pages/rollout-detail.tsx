@@ -9,7 +9,7 @@ import type { PlanReply, RolloutView } from '@dimmer/api';
 import { useEffect, useMemo, useState } from 'react';
 import { ApiError, type RolloutAction } from '../api.ts';
 import type { DecisionDetail, LiveUnits } from '../api-admin.ts';
-import { chartMarkers, guardrailNames, guardrailSeries } from '../chart-data.ts';
+import { chartMarkers, guardrailNames, guardrailSeries, seriesFromChart } from '../chart-data.ts';
 import { GuardrailChart } from '../components/guardrail-chart.tsx';
 import {
   Badge,
@@ -25,7 +25,13 @@ import { allowedActions, describeAction, formatPercent, rolloutReach } from '../
 import { formatClock, formatCount, formatDurationMs, formatFraction } from '../format.ts';
 import { useLiveRollout } from '../live-rollout.ts';
 import { href } from '../router.ts';
-import { describeRecommendation, type ResultRow, resultRows, rolloutBanner } from '../verdict.ts';
+import {
+  describeRecommendation,
+  lastActionText,
+  type ResultRow,
+  resultRows,
+  rolloutBanner,
+} from '../verdict.ts';
 import { HealthBadge, ReachMeter, stateTone } from './rollouts.tsx';
 
 const ACTION_LABEL: Record<RolloutAction, string> = {
@@ -98,6 +104,7 @@ function StaleBanner({
 
 function VerdictBanner({ rollout, decisions }: { rollout: RolloutView; decisions: DecisionDetail[] }) {
   const banner = rolloutBanner(rollout, decisions);
+  const last = lastActionText(rollout);
   return (
     <section
       className={`verdict verdict-${banner.tone}${banner.alarm === true ? ' verdict-alarm' : ''}`}
@@ -106,6 +113,11 @@ function VerdictBanner({ rollout, decisions }: { rollout: RolloutView; decisions
       {...(banner.alarm === true ? { role: 'alert' } : {})}
     >
       <p className="verdict-headline">{banner.headline}</p>
+      {last !== null ? (
+        <p className="verdict-last" data-testid="last-action">
+          {last}
+        </p>
+      ) : null}
       <p className="verdict-next">
         <strong>Next:</strong> {banner.next}
       </p>
@@ -395,16 +407,20 @@ export function RolloutDetailPage({ id }: { id: string }) {
   const [pending, setPending] = useState<{ action: RolloutAction; applying: boolean } | null>(null);
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<unknown>(undefined);
-  const { detail: rollout, decisions } = live;
+  const { detail: rollout, decisions, chart } = live;
 
   const charts = useMemo(() => {
     if (rollout === undefined) return [];
-    const names = guardrailNames(decisions);
+    const names = chart !== null ? Object.keys(chart.metrics) : guardrailNames(decisions);
     for (const g of rollout.guardrails) if (!names.includes(g.metric)) names.push(g.metric);
-    const kinds = new Map<string, string | undefined>();
+    const kinds = new Map<string, string | undefined>(rollout.guardrails.map((g) => [g.metric, g.kind]));
     for (const d of decisions) for (const l of d.looks) if (!kinds.has(l.metric)) kinds.set(l.metric, l.kind);
-    return names.map((name) => ({ series: guardrailSeries(decisions, name), kind: kinds.get(name) }));
-  }, [rollout, decisions]);
+    // The server's chart covers every look of the rollout; the decision log (folded) is the fallback.
+    return names.map((name) => ({
+      series: chart !== null ? seriesFromChart(chart, name) : guardrailSeries(decisions, name),
+      kind: kinds.get(name),
+    }));
+  }, [rollout, decisions, chart]);
   const markers = useMemo(() => chartMarkers(rollout?.history ?? []), [rollout]);
 
   if (rollout === undefined) {
