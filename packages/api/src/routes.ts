@@ -42,6 +42,7 @@ import {
   FlagEnvironment,
   FlagInput,
   FlagPatch,
+  FlagPreview,
   FlagReplace,
   FlagStateAction,
   FlagView,
@@ -405,6 +406,17 @@ export const ROUTES = {
     body: FlagReplace,
     status: 200,
     reply: FlagChange,
+  }),
+  previewFlag: admin({
+    method: 'POST',
+    path: '/flags/:key/preview',
+    tag: 'flags',
+    summary:
+      'Preview a replacement of a flag document without saving it: units changing variant per environment, and per targeted rule among the units it targets',
+    params: KeyParams,
+    body: FlagReplace,
+    status: 200,
+    reply: FlagPreview,
   }),
   patchFlag: admin({
     method: 'PATCH',
