@@ -31,7 +31,7 @@ import { type Api, PATHS, type RolloutDecision, toDecision } from './api.ts';
 
 /** A decision as the rollout page reads it: the charts' view plus the stored decision's own fields. */
 export type DecisionDetail = RolloutDecision &
-  Pick<DecisionView, 'attempt' | 'applied' | 'toStage'> & {
+  Pick<DecisionView, 'attempt' | 'applied' | 'toStage' | 'count' | 'firstAt' | 'lastAt'> & {
     /** Every guardrail of the look, in the order the controller wrote them. */
     looks: DecisionMetricLook[];
   };
@@ -43,6 +43,9 @@ export function toDecisionDetail(view: DecisionView): DecisionDetail {
     attempt: view.attempt,
     applied: view.applied,
     toStage: view.toStage,
+    count: view.count ?? 1,
+    firstAt: view.firstAt ?? view.at,
+    lastAt: view.lastAt ?? view.at,
     looks: Object.values(view.metrics),
   };
 }
