@@ -71,9 +71,8 @@ async function expectFolded(store: RolloutsStore): Promise<void> {
     ['hold', 'min_duration', 3, T0, T0 + 2],
   ]);
   // The folded row keeps the newest look's evidence; every look stays on the chart.
-  expect(
-    (log[5]?.evidence.metrics as { crash_rate: { summary: { delta: number } } }).crash_rate.summary.delta,
-  ).toBe(0.02);
+  const folded = log[5]?.evidence.metrics as { crash_rate: { summary: { delta: number } } } | undefined;
+  expect(folded?.crash_rate.summary.delta).toBe(0.02);
   const looks = await store.listLooks('ro_1');
   expect(looks.map((l) => l.at)).toEqual(OLD_LOG.map((_, k) => T0 + k));
   expect(looks.map((l) => l.stage)).toEqual(OLD_LOG.map(([, , stage]) => stage));
@@ -102,9 +101,8 @@ describe('the decision log after an upgrade', () => {
       `INSERT INTO rollout_decisions (rollout_id, attempt, at, action, rule, reason, applied, evidence)
        VALUES ('ro_1', 1, ?, ?, ?, 'why', ?, ?)`,
     );
-    OLD_LOG.forEach(([action, rule, stage, applied], k) =>
-      insert.run(T0 + k, action, rule, applied ? 1 : 0, evidence(stage, k)),
-    );
+    for (const [k, [action, rule, stage, applied]] of OLD_LOG.entries())
+      insert.run(T0 + k, action, rule, applied ? 1 : 0, evidence(stage, k));
     expect(migrateSqlite(db)).toContain(SQLITE_FOLD_MIGRATION);
     const driver = createSqliteDriver(db);
     await expectFolded(createSqlRolloutsStore(driver, createSqlWrites(driver)));

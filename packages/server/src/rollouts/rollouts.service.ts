@@ -58,7 +58,7 @@ import type { SurfacesStore } from '../surfaces/index.ts';
 import { alarmKey, alarmOf, type RolloutAlarm } from './alarms.ts';
 import { chartHistory, DEFAULT_CHART_POINTS, MAX_CHART_POINTS } from './chart.ts';
 import { buildEvidence, type EvidenceReport } from './evidence.ts';
-import { adviseGatePower, type GatePowerAdvice } from './forecast-power.ts';
+import { adviseGatePower } from './forecast-power.ts';
 import {
   ACTIVE_ROLLOUT_STATUSES,
   type DecisionInput,
@@ -534,7 +534,7 @@ export class RolloutsService {
       last.action !== 'resume'
     ) {
       const [d] = await this.deps.rollouts.listDecisions(record.id, { limit: 1, actions: [last.action] });
-      if (d !== undefined && d.applied && d.at === Date.parse(last.at)) reason = d.reason;
+      if (d?.applied && d.at === Date.parse(last.at)) reason = d.reason;
     }
     return { ...last, reason };
   }
