@@ -175,12 +175,84 @@ export const SurfaceReplace = Type.Object(
 );
 export type SurfaceReplace = Static<typeof SurfaceReplace>;
 
+/** Body of `POST /api/v1/surfaces/:key/holdback`: the share of units held back, in percent. */
+export const SurfaceHoldbackInput = Type.Object(
+  {
+    percent: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 50,
+      description:
+        'Share of units every rollout and experiment on the surface serves the default (up to 4 decimals)',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type SurfaceHoldbackInput = Static<typeof SurfaceHoldbackInput>;
+
+/** A surface's holdback: immutable once set except to disable it. */
+export const SurfaceHoldbackView = Type.Object({
+  percent: Type.Number(),
+  salt: Type.String({ description: "The holdback's own salt: which units are held back (hash v1)" }),
+  generation: Type.Integer({
+    description: '1 for the first holdback of the surface, one more for each new one',
+  }),
+  enabled: Type.Boolean(),
+  createdAt: IsoTime,
+  disabledAt: IsoTimeOrNull,
+  metrics: Type.Array(Type.String(), { description: 'The surface metrics its report compares' }),
+});
+export type SurfaceHoldbackView = Static<typeof SurfaceHoldbackView>;
+
+/** `GET /api/v1/surfaces/:key/holdback-report` query: the environment to report on. */
+export const HoldbackReportQuery = Type.Object(
+  { environment: EnvironmentKey },
+  { additionalProperties: false },
+);
+export type HoldbackReportQuery = Static<typeof HoldbackReportQuery>;
+
+/** One arm of the holdback comparison on one metric. */
+const HoldbackArm = Type.Object({ n: Type.Number(), mean: Nullable(Type.Number()) });
+
+/** One metric of the holdback report: everyone else ("rest") against the holdback. */
+export const HoldbackMetricReport = Type.Object({
+  metric: Type.String(),
+  kind: MetricKind,
+  direction: Direction,
+  hasData: Type.Boolean(),
+  holdback: HoldbackArm,
+  rest: HoldbackArm,
+  /** Rest − holdback, absolute scale, cohort-combined; null while an arm has fewer than 2 units. */
+  delta: Nullable(Type.Number()),
+  se: Nullable(Type.Number()),
+  /** Rest/holdback − 1 with its always-valid interval on the log-ratio scale (fractions, 0.05 = +5%). */
+  relativeLift: Nullable(Type.Number()),
+  interval: Nullable(Type.Tuple([Type.Number(), Type.Number()])),
+  /** `better`/`worse`: the launches moved the metric, as a whole, with the interval excluding no change. */
+  verdict: Type.Enum(['better', 'worse', 'inconclusive', 'no_data'] as const),
+});
+export type HoldbackMetricReport = Static<typeof HoldbackMetricReport>;
+
+/** The cumulative effect of the surface's launches: the holdback against everyone else. */
+export const HoldbackReport = Type.Object({
+  surface: Type.String(),
+  environment: Type.String(),
+  at: IsoTime,
+  holdback: SurfaceHoldbackView,
+  /** Units exposed per arm. */
+  units: Type.Object({ holdback: Type.Number(), rest: Type.Number() }),
+  /** Two-sided level of the always-valid intervals. */
+  alpha: Type.Number(),
+  metrics: Type.Array(HoldbackMetricReport),
+});
+export type HoldbackReport = Static<typeof HoldbackReport>;
+
 /** A surface as the admin API returns it. */
 export const SurfaceView = Type.Object({
   key: Type.String(),
   name: Type.String(),
   description: Type.Optional(Type.String()),
   guardrails: Type.Array(SurfaceGuardrail),
+  holdback: Type.Optional(Nullable(SurfaceHoldbackView)),
   version: DocumentVersion,
   createdAt: IsoTime,
   updatedAt: IsoTime,

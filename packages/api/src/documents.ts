@@ -299,6 +299,20 @@ export const SnapshotFlag = Type.Object({
   enabled: Type.Boolean(),
   overrides: Type.Optional(Type.Record(Type.String(), Type.String())),
   rules: Type.Array(Rule),
+  holdback: Type.Optional(
+    Type.Object(
+      {
+        surface: Type.String(),
+        salt: Type.String(),
+        buckets: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
+        rules: Type.Array(Type.String()),
+      },
+      {
+        description:
+          "The surface's holdback: units whose bucket under its salt is below `buckets` get the default from the listed rules (an exposure)",
+      },
+    ),
+  ),
 });
 export type SnapshotFlag = Static<typeof SnapshotFlag>;
 

@@ -1,5 +1,5 @@
 import { type ConditionCost, checkRulesBudget, checkSegmentBudget, measureCondition } from './budget.ts';
-import { type HashState, saltPrefixState } from './hash.ts';
+import { bucketFromPrefix, type HashState, saltPrefixState } from './hash.ts';
 import type {
   Arm,
   EnvironmentSnapshot,
@@ -10,6 +10,7 @@ import type {
   JsonValue,
   Segment,
   SnapshotFlag,
+  SnapshotHoldback,
   ValidationIssue,
 } from './model.ts';
 import {
@@ -48,6 +49,15 @@ export interface CompiledRule {
   readonly result: Readonly<EvaluationResult> | null;
   /** The frozen DEFAULT result explaining that this split rule was skipped for want of a unit. */
   readonly skippedResult: Readonly<EvaluationResult>;
+  /** The frozen result for units in the surface holdback when the holdback applies to this rule; else null. */
+  readonly holdbackResult: Readonly<EvaluationResult> | null;
+}
+
+/** A flag's surface holdback ready to evaluate: units whose bucket under `prefix` is below `buckets`. */
+export interface CompiledHoldback {
+  readonly surface: string;
+  readonly prefix: HashState;
+  readonly buckets: number;
 }
 
 /**
@@ -73,6 +83,14 @@ export interface CompiledFlag {
   readonly fixedResult: Readonly<EvaluationResult> | null;
   /** The frozen DEFAULT result, served when no rule matches. */
   readonly defaultResult: Readonly<EvaluationResult>;
+  /** The surface holdback, when the flag's surface keeps one. */
+  readonly holdback: CompiledHoldback | null;
+}
+
+/** Whether `unit` is in the flag's surface holdback (always false without one). */
+export function inHoldback(flag: CompiledFlag, unit: string): boolean {
+  const h = flag.holdback;
+  return h !== null && h.buckets > 0 && bucketFromPrefix(h.prefix, unit) < h.buckets;
 }
 
 /** One environment's config prepared once per config version for fast, total evaluation. */
@@ -109,9 +127,14 @@ function summarize(issues: readonly ValidationIssue[]): string {
 
 /**
  * The flag for one environment, as shipped to SDKs: the document's variants and salt with that
- * environment's state. A flag without that environment is disabled with no rules.
+ * environment's state, and its surface's holdback when given. A flag without that environment is disabled
+ * with no rules.
  */
-export function flattenFlag(flag: FlagConfig, environment: string): SnapshotFlag {
+export function flattenFlag(
+  flag: FlagConfig,
+  environment: string,
+  holdback?: SnapshotHoldback,
+): SnapshotFlag {
   const env = Object.hasOwn(flag.environments, environment) ? flag.environments[environment] : undefined;
   const out: SnapshotFlag = {
     key: flag.key,
@@ -124,6 +147,7 @@ export function flattenFlag(flag: FlagConfig, environment: string): SnapshotFlag
     rules: env?.rules ?? [],
   };
   if (env?.overrides !== undefined) out.overrides = env.overrides;
+  if (holdback !== undefined) out.holdback = holdback;
   return out;
 }
 
@@ -147,6 +171,7 @@ function brokenFlag(key: string, kind: FlagKind, error: string): CompiledFlag {
     rules: [],
     fixedResult: result,
     defaultResult: result,
+    holdback: null,
   };
 }
 
@@ -183,6 +208,7 @@ function compileFlag(flag: SnapshotFlag, resolveSegment: (key: string) => Predic
     null,
     undefined,
   );
+  const heldBack = new Set(flag.holdback?.rules ?? []);
   const rules: CompiledRule[] = flag.rules.map((rule) => {
     const unitAttribute = rule.bucketBy ?? DEFAULT_UNIT_ATTRIBUTE;
     const serve = rule.serve;
@@ -244,6 +270,18 @@ function compileFlag(flag: SnapshotFlag, resolveSegment: (key: string) => Predic
         null,
         undefined,
       ),
+      holdbackResult:
+        flag.holdback !== undefined && heldBack.has(rule.id)
+          ? Object.freeze<EvaluationResult>({
+              flagKey,
+              value: defaultValue,
+              variant: flag.defaultVariant,
+              reason: 'DEFAULT',
+              ruleId: rule.id,
+              inExperiment: true,
+              holdback: flag.holdback.surface,
+            })
+          : null,
     };
   });
   const overrideEntries = flag.overrides === undefined ? [] : Object.entries(flag.overrides);
@@ -266,7 +304,8 @@ function compileFlag(flag: SnapshotFlag, resolveSegment: (key: string) => Predic
       first.when === null &&
       first.variant !== null &&
       first.rollout === undefined &&
-      first.experiment === undefined
+      first.experiment === undefined &&
+      first.holdbackResult === null
     )
       fixedResult = frozenResult(
         {
@@ -309,6 +348,14 @@ function compileFlag(flag: SnapshotFlag, resolveSegment: (key: string) => Predic
     rules,
     fixedResult,
     defaultResult,
+    holdback:
+      flag.holdback === undefined
+        ? null
+        : {
+            surface: flag.holdback.surface,
+            prefix: saltPrefixState(flag.holdback.salt),
+            buckets: flag.holdback.buckets,
+          },
   };
 }
 

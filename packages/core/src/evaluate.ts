@@ -1,4 +1,10 @@
-import type { CompiledConfig, CompiledFlag, CompiledRule, CompiledSlice } from './compile.ts';
+import {
+  type CompiledConfig,
+  type CompiledFlag,
+  type CompiledRule,
+  type CompiledSlice,
+  inHoldback,
+} from './compile.ts';
 import { bucketFromPrefix } from './hash.ts';
 import type { EvaluationContext, EvaluationResult, FlagKind } from './model.ts';
 import type { ContextRecord } from './targeting.ts';
@@ -48,6 +54,11 @@ function evaluateFlag(flag: CompiledFlag, context: ContextRecord, epoch: number)
   for (let r = 0; r < rules.length; r++) {
     const rule = rules[r] as CompiledRule;
     if (rule.when !== null && !rule.when(context, epoch)) continue;
+    if (rule.holdbackResult !== null) {
+      // The surface holdback: its units get the default from every rollout and experiment on the flag.
+      const held = toUnit(rule.unit(context));
+      if (held !== undefined && inHoldback(flag, held)) return rule.holdbackResult;
+    }
     if (rule.result !== null) return rule.result;
     const unit = toUnit(rule.unit(context));
     if (unit === undefined) {

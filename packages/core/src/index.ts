@@ -1,5 +1,11 @@
-export type { CompiledConfig, CompiledFlag, CompiledRule, CompiledSlice } from './compile.ts';
-export { compileConfig, flattenFlag, OVERRIDE_RULE_ID } from './compile.ts';
+export type {
+  CompiledConfig,
+  CompiledFlag,
+  CompiledHoldback,
+  CompiledRule,
+  CompiledSlice,
+} from './compile.ts';
+export { compileConfig, flattenFlag, inHoldback, OVERRIDE_RULE_ID } from './compile.ts';
 export type { EvaluateOptions } from './evaluate.ts';
 export { evaluate, evaluateAll } from './evaluate.ts';
 export type { HashState } from './hash.ts';

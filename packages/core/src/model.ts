@@ -116,6 +116,20 @@ export interface Segment {
   when: Condition;
 }
 
+/**
+ * A surface holdback as shipped with each flag of the surface: units whose bucket under the holdback's own
+ * salt (hash v1, the rule's bucketing unit) is below `buckets` are served the default variant instead of what
+ * the listed rules (the rollouts and experiments on the flag) would serve, and that is logged as an exposure.
+ */
+export interface SnapshotHoldback {
+  surface: string;
+  salt: string;
+  /** Held-back buckets of 1,000,000 (percent × 10,000). */
+  buckets: number;
+  /** Ids of the flag's rules the holdback applies to. */
+  rules: string[];
+}
+
 /** One flag as shipped to SDKs for one environment: the flag document flattened to that environment. */
 export interface SnapshotFlag {
   key: string;
@@ -127,6 +141,8 @@ export interface SnapshotFlag {
   enabled: boolean;
   overrides?: Record<string, string>;
   rules: Rule[];
+  /** The holdback of the flag's surface, when it keeps one. */
+  holdback?: SnapshotHoldback;
 }
 
 /**
@@ -162,7 +178,8 @@ export type ErrorCode =
  * The result of evaluating one flag. `value` and `variant` are absent only when the reason is ERROR
  * and no variant could be chosen (unknown flag); callers then use their code default.
  * `inExperiment` is true when a rollout or experiment rule served the value, so an exposure is due;
- * `rollout` / `experiment` and `arm` then say which comparison and which side.
+ * `rollout` / `experiment` and `arm` then say which comparison and which side. `holdback` names the surface
+ * whose holdback served the default instead (also an exposure).
  */
 export interface EvaluationResult {
   flagKey: string;
@@ -176,6 +193,7 @@ export interface EvaluationResult {
   rollout?: string;
   experiment?: string;
   arm?: Arm;
+  holdback?: string;
 }
 
 /** One problem found by validation: a JSON path (`environments.production.rules[2].serve.split[0].range`) and what was expected. */

@@ -723,14 +723,45 @@ export function validateSnapshotFlag(
   if (!expectObject(input, '', issues, 'a snapshot flag object')) return done(input, issues);
   rejectUnknownFields(
     input,
-    ['key', 'kind', 'variants', 'defaultVariant', 'salt', 'hashVersion', 'enabled', 'overrides', 'rules'],
+    [
+      'key',
+      'kind',
+      'variants',
+      'defaultVariant',
+      'salt',
+      'hashVersion',
+      'enabled',
+      'overrides',
+      'rules',
+      'holdback',
+    ],
     '',
     issues,
   );
   const segments = knownSegments(options?.segments);
   const variants = checkFlagHead(input, issues);
   checkEnvironmentBody(input, '', issues, variants, segments);
+  if (input.holdback !== undefined) checkHoldback(input.holdback, issues);
   return done(input, issues);
+}
+
+/** A snapshot flag's surface holdback: surface key, salt, buckets in [0, 1,000,000], rule ids. */
+function checkHoldback(value: unknown, issues: Issues): void {
+  const path = 'holdback';
+  if (!expectObject(value, path, issues, 'a holdback object { surface, salt, buckets, rules }')) return;
+  rejectUnknownFields(value, ['surface', 'salt', 'buckets', 'rules'], path, issues);
+  if (typeof value.surface !== 'string' || value.surface === '')
+    issues.add(`${path}.surface`, 'expected the key of the surface');
+  if (typeof value.salt !== 'string' || value.salt === '' || value.salt.length > MAX_SALT_LENGTH)
+    issues.add(`${path}.salt`, `expected a non-empty salt of at most ${MAX_SALT_LENGTH} characters`);
+  if (
+    !Number.isInteger(value.buckets) ||
+    (value.buckets as number) < 0 ||
+    (value.buckets as number) > BUCKET_COUNT
+  )
+    issues.add(`${path}.buckets`, `expected an integer number of buckets from 0 to ${BUCKET_COUNT}`);
+  if (!Array.isArray(value.rules) || !value.rules.every((r) => typeof r === 'string'))
+    issues.add(`${path}.rules`, 'expected an array of rule ids');
 }
 
 /** The segment keys a condition refers to, directly (not through other segments). */

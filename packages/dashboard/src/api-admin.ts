@@ -1,11 +1,12 @@
 /**
  * Admin calls beyond the list views of api.ts: create and edit metrics, surfaces, segments and environments;
  * the rollout with its history, recommendation and plan; the plan forecast; the evidence; and the decision
- * log fetched incrementally. Every request and reply is a type of `@dimmer/api`; the only views declared
+ * log fetched incrementally; experiments with their results and actions. Every request and reply is a type of `@dimmer/api`; the only views declared
  * here are mappings of those types for the rollout page.
  */
 import type {
   ChartHistory,
+  CreatedExperiment,
   CreatedRollout,
   DecisionMetricLook,
   DecisionPage,
@@ -13,6 +14,11 @@ import type {
   EnvironmentInput,
   EnvironmentView,
   EvidenceReport,
+  ExperimentInput,
+  ExperimentList,
+  ExperimentResults,
+  ExperimentSimpleAction,
+  ExperimentView,
   MetricInput,
   MetricView,
   PlanReply,
@@ -22,6 +28,7 @@ import type {
   SegmentInput,
   SegmentReplace,
   SegmentView,
+  ShippedExperiment,
   SurfaceInput,
   SurfaceView,
 } from '@dimmer/api';
@@ -198,4 +205,64 @@ export function renameEnvironment(api: Api, key: string, name: string): Promise<
 /** DELETE /environments/{key}: CONFLICT naming its keys, rollouts and experiments while it has any. */
 export async function deleteEnvironment(api: Api, key: string): Promise<void> {
   await api.send('DELETE', `${PATHS.environments}/${enc(key)}`);
+}
+
+// ---------------------------------------------------------------- experiments
+
+/** GET /experiments?environment=…[&flag=…]: the experiments of one environment (and flag), oldest first. */
+export async function listExperiments(
+  api: Api,
+  environment: string,
+  flag?: string,
+): Promise<ExperimentView[]> {
+  const query = `?environment=${enc(environment)}${flag !== undefined ? `&flag=${enc(flag)}` : ''}`;
+  const reply = await api.send<ExperimentList>('GET', PATHS.experiments + query);
+  return reply.experiments;
+}
+
+/** The experiment whose winner this rollout ships, if any (null on a server without experiments). */
+export async function shippedFrom(
+  api: Api,
+  rollout: { id: string; flag: string; environment: string },
+): Promise<ExperimentView | null> {
+  try {
+    const list = await listExperiments(api, rollout.environment, rollout.flag);
+    return list.find((e) => e.rollout === rollout.id) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** GET /experiments/{id}: the experiment with the latest results the controller recorded. */
+export function getExperiment(api: Api, id: string): Promise<ExperimentView> {
+  return api.send('GET', PATHS.experiment(id));
+}
+
+/** GET /experiments/{id}/results: a look now (not recorded): estimates, lifts, verdicts, recommendation. */
+export function getExperimentResults(api: Api, id: string): Promise<ExperimentResults> {
+  return api.send('GET', PATHS.experimentAction(id, 'results'));
+}
+
+/** POST /experiments: a draft with the server's sample plan; a validation error names each bad field. */
+export function createExperiment(api: Api, input: ExperimentInput): Promise<CreatedExperiment> {
+  return api.send('POST', PATHS.experiments, input);
+}
+
+/** POST /experiments/{id}/start|stop|abort: the experiment after the action. */
+export function experimentAction(
+  api: Api,
+  id: string,
+  action: ExperimentSimpleAction,
+): Promise<ExperimentView> {
+  return api.send('POST', PATHS.experimentAction(id, action), {});
+}
+
+/** POST /experiments/{id}/coverage: grows the coverage (a lower value is refused, naming `coverage`). */
+export function setExperimentCoverage(api: Api, id: string, coverage: number): Promise<ExperimentView> {
+  return api.send('POST', PATHS.experimentAction(id, 'coverage'), { coverage });
+}
+
+/** POST /experiments/{id}/ship: ends the experiment and starts a guarded rollout of the variant. */
+export function shipExperiment(api: Api, id: string, variant: string): Promise<ShippedExperiment> {
+  return api.send('POST', PATHS.experimentAction(id, 'ship'), { variant });
 }

@@ -56,6 +56,10 @@ export const PATHS = {
   rolloutDecisions: (id: string) => `${API_PREFIX}/rollouts/${encodeURIComponent(id)}/decisions`,
   rolloutAction: (id: string, action: RolloutAction) =>
     `${API_PREFIX}/rollouts/${encodeURIComponent(id)}/${action}`,
+  experiments: `${API_PREFIX}/experiments`,
+  experiment: (id: string) => `${API_PREFIX}/experiments/${encodeURIComponent(id)}`,
+  experimentAction: (id: string, action: 'start' | 'stop' | 'abort' | 'coverage' | 'ship' | 'results') =>
+    `${API_PREFIX}/experiments/${encodeURIComponent(id)}/${action}`,
 } as const;
 
 /** sessionStorage key of the admin token (cleared when the tab closes). */

@@ -4,6 +4,8 @@ import { Api, ApiError, type Environment, TOKEN_STORAGE_KEY } from './api.ts';
 import { ErrorMessage, type Session, SessionContext } from './components/ui.tsx';
 import { AuditPage } from './pages/audit.tsx';
 import { EnvironmentsPage } from './pages/environments.tsx';
+import { ExperimentDetailPage } from './pages/experiment-detail.tsx';
+import { ExperimentsPage } from './pages/experiments.tsx';
 import { FlagDetailPage } from './pages/flag-detail.tsx';
 import { FlagEditPage } from './pages/flag-edit.tsx';
 import { FlagNewPage } from './pages/flag-new.tsx';
@@ -128,6 +130,7 @@ function SignIn({ onSignIn, error }: { onSignIn(token: string): void; error: unk
 const NAV: { label: string; route: Route; pages: Route['page'][] }[] = [
   { label: 'Flags', route: { page: 'flags' }, pages: ['flags', 'flag', 'flag-new', 'flag-edit'] },
   { label: 'Rollouts', route: { page: 'rollouts' }, pages: ['rollouts', 'rollout'] },
+  { label: 'Experiments', route: { page: 'experiments' }, pages: ['experiments', 'experiment'] },
   { label: 'Metrics', route: { page: 'metrics' }, pages: ['metrics', 'metric-new', 'metric'] },
   { label: 'Surfaces', route: { page: 'surfaces' }, pages: ['surfaces', 'surface-new', 'surface'] },
   { label: 'Segments', route: { page: 'segments' }, pages: ['segments', 'segment-new', 'segment'] },
@@ -220,6 +223,10 @@ function Page({ route }: { route: Route }) {
       return <RolloutsPage />;
     case 'rollout':
       return <RolloutDetailPage id={route.id} />;
+    case 'experiments':
+      return <ExperimentsPage />;
+    case 'experiment':
+      return <ExperimentDetailPage id={route.id} />;
     case 'surfaces':
       return <SurfacesPage />;
     case 'surface-new':

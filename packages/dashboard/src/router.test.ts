@@ -11,6 +11,8 @@ describe('hash routes', () => {
       { page: 'flag-edit', key: 'checkout.v2' },
       { page: 'rollouts' },
       { page: 'rollout', id: 'ro_1' },
+      { page: 'experiments' },
+      { page: 'experiment', id: 'ex_checkout button' },
       { page: 'surfaces' },
       { page: 'surface-new' },
       { page: 'surface', key: 'checkout' },

@@ -11,6 +11,8 @@ export type Route =
   | { page: 'flag-edit'; key: string }
   | { page: 'rollouts' }
   | { page: 'rollout'; id: string }
+  | { page: 'experiments' }
+  | { page: 'experiment'; id: string }
   | { page: 'surfaces' }
   | { page: 'surface-new' }
   | { page: 'surface'; key: string }
@@ -52,6 +54,9 @@ export function parseRoute(hash: string): Route {
   if (first === 'rollouts' && second === undefined) return { page: 'rollouts' };
   if (first === 'rollouts' && second !== undefined && third === undefined)
     return { page: 'rollout', id: second };
+  if (first === 'experiments' && second === undefined) return { page: 'experiments' };
+  if (first === 'experiments' && second !== undefined && third === undefined)
+    return { page: 'experiment', id: second };
   if (
     parts.length === 1 &&
     (first === 'surfaces' ||
@@ -91,6 +96,8 @@ export function href(route: Route): string {
       return '#/rollouts';
     case 'rollout':
       return `#/rollouts/${encodeURIComponent(route.id)}`;
+    case 'experiment':
+      return `#/experiments/${encodeURIComponent(route.id)}`;
     case 'metric-new':
       return '#/metrics/new';
     case 'metric':

@@ -3,7 +3,13 @@
  * row per guardrail (control, treatment, difference with the interval of the deciding test, verdict,
  * information). Pure, no DOM.
  */
-import type { DecisionMetricLook, HistoryEntry, RolloutView } from '@dimmer/api';
+import type {
+  DecisionMetricLook,
+  GuardrailLookSummary,
+  HistoryEntry,
+  RelativeChange,
+  RolloutView,
+} from '@dimmer/api';
 import type { DecisionDetail } from './api-admin.ts';
 import {
   formatClock,
@@ -12,6 +18,7 @@ import {
   formatInformation,
   formatMetricValue,
 } from './format.ts';
+import { logRatioInterval } from './log-ratio.ts';
 
 /** The actor name the controller records. */
 export const CONTROLLER = 'controller';
@@ -23,8 +30,14 @@ export interface Banner {
   tone: BannerTone;
   /** One sentence: state, who or what acted, when, and why. */
   headline: string;
+  /** Why, when it takes more than the headline: the evidence in the dashboard's own numbers. */
+  reason?: string;
+  /** The server's own sentence behind the verdict, for the curious. */
+  note?: string;
   /** What to do next. */
   next: string;
+  /** Who or what acted last and when ("Last action: rollback by token:ci at 13:09:32"). */
+  lastAction?: string;
   /** True when the rollout is in alarm: it cannot decide, and the banner says why first. */
   alarm?: boolean;
 }
@@ -226,10 +239,16 @@ export function rolloutBanner(rollout: RolloutView, decisions: readonly Decision
   }
 }
 
+/** A verdict of a results row: a rollout's guardrail, or an experiment's metric for one variant. */
+export type RowVerdict = 'harm' | 'worse' | 'better' | 'non-inferior' | 'no verdict yet' | 'no data';
+
 /** One row of the results table. */
 export interface ResultRow {
   metric: string;
   required: boolean;
+  /** Experiments: the treatment variant compared with control, and the metric's role. */
+  variant?: string;
+  role?: 'success' | 'guardrail';
   control: string;
   treatment: string;
   /** Absolute difference treatment − control ("+13.1 pp"). */
@@ -238,17 +257,29 @@ export interface ResultRow {
   relative: string;
   /** Which test the interval belongs to and what it was compared with. */
   test: string;
-  verdict: 'harm' | 'non-inferior' | 'no verdict yet' | 'no data';
+  verdict: RowVerdict;
   information: string;
 }
 
+/** What the deciding test reads of a look: the summary, the metric's kind and relative margin, and its role. */
+export interface TestedLook {
+  summary: GuardrailLookSummary | null;
+  kind: string;
+  /** Relative non-inferiority margin (null for an experiment's success metric). */
+  margin: number | null;
+  /** An experiment's success metric is decided by the superiority test (non-inferiority at a zero margin). */
+  role?: 'success' | 'guardrail';
+}
+
+const fmtZ = (z: number | null) => (z === null ? 'unknown' : Number(z.toFixed(2)).toString());
+
 /** The z multiplier and name of the test that decided (or would decide) a look; none without a summary. */
-export function decidingTest(look: DecisionMetricLook): { multiplier: number | null; test: string } {
+export function decidingTest(look: TestedLook): { multiplier: number | null; test: string } {
   const s = look.summary;
   if (s === null) return { multiplier: null, test: '' };
   const det = s.deterioration;
   const ni = s.nonInferiority;
-  const fmtZ = (z: number | null) => (z === null ? 'unknown' : Number(z.toFixed(2)).toString());
+  const success = look.role === 'success';
   if (s.verdict === 'harm_detected' && det.boundary !== null)
     return {
       multiplier: det.boundary,
@@ -257,20 +288,78 @@ export function decidingTest(look: DecisionMetricLook): { multiplier: number | n
   if (s.verdict === 'non_inferior' && ni !== null && ni.boundary !== null)
     return {
       multiplier: ni.boundary,
-      test: `non-inferiority test: within the ${formatFraction(look.margin)} margin (${formatDifference(ni.margin, look.kind)}), z ${fmtZ(ni.z)} ≥ ${fmtZ(ni.boundary)}`,
+      test: success
+        ? `superiority test: z ${fmtZ(ni.z)} ≥ ${fmtZ(ni.boundary)}, significantly better`
+        : `non-inferiority test: within the ${look.margin === null ? '' : `${formatFraction(look.margin)} `}margin (${formatDifference(ni.margin, look.kind)}), z ${fmtZ(ni.z)} ≥ ${fmtZ(ni.boundary)}`,
     };
   const [low, high] = s.interval;
   const cs = low !== null && high !== null && s.se !== null && s.se > 0 ? (high - low) / 2 / s.se : null;
+  if (s.verdict === 'non_inferior')
+    // Passed at an earlier look: a look with no new information has no boundary of its own.
+    return {
+      multiplier: cs,
+      test: `${success ? 'superiority' : 'non-inferiority'} test passed at an earlier look; always-valid 95% interval`,
+    };
   const parts = [
     'always-valid 95% interval',
+    ...(success && ni !== null
+      ? [`better at z ≥ ${ni.boundary === null ? '∞ (too early)' : fmtZ(ni.boundary)}, now ${fmtZ(ni.z)}`]
+      : []),
     `rollback at z ≥ ${det.boundary === null ? '∞ (too early)' : fmtZ(det.boundary)}, now ${fmtZ(det.z)}`,
-    `margin ${formatFraction(look.margin)}`,
+    ...(look.margin !== null && !success ? [`margin ${formatFraction(look.margin)}`] : []),
   ];
   return { multiplier: cs, test: parts.join('; ') };
 }
 
+/**
+ * The value columns of a row: both arms, the difference and the relative change, each interval at the deciding
+ * test's multiplier (relative changes on the log-ratio scale, so they never pass −100%).
+ */
+export function summaryCells(
+  s: GuardrailLookSummary | null,
+  kind: string,
+  multiplier: number | null,
+  change?: RelativeChange | null,
+): Pick<ResultRow, 'control' | 'treatment' | 'difference' | 'relative'> {
+  // A rollout's look carries the server's interval (`relativeChange`, computed by @dimmer/stats and shown the
+  // same by the CLI and the demo); an experiment's look is computed here with the same formula.
+  const rel =
+    change != null && change.lift !== null && change.lower !== null && change.upper !== null
+      ? { lift: change.lift, lower: change.lower, upper: change.upper }
+      : multiplier !== null && s !== null && s.relativeLiftSe !== null
+        ? logRatioInterval({
+            meanTreatment: s.meanTreatment,
+            meanControl: s.meanControl,
+            relativeLiftSe: s.relativeLiftSe,
+            multiplier,
+          })
+        : null;
+  const absInterval =
+    multiplier !== null && s !== null && s.se !== null
+      ? ` (${formatDifference(s.delta - multiplier * s.se, kind)} to ${formatDifference(s.delta + multiplier * s.se, kind)})`
+      : '';
+  return {
+    control: formatMetricValue(s?.meanControl ?? null, kind),
+    treatment: formatMetricValue(s?.meanTreatment ?? null, kind),
+    difference: `${formatDifference(s?.delta ?? null, kind)}${absInterval}`,
+    relative:
+      rel !== null
+        ? `${formatFraction(rel.lift, { signed: true })} (${formatFraction(rel.lower, { signed: true })} to ${formatFraction(rel.upper, { signed: true })})`
+        : s !== null && s.relativeLift !== null
+          ? formatFraction(s.relativeLift, { signed: true })
+          : '—',
+  };
+}
+
+/** The test column of a look the engine did not assess. */
+export function unassessedText(status: string): string {
+  if (status === 'no_data') return 'no events yet';
+  if (status === 'waiting_for_plan') return 'waiting for the sample plan (every arm needs its minimum units)';
+  return 'not enough units yet';
+}
+
 /** The row's verdict: a look the engine did not assess has no data, whatever its summary says. */
-function rowVerdict(look: DecisionMetricLook): ResultRow['verdict'] {
+function rowVerdict(look: DecisionMetricLook): RowVerdict {
   if (look.status !== 'assessed' || look.summary === null) return 'no data';
   if (look.summary.verdict === 'harm_detected') return 'harm';
   if (look.summary.verdict === 'non_inferior') return 'non-inferior';
@@ -283,34 +372,11 @@ export function resultRows(decision: DecisionDetail | undefined): ResultRow[] {
   return decision.looks.map((look) => {
     const s = look.summary;
     const { multiplier, test } = decidingTest(look);
-    // The server's interval of the deciding test on the log-ratio scale (packages/stats, shared with the CLI).
-    const change = look.relativeChange;
-    const rel =
-      change != null && change.lift !== null && change.lower !== null && change.upper !== null
-        ? { lift: change.lift, lower: change.lower, upper: change.upper }
-        : null;
-    const absInterval =
-      multiplier !== null && s !== null && s.se !== null
-        ? ` (${formatDifference(s.delta - multiplier * s.se, look.kind)} to ${formatDifference(s.delta + multiplier * s.se, look.kind)})`
-        : '';
     return {
       metric: look.metric,
       required: look.required,
-      control: formatMetricValue(s?.meanControl ?? null, look.kind),
-      treatment: formatMetricValue(s?.meanTreatment ?? null, look.kind),
-      difference: `${formatDifference(s?.delta ?? null, look.kind)}${absInterval}`,
-      relative:
-        rel !== null
-          ? `${formatFraction(rel.lift, { signed: true })} (${formatFraction(rel.lower, { signed: true })} to ${formatFraction(rel.upper, { signed: true })})`
-          : s !== null && s.relativeLift !== null
-            ? formatFraction(s.relativeLift, { signed: true })
-            : '—',
-      test:
-        look.status === 'assessed'
-          ? test
-          : look.status === 'no_data'
-            ? 'no events yet'
-            : 'not enough units yet',
+      ...summaryCells(s, look.kind, multiplier, look.relativeChange),
+      test: look.status === 'assessed' ? test : unassessedText(look.status),
       verdict: rowVerdict(look),
       information: formatInformation(s?.informationFraction ?? null),
     };

@@ -6,8 +6,7 @@
  * a rollback explained by the banner, a refresh that fails with 503 and recovers, a manual recommendation
  * applied from the page, and a rollout set up from the dashboard alone.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   compileConfig,
@@ -16,127 +15,41 @@ import {
   type FlagConfig,
   flattenFlag,
 } from '@dimmer/core';
-import { createTestServer, type TestServer } from '@dimmer/server';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { TestServer } from '@dimmer/server';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatFraction } from '../src/format.ts';
-import { ensureBuilt, PACKAGE_DIR, servesDashboard, startDashboardHost } from './dashboard-host.ts';
+import {
+  adminCall,
+  type BrowserRig,
+  go,
+  type Problems,
+  sendTraffic as sendTrafficTo,
+  screenshotsAtBothWidths as shootBoth,
+  signIn as signInTo,
+  startBrowserRig,
+  watch as watchFor,
+} from './browser.ts';
+import { PACKAGE_DIR } from './dashboard-host.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const OUTPUT_DIR = join(PACKAGE_DIR, 'test-output');
-const DESKTOP = { width: 1280, height: 900 };
-const PHONE = { width: 390, height: 844 };
 const FLOW_TIMEOUT_MS = 180_000;
 const ENV = 'production';
 
+let rig: BrowserRig | undefined;
 let server: TestServer;
-let host: { url: string; close(): Promise<void> } | undefined;
 let baseUrl: string;
 let dashboardOnServer = false;
-let profileDir: string;
 let context: BrowserContext;
-/** Browser-side problems: console errors, uncaught exceptions, and failed requests outside the API. */
-const problems: string[] = [];
-/** API replies with status ≥ 400 (expected ones: validation refusals, the wrong token, planned routes). */
-const apiFailures: { status: number; url: string }[] = [];
+const seen: Problems = { problems: [], apiFailures: [] };
+const { problems, apiFailures } = seen;
 
-function watch(page: Page): void {
-  page.on('console', (message) => {
-    if (message.type() !== 'error') return;
-    // Chromium logs every 4xx/5xx fetch as "Failed to load resource"; those are checked through apiFailures.
-    if (/^Failed to load resource: the server responded with a status of \d+/.test(message.text())) return;
-    problems.push(`console: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.on('response', (response) => {
-    if (response.status() < 400) return;
-    const url = new URL(response.url());
-    if (url.pathname.startsWith('/api/')) apiFailures.push({ status: response.status(), url: url.pathname });
-    else problems.push(`HTTP ${response.status()} for ${url.pathname}`);
-  });
-  page.on('requestfailed', (request) => problems.push(`request failed: ${request.url()}`));
-}
-
-async function shoot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(OUTPUT_DIR, `${name}.png`), fullPage: true });
-}
-
-async function screenshotsAtBothWidths(page: Page, name: string): Promise<void> {
-  await page.setViewportSize(DESKTOP);
-  await shoot(page, `${name}-1280`);
-  await page.setViewportSize(PHONE);
-  await shoot(page, `${name}-390`);
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  expect(overflow, `${name} scrolls sideways at 390 px`).toBeLessThanOrEqual(1);
-  await page.setViewportSize(DESKTOP);
-}
-
-async function go(page: Page, hash: string): Promise<void> {
-  await page.evaluate((h) => {
-    window.location.hash = h;
-  }, hash);
-}
-
-async function signIn(page: Page): Promise<void> {
-  await page.goto(`${baseUrl}/`);
-  await page.getByLabel('Admin token').fill(server.adminToken);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('navigation', { name: 'Main' }).waitFor();
-}
-
-/** Admin API call of the tests (setting up what a test is not about); fails the test on an error status. */
-async function admin(path: string, body?: unknown): Promise<Record<string, unknown>> {
-  const response = await server.adminFetch(path, {
-    method: body === undefined ? 'GET' : 'POST',
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await response.text();
-  expect(response.status, `${path}: ${text}`).toBeLessThan(300);
-  return text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
-}
-
-/**
- * Simulated traffic: `units` units evaluate `flag` locally on the server SDK's config and report their
- * exposure; a unit in treatment ("on") sends `event` with probability `rates.on`, in control `rates.off`.
- */
-async function sendTraffic(
-  secret: string,
-  input: { flag: string; event: string; prefix: string; units: number; rates: { on: number; off: number } },
-): Promise<void> {
-  const served = (await (
-    await fetch(`${server.url}/sdk/v1/config`, { headers: { authorization: `Bearer ${secret}` } })
-  ).json()) as EnvironmentSnapshot;
-  const compiled = compileConfig(served);
-  const events: Record<string, unknown>[] = [];
-  const now = Date.now();
-  for (let i = 0; i < input.units; i++) {
-    const unit = `${input.prefix}-${i}`;
-    const variant = evaluate(compiled, input.flag, { targetingKey: unit }).variant ?? 'off';
-    events.push({ type: 'exposure', flag: input.flag, variant, unit, timestamp: now });
-    // A fixed, evenly spread draw per unit keeps every run on the same path.
-    const draw = ((i * 7919) % 1000) / 1000;
-    if (draw < (variant === 'on' ? input.rates.on : input.rates.off))
-      events.push({ type: 'track', name: input.event, unit, timestamp: now + 1 });
-  }
-  for (let i = 0; i < events.length; i += 1_000) {
-    const sent = await fetch(`${server.url}/v1/events`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ batchId: `${input.prefix}-${i}`, events: events.slice(i, i + 1_000) }),
-    });
-    expect(sent.status).toBeLessThan(300);
-  }
-}
+const watch = (page: Page) => watchFor(page, seen);
+const screenshotsAtBothWidths = (page: Page, name: string) => shootBoth(page, OUTPUT_DIR, name);
+const signIn = (page: Page) => signInTo(page, { baseUrl, server });
+const admin = (path: string, body?: unknown) => adminCall(server, path, body);
+const sendTraffic = (secret: string, input: Parameters<typeof sendTrafficTo>[2]) =>
+  sendTrafficTo(server, secret, input);
 
 /** A metric, a flag on in production, a server key and a started rollout at 50% then 100%, all through the API. */
 async function startGuardedRollout(input: {
@@ -181,28 +94,12 @@ const REGRESSION = { units: 20_000, rates: { on: 0.15, off: 0.02 } };
 
 beforeAll(async () => {
   mkdirSync(OUTPUT_DIR, { recursive: true });
-  await ensureBuilt();
-  server = await createTestServer({ config: { previewSampleSize: 20_000 } });
-  dashboardOnServer = await servesDashboard(server.url);
-  if (dashboardOnServer) baseUrl = server.url;
-  else {
-    host = await startDashboardHost(server.url);
-    baseUrl = host.url;
-  }
-  profileDir = mkdtempSync(join(tmpdir(), 'dimmer-dashboard-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: DESKTOP,
-  });
+  rig = await startBrowserRig({ config: { previewSampleSize: 20_000 } });
+  ({ server, baseUrl, dashboardOnServer, context } = rig);
 }, 120_000);
 
 afterAll(async () => {
-  await context?.close();
-  await host?.close();
-  await server?.close();
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  await rig?.close();
 });
 
 describe('dashboard in Chromium', () => {
@@ -367,6 +264,7 @@ describe('dashboard in Chromium', () => {
         ['#/metrics', '11-metrics', 'Metrics'],
         ['#/segments', '14-segments', 'Segments'],
         ['#/environments', '15-environments', 'Environments'],
+        ['#/experiments', '25-experiments', 'Experiments'],
       ] as const) {
         await go(page, hash);
         await page.getByRole('heading', { name: heading, exact: true }).waitFor();

@@ -112,7 +112,7 @@ function unitReader(rule: CompiledRule): ((context: EvaluationContext) => unknow
     : (rule.unit as (context: EvaluationContext) => unknown);
 }
 
-/** Prepares an exposure slot for every result that a rollout or experiment rule of `compiled` can serve. */
+/** Prepares an exposure slot for every result that a rollout, experiment or surface holdback of `compiled` can serve. */
 function exposureSlots(
   compiled: CompiledConfig,
   deduper: ExposureDeduper,
@@ -120,10 +120,13 @@ function exposureSlots(
   const slots = new Map<Readonly<EvaluationResult>, ExposureSlot>();
   for (const flag of compiled.flagList) {
     for (const rule of flag.rules) {
-      if (rule.rollout === undefined && rule.experiment === undefined) continue;
+      if (rule.rollout === undefined && rule.experiment === undefined && rule.holdbackResult === null)
+        continue;
       const readUnit = unitReader(rule);
       const results = rule.slices.map((slice) => slice.result);
       if (rule.result !== null) results.push(rule.result);
+      // A surface holdback's default is an exposure too (the holdback report compares its units).
+      if (rule.holdbackResult !== null) results.push(rule.holdbackResult);
       for (const result of results) {
         const variant = result.variant;
         if (result.inExperiment !== true || variant === undefined || slots.has(result)) continue;

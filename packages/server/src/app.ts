@@ -262,6 +262,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     metrics: stores.metrics,
     flags: stores.flags,
     clock,
+    readAnalysis: (id, attempt) => stores.rollouts.readAnalysis(id, attempt),
+    announce,
   });
   const webhooks = new WebhookNotifier({
     urls: [],
@@ -303,6 +305,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     metrics: stores.metrics,
     surfaces: stores.surfaces,
     rollouts,
+    readAnalysis: (id, attempt) => stores.rollouts.readAnalysis(id, attempt),
     clock,
     announce,
   });
@@ -314,6 +317,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const pipeline = new EventPipeline({
     store: stores.events,
     clock,
+    config: (environment) => hub.get(environment)?.compiled,
     ...(config.ingestion !== undefined ? { limits: config.ingestion } : {}),
   });
   const exposureBuffer =

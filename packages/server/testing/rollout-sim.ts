@@ -44,6 +44,8 @@ export interface SimSetup {
   metrics?: Record<string, unknown>[];
   /** A surface to create and attach to the flag, with these required metrics. */
   surfaceRequires?: string[];
+  /** A string flag with these variants (the first is the default) instead of the boolean off/on. */
+  variants?: string[];
 }
 
 /** Creates the metrics (and surface), a boolean flag with variants off/on, and a server key. */
@@ -66,9 +68,13 @@ export async function setUpRolloutSim(
   }
   const created = await t.admin('POST', '/api/v1/flags', {
     key: flag,
-    kind: 'boolean',
-    variants: { off: false, on: true },
-    defaultVariant: 'off',
+    ...(setup.variants === undefined
+      ? { kind: 'boolean', variants: { off: false, on: true }, defaultVariant: 'off' }
+      : {
+          kind: 'string',
+          variants: Object.fromEntries(setup.variants.map((v) => [v, v])),
+          defaultVariant: setup.variants[0],
+        }),
     // A fixed salt: the same units land in the same buckets on every run, so seeded runs are identical.
     salt: SIM_SALT,
     ...(setup.surfaceRequires !== undefined ? { surface: 'checkout' } : {}),
@@ -80,8 +86,11 @@ export async function setUpRolloutSim(
   return { clientKey: key.json.secret as string, flag, environment };
 }
 
-/** Per-arm probability that a unit sends each event during its step. */
-export type ArmRates = Record<string, { treatment: number; control: number }>;
+/**
+ * Per-arm probability that a unit sends each event during its step; a variant's own entry (experiments with
+ * several variants) takes precedence over its arm's (`on` is treatment, every other variant control).
+ */
+export type ArmRates = Record<string, { treatment: number; control: number; [variant: string]: number }>;
 
 export interface StepOptions {
   units: number;
@@ -163,7 +172,7 @@ export class TrafficSim {
       }
       const arm = variant === 'on' ? 'treatment' : 'control';
       for (const [event, rates] of Object.entries(options.rates)) {
-        if (this.#random() >= rates[arm]) continue;
+        if (this.#random() >= (rates[variant] ?? rates[arm])) continue;
         const value = options.values?.[event];
         events.push({
           type: 'track',

@@ -6,11 +6,12 @@
  */
 
 import type { PlanReply, RolloutView } from '@dimmer/api';
-import { useEffect, useMemo, useState } from 'react';
-import { ApiError, type RolloutAction } from '../api.ts';
-import type { DecisionDetail, LiveUnits } from '../api-admin.ts';
+import { useMemo, useState } from 'react';
+import type { RolloutAction } from '../api.ts';
+import { type DecisionDetail, type LiveUnits, shippedFrom } from '../api-admin.ts';
 import { chartMarkers, guardrailNames, guardrailSeries, seriesFromChart } from '../chart-data.ts';
 import { GuardrailChart } from '../components/guardrail-chart.tsx';
+import { ResultsTable, StaleBanner, VerdictBanner } from '../components/results.tsx';
 import {
   Badge,
   ConfirmDialog,
@@ -18,6 +19,7 @@ import {
   PageHeader,
   Time,
   type Tone,
+  useLoad,
   useSession,
 } from '../components/ui.tsx';
 import { decisionActions, decisionLog } from '../decision-log.ts';
@@ -26,12 +28,18 @@ import { formatClock, formatCount, formatDurationMs, formatFraction } from '../f
 import { useLiveRollout } from '../live-rollout.ts';
 import { href } from '../router.ts';
 import {
+  type Banner,
   describeRecommendation,
   lastActionText,
-  type ResultRow,
   resultRows,
   rolloutBanner,
 } from '../verdict.ts';
+
+/** The banner with the rollout's last action under its headline, when there is one. */
+function withLastAction(banner: Banner, last: string | null): Banner {
+  return last === null ? banner : { ...banner, lastAction: last };
+}
+
 import { HealthBadge, ReachMeter, stateTone } from './rollouts.tsx';
 
 const ACTION_LABEL: Record<RolloutAction, string> = {
@@ -44,7 +52,6 @@ const ACTION_LABEL: Record<RolloutAction, string> = {
 };
 /** Power below which the forecast is flagged. */
 const POWER_TARGET = 0.8;
-const ONE_SECOND_MS = 1_000;
 
 function decisionTone(action: string): Tone {
   if (action === 'rollback') return 'bad';
@@ -53,122 +60,8 @@ function decisionTone(action: string): Tone {
   return 'info';
 }
 
-function verdictTone(verdict: ResultRow['verdict']): Tone {
-  if (verdict === 'harm') return 'bad';
-  if (verdict === 'non-inferior') return 'good';
-  return 'neutral';
-}
-
 function isAction(x: string): x is RolloutAction {
   return ['start', 'advance', 'pause', 'resume', 'rollback', 'complete'].includes(x);
-}
-
-function StaleBanner({
-  error,
-  fetchedAt,
-  retryAt,
-  onRetry,
-}: {
-  error: unknown;
-  fetchedAt: number | null;
-  retryAt: number | null;
-  onRetry(): void;
-}) {
-  const [now, setNow] = useState(Date.now());
-  useEffect(() => {
-    const timer = window.setInterval(() => setNow(Date.now()), ONE_SECOND_MS);
-    return () => window.clearInterval(timer);
-  }, []);
-  const message =
-    error instanceof ApiError
-      ? `${error.message} (HTTP ${error.status})`
-      : error instanceof Error
-        ? error.message
-        : String(error);
-  const wait = retryAt === null ? null : Math.max(0, retryAt - now);
-  return (
-    <div className="stale" role="status" data-testid="stale-banner">
-      <strong>Could not refresh: {message}</strong>
-      <span>
-        {fetchedAt !== null
-          ? ` Showing what the server said at ${formatClock(new Date(fetchedAt).toISOString())}.`
-          : ''}
-        {wait !== null ? ` Retrying in ${formatDurationMs(Math.max(ONE_SECOND_MS, wait))}.` : ''}
-      </span>{' '}
-      <button type="button" className="button button-quiet-dark" onClick={onRetry}>
-        Retry now
-      </button>
-    </div>
-  );
-}
-
-function VerdictBanner({ rollout, decisions }: { rollout: RolloutView; decisions: DecisionDetail[] }) {
-  const banner = rolloutBanner(rollout, decisions);
-  const last = lastActionText(rollout);
-  return (
-    <section
-      className={`verdict verdict-${banner.tone}${banner.alarm === true ? ' verdict-alarm' : ''}`}
-      aria-label="Verdict"
-      data-testid="verdict-banner"
-      {...(banner.alarm === true ? { role: 'alert' } : {})}
-    >
-      <p className="verdict-headline">{banner.headline}</p>
-      {last !== null ? (
-        <p className="verdict-last" data-testid="last-action">
-          {last}
-        </p>
-      ) : null}
-      <p className="verdict-next">
-        <strong>Next:</strong> {banner.next}
-      </p>
-    </section>
-  );
-}
-
-/** The results table: cards on narrow screens (each cell carries its column name). */
-function ResultsTable({ rows, caption }: { rows: ResultRow[]; caption: string }) {
-  if (rows.length === 0)
-    return <p className="muted">No guardrail results yet: the controller has not looked.</p>;
-  return (
-    <div className="table-wrap table-cards">
-      {caption !== '' ? <p className="muted small table-note">{caption}</p> : null}
-      <table className="results" data-testid="results" aria-label={caption || 'Results per guardrail'}>
-        <thead>
-          <tr>
-            <th scope="col">Guardrail</th>
-            <th scope="col">Verdict</th>
-            <th scope="col">Control</th>
-            <th scope="col">Treatment</th>
-            <th scope="col">Difference</th>
-            <th scope="col">Relative change</th>
-            <th scope="col">Test</th>
-            <th scope="col">Information</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((r) => (
-            <tr key={r.metric}>
-              <th scope="row" data-label="Guardrail">
-                {r.metric}
-                {r.required ? <span className="muted small"> required</span> : null}
-              </th>
-              <td data-label="Verdict">
-                <Badge tone={verdictTone(r.verdict)}>{r.verdict}</Badge>
-              </td>
-              <td data-label="Control">{r.control}</td>
-              <td data-label="Treatment">{r.treatment}</td>
-              <td data-label="Difference">{r.difference}</td>
-              <td data-label="Relative change">{r.relative}</td>
-              <td data-label="Test" className="small">
-                {r.test}
-              </td>
-              <td data-label="Information">{r.information}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
 }
 
 function Recommendation({
@@ -422,6 +315,13 @@ export function RolloutDetailPage({ id }: { id: string }) {
     }));
   }, [rollout, decisions, chart]);
   const markers = useMemo(() => chartMarkers(rollout?.history ?? []), [rollout]);
+  const flag = rollout?.flag;
+  const environment = rollout?.environment;
+  const origin = useLoad(
+    async () =>
+      flag === undefined || environment === undefined ? null : shippedFrom(api, { id, flag, environment }),
+    [api, id, flag, environment],
+  );
 
   if (rollout === undefined) {
     if (live.error !== undefined)
@@ -493,7 +393,7 @@ export function RolloutDetailPage({ id }: { id: string }) {
           onRetry={live.refresh}
         />
       ) : null}
-      <VerdictBanner rollout={rollout} decisions={decisions} />
+      <VerdictBanner banner={withLastAction(rolloutBanner(rollout, decisions), lastActionText(rollout))} />
       <Recommendation
         rollout={rollout}
         decisions={decisions}
@@ -509,6 +409,16 @@ export function RolloutDetailPage({ id }: { id: string }) {
             <a href={href({ page: 'flag', key: base.flag })}>{base.flag}</a> in {base.environment}
           </dd>
         </div>
+        {origin.data != null ? (
+          <div>
+            <dt>Ships the winner of</dt>
+            <dd>
+              <a href={href({ page: 'experiment', id: origin.data.id })} data-testid="shipped-from">
+                {origin.data.id}
+              </a>
+            </dd>
+          </div>
+        ) : null}
         <div>
           <dt>Change</dt>
           <dd>

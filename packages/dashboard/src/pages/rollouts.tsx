@@ -5,6 +5,7 @@ import { type FormEvent, useState } from 'react';
 import type { Metric, Rollout, RolloutHealth, RolloutInput, Surface } from '../api.ts';
 import { createRolloutPlan, planRollout } from '../api-admin.ts';
 import { FieldIssues } from '../components/field-issues.tsx';
+import { GuardrailPicker, guardrailInputs } from '../components/guardrail-picker.tsx';
 import {
   Badge,
   ErrorMessage,
@@ -96,7 +97,6 @@ function NewRollout({ metrics }: { metrics: Metric[] }) {
   /** The create body from the form (the same for the dry run and the create). */
   const input = (): RolloutInput | null => {
     if (flag === undefined) return null;
-    const optional = guardrails.filter((m) => !required.some((r) => r.metric === m));
     return {
       ...(id.trim() !== '' ? { id: id.trim() } : {}),
       flag: flag.key,
@@ -109,13 +109,7 @@ function NewRollout({ metrics }: { metrics: Metric[] }) {
         ...(s.minUnitsPerArm.trim() !== '' ? { minUnitsPerArm: Number(s.minUnitsPerArm) } : {}),
       })),
       ...(holdback.trim() !== '' && Number(holdback) !== 0 ? { holdback: Number(holdback) } : {}),
-      guardrails: [
-        ...required.map((r) => ({
-          metric: r.metric,
-          ...(r.margin !== undefined ? { margin: r.margin } : {}),
-        })),
-        ...optional.map((metric) => ({ metric })),
-      ],
+      guardrails: guardrailInputs(required, guardrails),
       mode,
       ...(unitsPerDay.trim() !== '' ? { expectedUnitsPerDay: Number(unitsPerDay) } : {}),
     };
@@ -308,40 +302,14 @@ function NewRollout({ metrics }: { metrics: Metric[] }) {
           </button>
           <FieldIssues error={error} path="stages" />
         </fieldset>
-        <fieldset className="field">
-          <legend>Guardrails</legend>
-          {required.map((r) => (
-            <label key={`req-${r.metric}`} className="checkbox guardrail-locked">
-              <input type="checkbox" checked disabled />
-              {r.metric}{' '}
-              <span className="small">
-                required by surface {surface?.key}
-                {r.margin !== undefined ? ` (margin ${formatFraction(r.margin)})` : ''}: cannot be removed
-              </span>
-            </label>
-          ))}
-          {metrics
-            .filter((m) => !required.some((r) => r.metric === m.key))
-            .map((m) => (
-              <label key={m.key} className="checkbox">
-                <input
-                  type="checkbox"
-                  checked={guardrails.includes(m.key)}
-                  onChange={(e) =>
-                    setGuardrails((g) => (e.target.checked ? [...g, m.key] : g.filter((k) => k !== m.key)))
-                  }
-                />
-                {m.key}
-              </label>
-            ))}
-          {metrics.length === 0 && required.length === 0 ? (
-            <p className="muted">
-              No metrics yet: <a href={href({ page: 'metric-new' })}>define one</a> first, or the rollout has
-              nothing to watch.
-            </p>
-          ) : null}
-          <FieldIssues error={error} path="guardrails" />
-        </fieldset>
+        <GuardrailPicker
+          metrics={metrics}
+          required={required}
+          surface={surface?.key}
+          chosen={guardrails}
+          onChange={setGuardrails}
+          error={error}
+        />
         <div className="field">
           <label htmlFor="ro-traffic">Expected new units a day (optional, for the forecast)</label>
           <input

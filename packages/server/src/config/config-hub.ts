@@ -5,10 +5,18 @@
  * announcements of the same commit are harmless. A failed reload is retried with backoff, and a poll of
  * the stored versions (one cheap query) catches any notice that never arrived.
  */
-import { compileConfig, type EnvironmentSnapshot, flattenFlag } from '@dimmer/core';
+import {
+  compileConfig,
+  type EnvironmentSnapshot,
+  type FlagConfig,
+  flattenFlag,
+  reachToBuckets,
+  type SnapshotHoldback,
+} from '@dimmer/core';
+import { EXPERIMENT_RULE_ID_PREFIX, ROLLOUT_RULE_ID_PREFIX } from '@dimmer/rollout';
 import type { ConfigHub, ConfigState } from '../client-deps.ts';
 import type { ConfigChange } from '../storage/write.ts';
-import type { ConfigStore } from './config.store.ts';
+import type { ConfigHoldback, ConfigStore } from './config.store.ts';
 
 /** First and largest delay before a failed reload is tried again, in milliseconds. */
 const RETRY_INITIAL_MS = 250;
@@ -34,6 +42,36 @@ export interface ConfigHubOptions {
 /** The strong ETag of an environment's config version. */
 export function configEtag(environment: string, version: number): string {
   return `"${environment}-${version}"`;
+}
+
+/**
+ * The holdback a flag's snapshot carries in `environment`: its surface's enabled holdback, applying to the rules
+ * rollouts and experiments put on the flag (marked, or completed/shipped ones that keep their rule id).
+ */
+export function snapshotHoldback(
+  flag: FlagConfig,
+  environment: string,
+  holdbacks: Record<string, ConfigHoldback>,
+): SnapshotHoldback | undefined {
+  const surface = flag.surface;
+  if (surface === undefined || !Object.hasOwn(holdbacks, surface)) return undefined;
+  const h = holdbacks[surface] as ConfigHoldback;
+  const rules =
+    (Object.hasOwn(flag.environments, environment) ? flag.environments[environment]?.rules : undefined) ?? [];
+  return {
+    surface,
+    salt: h.salt,
+    buckets: reachToBuckets(h.percent),
+    rules: rules
+      .filter(
+        (r) =>
+          r.rollout !== undefined ||
+          r.experiment !== undefined ||
+          r.id.startsWith(ROLLOUT_RULE_ID_PREFIX) ||
+          r.id.startsWith(EXPERIMENT_RULE_ID_PREFIX),
+      )
+      .map((r) => r.id),
+  };
 }
 
 /** ConfigHub over a config store, with the loading side the composition root drives. */
@@ -210,7 +248,9 @@ export class StoreConfigHub implements ConfigHub {
     const snapshot: EnvironmentSnapshot = {
       environment,
       version: source.version,
-      flags: source.flags.map((flag) => flattenFlag(flag, environment)),
+      flags: source.flags.map((flag) =>
+        flattenFlag(flag, environment, snapshotHoldback(flag, environment, source.holdbacks)),
+      ),
       segments: source.segments,
     };
     const state: ConfigState = {

@@ -9,13 +9,14 @@ import {
   type MemoryDatabase,
   type VersionedEnvironment,
 } from '../storage/memory/memory-database.ts';
-import type { ConfigStore } from './config.store.ts';
+import { type ConfigStore, enabledHoldbacks } from './config.store.ts';
 
 /** The config store over the shared in-memory database. */
 export function createMemoryConfigStore(db: MemoryDatabase): ConfigStore {
   const environments = db.table<VersionedEnvironment>(ENVIRONMENTS_TABLE);
   const flags = db.table<FlagRecord>(FLAGS_TABLE);
   const segments = db.table<SegmentRecord>(SEGMENTS_TABLE);
+  const surfaces = db.table<{ doc: unknown }>('surfaces');
   return {
     async versions() {
       return [...environments.values()]
@@ -38,6 +39,7 @@ export function createMemoryConfigStore(db: MemoryDatabase): ConfigStore {
         committedAt: env.committedAt,
         flags: flagDocs,
         segments: segmentDocs,
+        holdbacks: enabledHoldbacks([...surfaces.values()].map((r) => copy(r.doc))),
       };
     },
   };

@@ -1,17 +1,24 @@
 /**
- * The analysis of one rollout attempt, kept incrementally: assignment epochs per unit, per-epoch metric
- * accumulators and the per-(cohort, arm, metric) sufficient statistics, updated by differences. Pure: a store
- * loads the touched units' epochs, feeds the group's events through here and writes what `finish` returns.
+ * One analysis (a rollout attempt, a running experiment, a surface's holdback), kept incrementally: assignment
+ * epochs per unit, per-epoch metric accumulators and the per-(cohort, arm, metric) sufficient statistics,
+ * updated by differences. Pure: a store loads the touched units' epochs, feeds the group's events through here
+ * and writes what `finish` returns.
  *
- * Epoch semantics (independent of arrival order): within an attempt a unit has at most a control epoch and a
- * treatment epoch. The treatment epoch starts at the unit's earliest treatment exposure; the control epoch starts
- * at its earliest control exposure and exists only if that is before the treatment start, where it ends (reach
- * grows, so units move from control to treatment, never back). An event counts for a metric in the epoch whose
- * [start, end) holds its timestamp, when it is within the metric's window after the epoch's start.
+ * Arms: a rollout has `control` and `treatment`; an experiment has one arm per variant (named after it); a
+ * holdback has `holdback` and `rest`. Epoch semantics (independent of arrival order): a unit has at most one
+ * epoch per arm, starting at its earliest exposure to that arm. In an ordered analysis (a rollout: reach grows,
+ * so units move from control to treatment, never back) an earlier arm's epoch exists only if it starts before
+ * the later arm's, where it ends. In an unordered one (experiments, holdbacks: a unit never changes arm) epochs
+ * stay open. An event counts for a metric in the epoch whose [start, end) holds its timestamp, when it is within
+ * the metric's window after the epoch's start.
  */
 import { MAX_METRIC_VALUE } from '@dimmer/rollout';
+import { EXPERIMENT_ATTEMPT, experimentAnalysisKey } from '../experiments/index.ts';
 import type { MetricDefinition } from '../metrics/index.ts';
-import type { ArmName } from '../rollouts/index.ts';
+import { HOLDBACK_ARM, holdbackAnalysisKey, REST_ARM, type SurfaceHoldback } from '../surfaces/index.ts';
+
+/** An arm of an analysis: `control`/`treatment` (rollouts), a variant name (experiments), `holdback`/`rest`. */
+export type ArmName = string;
 
 /** One assignment epoch; `values` holds the raw (uncapped) accumulators `[y0, d0, y1, d1, …]` per metric. */
 export interface Epoch {
@@ -22,14 +29,36 @@ export interface Epoch {
   values: number[];
 }
 
-/** The epochs of one unit in one rollout attempt. */
-export interface UnitEpochs {
-  control?: Epoch;
-  treatment?: Epoch;
+/** The epochs of one unit in one analysis, per arm. */
+export type UnitEpochs = Partial<Record<ArmName, Epoch>>;
+
+/** What an analysis reads of an exposure. */
+export interface AnalysedExposure {
+  flag: string;
+  variant: string;
+  unit: string;
+  holdback?: { surface: string; held: boolean };
 }
 
-/** What ingestion needs of a rollout. */
-export interface AnalysedRollout {
+/** What ingestion needs of an analysis. */
+export interface Analysis {
+  /** Where its statistics are kept: a rollout's id, `experiment:<id>`, `holdback:<surface>`. */
+  id: string;
+  attempt: number;
+  /** The cohort units first exposed now join: a rollout's stage, an experiment's coverage epoch. */
+  stage: number;
+  /** The flags whose exposures it reads. */
+  flags: readonly string[];
+  /** Its arms; in an ordered analysis units only move to a later arm. */
+  arms: readonly ArmName[];
+  ordered: boolean;
+  /** The arm an exposure counts for, or null when the analysis does not read it. */
+  armOf(exposure: AnalysedExposure): ArmName | null;
+  metrics: MetricDefinition[];
+}
+
+/** The analysis of a rollout attempt: control and treatment of one flag, units moving from control to treatment. */
+export function rolloutAnalysis(rollout: {
   id: string;
   attempt: number;
   stage: number;
@@ -37,6 +66,102 @@ export interface AnalysedRollout {
   treatment: string;
   control: string;
   metrics: MetricDefinition[];
+}): Analysis {
+  const arms: Record<string, ArmName> = { [rollout.control]: 'control', [rollout.treatment]: 'treatment' };
+  return {
+    id: rollout.id,
+    attempt: rollout.attempt,
+    stage: rollout.stage,
+    flags: [rollout.flag],
+    arms: ['control', 'treatment'],
+    ordered: true,
+    // A unit in its surface's holdback is in neither arm: it is not served the rollout.
+    armOf: (e) =>
+      e.flag === rollout.flag && e.holdback?.held !== true && Object.hasOwn(arms, e.variant)
+        ? (arms[e.variant] as ArmName)
+        : null,
+    metrics: rollout.metrics,
+  };
+}
+
+/**
+ * The analysis of a running experiment: one arm per variant, named after it; the cohort is the coverage epoch
+ * (`epochs` coverage changes so far, the first at start).
+ */
+export function experimentAnalysis(experiment: {
+  id: string;
+  flag: string;
+  variants: readonly string[];
+  epochs: number;
+  metrics: MetricDefinition[];
+}): Analysis {
+  return {
+    id: experimentAnalysisKey(experiment.id),
+    attempt: EXPERIMENT_ATTEMPT,
+    stage: Math.max(0, experiment.epochs - 1),
+    flags: [experiment.flag],
+    arms: experiment.variants,
+    ordered: false,
+    armOf: (e) =>
+      e.flag === experiment.flag && e.holdback?.held !== true && experiment.variants.includes(e.variant)
+        ? e.variant
+        : null,
+    metrics: experiment.metrics,
+  };
+}
+
+/**
+ * The analysis of a surface holdback in one environment: the held-back units (arm `control`) against every other
+ * unit exposed to a flag of the surface (arm `treatment`), on the surface's metrics; units never change arm.
+ */
+export function holdbackAnalysis(holdback: {
+  surface: string;
+  environment: string;
+  generation: number;
+  metrics: MetricDefinition[];
+}): Analysis {
+  return {
+    id: holdbackAnalysisKey(holdback.surface, holdback.environment),
+    attempt: holdback.generation,
+    stage: 0,
+    flags: [],
+    arms: [HOLDBACK_ARM, REST_ARM],
+    ordered: false,
+    armOf: (e) =>
+      e.holdback?.surface === holdback.surface ? (e.holdback.held ? HOLDBACK_ARM : REST_ARM) : null,
+    metrics: holdback.metrics,
+  };
+}
+
+/** The holdback analyses of the enabled holdbacks among stored surface documents. */
+export function holdbackAnalyses(environment: string, documents: readonly unknown[]): Analysis[] {
+  const out: Analysis[] = [];
+  for (const doc of documents) {
+    const d = doc as { key?: unknown; holdback?: SurfaceHoldback } | null;
+    const h = d?.holdback;
+    if (typeof d?.key !== 'string' || h?.enabled !== true || !Array.isArray(h.metrics)) continue;
+    out.push(holdbackAnalysis({ surface: d.key, environment, generation: h.generation, metrics: h.metrics }));
+  }
+  return out;
+}
+
+/** What `experimentAnalysis` reads of a stored experiment (its plan and state documents as JSON). */
+export function experimentSource(record: {
+  id: string;
+  flag: string;
+  plan: unknown;
+  stateDoc: unknown;
+  metrics: MetricDefinition[];
+}): Parameters<typeof experimentAnalysis>[0] {
+  const plan = record.plan as { variants?: { variant: string }[] } | null;
+  const state = record.stateDoc as { epochs?: unknown[] } | null;
+  return {
+    id: record.id,
+    flag: record.flag,
+    variants: (plan?.variants ?? []).map((v) => v.variant),
+    epochs: state?.epochs?.length ?? 1,
+    metrics: record.metrics,
+  };
 }
 
 /** A stored or incoming tracked event. */
@@ -112,8 +237,6 @@ interface CompiledMetric {
 export const MAX_ACCUMULATOR = 1e18;
 /** Largest magnitude of one event's value as counted (the event API refuses larger ones; older rows are clamped). */
 const MAX_COUNTED_VALUE = MAX_METRIC_VALUE;
-
-const ARMS: readonly ArmName[] = ['control', 'treatment'];
 
 /** The additive fields of a stats row. */
 const STATS_SUMS = [
@@ -191,9 +314,9 @@ function measure(m: Measure, event: TrackPoint): number {
   return m.sum ? bounded(event.value ?? 0, MAX_COUNTED_VALUE) : 1;
 }
 
-function copyUnit(unit: UnitEpochs): UnitEpochs {
+function copyUnit(unit: UnitEpochs, arms: readonly ArmName[]): UnitEpochs {
   const out: UnitEpochs = {};
-  for (const arm of ARMS) {
+  for (const arm of arms) {
     const e = unit[arm];
     if (e) out[arm] = { cohort: e.cohort, start: e.start, end: e.end, values: [...e.values] };
   }
@@ -212,21 +335,23 @@ function sameEpoch(a: Epoch | undefined, b: Epoch | undefined): boolean {
 }
 
 /**
- * Applies one group of exposures and tracked events to one rollout attempt. Call `applyExposure` for every
- * exposure, then `rawNeeded` and `applyStored` with the units' previously stored events, then `applyTrack` for
- * every event of the group, then `finish`.
+ * Applies one group of exposures and tracked events to one analysis. Call `applyExposure` for every exposure,
+ * then `rawNeeded` and `applyStored` with the units' previously stored events, then `applyTrack` for every event
+ * of the group, then `finish`.
  */
-export class RolloutAggregation {
-  readonly rollout: AnalysedRollout;
+export class Aggregation {
+  readonly analysis: Analysis;
+  readonly #arms: readonly ArmName[];
   readonly #metrics: CompiledMetric[];
   readonly #byEvent = new Map<string, number[]>();
   readonly #units: Map<string, UnitEpochs>;
   readonly #initial = new Map<string, UnitEpochs>();
 
   /** `loaded` holds the stored epochs of every unit the group touches (units absent have none). */
-  constructor(rollout: AnalysedRollout, loaded: Map<string, UnitEpochs>) {
-    this.rollout = rollout;
-    this.#metrics = rollout.metrics.map(compile);
+  constructor(analysis: Analysis, loaded: Map<string, UnitEpochs>) {
+    this.analysis = analysis;
+    this.#arms = analysis.arms;
+    this.#metrics = analysis.metrics.map(compile);
     this.#metrics.forEach((m, i) => {
       for (const name of m.den ? [m.num.event, m.den.event] : [m.num.event]) {
         const list = this.#byEvent.get(name) ?? [];
@@ -237,16 +362,9 @@ export class RolloutAggregation {
     this.#units = loaded;
   }
 
-  /** Whether tracked events of this name feed a metric of the rollout. */
+  /** Whether tracked events of this name feed a metric of the analysis. */
   watches(eventName: string): boolean {
     return this.#byEvent.has(eventName);
-  }
-
-  /** The arm a served variant belongs to, or null when the variant is neither treatment nor control. */
-  armOf(variant: string): ArmName | null {
-    if (variant === this.rollout.treatment) return 'treatment';
-    if (variant === this.rollout.control) return 'control';
-    return null;
   }
 
   #touch(unit: string): UnitEpochs {
@@ -255,35 +373,40 @@ export class RolloutAggregation {
       state = {};
       this.#units.set(unit, state);
     }
-    if (!this.#initial.has(unit)) this.#initial.set(unit, copyUnit(state));
+    if (!this.#initial.has(unit)) this.#initial.set(unit, copyUnit(state, this.#arms));
     return state;
   }
 
   #newEpoch(start: number, end: number | null): Epoch {
-    return { cohort: this.rollout.stage, start, end, values: new Array(this.#metrics.length * 2).fill(0) };
+    return { cohort: this.analysis.stage, start, end, values: new Array(this.#metrics.length * 2).fill(0) };
   }
 
-  /** Opens, moves or closes the unit's epochs for an exposure to `arm` at `ts` (epoch ms). */
+  /**
+   * Opens, moves or closes the unit's epochs for an exposure to `arm` at `ts` (epoch ms). In an ordered analysis
+   * an exposure after the start of a later arm's epoch changes nothing, and a later arm's epoch ends (or
+   * removes) the earlier ones.
+   */
   applyExposure(unit: string, arm: ArmName, ts: number): void {
+    const index = this.#arms.indexOf(arm);
+    if (index < 0) return;
     const current = this.#units.get(unit);
-    const t = current?.treatment;
-    if (arm === 'control') {
-      if (t !== undefined && ts >= t.start) return;
-      const c = current?.control;
-      if (c !== undefined && ts >= c.start) return;
-      const state = this.#touch(unit);
-      if (state.control) state.control.start = ts;
-      else state.control = this.#newEpoch(ts, state.treatment?.start ?? null);
-      return;
-    }
-    if (t !== undefined && ts >= t.start) return;
+    const later = this.analysis.ordered ? this.#arms.slice(index + 1) : [];
+    const earlier = this.analysis.ordered ? this.#arms.slice(0, index) : [];
+    if (later.some((a) => current?.[a] !== undefined && ts >= (current[a] as Epoch).start)) return;
+    const own = current?.[arm];
+    if (own !== undefined && ts >= own.start) return;
     const state = this.#touch(unit);
-    if (state.treatment) state.treatment.start = ts;
-    else state.treatment = this.#newEpoch(ts, null);
-    const c = state.control;
-    if (c !== undefined) {
-      if (c.start >= ts) delete state.control;
-      else c.end = ts;
+    const epoch = state[arm];
+    if (epoch) epoch.start = ts;
+    else {
+      const next = later.map((a) => state[a]?.start).find((s) => s !== undefined);
+      state[arm] = this.#newEpoch(ts, next ?? null);
+    }
+    for (const a of earlier) {
+      const e = state[a];
+      if (e === undefined) continue;
+      if (e.start >= ts) delete state[a];
+      else e.end = ts;
     }
   }
 
@@ -295,7 +418,7 @@ export class RolloutAggregation {
     const out = new Map<string, number>();
     for (const [unit, before] of this.#initial) {
       const after = this.#units.get(unit) as UnitEpochs;
-      for (const arm of ARMS) {
+      for (const arm of this.#arms) {
         const e = after[arm];
         const o = before[arm];
         if (e === undefined || (o !== undefined && o.start === e.start && o.end === e.end)) continue;
@@ -314,7 +437,7 @@ export class RolloutAggregation {
     const before = this.#initial.get(unit);
     const after = this.#units.get(unit);
     if (!before || !after) return;
-    for (const arm of ARMS) {
+    for (const arm of this.#arms) {
       const e = after[arm];
       const o = before[arm];
       if (e === undefined || (o !== undefined && o.start === e.start && o.end === e.end)) continue;
@@ -343,9 +466,9 @@ export class RolloutAggregation {
     const indexes = this.#byEvent.get(event.name);
     if (!indexes) return;
     const current = this.#units.get(unit);
-    if (!current || (!current.control && !current.treatment)) return;
+    if (!current || !this.#arms.some((arm) => current[arm] !== undefined)) return;
     let state: UnitEpochs | undefined;
-    for (const arm of ARMS) {
+    for (const arm of this.#arms) {
       if (!current[arm]) continue;
       for (const i of indexes) {
         const m = this.#metrics[i] as CompiledMetric;
@@ -385,7 +508,7 @@ export class RolloutAggregation {
     };
     const contribute = (arm: ArmName, epoch: Epoch, sign: 1 | -1) => {
       unitsRow(epoch.cohort, arm).epochs += sign;
-      this.rollout.metrics.forEach((metric, i) => {
+      this.analysis.metrics.forEach((metric, i) => {
         const { y, d } = unitValue(metric, epoch.values[2 * i] as number, epoch.values[2 * i + 1] as number);
         const row = statsRow(epoch.cohort, arm, metric.key);
         row.n += sign;
@@ -401,13 +524,18 @@ export class RolloutAggregation {
         row.sumD3 += sign * d * d * d;
       });
     };
-    const first = (u: UnitEpochs): [ArmName, Epoch] | null =>
-      u.control ? ['control', u.control] : u.treatment ? ['treatment', u.treatment] : null;
+    const first = (u: UnitEpochs): [ArmName, Epoch] | null => {
+      for (const arm of this.#arms) {
+        const e = u[arm];
+        if (e !== undefined) return [arm, e];
+      }
+      return null;
+    };
 
     for (const [unit, before] of this.#initial) {
       const after = this.#units.get(unit) as UnitEpochs;
       let changed = false;
-      for (const arm of ARMS) {
+      for (const arm of this.#arms) {
         const o = before[arm];
         const e = after[arm];
         if (sameEpoch(o, e)) continue;

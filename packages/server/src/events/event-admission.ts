@@ -5,9 +5,10 @@
  *   serving the exposure's variant (treatment range for treatment, control range for control). The exposure's `unit` is
  *   the rule's bucketing unit (the `bucketBy` attribute's value, else the targeting key), which is what the
  *   SDKs send. Otherwise the exposure is refused by index.
+ *   A unit in the flag's surface holdback is served the default variant: its exposure must name that.
  * - each client key may send a bounded number of events per minute (its own quota or the server default).
  */
-import { bucketFromPrefix, type CompiledConfig, type CompiledFlag } from '@dimmer/core';
+import { bucketFromPrefix, type CompiledConfig, type CompiledFlag, inHoldback } from '@dimmer/core';
 import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
 import type { ExposureInput } from './events.store.ts';
@@ -31,6 +32,10 @@ function managedSlice(flag: CompiledFlag, bucket: number) {
 function exposureProblem(config: CompiledConfig | undefined, exposure: ExposureInput): string | null {
   const flag = config?.flags.get(exposure.flag);
   if (flag === undefined) return `flag: "${exposure.flag}" is not a flag of this environment`;
+  if (flag.holdback !== null && inHoldback(flag, exposure.unit))
+    return exposure.variant === flag.defaultVariant
+      ? null
+      : `variant: unit "${exposure.unit}" is in the holdback of surface "${flag.holdback.surface}", which is served "${flag.defaultVariant}", not "${exposure.variant}"`;
   // Without a rollout or experiment rule no comparison reads the exposure: it is kept and changes nothing.
   if (!flag.rules.some((r) => r.rollout !== undefined || r.experiment !== undefined)) return null;
   const bucket = bucketFromPrefix(flag.prefix, exposure.unit);
@@ -59,6 +64,22 @@ export function admitExposures(
     else rejected.push({ index: indexes[i] as number, reason: problem });
   });
   return { exposures: kept, rejected };
+}
+
+/**
+ * The exposures with their surface holdback marked (`holdback: { surface, held }`) for flags whose surface keeps
+ * one in `config`; others unchanged.
+ */
+export function markHoldbacks(
+  config: CompiledConfig | undefined,
+  exposures: readonly ExposureInput[],
+): ExposureInput[] {
+  if (config === undefined) return [...exposures];
+  return exposures.map((e) => {
+    const flag = config.flags.get(e.flag);
+    if (flag?.holdback == null) return e;
+    return { ...e, holdback: { surface: flag.holdback.surface, held: inHoldback(flag, e.unit) } };
+  });
 }
 
 const MINUTE_MS = 60_000;

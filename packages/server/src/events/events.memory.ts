@@ -2,6 +2,8 @@
  * The event ingestion port in memory (unit tests). A transaction stages its writes and applies them at the end
  * without an await, so a group is all-or-nothing like a transaction; transactions run one at a time.
  */
+
+import { EXPERIMENTS_TABLE, type ExperimentRecord } from '../experiments/index.ts';
 import {
   ANALYSED_ROLLOUT_STATUSES,
   COHORT_STATS_TABLE,
@@ -12,12 +14,23 @@ import {
   type RolloutRecord,
 } from '../rollouts/index.ts';
 import { copy, type MemoryDatabase } from '../storage/memory/memory-database.ts';
-import { type AnalysisChanges, emptyStats, type TrackPoint, type UnitEpochs } from './aggregation.ts';
+import {
+  type AnalysisChanges,
+  emptyStats,
+  experimentAnalysis,
+  experimentSource,
+  holdbackAnalyses,
+  rolloutAnalysis,
+  type TrackPoint,
+  type UnitEpochs,
+} from './aggregation.ts';
 import type { BatchAnswer, EventsStorage, IngestIo, TrackInput } from './events.store.ts';
 
 /** The events storage over the shared in-memory database. */
 export function createMemoryEventsStorage(db: MemoryDatabase): EventsStorage {
   const rollouts = db.table<RolloutRecord>(ROLLOUTS_TABLE);
+  const experiments = db.table<ExperimentRecord>(EXPERIMENTS_TABLE);
+  const surfaces = db.table<{ doc: unknown }>('surfaces');
   const stats = db.table<MemoryCohortStats>(COHORT_STATS_TABLE);
   const unitCounts = db.table<MemoryCohortUnits>(COHORT_UNITS_TABLE);
   const batches = new Map<string, { at: number; answer: BatchAnswer }>();
@@ -41,23 +54,24 @@ export function createMemoryEventsStorage(db: MemoryDatabase): EventsStorage {
         staged.push(write);
         return null;
       },
-      async analysedRollouts(environment) {
-        return [...rollouts.values()]
+      async analyses(environment) {
+        const analysed = [...rollouts.values()]
           .filter((r) => r.environment === environment && ANALYSED_ROLLOUT_STATUSES.includes(r.state))
           .sort((a, b) => (a.id < b.id ? -1 : 1))
-          .map((r) => ({
-            id: r.id,
-            attempt: r.attempt,
-            stage: r.stage,
-            flag: r.flag,
-            treatment: r.treatment,
-            control: r.control,
-            metrics: copy(r.metrics),
-          }));
+          .map((r) => rolloutAnalysis(copy(r)));
+        const running = [...experiments.values()]
+          .filter((e) => e.environment === environment && e.status === 'running')
+          .sort((a, b) => (a.id < b.id ? -1 : 1))
+          .map((e) => experimentAnalysis(experimentSource(copy(e))));
+        const held = holdbackAnalyses(
+          environment,
+          [...surfaces.values()].map((r) => copy(r.doc)),
+        );
+        return [...analysed, ...running, ...held];
       },
-      async lockRollouts() {},
-      async loadEpochs(rollout, units) {
-        const map = epochs.get(`${rollout.id}|${rollout.attempt}`);
+      async lockAnalyses() {},
+      async loadEpochs(analysis, units) {
+        const map = epochs.get(`${analysis.id}|${analysis.attempt}`);
         const out = new Map<string, UnitEpochs>();
         for (const unit of units) {
           const state = map?.get(unit);
@@ -90,10 +104,10 @@ export function createMemoryEventsStorage(db: MemoryDatabase): EventsStorage {
           trackCount += rows.length;
         });
       },
-      async writeChanges(rollout, changes: AnalysisChanges) {
+      async writeChanges(analysis, changes: AnalysisChanges) {
         const c = copy(changes);
         staged.push(() => {
-          const key = `${rollout.id}|${rollout.attempt}`;
+          const key = `${analysis.id}|${analysis.attempt}`;
           let map = epochs.get(key);
           if (!map) {
             map = new Map();
@@ -110,11 +124,13 @@ export function createMemoryEventsStorage(db: MemoryDatabase): EventsStorage {
           }
           for (const s of c.stats) {
             const k = `${key}|${s.cohort}|${s.arm}|${s.metric}`;
-            const row: MemoryCohortStats = stats.get(k) ?? {
-              rollout: rollout.id,
-              attempt: rollout.attempt,
-              ...emptyStats(s.cohort, s.arm, s.metric),
-            };
+            const row: MemoryCohortStats =
+              stats.get(k) ??
+              ({
+                rollout: analysis.id,
+                attempt: analysis.attempt,
+                ...emptyStats(s.cohort, s.arm, s.metric),
+              } as MemoryCohortStats);
             row.n += s.n;
             row.sumY += s.sumY;
             row.sumY2 += s.sumY2;
@@ -130,14 +146,16 @@ export function createMemoryEventsStorage(db: MemoryDatabase): EventsStorage {
           }
           for (const u of c.units) {
             const k = `${key}|${u.cohort}|${u.arm}`;
-            const row = unitCounts.get(k) ?? {
-              rollout: rollout.id,
-              attempt: rollout.attempt,
-              cohort: u.cohort,
-              arm: u.arm,
-              epochs: 0,
-              assigned: 0,
-            };
+            const row =
+              unitCounts.get(k) ??
+              ({
+                rollout: analysis.id,
+                attempt: analysis.attempt,
+                cohort: u.cohort,
+                arm: u.arm,
+                epochs: 0,
+                assigned: 0,
+              } as MemoryCohortUnits);
             row.epochs += u.epochs;
             row.assigned += u.assigned;
             unitCounts.set(k, row);

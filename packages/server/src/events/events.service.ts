@@ -4,8 +4,10 @@
  * transaction committed; beyond capacity a batch is refused at once (429 with Retry-After), before anything
  * is written.
  */
+import type { CompiledConfig } from '@dimmer/core';
 import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
+import { markHoldbacks } from './event-admission.ts';
 import type { EventsStore, IngestBatch, IngestResult } from './events.store.ts';
 
 /** Capacity and grouping of the pipeline. */
@@ -46,6 +48,7 @@ export class EventPipeline {
   readonly #store: EventsStore;
   readonly #clock: Clock;
   readonly #limits: PipelineLimits;
+  readonly #config: ((environment: string) => CompiledConfig | undefined) | undefined;
   #queue: Pending[] = [];
   #pendingEvents = 0;
   #pendingBatches = 0;
@@ -58,8 +61,15 @@ export class EventPipeline {
     transactions: 0,
   };
 
-  constructor(deps: { store: EventsStore; clock: Clock; limits?: Partial<PipelineLimits> }) {
+  constructor(deps: {
+    store: EventsStore;
+    clock: Clock;
+    limits?: Partial<PipelineLimits>;
+    /** The environment's current config: exposures of flags on a surface with a holdback are marked from it. */
+    config?: (environment: string) => CompiledConfig | undefined;
+  }) {
     this.#store = deps.store;
+    this.#config = deps.config;
     this.#clock = deps.clock;
     this.#limits = { ...DEFAULT_PIPELINE_LIMITS, ...deps.limits };
   }
@@ -89,8 +99,12 @@ export class EventPipeline {
     }
     this.#pendingEvents += size;
     this.#pendingBatches++;
+    const marked =
+      this.#config === undefined || batch.exposures.length === 0
+        ? batch
+        : { ...batch, exposures: markHoldbacks(this.#config(batch.environment), batch.exposures) };
     return new Promise<IngestResult>((resolve, reject) => {
-      this.#queue.push({ batch, size, resolve, reject });
+      this.#queue.push({ batch: marked, size, resolve, reject });
       this.#writer ??= this.#drain().finally(() => {
         this.#writer = undefined;
       });

@@ -3,10 +3,18 @@
  * transaction; the events feature decides their order (ingest-plan.ts).
  */
 import type { MetricDefinition } from '../metrics/index.ts';
-import { ANALYSED_ROLLOUT_STATUSES, type ArmName } from '../rollouts/index.ts';
+import { ANALYSED_ROLLOUT_STATUSES } from '../rollouts/index.ts';
 import type { SqlDriver, SqlExecutor } from '../storage/sql/sql-driver.ts';
 import { chunks, json, marks, num } from '../storage/sql/sql-rows.ts';
-import type { AnalysedRollout, AnalysisChanges, TrackPoint, UnitEpochs } from './aggregation.ts';
+import {
+  type AnalysisChanges,
+  experimentAnalysis,
+  experimentSource,
+  holdbackAnalyses,
+  rolloutAnalysis,
+  type TrackPoint,
+  type UnitEpochs,
+} from './aggregation.ts';
 import type { BatchAnswer, EventsStorage, IngestIo, TrackInput } from './events.store.ts';
 
 /** The reads and writes of one ingestion transaction over SQL. */
@@ -24,40 +32,63 @@ function sqlIngestIo(tx: SqlExecutor, driver: SqlDriver): IngestIo {
       ]);
       return json(row?.answer) as BatchAnswer;
     },
-    async analysedRollouts(environment) {
+    async analyses(environment) {
       const rows = await tx.all(
         `SELECT id, attempt, stage, flag, treatment, control, metrics FROM rollouts WHERE environment = ? AND state IN (${marks(ANALYSED_ROLLOUT_STATUSES.length)}) ORDER BY id`,
         [environment, ...ANALYSED_ROLLOUT_STATUSES],
       );
-      return rows.map(
-        (r): AnalysedRollout => ({
-          id: String(r.id),
-          attempt: num(r.attempt),
-          stage: num(r.stage),
-          flag: String(r.flag),
-          treatment: String(r.treatment),
-          control: String(r.control),
-          metrics: json(r.metrics) as MetricDefinition[],
-        }),
+      const experiments = await tx.all(
+        "SELECT id, flag, metrics, plan, state_doc FROM experiments WHERE environment = ? AND status = 'running' ORDER BY id",
+        [environment],
       );
+      const surfaces = await tx.all('SELECT document FROM surfaces ORDER BY key');
+      return [
+        ...rows.map((r) =>
+          rolloutAnalysis({
+            id: String(r.id),
+            attempt: num(r.attempt),
+            stage: num(r.stage),
+            flag: String(r.flag),
+            treatment: String(r.treatment),
+            control: String(r.control),
+            metrics: json(r.metrics) as MetricDefinition[],
+          }),
+        ),
+        ...experiments.map((r) =>
+          experimentAnalysis(
+            experimentSource({
+              id: String(r.id),
+              flag: String(r.flag),
+              plan: json(r.plan),
+              stateDoc: json(r.state_doc),
+              metrics: json(r.metrics) as MetricDefinition[],
+            }),
+          ),
+        ),
+        ...holdbackAnalyses(
+          environment,
+          surfaces.map((r) => json(r.document)),
+        ),
+      ];
     },
-    async lockRollouts(ids) {
+    async lockAnalyses(ids) {
+      // Rollout ids have no `:`; experiment and holdback analysis ids carry their own prefix.
       await driver.lockKeys(
         tx,
-        ids.map((id) => `rollout:${id}`),
+        ids.map((id) => (id.includes(':') ? id : `rollout:${id}`)),
       );
     },
-    async loadEpochs(rollout, units) {
+    async loadEpochs(analysis, units) {
       const out = new Map<string, UnitEpochs>();
       for (const part of chunks(units)) {
         const rows = await tx.all(
           `SELECT unit, arm, cohort, start_at, end_at, vals FROM epochs WHERE rollout_id = ? AND attempt = ? AND unit IN (${marks(part.length)})`,
-          [rollout.id, rollout.attempt, ...part],
+          [analysis.id, analysis.attempt, ...part],
         );
         for (const row of rows) {
           const unit = String(row.unit);
           const state = out.get(unit) ?? {};
-          state[String(row.arm) as ArmName] = {
+          state[String(row.arm)] = {
             cohort: num(row.cohort),
             start: num(row.start_at),
             end: row.end_at === null || row.end_at === undefined ? null : num(row.end_at),
@@ -100,13 +131,13 @@ function sqlIngestIo(tx: SqlExecutor, driver: SqlDriver): IngestIo {
         );
       }
     },
-    async writeChanges(rollout, changes: AnalysisChanges) {
+    async writeChanges(analysis, changes: AnalysisChanges) {
       for (const part of chunks(changes.upserts)) {
         const params: unknown[] = [];
         for (const { unit, arm, epoch } of part)
           params.push(
-            rollout.id,
-            rollout.attempt,
+            analysis.id,
+            analysis.attempt,
             unit,
             arm,
             epoch.cohort,
@@ -123,8 +154,8 @@ function sqlIngestIo(tx: SqlExecutor, driver: SqlDriver): IngestIo {
       }
       for (const d of changes.deletes)
         await tx.run('DELETE FROM epochs WHERE rollout_id = ? AND attempt = ? AND unit = ? AND arm = ?', [
-          rollout.id,
-          rollout.attempt,
+          analysis.id,
+          analysis.attempt,
           d.unit,
           d.arm,
         ]);
@@ -140,8 +171,8 @@ function sqlIngestIo(tx: SqlExecutor, driver: SqlDriver): IngestIo {
              sum_y2d = cohort_stats.sum_y2d + excluded.sum_y2d, sum_yd2 = cohort_stats.sum_yd2 + excluded.sum_yd2,
              sum_d3 = cohort_stats.sum_d3 + excluded.sum_d3`,
           [
-            rollout.id,
-            rollout.attempt,
+            analysis.id,
+            analysis.attempt,
             s.cohort,
             s.arm,
             s.metric,
@@ -162,7 +193,7 @@ function sqlIngestIo(tx: SqlExecutor, driver: SqlDriver): IngestIo {
           `INSERT INTO cohort_units (rollout_id, attempt, cohort, arm, epochs, assigned) VALUES (?, ?, ?, ?, ?, ?)
            ON CONFLICT (rollout_id, attempt, cohort, arm) DO UPDATE SET epochs = cohort_units.epochs + excluded.epochs,
              assigned = cohort_units.assigned + excluded.assigned`,
-          [rollout.id, rollout.attempt, u.cohort, u.arm, u.epochs, u.assigned],
+          [analysis.id, analysis.attempt, u.cohort, u.arm, u.epochs, u.assigned],
         );
     },
   };

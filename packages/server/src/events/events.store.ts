@@ -3,7 +3,7 @@
  * batches in one transaction. `EventsStorage` is what an adapter offers: the primitive operations of one
  * ingestion transaction, whose order the events feature owns (ingest-plan.ts).
  */
-import type { AnalysedRollout, AnalysisChanges, TrackPoint, UnitEpochs } from './aggregation.ts';
+import type { Analysis, AnalysisChanges, TrackPoint, UnitEpochs } from './aggregation.ts';
 
 /** A validated exposure, timestamp in epoch milliseconds. */
 export interface ExposureInput {
@@ -11,6 +11,11 @@ export interface ExposureInput {
   variant: string;
   unit: string;
   ts: number;
+  /**
+   * Set when the flag's surface keeps a holdback: the surface, and whether the unit is held back (then the
+   * exposure counts for the holdback report only, never for a rollout's or experiment's arms).
+   */
+  holdback?: { surface: string; held: boolean };
 }
 
 /** A validated tracked event; `value` is null when the event carried none. */
@@ -49,7 +54,7 @@ export interface EventsStore {
   /**
    * Commits every batch not seen before (per environment and batch id) in ONE transaction together with its
    * batch-id record: raw track events, assignment epochs, per-epoch accumulators and cohort statistics of the
-   * environment's analysed rollouts. `at` (epoch ms) is the receive time recorded with the batch ids.
+   * environment's analyses (rollouts, running experiments per variant, surface holdbacks). `at` (epoch ms) is the receive time recorded with the batch ids.
    */
   ingest(batches: readonly IngestBatch[], at: number): Promise<IngestResult[]>;
   /** Deletes raw track events timestamped before `ts` and batch-id records received before `ts`; returns rows deleted. */
@@ -62,15 +67,15 @@ export interface EventsStore {
 export interface IngestIo {
   /** Records the batch id with its answer; returns the stored answer when the id was already recorded. */
   registerBatch(batch: IngestBatch, at: number): Promise<BatchAnswer | null>;
-  /** Rollouts of the environment whose exposures and events are analysed. */
-  analysedRollouts(environment: string): Promise<AnalysedRollout[]>;
-  /** Serialises concurrent writers of these rollouts (other processes) until the transaction ends. */
-  lockRollouts(ids: readonly string[]): Promise<void>;
-  loadEpochs(rollout: AnalysedRollout, units: readonly string[]): Promise<Map<string, UnitEpochs>>;
+  /** The analyses of the environment: analysed rollouts, running experiments, surface holdbacks. */
+  analyses(environment: string): Promise<Analysis[]>;
+  /** Serialises concurrent writers of these analyses (other processes) until the transaction ends. */
+  lockAnalyses(ids: readonly string[]): Promise<void>;
+  loadEpochs(analysis: Analysis, units: readonly string[]): Promise<Map<string, UnitEpochs>>;
   /** Stored track events of these units timestamped at or after `from` (epoch ms), per unit. */
   loadTracks(environment: string, units: readonly string[], from: number): Promise<Map<string, TrackPoint[]>>;
   insertTracks(environment: string, tracks: readonly TrackInput[]): Promise<void>;
-  writeChanges(rollout: AnalysedRollout, changes: AnalysisChanges): Promise<void>;
+  writeChanges(analysis: Analysis, changes: AnalysisChanges): Promise<void>;
 }
 
 /** What a storage adapter offers the events feature. */

@@ -1,5 +1,6 @@
 /**
- * Exposure logging for remote resolution (`/sdk/v1/resolve`, OFREP): results served by a rollout rule are
+ * Exposure logging for remote resolution (`/sdk/v1/resolve`, OFREP): results served by a rollout or experiment
+ * rule, or by a surface holdback, are
  * buffered in memory for a moment and written through the ingestion pipeline as internal batches, so a
  * request never waits for a database write. A buffer that cannot be written (over capacity, storage down)
  * is dropped and counted: exposures of remote evaluation are best effort, like an SDK's.
@@ -49,7 +50,7 @@ export class ExposureBuffer {
     if (context.unit === undefined) return;
     const ts = this.#clock.now();
     for (const result of results) {
-      if (result.rollout === undefined || result.variant === undefined) continue;
+      if (result.inExperiment !== true || result.variant === undefined) continue;
       let env = this.#buffer.get(principal.environment);
       if (!env) {
         env = new Map();

@@ -5,7 +5,7 @@
  * Adapters only offer the primitive reads and writes (`IngestIo`) inside their one transaction
  * (`EventsStorage.transaction`); this module drives them.
  */
-import { RolloutAggregation } from './aggregation.ts';
+import { Aggregation } from './aggregation.ts';
 import type { EventsStorage, EventsStore, IngestBatch, IngestIo, IngestResult } from './events.store.ts';
 
 /** The events port over an adapter's storage: each `ingest` runs this plan in one of its transactions. */
@@ -38,23 +38,25 @@ async function runIngest(io: IngestIo, batches: readonly IngestBatch[], at: numb
 
 async function ingestEnvironment(io: IngestIo, environment: string, batches: readonly IngestBatch[]) {
   const tracks = batches.flatMap((b) => b.tracks);
-  const analysed = await io.analysedRollouts(environment);
+  const analysed = await io.analyses(environment);
   const exposures = batches.flatMap((b) => b.exposures);
-  // Only the rollouts this group touches are locked: batches for other flags and metrics run side by side.
-  const touched = analysed.flatMap((rollout) => {
-    const probe = new RolloutAggregation(rollout, new Map());
-    const mine = exposures.filter((e) => e.flag === rollout.flag && probe.armOf(e.variant) !== null);
+  // Only the analyses this group touches are locked: batches for other flags and metrics run side by side.
+  const touched = analysed.flatMap((analysis) => {
+    const probe = new Aggregation(analysis, new Map());
+    const mine = exposures.flatMap((e) => {
+      const arm = analysis.armOf(e);
+      return arm === null ? [] : [{ unit: e.unit, arm, ts: e.ts }];
+    });
     const watched = tracks.filter((t) => probe.watches(t.name));
-    return mine.length === 0 && watched.length === 0 ? [] : [{ rollout, mine, watched }];
+    return mine.length === 0 && watched.length === 0 ? [] : [{ analysis, mine, watched }];
   });
   if (touched.length > 0) {
-    await io.lockRollouts(touched.map((t) => t.rollout.id).sort());
-    const aggregations: RolloutAggregation[] = [];
-    for (const { rollout, mine, watched } of touched) {
+    await io.lockAnalyses(touched.map((t) => t.analysis.id).sort());
+    const aggregations: Aggregation[] = [];
+    for (const { analysis, mine, watched } of touched) {
       const units = [...new Set([...mine.map((e) => e.unit), ...watched.map((t) => t.unit)])];
-      const aggregation = new RolloutAggregation(rollout, await io.loadEpochs(rollout, units));
-      for (const e of mine)
-        aggregation.applyExposure(e.unit, aggregation.armOf(e.variant) as 'control', e.ts);
+      const aggregation = new Aggregation(analysis, await io.loadEpochs(analysis, units));
+      for (const e of mine) aggregation.applyExposure(e.unit, e.arm, e.ts);
       const needed = aggregation.rawNeeded();
       if (needed.size > 0) {
         const from = Math.min(...needed.values());
@@ -64,7 +66,7 @@ async function ingestEnvironment(io: IngestIo, environment: string, batches: rea
       for (const t of watched) aggregation.applyTrack(t.unit, t);
       aggregations.push(aggregation);
     }
-    for (const aggregation of aggregations) await io.writeChanges(aggregation.rollout, aggregation.finish());
+    for (const aggregation of aggregations) await io.writeChanges(aggregation.analysis, aggregation.finish());
   }
   if (tracks.length > 0) await io.insertTracks(environment, tracks);
 }

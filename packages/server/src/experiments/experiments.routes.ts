@@ -87,6 +87,10 @@ export async function registerExperimentRoutes(
     view(await experiments.get(request.params.id)),
   );
 
+  app.put('/experiments/:id', { schema: routeSchema(ROUTES.replaceExperiment) }, async (request) =>
+    view(await experiments.revise(request.params.id, request.body, request.adminActor)),
+  );
+
   app.get('/experiments/:id/results', { schema: routeSchema(ROUTES.getExperimentResults) }, async (request) =>
     experiments.results(request.params.id),
   );

@@ -33,7 +33,7 @@ import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
 import { type FlagsStore, withRule } from '../flags/index.ts';
 import type { MetricDefinition, MetricsStore } from '../metrics/index.ts';
-import type { RolloutRecord, RolloutsService } from '../rollouts/index.ts';
+import type { RolloutAnalysis, RolloutRecord, RolloutsService } from '../rollouts/index.ts';
 import { generateId } from '../secrets.ts';
 import {
   type AuditInput,
@@ -42,6 +42,7 @@ import {
   StoreNotFoundError,
 } from '../storage/write.ts';
 import type { SurfacesStore } from '../surfaces/index.ts';
+import { EXPERIMENT_ATTEMPT, experimentAnalysisKey, experimentEvidence } from './experiment-evidence.ts';
 import {
   ACTIVE_EXPERIMENT_STATUSES,
   type ExperimentRecord,
@@ -100,13 +101,6 @@ function snapshot(state: ExperimentState): { status: string; coverage: number } 
   return { status: state.status, coverage: state.coverage };
 }
 
-/** Evidence with no exposure recorded yet: every metric without data. */
-function emptyEvidence(plan: ExperimentPlan): ExperimentEvidence {
-  const units: Record<string, number> = {};
-  for (const v of plan.variants) units[v.variant] = 0;
-  return { units, assignments: [], metrics: {} };
-}
-
 /** A look as the API returns it. */
 export function resultsView(
   id: string,
@@ -139,6 +133,8 @@ export class ExperimentsService {
       metrics: MetricsStore;
       surfaces: SurfacesStore;
       rollouts: RolloutsService;
+      /** The statistics ingestion keeps under an analysis id and attempt (the rollouts store's tables). */
+      readAnalysis: (id: string, attempt: number) => Promise<RolloutAnalysis>;
       clock: Clock;
       announce: (changes: readonly ConfigChange[]) => Promise<void>;
     },
@@ -196,37 +192,7 @@ export class ExperimentsService {
     body: unknown,
     actor: string,
   ): Promise<{ record: ExperimentRecord; samplePlan: ExperimentSamplePlanView }> {
-    if (!isObject(body)) throw validationError([{ path: '', message: 'expected an experiment plan object' }]);
-    const issues: ValidationIssue[] = [];
-    const traffic: ExperimentTrafficInput = {};
-    if (typeof body.expectedUnitsPerDay === 'number') traffic.expectedUnitsPerDay = body.expectedUnitsPerDay;
-    if (isObject(body.expectedBaselines))
-      traffic.baselines = body.expectedBaselines as NonNullable<ExperimentTrafficInput['baselines']>;
-    const autoAbort = body.autoAbort === undefined ? true : body.autoAbort;
-    if (typeof autoAbort !== 'boolean')
-      issues.push({ path: 'autoAbort', message: `expected true or false, got ${JSON.stringify(autoAbort)}` });
-    const input: Record<string, unknown> = { ...body };
-    for (const field of EXTRA_FIELDS) delete input[field];
-    if (input.id === undefined) input.id = generateId('ex_');
-    if (typeof input.flag !== 'string')
-      throw validationError([
-        { path: 'flag', message: `expected the key of a flag, got ${JSON.stringify(input.flag)}` },
-      ]);
-    const flag = await this.deps.flags.get(input.flag);
-    if (!flag || flag.archived)
-      throw validationError([{ path: 'flag', message: `unknown flag ${JSON.stringify(input.flag)}` }]);
-    const metrics = await this.metricMap();
-    const surface =
-      flag.flag.surface === undefined ? undefined : await this.deps.surfaces.get(flag.flag.surface);
-    const result = validateExperimentPlan(input, {
-      flag: flag.flag,
-      metrics,
-      surfaceRequired: surface?.surface.guardrails ?? [],
-      activeOnFlagEnv: false,
-    });
-    if (!result.ok || issues.length > 0)
-      throw validationError([...(result.ok ? [] : result.issues), ...issues]);
-    const plan = result.value;
+    const { plan, traffic, autoAbort, metrics } = await this.validate(body);
     const owner = await this.owner(plan.flag, plan.environment, plan.id);
     if (owner !== null)
       throw new AppError(
@@ -244,8 +210,8 @@ export class ExperimentsService {
       metrics: keys.map((k) => metrics[k] as MetricDefinition),
       plan,
       stateDoc: createExperimentState(),
-      traffic: Object.keys(traffic).length > 0 ? traffic : null,
-      autoAbort: autoAbort === true,
+      traffic,
+      autoAbort,
       rollout: null,
       revision: 1,
       createdAt: now,
@@ -273,6 +239,114 @@ export class ExperimentsService {
       throw error;
     }
     return { record: created, samplePlan: this.samplePlan(created) };
+  }
+
+  /**
+   * Validates a plan as sent (`POST /experiments`, `PUT /experiments/{id}`): the plan through packages/rollout
+   * (for `started`, also the changes a running experiment cannot take), `autoAbort` and the stated traffic.
+   */
+  private async validate(
+    body: unknown,
+    revising?: { id: string; started?: { plan: ExperimentPlan; coverage: number } },
+  ): Promise<{
+    plan: ExperimentPlan;
+    traffic: ExperimentTrafficInput | null;
+    autoAbort: boolean;
+    metrics: Record<string, MetricDefinition>;
+  }> {
+    if (!isObject(body)) throw validationError([{ path: '', message: 'expected an experiment plan object' }]);
+    const issues: ValidationIssue[] = [];
+    const traffic: ExperimentTrafficInput = {};
+    if (typeof body.expectedUnitsPerDay === 'number') traffic.expectedUnitsPerDay = body.expectedUnitsPerDay;
+    if (isObject(body.expectedBaselines))
+      traffic.baselines = body.expectedBaselines as NonNullable<ExperimentTrafficInput['baselines']>;
+    const autoAbort = body.autoAbort === undefined ? true : body.autoAbort;
+    if (typeof autoAbort !== 'boolean')
+      issues.push({ path: 'autoAbort', message: `expected true or false, got ${JSON.stringify(autoAbort)}` });
+    const input: Record<string, unknown> = { ...body };
+    for (const field of EXTRA_FIELDS) delete input[field];
+    if (revising !== undefined && input.id !== undefined && input.id !== revising.id)
+      throw validationError([
+        { path: 'id', message: `the id cannot change (expected ${JSON.stringify(revising.id)})` },
+      ]);
+    input.id ??= revising?.id ?? generateId('ex_');
+    if (typeof input.flag !== 'string')
+      throw validationError([
+        { path: 'flag', message: `expected the key of a flag, got ${JSON.stringify(input.flag)}` },
+      ]);
+    const flag = await this.deps.flags.get(input.flag);
+    if (!flag || flag.archived)
+      throw validationError([{ path: 'flag', message: `unknown flag ${JSON.stringify(input.flag)}` }]);
+    const metrics = await this.metricMap();
+    const surface =
+      flag.flag.surface === undefined ? undefined : await this.deps.surfaces.get(flag.flag.surface);
+    const result = validateExperimentPlan(input, {
+      flag: flag.flag,
+      metrics,
+      surfaceRequired: surface?.surface.guardrails ?? [],
+      activeOnFlagEnv: false,
+      ...(revising?.started !== undefined ? { started: revising.started } : {}),
+    });
+    if (!result.ok || issues.length > 0)
+      throw validationError([...(result.ok ? [] : result.issues), ...issues]);
+    return {
+      plan: result.value,
+      traffic: Object.keys(traffic).length > 0 ? traffic : null,
+      autoAbort: autoAbort === true,
+      metrics,
+    };
+  }
+
+  /**
+   * Revises an experiment's plan (`PUT /experiments/{id}`): a draft takes any valid plan; a running one only
+   * changes that leave assignment and the sequential tests alone (minimum duration and units, mode, SRM action,
+   * autoAbort, stated traffic): a weight, variant, coverage or metric change is refused naming the field
+   * (`variants[i].weight`, `coverage`, `successMetrics`). An ended experiment is not revised (CONFLICT).
+   * Nothing is written on refusal.
+   */
+  async revise(id: string, body: unknown, actor: string): Promise<ExperimentRecord> {
+    const record = await this.get(id);
+    if (record.status !== 'draft' && record.status !== 'running')
+      throw new AppError('CONFLICT', `experiment "${id}" has ended (${record.status}); its plan is final`, {
+        status: record.status,
+      });
+    const before = experimentPlanOf(record);
+    const started =
+      record.status === 'running'
+        ? { plan: before, coverage: experimentStateOf(record).coverage }
+        : undefined;
+    const { plan, traffic, autoAbort, metrics } = await this.validate(body, {
+      id,
+      ...(started !== undefined ? { started } : {}),
+    });
+    const keys = [...plan.successMetrics.map((s) => s.metric), ...plan.guardrails.map((g) => g.metric)];
+    const updated: ExperimentRecord = {
+      ...record,
+      plan,
+      traffic,
+      autoAbort,
+      // A running experiment's metrics are fixed (validation refuses a change): their definitions stay as counted.
+      metrics: started === undefined ? keys.map((k) => metrics[k] as MetricDefinition) : record.metrics,
+      updatedAt: this.deps.clock.now(),
+    };
+    return this.commit(
+      record,
+      updated,
+      actor,
+      [
+        {
+          at: this.deps.clock.now(),
+          actor,
+          action: 'experiment.update',
+          resourceType: 'experiment',
+          resourceKey: id,
+          environment: record.environment,
+          before: { plan: before, traffic: record.traffic, autoAbort: record.autoAbort },
+          after: { plan, traffic, autoAbort },
+        },
+      ],
+      undefined,
+    );
   }
 
   /** The sample plan at the stated traffic (else a default, with a warning). */
@@ -418,14 +492,15 @@ export class ExperimentsService {
     const plan = experimentPlanOf(record);
     const state = experimentStateOf(record);
     const now = this.deps.clock.now();
-    const decision = decideExperiment({ ...plan, mode: 'manual' }, state, emptyEvidence(plan), now);
+    const evidence = await this.evidence(record);
+    const decision = decideExperiment({ ...plan, mode: 'manual' }, state, evidence, now);
     const { nextState, ...rest } = decision;
     const result = {
       experiment: id,
       at: now,
       recommendation: decision.recommendation,
       applied: false,
-      decision: rest as unknown as Record<string, unknown>,
+      decision: { ...rest, units: evidence.units } as unknown as Record<string, unknown>,
     };
     let next = nextState;
     if (decision.recommendation === 'abort' && record.autoAbort) {
@@ -448,7 +523,7 @@ export class ExperimentsService {
   async results(id: string): Promise<ExperimentResults> {
     const record = await this.get(id);
     const plan = experimentPlanOf(record);
-    const evidence = emptyEvidence(plan);
+    const evidence = await this.evidence(record);
     const decision = decideExperiment(
       { ...plan, mode: 'manual' },
       experimentStateOf(record),
@@ -457,6 +532,12 @@ export class ExperimentsService {
     );
     const { nextState: _next, ...rest } = decision;
     return resultsView(id, rest, evidence.units);
+  }
+
+  /** The evidence of the experiment from the per-variant statistics ingestion keeps. */
+  private async evidence(record: ExperimentRecord): Promise<ExperimentEvidence> {
+    const analysis = await this.deps.readAnalysis(experimentAnalysisKey(record.id), EXPERIMENT_ATTEMPT);
+    return experimentEvidence(experimentPlanOf(record), record.metrics, analysis);
   }
 
   /** Stores a new state with the flag's experiment rule following `experimentRule`. */

@@ -65,7 +65,7 @@ const THIRD_ORDER: Record<MetricKind, readonly ThirdOrderSum[]> = {
 type ThirdOrderSum = 'sumY3' | 'sumY2D' | 'sumYD2' | 'sumD3';
 
 /** An arm without units: every sum the metric uses is known to be 0. */
-function zero(kind: MetricKind): SufficientStats {
+export function zero(kind: MetricKind): SufficientStats {
   const out: SufficientStats = { n: 0, sumY: 0, sumY2: 0, sumD: 0, sumD2: 0, sumYD: 0 };
   for (const field of THIRD_ORDER[kind]) out[field] = 0;
   return out;
@@ -101,7 +101,7 @@ function known(sum: number | undefined): sum is number {
  * An arm's statistics as the stats package reads them: Σy³ when stored; for a ratio metric Σy²d, Σyd², Σd³ only
  * when all three are stored (a row older than these columns has none, and its skewness is unknown).
  */
-function armStats(kind: MetricKind, row: CohortStatsRow): SufficientStats {
+export function armStats(kind: MetricKind, row: Omit<CohortStatsRow, 'arm'>): SufficientStats {
   const out: SufficientStats = {
     n: row.n,
     sumY: row.sumY,

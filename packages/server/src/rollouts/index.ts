@@ -1,4 +1,6 @@
 /** The rollouts feature as other features see it: its port's types, statuses and in-memory tables. */
+
+export { armStats as cohortArmStats, zero as emptyArmStats } from './evidence.ts';
 export {
   COHORT_STATS_TABLE,
   COHORT_UNITS_TABLE,
@@ -12,7 +14,10 @@ export {
   ACTIVE_ROLLOUT_STATUSES,
   ANALYSED_ROLLOUT_STATUSES,
   type ArmName,
+  type CohortStatsRow,
+  type CohortUnitsRow,
   ROLLOUT_STATUSES,
+  type RolloutAnalysis,
   type RolloutRecord,
   type RolloutStatus,
   type RolloutsStore,

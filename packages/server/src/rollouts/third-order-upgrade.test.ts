@@ -5,7 +5,7 @@
  */
 import { minimumInformation } from '@dimmer/stats';
 import { describe, expect, it } from 'vitest';
-import type { AnalysedRollout, AnalysisChanges, StatsDelta } from '../events/aggregation.ts';
+import { type AnalysisChanges, rolloutAnalysis, type StatsDelta } from '../events/aggregation.ts';
 import { createMemoryEventsStorage } from '../events/events.memory.ts';
 import { createSqlEventsStorage } from '../events/events.sql.ts';
 import type { MetricDefinition } from '../metrics/index.ts';
@@ -51,7 +51,7 @@ const RECORD = {
   updatedAt: 0,
 } satisfies RolloutRecord;
 
-const ANALYSED: AnalysedRollout = {
+const ANALYSED = rolloutAnalysis({
   id: 'ro_1',
   attempt: 1,
   stage: 1,
@@ -59,7 +59,7 @@ const ANALYSED: AnalysedRollout = {
   treatment: 'on',
   control: 'off',
   metrics: [REVENUE],
-};
+});
 
 /** The sums of 200 units with value 1 and one with value 100 (per-unit skewness ≈ 14). */
 const OLD_ROW = { n: 201, sumY: 300, sumY2: 10_200, sumD: 0, sumD2: 0, sumYD: 0 };

@@ -6,5 +6,12 @@ import type { Surface, SurfacesStore } from './surfaces.store.ts';
 
 /** The surfaces store over the shared in-memory database. */
 export function createMemorySurfacesStore(db: MemoryDatabase): SurfacesStore {
-  return typedStore(createMemoryDocumentStore<Surface>(db, 'surfaces', 'surface'), 'surface');
+  const store = typedStore(createMemoryDocumentStore<Surface>(db, 'surfaces', 'surface'), 'surface');
+  return {
+    ...store,
+    async updateHoldback(surface, options, audit) {
+      const value = await store.update(surface, options, audit);
+      return { value, changes: db.bumpAll(audit.at) };
+    },
+  };
 }

@@ -1,4 +1,4 @@
-/** Admin routes for surfaces: thin wrappers that call the service and reply. */
+/** Admin routes for surfaces and their holdbacks: thin wrappers that call the service and reply. */
 import { ROUTES } from '@dimmer/api';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
@@ -25,6 +25,24 @@ export async function registerSurfaceRoutes(
     const { body, options } = versioned<Record<string, unknown>>(request);
     return surfaces.replace(request.params.key, body, request.adminActor, options);
   });
+  app.post(
+    '/surfaces/:key/holdback',
+    { schema: routeSchema(ROUTES.setSurfaceHoldback) },
+    async (request, reply) =>
+      reply
+        .status(201)
+        .send(await surfaces.setHoldback(request.params.key, request.body, request.adminActor)),
+  );
+  app.post(
+    '/surfaces/:key/holdback/disable',
+    { schema: routeSchema(ROUTES.disableSurfaceHoldback) },
+    async (request) => surfaces.disableHoldback(request.params.key, request.adminActor),
+  );
+  app.get(
+    '/surfaces/:key/holdback-report',
+    { schema: routeSchema(ROUTES.getSurfaceHoldbackReport) },
+    async (request) => surfaces.holdbackReport(request.params.key, request.query.environment),
+  );
   app.delete('/surfaces/:key', { schema: routeSchema(ROUTES.deleteSurface) }, async (request, reply) => {
     await surfaces.delete(request.params.key, request.adminActor, versioned(request).options);
     return reply.status(204).send(null);

@@ -2,12 +2,16 @@
  * Surfaces: areas of the product whose flags share required guardrails. A surface names existing metrics with
  * optional margins; it cannot be deleted while a flag belongs to it.
  */
-import type { SurfaceView } from '@dimmer/api';
-import type { FlagConfig } from '@dimmer/core';
+import { randomBytes } from 'node:crypto';
+import type { HoldbackReport, SurfaceHoldbackView, SurfaceView } from '@dimmer/api';
+import { type FlagConfig, reachToBuckets } from '@dimmer/core';
 import type { Clock } from '../clock.ts';
 import { AppError, checkVersion } from '../errors.ts';
-import { StoreConflictError, StoreNotFoundError } from '../storage/write.ts';
-import type { Surface, SurfaceRecord, SurfacesStore } from './surfaces.store.ts';
+import type { MetricDefinition } from '../metrics/index.ts';
+import type { RolloutAnalysis } from '../rollouts/index.ts';
+import { type ConfigChange, StoreConflictError, StoreNotFoundError } from '../storage/write.ts';
+import { holdbackAnalysisKey, holdbackReport } from './holdback-report.ts';
+import type { Surface, SurfaceHoldback, SurfaceRecord, SurfacesStore } from './surfaces.store.ts';
 
 export type { SurfaceView };
 
@@ -20,10 +24,27 @@ const FIELDS = new Set(['key', 'name', 'description', 'guardrails']);
 
 type Issue = { path: string; message: string };
 
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The API view of a surface's holdback. */
+export function holdbackView(h: SurfaceHoldback): SurfaceHoldbackView {
+  return {
+    percent: h.percent,
+    salt: h.salt,
+    generation: h.generation,
+    enabled: h.enabled,
+    createdAt: iso(h.createdAt),
+    disabledAt: h.disabledAt === null ? null : iso(h.disabledAt),
+    metrics: h.metrics.map((m) => m.key),
+  };
+}
+
 /** The API view of a stored surface. */
 export function toSurfaceView(record: SurfaceRecord): SurfaceView {
+  const { holdback, ...surface } = record.surface;
   return {
-    ...record.surface,
+    ...surface,
+    holdback: holdback === undefined ? null : holdbackView(holdback),
     version: record.revision,
     createdAt: new Date(record.createdAt).toISOString(),
     updatedAt: new Date(record.updatedAt).toISOString(),
@@ -107,7 +128,7 @@ function invalid(issues: Issue[]): AppError {
 
 /** The metrics a surface may name (the composition root passes the metrics store). */
 export interface MetricKeys {
-  list(): Promise<readonly { metric: { key: string } }[]>;
+  list(): Promise<readonly { metric: MetricDefinition }[]>;
 }
 
 /** The flags that may belong to a surface, archived ones too (the composition root passes the flags store). */
@@ -122,8 +143,133 @@ export class SurfacesService {
       metrics: MetricKeys;
       flags: FlagDocuments;
       clock: Clock;
+      /** The statistics ingestion keeps under an analysis id and attempt (the rollouts store's tables). */
+      readAnalysis?: (id: string, attempt: number) => Promise<RolloutAnalysis>;
+      /** Hands committed config versions to the config hub. */
+      announce?: (changes: readonly ConfigChange[]) => Promise<void>;
     },
   ) {}
+
+  async #record(key: string): Promise<SurfaceRecord> {
+    const record = await this.deps.surfaces.get(key);
+    if (!record) throw new AppError('NOT_FOUND', `surface "${key}" not found`);
+    return record;
+  }
+
+  async #writeHoldback(
+    current: SurfaceRecord,
+    holdback: SurfaceHoldback,
+    actor: string,
+    action: string,
+  ): Promise<SurfaceView> {
+    const surface: Surface = { ...current.surface, holdback };
+    try {
+      const { value, changes } = await this.deps.surfaces.updateHoldback(
+        surface,
+        { expectedRevision: current.revision },
+        {
+          at: this.deps.clock.now(),
+          actor,
+          action,
+          resourceType: 'surface',
+          resourceKey: surface.key,
+          before: current.surface.holdback === undefined ? null : holdbackView(current.surface.holdback),
+          after: holdbackView(holdback),
+        },
+      );
+      if (changes.length > 0) await this.deps.announce?.(changes);
+      return toSurfaceView(value);
+    } catch (error) {
+      throw storeError(error, surface.key);
+    }
+  }
+
+  /**
+   * Sets the surface holdback: `percent` of units, by the hash of a new salt of its own, served the default by
+   * every rollout and experiment on the surface's flags; it compares them on the surface's required metrics.
+   * Immutable once set: CONFLICT (field `percent`) while one is enabled; a holdback set after a disabled one is a
+   * new generation with a new salt. Every environment's config moves to a new version.
+   */
+  async setHoldback(key: string, input: { percent: number }, actor: string): Promise<SurfaceView> {
+    const current = await this.#record(key);
+    const percent = input.percent;
+    if (
+      typeof percent !== 'number' ||
+      !Number.isFinite(percent) ||
+      percent <= 0 ||
+      percent > 50 ||
+      reachToBuckets(percent) / 10_000 !== percent
+    )
+      throw invalid([
+        {
+          path: 'percent',
+          message: `expected a share above 0 and at most 50 percent with up to 4 decimals, got ${String(percent)}`,
+        },
+      ]);
+    const existing = current.surface.holdback;
+    if (existing?.enabled === true)
+      throw new AppError(
+        'CONFLICT',
+        `percent: surface "${key}" already holds back ${existing.percent}% of units; a holdback is immutable once set: disable it first`,
+        { issues: [{ path: 'percent', message: `the holdback of ${existing.percent}% is immutable` }] },
+      );
+    const definitions = new Map((await this.deps.metrics.list()).map((m) => [m.metric.key, m.metric]));
+    const metrics = current.surface.guardrails
+      .map((g) => definitions.get(g.metric))
+      .filter((m): m is MetricDefinition => m !== undefined);
+    if (metrics.length === 0)
+      throw invalid([
+        {
+          path: 'percent',
+          message: `surface "${key}" requires no metric: a holdback needs metrics to compare (add guardrails first)`,
+        },
+      ]);
+    const holdback: SurfaceHoldback = {
+      percent,
+      salt: randomBytes(8).toString('hex'),
+      generation: (existing?.generation ?? 0) + 1,
+      enabled: true,
+      createdAt: this.deps.clock.now(),
+      disabledAt: null,
+      metrics,
+    };
+    return this.#writeHoldback(current, holdback, actor, 'surface.holdback.set');
+  }
+
+  /** Disables the surface holdback (its units get what everyone else gets); CONFLICT when none is enabled. */
+  async disableHoldback(key: string, actor: string): Promise<SurfaceView> {
+    const current = await this.#record(key);
+    const existing = current.surface.holdback;
+    if (existing?.enabled !== true)
+      throw new AppError('CONFLICT', `surface "${key}" has no enabled holdback`);
+    return this.#writeHoldback(
+      current,
+      { ...existing, enabled: false, disabledAt: this.deps.clock.now() },
+      actor,
+      'surface.holdback.disable',
+    );
+  }
+
+  /** The holdback report of the surface in one environment (NOT_FOUND when the surface never had a holdback). */
+  async holdbackReport(key: string, environment: string): Promise<HoldbackReport> {
+    const current = await this.#record(key);
+    const holdback = current.surface.holdback;
+    if (holdback === undefined)
+      throw new AppError('NOT_FOUND', `surface "${key}" has no holdback; set one first`);
+    const read = this.deps.readAnalysis;
+    const analysis =
+      read === undefined
+        ? { stats: [], units: [] }
+        : await read(holdbackAnalysisKey(key, environment), holdback.generation);
+    return holdbackReport({
+      surface: key,
+      environment,
+      at: this.deps.clock.now(),
+      holdback: holdbackView(holdback),
+      metrics: holdback.metrics,
+      analysis,
+    });
+  }
 
   async list(): Promise<SurfaceView[]> {
     return (await this.deps.surfaces.list()).map(toSurfaceView);
@@ -169,6 +315,8 @@ export class SurfacesService {
     if (provided !== undefined && provided !== key)
       throw invalid([{ path: 'key', message: `the key cannot change (expected "${key}")` }]);
     const surface = await this.#validate({ ...body, key });
+    // The holdback changes only through its own routes.
+    if (current.surface.holdback !== undefined) surface.holdback = current.surface.holdback;
     try {
       const record = await this.deps.surfaces.update(
         surface,

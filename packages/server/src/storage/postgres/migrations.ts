@@ -263,6 +263,14 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 10,
+    name: 'epochs of any analysis: experiment variants and holdbacks as arms',
+    // rollout_id holds the analysis id (a rollout's id, experiment:<id>, holdback:<surface>) and arm any arm name.
+    sql: `
+      ALTER TABLE epochs DROP CONSTRAINT IF EXISTS epochs_arm_check;
+    `,
+  },
+  {
     version: 11,
     name: 'decision log folds identical holds; chart looks',
     // Existing consecutive identical looks that applied nothing (same attempt, action, rule, stage and status)

@@ -247,6 +247,28 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 9,
+    name: 'epochs of any analysis: experiment variants and holdbacks as arms',
+    // rollout_id holds the analysis id (a rollout's id, experiment:<id>, holdback:<surface>) and arm any arm
+    // name, so the arm check goes: SQLite drops a check only by rebuilding the table.
+    sql: `
+      CREATE TABLE epochs_any_arm (
+        rollout_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        unit TEXT NOT NULL,
+        arm TEXT NOT NULL,
+        cohort INTEGER NOT NULL,
+        start_at INTEGER NOT NULL,
+        end_at INTEGER,
+        vals TEXT NOT NULL,
+        PRIMARY KEY (rollout_id, attempt, unit, arm)
+      ) WITHOUT ROWID;
+      INSERT INTO epochs_any_arm SELECT rollout_id, attempt, unit, arm, cohort, start_at, end_at, vals FROM epochs;
+      DROP TABLE epochs;
+      ALTER TABLE epochs_any_arm RENAME TO epochs;
+    `,
+  },
+  {
     version: 10,
     name: 'decision log folds identical holds; chart looks',
     // Existing consecutive identical looks that applied nothing (same attempt, action, rule, stage and status)
