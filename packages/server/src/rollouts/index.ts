@@ -1,6 +1,7 @@
 /** The rollouts feature as other features see it: its port's types, statuses and in-memory tables. */
 
 export { armStats as cohortArmStats, zero as emptyArmStats } from './evidence.ts';
+export { relativeChangeOf } from './relative-change.ts';
 export {
   COHORT_STATS_TABLE,
   COHORT_UNITS_TABLE,
@@ -9,7 +10,7 @@ export {
   ROLLOUTS_TABLE,
 } from './rollouts.memory.ts';
 export { rolloutView } from './rollouts.routes.ts';
-export { type RolloutsService, relativeChangeOf } from './rollouts.service.ts';
+export type { RolloutsService } from './rollouts.service.ts';
 export {
   ACTIVE_ROLLOUT_STATUSES,
   ANALYSED_ROLLOUT_STATUSES,

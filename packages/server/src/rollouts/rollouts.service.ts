@@ -10,7 +10,6 @@ import type {
   LastAction,
   PlanReply,
   Recommendation,
-  RelativeChange,
   RolloutHealth,
   RolloutPlanPreview,
 } from '@dimmer/api';
@@ -33,7 +32,7 @@ import {
   rolloutRuleId,
   validateRolloutPlan,
 } from '@dimmer/rollout';
-import { type DecidingLook, decidingInterval } from '@dimmer/stats';
+import type { DecidingLook } from '@dimmer/stats';
 import type { Clock } from '../clock.ts';
 import type { EnvironmentsStore } from '../environments/index.ts';
 import { AppError, checkVersion } from '../errors.ts';
@@ -59,6 +58,7 @@ import { alarmKey, alarmOf, type RolloutAlarm } from './alarms.ts';
 import { chartHistory, DEFAULT_CHART_POINTS, MAX_CHART_POINTS } from './chart.ts';
 import { buildEvidence, type EvidenceReport } from './evidence.ts';
 import { adviseGatePower } from './forecast-power.ts';
+import { relativeChangeOf } from './relative-change.ts';
 import {
   ACTIVE_ROLLOUT_STATUSES,
   type DecisionInput,
@@ -208,24 +208,6 @@ export function healthOf(record: RolloutRecord, latest: DecisionRecord | undefin
   if (latest.action === 'hold' && ['srm', 'missing_data', 'invalid_evidence'].includes(latest.rule))
     return 'warning';
   return 'healthy';
-}
-
-/** The interval of the test that decided a stored metric look (packages/stats `decidingInterval`). */
-export function relativeChangeOf(summary: DecidingLook | null | undefined): RelativeChange | null {
-  if (summary === null || summary === undefined) return null;
-  const r = decidingInterval(summary);
-  const finite = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x : null);
-  return {
-    test: r.test,
-    multiplier: r.multiplier,
-    lift: r.relative?.lift ?? finite((summary as { relativeLift?: unknown }).relativeLift),
-    lower: r.relative?.lower ?? null,
-    upper: r.relative?.upper ?? null,
-    absolute: r.absolute,
-    z: r.z,
-    boundary: r.boundary,
-    margin: r.margin,
-  };
 }
 
 /** A stored decision as the API returns it, each metric look with the interval of its deciding test. */
