@@ -4,6 +4,7 @@
  * log fetched incrementally; experiments with their results and actions. Every request and reply is a type of `@dimmer/api`; the only views declared
  * here are mappings of those types for the rollout page.
  */
+
 import type {
   ChartHistory,
   CreatedExperiment,
@@ -19,6 +20,7 @@ import type {
   ExperimentResults,
   ExperimentSimpleAction,
   ExperimentView,
+  FlagPreview,
   MetricInput,
   MetricView,
   PlanReply,
@@ -32,6 +34,7 @@ import type {
   SurfaceInput,
   SurfaceView,
 } from '@dimmer/api';
+import type { FlagConfig } from '@dimmer/core';
 import { type Api, PATHS, type RolloutDecision, toDecision } from './api.ts';
 
 // ---------------------------------------------------------------- views of the rollout page
@@ -125,6 +128,12 @@ export function mergeDecisions(
 /** GET /rollouts/{id}/chart: every look (downsampled when long), or only those after `cursor`. */
 export function getRolloutChart(api: Api, id: string, cursor: string | null): Promise<ChartHistory> {
   return api.send('GET', `${PATHS.rollout(id)}/chart${cursor === null ? '' : `?after=${enc(cursor)}`}`);
+}
+
+/** POST /flags/{key}/preview: what saving `document` would change, per targeted rule too; nothing saved. */
+export function previewFlagEdit(api: Api, key: string, document: FlagConfig): Promise<FlagPreview> {
+  const { key: _key, salt: _salt, hashVersion: _hash, ...body } = document;
+  return api.send('POST', `${PATHS.flags}/${enc(key)}/preview`, body);
 }
 
 /** POST /rollouts/plan: the dry run of a create (same errors), with the forecast and warnings. */
