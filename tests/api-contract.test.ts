@@ -297,6 +297,18 @@ describe('the server replies as @dimmer/api describes', () => {
     );
     expectContract('getSurface', await t.admin('GET', api('/surfaces/home')));
     expectContract('listSurfaces', await t.admin('GET', api('/surfaces')));
+    expectContract(
+      'createSurface',
+      await t.admin('POST', api('/surfaces'), { ...surface, key: 'search', name: 'Search' }),
+    );
+    const holdback: BodyOf<'setSurfaceHoldback'> = { percent: 2 };
+    expectContract('setSurfaceHoldback', await t.admin('POST', api('/surfaces/search/holdback'), holdback));
+    expectContract(
+      'getSurfaceHoldbackReport',
+      await t.admin('GET', api('/surfaces/search/holdback-report?environment=production')),
+    );
+    expectContract('disableSurfaceHoldback', await t.admin('POST', api('/surfaces/search/holdback/disable')));
+    expectContract('getSurface', await t.admin('GET', api('/surfaces/search')));
     expectContract('deleteSurface', await t.admin('DELETE', api('/surfaces/home')));
     expectContract('deleteMetric', await t.admin('DELETE', api('/metrics/errors_per_request')));
   });
@@ -385,6 +397,10 @@ describe('the server replies as @dimmer/api describes', () => {
     );
     await t.app.dimmer.experimentController.tick();
     expectContract('getExperimentResults', await t.admin('GET', api('/experiments/ex_1/results')));
+    expectContract(
+      'replaceExperiment',
+      await t.admin('PUT', api('/experiments/ex_1'), { ...body('ex_1'), coverage: 20, autoAbort: true }),
+    );
     const read = expectContract('getExperiment', await t.admin('GET', api('/experiments/ex_1')));
     expect(read.latestResults).not.toBeNull();
     expectContract('listExperiments', await t.admin('GET', api('/experiments?environment=production')));

@@ -18,6 +18,7 @@ import {
   Nullable,
   ResourceKey,
 } from './common.ts';
+import { ApprovalPolicy, Role } from './people.ts';
 
 // ------------------------------------------------------------------------------------------ environments
 
@@ -163,6 +164,7 @@ export const SurfaceInput = Type.Object(
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     description: Type.Optional(Type.String({ maxLength: 2_000 })),
     guardrails: Type.Optional(Type.Array(SurfaceGuardrail, { maxItems: 50 })),
+    approvals: Type.Optional(ApprovalPolicy),
   },
   { additionalProperties: false },
 );
@@ -252,6 +254,7 @@ export const SurfaceView = Type.Object({
   name: Type.String(),
   description: Type.Optional(Type.String()),
   guardrails: Type.Array(SurfaceGuardrail),
+  approvals: Type.Optional(ApprovalPolicy),
   holdback: Type.Optional(Nullable(SurfaceHoldbackView)),
   version: DocumentVersion,
   createdAt: IsoTime,
@@ -335,6 +338,10 @@ export type ClientKeyList = Static<typeof ClientKeyList>;
 export const AdminTokenView = Type.Object({
   id: Type.String(),
   name: Type.String({ description: 'Audit entries name the token as `token:<name>`' }),
+  role: Role,
+  owner: Nullable(
+    Type.String({ description: 'Who answers for the token (a person, e.g. `user:ana@example.com`)' }),
+  ),
   createdAt: IsoTime,
   revokedAt: IsoTimeOrNull,
 });
@@ -342,8 +349,18 @@ export type AdminTokenView = Static<typeof AdminTokenView>;
 
 /** Body of `POST /api/v1/tokens`. */
 export const AdminTokenInput = Type.Object(
-  { name: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }) },
-  { additionalProperties: false },
+  {
+    name: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }),
+    role: Type.Optional(Role),
+    owner: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description: 'Who answers for the token (default: its creator)',
+      }),
+    ),
+  },
+  { additionalProperties: false, description: 'The role applies in every environment (default admin)' },
 );
 export type AdminTokenInput = Static<typeof AdminTokenInput>;
 

@@ -201,6 +201,8 @@ export const AUDIT_RESOURCE_TYPES = [
   'surface',
   'rollout',
   'experiment',
+  'grant',
+  'session',
 ] as const;
 export const AuditResourceType = Type.Enum(AUDIT_RESOURCE_TYPES);
 export type AuditResourceType = Static<typeof AuditResourceType>;

@@ -102,9 +102,11 @@ describe('@dimmer/api schemas', () => {
       'environment',
       'experiment',
       'flag',
+      'grant',
       'metric',
       'rollout',
       'segment',
+      'session',
       'surface',
     ]);
   });

@@ -204,9 +204,12 @@ export const FlagStateAction = Type.Union([
 ]);
 export type FlagStateAction = Static<typeof FlagStateAction>;
 
-/** Per environment whose served configuration changed: sampled units that change variant (an estimate). */
+/**
+ * Per environment whose served configuration changed: units that change variant (an estimate). Exact over
+ * all 1,000,000 buckets when no condition reads the unit id, else over a synthetic sample of ids.
+ */
 export const SplitPreview = Type.Object({
-  sampled: Type.Integer(),
+  sampled: Type.Integer({ description: 'Units counted: 1,000,000 buckets when exact, else the sample size' }),
   changed: Type.Integer(),
   share: Type.Number({ description: 'Estimated share of units that change variant (synthetic sample)' }),
   transitions: Type.Array(Type.Object({ from: Type.String(), to: Type.String(), count: Type.Integer() })),

@@ -8,6 +8,7 @@ export * from './common.ts';
 export * from './documents.ts';
 export * from './experiments.ts';
 export * from './ofrep.ts';
+export * from './people.ts';
 export * from './rollouts.ts';
 export * from './routes.ts';
 export * from './sdk.ts';

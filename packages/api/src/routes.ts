@@ -79,6 +79,27 @@ import {
   OfrepSuccess,
 } from './ofrep.ts';
 import {
+  ApprovalInput,
+  ApprovalRequestInput,
+  ApprovalStatus,
+  AuthConfigView,
+  CallbackQuery,
+  DeviceStartView,
+  DeviceTokenInput,
+  DeviceTokenView,
+  type EnvironmentSource,
+  GrantIdParams,
+  GrantInput,
+  GrantList,
+  GrantView,
+  LoginQuery,
+  MeView,
+  type Permission,
+  SessionIdParams,
+  SessionList,
+  SessionView,
+} from './people.ts';
+import {
   ChartHistory,
   ChartQuery,
   CreatedRollout,
@@ -135,6 +156,10 @@ export interface RouteContract {
   bodyParsedBy?: 'handler';
   /** The route sends an ETag and answers 304 (no body) to a matching `If-None-Match`. */
   notModified?: true;
+  /** Admin routes: what the caller's role must allow (the access table every admin request is checked against). */
+  permission?: Permission;
+  /** Admin routes: where the environment the permission applies to is read from (absent: every environment). */
+  environmentFrom?: EnvironmentSource;
 }
 
 /** Prefix of every admin route. */
@@ -177,7 +202,9 @@ type AdminRoute<R extends { path: string }> = Omit<R, 'path'> & {
   errors: typeof ADMIN_ERRORS;
 };
 
-function admin<const R extends Omit<RouteContract, 'auth' | 'errors'>>(route: R): AdminRoute<R> {
+function admin<const R extends Omit<RouteContract, 'auth' | 'errors'> & { permission: Permission }>(
+  route: R,
+): AdminRoute<R> {
   return {
     ...route,
     path: `${ADMIN_API_PREFIX}${route.path}`,
@@ -197,6 +224,8 @@ function crud<
   name: Name,
   words: { one: string; deleteRefusedWhile: string },
   schemas: { list: List; input: Input; replace: Replace; view: View },
+  /** The permission of the writes (create, replace, delete); reads need `read`. */
+  write: Permission,
 ) {
   const one = `/${name}/:key` as const;
   const tag = name;
@@ -206,6 +235,7 @@ function crud<
       path: `/${name}`,
       tag,
       summary: `List ${name}`,
+      permission: 'read',
       status: 200,
       reply: schemas.list,
     }),
@@ -214,6 +244,7 @@ function crud<
       path: `/${name}`,
       tag,
       summary: `Create ${words.one}`,
+      permission: write,
       body: schemas.input,
       status: 201,
       reply: schemas.view,
@@ -223,6 +254,7 @@ function crud<
       path: one,
       tag,
       summary: `Get ${words.one}`,
+      permission: 'read',
       params: KeyParams,
       status: 200,
       reply: schemas.view,
@@ -232,6 +264,7 @@ function crud<
       path: one,
       tag,
       summary: `Replace ${words.one}`,
+      permission: write,
       params: KeyParams,
       body: schemas.replace,
       status: 200,
@@ -242,6 +275,7 @@ function crud<
       path: one,
       tag,
       summary: `Delete ${words.one} (CONFLICT while ${words.deleteRefusedWhile})`,
+      permission: write,
       params: KeyParams,
       status: 204,
       reply: null,
@@ -258,6 +292,7 @@ const segments = crud(
     replace: SegmentReplace,
     view: SegmentView,
   },
+  'edit',
 );
 const metrics = crud(
   'metrics',
@@ -268,6 +303,7 @@ const metrics = crud(
     replace: MetricReplace,
     view: MetricView,
   },
+  'edit',
 );
 const surfaces = crud(
   'surfaces',
@@ -278,16 +314,19 @@ const surfaces = crud(
     replace: SurfaceReplace,
     view: SurfaceView,
   },
+  'admin',
 );
 
 /** A `POST` that acts on one resource and answers with it; its body is optional (null when absent). */
-function action<const P extends string, Params extends TSchema, Body extends TSchema, Reply extends TSchema>(
-  path: P,
-  summary: string,
-  schemas: { params: Params; body: Body; reply: Reply },
-) {
+function action<
+  const P extends string,
+  Params extends TSchema,
+  Body extends TSchema,
+  Reply extends TSchema,
+  const A extends { permission: Permission; environmentFrom?: EnvironmentSource },
+>(path: P, summary: string, schemas: { params: Params; body: Body; reply: Reply }, access: A) {
   const tag = path.split('/')[1] ?? '';
-  return admin({ method: 'POST', path, tag, summary, status: 200, ...schemas });
+  return admin({ method: 'POST', path, tag, summary, status: 200, ...schemas, ...access });
 }
 
 const ROLLOUT_ACTION_SUMMARIES: Readonly<Record<RolloutAction, string>> = {
@@ -300,22 +339,32 @@ const ROLLOUT_ACTION_SUMMARIES: Readonly<Record<RolloutAction, string>> = {
 };
 
 const rolloutAction = <const A extends RolloutAction>(name: A) =>
-  action(`/rollouts/:id/${name}`, ROLLOUT_ACTION_SUMMARIES[name], {
-    params: RolloutIdParams,
-    body: RolloutActionInput,
-    reply: RolloutView,
-  });
+  action(
+    `/rollouts/:id/${name}`,
+    ROLLOUT_ACTION_SUMMARIES[name],
+    {
+      params: RolloutIdParams,
+      body: RolloutActionInput,
+      reply: RolloutView,
+    },
+    { permission: 'release', environmentFrom: 'rollout' },
+  );
 const EXPERIMENT_ACTION_SUMMARIES: Readonly<Record<ExperimentSimpleAction, string>> = {
   start: 'Start a draft experiment: its rule is installed on the flag at the planned coverage',
   stop: 'End the experiment without a winner: its rule is removed, the flag serves what it served before',
   abort: 'End the experiment because of harm or a broken split: its rule is removed',
 };
 const experimentAction = <const A extends ExperimentSimpleAction>(name: A) =>
-  action(`/experiments/:id/${name}`, EXPERIMENT_ACTION_SUMMARIES[name], {
-    params: ExperimentIdParams,
-    body: ExperimentActionInput,
-    reply: ExperimentView,
-  });
+  action(
+    `/experiments/:id/${name}`,
+    EXPERIMENT_ACTION_SUMMARIES[name],
+    {
+      params: ExperimentIdParams,
+      body: ExperimentActionInput,
+      reply: ExperimentView,
+    },
+    { permission: 'release', environmentFrom: 'experiment' },
+  );
 const flagEnvironmentAction = <const A extends 'enable' | 'disable'>(name: A) =>
   action(
     `/flags/:key/environments/:env/${name}`,
@@ -323,6 +372,7 @@ const flagEnvironmentAction = <const A extends 'enable' | 'disable'>(name: A) =>
       ? 'Enable a flag in one environment'
       : 'Disable a flag in one environment (CONFLICT while a rollout runs on it, unless `rollout` says pause or rollback)',
     { params: FlagEnvironmentParams, body: FlagStateAction, reply: FlagChange },
+    { permission: 'edit', environmentFrom: 'params.env' },
   );
 const flagArchiveAction = <const A extends 'archive' | 'unarchive'>(name: A) =>
   action(
@@ -331,12 +381,14 @@ const flagArchiveAction = <const A extends 'archive' | 'unarchive'>(name: A) =>
       ? 'Archive a flag: it leaves every snapshot but stays readable (CONFLICT while a rollout runs on it, unless `rollout` says pause or rollback)'
       : 'Restore an archived flag',
     { params: KeyParams, body: FlagStateAction, reply: FlagChange },
+    { permission: 'edit' },
   );
 
 /** Every route the server serves, by name. */
 export const ROUTES = {
   listEnvironments: admin({
     method: 'GET',
+    permission: 'read',
     path: '/environments',
     tag: 'environments',
     summary: 'List environments with their config versions',
@@ -345,6 +397,7 @@ export const ROUTES = {
   }),
   createEnvironment: admin({
     method: 'POST',
+    permission: 'admin',
     path: '/environments',
     tag: 'environments',
     summary: 'Create an environment',
@@ -354,6 +407,7 @@ export const ROUTES = {
   }),
   replaceEnvironment: admin({
     method: 'PUT',
+    permission: 'admin',
     path: '/environments/:key',
     tag: 'environments',
     summary: 'Rename an environment (its key never changes)',
@@ -364,6 +418,7 @@ export const ROUTES = {
   }),
   deleteEnvironment: admin({
     method: 'DELETE',
+    permission: 'admin',
     path: '/environments/:key',
     tag: 'environments',
     summary:
@@ -375,6 +430,7 @@ export const ROUTES = {
 
   listFlags: admin({
     method: 'GET',
+    permission: 'read',
     path: '/flags',
     tag: 'flags',
     summary: 'List flags (filter by environment, text, archived)',
@@ -384,6 +440,7 @@ export const ROUTES = {
   }),
   createFlag: admin({
     method: 'POST',
+    permission: 'edit',
     path: '/flags',
     tag: 'flags',
     summary: 'Create a flag',
@@ -393,6 +450,7 @@ export const ROUTES = {
   }),
   getFlag: admin({
     method: 'GET',
+    permission: 'read',
     path: '/flags/:key',
     tag: 'flags',
     summary: 'Get a flag',
@@ -402,6 +460,7 @@ export const ROUTES = {
   }),
   replaceFlag: admin({
     method: 'PUT',
+    permission: 'edit',
     path: '/flags/:key',
     tag: 'flags',
     summary: 'Replace a flag document; the reply previews units changing variant',
@@ -412,6 +471,7 @@ export const ROUTES = {
   }),
   previewFlag: admin({
     method: 'POST',
+    permission: 'read',
     path: '/flags/:key/preview',
     tag: 'flags',
     summary:
@@ -423,6 +483,7 @@ export const ROUTES = {
   }),
   patchFlag: admin({
     method: 'PATCH',
+    permission: 'edit',
     path: '/flags/:key',
     tag: 'flags',
     summary: 'Merge a patch into a flag',
@@ -433,6 +494,8 @@ export const ROUTES = {
   }),
   putFlagEnvironment: admin({
     method: 'PUT',
+    permission: 'edit',
+    environmentFrom: 'params.env',
     path: '/flags/:key/environments/:env',
     tag: 'flags',
     summary: "Replace a flag's state in one environment",
@@ -466,6 +529,7 @@ export const ROUTES = {
 
   listRollouts: admin({
     method: 'GET',
+    permission: 'read',
     path: '/rollouts',
     tag: 'rollouts',
     summary: 'Rollouts with state, stage, reach and health, oldest first',
@@ -475,6 +539,8 @@ export const ROUTES = {
   }),
   createRollout: admin({
     method: 'POST',
+    permission: 'edit',
+    environmentFrom: 'body.environment',
     path: '/rollouts',
     tag: 'rollouts',
     summary: 'Create a draft rollout from a plan; the reply includes the plan forecast',
@@ -484,6 +550,8 @@ export const ROUTES = {
   }),
   planRollout: admin({
     method: 'POST',
+    permission: 'edit',
+    environmentFrom: 'body.environment',
     path: '/rollouts/plan',
     tag: 'rollouts',
     summary:
@@ -494,6 +562,7 @@ export const ROUTES = {
   }),
   getRollout: admin({
     method: 'GET',
+    permission: 'read',
     path: '/rollouts/:id',
     tag: 'rollouts',
     summary: 'A rollout: plan, state, latest decision and the pending recommendation',
@@ -503,6 +572,7 @@ export const ROUTES = {
   }),
   getRolloutPlan: admin({
     method: 'GET',
+    permission: 'read',
     path: '/rollouts/:id/plan',
     tag: 'rollouts',
     summary: 'The plan forecast at the observed (or stated) traffic',
@@ -512,6 +582,7 @@ export const ROUTES = {
   }),
   listRolloutDecisions: admin({
     method: 'GET',
+    permission: 'read',
     path: '/rollouts/:id/decisions',
     tag: 'rollouts',
     summary: 'Decisions of the controller with their evidence, newest first',
@@ -522,6 +593,7 @@ export const ROUTES = {
   }),
   getRolloutChart: admin({
     method: 'GET',
+    permission: 'read',
     path: '/rollouts/:id/chart',
     tag: 'rollouts',
     summary:
@@ -533,6 +605,7 @@ export const ROUTES = {
   }),
   getRolloutEvidence: admin({
     method: 'GET',
+    permission: 'read',
     path: '/rollouts/:id/evidence',
     tag: 'rollouts',
     summary: 'Sufficient statistics per metric, cohort and arm, units per arm, and estimates',
@@ -549,6 +622,7 @@ export const ROUTES = {
 
   setSurfaceHoldback: admin({
     method: 'POST',
+    permission: 'admin',
     path: '/surfaces/:key/holdback',
     tag: 'surfaces',
     summary:
@@ -560,6 +634,7 @@ export const ROUTES = {
   }),
   disableSurfaceHoldback: admin({
     method: 'POST',
+    permission: 'admin',
     path: '/surfaces/:key/holdback/disable',
     tag: 'surfaces',
     summary: 'Disable the surface holdback: its units get what everyone else gets from then on',
@@ -570,6 +645,7 @@ export const ROUTES = {
   }),
   getSurfaceHoldbackReport: admin({
     method: 'GET',
+    permission: 'read',
     path: '/surfaces/:key/holdback-report',
     tag: 'surfaces',
     summary:
@@ -582,6 +658,7 @@ export const ROUTES = {
 
   listExperiments: admin({
     method: 'GET',
+    permission: 'read',
     path: '/experiments',
     tag: 'experiments',
     summary: 'Experiments (A/B tests) with status, coverage and latest results, oldest first',
@@ -591,6 +668,8 @@ export const ROUTES = {
   }),
   createExperiment: admin({
     method: 'POST',
+    permission: 'edit',
+    environmentFrom: 'body.environment',
     path: '/experiments',
     tag: 'experiments',
     summary:
@@ -601,6 +680,7 @@ export const ROUTES = {
   }),
   getExperiment: admin({
     method: 'GET',
+    permission: 'read',
     path: '/experiments/:id',
     tag: 'experiments',
     summary: 'Get an experiment with its latest results',
@@ -610,6 +690,8 @@ export const ROUTES = {
   }),
   replaceExperiment: admin({
     method: 'PUT',
+    permission: 'edit',
+    environmentFrom: 'experiment',
     path: '/experiments/:id',
     tag: 'experiments',
     summary:
@@ -621,6 +703,7 @@ export const ROUTES = {
   }),
   getExperimentResults: admin({
     method: 'GET',
+    permission: 'read',
     path: '/experiments/:id/results',
     tag: 'experiments',
     summary: 'Per metric and variant estimate, lift with interval and verdict, and the recommendation',
@@ -633,6 +716,8 @@ export const ROUTES = {
   abortExperiment: experimentAction(EXPERIMENT_SIMPLE_ACTIONS[2]),
   setExperimentCoverage: admin({
     method: 'POST',
+    permission: 'release',
+    environmentFrom: 'experiment',
     path: '/experiments/:id/coverage',
     tag: 'experiments',
     summary: 'Grow the coverage of a running experiment (never shrinks; weights stay)',
@@ -643,6 +728,8 @@ export const ROUTES = {
   }),
   shipExperiment: admin({
     method: 'POST',
+    permission: 'release',
+    environmentFrom: 'experiment',
     path: '/experiments/:id/ship',
     tag: 'experiments',
     summary: 'Ship a variant: the experiment ends and a guarded rollout of it starts on the same salt',
@@ -654,6 +741,7 @@ export const ROUTES = {
 
   listKeys: admin({
     method: 'GET',
+    permission: 'read',
     path: '/keys',
     tag: 'keys',
     summary: 'List client keys (never their secrets)',
@@ -663,6 +751,8 @@ export const ROUTES = {
   }),
   createKey: admin({
     method: 'POST',
+    permission: 'admin',
+    environmentFrom: 'body.environment',
     path: '/keys',
     tag: 'keys',
     summary: 'Create a client key; the secret is returned once',
@@ -672,6 +762,8 @@ export const ROUTES = {
   }),
   revokeKey: admin({
     method: 'POST',
+    permission: 'admin',
+    environmentFrom: 'clientKey',
     path: '/keys/:id/revoke',
     tag: 'keys',
     summary: 'Revoke a client key',
@@ -682,6 +774,7 @@ export const ROUTES = {
 
   listTokens: admin({
     method: 'GET',
+    permission: 'read',
     path: '/tokens',
     tag: 'tokens',
     summary: 'List admin tokens (never their secrets)',
@@ -690,6 +783,7 @@ export const ROUTES = {
   }),
   createToken: admin({
     method: 'POST',
+    permission: 'admin',
     path: '/tokens',
     tag: 'tokens',
     summary: 'Create a named admin token; the secret is returned once',
@@ -699,6 +793,7 @@ export const ROUTES = {
   }),
   revokeToken: admin({
     method: 'POST',
+    permission: 'admin',
     path: '/tokens/:id/revoke',
     tag: 'tokens',
     summary: 'Revoke an admin token (by id or active name); the last active one only with force=true',
@@ -709,6 +804,7 @@ export const ROUTES = {
   }),
   rotateToken: admin({
     method: 'POST',
+    permission: 'admin',
     path: '/tokens/:id/rotate',
     tag: 'tokens',
     summary: 'Replace an active admin token by a new secret under the same name; the old one is revoked',
@@ -719,6 +815,7 @@ export const ROUTES = {
 
   listAudit: admin({
     method: 'GET',
+    permission: 'read',
     path: '/audit',
     tag: 'audit',
     summary: 'The append-only audit log, newest first',
@@ -726,6 +823,196 @@ export const ROUTES = {
     status: 200,
     reply: AuditPage,
   }),
+
+  getMe: admin({
+    method: 'GET',
+    path: '/me',
+    permission: 'self',
+    tag: 'people',
+    summary: 'The caller (a person signed in, or an admin token) and its role in every environment',
+    status: 200,
+    reply: MeView,
+  }),
+  listGrants: admin({
+    method: 'GET',
+    path: '/grants',
+    permission: 'read',
+    tag: 'people',
+    summary: 'Role grants: explicit ones and the group mapping of the configuration',
+    status: 200,
+    reply: GrantList,
+  }),
+  createGrant: admin({
+    method: 'POST',
+    path: '/grants',
+    permission: 'admin',
+    tag: 'people',
+    summary: 'Grant a role to a person or a provider group, in one environment or all (`*`)',
+    body: GrantInput,
+    status: 201,
+    reply: GrantView,
+  }),
+  deleteGrant: admin({
+    method: 'DELETE',
+    path: '/grants/:id',
+    permission: 'admin',
+    tag: 'people',
+    summary: 'Remove an explicit role grant',
+    params: GrantIdParams,
+    status: 204,
+    reply: null,
+  }),
+  listSessions: admin({
+    method: 'GET',
+    path: '/sessions',
+    permission: 'admin',
+    tag: 'people',
+    summary: 'Sign-in sessions, live ones first (never their secrets)',
+    status: 200,
+    reply: SessionList,
+  }),
+  revokeSession: admin({
+    method: 'POST',
+    path: '/sessions/:id/revoke',
+    permission: 'admin',
+    tag: 'people',
+    summary: 'End a sign-in session at once',
+    params: SessionIdParams,
+    status: 200,
+    reply: SessionView,
+  }),
+  getRolloutApprovals: admin({
+    method: 'GET',
+    path: '/rollouts/:id/approvals',
+    permission: 'read',
+    tag: 'rollouts',
+    summary: 'Approvals of a rollout: required, given, and whether they still count',
+    params: RolloutIdParams,
+    status: 200,
+    reply: ApprovalStatus,
+  }),
+  requestRolloutApproval: admin({
+    method: 'POST',
+    path: '/rollouts/:id/approvals/request',
+    permission: 'edit',
+    environmentFrom: 'rollout',
+    tag: 'rollouts',
+    summary: 'Ask for approvals of a rollout (recorded in the audit log)',
+    params: RolloutIdParams,
+    body: ApprovalRequestInput,
+    status: 200,
+    reply: ApprovalStatus,
+  }),
+  approveRollout: admin({
+    method: 'POST',
+    path: '/rollouts/:id/approvals',
+    permission: 'release',
+    environmentFrom: 'rollout',
+    tag: 'rollouts',
+    summary: 'Approve a rollout at the version reviewed (a person other than its author)',
+    params: RolloutIdParams,
+    body: ApprovalInput,
+    status: 200,
+    reply: ApprovalStatus,
+  }),
+  getExperimentApprovals: admin({
+    method: 'GET',
+    path: '/experiments/:id/approvals',
+    permission: 'read',
+    tag: 'experiments',
+    summary: 'Approvals of an experiment: required, given, and whether they still count',
+    params: ExperimentIdParams,
+    status: 200,
+    reply: ApprovalStatus,
+  }),
+  requestExperimentApproval: admin({
+    method: 'POST',
+    path: '/experiments/:id/approvals/request',
+    permission: 'edit',
+    environmentFrom: 'experiment',
+    tag: 'experiments',
+    summary: 'Ask for approvals of an experiment (recorded in the audit log)',
+    params: ExperimentIdParams,
+    body: ApprovalRequestInput,
+    status: 200,
+    reply: ApprovalStatus,
+  }),
+  approveExperiment: admin({
+    method: 'POST',
+    path: '/experiments/:id/approvals',
+    permission: 'release',
+    environmentFrom: 'experiment',
+    tag: 'experiments',
+    summary: 'Approve an experiment at the version reviewed (a person other than its author)',
+    params: ExperimentIdParams,
+    body: ApprovalInput,
+    status: 200,
+    reply: ApprovalStatus,
+  }),
+
+  authConfig: {
+    method: 'GET',
+    path: '/auth/config',
+    tag: 'sign-in',
+    summary: 'How people sign in: the OpenID Connect provider (if configured) and the token sign-in',
+    auth: 'none',
+    status: 200,
+    reply: AuthConfigView,
+    errors: {},
+  },
+  authLogin: {
+    method: 'GET',
+    path: '/auth/login',
+    tag: 'sign-in',
+    summary: 'Start the browser sign-in: redirects to the provider (authorization code with PKCE)',
+    auth: 'none',
+    querystring: LoginQuery,
+    status: 302,
+    reply: null,
+    errors: { 400: ErrorBody, 404: ErrorBody, 503: ErrorBody },
+  },
+  authCallback: {
+    method: 'GET',
+    path: '/auth/callback',
+    tag: 'sign-in',
+    summary: "The provider's redirect back: opens a session (HttpOnly cookie) and returns to the dashboard",
+    auth: 'none',
+    querystring: CallbackQuery,
+    status: 302,
+    reply: null,
+    errors: { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 503: ErrorBody },
+  },
+  authLogout: {
+    method: 'POST',
+    path: '/auth/logout',
+    tag: 'sign-in',
+    summary: "End the caller's session (cookie with the CSRF header, or the session bearer token)",
+    auth: 'none',
+    status: 204,
+    reply: null,
+    errors: { 401: ErrorBody, 403: ErrorBody },
+  },
+  authDeviceStart: {
+    method: 'POST',
+    path: '/auth/device',
+    tag: 'sign-in',
+    summary: 'Start a device-code sign-in at the provider (the CLI)',
+    auth: 'none',
+    status: 200,
+    reply: DeviceStartView,
+    errors: { 404: ErrorBody, 503: ErrorBody },
+  },
+  authDeviceToken: {
+    method: 'POST',
+    path: '/auth/device/token',
+    tag: 'sign-in',
+    summary: 'Poll a device-code sign-in: pending, or a session token once the person confirmed',
+    auth: 'none',
+    body: DeviceTokenInput,
+    status: 200,
+    reply: DeviceTokenView,
+    errors: { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 503: ErrorBody },
+  },
 
   getConfig: {
     method: 'GET',

@@ -152,7 +152,7 @@ describe('tokens', () => {
     expect(created.stdout).toMatch(/Secret \(shown only this once; store it now\):\n {2}dmr_admin_\S+\n/);
     const secret = /(dmr_admin_\S+)/.exec(created.stdout)?.[1] as string;
     const list = await dimmer('tokens', 'list');
-    expect(list.stdout).toMatch(/^ID\s+NAME\s+CREATED\s+REVOKED\n/);
+    expect(list.stdout).toMatch(/^ID\s+NAME\s+ROLE\s+OWNER\s+CREATED\s+REVOKED\n/);
     expect(list.stdout).toContain('ci');
     expect(list.stdout).not.toContain(secret);
 
@@ -282,7 +282,9 @@ describe('usage and configuration', () => {
   it('says how to give the admin token when none is set, and exits 2', async () => {
     const result = await runCli(['flags', 'list'], { env: { DIMMER_URL: server.url } });
     expect(result.code).toBe(EXIT_USAGE);
-    expect(result.stderr).toContain('no admin token: pass --token <token> or set DIMMER_TOKEN');
+    expect(result.stderr).toContain(
+      'not signed in: run `dimmer login`, pass --token <token> or set DIMMER_TOKEN',
+    );
   });
 
   it('takes --url and --token over the environment', async () => {

@@ -1,6 +1,7 @@
 /** What every command gets: the io, the global options (`--url`, `--token`, `--json`) and an admin client. */
 import { type AdminClient, createAdminClient } from '@dimmer/sdk';
 import type { Command } from 'commander';
+import { loadCredential } from './credentials.ts';
 import { usageError } from './errors.ts';
 import type { CliIo } from './io.ts';
 import { formatJson } from './output.ts';
@@ -24,12 +25,12 @@ export class CliContext {
   /** The global options as seen from `command` (flags win over the environment). */
   options(command: Command): { url: string; token: string | undefined; json: boolean } {
     const o = command.optsWithGlobals<GlobalOptions>();
-    const token = o.token ?? this.io.env.DIMMER_TOKEN;
-    return {
-      url: o.url ?? this.io.env.DIMMER_URL ?? DEFAULT_URL,
-      token: token === undefined || token.trim() === '' ? undefined : token.trim(),
-      json: o.json === true,
-    };
+    const url = o.url ?? this.io.env.DIMMER_URL ?? DEFAULT_URL;
+    const given = o.token ?? this.io.env.DIMMER_TOKEN;
+    // Without --token or DIMMER_TOKEN: the credential `dimmer login` stored for this server.
+    const token =
+      given === undefined || given.trim() === '' ? loadCredential(this.io.env, url)?.token : given.trim();
+    return { url, token, json: o.json === true };
   }
 
   /** True when `--json` was given. */
@@ -42,7 +43,7 @@ export class CliContext {
     const { url, token } = this.options(command);
     if (token === undefined)
       throw usageError(
-        'no admin token: pass --token <token> or set DIMMER_TOKEN (the token `dimmer serve` prints on its first start, or your DIMMER_ADMIN_TOKEN)',
+        'not signed in: run `dimmer login`, pass --token <token> or set DIMMER_TOKEN (the token `dimmer serve` prints on its first start, or your DIMMER_ADMIN_TOKEN)',
       );
     return this.client(url, token);
   }

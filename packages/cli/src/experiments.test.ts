@@ -50,6 +50,17 @@ beforeAll(async () => {
   );
 });
 
+/** The plan of `experiment.yaml` with other weights: refused once the experiment has started. */
+const REWEIGHTED = [
+  'id: ex_cli',
+  'flag: button',
+  'environment: production',
+  'control: blue',
+  'variants: [{ variant: blue, weight: 70 }, { variant: green, weight: 30 }]',
+  'coverage: 20',
+  'successMetrics: [{ metric: conversion, mde: 0.05 }]',
+].join('\n');
+
 afterAll(async () => {
   await server.close();
   files.cleanup();
@@ -63,6 +74,10 @@ describe('experiments', () => {
     expect(created.stderr).toBe('');
     expect(created.stdout).toContain('Created experiment ex_cli (draft). Expected duration:');
     expect((await dimmer('experiments', 'start', 'ex_cli')).stdout).toContain('Started experiment ex_cli');
+    files.write('reweighted.yaml', REWEIGHTED);
+    const reweighted = await dimmer('experiments', 'update', 'ex_cli', '-f', 'reweighted.yaml', '--json');
+    expect(reweighted.code).toBe(EXIT_FAILURE);
+    expect(reweighted.stderr).toContain('variants[0].weight');
     const grown = await dimmer('experiments', 'coverage', 'ex_cli', '40', '--json');
     expect(JSON.parse(grown.stdout).coverage).toBe(40);
     const shrink = await dimmer('experiments', 'coverage', 'ex_cli', '10');

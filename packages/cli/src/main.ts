@@ -10,6 +10,7 @@ import { registerEventCommands } from './commands/events.ts';
 import { registerExperimentCommands } from './commands/experiments.ts';
 import { registerFlagCommands } from './commands/flags.ts';
 import { registerKeyCommands } from './commands/keys.ts';
+import { registerLoginCommands } from './commands/login.ts';
 import { registerMetricCommands } from './commands/metrics.ts';
 import { registerRolloutCommands } from './commands/rollouts.ts';
 import { registerSegmentCommands } from './commands/segments.ts';
@@ -50,6 +51,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerExperimentCommands(program, ctx);
   registerKeyCommands(program, ctx);
   registerTokenCommands(program, ctx);
+  registerLoginCommands(program, ctx);
   registerEventCommands(program, ctx);
   registerAuditCommands(program, ctx);
   return program;

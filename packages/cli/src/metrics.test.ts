@@ -84,6 +84,28 @@ describe('metrics and surfaces', () => {
     expect(created.code).toBe(EXIT_OK);
     const list = await dimmer('surfaces', 'list');
     expect(list.stdout).toMatch(/checkout\s+Checkout\s+crash_rate, latency \(3%\)/);
+    const held = await dimmer('surfaces', 'holdback', 'set', 'checkout', '2', '--json');
+    expect(held.stderr).toBe('');
+    expect(JSON.parse(held.stdout).holdback).toMatchObject({ percent: 2, enabled: true, generation: 1 });
+    const again = await dimmer('surfaces', 'holdback', 'set', 'checkout', '3');
+    expect(again.code).toBe(EXIT_FAILURE);
+    expect(again.stderr).toContain('percent');
+    const report = await dimmer(
+      'surfaces',
+      'holdback',
+      'report',
+      'checkout',
+      '--env',
+      'production',
+      '--json',
+    );
+    expect(report.stderr).toBe('');
+    expect(JSON.parse(report.stdout)).toMatchObject({ surface: 'checkout', units: { holdback: 0, rest: 0 } });
+    expect(
+      (await dimmer('surfaces', 'holdback', 'report', 'checkout', '--env', 'production')).stdout,
+    ).toContain('Holdback of checkout in production');
+    const off = await dimmer('surfaces', 'holdback', 'disable', 'checkout', '--json');
+    expect(JSON.parse(off.stdout).holdback.enabled).toBe(false);
     const blocked = await dimmer('metrics', 'delete', 'crash_rate');
     expect(blocked.code).toBe(EXIT_FAILURE);
     expect(blocked.stderr).toMatch(/^Error CONFLICT/);

@@ -8,6 +8,7 @@ import type {
   AuditPage,
   AuditQuery,
   AuditResourceType,
+  AuthConfigView,
   ClientKeyInput,
   ClientKeyView,
   CreatedAdminToken,
@@ -23,6 +24,8 @@ import type {
   FlagView,
   Direction as HarmDirection,
   MetricView,
+  MeView,
+  Role,
   RolloutAction,
   RolloutInput,
   RolloutList,
@@ -49,6 +52,10 @@ export const PATHS = {
   tokenAction: (id: string, action: 'revoke' | 'rotate') =>
     `${API_PREFIX}/tokens/${encodeURIComponent(id)}/${action}`,
   audit: `${API_PREFIX}/audit`,
+  me: `${API_PREFIX}/me`,
+  authConfig: '/auth/config',
+  login: '/auth/login',
+  logout: '/auth/logout',
   metrics: `${API_PREFIX}/metrics`,
   surfaces: `${API_PREFIX}/surfaces`,
   rollouts: `${API_PREFIX}/rollouts`,
@@ -72,6 +79,7 @@ export type {
   AuditEntry,
   AuditPage,
   AuditResourceType,
+  AuthConfigView as AuthConfig,
   ClientKeyInput,
   ClientKeyKind,
   ClientKeyView as ClientKey,
@@ -83,6 +91,9 @@ export type {
   MetricKind,
   MetricMeasure as MetricEventRef,
   MetricView as Metric,
+  MeView as Me,
+  Permission,
+  Role,
   RolloutAction,
   RolloutGuardrailInput as RolloutGuardrail,
   RolloutHealth,
@@ -106,6 +117,8 @@ export const AUDIT_RESOURCE_TYPES = [
   'surface',
   'rollout',
   'experiment',
+  'grant',
+  'session',
 ] as const satisfies readonly AuditResourceType[];
 /** Fails to compile when the contract gains a resource type the list above does not name. */
 const AUDIT_TYPES_COMPLETE: [Exclude<AuditResourceType, (typeof AUDIT_RESOURCE_TYPES)[number]>] extends [
@@ -266,22 +279,56 @@ function query(params: Record<string, string | number | undefined>): string {
   return text === '' ? '' : `?${text}`;
 }
 
-/** The typed admin API client; one per signed-in token. */
+/** The CSRF cookie the server sets at sign-in; signed-in writes echo it in `X-CSRF-Token`. */
+export const CSRF_COOKIE = 'dimmer_csrf';
+
+/** A cookie of the page by name (the CSRF token is readable by design: it proves the page's origin). */
+function readCookie(name: string): string | undefined {
+  if (typeof document === 'undefined') return undefined;
+  for (const part of document.cookie.split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === name) return decodeURIComponent(v.join('='));
+  }
+  return undefined;
+}
+
+/** How people sign in to the server (no credentials needed). */
+export async function fetchAuthConfig(base = ''): Promise<AuthConfigView> {
+  const response = await fetch(base + PATHS.authConfig);
+  if (!response.ok) return { oidc: null, tokenSignIn: true };
+  return (await response.json()) as AuthConfigView;
+}
+
+/**
+ * The typed admin API client: with an admin token (bearer), or, with `null`, the session cookie of a person
+ * signed in through the identity provider (writes carry the CSRF token).
+ */
 export class Api {
-  readonly #token: string;
+  readonly #token: string | null;
   readonly #base: string;
 
-  constructor(token: string, base = '') {
+  constructor(token: string | null, base = '') {
     this.#token = token;
     this.#base = base;
   }
 
+  /** True when this client signs requests with an admin token rather than the session cookie. */
+  get usesToken(): boolean {
+    return this.#token !== null;
+  }
+
   async #request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.#token}` };
+    const headers: Record<string, string> = {};
+    if (this.#token !== null) headers.authorization = `Bearer ${this.#token}`;
+    else if (method !== 'GET') {
+      const csrf = readCookie(CSRF_COOKIE);
+      if (csrf !== undefined) headers['x-csrf-token'] = csrf;
+    }
     if (body !== undefined) headers['content-type'] = 'application/json';
     const response = await fetch(this.#base + path, {
       method,
       headers,
+      credentials: 'same-origin',
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const text = await response.text();
@@ -304,6 +351,16 @@ export class Api {
       );
     }
     return json as T;
+  }
+
+  /** The caller and its role in every environment. */
+  me(): Promise<MeView> {
+    return this.#request('GET', PATHS.me);
+  }
+
+  /** Ends the person's session (cookie sign-in only). */
+  async logout(): Promise<void> {
+    await this.#request('POST', PATHS.logout);
   }
 
   async listEnvironments(): Promise<EnvironmentView[]> {
@@ -353,9 +410,9 @@ export class Api {
     return (await this.#request<{ tokens: AdminTokenView[] }>('GET', PATHS.tokens)).tokens;
   }
 
-  /** Creates a named admin token; `secret` is returned this once only. */
-  createToken(name: string): Promise<CreatedAdminToken> {
-    return this.#request('POST', PATHS.tokens, { name });
+  /** Creates a named admin token with a role (default admin) and an owner; `secret` is returned this once only. */
+  createToken(name: string, access: { role?: Role; owner?: string } = {}): Promise<CreatedAdminToken> {
+    return this.#request('POST', PATHS.tokens, { name, ...access });
   }
 
   /** Revokes an admin token; the server refuses the last active one (409) unless `force`. */

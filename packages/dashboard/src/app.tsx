@@ -1,6 +1,16 @@
-/** The shell: sign-in with an admin token (kept in sessionStorage), the navigation, and the page for the route. */
-import { type FormEvent, useEffect, useMemo, useState } from 'react';
-import { Api, ApiError, type Environment, TOKEN_STORAGE_KEY } from './api.ts';
+/** The shell: sign-in (through the identity provider, or with an admin token kept in sessionStorage), the navigation, and the page for the route. */
+import { type FormEvent, useEffect, useState } from 'react';
+import { roleOf } from './access.ts';
+import {
+  Api,
+  ApiError,
+  type AuthConfig,
+  type Environment,
+  fetchAuthConfig,
+  type Me,
+  PATHS,
+  TOKEN_STORAGE_KEY,
+} from './api.ts';
 import { ErrorMessage, type Session, SessionContext } from './components/ui.tsx';
 import { AuditPage } from './pages/audit.tsx';
 import { EnvironmentsPage } from './pages/environments.tsx';
@@ -41,52 +51,98 @@ function writeStored(key: string, value: string | null): void {
   }
 }
 
+/** Whom the server says the caller is, with the environments: what the shell needs to render. */
+interface SignedIn {
+  api: Api;
+  me: Me;
+  environments: Environment[];
+}
+
 export function App() {
   const [token, setToken] = useState<string | null>(() => readStored(TOKEN_STORAGE_KEY));
-  const [environments, setEnvironments] = useState<Environment[] | null>(null);
+  const [signedIn, setSignedIn] = useState<SignedIn | null>(null);
+  const [checking, setChecking] = useState(true);
   const [signInError, setSignInError] = useState<unknown>(undefined);
-  const api = useMemo(() => (token === null ? null : new Api(token)), [token]);
+  const [authConfig, setAuthConfig] = useState<AuthConfig | null>(null);
 
   useEffect(() => {
-    if (api === null) return;
     let live = true;
-    api.listEnvironments().then(
-      (list) => live && setEnvironments(list),
-      (error: unknown) => {
-        if (!live) return;
-        writeStored(TOKEN_STORAGE_KEY, null);
-        setToken(null);
-        setSignInError(error);
-      },
+    fetchAuthConfig().then(
+      (config) => live && setAuthConfig(config),
+      () => live && setAuthConfig({ oidc: null, tokenSignIn: true }),
     );
     return () => {
       live = false;
     };
-  }, [api]);
+  }, []);
+
+  useEffect(() => {
+    let live = true;
+    // With a stored token, that token; otherwise the session cookie of a sign-in through the provider.
+    const api = new Api(token);
+    setChecking(true);
+    // Who the caller is first: without a session cookie or token that is the one 401 of the sign-in page.
+    api
+      .me()
+      .then(async (me) => [me, await api.listEnvironments()] as const)
+      .then(
+        ([me, environments]) => {
+          if (!live) return;
+          setSignedIn({ api, me, environments });
+          setChecking(false);
+        },
+        (error: unknown) => {
+          if (!live) return;
+          setSignedIn(null);
+          setChecking(false);
+          if (token !== null) {
+            writeStored(TOKEN_STORAGE_KEY, null);
+            setToken(null);
+            setSignInError(error);
+          } else if (!(error instanceof ApiError && error.status === 401)) setSignInError(error);
+        },
+      );
+    return () => {
+      live = false;
+    };
+  }, [token]);
 
   const signIn = (candidate: string) => {
     writeStored(TOKEN_STORAGE_KEY, candidate);
     setSignInError(undefined);
-    setEnvironments(null);
     setToken(candidate);
   };
   const signOut = () => {
+    const api = signedIn?.api;
     writeStored(TOKEN_STORAGE_KEY, null);
-    setEnvironments(null);
-    setToken(null);
+    const done = () => {
+      setSignedIn(null);
+      setToken(null);
+    };
+    // A person's session ends on the server too; the page returns to sign-in once it has.
+    if (api !== undefined && !api.usesToken) api.logout().then(done, done);
+    else done();
   };
 
-  if (api === null) return <SignIn onSignIn={signIn} error={signInError} />;
-  if (environments === null)
+  if (checking)
     return (
       <main className="center" id="main">
         <p role="status">Signing in…</p>
       </main>
     );
-  return <Shell api={api} environments={environments} signOut={signOut} />;
+  if (signedIn === null) return <SignIn onSignIn={signIn} error={signInError} config={authConfig} />;
+  return <Shell signedIn={signedIn} signOut={signOut} />;
 }
 
-function SignIn({ onSignIn, error }: { onSignIn(token: string): void; error: unknown }) {
+function SignIn({
+  onSignIn,
+  error,
+  config,
+}: {
+  onSignIn(token: string): void;
+  error: unknown;
+  config: AuthConfig | null;
+}) {
   const [value, setValue] = useState('');
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -94,35 +150,51 @@ function SignIn({ onSignIn, error }: { onSignIn(token: string): void; error: unk
     if (trimmed !== '') onSignIn(trimmed);
   };
   const unauthorized = error instanceof ApiError && (error.status === 401 || error.status === 403);
+  const returnTo = `/${window.location.hash}`;
   return (
     <main className="center" id="main">
-      <form className="card signin" onSubmit={submit}>
+      <div className="card signin">
         <h1>
           <span className="logo" aria-hidden="true" /> Dimmer
         </h1>
-        <p className="muted">Sign in with an admin token. It stays in this browser tab only.</p>
-        <label htmlFor="token">Admin token</label>
-        <input
-          id="token"
-          name="token"
-          type="password"
-          autoComplete="off"
-          spellCheck={false}
-          placeholder="dmr_admin_…"
-          value={value}
-          onChange={(e) => setValue(e.target.value)}
-          required
-        />
-        {error !== undefined ? (
-          <ErrorMessage
-            error={error}
-            title={unauthorized ? 'That token was not accepted.' : 'Could not reach the server.'}
-          />
+        {config?.oidc ? (
+          <p>
+            <a
+              className="button button-primary"
+              href={`${PATHS.login}?returnTo=${encodeURIComponent(returnTo)}`}
+            >
+              Sign in with {config.oidc.providerName}
+            </a>
+          </p>
         ) : null}
-        <button type="submit" className="button button-primary">
-          Sign in
-        </button>
-      </form>
+        <form onSubmit={submit}>
+          <p className="muted">
+            {config?.oidc ? 'Or sign in with an admin token' : 'Sign in with an admin token'}. It stays in
+            this browser tab only.
+          </p>
+          <label htmlFor="token">Admin token</label>
+          <input
+            id="token"
+            name="token"
+            type="password"
+            autoComplete="off"
+            spellCheck={false}
+            placeholder="dmr_admin_…"
+            value={value}
+            onChange={(e) => setValue(e.target.value)}
+            required
+          />
+          {error !== undefined ? (
+            <ErrorMessage
+              error={error}
+              title={unauthorized ? 'That token was not accepted.' : 'Could not reach the server.'}
+            />
+          ) : null}
+          <button type="submit" className="button">
+            Sign in with token
+          </button>
+        </form>
+      </div>
     </main>
   );
 }
@@ -140,7 +212,8 @@ const NAV: { label: string; route: Route; pages: Route['page'][] }[] = [
   { label: 'Playground', route: { page: 'playground' }, pages: ['playground'] },
 ];
 
-function Shell({ api, environments, signOut }: { api: Api; environments: Environment[]; signOut(): void }) {
+function Shell({ signedIn, signOut }: { signedIn: SignedIn; signOut(): void }) {
+  const { api, me, environments } = signedIn;
   const route = useRoute();
   const [environment, setEnvironmentState] = useState(() => {
     const stored = readStored(ENV_STORAGE_KEY);
@@ -149,6 +222,7 @@ function Shell({ api, environments, signOut }: { api: Api; environments: Environ
   });
   const session: Session = {
     api,
+    me,
     environments,
     environment,
     setEnvironment: (key) => {
@@ -197,6 +271,9 @@ function Shell({ api, environments, signOut }: { api: Api; environments: Environ
               ))}
             </select>
           </label>
+          <span className="whoami" title={me.actor}>
+            {me.name ?? me.actor} · <span data-testid="role">{roleOf(me, environment) ?? 'no role'}</span>
+          </span>
           <button type="button" className="button button-quiet" onClick={signOut}>
             Sign out
           </button>

@@ -106,9 +106,14 @@ export async function go(page: Page, hash: string): Promise<void> {
   }, hash);
 }
 
-export async function signIn(page: Page, rig: Pick<BrowserRig, 'baseUrl' | 'server'>): Promise<void> {
+/** Signs in with the server's admin token, or with `token`. */
+export async function signIn(
+  page: Page,
+  rig: Pick<BrowserRig, 'baseUrl' | 'server'>,
+  token = rig.server.adminToken,
+): Promise<void> {
   await page.goto(`${rig.baseUrl}/`);
-  await page.getByLabel('Admin token').fill(rig.server.adminToken);
+  await page.getByLabel('Admin token').fill(token);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('navigation', { name: 'Main' }).waitFor();
 }

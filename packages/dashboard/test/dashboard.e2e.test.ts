@@ -1,8 +1,8 @@
 /**
  * The dashboard in a real browser (Debian's Chromium through playwright-core) against a real Dimmer server:
  * sign in, create and edit a flag (with a validation error from the API), keys shown once, audit filters,
- * the playground, and every page at 1280 px and 390 px wide (screenshots in test-output/). Console errors
- * fail the test. The rollout tests drive real rollouts with simulated traffic and the controller's tick:
+ * the playground, admin tokens (created and shown once, listed, revoked: the revoked one is refused), and
+ * every page at 1280 px and 390 px wide (screenshots in test-output/). Console errors fail the test. The rollout tests drive real rollouts with simulated traffic and the controller's tick:
  * a rollback explained by the banner, a refresh that fails with 503 and recovers, a manual recommendation
  * applied from the page, and a rollout set up from the dashboard alone.
  */
@@ -46,7 +46,7 @@ const { problems, apiFailures } = seen;
 
 const watch = (page: Page) => watchFor(page, seen);
 const screenshotsAtBothWidths = (page: Page, name: string) => shootBoth(page, OUTPUT_DIR, name);
-const signIn = (page: Page) => signInTo(page, { baseUrl, server });
+const signIn = (page: Page, token?: string) => signInTo(page, { baseUrl, server }, token);
 const admin = (path: string, body?: unknown) => adminCall(server, path, body);
 const sendTraffic = (secret: string, input: Parameters<typeof sendTrafficTo>[2]) =>
   sendTrafficTo(server, secret, input);
@@ -282,7 +282,7 @@ describe('dashboard in Chromium', () => {
       const allowed = apiFailures.filter(
         (f) =>
           (f.status === 400 && f.url === '/api/v1/flags/new-checkout') ||
-          (f.status === 401 && f.url === '/api/v1/environments') ||
+          (f.status === 401 && (f.url === '/api/v1/environments' || f.url === '/api/v1/me')) ||
           (f.status === 404 && /^\/api\/v1\/(rollouts|metrics|surfaces)/.test(f.url)),
       );
       expect(apiFailures).toEqual(allowed);
@@ -506,6 +506,76 @@ describe('dashboard in Chromium', () => {
       await page.locator('.chart canvas').first().waitFor();
       await screenshotsAtBothWidths(page, '12-rollout-rolled-back');
       expect(problems).toEqual([]);
+      await page.close();
+    },
+    FLOW_TIMEOUT_MS,
+  );
+
+  it(
+    'creates an admin token shown once, lists it and revokes it; the revoked token gets 401 and cannot sign in',
+    async () => {
+      const page = await context.newPage();
+      watch(page);
+      await signIn(page);
+      await go(page, '#/keys');
+      await page.getByRole('heading', { name: 'Admin tokens' }).waitFor();
+
+      // Create: the secret is shown once, with the token's name.
+      await page.locator('#token-name').fill('ci-deploy');
+      await page.getByRole('button', { name: 'Create token' }).click();
+      await page.getByRole('heading', { name: 'Admin token “ci-deploy” created' }).waitFor();
+      const secret = ((await page.getByTestId('new-key-secret').textContent()) ?? '').trim();
+      expect(secret).toMatch(/^dmr_admin_/);
+      await screenshotsAtBothWidths(page, '25-admin-token-created');
+      const asToken = (token: string) =>
+        fetch(`${server.url}/api/v1/flags`, { headers: { authorization: `Bearer ${token}` } });
+      expect((await asToken(secret)).status).toBe(200);
+      await page.getByRole('button', { name: 'I have stored it' }).click();
+      await expect.poll(() => page.getByTestId('new-key-secret').count()).toBe(0);
+
+      // List: the new token is active; neither the page nor the API shows its secret again.
+      await page.reload();
+      const row = page.getByRole('row', { name: /ci-deploy/ });
+      await row.waitFor();
+      expect(await row.textContent()).toContain('active');
+      expect(await page.content()).not.toContain(secret);
+      const listed = await admin('/api/v1/tokens');
+      expect(JSON.stringify(listed)).not.toContain(secret);
+      expect((listed.tokens as { name: string }[]).map((t) => t.name)).toContain('ci-deploy');
+
+      // A second tab signed in with the new token works until the token is revoked.
+      const other = await context.newPage();
+      watch(other);
+      await signIn(other, secret);
+
+      // Revoke, after confirming: the row says revoked and the token gets 401 at once.
+      await row.getByRole('button', { name: 'Revoke ci-deploy' }).click();
+      const dialog = page.getByRole('dialog');
+      expect(await dialog.textContent()).toContain('Revoke admin token “ci-deploy”?');
+      await dialog.getByRole('button', { name: 'Revoke token' }).click();
+      await expect.poll(async () => (await row.textContent()) ?? '').toContain('revoked');
+      expect(await row.getByRole('button', { name: 'Revoke ci-deploy' }).count()).toBe(0);
+      await screenshotsAtBothWidths(page, '26-admin-token-revoked');
+      expect((await asToken(secret)).status).toBe(401);
+      expect((await asToken(server.adminToken)).status).toBe(200);
+
+      // The other tab loses its session: back to sign-in, and the revoked token is not accepted.
+      await other.reload();
+      await other.getByText('That token was not accepted.').waitFor();
+      await other.getByLabel('Admin token').fill(secret);
+      await other.getByRole('button', { name: 'Sign in' }).click();
+      await other.getByText('That token was not accepted.').waitFor();
+      expect(await other.getByRole('navigation', { name: 'Main' }).count()).toBe(0);
+
+      const audit = (await admin('/api/v1/audit?resourceType=admin_token')) as {
+        entries: { action: string; resourceKey: string }[];
+      };
+      expect(audit.entries.slice(0, 2).map((e) => e.action)).toEqual([
+        'admin_token.revoke',
+        'admin_token.create',
+      ]);
+      expect(problems).toEqual([]);
+      await other.close();
       await page.close();
     },
     FLOW_TIMEOUT_MS,

@@ -33,6 +33,7 @@ import type {
   FlagPatch,
   FlagReplace,
   FlagView,
+  HoldbackReport,
   MetricInput,
   MetricView,
   PlanReply,
@@ -44,6 +45,7 @@ import type {
   SegmentInput,
   SegmentReplace,
   SegmentView,
+  SurfaceHoldbackInput,
   SurfaceInput,
   SurfaceView,
 } from '@dimmer/api';
@@ -72,6 +74,9 @@ export const ADMIN_PATHS = {
   metric: (key: string) => api(`/metrics/${enc(key)}`),
   surfaces: api('/surfaces'),
   surface: (key: string) => api(`/surfaces/${enc(key)}`),
+  surfaceHoldback: (key: string) => api(`/surfaces/${enc(key)}/holdback`),
+  surfaceHoldbackReport: (key: string, environment: string) =>
+    api(`/surfaces/${enc(key)}/holdback-report?environment=${enc(environment)}`),
   rollouts: api('/rollouts'),
   rollout: (id: string) => api(`/rollouts/${enc(id)}`),
   rolloutDecisions: (id: string) => api(`/rollouts/${enc(id)}/decisions`),
@@ -138,6 +143,8 @@ export type {
   FlagReplace,
   FlagView,
   GuardrailLookSummary,
+  HoldbackMetricReport,
+  HoldbackReport,
   LastAction,
   MetricCategory,
   MetricEstimates,
@@ -166,6 +173,8 @@ export type {
   SplitPreview,
   StageForecast as StageForecastView,
   SurfaceGuardrail,
+  SurfaceHoldbackInput,
+  SurfaceHoldbackView,
   SurfaceInput,
   SurfaceView,
 } from '@dimmer/api';
@@ -327,6 +336,12 @@ export interface AdminClient {
   createSurface(input: SurfaceInput): Promise<SurfaceView>;
   replaceSurface(key: string, input: SurfaceInput, options?: VersionOption): Promise<SurfaceView>;
   deleteSurface(key: string, options?: VersionOption): Promise<void>;
+  /** Sets the surface holdback (immutable once set: CONFLICT while one is enabled). */
+  setSurfaceHoldback(key: string, input: SurfaceHoldbackInput): Promise<SurfaceView>;
+  /** Disables the surface holdback: its units get what everyone else gets. */
+  disableSurfaceHoldback(key: string): Promise<SurfaceView>;
+  /** The holdback against everyone else on the surface's metrics in one environment. */
+  getHoldbackReport(key: string, environment: string): Promise<HoldbackReport>;
 
   listRollouts(filter?: { environment?: string; flag?: string }): Promise<RolloutView[]>;
   getRollout(id: string): Promise<RolloutView>;
@@ -345,6 +360,8 @@ export interface AdminClient {
   getExperiment(id: string): Promise<ExperimentView>;
   /** Creates a draft experiment; the reply carries its sample plan. */
   createExperiment(input: ExperimentInput): Promise<CreatedExperiment>;
+  /** Revises a plan: anything while a draft; once started, variants, weights, coverage and metrics are refused. */
+  replaceExperiment(id: string, input: ExperimentInput): Promise<ExperimentView>;
   /** Start, stop or abort; the reply is the experiment after it. */
   experimentAction(id: string, action: ExperimentSimpleAction): Promise<ExperimentView>;
   /** Grows the coverage of a running experiment (never shrinks). */
@@ -529,6 +546,10 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
       return listOf(await request('GET', ADMIN_PATHS.surfaces), 'surfaces');
     },
     getSurface: (key) => request('GET', ADMIN_PATHS.surface(key)),
+    setSurfaceHoldback: (key, input) => request('POST', ADMIN_PATHS.surfaceHoldback(key), input),
+    disableSurfaceHoldback: (key) => request('POST', `${ADMIN_PATHS.surfaceHoldback(key)}/disable`, {}),
+    getHoldbackReport: (key, environment) =>
+      request('GET', ADMIN_PATHS.surfaceHoldbackReport(key, environment)),
     createSurface: (input) => request('POST', ADMIN_PATHS.surfaces, input),
     replaceSurface: (key, input, opts = {}) =>
       request('PUT', ADMIN_PATHS.surface(key), input, options.token, opts.version),
@@ -559,6 +580,7 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
     },
     getExperiment: (id) => request('GET', ADMIN_PATHS.experiment(id)),
     createExperiment: (input) => request('POST', ADMIN_PATHS.experiments, input),
+    replaceExperiment: (id, input) => request('PUT', ADMIN_PATHS.experiment(id), input),
     experimentAction: (id, action) => request('POST', ADMIN_PATHS.experimentAction(id, action)),
     setExperimentCoverage: (id, coverage) =>
       request('POST', ADMIN_PATHS.experimentAction(id, 'coverage'), { coverage }),

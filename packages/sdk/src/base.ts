@@ -6,7 +6,7 @@ import type { FlagKind, FlagValue, JsonObject } from '@dimmer/core';
 import { ClientEmitter } from './emitter.ts';
 import { EventQueue, type EventQueueOptions, isoTimestamp } from './events.ts';
 import { type Platform, type PlatformOptions, resolvePlatform } from './platform.ts';
-import { SyncLoop, type SyncOptions } from './sync.ts';
+import { DEFAULT_REFETCH_JITTER_MS, SyncLoop, type SyncOptions } from './sync.ts';
 import type {
   ClientEventName,
   ClientListener,
@@ -16,6 +16,7 @@ import type {
   EvaluationDetails,
   SdkErrorCode,
   SdkEvent,
+  TimerHandle,
   TrackDetails,
 } from './types.ts';
 
@@ -109,6 +110,7 @@ export abstract class ClientBase {
   protected closed = false;
   private refreshing: Promise<void> | undefined;
   private refreshAgain = false;
+  private refetchTimer: TimerHandle | undefined;
   private readonly firstAttempt: Promise<void>;
   private resolveFirstAttempt!: () => void;
 
@@ -202,6 +204,8 @@ export abstract class ClientBase {
     if (this.closed) return;
     this.closed = true;
     this.sync.stop();
+    if (this.refetchTimer !== undefined) this.platform.timers.clearTimeout(this.refetchTimer);
+    this.refetchTimer = undefined;
     try {
       await this.queue?.close();
     } catch (error) {
@@ -267,7 +271,30 @@ export abstract class ClientBase {
       this.markCurrent();
       return;
     }
-    void this.refresh();
+    this.refetchSoon();
+  }
+
+  /**
+   * Refetches after a random part of the jitter (one pending refetch at a time); at once while no config is
+   * served yet (the herd the jitter spreads is of clients that all hold the previous version).
+   */
+  private refetchSoon(): void {
+    if (this.refetchTimer !== undefined || this.closed) return;
+    if (!this.hasConfig()) {
+      void this.refresh();
+      return;
+    }
+    const delay = Math.floor(
+      this.platform.random() * (this.options.refetchJitterMs ?? DEFAULT_REFETCH_JITTER_MS),
+    );
+    if (delay <= 0) {
+      void this.refresh();
+      return;
+    }
+    this.refetchTimer = this.platform.timers.setTimeout(() => {
+      this.refetchTimer = undefined;
+      if (!this.closed) void this.refresh();
+    }, delay);
   }
 
   /** The server confirmed that what is served is current. */

@@ -80,6 +80,33 @@ describe('createClient (server mode)', () => {
     });
   });
 
+  it('refetches a change announced on the stream after its jitter, and reports the changed flags', async () => {
+    const server = await startServer(1);
+    const delays: number[] = [];
+    const client = connect(server.url, {
+      pollIntervalMs: 3_600_000,
+      refetchJitterMs: 200,
+      timers: {
+        setTimeout: (callback, delayMs) => {
+          delays.push(delayMs);
+          return setTimeout(callback, delayMs);
+        },
+        clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+      },
+    });
+    await client.waitForFirstAttempt();
+    await waitUntil(() => client.status().streaming, 5_000, 'stream');
+    const changes: string[][] = [];
+    client.on('change', ({ flagsChanged }) => changes.push(flagsChanged));
+    delays.length = 0;
+    server.publish(makeSnapshot(2, { banner: 'red' }));
+    await waitUntil(() => client.getStringValue('banner', 'none', { targetingKey: 'u' }) === 'red');
+    // random() is 0.5 in these tests: the refetch waited half the jitter.
+    expect(delays).toContain(100);
+    expect(client.status().configVersion).toBe(2);
+    expect(changes).toEqual([['banner']]);
+  });
+
   it('applies a change announced on the stream and reports the changed flags', async () => {
     const server = await startServer(1);
     const client = connect(server.url, { pollIntervalMs: 3_600_000 });

@@ -16,6 +16,7 @@ export { createBrowserClient, DimmerBrowserClient, stableStringify } from './rem
 export type { ServerSentEvent } from './sse.ts';
 export { SseParser } from './sse.ts';
 export type { SyncOptions } from './sync.ts';
+export { DEFAULT_REFETCH_JITTER_MS } from './sync.ts';
 export type {
   ClientEventName,
   ClientEvents,

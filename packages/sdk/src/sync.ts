@@ -20,6 +20,11 @@ export const DEFAULT_POLL_INTERVAL_MS = 30_000;
 export const DEFAULT_RECONNECT_BACKOFF: BackoffOptions = { initialMs: 1_000, maxMs: 30_000 };
 /** Default time without any byte on the stream (not even a heartbeat) before it is reopened, in milliseconds. */
 export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 90_000;
+/**
+ * Default longest wait before refetching after the stream announced a new version, in milliseconds: each client
+ * waits a uniform random part of it, so a thousand clients of one server do not all connect in the same instant.
+ */
+export const DEFAULT_REFETCH_JITTER_MS = 100;
 /** Default timeout of one config or resolve request, in milliseconds. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
@@ -33,6 +38,8 @@ export interface SyncOptions {
   reconnectBackoff?: BackoffOptions;
   /** Reopen the stream after this long without a byte, in milliseconds (default 90,000). */
   streamIdleTimeoutMs?: number;
+  /** Longest random wait before refetching after a stream notice, in milliseconds (default 100; 0: at once). */
+  refetchJitterMs?: number;
   /** Timeout of one config or resolve request, in milliseconds (default 10,000). */
   requestTimeoutMs?: number;
 }

@@ -172,4 +172,6 @@ export const TEST_SYNC = {
   pollIntervalMs: 50,
   requestTimeoutMs: 1_000,
   random: () => 0.5,
+  // Refetch at once after a notice, as the timing of these tests expects (the jitter has its own test).
+  refetchJitterMs: 0,
 };

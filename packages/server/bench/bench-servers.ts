@@ -1,7 +1,7 @@
 /**
  * The two servers of the HTTP benchmark, each run as its own child process:
  * `bare` — a node:http server that reads the request body and answers a fixed JSON;
- * `dimmer` — a Dimmer server serving the OFREP single-flag endpoint.
+ * `dimmer` — a Dimmer server with BULK_FLAGS flags serving OFREP (single flag and bulk) and resolve.
  * Each prints one line `READY {json}` with its base URL, the flag to evaluate and the client key.
  */
 
@@ -16,8 +16,13 @@ import { startServer } from '../src/server.ts';
 /** What a benchmark server tells the driver once it listens. */
 export interface BenchServerInfo {
   url: string;
-  /** Path to POST to. */
+  /** Path to POST to (the OFREP single-flag evaluation, or the bare server's one answer). */
   path: string;
+  /** The OFREP bulk evaluation and the resolve paths (Dimmer only). */
+  bulkPath?: string;
+  resolvePath?: string;
+  /** Flags in the environment (Dimmer only). */
+  flags?: number;
   key: string;
   /** Which server answers: the full Dimmer server or the bare node:http one. */
   app: 'full' | 'bare';
@@ -42,6 +47,9 @@ async function startBare(): Promise<BenchServerInfo> {
     app: 'bare',
   };
 }
+
+/** Flags of the bench environment, all answered by the OFREP bulk evaluation. */
+const BULK_FLAGS = 50;
 
 /** Requests per minute per key for the bench server: far above what one key sends here, so it never throttles. */
 const BENCH_RATE_LIMIT_PER_MINUTE = 1_000_000_000;
@@ -89,6 +97,35 @@ async function startDimmer(): Promise<BenchServerInfo> {
       },
     },
   });
+  // The bulk evaluation answers every flag of the environment: BULK_FLAGS in all, as in a mid-size product.
+  for (let i = 1; i < BULK_FLAGS; i++) {
+    await admin('/api/v1/flags', {
+      key: `flag-${String(i).padStart(2, '0')}`,
+      kind: i % 3 === 0 ? 'string' : 'boolean',
+      variants: i % 3 === 0 ? { a: 'alpha', b: 'beta' } : { off: false, on: true },
+      defaultVariant: i % 3 === 0 ? 'a' : 'off',
+      environments: {
+        production: {
+          enabled: true,
+          rules:
+            i % 2 === 0
+              ? [
+                  {
+                    id: 'plan',
+                    when: { attr: 'plan', op: 'eq', value: 'pro' },
+                    serve: { variant: i % 3 === 0 ? 'b' : 'on' },
+                  },
+                ]
+              : [
+                  {
+                    id: 'split',
+                    serve: { split: [{ variant: i % 3 === 0 ? 'b' : 'on', range: [0, 500_000] }] },
+                  },
+                ],
+        },
+      },
+    });
+  }
   const created = await admin('/api/v1/keys', { name: 'bench', environment: 'production', kind: 'server' });
   const stop = async () => {
     await server.close();
@@ -99,6 +136,9 @@ async function startDimmer(): Promise<BenchServerInfo> {
   return {
     url: server.url,
     path: '/ofrep/v1/evaluate/flags/new-checkout',
+    bulkPath: '/ofrep/v1/evaluate/flags',
+    resolvePath: '/sdk/v1/resolve',
+    flags: BULK_FLAGS,
     key: String(created.secret),
     app: 'full',
   };

@@ -1,11 +1,12 @@
 /**
- * `npm run bench:http`: wrk against the OFREP single-flag endpoint of a Dimmer server and against a bare
- * node:http server answering a fixed JSON, both child processes on 127.0.0.1, in interleaved rounds.
- * Prints req/s and p99 latency of both and the throughput ratio (medians over the rounds).
+ * `npm run bench:http`: wrk against a Dimmer server's OFREP single-flag, resolve (one flag) and OFREP bulk
+ * (every flag of the environment) endpoints and against a bare node:http server answering a fixed JSON, both
+ * child processes on 127.0.0.1, in interleaved rounds. Prints req/s and p99 latency of each and its throughput
+ * ratio to the bare server measured in the same round (medians over the rounds).
  * `--json` adds a last line `{"bench":"http","figures":[...]}`.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -28,10 +29,33 @@ const TARGET_P99_MS = 10;
 const STARTUP_TIMEOUT_MS = 60_000;
 
 const REQUEST_BODY = JSON.stringify({ context: { targetingKey: 'user-123', plan: 'pro', country: 'SE' } });
+/** The resolve request: the same context, one flag. */
+const RESOLVE_BODY = JSON.stringify({
+  context: { targetingKey: 'user-123', plan: 'pro', country: 'SE' },
+  flags: ['new-checkout'],
+});
 
 interface WrkResult {
   requestsPerSecond: number;
   p99Ms: number;
+  /** CPU time (user + system) the server process spent per answered request, in µs; null off Linux. */
+  cpuMicrosPerRequest: number | null;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on Linux). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU seconds (user + system, all threads) process `pid` has used, from /proc; null where there is none. */
+function cpuSeconds(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 of stat (utime, stime) are the 12th and 13th after the command name.
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
 }
 
 interface Figure {
@@ -86,13 +110,13 @@ async function startChild(which: 'bare' | 'dimmer'): Promise<{ child: ChildProce
   return { child, info };
 }
 
-function writeLuaScript(dir: string, key: string): string {
-  const path = join(dir, `post-${key === 'none' ? 'bare' : 'dimmer'}.lua`);
+function writeLuaScript(dir: string, name: string, key: string, body: string): string {
+  const path = join(dir, `post-${name}.lua`);
   writeFileSync(
     path,
     [
       'wrk.method = "POST"',
-      `wrk.body = ${JSON.stringify(REQUEST_BODY)}`,
+      `wrk.body = ${JSON.stringify(body)}`,
       'wrk.headers["Content-Type"] = "application/json"',
       `wrk.headers["Authorization"] = ${JSON.stringify(`Bearer ${key}`)}`,
       '',
@@ -113,7 +137,12 @@ function toMilliseconds(text: string): number {
   return value * 60_000;
 }
 
-function runWrk(url: string, script: string, seconds: number): WrkResult {
+/**
+ * Runs wrk against `url`. The server's CPU time per request does not depend on how much CPU other processes on
+ * the machine take, so it compares two servers even on a busy machine, where req/s varies with the load.
+ */
+function runWrk(url: string, script: string, seconds: number, pid?: number): WrkResult {
+  const cpuBefore = cpuSeconds(pid);
   const output = execFileSync(
     'wrk',
     ['-t', String(THREADS), '-c', String(CONNECTIONS), '-d', `${seconds}s`, '--latency', '-s', script, url],
@@ -124,7 +153,13 @@ function runWrk(url: string, script: string, seconds: number): WrkResult {
   const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(output);
   if (!rps || !p99) throw new Error(`unreadable wrk output:\n${output}`);
   if (non2xx) throw new Error(`${non2xx[1]} requests failed against ${url}:\n${output}`);
-  return { requestsPerSecond: Number(rps[1]), p99Ms: toMilliseconds(p99[1] as string) };
+  const cpuAfter = cpuSeconds(pid);
+  const requests = Number(/(\d+) requests in/.exec(output)?.[1] ?? 0);
+  const cpuMicrosPerRequest =
+    cpuBefore === null || cpuAfter === null || requests === 0
+      ? null
+      : ((cpuAfter - cpuBefore) * 1e6) / requests;
+  return { requestsPerSecond: Number(rps[1]), p99Ms: toMilliseconds(p99[1] as string), cpuMicrosPerRequest };
 }
 
 function median(values: readonly number[]): number {
@@ -137,6 +172,30 @@ function median(values: readonly number[]): number {
 
 const round2 = (value: number): number => Math.round(value * 100) / 100;
 
+function cpuText(result: WrkResult): string {
+  return result.cpuMicrosPerRequest === null ? '' : `(${result.cpuMicrosPerRequest.toFixed(0)} µs CPU/req)`;
+}
+
+/** One endpoint under load: its name in the figures, the URL and the wrk script. */
+interface Target {
+  name: string;
+  label: string;
+  url: string;
+  script: string;
+  /** Least share of the bare server's throughput, or null when only reported. */
+  target: number | null;
+}
+
+async function check(target: Target, key: string, body: string): Promise<void> {
+  const response = await fetch(target.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body,
+  });
+  if (response.status !== 200)
+    throw new Error(`${target.label} answered ${response.status}: ${await response.text()}`);
+}
+
 async function main(): Promise<void> {
   const json = process.argv.includes('--json');
   ensureWrk();
@@ -144,90 +203,143 @@ async function main(): Promise<void> {
   const dimmer = await startChild('dimmer');
   const bare = await startChild('bare');
   try {
-    const dimmerUrl = dimmer.info.url + dimmer.info.path;
+    const key = dimmer.info.key;
+    const flags = dimmer.info.flags ?? 0;
+    const targets: Target[] = [
+      {
+        name: 'ofrep_single',
+        label: `OFREP single flag (POST ${dimmer.info.path})`,
+        url: dimmer.info.url + dimmer.info.path,
+        script: writeLuaScript(dir, 'single', key, REQUEST_BODY),
+        target: TARGET_RATIO,
+      },
+      {
+        name: 'resolve_single',
+        label: `resolve, one flag (POST ${dimmer.info.resolvePath})`,
+        url: dimmer.info.url + (dimmer.info.resolvePath as string),
+        script: writeLuaScript(dir, 'resolve', key, RESOLVE_BODY),
+        target: null,
+      },
+      {
+        name: `ofrep_bulk_${flags}`,
+        label: `OFREP bulk, ${flags} flags (POST ${dimmer.info.bulkPath})`,
+        url: dimmer.info.url + (dimmer.info.bulkPath as string),
+        script: writeLuaScript(dir, 'bulk', key, REQUEST_BODY),
+        target: null,
+      },
+    ];
     const bareUrl = bare.info.url + bare.info.path;
-    const dimmerScript = writeLuaScript(dir, dimmer.info.key);
-    const bareScript = writeLuaScript(dir, bare.info.key);
-    const check = await fetch(dimmerUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${dimmer.info.key}` },
-      body: REQUEST_BODY,
-    });
-    if (check.status !== 200) throw new Error(`Dimmer answered ${check.status}: ${await check.text()}`);
+    const bareScript = writeLuaScript(dir, 'bare', bare.info.key, REQUEST_BODY);
+    for (const target of targets)
+      await check(target, key, target.name === 'resolve_single' ? RESOLVE_BODY : REQUEST_BODY);
 
     process.stdout.write(
       `HTTP benchmark: wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION_SECONDS}s, ${ROUNDS} interleaved rounds, medians\n` +
-        `Dimmer (${dimmer.info.app} app): POST ${dimmer.info.path}\n`,
+        `Dimmer (${dimmer.info.app} app, ${flags} flags) against a bare node:http server answering a fixed JSON\n`,
     );
-    runWrk(dimmerUrl, dimmerScript, WARMUP_SECONDS);
+    for (const target of targets) runWrk(target.url, target.script, WARMUP_SECONDS);
     runWrk(bareUrl, bareScript, WARMUP_SECONDS);
-    const dimmerRuns: WrkResult[] = [];
+    const runs = new Map<string, WrkResult[]>(targets.map((t) => [t.name, []]));
     const bareRuns: WrkResult[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
-      const d = runWrk(dimmerUrl, dimmerScript, DURATION_SECONDS);
-      const b = runWrk(bareUrl, bareScript, DURATION_SECONDS);
-      dimmerRuns.push(d);
+      const parts: string[] = [];
+      for (const target of targets) {
+        const result = runWrk(target.url, target.script, DURATION_SECONDS, dimmer.child.pid);
+        runs.get(target.name)?.push(result);
+        parts.push(
+          `${target.name} ${result.requestsPerSecond.toFixed(0)} req/s p99 ${result.p99Ms.toFixed(2)} ms ${cpuText(result)}`,
+        );
+      }
+      const b = runWrk(bareUrl, bareScript, DURATION_SECONDS, bare.child.pid);
       bareRuns.push(b);
-      process.stdout.write(
-        `  round ${round}: dimmer ${d.requestsPerSecond.toFixed(0)} req/s p99 ${d.p99Ms.toFixed(2)} ms; ` +
-          `bare ${b.requestsPerSecond.toFixed(0)} req/s p99 ${b.p99Ms.toFixed(2)} ms\n`,
-      );
+      parts.push(`bare ${b.requestsPerSecond.toFixed(0)} req/s p99 ${b.p99Ms.toFixed(2)} ms ${cpuText(b)}`);
+      process.stdout.write(`  round ${round}: ${parts.join('; ')}\n`);
     }
-    const dRps = median(dimmerRuns.map((run) => run.requestsPerSecond));
-    const dP99 = median(dimmerRuns.map((run) => run.p99Ms));
     const bRps = median(bareRuns.map((run) => run.requestsPerSecond));
     const bP99 = median(bareRuns.map((run) => run.p99Ms));
-    // Rounds are paired (Dimmer then bare, back to back), so the median of per-round ratios resists drift in
-    // the machine's load better than a ratio of medians.
-    const ratio = median(
-      dimmerRuns.map((run, i) => run.requestsPerSecond / (bareRuns[i] as WrkResult).requestsPerSecond),
-    );
-    process.stdout.write(
-      `dimmer OFREP single flag: ${dRps.toFixed(0)} req/s, p99 ${dP99.toFixed(2)} ms\n` +
-        `bare node:http:           ${bRps.toFixed(0)} req/s, p99 ${bP99.toFixed(2)} ms\n` +
-        `throughput ratio: ${ratio.toFixed(3)} (target >= ${TARGET_RATIO}); p99 target < ${TARGET_P99_MS} ms\n`,
-    );
-    if (json) {
-      const figures: Figure[] = [
+    const figures: Figure[] = [];
+    for (const target of targets) {
+      const mine = runs.get(target.name) as WrkResult[];
+      const rps = median(mine.map((run) => run.requestsPerSecond));
+      const p99 = median(mine.map((run) => run.p99Ms));
+      // Each round runs the targets and then the bare server back to back, so the median of per-round ratios
+      // resists drift in the machine's load better than a ratio of medians.
+      const ratio = median(
+        mine.map((run, i) => run.requestsPerSecond / (bareRuns[i] as WrkResult).requestsPerSecond),
+      );
+      const cpuRatios = mine.flatMap((run, k) => {
+        const bareCpu = (bareRuns[k] as WrkResult).cpuMicrosPerRequest;
+        return run.cpuMicrosPerRequest === null || bareCpu === null
+          ? []
+          : [bareCpu / run.cpuMicrosPerRequest];
+      });
+      const cpuRatio = cpuRatios.length === 0 ? null : median(cpuRatios);
+      process.stdout.write(
+        `${target.label}: ${rps.toFixed(0)} req/s, p99 ${p99.toFixed(2)} ms, ` +
+          `ratio to bare ${ratio.toFixed(3)}${target.target !== null ? ` (target >= ${target.target})` : ''}` +
+          `${cpuRatio === null ? '' : `; CPU per request, bare ÷ this: ${cpuRatio.toFixed(3)}`}\n`,
+      );
+      figures.push(
         {
-          name: 'ofrep_single_rps',
-          value: round2(dRps),
+          name: `${target.name}_rps`,
+          value: round2(rps),
           unit: 'req/s',
           compare_to: 'bare_node_http_rps',
           ratio: Math.round(ratio * 1000) / 1000,
-          target: TARGET_RATIO,
-          pass: ratio >= TARGET_RATIO,
+          target: target.target,
+          pass: target.target === null ? null : ratio >= target.target,
         },
         {
-          name: 'ofrep_single_p99',
-          value: round2(dP99),
-          unit: 'ms',
-          compare_to: null,
-          ratio: null,
-          target: TARGET_P99_MS,
-          pass: dP99 < TARGET_P99_MS,
-        },
-        {
-          name: 'bare_node_http_rps',
-          value: round2(bRps),
-          unit: 'req/s',
-          compare_to: null,
-          ratio: null,
+          name: `${target.name}_cpu_per_request`,
+          value: round2(median(mine.map((run) => run.cpuMicrosPerRequest ?? Number.NaN))),
+          unit: 'µs',
+          compare_to: 'bare_node_http_cpu_per_request',
+          ratio: cpuRatio === null ? null : Math.round(cpuRatio * 1000) / 1000,
           target: null,
           pass: null,
         },
         {
-          name: 'bare_node_http_p99',
-          value: round2(bP99),
+          name: `${target.name}_p99`,
+          value: round2(p99),
           unit: 'ms',
           compare_to: null,
           ratio: null,
-          target: null,
-          pass: null,
+          target: target.target === null ? null : TARGET_P99_MS,
+          pass: target.target === null ? null : p99 < TARGET_P99_MS,
         },
-      ];
-      process.stdout.write(`${JSON.stringify({ bench: 'http', figures })}\n`);
+      );
     }
+    process.stdout.write(`bare node:http: ${bRps.toFixed(0)} req/s, p99 ${bP99.toFixed(2)} ms\n`);
+    figures.push(
+      {
+        name: 'bare_node_http_rps',
+        value: round2(bRps),
+        unit: 'req/s',
+        compare_to: null,
+        ratio: null,
+        target: null,
+        pass: null,
+      },
+      {
+        name: 'bare_node_http_cpu_per_request',
+        value: round2(median(bareRuns.map((run) => run.cpuMicrosPerRequest ?? Number.NaN))),
+        unit: 'µs',
+        compare_to: null,
+        ratio: null,
+        target: null,
+        pass: null,
+      },
+      {
+        name: 'bare_node_http_p99',
+        value: round2(bP99),
+        unit: 'ms',
+        compare_to: null,
+        ratio: null,
+        target: null,
+        pass: null,
+      },
+    );
+    if (json) process.stdout.write(`${JSON.stringify({ bench: 'http', figures })}\n`);
   } finally {
     dimmer.child.kill('SIGTERM');
     bare.child.kill('SIGTERM');

@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { compileConfig, evaluate } from '@dimmer/core';
 import type { IngestBatch } from '../src/events/events.store.ts';
 import { ADMIN_TOKEN_PREFIX, generateSecret } from '../src/secrets.ts';
 import { startServer } from '../src/server.ts';
@@ -114,10 +115,17 @@ interface ClientReport {
 async function runClient(): Promise<void> {
   const [url, key, idText, secondsText] = process.argv.slice(3);
   const id = Number(idText);
-  const deadline = Date.now() + Number(secondsText) * 1000;
   let seq = 0;
   let unitCursor = 0;
   const report: ClientReport = { ackedBatches: 0, ackedEvents: 0, ackedTracks: 0, refused: 0 };
+  // Exposures name the variant the server assigns (any other is refused as not matching the assignment).
+  const configResponse = await fetch(`${url}/sdk/v1/config`, { headers: { authorization: `Bearer ${key}` } });
+  if (!configResponse.ok) throw new Error(`GET /sdk/v1/config answered ${configResponse.status}`);
+  const compiled = compileConfig((await configResponse.json()) as Parameters<typeof compileConfig>[0]);
+  // Every client starts sending when all are ready (their start-up is not part of the measured time).
+  process.send?.({ ready: true });
+  await new Promise<void>((resolve) => process.once('message', () => resolve()));
+  const deadline = Date.now() + Number(secondsText) * 1000;
   let random = id * 7919 + 1;
   const next = () => {
     random = (random * 1_103_515_245 + 12_345) % 2_147_483_648;
@@ -133,7 +141,7 @@ async function runClient(): Promise<void> {
         events.push({
           type: 'exposure',
           flag: 'new-checkout',
-          variant: next() < 0.5 ? 'on' : 'off',
+          variant: evaluate(compiled, 'new-checkout', { targetingKey: unit }).variant,
           unit,
           timestamp: now - 1000,
         });
@@ -177,7 +185,8 @@ async function runIngest(
     port: 0,
     stores,
     adminToken,
-    config: { rateLimitPerMinute: 1_000_000_000, pruneIntervalMs: 0 },
+    // The clients share one key: neither its request budget nor its event quota may throttle them.
+    config: { rateLimitPerMinute: 1_000_000_000, eventsPerMinutePerKey: 1_000_000_000, pruneIntervalMs: 0 },
   });
   try {
     const { clientKey } = await setUpAnalysis(server.app, adminToken, METRICS);
@@ -187,22 +196,26 @@ async function runIngest(
       50,
       'ro_bench',
     );
-    const started = performance.now();
-    const reports = await Promise.all(
-      Array.from({ length: CLIENTS }, (_, id) => {
-        const child = fork(
-          import.meta.filename,
-          ['--client', server.url, clientKey, String(id), String(seconds)],
-          {
-            execArgv: ['--import', 'tsx'],
-          },
-        );
-        return new Promise<ClientReport>((resolve, reject) => {
-          child.once('message', (m) => resolve(m as ClientReport));
-          child.once('exit', (code) => code !== 0 && reject(new Error(`client exited with ${code}`)));
-        });
+    const children = Array.from({ length: CLIENTS }, (_, id) =>
+      fork(import.meta.filename, ['--client', server.url, clientKey, String(id), String(seconds)], {
+        execArgv: ['--import', 'tsx'],
       }),
     );
+    const exited = (child: (typeof children)[number]) =>
+      new Promise<never>((_, reject) =>
+        child.once('exit', (code) => code !== 0 && reject(new Error(`client exited with ${code}`))),
+      );
+    const message = (child: (typeof children)[number]) =>
+      Promise.race([new Promise<unknown>((resolve) => child.once('message', resolve)), exited(child)]);
+    await Promise.all(children.map(message));
+    const started = performance.now();
+    const reports = (await Promise.all(
+      children.map((child) => {
+        const report = message(child);
+        child.send('go');
+        return report;
+      }),
+    )) as ClientReport[];
     const elapsed = (performance.now() - started) / 1000;
     await server.app.dimmer.events.drain();
     const acked = reports.reduce((a, r) => a + r.ackedEvents, 0);

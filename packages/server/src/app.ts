@@ -22,6 +22,7 @@ import { ExposureBuffer } from './events/exposure-sink.ts';
 import { ExperimentController } from './experiments/controller.ts';
 import { registerExperimentRoutes } from './experiments/experiments.routes.ts';
 import { ExperimentsService } from './experiments/experiments.service.ts';
+import type { ExperimentRecord } from './experiments/experiments.store.ts';
 import { registerFlagRoutes } from './flags/flags.routes.ts';
 import { FlagsService } from './flags/flags.service.ts';
 import { requireAdmin } from './http/admin-auth.ts';
@@ -33,6 +34,7 @@ import {
 import { DEFAULT_DASHBOARD_DIR, registerDashboard } from './http/dashboard.ts';
 import { installErrorHandlers } from './http/error-handler.ts';
 import { installJsonParser } from './http/json-body.ts';
+import { lazyChildLogger } from './http/lazy-logger.ts';
 import { installMetrics } from './http/metrics.ts';
 import { registerOpsRoutes } from './http/ops.routes.ts';
 import { installRateLimit } from './http/rate-limit.ts';
@@ -43,13 +45,28 @@ import { DEFAULT_KEYS_RELOAD_MS, KeysService } from './keys/keys.service.ts';
 import { registerMetricRoutes } from './metrics/metrics.routes.ts';
 import { MetricsService } from './metrics/metrics.service.ts';
 import { registerOfrepRoutes } from './ofrep/ofrep.routes.ts';
+import {
+  AccessService,
+  ApprovalsService,
+  createAdminAuthenticator,
+  DEFAULT_SESSION_TTL_MS,
+  type GroupRole,
+  OidcClient,
+  type OidcSettings,
+  type Reviewable,
+  registerAuthRoutes,
+  registerPeopleRoutes,
+  SessionsService,
+} from './people/index.ts';
 import { registerResolveRoutes } from './resolve/resolve.routes.ts';
 import { RolloutController } from './rollouts/controller.ts';
+import type { RolloutRecord } from './rollouts/index.ts';
 import {
   createRolloutMetrics,
   observeControllerLease,
   observeRolloutAlarms,
   observeRolloutStatuses,
+  observeWebhookOutbox,
 } from './rollouts/rollouts.metrics.ts';
 import { registerRolloutRoutes } from './rollouts/rollouts.routes.ts';
 import { RolloutsService } from './rollouts/rollouts.service.ts';
@@ -116,8 +133,19 @@ export interface AppConfig {
   configPollMs?: number;
   /** Interval of the full client key table reload, in milliseconds (0: never). */
   keysReloadMs?: number;
+  /** People: the identity provider (DIMMER_OIDC_*), the group mapping, session lifetime and cookie security. */
+  people?: {
+    oidc?: OidcSettings;
+    groupRoles?: readonly GroupRole[];
+    /** Session lifetime in milliseconds (DIMMER_SESSION_TTL_MS, default 12 hours). */
+    sessionTtlMs?: number;
+    /** Whether cookies carry `Secure` (default: when the redirect URL is https). */
+    secureCookies?: boolean;
+  };
 }
 
+/** Delay before a failed config resync after a listener reconnection is tried again, in milliseconds. */
+const RESYNC_RETRY_MS = 1_000;
 /** Default interval between deletions of expired raw events, in milliseconds (one hour). */
 export const DEFAULT_PRUNE_INTERVAL_MS = 3_600_000;
 /** Raw events are kept this long beyond the oldest accepted timestamp, in milliseconds (one day). */
@@ -160,6 +188,37 @@ declare module 'fastify' {
   }
 }
 
+/** What a reviewer reviews of a rollout: its plan, and the stage a manual advance would leave. */
+function reviewableRollout(record: RolloutRecord, nextReach: number | null): Reviewable {
+  const plan = record.plan as { stages?: { reach: number }[] };
+  return {
+    id: record.id,
+    flag: record.flag,
+    environment: record.environment,
+    status: record.state,
+    revision: record.revision,
+    plan: record.plan,
+    stage: record.stage,
+    attempt: record.attempt,
+    nextReach:
+      nextReach ?? (record.state === 'draft' ? null : (plan.stages?.[record.stage + 1]?.reach ?? null)),
+  };
+}
+
+function reviewableExperiment(record: ExperimentRecord): Reviewable {
+  return {
+    id: record.id,
+    flag: record.flag,
+    environment: record.environment,
+    status: record.status,
+    revision: record.revision,
+    plan: record.plan,
+    stage: null,
+    attempt: null,
+    nextReach: null,
+  };
+}
+
 /** Builds the app; it is ready to listen or inject. Closing the app stops the hub and listeners, not the stores. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const config: AppConfig = {
@@ -175,6 +234,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     forceCloseConnections: true,
     // Fastify's two lines per request are replaced by one line per admin request (installRequestLog).
     logController: new LogController({ disableRequestLogging: true }),
+    // Without a logger Fastify gives requests the logger itself; with one, their child is built on first use.
+    ...(deps.logger ? { childLoggerFactory: lazyChildLogger } : {}),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
   });
   installErrorHandlers(app);
@@ -265,10 +326,38 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     readAnalysis: (id, attempt) => stores.rollouts.readAnalysis(id, attempt),
     announce,
   });
-  const webhooks = new WebhookNotifier({
+  const sessions = new SessionsService({
+    store: stores.people,
+    clock,
+    ttlMs: config.people?.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS,
+  });
+  const access = new AccessService({
+    store: stores.people,
+    clock,
+    groupRoles: config.people?.groupRoles ?? [],
+    environmentExists: async (key) => (await stores.environments.get(key)) !== undefined,
+  });
+  const approvals = new ApprovalsService({
+    store: stores.people,
+    audit: stores.audit,
+    clock,
+    load: async (type, id) =>
+      type === 'rollout'
+        ? reviewableRollout(await rollouts.get(id), null)
+        : reviewableExperiment(await experiments.get(id)),
+    flag: async (key) => {
+      const record = await stores.flags.get(key);
+      return record === undefined
+        ? undefined
+        : { document: record.flag as unknown as Record<string, unknown>, surface: record.flag.surface };
+    },
+    policy: async (key) => (await stores.surfaces.get(key))?.surface.approvals,
+  });
+  const webhooks = new WebhookNotifier(stores.webhooks, {
     urls: [],
     ...config.webhooks,
     logger: { warn: (object, message) => app.log.warn(object, message) },
+    onOutcome: observeWebhookOutbox(metrics.registry, () => stores.webhooks.stats(), Date.now),
   });
   const rollouts = new RolloutsService({
     rollouts: stores.rollouts,
@@ -278,11 +367,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     environments: stores.environments,
     clock,
     announce,
+    approvals: {
+      check: (record, action, nextReach) =>
+        approvals.check('rollout', reviewableRollout(record, nextReach), action),
+    },
     observer: {
       onDecision: (d) =>
         rolloutMetrics.decisions.inc({ action: d.action, rule: d.rule, applied: String(d.applied) }),
-      onNotice: (notice) => webhooks.send(notice),
     },
+    notices: webhooks,
   });
   const controller = new RolloutController({
     rollouts,
@@ -308,10 +401,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     readAnalysis: (id, attempt) => stores.rollouts.readAnalysis(id, attempt),
     clock,
     announce,
+    approvals: {
+      check: (record, action) => approvals.check('experiment', reviewableExperiment(record), action),
+    },
   });
   const experimentController = new ExperimentController({
     experiments,
-    ...(stores.runExclusive !== undefined ? { runExclusive: stores.runExclusive.bind(stores) } : {}),
+    ...(stores.leases !== undefined ? { leads: () => controller.leads() } : {}),
     logger: { error: (object, message) => app.log.error(object, message) },
   });
   const pipeline = new EventPipeline({
@@ -341,18 +437,50 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     app.log.warn({ err: error }, 'client key reload failed'),
   );
   let stopWatching: (() => Promise<void>) | undefined;
+  // Readiness across nodes: the LISTEN connection is up, and the config was re-read after it last reconnected.
+  const follow = {
+    listening: true,
+    synced: true,
+    closed: false,
+    retry: undefined as NodeJS.Timeout | undefined,
+  };
+  const resyncAfterReconnect = (): void => {
+    follow.synced = false;
+    hub.resync().then(
+      () => {
+        follow.synced = true;
+      },
+      (error: unknown) => {
+        app.log.error({ err: error }, 'config resync failed; retrying');
+        if (follow.closed) return;
+        follow.retry = setTimeout(resyncAfterReconnect, RESYNC_RETRY_MS);
+        follow.retry.unref();
+      },
+    );
+  };
   if (stores.watchConfig) {
+    follow.listening = false;
     stopWatching = await stores.watchConfig({
       onChange: (change) => {
         hub.apply([change]).catch((error: unknown) => app.log.error({ err: error }, 'config reload failed'));
       },
       onResync: () => {
-        hub.resync().catch((error: unknown) => app.log.error({ err: error }, 'config resync failed'));
+        if (follow.retry !== undefined) clearTimeout(follow.retry);
+        resyncAfterReconnect();
       },
       onKeysChange: reloadKeys,
+      onListenerState: (listening) => {
+        follow.listening = listening;
+      },
     });
     hub.startPolling(config.configPollMs ?? DEFAULT_CONFIG_POLL_MS);
   }
+  const notFollowingReason = (): string | undefined => {
+    if (!follow.listening)
+      return 'not listening for config changes of other nodes (the PostgreSQL LISTEN connection is down)';
+    if (!follow.synced) return 'config changes listener reconnected; config not re-read yet';
+    return undefined;
+  };
   app.decorate('dimmer', {
     hub,
     stores,
@@ -369,6 +497,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   observeRolloutAlarms(metrics.registry, () => rollouts.alarms());
   observeIngestion(metrics.registry, pipeline);
   app.decorateRequest('adminActor', '');
+  app.decorateRequest('adminPrincipal', null);
   const maxEventAgeMs = config.eventLimits?.maxAgeMs ?? DEFAULT_EVENT_LIMITS.maxAgeMs;
   const pruneIntervalMs = config.pruneIntervalMs ?? DEFAULT_PRUNE_INTERVAL_MS;
   const pruneTimer =
@@ -381,14 +510,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       : undefined;
   pruneTimer?.unref();
   controller.start(config.controllerIntervalMs ?? DEFAULT_CONTROLLER_INTERVAL_MS);
+  webhooks.start();
   experimentController.start(config.controllerIntervalMs ?? DEFAULT_CONTROLLER_INTERVAL_MS);
   app.addHook('onClose', async () => {
     await controller.stop();
     await experimentController.stop();
-    webhooks.close();
+    await webhooks.close();
     if (pruneTimer !== undefined) clearInterval(pruneTimer);
     await exposureBuffer?.close();
     await pipeline.drain();
+    follow.closed = true;
+    if (follow.retry !== undefined) clearTimeout(follow.retry);
     await stopWatching?.();
     keys.stopKeyReload();
     hub.close();
@@ -398,10 +530,30 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ping: () => stores.ping(),
     hubLoaded: () => hub.loaded,
     registry: metrics.registry,
+    notFollowingReason,
   });
   await app.register(
     async (admin) => {
-      requireAdmin(admin, keys);
+      requireAdmin(
+        admin,
+        createAdminAuthenticator({
+          tokens: keys,
+          sessions,
+          access,
+          environmentOf: async (source, id) =>
+            source === 'rollout'
+              ? (await stores.rollouts.get(id))?.environment
+              : source === 'experiment'
+                ? (await stores.experiments.get(id))?.environment
+                : (await stores.keys.getClientKey(id))?.environment,
+        }),
+      );
+      await registerPeopleRoutes(admin, {
+        access,
+        sessions,
+        approvals,
+        environmentKeys: async () => (await stores.environments.list()).map((e) => e.key),
+      });
       await registerEnvironmentRoutes(admin, environments);
       await registerFlagRoutes(admin, flags);
       await registerSegmentRoutes(admin, segments);
@@ -414,6 +566,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     { prefix: API_PREFIX },
   );
+
+  const oidcSettings = config.people?.oidc;
+  await registerAuthRoutes(app, {
+    oidc: oidcSettings === undefined ? undefined : new OidcClient(oidcSettings),
+    sessions,
+    secureCookies: config.people?.secureCookies ?? oidcSettings?.redirectUrl.startsWith('https:') === true,
+  });
 
   const sdkDeps: SdkDeps = {
     hub,

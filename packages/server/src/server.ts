@@ -15,6 +15,12 @@ import { type DatabaseSettings, DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT } f
 import type { Stores } from './stores.ts';
 import { createMemoryStores, createPostgresStores, createSqliteStores } from './stores.ts';
 
+/**
+ * Pending connections the listening socket queues (the kernel caps it at net.core.somaxconn). Node's default of
+ * 511 overflows when a thousand SDKs refetch at once after a change: the dropped SYNs come back a second later.
+ */
+export const LISTEN_BACKLOG = 4096;
+
 export interface StartOptions {
   host?: string;
   /** 0 picks a free port. */
@@ -86,7 +92,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         generated = token;
       },
     });
-    await app.listen({ host: options.host ?? DEFAULT_HOST, port: options.port ?? DEFAULT_PORT });
+    await app.listen({
+      host: options.host ?? DEFAULT_HOST,
+      port: options.port ?? DEFAULT_PORT,
+      backlog: LISTEN_BACKLOG,
+    });
   } catch (error) {
     await stores.close().catch(() => undefined);
     throw error;

@@ -31,11 +31,61 @@ describe('readSettings', () => {
         logLevel: 'info',
         controllerIntervalMs: 60_000,
         webhookUrls: [],
+        webhookTimeoutMs: 10_000,
         database: {},
         controllerLeaseMs: 15_000,
         configPollMs: 5_000,
+        groupRoles: [],
+        sessionTtlMs: 43_200_000,
       },
     });
+  });
+
+  it('reads the identity provider, the group roles and the session lifetime', () => {
+    const read = readSettings({
+      DIMMER_OIDC_ISSUER: 'https://login.example.com/realms/acme',
+      DIMMER_OIDC_CLIENT_ID: 'dimmer',
+      DIMMER_OIDC_CLIENT_SECRET: 's3cret',
+      DIMMER_OIDC_REDIRECT_URL: 'https://dimmer.example.com/auth/callback',
+      DIMMER_OIDC_GROUP_ROLES: 'platform=admin, release-managers=releaser@production,support=viewer@*',
+      DIMMER_SESSION_TTL_MS: '3600000',
+    });
+    expect(read.ok && read.value.oidc).toEqual({
+      issuer: 'https://login.example.com/realms/acme',
+      clientId: 'dimmer',
+      clientSecret: 's3cret',
+      redirectUrl: 'https://dimmer.example.com/auth/callback',
+      providerName: 'login.example.com',
+      scopes: 'openid email profile groups',
+      groupsClaim: 'groups',
+    });
+    expect(read.ok && read.value.groupRoles).toEqual([
+      { group: 'platform', role: 'admin', environment: '*' },
+      { group: 'release-managers', role: 'releaser', environment: 'production' },
+      { group: 'support', role: 'viewer', environment: '*' },
+    ]);
+    expect(read.ok && read.value.sessionTtlMs).toBe(3_600_000);
+  });
+
+  it('names each incomplete or invalid sign-in variable', () => {
+    const read = readSettings({
+      DIMMER_OIDC_ISSUER: 'login.example.com',
+      DIMMER_OIDC_REDIRECT_URL: 'https://dimmer.example.com/login',
+      DIMMER_OIDC_GROUP_ROLES: 'platform=owner',
+      DIMMER_SESSION_TTL_MS: '0',
+    });
+    expect(read.ok).toBe(false);
+    if (read.ok) return;
+    expect(read.issues.map((i) => i.path).sort()).toEqual([
+      'DIMMER_OIDC_CLIENT_ID',
+      'DIMMER_OIDC_GROUP_ROLES',
+      'DIMMER_OIDC_ISSUER',
+      'DIMMER_OIDC_REDIRECT_URL',
+      'DIMMER_SESSION_TTL_MS',
+    ]);
+    expect(read.issues.find((i) => i.path === 'DIMMER_OIDC_GROUP_ROLES')?.message).toContain(
+      '"platform=owner": expected group=role',
+    );
   });
 
   it('reads the per-key event quota and names the variable when it is not a positive integer', () => {
@@ -51,16 +101,23 @@ describe('readSettings', () => {
       DIMMER_CONTROLLER_INTERVAL_MS: '5000',
       DIMMER_WEBHOOK_URLS: 'https://hooks.example/a, http://127.0.0.1:9/b',
       DIMMER_WEBHOOK_SECRET: 's3cret',
+      DIMMER_WEBHOOK_TIMEOUT_MS: '2500',
     });
     expect(result.ok && result.value).toMatchObject({
       controllerIntervalMs: 5000,
       webhookUrls: ['https://hooks.example/a', 'http://127.0.0.1:9/b'],
       webhookSecret: 's3cret',
+      webhookTimeoutMs: 2500,
     });
-    const bad = readSettings({ DIMMER_CONTROLLER_INTERVAL_MS: '10', DIMMER_WEBHOOK_URLS: 'ftp://x' });
+    const bad = readSettings({
+      DIMMER_CONTROLLER_INTERVAL_MS: '10',
+      DIMMER_WEBHOOK_URLS: 'ftp://x',
+      DIMMER_WEBHOOK_TIMEOUT_MS: '0',
+    });
     expect(bad.ok ? [] : bad.issues.map((i) => i.path)).toEqual([
       'DIMMER_CONTROLLER_INTERVAL_MS',
       'DIMMER_WEBHOOK_URLS',
+      'DIMMER_WEBHOOK_TIMEOUT_MS',
     ]);
   });
 
@@ -90,9 +147,12 @@ describe('readSettings', () => {
         logLevel: 'warn',
         controllerIntervalMs: 60_000,
         webhookUrls: [],
+        webhookTimeoutMs: 10_000,
         database: {},
         controllerLeaseMs: 15_000,
         configPollMs: 5_000,
+        groupRoles: [],
+        sessionTtlMs: 43_200_000,
       },
     });
   });

@@ -14,6 +14,15 @@ import {
   DEFAULT_BROWSER_KEY_RATE_LIMIT_PER_MINUTE,
   DEFAULT_SERVER_KEY_RATE_LIMIT_PER_MINUTE,
 } from './http/rate-limit.ts';
+import {
+  DEFAULT_GROUPS_CLAIM,
+  DEFAULT_OIDC_SCOPES,
+  DEFAULT_SESSION_TTL_MS,
+  type GroupRole,
+  type OidcSettings,
+  parseGroupRoles,
+} from './people/index.ts';
+import { DEFAULT_WEBHOOK_TIMEOUT_MS } from './rollouts/webhooks.ts';
 import { MIN_CUSTOM_TOKEN_LENGTH } from './secrets.ts';
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -92,7 +101,8 @@ export function appConfigFromSettings(settings: ServerSettings): {
   controllerIntervalMs: number;
   controllerLeaseMs: number;
   configPollMs: number;
-  webhooks: { urls: string[]; secret?: string };
+  webhooks: { urls: string[]; secret?: string; timeoutMs: number };
+  people: { oidc?: OidcSettings; groupRoles: GroupRole[]; sessionTtlMs: number };
 } {
   return {
     rateLimitPerMinute: settings.rateLimitPerMinute,
@@ -111,7 +121,13 @@ export function appConfigFromSettings(settings: ServerSettings): {
     configPollMs: settings.configPollMs,
     webhooks: {
       urls: settings.webhookUrls,
+      timeoutMs: settings.webhookTimeoutMs,
       ...(settings.webhookSecret !== undefined ? { secret: settings.webhookSecret } : {}),
+    },
+    people: {
+      ...(settings.oidc !== undefined ? { oidc: settings.oidc } : {}),
+      groupRoles: settings.groupRoles,
+      sessionTtlMs: settings.sessionTtlMs,
     },
   };
 }
@@ -148,12 +164,67 @@ export interface ServerSettings {
   webhookUrls: string[];
   /** HMAC-SHA256 key of the X-Dimmer-Signature header (DIMMER_WEBHOOK_SECRET). */
   webhookSecret?: string;
+  /** Longest wait for a webhook receiver's answer, in ms (DIMMER_WEBHOOK_TIMEOUT_MS, default 10000). */
+  webhookTimeoutMs: number;
   /** PostgreSQL pool size, timeouts and keepalive (DIMMER_DATABASE_*). */
   database: DatabaseSettings;
   /** Controller lease period across nodes (DIMMER_CONTROLLER_LEASE_MS, default 15000). */
   controllerLeaseMs: number;
   /** Interval of the config version poll that backs up NOTIFY (DIMMER_CONFIG_POLL_MS, default 5000; 0: off). */
   configPollMs: number;
+  /** Dashboard sign-in through an OpenID Connect provider (DIMMER_OIDC_*); absent: token sign-in only. */
+  oidc?: OidcSettings;
+  /** Roles of provider groups (DIMMER_OIDC_GROUP_ROLES: `group=role[@environment],…`). */
+  groupRoles: GroupRole[];
+  /** Session lifetime in milliseconds (DIMMER_SESSION_TTL_MS, default 12 hours). */
+  sessionTtlMs: number;
+}
+
+/** The OpenID Connect settings: issuer, client id and redirect URL together, or none of them. */
+function readOidc(
+  env: Record<string, string | undefined>,
+  issues: { path: string; message: string }[],
+): OidcSettings | undefined {
+  const get = (name: string) => env[name]?.trim() || undefined;
+  const issuer = get('DIMMER_OIDC_ISSUER');
+  const clientId = get('DIMMER_OIDC_CLIENT_ID');
+  const redirectUrl = get('DIMMER_OIDC_REDIRECT_URL');
+  if (issuer === undefined && clientId === undefined && redirectUrl === undefined) return undefined;
+  const url = (name: string, value: string | undefined): boolean => {
+    if (value === undefined) {
+      issues.push({
+        path: name,
+        message: 'required with DIMMER_OIDC_ISSUER, DIMMER_OIDC_CLIENT_ID and DIMMER_OIDC_REDIRECT_URL',
+      });
+      return false;
+    }
+    try {
+      const parsed = new URL(value);
+      if (parsed.protocol === 'https:' || parsed.protocol === 'http:') return true;
+    } catch {
+      // reported below
+    }
+    issues.push({ path: name, message: 'expected an http(s) URL' });
+    return false;
+  };
+  const okIssuer = url('DIMMER_OIDC_ISSUER', issuer);
+  const okRedirect = url('DIMMER_OIDC_REDIRECT_URL', redirectUrl);
+  if (redirectUrl !== undefined && okRedirect && !new URL(redirectUrl).pathname.endsWith('/auth/callback'))
+    issues.push({ path: 'DIMMER_OIDC_REDIRECT_URL', message: "expected this server's /auth/callback URL" });
+  if (clientId === undefined)
+    issues.push({ path: 'DIMMER_OIDC_CLIENT_ID', message: 'required with DIMMER_OIDC_ISSUER' });
+  if (!okIssuer || !okRedirect || clientId === undefined || issuer === undefined || redirectUrl === undefined)
+    return undefined;
+  const secret = get('DIMMER_OIDC_CLIENT_SECRET');
+  return {
+    issuer,
+    clientId,
+    ...(secret !== undefined ? { clientSecret: secret } : {}),
+    redirectUrl,
+    providerName: get('DIMMER_OIDC_PROVIDER_NAME') ?? new URL(issuer).hostname,
+    scopes: get('DIMMER_OIDC_SCOPES') ?? DEFAULT_OIDC_SCOPES,
+    groupsClaim: get('DIMMER_OIDC_GROUPS_CLAIM') ?? DEFAULT_GROUPS_CLAIM,
+  };
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -179,10 +250,20 @@ export function readSettings(
     logLevel: env.DIMMER_LOG_LEVEL?.trim() || 'info',
     controllerIntervalMs: DEFAULT_CONTROLLER_INTERVAL_MS,
     webhookUrls: [],
+    webhookTimeoutMs: DEFAULT_WEBHOOK_TIMEOUT_MS,
     database: {},
     controllerLeaseMs: DEFAULT_CONTROLLER_LEASE_MS,
     configPollMs: DEFAULT_CONFIG_POLL_MS,
+    groupRoles: [],
+    sessionTtlMs: DEFAULT_SESSION_TTL_MS,
   };
+  const oidc = readOidc(env, issues);
+  if (oidc !== undefined) value.oidc = oidc;
+  try {
+    value.groupRoles = parseGroupRoles(env.DIMMER_OIDC_GROUP_ROLES ?? '');
+  } catch (error) {
+    issues.push({ path: 'DIMMER_OIDC_GROUP_ROLES', message: (error as Error).message });
+  }
   for (const [name, field, min] of DATABASE_SETTINGS) {
     const raw = env[name]?.trim();
     if (!raw) continue;
@@ -281,11 +362,17 @@ export function readSettings(
   integer('DIMMER_MAX_STREAMS_PER_ADDRESS', 1, (n) => {
     value.maxStreamsPerAddress = n;
   });
+  integer('DIMMER_WEBHOOK_TIMEOUT_MS', 1, (n) => {
+    value.webhookTimeoutMs = n;
+  });
   integer('DIMMER_EVENTS_MAX_IN_FLIGHT', 1, (n) => {
     value.eventsMaxInFlight = n;
   });
   integer('DIMMER_EVENTS_PER_MINUTE_PER_KEY', 1, (n) => {
     value.eventsPerMinutePerKey = n;
+  });
+  integer('DIMMER_SESSION_TTL_MS', 1, (n) => {
+    value.sessionTtlMs = n;
   });
   const url = env.DIMMER_DATABASE_URL?.trim();
   if (url) {

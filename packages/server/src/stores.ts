@@ -29,9 +29,15 @@ import type { KeysStore } from './keys/keys.store.ts';
 import { createMemoryMetricsStore } from './metrics/metrics.memory.ts';
 import { createSqlMetricsStore } from './metrics/metrics.sql.ts';
 import type { MetricsStore } from './metrics/metrics.store.ts';
+import { createMemoryPeopleStore } from './people/people.memory.ts';
+import { createSqlPeopleStore } from './people/people.sql.ts';
+import type { PeopleStore } from './people/people.store.ts';
 import { createMemoryRolloutsStore } from './rollouts/rollouts.memory.ts';
 import { createSqlRolloutsStore } from './rollouts/rollouts.sql.ts';
 import type { RolloutsStore } from './rollouts/rollouts.store.ts';
+import { createMemoryWebhookOutbox } from './rollouts/webhooks.memory.ts';
+import { createSqlWebhookOutbox } from './rollouts/webhooks.sql.ts';
+import type { WebhookOutboxStore } from './rollouts/webhooks.store.ts';
 import { createMemorySegmentsStore } from './segments/segments.memory.ts';
 import { createSqlSegmentsStore } from './segments/segments.sql.ts';
 import type { SegmentsStore } from './segments/segments.store.ts';
@@ -41,7 +47,7 @@ import type { ListenerLogger } from './storage/postgres/listener.ts';
 import type { SqlDriver } from './storage/sql/sql-driver.ts';
 import { createSqlWrites } from './storage/sql/sql-writes.ts';
 import { openSqlite, type SqliteSynchronous } from './storage/sqlite/database.ts';
-import type { ConfigWatchHandlers, LeaseStore, RunExclusive } from './storage/write.ts';
+import type { ConfigWatchHandlers, LeaseStore } from './storage/write.ts';
 import { createMemorySurfacesStore } from './surfaces/surfaces.memory.ts';
 import { createSqlSurfacesStore } from './surfaces/surfaces.sql.ts';
 import type { SurfacesStore } from './surfaces/surfaces.store.ts';
@@ -57,16 +63,14 @@ export interface Stores {
   metrics: MetricsStore;
   surfaces: SurfacesStore;
   rollouts: RolloutsStore;
+  /** Webhook deliveries waiting for their receivers (written with the changes they report). */
+  webhooks: WebhookOutboxStore;
   experiments: ExperimentsStore;
   events: EventsStore;
+  /** Sign-in sessions, role grants and approvals. */
+  people: PeopleStore;
   /** Resolves when the storage answers a trivial query; rejects otherwise. */
   ping(): Promise<void>;
-  /**
-   * Runs `fn` only if no other process holds the lock `name` (PostgreSQL: a session advisory lock on a
-   * dedicated connection, held while `fn` runs); returns `{ ran: false }` at once when another process has it.
-   * Absent where only one process runs (memory, SQLite).
-   */
-  runExclusive?: RunExclusive;
   /**
    * Leases with fencing epochs shared by every node (PostgreSQL); absent where only one process runs (memory,
    * SQLite: the lease is trivially held).
@@ -91,8 +95,10 @@ export function createMemoryStores(): Stores {
     metrics: createMemoryMetricsStore(db),
     surfaces: createMemorySurfacesStore(db),
     rollouts: createMemoryRolloutsStore(db),
+    webhooks: createMemoryWebhookOutbox(db),
     experiments: createMemoryExperimentsStore(db),
     events: createEventsStore(createMemoryEventsStorage(db)),
+    people: createMemoryPeopleStore(db),
     async ping() {
       db.checkOpen();
     },
@@ -106,7 +112,7 @@ export function createMemoryStores(): Stores {
 function createSqlStores(
   driver: SqlDriver,
   close: () => Promise<void>,
-): Omit<Stores, 'kind' | 'runExclusive' | 'watchConfig' | 'leases'> {
+): Omit<Stores, 'kind' | 'watchConfig' | 'leases'> {
   const writes = createSqlWrites(driver);
   return {
     environments: createSqlEnvironmentsStore(driver, writes),
@@ -118,8 +124,10 @@ function createSqlStores(
     metrics: createSqlMetricsStore(driver, writes),
     surfaces: createSqlSurfacesStore(driver, writes),
     rollouts: createSqlRolloutsStore(driver, writes),
+    webhooks: createSqlWebhookOutbox(driver),
     experiments: createSqlExperimentsStore(driver, writes),
     events: createEventsStore(createSqlEventsStorage(driver)),
+    people: createSqlPeopleStore(driver, writes),
     async ping() {
       await driver.all('SELECT 1 AS one');
       await driver.health?.();
@@ -146,7 +154,6 @@ export async function createPostgresStores(
   return {
     kind: 'postgres',
     ...createSqlStores(database.driver, () => database.close()),
-    runExclusive: database.runExclusive,
     leases: database.leases,
     watchConfig: database.watchConfig,
   };

@@ -15,8 +15,8 @@ import { quoteIdentifier } from '../src/storage/postgres/database.ts';
 const ROOT = join(import.meta.dirname, '../../..');
 /** Where Debian installs the PostgreSQL 15 server binaries. */
 export const PG_BIN = '/usr/lib/postgresql/15/bin';
-/** Longest wait for a node to answer /healthz after spawning, in milliseconds. */
-const NODE_START_TIMEOUT_MS = 45_000;
+/** Longest wait for a node to answer /healthz after spawning, in milliseconds (tsx compiles the server first: slow on a busy machine). */
+const NODE_START_TIMEOUT_MS = 90_000;
 const POLL_MS = 100;
 
 /** A free TCP port on 127.0.0.1. */
@@ -75,14 +75,22 @@ export interface NodeProcess {
   kill(signal: NodeJS.Signals): void;
 }
 
-/** Spawns `npm start`'s entry point with the given settings and waits until /healthz answers. */
+/**
+ * Spawns `npm start`'s entry point with the given settings and waits until /healthz answers. `fileLimit` sets
+ * the process's open-file limit (`ulimit -n`) before it starts.
+ */
 export async function startNode(
   name: string,
   env: Record<string, string>,
-  options: { waitReady?: boolean } = {},
+  options: { waitReady?: boolean; fileLimit?: number } = {},
 ): Promise<NodeProcess> {
   const port = await freePort();
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'packages/server/src/main.ts'], {
+  const entry = [process.execPath, '--import', 'tsx', 'packages/server/src/main.ts'];
+  const [command, ...args] =
+    options.fileLimit === undefined
+      ? entry
+      : ['sh', '-c', `ulimit -n ${Math.floor(options.fileLimit)} && exec "$@"`, 'sh', ...entry];
+  const proc = spawn(command as string, args, {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -208,6 +216,24 @@ export async function startPrivateCluster(): Promise<PrivateCluster> {
   };
 }
 
+/** A reader of SSE text in chunks, calling `onConfig` with each config event's data. */
+export function configFrameReader(
+  onConfig: (frame: { environment: string; version: number }) => void,
+): (chunk: string) => void {
+  let text = '';
+  return (chunk) => {
+    text += chunk;
+    let end = text.indexOf('\n\n');
+    while (end >= 0) {
+      const frame = text.slice(0, end);
+      text = text.slice(end + 2);
+      const data = /^data: (.*)$/m.exec(frame)?.[1];
+      if (frame.includes('event: config') && data !== undefined) onConfig(JSON.parse(data));
+      end = text.indexOf('\n\n');
+    }
+  };
+}
+
 /** Reads an SSE response, calling `onFrame` with each `data:` payload of a config event. */
 export function followStream(
   url: string,
@@ -223,19 +249,11 @@ export function followStream(
       });
       const reader = (res.body as ReadableStream<Uint8Array>).getReader();
       const decoder = new TextDecoder();
-      let text = '';
+      const feed = configFrameReader(onConfig);
       for (;;) {
         const chunk = await reader.read();
         if (chunk.done) break;
-        text += decoder.decode(chunk.value, { stream: true });
-        let end = text.indexOf('\n\n');
-        while (end >= 0) {
-          const frame = text.slice(0, end);
-          text = text.slice(end + 2);
-          const data = /^data: (.*)$/m.exec(frame)?.[1];
-          if (frame.includes('event: config') && data !== undefined) onConfig(JSON.parse(data));
-          end = text.indexOf('\n\n');
-        }
+        feed(decoder.decode(chunk.value, { stream: true }));
       }
     } catch {
       // closed

@@ -299,6 +299,7 @@ export function storeContract(name: string, makeStores: () => Promise<Stores>): 
         committedAt: T0 + 4,
         flags: [flag('a')],
         segments: [seg],
+        holdbacks: {},
       });
       expect(await stores.config.read('staging')).toBeUndefined();
     });
@@ -370,7 +371,15 @@ export function storeContract(name: string, makeStores: () => Promise<Stores>): 
 
     it('stores admin tokens by hash', async () => {
       expect(await stores.keys.countAdminTokens()).toBe(0);
-      const token = { id: 'tok_1', name: 'bootstrap', tokenHash: 'th', createdAt: T0, revokedAt: null };
+      const token = {
+        id: 'tok_1',
+        name: 'bootstrap',
+        tokenHash: 'th',
+        role: 'admin' as const,
+        owner: null,
+        createdAt: T0,
+        revokedAt: null,
+      };
       await stores.keys.createAdminToken(token, audit('admin_token', 'tok_1', T0));
       expect(await stores.keys.countAdminTokens()).toBe(1);
       expect(await stores.keys.findAdminTokenByHash('th')).toEqual(token);
@@ -378,13 +387,21 @@ export function storeContract(name: string, makeStores: () => Promise<Stores>): 
     });
 
     it('lists, revokes and rotates admin tokens atomically', async () => {
-      const first = { id: 'tok_a', name: 'ci', tokenHash: 'ha', createdAt: T0, revokedAt: null };
+      const first = {
+        id: 'tok_a',
+        name: 'ci',
+        tokenHash: 'ha',
+        role: 'releaser' as const,
+        owner: 'user:ana@example.com',
+        createdAt: T0,
+        revokedAt: null,
+      };
       await stores.keys.createAdminToken(first, audit('admin_token', 'tok_a', T0));
-      const next = { id: 'tok_b', name: 'ci', tokenHash: 'hb', createdAt: T0 + 1, revokedAt: null };
+      const next = { ...first, id: 'tok_b', tokenHash: 'hb', createdAt: T0 + 1 };
       await stores.keys.rotateAdminToken('tok_a', next, audit('admin_token', 'tok_a', T0 + 1));
       expect(await stores.keys.listAdminTokens()).toEqual([{ ...first, revokedAt: T0 + 1 }, next]);
       // Rotating a revoked token fails and stores nothing.
-      const third = { id: 'tok_c', name: 'ci', tokenHash: 'hc', createdAt: T0 + 2, revokedAt: null };
+      const third = { ...first, id: 'tok_c', tokenHash: 'hc', createdAt: T0 + 2 };
       await expect(
         stores.keys.rotateAdminToken('tok_a', third, audit('admin_token', 'tok_a', T0 + 2)),
       ).rejects.toThrow(StoreNotFoundError);
@@ -766,6 +783,106 @@ export function storeContract(name: string, makeStores: () => Promise<Stores>): 
           sumD3: 0,
         },
       ]);
+    });
+
+    it('stores sign-in sessions by hash, revokes them once, and prunes expired ones', async () => {
+      const session = {
+        id: 'ses_1',
+        tokenHash: 'sh1',
+        csrfHash: 'ch1',
+        actor: 'user:ana@example.com',
+        subject: 'ana',
+        name: 'Ana',
+        email: 'ana@example.com',
+        groups: ['admins', 'staff'],
+        via: 'browser' as const,
+        createdAt: T0,
+        expiresAt: T0 + 1_000,
+        revokedAt: null,
+      };
+      await stores.people.createSession(session, audit('session', 'ses_1', T0));
+      await expect(stores.people.createSession(session, audit('session', 'ses_1', T0))).rejects.toThrow(
+        StoreConflictError,
+      );
+      expect(await stores.people.findSessionByHash('sh1')).toEqual(session);
+      expect(await stores.people.findSessionByHash('other')).toBeUndefined();
+      const device = {
+        ...session,
+        id: 'ses_2',
+        tokenHash: 'sh2',
+        via: 'device' as const,
+        name: null,
+        email: null,
+        createdAt: T0 + 1,
+        expiresAt: T0 + 5_000,
+      };
+      await stores.people.createSession(device, audit('session', 'ses_2', T0));
+      expect((await stores.people.listSessions({ since: T0, limit: 10 })).map((s) => s.id)).toEqual([
+        'ses_2',
+        'ses_1',
+      ]);
+      expect((await stores.people.listSessions({ since: T0 + 2_000, limit: 10 })).map((s) => s.id)).toEqual([
+        'ses_2',
+      ]);
+      expect(
+        (await stores.people.revokeSession('ses_1', audit('session', 'ses_1', T0 + 10)))?.revokedAt,
+      ).toBe(T0 + 10);
+      expect(
+        (await stores.people.revokeSession('ses_1', audit('session', 'ses_1', T0 + 20)))?.revokedAt,
+      ).toBe(T0 + 10);
+      expect(await stores.people.revokeSession('missing', audit('session', 'missing', T0))).toBeUndefined();
+      expect(await stores.people.pruneSessions(T0 + 2_000)).toBe(1);
+      expect(await stores.people.findSessionByHash('sh1')).toBeUndefined();
+      expect(await stores.audit.list({ limit: 10, resourceType: 'session' })).toHaveLength(3);
+    });
+
+    it('stores one grant per subject and environment, and approvals per resource', async () => {
+      const grant = {
+        id: 'grant_1',
+        subject: 'group:ops',
+        environment: '*',
+        role: 'releaser' as const,
+        createdAt: T0,
+        createdBy: 'user:ana',
+      };
+      await stores.people.createGrant(grant, audit('grant', 'grant_1', T0));
+      await expect(
+        stores.people.createGrant({ ...grant, id: 'grant_2', role: 'viewer' }, audit('grant', 'grant_2', T0)),
+      ).rejects.toThrow(StoreConflictError);
+      const dev = { ...grant, id: 'grant_3', environment: 'development', role: 'admin' as const };
+      await stores.people.createGrant(dev, audit('grant', 'grant_3', T0));
+      expect(await stores.people.listGrants()).toEqual([grant, dev]);
+      expect(await stores.people.deleteGrant('grant_1', (g) => audit('grant', g.id, T0 + 1, g))).toBe(true);
+      expect(await stores.people.deleteGrant('grant_1', (g) => audit('grant', g.id, T0 + 1, g))).toBe(false);
+      expect(await stores.people.listGrants()).toEqual([dev]);
+      const approval = {
+        id: 'apr_1',
+        resourceType: 'rollout' as const,
+        resourceId: 'ro_1',
+        action: 'start' as const,
+        approver: 'user:rita',
+        version: 1,
+        digest: 'd1',
+        comment: null,
+        at: T0,
+      };
+      await stores.people.createApproval(approval, audit('rollout', 'ro_1', T0));
+      await stores.people.createApproval(
+        { ...approval, id: 'apr_2', at: T0 + 1, comment: 'ok' },
+        audit('rollout', 'ro_1', T0),
+      );
+      await stores.people.createApproval(
+        { ...approval, id: 'apr_3', resourceId: 'ro_2' },
+        audit('rollout', 'ro_2', T0),
+      );
+      expect((await stores.people.listApprovals('rollout', 'ro_1')).map((a) => [a.id, a.comment])).toEqual([
+        ['apr_1', null],
+        ['apr_2', 'ok'],
+      ]);
+      expect(await stores.people.listApprovals('experiment', 'ro_1')).toEqual([]);
+      await stores.people.appendAudit(audit('rollout', 'ro_1', T0 + 2));
+      expect(await stores.audit.list({ limit: 10, resourceType: 'rollout' })).toHaveLength(4);
+      expect(await stores.audit.list({ limit: 10, resourceType: 'grant' })).toHaveLength(3);
     });
   });
 }

@@ -1,4 +1,4 @@
-/** `dimmer experiments create|list|get|start|stop|abort|coverage|ship|results`. */
+/** `dimmer experiments create|update|list|get|start|stop|abort|coverage|ship|results`. */
 import type { ExperimentInput, ExperimentResults, ExperimentSimpleAction, ExperimentView } from '@dimmer/sdk';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { CliContext } from '../context.ts';
@@ -101,6 +101,19 @@ export function registerExperimentCommands(program: Command, ctx: CliContext): v
         () =>
           `Created experiment ${e.id} (draft). Expected duration: ${days === null ? 'unknown (no baseline)' : `${days.toFixed(1)} days`}.\n\n${formatExperiment(e)}`,
       );
+    });
+
+  experiments
+    .command('update')
+    .description(
+      'Revise a plan from a JSON or YAML file (once started: no variant, weight, coverage or metric change)',
+    )
+    .argument('<id>', 'experiment id')
+    .requiredOption('-f, --file <path>', 'the whole plan, as for create')
+    .action(async (id: string, opts: { file: string }, cmd: Command) => {
+      const doc = await readDocument(opts.file, ctx.io.cwd);
+      const e = await ctx.admin(cmd).replaceExperiment(id, doc as unknown as ExperimentInput);
+      ctx.output(cmd, e, () => `Updated experiment ${id}.\n\n${formatExperiment(e)}`);
     });
 
   for (const action of Object.keys(ACTION_TEXT) as ExperimentSimpleAction[]) {

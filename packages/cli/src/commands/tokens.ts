@@ -8,10 +8,12 @@ import { formatTable, formatTime, NONE } from '../output.ts';
 export function formatTokenList(tokens: readonly AdminTokenView[]): string {
   if (tokens.length === 0) return 'No admin tokens.\n';
   return formatTable(
-    ['id', 'name', 'created', 'revoked'],
+    ['id', 'name', 'role', 'owner', 'created', 'revoked'],
     tokens.map((t) => [
       t.id,
       t.name,
+      t.role,
+      t.owner ?? NONE,
       formatTime(t.createdAt),
       t.revokedAt === null ? NONE : formatTime(t.revokedAt),
     ]),
@@ -38,9 +40,15 @@ export function registerTokenCommands(program: Command, ctx: CliContext): void {
     .command('create')
     .description('Create a named admin token; its secret is printed once')
     .requiredOption('--name <name>', 'a name to recognise the token by (letters, digits, . _ -)')
+    .option('--role <role>', 'viewer, editor, releaser or admin, in every environment (default admin)')
+    .option('--owner <owner>', 'who answers for the token, e.g. user:ana@example.com (default: you)')
     .option('-q, --quiet', 'print only the secret')
-    .action(async (opts: { name: string; quiet?: boolean }, cmd: Command) => {
-      const created = await ctx.admin(cmd).createToken({ name: opts.name });
+    .action(async (opts: { name: string; role?: string; owner?: string; quiet?: boolean }, cmd: Command) => {
+      const created = await ctx.admin(cmd).createToken({
+        name: opts.name,
+        ...(opts.role !== undefined ? { role: opts.role as 'admin' } : {}),
+        ...(opts.owner !== undefined ? { owner: opts.owner } : {}),
+      });
       if (opts.quiet === true && !ctx.json(cmd)) return ctx.print(created.secret);
       ctx.output(cmd, created, () => formatCreated('Created', created));
     });

@@ -1,15 +1,24 @@
 /** Small shared pieces: the session context, a data-loading hook, error display, badges and a confirm dialog. */
 import type { ValidationIssue } from '@dimmer/core';
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useRef, useState } from 'react';
-import { type Api, ApiError, type Environment } from '../api.ts';
+import { can } from '../access.ts';
+import { type Api, ApiError, type Environment, type Me, type Permission } from '../api.ts';
 
-/** What every page needs: the API client, the environments and the one currently chosen. */
+/** What every page needs: the API client, the caller, the environments and the one currently chosen. */
 export interface Session {
   api: Api;
+  /** The caller (person or token) and its roles. */
+  me: Me;
   environments: Environment[];
   environment: string;
   setEnvironment(key: string): void;
   signOut(): void;
+}
+
+/** Whether the signed-in caller's role allows `permission` in `environment` (undefined: every environment). */
+export function useCan(): (permission: Exclude<Permission, 'self'>, environment?: string) => boolean {
+  const session = useSession();
+  return (permission, environment) => can(session.me, permission, environment);
 }
 
 export const SessionContext = createContext<Session | null>(null);

@@ -1,7 +1,7 @@
 /** Flags: search, and each flag's status in every environment. */
 import type { FlagEnvironment } from '@dimmer/core';
 import { useDeferredValue, useState } from 'react';
-import { Badge, PageHeader, Pending, useLoad, useSession } from '../components/ui.tsx';
+import { Badge, PageHeader, Pending, useCan, useLoad, useSession } from '../components/ui.tsx';
 import { href } from '../router.ts';
 
 function envStatus(env: FlagEnvironment | undefined) {
@@ -21,6 +21,7 @@ function envStatus(env: FlagEnvironment | undefined) {
 
 export function FlagsPage() {
   const { api, environments } = useSession();
+  const allowed = useCan();
   const [search, setSearch] = useState('');
   const [archived, setArchived] = useState(false);
   const q = useDeferredValue(search.trim());
@@ -29,9 +30,11 @@ export function FlagsPage() {
   return (
     <section>
       <PageHeader title="Flags">
-        <a className="button button-primary" href={href({ page: 'flag-new' })}>
-          New flag
-        </a>
+        {allowed('edit') ? (
+          <a className="button button-primary" href={href({ page: 'flag-new' })}>
+            New flag
+          </a>
+        ) : null}
       </PageHeader>
       <div className="toolbar">
         <label className="grow">

@@ -9,6 +9,7 @@ import {
   PageHeader,
   Pending,
   Time,
+  useCan,
   useLoad,
   useSession,
 } from '../components/ui.tsx';
@@ -17,6 +18,7 @@ import { TokensSection } from './tokens-section.tsx';
 
 export function KeysPage() {
   const { api, environments, environment } = useSession();
+  const allowed = useCan();
   const keys = useLoad(() => api.listKeys(), [api]);
   const [name, setName] = useState('');
   const [env, setEnv] = useState(environment);
@@ -79,51 +81,57 @@ export function KeysPage() {
         <strong>browser</strong> key is public: it only resolves values for the context it sends.
       </p>
       {created !== null ? <CreatedSecret created={created} onDone={() => setCreated(null)} /> : null}
-      <form className="card form" onSubmit={create}>
-        <h2>New key</h2>
-        <div className="grid-3">
-          <div className="field">
-            <label htmlFor="key-name">Name</label>
-            <input id="key-name" value={name} onChange={(e) => setName(e.target.value)} required />
+      {allowed('admin', environment) ? (
+        <form className="card form" onSubmit={create}>
+          <h2>New key</h2>
+          <div className="grid-3">
+            <div className="field">
+              <label htmlFor="key-name">Name</label>
+              <input id="key-name" value={name} onChange={(e) => setName(e.target.value)} required />
+            </div>
+            <KeySelect id="key-env" label="Environment" value={env} items={environments} onChange={setEnv} />
+            <div className="field">
+              <label htmlFor="key-kind">Kind</label>
+              <select id="key-kind" value={kind} onChange={(e) => setKind(e.target.value as ClientKeyKind)}>
+                <option value="server">server</option>
+                <option value="browser">browser</option>
+              </select>
+            </div>
           </div>
-          <KeySelect id="key-env" label="Environment" value={env} items={environments} onChange={setEnv} />
+          {kind === 'browser' ? (
+            <div className="field">
+              <label htmlFor="key-origins">Allowed origins (space or comma separated)</label>
+              <input
+                id="key-origins"
+                value={origins}
+                onChange={(e) => setOrigins(e.target.value)}
+                placeholder="https://app.example.com, or * for any origin"
+              />
+            </div>
+          ) : null}
           <div className="field">
-            <label htmlFor="key-kind">Kind</label>
-            <select id="key-kind" value={kind} onChange={(e) => setKind(e.target.value as ClientKeyKind)}>
-              <option value="server">server</option>
-              <option value="browser">browser</option>
-            </select>
-          </div>
-        </div>
-        {kind === 'browser' ? (
-          <div className="field">
-            <label htmlFor="key-origins">Allowed origins (space or comma separated)</label>
+            <label htmlFor="key-rate-limit">Requests per minute per route (empty: the server default)</label>
             <input
-              id="key-origins"
-              value={origins}
-              onChange={(e) => setOrigins(e.target.value)}
-              placeholder="https://app.example.com, or * for any origin"
+              id="key-rate-limit"
+              type="number"
+              min={1}
+              step={1}
+              value={rateLimit}
+              onChange={(e) => setRateLimit(e.target.value)}
             />
           </div>
-        ) : null}
-        <div className="field">
-          <label htmlFor="key-rate-limit">Requests per minute per route (empty: the server default)</label>
-          <input
-            id="key-rate-limit"
-            type="number"
-            min={1}
-            step={1}
-            value={rateLimit}
-            onChange={(e) => setRateLimit(e.target.value)}
-          />
-        </div>
-        <ErrorMessage error={error} />
-        <div className="form-actions">
-          <button type="submit" className="button button-primary" disabled={busy || name.trim() === ''}>
-            Create key
-          </button>
-        </div>
-      </form>
+          <ErrorMessage error={error} />
+          <div className="form-actions">
+            <button type="submit" className="button button-primary" disabled={busy || name.trim() === ''}>
+              Create key
+            </button>
+          </div>
+        </form>
+      ) : (
+        <p className="muted" data-testid="keys-read-only">
+          Creating and revoking keys needs the admin role in this environment.
+        </p>
+      )}
       <h2>Keys</h2>
       <Pending loaded={keys} what="keys">
         {(list) =>
@@ -165,7 +173,7 @@ export function KeysPage() {
                         )}
                       </td>
                       <td>
-                        {k.revokedAt === null ? (
+                        {k.revokedAt === null && allowed('admin', k.environment) ? (
                           <button
                             type="button"
                             className="button button-small"

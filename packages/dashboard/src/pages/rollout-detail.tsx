@@ -19,6 +19,7 @@ import {
   PageHeader,
   Time,
   type Tone,
+  useCan,
   useLoad,
   useSession,
 } from '../components/ui.tsx';
@@ -296,6 +297,7 @@ function LiveUnitsText({ units }: { units: LiveUnits | null }) {
 
 export function RolloutDetailPage({ id }: { id: string }) {
   const { api } = useSession();
+  const allowed = useCan();
   const live = useLiveRollout(api, id);
   const [pending, setPending] = useState<{ action: RolloutAction; applying: boolean } | null>(null);
   const [busy, setBusy] = useState(false);
@@ -376,6 +378,12 @@ export function RolloutDetailPage({ id }: { id: string }) {
             key={action}
             type="button"
             className={action === 'rollback' ? 'button button-danger' : 'button'}
+            disabled={!allowed('release', base.environment)}
+            title={
+              allowed('release', base.environment)
+                ? undefined
+                : `Needs the releaser role in ${base.environment}`
+            }
             onClick={() => {
               setActionError(undefined);
               setPending({ action, applying: false });

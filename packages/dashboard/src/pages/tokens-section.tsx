@@ -4,11 +4,21 @@
  */
 import { type FormEvent, useState } from 'react';
 import type { AdminToken } from '../api.ts';
-import { Badge, ConfirmDialog, ErrorMessage, Pending, Time, useLoad, useSession } from '../components/ui.tsx';
+import {
+  Badge,
+  ConfirmDialog,
+  ErrorMessage,
+  Pending,
+  Time,
+  useCan,
+  useLoad,
+  useSession,
+} from '../components/ui.tsx';
 import { CreatedSecret } from './created-secret.tsx';
 
 export function TokensSection() {
   const { api } = useSession();
+  const admin = useCan()('admin');
   const tokens = useLoad(() => api.listTokens(), [api]);
   const [name, setName] = useState('');
   const [error, setError] = useState<unknown>(undefined);
@@ -70,18 +80,20 @@ export function TokensSection() {
       {created !== null ? (
         <CreatedSecret created={created} what="Admin token" onDone={() => setCreated(null)} />
       ) : null}
-      <form className="card form" onSubmit={create}>
-        <div className="field">
-          <label htmlFor="token-name">Name</label>
-          <input id="token-name" value={name} onChange={(e) => setName(e.target.value)} required />
-        </div>
-        <ErrorMessage error={error} />
-        <div className="form-actions">
-          <button type="submit" className="button button-primary" disabled={busy || name.trim() === ''}>
-            Create token
-          </button>
-        </div>
-      </form>
+      {admin ? (
+        <form className="card form" onSubmit={create}>
+          <div className="field">
+            <label htmlFor="token-name">Name</label>
+            <input id="token-name" value={name} onChange={(e) => setName(e.target.value)} required />
+          </div>
+          <ErrorMessage error={error} />
+          <div className="form-actions">
+            <button type="submit" className="button button-primary" disabled={busy || name.trim() === ''}>
+              Create token
+            </button>
+          </div>
+        </form>
+      ) : null}
       <Pending loaded={tokens} what="admin tokens">
         {(list) => {
           const active = list.filter((t) => t.revokedAt === null).length;
@@ -113,7 +125,7 @@ export function TokensSection() {
                         )}
                       </td>
                       <td>
-                        {t.revokedAt === null ? (
+                        {t.revokedAt === null && admin ? (
                           <>
                             <button
                               type="button"

@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   createSdkTestHarness,
@@ -6,6 +7,7 @@ import {
   productionSnapshot,
   type SdkTestHarness,
 } from '../../testing/client-api-harness.ts';
+import { acceptsGzip, GZIP_MIN_BYTES } from './client-api.routes.ts';
 import { formatConfigEvent } from './config-stream.ts';
 
 let harness: SdkTestHarness;
@@ -29,6 +31,30 @@ describe('GET /sdk/v1/config', () => {
     expect(res.headers.etag).toBe('"production-1"');
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     expect(res.json()).toEqual(productionSnapshot());
+  });
+
+  it('sends a large config gzipped to a client that accepts gzip, compressed once per version', async () => {
+    harness.hub.publish(productionSnapshot(2, { bannerText: 'W'.repeat(4 * GZIP_MIN_BYTES) }));
+    const get = (encoding?: string) =>
+      harness.app.inject({
+        method: 'GET',
+        url: '/sdk/v1/config',
+        headers: {
+          ...bearer(HARNESS_KEYS.serverProduction),
+          ...(encoding !== undefined ? { 'accept-encoding': encoding } : {}),
+        },
+      });
+    const plain = await get();
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.headers.vary).toBe('accept-encoding');
+    const zipped = await get('br, gzip;q=0.8');
+    expect(zipped.statusCode).toBe(200);
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(zipped.rawPayload.length).toBeLessThan(plain.rawPayload.length / 4);
+    expect(JSON.parse(gunzipSync(zipped.rawPayload).toString('utf8'))).toEqual(plain.json());
+    expect((await get('gzip;q=0')).headers['content-encoding']).toBeUndefined();
+    expect(acceptsGzip('identity, *')).toBe(true);
+    expect(acceptsGzip('deflate')).toBe(false);
   });
 
   it('accepts the key in X-API-Key as well', async () => {

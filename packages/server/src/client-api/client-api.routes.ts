@@ -2,6 +2,7 @@
  * The Dimmer SDK's config routes (client key, scoped to one environment): `GET /sdk/v1/config` and
  * `GET /sdk/v1/stream`. (`POST /sdk/v1/resolve` belongs to the resolve feature.)
  */
+import { gzipSync } from 'node:zlib';
 import { ROUTES } from '@dimmer/api';
 import type { FastifyInstance } from 'fastify';
 import type { ConfigState, SdkDeps } from '../client-deps.ts';
@@ -19,16 +20,34 @@ import { openConfigStream, type StreamLimits, StreamRegistry } from './config-st
 export const CONFIG_URL = '/sdk/v1/config';
 export const STREAM_URL = '/sdk/v1/stream';
 
-/** The JSON text of each config version, serialized once and shared by every request. */
-const snapshotJson = new WeakMap<ConfigState, string>();
+/** Bodies at least this long are sent gzipped to clients that accept it. */
+export const GZIP_MIN_BYTES = 1024;
 
-function serializeSnapshot(state: ConfigState): string {
-  let json = snapshotJson.get(state);
-  if (json === undefined) {
-    json = JSON.stringify(state.snapshot);
-    snapshotJson.set(state, json);
+/** The body of each config version: its JSON text and its gzip, each made once and shared by every request. */
+interface SnapshotBody {
+  json: string;
+  gzip?: Buffer;
+}
+const snapshotBodies = new WeakMap<ConfigState, SnapshotBody>();
+
+function snapshotBody(state: ConfigState): SnapshotBody {
+  let body = snapshotBodies.get(state);
+  if (body === undefined) {
+    body = { json: JSON.stringify(state.snapshot) };
+    snapshotBodies.set(state, body);
   }
-  return json;
+  return body;
+}
+
+/** True when `Accept-Encoding` lists gzip (or `*`) without `q=0`. */
+export function acceptsGzip(header: string | string[] | undefined): boolean {
+  const value = Array.isArray(header) ? header.join(',') : (header ?? '');
+  return value.split(',').some((part) => {
+    const [coding, ...params] = part.trim().toLowerCase().split(';');
+    if (coding !== 'gzip' && coding !== '*') return false;
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  });
 }
 
 /** Registers the SDK routes, their CORS preflights and their error replies in an encapsulated scope of `app`. */
@@ -73,7 +92,14 @@ export async function registerSdkRoutes(
           return reply.code(304).send();
         }
         reply.header('content-type', 'application/json; charset=utf-8');
-        return reply.send(serializeSnapshot(state));
+        reply.header('vary', 'accept-encoding');
+        const body = snapshotBody(state);
+        if (body.json.length >= GZIP_MIN_BYTES && acceptsGzip(request.headers['accept-encoding'])) {
+          body.gzip ??= gzipSync(body.json);
+          reply.header('content-encoding', 'gzip');
+          return reply.send(body.gzip);
+        }
+        return reply.send(body.json);
       },
     );
 

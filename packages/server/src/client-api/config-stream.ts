@@ -24,6 +24,18 @@ export function formatConfigEvent(state: Pick<ConfigState, 'environment' | 'vers
   return `event: ${CONFIG_EVENT}\nid: ${state.version}\ndata: ${data}\n\n`;
 }
 
+/** The frame of each config version, formatted once for all the streams it is written to. */
+const frames = new WeakMap<ConfigState, string>();
+
+function frameOf(state: ConfigState): string {
+  let frame = frames.get(state);
+  if (frame === undefined) {
+    frame = formatConfigEvent(state);
+    frames.set(state, frame);
+  }
+  return frame;
+}
+
 /** Seconds a refused stream is told to wait before it tries again. */
 export const STREAM_RETRY_AFTER_SECONDS = 5;
 /** How often the keys of open streams are checked, in milliseconds: a revoked key's streams end within it. */
@@ -175,12 +187,12 @@ export function openConfigStream(
   response.socket?.setTimeout(0);
   response.writeHead(200, headers);
   let lastVersion = current.version;
-  response.write(`retry: ${STREAM_RETRY_MS}\n\n${formatConfigEvent(current)}`);
+  response.write(`retry: ${STREAM_RETRY_MS}\n\n${frameOf(current)}`);
 
   const unsubscribe = deps.hub.subscribe(environment, (state) => {
     if (state.version === lastVersion) return;
     lastVersion = state.version;
-    response.write(formatConfigEvent(state));
+    response.write(frameOf(state));
   });
   const heartbeat = setInterval(() => response.write(': heartbeat\n\n'), deps.streamHeartbeatMs);
   const remove = registry.add(response, credential, reply.request.ip);

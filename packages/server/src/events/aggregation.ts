@@ -47,8 +47,6 @@ export interface Analysis {
   attempt: number;
   /** The cohort units first exposed now join: a rollout's stage, an experiment's coverage epoch. */
   stage: number;
-  /** The flags whose exposures it reads. */
-  flags: readonly string[];
   /** Its arms; in an ordered analysis units only move to a later arm. */
   arms: readonly ArmName[];
   ordered: boolean;
@@ -72,7 +70,6 @@ export function rolloutAnalysis(rollout: {
     id: rollout.id,
     attempt: rollout.attempt,
     stage: rollout.stage,
-    flags: [rollout.flag],
     arms: ['control', 'treatment'],
     ordered: true,
     // A unit in its surface's holdback is in neither arm: it is not served the rollout.
@@ -99,7 +96,6 @@ export function experimentAnalysis(experiment: {
     id: experimentAnalysisKey(experiment.id),
     attempt: EXPERIMENT_ATTEMPT,
     stage: Math.max(0, experiment.epochs - 1),
-    flags: [experiment.flag],
     arms: experiment.variants,
     ordered: false,
     armOf: (e) =>
@@ -124,7 +120,6 @@ export function holdbackAnalysis(holdback: {
     id: holdbackAnalysisKey(holdback.surface, holdback.environment),
     attempt: holdback.generation,
     stage: 0,
-    flags: [],
     arms: [HOLDBACK_ARM, REST_ARM],
     ordered: false,
     armOf: (e) =>

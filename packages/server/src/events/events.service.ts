@@ -1,6 +1,7 @@
 /**
  * The ingestion pipeline: validated batches wait in a bounded queue and are written by one writer that
- * coalesces whatever is waiting into one transaction (group commit). A batch is acknowledged only after its
+ * coalesces whatever is waiting into one transaction (group commit): the writer starts after the current
+ * event-loop turn's I/O, so concurrent requests share a transaction. A batch is acknowledged only after its
  * transaction committed; beyond capacity a batch is refused at once (429 with Retry-After), before anything
  * is written.
  */
@@ -27,6 +28,17 @@ export const DEFAULT_PIPELINE_LIMITS: PipelineLimits = {
 };
 /** Seconds a client is told to wait when the pipeline is full. */
 export const RETRY_AFTER_SECONDS = 1;
+
+/**
+ * Resolves once the I/O already waiting has been handled (setImmediate runs after the event loop's poll
+ * phase). The writer starts there rather than in the microtasks of the first request: a synchronous store
+ * (SQLite) would otherwise commit each batch before the next request is even read, so the requests waiting
+ * in socket buffers would never count as in flight, never be grouped and never meet the admission bound,
+ * and their latency would grow with the flood instead of being refused with 429.
+ */
+function afterPendingIo(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 interface Pending {
   batch: IngestBatch;
@@ -105,15 +117,27 @@ export class EventPipeline {
         : { ...batch, exposures: markHoldbacks(this.#config(batch.environment), batch.exposures) };
     return new Promise<IngestResult>((resolve, reject) => {
       this.#queue.push({ batch: marked, size, resolve, reject });
-      this.#writer ??= this.#drain().finally(() => {
-        this.#writer = undefined;
-      });
+      this.#writer ??= this.#startWriter();
     });
   }
 
   /** Resolves when everything queued so far is written. */
   async drain(): Promise<void> {
     while (this.#writer) await this.#writer;
+  }
+
+  /**
+   * Starts the writer after the I/O callbacks of this event-loop turn (setImmediate), so the batches of every
+   * request read in the same turn share its first transaction; later batches queue while a transaction runs
+   * and go together in the next one.
+   */
+  #startWriter(): Promise<void> {
+    return afterPendingIo()
+      .then(() => this.#drain())
+      .finally(() => {
+        // A batch queued between the last group and this callback starts the next writer.
+        this.#writer = this.#queue.length > 0 ? this.#startWriter() : undefined;
+      });
   }
 
   async #drain(): Promise<void> {
@@ -128,6 +152,8 @@ export class EventPipeline {
         this.#queue.shift();
       }
       await this.#commit(group);
+      // Let the requests that arrived meanwhile be read (admitted or refused) before the next transaction.
+      if (this.#queue.length > 0) await afterPendingIo();
     }
   }
 

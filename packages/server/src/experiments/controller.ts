@@ -1,14 +1,10 @@
 /**
  * The experiment controller: on the rollout controller's schedule it looks at every running experiment and
  * records the results. It never ships (experiments are decided by a person); it aborts on a deterioration when
- * the experiment's `autoAbort` is on. On PostgreSQL only the node holding its advisory lock looks.
+ * the experiment's `autoAbort` is on. Across nodes only the node that leads (holds the controller lease) looks.
  */
-import type { RunExclusive } from '../storage/write.ts';
 import type { ExperimentsService } from './experiments.service.ts';
 import type { ExperimentResultRecord } from './experiments.store.ts';
-
-/** Name of the lock that lets exactly one node look at experiments. */
-export const EXPERIMENT_CONTROLLER_LOCK = 'dimmer:experiment-controller';
 
 export class ExperimentController {
   #timer: NodeJS.Timeout | undefined;
@@ -17,7 +13,8 @@ export class ExperimentController {
   constructor(
     private readonly deps: {
       experiments: ExperimentsService;
-      runExclusive?: RunExclusive;
+      /** Whether this node leads the cluster now (the controller lease); absent on a single node. */
+      leads?: () => Promise<boolean>;
       logger?: { error(object: unknown, message: string): void };
     },
   ) {}
@@ -27,10 +24,8 @@ export class ExperimentController {
     const next = this.#current
       .catch(() => [])
       .then(async () => {
-        const run = this.deps.runExclusive;
-        if (run === undefined) return this.#pass();
-        const outcome = await run(EXPERIMENT_CONTROLLER_LOCK, () => this.#pass());
-        return outcome.ran ? outcome.value : [];
+        if (this.deps.leads !== undefined && !(await this.deps.leads())) return [];
+        return this.#pass();
       });
     this.#current = next;
     return next;

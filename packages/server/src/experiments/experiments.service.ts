@@ -33,7 +33,7 @@ import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
 import { type FlagsStore, withRule } from '../flags/index.ts';
 import type { MetricDefinition, MetricsStore } from '../metrics/index.ts';
-import type { RolloutAnalysis, RolloutRecord, RolloutsService } from '../rollouts/index.ts';
+import type { ApprovalGate, RolloutAnalysis, RolloutRecord, RolloutsService } from '../rollouts/index.ts';
 import { generateId } from '../secrets.ts';
 import {
   type AuditInput,
@@ -137,6 +137,8 @@ export class ExperimentsService {
       readAnalysis: (id: string, attempt: number) => Promise<RolloutAnalysis>;
       clock: Clock;
       announce: (changes: readonly ConfigChange[]) => Promise<void>;
+      /** The approval gate of a person's start (the people feature); absent: none required. */
+      approvals?: ApprovalGate<ExperimentRecord>;
     },
   ) {}
 
@@ -397,6 +399,7 @@ export class ExperimentsService {
         : { action, now: this.deps.clock.now(), actor };
     const next = this.transition(record, request);
     if (action === 'start') {
+      await this.deps.approvals?.check(record, 'start', null);
       const owner = await this.owner(record.flag, record.environment, record.id);
       if (owner !== null)
         throw new AppError(
@@ -468,7 +471,8 @@ export class ExperimentsService {
     // The experiment's rule keeps serving the winner's units until the rollout's rule takes its place.
     let current = await this.persist(record, shipped, actor, 'experiment.ship', { rollout: rolloutId });
     const { record: draft } = await this.deps.rollouts.create(result.value as unknown as RolloutInput, actor);
-    const rollout = await this.deps.rollouts.act(draft.id, 'start', actor);
+    // The experiment's start was the reviewed decision; its winner's rollout starts without a second review.
+    const rollout = await this.deps.rollouts.act(draft.id, 'start', actor, { approvalExempt: true });
     const after = await this.deps.flags.get(record.flag);
     if (after) {
       const document = takePlace(

@@ -16,7 +16,6 @@ import {
   setUpExperimentSim,
 } from '../../testing/experiment-sim.ts';
 import { type ArmRates, HOUR, TrafficSim } from '../../testing/rollout-sim.ts';
-import type { Json } from '../../testing/test-app.ts';
 
 afterEach(cleanUpExperimentSims);
 

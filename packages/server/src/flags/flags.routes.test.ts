@@ -111,7 +111,7 @@ describe('updating flags', () => {
     expect(res.json.flag.salt).toBe(created.salt);
     expect(Object.keys(res.json.preview)).toEqual(['production']);
     const preview = res.json.preview.production;
-    expect(preview.sampled).toBe(10_000);
+    expect(preview.sampled).toBe(1_000_000);
     // 10% → 50% moves about 40% of units from off to on, and nobody the other way.
     expect(preview.share).toBeGreaterThan(0.37);
     expect(preview.share).toBeLessThan(0.43);

@@ -23,6 +23,21 @@ interface CredentialSlot {
   [CREDENTIAL]?: ClientCredential | null;
 }
 
+/** Most raw keys whose hash is remembered; past it the table starts over (keys are few, garbage is not kept). */
+const MAX_REMEMBERED_HASHES = 1024;
+const hashes = new Map<string, string>();
+
+/** The SHA-256 of a raw key, remembered: a key sends many requests, and each would hash it again. */
+function hashOf(raw: string): string {
+  let hash = hashes.get(raw);
+  if (hash === undefined) {
+    hash = hashSecret(raw);
+    if (hashes.size >= MAX_REMEMBERED_HASHES) hashes.clear();
+    hashes.set(raw, hash);
+  }
+  return hash;
+}
+
 /** The raw client key of a request (`Authorization: Bearer <key>` first, then `X-API-Key`), or undefined. */
 export function readClientKey(request: FastifyRequest): string | undefined {
   const authorization = request.headers.authorization;
@@ -43,7 +58,7 @@ export function readClientCredential(request: FastifyRequest): ClientCredential 
   let credential = slot[CREDENTIAL];
   if (credential === undefined) {
     const raw = readClientKey(request);
-    credential = raw === undefined ? null : { raw, hash: hashSecret(raw) };
+    credential = raw === undefined ? null : { raw, hash: hashOf(raw) };
     slot[CREDENTIAL] = credential;
   }
   return credential ?? undefined;

@@ -11,6 +11,8 @@ export interface OpsDeps {
   /** True once the config hub loaded every environment. */
   hubLoaded(): boolean;
   registry: Registry;
+  /** Why this node does not follow other nodes' config changes now (undefined: it does, or it is alone). */
+  notFollowingReason?: () => string | undefined;
 }
 
 /** Registers /healthz, /readyz, /metrics and /api/openapi.json. */
@@ -27,6 +29,8 @@ export async function registerOpsRoutes(app: FastifyInstance, deps: OpsDeps): Pr
       return reply.status(503).send(errorBody('UNAVAILABLE', reason));
     }
     if (!deps.hubLoaded()) return reply.status(503).send(errorBody('UNAVAILABLE', 'config not loaded yet'));
+    const following = deps.notFollowingReason?.();
+    if (following !== undefined) return reply.status(503).send(errorBody('UNAVAILABLE', following));
     return { status: 'ready' as const };
   });
 

@@ -3,7 +3,7 @@
  * events and other routes at debug only (they are the hot path: thousands a second would drown the log),
  * and nothing for the health checks that load balancers call every few seconds.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /** Routes never logged per request. */
 export const UNLOGGED_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
@@ -22,9 +22,14 @@ function actorOf(request: FastifyRequest): string | undefined {
   return typeof actor === 'string' ? actor : undefined;
 }
 
-/** Adds the one-line request log (an onResponse hook) to `app`; admin routes live under `adminPrefix`. */
+/**
+ * Adds the one-line request log (an onResponse hook) to `app`; admin routes live under `adminPrefix`. When the
+ * logger is at debug when this is called, every request is logged as described above. Otherwise only admin
+ * routes (registered after this call) get the hook: the SDK, OFREP and events routes, the hot path, pay nothing
+ * for a line that would not be written.
+ */
 export function installRequestLog(app: FastifyInstance, adminPrefix: string): void {
-  app.addHook('onResponse', async (request, reply) => {
+  const hook = async (request: FastifyRequest, reply: FastifyReply) => {
     const route = request.routeOptions.url ?? request.url.split('?')[0] ?? request.url;
     const level = requestLogLevel(route, adminPrefix);
     if (level === null) return;
@@ -39,5 +44,15 @@ export function installRequestLog(app: FastifyInstance, adminPrefix: string): vo
       },
       `${request.method} ${route} ${reply.statusCode}`,
     );
+  };
+  if ((app.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('debug') === true) {
+    app.addHook('onResponse', hook);
+    return;
+  }
+  app.addHook('onRoute', (route) => {
+    if (requestLogLevel(route.url, adminPrefix) !== 'info') return;
+    const existing = route.onResponse;
+    route.onResponse =
+      existing === undefined ? [hook] : Array.isArray(existing) ? [...existing, hook] : [existing, hook];
   });
 }

@@ -41,7 +41,7 @@ export async function registerKeyRoutes(scope: FastifyInstance, keys: KeysServic
   }));
 
   app.post('/tokens', { schema: routeSchema(ROUTES.createToken) }, async (request, reply) =>
-    reply.status(201).send(await keys.createAdminToken(request.body.name, request.adminActor)),
+    reply.status(201).send(await keys.createAdminToken(request.body, request.adminActor)),
   );
 
   app.post('/tokens/:id/revoke', { schema: routeSchema(ROUTES.revokeToken) }, async (request) =>

@@ -6,7 +6,7 @@
  * (created on another node a moment ago) is read from the store. Admin tokens use a short cache.
  */
 
-import type { AdminTokenView as ApiAdminTokenView } from '@dimmer/api';
+import type { AdminTokenView as ApiAdminTokenView, Role } from '@dimmer/api';
 import type { ClientKeyKind, ClientPrincipal } from '../client-deps.ts';
 import type { Clock } from '../clock.ts';
 import type { EnvironmentsStore } from '../environments/index.ts';
@@ -63,6 +63,8 @@ export function toAdminTokenView(record: AdminTokenRecord): AdminTokenView {
   return {
     id: record.id,
     name: record.name,
+    role: record.role,
+    owner: record.owner,
     createdAt: new Date(record.createdAt).toISOString(),
     revokedAt: isoTime(record.revokedAt),
   };
@@ -73,6 +75,9 @@ export interface AdminPrincipal {
   name: string;
   /** The audit actor: `token:<token name>`. */
   actor: string;
+  /** The token's role in every environment. */
+  role: Role;
+  owner: string | null;
 }
 
 class TtlCache<T> {
@@ -340,7 +345,11 @@ export class KeysService {
   }
 
   /** Creates a named admin token; the raw secret is in the result and nowhere else. */
-  async createAdminToken(name: string, actor: string): Promise<{ token: AdminTokenView; secret: string }> {
+  async createAdminToken(
+    input: string | { name: string; role?: Role; owner?: string },
+    actor: string,
+  ): Promise<{ token: AdminTokenView; secret: string }> {
+    const { name, role = 'admin', owner = actor } = typeof input === 'string' ? { name: input } : input;
     if (ENV_TOKEN_NAMES.includes(name))
       throw new AppError('VALIDATION_FAILED', 'the token is invalid', {
         issues: [{ path: 'name', message: `"${name}" is reserved for the DIMMER_ADMIN_TOKEN token` }],
@@ -351,7 +360,7 @@ export class KeysService {
         'CONFLICT',
         `an active admin token is named "${name}"; rotate it or pick another name`,
       );
-    const { record, secret } = this.#newToken(name);
+    const { record, secret } = this.#newToken(name, { role, owner });
     const view = toAdminTokenView(record);
     await this.deps.keys.createAdminToken(
       record,
@@ -400,7 +409,7 @@ export class KeysService {
     const current = findToken(await this.deps.keys.listAdminTokens(), idOrName);
     if (current.revokedAt !== null)
       throw new AppError('CONFLICT', `admin token ${current.id} is revoked; create a new one instead`);
-    const { record, secret } = this.#newToken(current.name);
+    const { record, secret } = this.#newToken(current.name, { role: current.role, owner: current.owner });
     const view = toAdminTokenView(record);
     try {
       await this.deps.keys.rotateAdminToken(
@@ -461,13 +470,28 @@ export class KeysService {
     return secret;
   }
 
-  #record(name: string, tokenHash: string): AdminTokenRecord {
-    return { id: generateId('tok_'), name, tokenHash, createdAt: this.deps.clock.now(), revokedAt: null };
+  #record(
+    name: string,
+    tokenHash: string,
+    access: { role: Role; owner: string | null } = { role: 'admin', owner: null },
+  ): AdminTokenRecord {
+    return {
+      id: generateId('tok_'),
+      name,
+      tokenHash,
+      role: access.role,
+      owner: access.owner,
+      createdAt: this.deps.clock.now(),
+      revokedAt: null,
+    };
   }
 
-  #newToken(name: string): { record: AdminTokenRecord; secret: string } {
+  #newToken(
+    name: string,
+    access?: { role: Role; owner: string | null },
+  ): { record: AdminTokenRecord; secret: string } {
     const secret = generateSecret(ADMIN_TOKEN_PREFIX);
-    return { record: this.#record(name, hashSecret(secret)), secret };
+    return { record: this.#record(name, hashSecret(secret), access), secret };
   }
 
   #audit(action: string, id: string, actor: string, before: unknown, after: unknown): AuditInput {
@@ -493,7 +517,13 @@ export class KeysService {
 }
 
 function toAdminPrincipal(record: AdminTokenRecord): AdminPrincipal {
-  return { tokenId: record.id, name: record.name, actor: `token:${record.name}` };
+  return {
+    tokenId: record.id,
+    name: record.name,
+    actor: `token:${record.name}`,
+    role: record.role,
+    owner: record.owner,
+  };
 }
 
 /** The token `idOrName` names: its id, else the active token of that name. Throws NOT_FOUND. */

@@ -1,3 +1,4 @@
+import type { Role } from '@dimmer/api';
 /** The client key and admin token port over SQL (SQLite and PostgreSQL). */
 import type { ClientKeyKind } from '../client-deps.ts';
 import type { Row, SqlDriver } from '../storage/sql/sql-driver.ts';
@@ -26,7 +27,7 @@ function toClientKey(row: Row): ClientKeyRecord {
   };
 }
 
-const TOKEN_COLUMNS = 'id, name, token_hash, created_at, revoked_at';
+const TOKEN_COLUMNS = 'id, name, token_hash, created_at, revoked_at, role, owner';
 
 function toAdminToken(row: Row): AdminTokenRecord {
   return {
@@ -35,7 +36,21 @@ function toAdminToken(row: Row): AdminTokenRecord {
     tokenHash: str(row.token_hash),
     createdAt: num(row.created_at),
     revokedAt: numOrNull(row.revoked_at),
+    role: str(row.role) as Role,
+    owner: row.owner === null || row.owner === undefined ? null : str(row.owner),
   };
+}
+
+function tokenValues(record: AdminTokenRecord): unknown[] {
+  return [
+    record.id,
+    record.name,
+    record.tokenHash,
+    record.createdAt,
+    record.revokedAt,
+    record.role,
+    record.owner,
+  ];
 }
 
 /** The keys store over a migrated driver. */
@@ -101,8 +116,8 @@ export function createSqlKeysStore(driver: SqlDriver, writes: SqlWrites): KeysSt
     async createAdminToken(record, audit) {
       await writes.write('admin token', async (tx) => {
         await tx.run(
-          'INSERT INTO admin_tokens (id, name, token_hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?)',
-          [record.id, record.name, record.tokenHash, record.createdAt, record.revokedAt],
+          `INSERT INTO admin_tokens (${TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+          tokenValues(record),
         );
         await writes.appendAudit(tx, audit);
       });
@@ -135,13 +150,10 @@ export function createSqlKeysStore(driver: SqlDriver, writes: SqlWrites): KeysSt
           [audit.at, id],
         );
         if (changed === 0) throw new StoreNotFoundError(`admin token ${id} not found`);
-        await tx.run(`INSERT INTO admin_tokens (${TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?)`, [
-          next.id,
-          next.name,
-          next.tokenHash,
-          next.createdAt,
-          next.revokedAt,
-        ]);
+        await tx.run(
+          `INSERT INTO admin_tokens (${TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+          tokenValues(next),
+        );
         await writes.appendAudit(tx, audit);
       });
     },

@@ -1,3 +1,4 @@
+import type { Role } from '@dimmer/api';
 import type { ClientKeyKind } from '../client-deps.ts';
 import type { AuditInput } from '../storage/write.ts';
 
@@ -26,6 +27,10 @@ export interface AdminTokenRecord {
   id: string;
   name: string;
   tokenHash: string;
+  /** The token's role in every environment (tokens stored before roles existed are admins). */
+  role: Role;
+  /** Who answers for the token (`user:<email>`), or null (tokens made at start or before owners existed). */
+  owner: string | null;
   /** Epoch milliseconds. */
   createdAt: number;
   revokedAt: number | null;

@@ -10,7 +10,7 @@ import type {
   OfrepReason,
   OfrepSuccess,
 } from '@dimmer/api';
-import type { EvaluationContext, EvaluationResult, FlagValue } from '@dimmer/core';
+import type { EvaluationContext, EvaluationResult } from '@dimmer/core';
 import type { ConfigState } from '../client-deps.ts';
 import { contextEtag } from '../resolve/index.ts';
 

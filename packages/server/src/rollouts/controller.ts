@@ -70,6 +70,16 @@ export class RolloutController {
   }
 
   /**
+   * Whether this node leads the cluster now: it holds the controller lease (taken if free), always on a single
+   * node. A failure to reach the database counts as not leading.
+   */
+  async leads(): Promise<boolean> {
+    if (this.#deps.leases === undefined) return true;
+    if (this.#epoch === undefined) await this.#renew();
+    return this.#epoch !== undefined;
+  }
+
+  /**
    * One pass over every monitored rollout; resolves with the decisions stored (empty when another node holds the
    * lease). Ticks never overlap: a tick asked for during another runs after it.
    */

@@ -10,7 +10,7 @@ export {
   ROLLOUTS_TABLE,
 } from './rollouts.memory.ts';
 export { rolloutView } from './rollouts.routes.ts';
-export type { RolloutsService } from './rollouts.service.ts';
+export type { ApprovalGate, RolloutsService } from './rollouts.service.ts';
 export {
   ACTIVE_ROLLOUT_STATUSES,
   ANALYSED_ROLLOUT_STATUSES,

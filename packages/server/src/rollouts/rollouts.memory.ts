@@ -13,6 +13,7 @@ import {
   type RolloutRecord,
   type RolloutsStore,
 } from './rollouts.store.ts';
+import { appendOutbox } from './webhooks.memory.ts';
 
 /** The in-memory table of rollout records, by id. */
 export const ROLLOUTS_TABLE = 'rollouts';
@@ -171,6 +172,7 @@ export function createMemoryRolloutsStore(db: MemoryDatabase): RolloutsStore {
         looks.set(String(look.id), look);
       }
       for (const audit of audits) db.appendAudit(audit);
+      if (options.outbox !== undefined) appendOutbox(db, options.outbox(decision?.id ?? null));
       return { value: { rollout: copy(next), decision: copy(decision) }, changes };
     },
     async listDecisions(id, page) {

@@ -1,6 +1,7 @@
 /** The rollouts feature's Prometheus metrics: controller decisions and ticks, and rollouts per status. */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { ROLLOUT_STATUSES, type RolloutStatus } from './rollouts.store.ts';
+import type { OutboxStats } from './webhooks.store.ts';
 
 export interface RolloutMetrics {
   /** Decisions stored by the controller, by action, rule and whether they were applied. */
@@ -82,4 +83,59 @@ export function observeRolloutAlarms(
       for (const r of rollouts) this.set({ rollout: r.id, state: r.state }, r.alarmed ? 1 : 0);
     },
   });
+}
+
+/** Outcomes of webhook tries, as counted by `dimmer_webhook_deliveries_total`. */
+export type WebhookOutcome = 'delivered' | 'retry' | 'given_up';
+
+/**
+ * Registers the webhook outbox metrics: `dimmer_webhook_deliveries_total{outcome}` (tries of this node), and the
+ * cluster-wide gauges read from the outbox at scrape time (`…_pending`, `…_oldest_seconds`, `…_given_up`). While
+ * the storage cannot be read the gauges keep their last values.
+ */
+export function observeWebhookOutbox(
+  registry: Registry,
+  read: () => Promise<OutboxStats>,
+  now: () => number,
+): (outcome: WebhookOutcome) => void {
+  const deliveries = new Counter({
+    name: 'dimmer_webhook_deliveries_total',
+    help: 'Webhook tries made by this node: delivered, failed and to be retried, or failed for the last time',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  let last: Promise<OutboxStats | undefined> | undefined;
+  // One read of the outbox per scrape, shared by the three gauges.
+  const stats = () => {
+    last ??= read()
+      .catch(() => undefined)
+      .finally(() => setTimeout(() => (last = undefined), 0));
+    return last;
+  };
+  const gauge = (name: string, help: string, value: (s: OutboxStats) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        const s = await stats();
+        if (s !== undefined) this.set(value(s));
+      },
+    });
+  gauge(
+    'dimmer_webhook_outbox_pending',
+    'Webhook deliveries waiting (all nodes): neither delivered nor given up',
+    (s) => s.pending,
+  );
+  gauge(
+    'dimmer_webhook_outbox_oldest_seconds',
+    'Age of the oldest waiting webhook delivery, in seconds (0 when none waits)',
+    (s) => (s.oldestCreatedAt === null ? 0 : Math.max(0, (now() - s.oldestCreatedAt) / 1000)),
+  );
+  gauge(
+    'dimmer_webhook_outbox_given_up',
+    'Webhook deliveries given up after their last try (kept 7 days)',
+    (s) => s.givenUp,
+  );
+  return (outcome) => deliveries.inc({ outcome });
 }

@@ -68,6 +68,7 @@ import {
   type RolloutsStore,
   type RolloutTraffic,
 } from './rollouts.store.ts';
+import type { OutboxInput } from './webhooks.store.ts';
 
 /** Traffic assumed by the forecast when nothing was observed or stated: units a day. */
 export const DEFAULT_FORECAST_UNITS_PER_DAY = 10_000;
@@ -79,7 +80,17 @@ export const MAX_DECISION_PAGE = 500;
 /** Fields of `POST /rollouts` that are not part of the plan: the traffic the forecast assumes. */
 const TRAFFIC_FIELDS = ['expectedUnitsPerDay', 'expectedBaselines'] as const;
 
+/** Tries of a person's action when a look or another request keeps committing between its read and its write. */
+export const MAX_ACTION_ATTEMPTS = 5;
+
 export type { DecisionView, LastAction, PlanReply, Recommendation, RolloutHealth };
+
+/** The rollout or its flag changed between the read and the write of a change (a CONFLICT the caller may retry). */
+class ConcurrentChange extends AppError {
+  constructor(message: string) {
+    super('CONFLICT', message);
+  }
+}
 
 /** What the notifier hears: a decision worth saying (applied, recommended, or a hold with a new rule), or a person's action. */
 export interface RolloutNotice {
@@ -114,7 +125,17 @@ export interface RolloutAlarmNotice {
 /** Counters the composition root exports to Prometheus. */
 export interface RolloutObserver {
   onDecision?(decision: DecisionRecord): void;
-  onNotice?(notice: RolloutNotice | RolloutAlarmNotice): void;
+}
+
+/**
+ * Where notices go (the webhook outbox): a decision's or an action's rows are written in the transaction of the
+ * change (`rows`), then `wake` starts their delivery; an alarm, which reports no stored change, is `send`.
+ */
+export interface NoticeOutbox {
+  rows(notice: RolloutNotice): readonly OutboxInput[];
+  wake(): void;
+  /** Writes and delivers a notice on its own; never rejects (a failure is logged). */
+  send(notice: RolloutAlarmNotice): void;
 }
 
 function validationError(issues: readonly ValidationIssue[]): AppError {
@@ -244,6 +265,14 @@ function snapshot(state: RolloutState): { status: string; stage: number; reach: 
   return { status: state.status, stage: state.stageIndex, reach: state.reach, attempt: state.attempt };
 }
 
+/**
+ * Approvals a person's action may need (a surface's four-eyes rule): throws when they are missing. Rollbacks,
+ * pauses and the controller's decisions never pass through it.
+ */
+export interface ApprovalGate<R> {
+  check(record: R, action: 'start' | 'advance', nextReach: number | null): Promise<void>;
+}
+
 export class RolloutsService {
   /** The causes of each rollout's alarm at its last look (a notice goes out when they change). */
   readonly #alarms = new Map<string, string>();
@@ -258,6 +287,9 @@ export class RolloutsService {
       clock: Clock;
       announce: (changes: readonly ConfigChange[]) => Promise<void>;
       observer?: RolloutObserver;
+      notices?: NoticeOutbox;
+      /** The approval gate of a person's start and advance (the people feature); absent: none required. */
+      approvals?: ApprovalGate<RolloutRecord>;
     },
   ) {}
 
@@ -554,16 +586,73 @@ export class RolloutsService {
   /**
    * Applies a person's action (start, advance, pause, resume, rollback, complete) through packages/rollout's
    * state machine, in one transaction with the flag's rule, the config version bump and the audit entries.
-   * CONFLICT when the action is not allowed in the current status.
+   * CONFLICT when the action is not allowed in the current status, or when `version` is stale (a rollback is
+   * applied whatever version it names).
+   *
+   * A controller look (or another request) committing between this action's read and its write does not fail
+   * it: the action is tried again on the fresh state, up to MAX_ACTION_ATTEMPTS times. A rollback or a pause
+   * always applies to the fresh state; any other action applies again only when the rollout is still at the
+   * status, stage and attempt it was read at (a hold in between changed only the tests' state), and answers
+   * with the fresh rollout when the change already moved it exactly where this action would have.
    */
   async act(
     id: string,
     action: RolloutAction,
     actor: string,
-    options: { version?: number } = {},
+    options: { version?: number; approvalExempt?: boolean } = {},
   ): Promise<RolloutRecord> {
-    const record = await this.get(id);
-    checkVersion(`rollout "${id}"`, options.version, record.revision);
+    const first = await this.get(id);
+    if (action !== 'rollback') checkVersion(`rollout "${id}"`, options.version, first.revision);
+    let record = first;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#applyAction(record, action, actor, options.approvalExempt === true);
+      } catch (error) {
+        if (!(error instanceof ConcurrentChange) || attempt >= MAX_ACTION_ATTEMPTS) throw error;
+      }
+      record = await this.get(id);
+      const settled = this.#revalidate(first, record, action, actor);
+      if (settled !== undefined) return settled;
+    }
+  }
+
+  /**
+   * After a concurrent change: the fresh record when it already is where `action` would have taken `first`
+   * (nothing more to apply), undefined when the action applies to it again, CONFLICT when the rollout moved
+   * elsewhere and only a safety action (rollback, pause) may still be applied.
+   */
+  #revalidate(
+    first: RolloutRecord,
+    fresh: RolloutRecord,
+    action: RolloutAction,
+    actor: string,
+  ): RolloutRecord | undefined {
+    const at = (r: { status: string; stageIndex: number; attempt: number }) =>
+      `${r.status}/${r.stageIndex}/${r.attempt}`;
+    if (
+      (action === 'rollback' && fresh.state === 'rolled_back') ||
+      (action === 'pause' && fresh.state === 'paused')
+    )
+      return fresh;
+    const now = at(stateOf(fresh));
+    const intended = applyAction(planOf(first), stateOf(first), action, this.deps.clock.now(), actor);
+    if (intended.ok && at(intended.state) === now) return fresh;
+    if (action === 'rollback' || action === 'pause' || at(stateOf(first)) === now) return undefined;
+    throw new AppError(
+      'CONFLICT',
+      `rollout "${fresh.id}" moved from ${first.state} at stage ${first.stage + 1} to ${fresh.state} at stage ${fresh.stage + 1} while the ${action} was being applied; it was not applied: look at the rollout and act again`,
+      { status: fresh.state, stage: fresh.stage, action },
+    );
+  }
+
+  /** One try of an action on the rollout as read (ConcurrentChange when it changed before the write). */
+  async #applyAction(
+    record: RolloutRecord,
+    action: RolloutAction,
+    actor: string,
+    approvalExempt: boolean,
+  ): Promise<RolloutRecord> {
+    const id = record.id;
     const plan = planOf(record);
     const state = stateOf(record);
     const now = this.deps.clock.now();
@@ -574,6 +663,8 @@ export class RolloutsService {
         result.error.message,
         { status: record.state, action },
       );
+    if ((action === 'start' || action === 'advance') && !approvalExempt)
+      await this.deps.approvals?.check(record, action, result.state.reach);
     if (result.state.status === 'running' && !MONITORED_STATUSES.includes(record.state))
       await this.#checkReachable(record, plan);
     if (action === 'start') {
@@ -606,8 +697,7 @@ export class RolloutsService {
         after: snapshot(result.state),
       },
     ];
-    const saved = await this.persist(record, result.state, { audits, forceFlag: true, actor });
-    this.notify({
+    const notice: RolloutNotice = {
       type: 'rollout.action',
       rollout: id,
       flag: record.flag,
@@ -621,7 +711,14 @@ export class RolloutsService {
       from: { status: state.status, stage: state.stageIndex, reach: state.reach },
       to: { status: result.state.status, stage: result.state.stageIndex, reach: result.state.reach },
       decision: null,
+    };
+    const saved = await this.persist(record, result.state, {
+      audits,
+      forceFlag: true,
+      actor,
+      outbox: () => this.#noticeRows(notice),
     });
+    this.deps.notices?.wake();
     return saved;
   }
 
@@ -737,7 +834,7 @@ export class RolloutsService {
     if ((this.#alarms.get(id) ?? '') === key) return;
     if (key === '') this.#alarms.delete(id);
     else this.#alarms.set(id, key);
-    this.notify({
+    this.deps.notices?.send({
       type: 'rollout.alarm',
       rollout: id,
       flag: record.flag,
@@ -804,6 +901,22 @@ export class RolloutsService {
           },
         },
       });
+    const notice = (decisionId: number | null): RolloutNotice => ({
+      type: 'rollout.decision',
+      rollout: id,
+      flag: record.flag,
+      environment: record.environment,
+      at: new Date(now).toISOString(),
+      actor: CONTROLLER_ACTOR,
+      action: decision.action,
+      rule: decision.rule,
+      reason: decision.reason,
+      applied: decision.applied,
+      from: { status: state.status, stage: state.stageIndex, reach: state.reach },
+      to: { status: nextState.status, stage: nextState.stageIndex, reach: nextState.reach },
+      // A notable decision differs from the one before it, so it starts its own entry of the log.
+      decision: decisionView({ ...row, id: decisionId ?? 0, count: 1, firstAt: row.at, seq: 0 }),
+    });
     let stored: DecisionRecord;
     try {
       stored = await this.persist(record, nextState, {
@@ -813,28 +926,15 @@ export class RolloutsService {
         actor: CONTROLLER_ACTOR,
         returnDecision: true,
         ...(fence !== undefined ? { fence } : {}),
+        // The notice carries the decision with its id: its rows are made inside the transaction that stores it.
+        ...(notable ? { outbox: (decisionId: number | null) => this.#noticeRows(notice(decisionId)) } : {}),
       });
     } catch (error) {
       if (error instanceof AppError && error.code === 'CONFLICT') return null;
       throw error;
     }
     this.deps.observer?.onDecision?.(stored);
-    if (notable)
-      this.notify({
-        type: 'rollout.decision',
-        rollout: id,
-        flag: record.flag,
-        environment: record.environment,
-        at: new Date(now).toISOString(),
-        actor: CONTROLLER_ACTOR,
-        action: decision.action,
-        rule: decision.rule,
-        reason: decision.reason,
-        applied: decision.applied,
-        from: { status: state.status, stage: state.stageIndex, reach: state.reach },
-        to: { status: nextState.status, stage: nextState.stageIndex, reach: nextState.reach },
-        decision: decisionView(stored),
-      });
+    if (notable) this.deps.notices?.wake();
     await this.#noticeAlarm(record, stored, report);
     return stored;
   }
@@ -930,12 +1030,9 @@ export class RolloutsService {
     return buildEvidence(rollout, await this.deps.rollouts.readAnalysis(id, rollout.attempt));
   }
 
-  private notify(notice: RolloutNotice | RolloutAlarmNotice): void {
-    try {
-      this.deps.observer?.onNotice?.(notice);
-    } catch {
-      // A notifier never fails the change it reports.
-    }
+  /** The outbox rows of a notice (none without a notifier or URLs). */
+  #noticeRows(notice: RolloutNotice): readonly OutboxInput[] {
+    return this.deps.notices?.rows(notice) ?? [];
   }
 
   /**
@@ -952,12 +1049,19 @@ export class RolloutsService {
       actor: string;
       returnDecision: true;
       fence?: LeaseFence;
+      outbox?: (decisionId: number | null) => readonly OutboxInput[];
     },
   ): Promise<DecisionRecord>;
   private async persist(
     record: RolloutRecord,
     next: RolloutState,
-    options: { audits: AuditInput[]; decision?: DecisionInput; forceFlag: boolean; actor: string },
+    options: {
+      audits: AuditInput[];
+      decision?: DecisionInput;
+      forceFlag: boolean;
+      actor: string;
+      outbox?: (decisionId: number | null) => readonly OutboxInput[];
+    },
   ): Promise<RolloutRecord>;
   private async persist(
     record: RolloutRecord,
@@ -969,6 +1073,7 @@ export class RolloutsService {
       actor: string;
       returnDecision?: boolean;
       fence?: LeaseFence;
+      outbox?: (decisionId: number | null) => readonly OutboxInput[];
     },
   ): Promise<RolloutRecord | DecisionRecord> {
     const plan = planOf(record);
@@ -1009,6 +1114,7 @@ export class RolloutsService {
           ...(flagWrite !== undefined ? { flag: flagWrite } : {}),
           ...(options.decision !== undefined ? { decision: options.decision } : {}),
           ...(options.fence !== undefined ? { fence: options.fence } : {}),
+          ...(options.outbox !== undefined ? { outbox: options.outbox } : {}),
         },
         audits,
       );
@@ -1018,8 +1124,7 @@ export class RolloutsService {
       return result.value.decision;
     } catch (error) {
       if (error instanceof StoreConflictError)
-        throw new AppError(
-          'CONFLICT',
+        throw new ConcurrentChange(
           `rollout "${record.id}" or its flag was changed by another request, or another rollout is active on the flag; retry`,
         );
       if (error instanceof StoreNotFoundError) throw new AppError('NOT_FOUND', error.message);

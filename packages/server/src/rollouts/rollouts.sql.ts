@@ -20,6 +20,7 @@ import {
   type RolloutsStore,
   type RolloutTraffic,
 } from './rollouts.store.ts';
+import { insertOutbox } from './webhooks.sql.ts';
 
 const ROLLOUT_COLUMNS =
   'id, flag, environment, treatment, control, state, stage, reach, attempt, guardrails, metrics, plan, state_doc, traffic, revision, created_at, updated_at';
@@ -289,6 +290,7 @@ export function createSqlRolloutsStore(driver: SqlDriver, writes: SqlWrites): Ro
             );
           }
           for (const audit of audits) await writes.appendAudit(tx, audit);
+          if (options.outbox !== undefined) await insertOutbox(tx, options.outbox(decision?.id ?? null));
           if (options.flag !== undefined) changes = await bumpTouched(tx, at, before, options.flag.document);
           return { value: { rollout, decision }, changes };
         }),

@@ -1,6 +1,7 @@
 import type { FlagConfig } from '@dimmer/core';
 import type { MetricDefinition } from '../metrics/index.ts';
 import type { AuditInput, LeaseFence, WriteResult } from '../storage/write.ts';
+import type { OutboxInput } from './webhooks.store.ts';
 
 /** The lifecycle of a rollout (the same set as packages/rollout's state machine). */
 export type RolloutStatus = 'draft' | 'running' | 'paused' | 'rolled_back' | 'holding' | 'completed';
@@ -231,6 +232,8 @@ export interface RolloutsStore {
       decision?: DecisionInput;
       /** The controller's lease: nothing is written (StoreFencedError) unless it is still held. */
       fence?: LeaseFence;
+      /** Webhook deliveries reporting the change, given the stored decision's id: written in the same transaction. */
+      outbox?: (decisionId: number | null) => readonly OutboxInput[];
     },
     audits: readonly AuditInput[],
   ): Promise<WriteResult<{ rollout: RolloutRecord; decision: DecisionRecord | null }>>;

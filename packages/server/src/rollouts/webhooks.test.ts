@@ -1,40 +1,16 @@
 import { createHmac } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MINUTE, setUpRolloutSim } from '../../testing/rollout-sim.ts';
 import { buildTestApp, type Json, manualClock, type TestApp } from '../../testing/test-app.ts';
+import {
+  createTwoStageRollout,
+  describeWebhookOutbox,
+  type Received,
+  webhookReceiver as receiver,
+  WEBHOOK_SECRET as SECRET,
+} from '../../testing/webhooks.ts';
+import { createMemoryStores, createSqliteStores } from '../stores.ts';
 import { SIGNATURE_HEADER, signWebhookBody } from './webhooks.ts';
-
-const SECRET = 'whsec-test-0123456789';
-
-interface Received {
-  headers: IncomingMessage['headers'];
-  body: string;
-}
-
-/** A local receiver that answers with the next status of `statuses` (then 200) and records every request. */
-async function receiver(
-  statuses: number[],
-): Promise<{ url: string; received: Received[]; close(): Promise<void> }> {
-  const received: Received[] = [];
-  const server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (c: Buffer) => chunks.push(c));
-    request.on('end', () => {
-      received.push({ headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
-      response.writeHead(statuses.shift() ?? 200);
-      response.end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  return {
-    url: `http://127.0.0.1:${port}/hooks`,
-    received,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 let t: TestApp | undefined;
 let hook: Awaited<ReturnType<typeof receiver>> | undefined;
@@ -55,15 +31,7 @@ describe('rollout webhooks', () => {
       config: { webhooks: { urls: [hook.url], secret: SECRET, backoffMs: 5 } },
     });
     const { flag } = await setUpRolloutSim(t);
-    const created = await t.admin('POST', '/api/v1/rollouts', {
-      id: 'ro_w',
-      flag,
-      environment: 'production',
-      treatment: 'on',
-      control: 'off',
-      stages: [{ reach: 5, minDuration: '1h' }, { reach: 100 }],
-      guardrails: [{ metric: 'crash_rate' }],
-    });
+    const created = await createTwoStageRollout(t, 'ro_w', flag);
     expect(created.status).toBe(201);
     expect((await t.admin('POST', '/api/v1/rollouts/ro_w/start', {})).status).toBe(200);
     await t.app.dimmer.webhooks.drain();
@@ -84,21 +52,18 @@ describe('rollout webhooks', () => {
     });
     expect(t.app.dimmer.webhooks.stats).toMatchObject({ delivered: 1, retries: 1, failed: 0 });
   });
+});
 
+describeWebhookOutbox('memory', async () => createMemoryStores());
+describeWebhookOutbox('sqlite', async () => createSqliteStores(':memory:'));
+
+describe('rollout webhooks, continued', () => {
   it('says once what the controller decided: repeated holds with the same rule send nothing more', async () => {
     hook = await receiver([]);
     const clock = manualClock();
     t = await buildTestApp({ clock, config: { webhooks: { urls: [hook.url], secret: SECRET } } });
     const { flag } = await setUpRolloutSim(t);
-    await t.admin('POST', '/api/v1/rollouts', {
-      id: 'ro_w',
-      flag,
-      environment: 'production',
-      treatment: 'on',
-      control: 'off',
-      stages: [{ reach: 5, minDuration: '1h' }, { reach: 100 }],
-      guardrails: [{ metric: 'crash_rate' }],
-    });
+    await createTwoStageRollout(t, 'ro_w', flag);
     await t.admin('POST', '/api/v1/rollouts/ro_w/start', {});
     const decisions: Json[] = [];
     for (let i = 0; i < 3; i++) {

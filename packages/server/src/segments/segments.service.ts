@@ -1,12 +1,15 @@
 /**
  * Segments: validated with core (unknown references and cycles are rejected), and never deleted
- * while a flag or another segment refers to them.
+ * while a flag or another segment refers to them. A change to a segment is refused when a flag that uses it
+ * (directly or through other segments) would then exceed the evaluation budget.
  */
 import {
   type Condition,
   type FlagConfig,
   type Segment,
   segmentReferences,
+  type ValidationIssue,
+  validateFlagConfig,
   validateSegment,
 } from '@dimmer/core';
 import type { Clock } from '../clock.ts';
@@ -55,7 +58,7 @@ export class SegmentsService {
   }
 
   async create(input: Record<string, unknown>, actor: string): Promise<SegmentView> {
-    const segment = await this.#validate(input);
+    const segment = this.#validate(input, await this.#segmentsByKey());
     try {
       const result = await this.deps.segments.create(segment, {
         at: this.deps.clock.now(),
@@ -89,7 +92,9 @@ export class SegmentsService {
       throw new AppError('VALIDATION_FAILED', 'the key cannot change', {
         issues: [{ path: 'key', message: `the key cannot change (expected "${key}")` }],
       });
-    const segment = await this.#validate({ ...input, key });
+    const others = await this.#segmentsByKey();
+    const segment = this.#validate({ ...input, key }, others);
+    await this.#checkFlagsUsing(segment, others);
     try {
       const result = await this.deps.segments.update(
         segment,
@@ -148,18 +153,73 @@ export class SegmentsService {
     }
   }
 
-  async #validate(input: Record<string, unknown>): Promise<Segment> {
-    const others: Record<string, Segment> = {};
-    for (const record of await this.deps.segments.list()) others[record.segment.key] = record.segment;
+  async #segmentsByKey(): Promise<Record<string, Segment>> {
+    const segments: Record<string, Segment> = {};
+    for (const record of await this.deps.segments.list()) segments[record.segment.key] = record.segment;
+    return segments;
+  }
+
+  #validate(input: Record<string, unknown>, others: Record<string, Segment>): Segment {
     const result = validateSegment(input, { segments: others });
-    if (!result.ok)
-      throw new AppError(
-        'VALIDATION_FAILED',
-        result.issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; '),
-        { issues: result.issues },
-      );
+    if (!result.ok) throw validationFailed(result.issues);
     return result.value;
   }
+
+  /**
+   * Every flag whose rules reach `segment` (directly or through other segments) is validated against the
+   * segments as they are and as they would be once `segment` is saved; an issue only the change brings (the
+   * flag over its condition-node or regex budget, or a chain too deep) refuses the change, naming the flag.
+   */
+  async #checkFlagsUsing(segment: Segment, current: Record<string, Segment>): Promise<void> {
+    const next: Record<string, Segment> = { ...current, [segment.key]: segment };
+    const reaching = segmentsReaching(segment.key, next);
+    for (const { flag } of await this.deps.flags.list({ includeArchived: true })) {
+      const uses = Object.values(flag.environments).some((env) =>
+        env.rules.some(
+          (rule) => rule.when !== undefined && [...segmentReferences(rule.when)].some((k) => reaching.has(k)),
+        ),
+      );
+      if (!uses) continue;
+      const before = validateFlagConfig(flag, { segments: current });
+      const known = new Set(before.ok ? [] : before.issues.map((i) => i.path));
+      const after = validateFlagConfig(flag, { segments: next });
+      const brought = after.ok ? undefined : after.issues.find((i) => !known.has(i.path));
+      if (brought === undefined) continue;
+      const where = /^environments\.([^.]+)\.(.*)$/.exec(brought.path);
+      const place = where === null ? brought.path : `environment "${where[1]}", ${where[2]}`;
+      throw validationFailed([
+        {
+          path: 'when',
+          message: `expected a change that keeps flag "${flag.key}", which uses this segment, within its limits (${place}): ${brought.message.replace(/^expected /, '')}`,
+        },
+      ]);
+    }
+  }
+}
+
+function validationFailed(issues: readonly ValidationIssue[]): AppError {
+  return new AppError(
+    'VALIDATION_FAILED',
+    issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; '),
+    { issues },
+  );
+}
+
+/** `key` and every segment that refers to it directly or through other segments. */
+function segmentsReaching(key: string, segments: Readonly<Record<string, Segment>>): Set<string> {
+  const references = new Map(
+    Object.entries(segments).map(([k, seg]) => [k, segmentReferences(seg.when as Condition)]),
+  );
+  const reaching = new Set([key]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [k, refs] of references)
+      if (!reaching.has(k) && [...refs].some((r) => reaching.has(r))) {
+        reaching.add(k);
+        grew = true;
+      }
+  }
+  return reaching;
 }
 
 function mapStoreError(error: unknown, key: string): unknown {

@@ -52,15 +52,6 @@ export interface WriteResult<T> {
   changes: ConfigChange[];
 }
 
-/**
- * Runs `fn` only if no other process holds the lock `name`; answers `{ ran: false }` at once when another
- * process has it.
- */
-export type RunExclusive = <T>(
-  name: string,
-  fn: () => Promise<T>,
-) => Promise<{ ran: true; value: T } | { ran: false }>;
-
 /** Handlers for config changes committed by other processes (PostgreSQL LISTEN/NOTIFY). */
 export interface ConfigWatchHandlers {
   onChange(change: { environment: string; version: number }): void;
@@ -68,6 +59,12 @@ export interface ConfigWatchHandlers {
   onResync(): void;
   /** Called when another process created or revoked a client key. */
   onKeysChange?(): void;
+  /**
+   * Called with true whenever the listening connection listens (at start and after each reconnection, before
+   * `onResync`) and with false when it drops: while it is down, changes made through other nodes arrive only
+   * through the version poll.
+   */
+  onListenerState?(listening: boolean): void;
 }
 
 /** A write conflicted with the stored state: a duplicate key, or a revision that moved on. */

@@ -9,18 +9,10 @@ import type { HoldbackMetricReport, HoldbackReport, SurfaceHoldbackView } from '
 import { combineCohorts, confidenceSequenceHalfWidth, relativeLift } from '@dimmer/stats';
 import type { MetricDefinition } from '../metrics/index.ts';
 import { cohortArmStats, emptyArmStats, type RolloutAnalysis } from '../rollouts/index.ts';
+import { HOLDBACK_ARM, REST_ARM } from './holdback-naming.ts';
 
 /** Two-sided level of the report's always-valid intervals. */
 export const HOLDBACK_REPORT_ALPHA = 0.05;
-/** The arm names of a holdback analysis: units held back, and everyone else on the surface. */
-export const HOLDBACK_ARM = 'control';
-export const REST_ARM = 'treatment';
-
-/** The analysis id of a surface holdback's statistics in one environment (rollout ids have no `:`). */
-export function holdbackAnalysisKey(surface: string, environment: string): string {
-  return `holdback:${environment}:${surface}`;
-}
-
 /** rest/holdback − 1 with exp(ln ratio ± k·SE_log) − 1 (always above −100%); null when a mean is not positive. */
 function logRatio(t: number, c: number, seRel: number, k: number): [number, number] | null {
   if (!(t > 0 && c > 0) || !Number.isFinite(seRel) || !Number.isFinite(k)) return null;

@@ -1,5 +1,5 @@
 /** The surfaces feature as other features see it: its port's types and the holdback analysis naming. */
-export { HOLDBACK_ARM, holdbackAnalysisKey, REST_ARM } from './holdback-report.ts';
+export { HOLDBACK_ARM, holdbackAnalysisKey, REST_ARM } from './holdback-naming.ts';
 export type {
   Surface,
   SurfaceGuardrail,

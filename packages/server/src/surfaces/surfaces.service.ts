@@ -10,7 +10,8 @@ import { AppError, checkVersion } from '../errors.ts';
 import type { MetricDefinition } from '../metrics/index.ts';
 import type { RolloutAnalysis } from '../rollouts/index.ts';
 import { type ConfigChange, StoreConflictError, StoreNotFoundError } from '../storage/write.ts';
-import { holdbackAnalysisKey, holdbackReport } from './holdback-report.ts';
+import { holdbackAnalysisKey } from './holdback-naming.ts';
+import { holdbackReport } from './holdback-report.ts';
 import type { Surface, SurfaceHoldback, SurfaceRecord, SurfacesStore } from './surfaces.store.ts';
 
 export type { SurfaceView };
@@ -20,7 +21,9 @@ const MAX_KEY_LENGTH = 128;
 const MAX_NAME_LENGTH = 200;
 const MAX_DESCRIPTION_LENGTH = 2_000;
 const MAX_GUARDRAILS = 50;
-const FIELDS = new Set(['key', 'name', 'description', 'guardrails']);
+const FIELDS = new Set(['key', 'name', 'description', 'guardrails', 'approvals']);
+const MAX_APPROVALS = 10;
+const ENVIRONMENT_KEY = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
 type Issue = { path: string; message: string };
 
@@ -106,6 +109,7 @@ export function parseSurface(input: unknown): { ok: true; value: Surface } | { o
       );
     });
   }
+  const approvals = parseApprovals(o.approvals, issues);
   if (issues.length > 0) return { ok: false, issues };
   const surface: Surface = {
     key: o.key as string,
@@ -113,7 +117,44 @@ export function parseSurface(input: unknown): { ok: true; value: Surface } | { o
     guardrails,
   };
   if (o.description !== undefined) surface.description = o.description as string;
+  if (approvals !== undefined) surface.approvals = approvals;
   return { ok: true, value: surface };
+}
+
+/** The approval rule of a surface: `{ required, environments?, advancePastReach? }`. */
+function parseApprovals(value: unknown, issues: Issue[]): Surface['approvals'] {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    issues.push({ path: 'approvals', message: 'expected { required, environments?, advancePastReach? }' });
+    return undefined;
+  }
+  const a = value as Record<string, unknown>;
+  const before = issues.length;
+  for (const k of Object.keys(a))
+    if (k !== 'required' && k !== 'environments' && k !== 'advancePastReach')
+      issues.push({ path: `approvals.${k}`, message: 'unknown field' });
+  if (!Number.isInteger(a.required) || (a.required as number) < 1 || (a.required as number) > MAX_APPROVALS)
+    issues.push({ path: 'approvals.required', message: `expected an integer from 1 to ${MAX_APPROVALS}` });
+  if (
+    a.environments !== undefined &&
+    (!Array.isArray(a.environments) ||
+      a.environments.some((e) => typeof e !== 'string' || !ENVIRONMENT_KEY.test(e)))
+  )
+    issues.push({ path: 'approvals.environments', message: 'expected an array of environment keys' });
+  if (
+    a.advancePastReach !== undefined &&
+    (typeof a.advancePastReach !== 'number' ||
+      !Number.isFinite(a.advancePastReach) ||
+      a.advancePastReach < 0 ||
+      a.advancePastReach > 100)
+  )
+    issues.push({ path: 'approvals.advancePastReach', message: 'expected a reach in percent from 0 to 100' });
+  if (issues.length > before) return undefined;
+  return {
+    required: a.required as number,
+    ...(a.environments !== undefined ? { environments: [...(a.environments as string[])] } : {}),
+    ...(a.advancePastReach !== undefined ? { advancePastReach: a.advancePastReach as number } : {}),
+  };
 }
 
 function invalid(issues: Issue[]): AppError {

@@ -1,3 +1,4 @@
+import type { ApprovalPolicy } from '@dimmer/api';
 import type { MetricDefinition } from '../metrics/index.ts';
 import type { AuditInput, WriteResult } from '../storage/write.ts';
 
@@ -32,6 +33,8 @@ export interface Surface {
   description?: string;
   guardrails: SurfaceGuardrail[];
   holdback?: SurfaceHoldback;
+  /** Approvals a rollout or experiment on this surface needs before it starts (and past a reach). */
+  approvals?: ApprovalPolicy;
 }
 
 export interface SurfaceRecord {

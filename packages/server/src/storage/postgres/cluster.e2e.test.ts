@@ -1,6 +1,7 @@
 /**
  * Three Dimmer processes on one PostgreSQL database: config changes made through one node reach the SDK streams
- * of the others, events sent to all three are counted exactly once, and controller leadership survives SIGKILL
+ * of the others, events sent to all three are counted exactly once, an admin token revoked through one node is
+ * refused by every node within a second, and controller leadership survives SIGKILL
  * and SIGSTOP of the lease holder: another node takes over within the lease bound, and the stopped node's stale
  * decision is refused by the epoch check once it runs again.
  */
@@ -142,6 +143,54 @@ if (skipReason !== undefined) {
       const [row] = (await db.query("SELECT COUNT(*) AS n FROM track_events WHERE name = 'app_crash'")).rows;
       expect(Number(row.n)).toBe(nodes.length * BATCHES_PER_NODE * TRACKS_PER_BATCH);
     }, 60_000);
+
+    it('refuses an admin token revoked through A on every node within a second', async () => {
+      const [a, b, c] = nodes as [NodeProcess, NodeProcess, NodeProcess];
+      const created = await admin(a, 'POST', '/api/v1/tokens', { name: 'deploy' });
+      expect(created.status).toBe(201);
+      const { secret, token: issued } = (await created.json()) as { secret: string; token: { id: string } };
+      const as = async (node: NodeProcess, method: string, path: string, body?: unknown) =>
+        (
+          await fetch(node.url + path, {
+            method,
+            headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+            ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+          })
+        ).status;
+      // Every node accepts the token and keeps it as valid in its cache.
+      for (const node of nodes) expect(await as(node, 'GET', '/api/v1/flags')).toBe(200);
+
+      const revoked = await admin(a, 'POST', `/api/v1/tokens/${issued.id}/revoke`, {});
+      expect(revoked.status).toBe(200);
+      const revokedAt = Date.now();
+      expect(await as(a, 'GET', '/api/v1/flags')).toBe(401);
+      // B and C may serve it from their cache for less than a second; a request sent later is refused.
+      const late: string[] = [];
+      while (Date.now() - revokedAt < 1_300) {
+        for (const node of [b, c]) {
+          const sentAt = Date.now();
+          const status = await as(node, 'GET', '/api/v1/flags');
+          if (status !== 401 && sentAt - revokedAt >= 1_000)
+            late.push(`${node.name}: ${status} at ${sentAt - revokedAt} ms`);
+          expect([200, 401]).toContain(status);
+        }
+        await sleep(25);
+      }
+      expect(late).toEqual([]);
+      // Every admin route on every node refuses it.
+      for (const node of nodes)
+        for (const [method, path, body] of [
+          ['GET', '/api/v1/flags'],
+          ['GET', '/api/v1/tokens'],
+          ['POST', '/api/v1/tokens', { name: `sneaky-${node.name}` }],
+          ['POST', '/api/v1/segments', { key: `sneaky-${node.name}`, when: { attr: 'x', op: 'exists' } }],
+        ] as const)
+          expect(await as(node, method, path, body), `${node.name} ${method} ${path}`).toBe(401);
+      const audit = (await (await admin(b, 'GET', '/api/v1/audit?resourceType=admin_token')).json()) as {
+        entries: { action: string; actor: string }[];
+      };
+      expect(audit.entries[0]).toMatchObject({ action: 'admin_token.revoke', actor: 'token:env' });
+    }, 30_000);
 
     it('moves the controller lease on SIGKILL and SIGSTOP of the holder and refuses the stale decision', async () => {
       const a = nodes[0] as NodeProcess;

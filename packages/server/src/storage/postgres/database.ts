@@ -1,9 +1,8 @@
 /** The PostgreSQL database: a pool for queries, migrations at open, LISTEN/NOTIFY for config changes. */
 import pg from 'pg';
 import type { SqlDriver } from '../sql/sql-driver.ts';
-import type { ConfigWatchHandlers, LeaseStore, RunExclusive } from '../write.ts';
+import type { ConfigWatchHandlers, LeaseStore } from '../write.ts';
 import {
-  checkout,
   clientConfig,
   createPostgresDriver,
   createPostgresLeases,
@@ -23,11 +22,9 @@ export const DEFAULT_STARTUP_TIMEOUT_MS = 60_000;
 const STARTUP_RETRY_INITIAL_MS = 250;
 const STARTUP_RETRY_MAX_MS = 5_000;
 
-/** An open PostgreSQL database: the SQL driver, the cross-process lock and the change listener. */
+/** An open PostgreSQL database: the SQL driver, the leases and the change listener. */
 export interface PostgresDatabase {
   driver: SqlDriver;
-  /** Runs `fn` under a session advisory lock on a dedicated connection, held while `fn` runs. */
-  runExclusive: RunExclusive;
   /** Leases with fencing epochs (the rollout controller's leadership). */
   leases: LeaseStore;
   /** Starts listening for config changes committed by other processes; resolves to the stop function. */
@@ -62,25 +59,6 @@ export async function openPostgres(
     async close() {
       await Promise.all([...stops].map((stop) => stop()));
       await driver.close();
-    },
-    async runExclusive(name, fn) {
-      // Advisory locks are per database: the schema in the key keeps deployments in other schemas apart.
-      const key = `${connection.schema ?? 'public'}:${name}`;
-      const client = await checkout(pool);
-      try {
-        const { rows } = await client.query<{ locked: boolean }>(
-          'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked',
-          [key],
-        );
-        if (rows[0]?.locked !== true) return { ran: false };
-        try {
-          return { ran: true, value: await fn() };
-        } finally {
-          await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]);
-        }
-      } finally {
-        client.release();
-      }
     },
     async watchConfig(handlers) {
       const stop = await listenForConfigChanges(connection, handlers, logger);

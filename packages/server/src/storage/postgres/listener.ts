@@ -65,12 +65,14 @@ export async function listenForConfigChanges(
     }
     client = next;
     delay = RECONNECT_INITIAL_MS;
+    handlers.onListenerState?.(true);
   }
 
   function drop(which: pg.Client): void {
     if (client !== which) return;
     client = undefined;
     which.end().catch(() => undefined);
+    if (!stopped) handlers.onListenerState?.(false);
     scheduleReconnect();
   }
 

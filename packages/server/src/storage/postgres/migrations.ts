@@ -263,6 +263,30 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 9,
+    name: 'webhook outbox',
+    // One row per notice and URL, written in the transaction of the change it reports; every node's delivery
+    // loop claims due rows (next_attempt_at doubles as the claim's expiry) until delivered or given up.
+    sql: `
+      CREATE TABLE webhook_outbox (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        delivery_id TEXT NOT NULL,
+        url TEXT NOT NULL,
+        type TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        next_attempt_at BIGINT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        delivered_at BIGINT,
+        given_up_at BIGINT,
+        UNIQUE (delivery_id, url)
+      );
+      CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at)
+        WHERE delivered_at IS NULL AND given_up_at IS NULL;
+    `,
+  },
+  {
     version: 10,
     name: 'epochs of any analysis: experiment variants and holdbacks as arms',
     // rollout_id holds the analysis id (a rollout's id, experiment:<id>, holdback:<surface>) and arm any arm name.
@@ -318,6 +342,51 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       DELETE FROM rollout_decisions WHERE id NOT IN (SELECT keep FROM decision_runs);
       UPDATE rollout_decisions SET seq = id, first_at = COALESCE(first_at, at);
       CREATE INDEX rollout_decisions_seq ON rollout_decisions (rollout_id, seq);
+    `,
+  },
+  {
+    version: 13,
+    name: 'people: admin token roles and owners, sign-in sessions, role grants, approvals',
+    sql: `
+      ALTER TABLE admin_tokens ADD COLUMN role TEXT NOT NULL DEFAULT 'admin'
+        CHECK (role IN ('viewer', 'editor', 'releaser', 'admin')),
+        ADD COLUMN owner TEXT;
+      CREATE TABLE sessions (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        csrf_hash TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        name TEXT,
+        email TEXT,
+        groups_json TEXT NOT NULL,
+        via TEXT NOT NULL CHECK (via IN ('browser', 'device')),
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        revoked_at BIGINT
+      );
+      CREATE INDEX sessions_expiry ON sessions (expires_at);
+      CREATE TABLE role_grants (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        subject TEXT NOT NULL,
+        environment TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('viewer', 'editor', 'releaser', 'admin')),
+        created_at BIGINT NOT NULL,
+        created_by TEXT NOT NULL,
+        UNIQUE (subject, environment)
+      );
+      CREATE TABLE approvals (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        resource_type TEXT NOT NULL CHECK (resource_type IN ('rollout', 'experiment')),
+        resource_id TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('start', 'advance')),
+        approver TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        digest TEXT NOT NULL,
+        comment TEXT,
+        at BIGINT NOT NULL
+      );
+      CREATE INDEX approvals_resource ON approvals (resource_type, resource_id, at);
     `,
   },
 ];

@@ -247,6 +247,30 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 8,
+    name: 'webhook outbox',
+    // One row per notice and URL, written in the transaction of the change it reports; every node's delivery
+    // loop claims due rows (next_attempt_at doubles as the claim's expiry) until delivered or given up.
+    sql: `
+      CREATE TABLE webhook_outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        delivery_id TEXT NOT NULL,
+        url TEXT NOT NULL,
+        type TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        delivered_at INTEGER,
+        given_up_at INTEGER,
+        UNIQUE (delivery_id, url)
+      );
+      CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at)
+        WHERE delivered_at IS NULL AND given_up_at IS NULL;
+    `,
+  },
+  {
     version: 9,
     name: 'epochs of any analysis: experiment variants and holdbacks as arms',
     // rollout_id holds the analysis id (a rollout's id, experiment:<id>, holdback:<surface>) and arm any arm
@@ -317,6 +341,51 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       DROP TABLE decision_runs;
       UPDATE rollout_decisions SET seq = id, first_at = COALESCE(first_at, at);
       CREATE INDEX rollout_decisions_seq ON rollout_decisions (rollout_id, seq);
+    `,
+  },
+  {
+    version: 12,
+    name: 'people: admin token roles and owners, sign-in sessions, role grants, approvals',
+    sql: `
+      ALTER TABLE admin_tokens ADD COLUMN role TEXT NOT NULL DEFAULT 'admin'
+        CHECK (role IN ('viewer', 'editor', 'releaser', 'admin'));
+      ALTER TABLE admin_tokens ADD COLUMN owner TEXT;
+      CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        csrf_hash TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        name TEXT,
+        email TEXT,
+        groups_json TEXT NOT NULL,
+        via TEXT NOT NULL CHECK (via IN ('browser', 'device')),
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        revoked_at INTEGER
+      );
+      CREATE INDEX sessions_expiry ON sessions (expires_at);
+      CREATE TABLE role_grants (
+        id TEXT PRIMARY KEY,
+        subject TEXT NOT NULL,
+        environment TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('viewer', 'editor', 'releaser', 'admin')),
+        created_at INTEGER NOT NULL,
+        created_by TEXT NOT NULL,
+        UNIQUE (subject, environment)
+      );
+      CREATE TABLE approvals (
+        id TEXT PRIMARY KEY,
+        resource_type TEXT NOT NULL CHECK (resource_type IN ('rollout', 'experiment')),
+        resource_id TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('start', 'advance')),
+        approver TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        digest TEXT NOT NULL,
+        comment TEXT,
+        at INTEGER NOT NULL
+      );
+      CREATE INDEX approvals_resource ON approvals (resource_type, resource_id, at);
     `,
   },
 ];

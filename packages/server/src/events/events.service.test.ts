@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { EventPipeline } from './events.service.ts';
+import type { EventsStore, IngestBatch, IngestResult } from './events.store.ts';
+
+function batch(batchId: string, tracks = 1): IngestBatch {
+  return {
+    environment: 'production',
+    batchId,
+    answer: { batchId, accepted: tracks, rejected: [] },
+    exposures: [],
+    tracks: Array.from({ length: tracks }, (_, i) => ({ unit: `u${i}`, name: 'click', ts: 1, value: null })),
+  };
+}
+
+/** A store whose transactions stay open until the test commits them; it remembers each transaction's batches. */
+function heldStore() {
+  const transactions: string[][] = [];
+  const open: (() => void)[] = [];
+  const seen = new Set<string>();
+  const store: EventsStore = {
+    ingest(batches) {
+      transactions.push(batches.map((b) => b.batchId));
+      return new Promise<IngestResult[]>((resolve) => {
+        open.push(() =>
+          resolve(
+            batches.map((b) => {
+              const duplicate = seen.has(b.batchId);
+              seen.add(b.batchId);
+              return { answer: b.answer, duplicate };
+            }),
+          ),
+        );
+      });
+    },
+    prune: async () => 0,
+    countTracks: async () => 0,
+  };
+  const commit = async () => {
+    const next = open.shift();
+    next?.();
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+  return { store, transactions, commit, open };
+}
+
+describe('event pipeline group commit', () => {
+  it('writes the batches of one event-loop turn in one transaction and acknowledges each after it', async () => {
+    const held = heldStore();
+    const pipeline = new EventPipeline({ store: held.store, clock: { now: () => 1 } });
+    let acknowledged = 0;
+    const submitted = ['a', 'b', 'c'].map((id) => pipeline.submit(batch(id)).then(() => acknowledged++));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(held.transactions).toEqual([['a', 'b', 'c']]);
+    expect(acknowledged).toBe(0);
+    await held.commit();
+    await Promise.all(submitted);
+    expect(acknowledged).toBe(3);
+    expect(pipeline.stats).toMatchObject({ transactions: 1, committedBatches: 3, committedEvents: 3 });
+  });
+
+  it('groups the batches that queue while a transaction runs into the next one', async () => {
+    const held = heldStore();
+    const pipeline = new EventPipeline({ store: held.store, clock: { now: () => 1 } });
+    const first = pipeline.submit(batch('a'));
+    await new Promise((resolve) => setImmediate(resolve));
+    const queued = [pipeline.submit(batch('b')), pipeline.submit(batch('c')), pipeline.submit(batch('b'))];
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(held.transactions).toEqual([['a']]);
+    await held.commit();
+    await first;
+    expect(held.transactions).toEqual([['a'], ['b', 'c']]);
+    await held.commit();
+    const results = await Promise.all(queued);
+    // The same batch id twice in one group is written once; the repeat is answered as a duplicate.
+    expect(results.map((r) => r.duplicate)).toEqual([false, false, true]);
+    expect(pipeline.stats).toMatchObject({ transactions: 2, committedBatches: 3, duplicateBatches: 1 });
+    await pipeline.drain();
+    expect(pipeline.pending).toEqual({ events: 0, batches: 0 });
+  });
+
+  it('refuses a batch at once when the queue is full, before anything is written', async () => {
+    const held = heldStore();
+    const pipeline = new EventPipeline({
+      store: held.store,
+      clock: { now: () => 1 },
+      limits: { maxPendingBatches: 2 },
+    });
+    const accepted = [pipeline.submit(batch('a')), pipeline.submit(batch('b'))];
+    await expect(pipeline.submit(batch('c'))).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(held.transactions).toEqual([['a', 'b']]);
+    await held.commit();
+    await Promise.all(accepted);
+    expect(pipeline.stats.refusedBatches).toBe(1);
+  });
+});
