@@ -40,6 +40,17 @@ export const EnvironmentInput = Type.Object(
 );
 export type EnvironmentInput = Static<typeof EnvironmentInput>;
 
+/** Body of `PUT /api/v1/environments/:key`: the display name (the key never changes). */
+export const EnvironmentReplace = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 200 }) },
+  { additionalProperties: false },
+);
+export type EnvironmentReplace = Static<typeof EnvironmentReplace>;
+
+/** Path parameters of `/api/v1/environments/:key`. */
+export const EnvironmentParams = Type.Object({ key: EnvironmentKey });
+export type EnvironmentParams = Static<typeof EnvironmentParams>;
+
 export const EnvironmentList = Type.Object({ environments: Type.Array(EnvironmentView) });
 export type EnvironmentList = Static<typeof EnvironmentList>;
 

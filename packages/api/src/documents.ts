@@ -216,6 +216,32 @@ export const SplitPreview = Type.Object({
 });
 export type SplitPreview = Static<typeof SplitPreview>;
 
+/** The preview of one targeted rule: units made to match its condition, and how many change variant. */
+export const TargetedRulePreview = Type.Intersect([
+  SplitPreview,
+  Type.Object({
+    rule: Type.String(),
+    attributes: Type.Record(Type.String(), Type.Unknown(), {
+      description:
+        "Attributes every sampled unit carried, made to satisfy the rule's condition (dotted paths)",
+    }),
+  }),
+]);
+export type TargetedRulePreview = Static<typeof TargetedRulePreview>;
+
+/** The reply of `POST /api/v1/flags/:key/preview`: what saving the document would change, without saving. */
+export const FlagPreview = Type.Object({
+  preview: Type.Record(Type.String(), SplitPreview, {
+    description:
+      'Per environment whose served configuration changes: units of the plain sample changing variant',
+  }),
+  targeted: Type.Record(Type.String(), Type.Array(TargetedRulePreview), {
+    description:
+      'Per changed environment, per rule with a condition: the share of the units it targets that change variant',
+  }),
+});
+export type FlagPreview = Static<typeof FlagPreview>;
+
 /** The reply of every flag change: the flag after it and the split preview per changed environment. */
 export const FlagChange = Type.Object({
   flag: FlagView,

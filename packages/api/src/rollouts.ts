@@ -114,6 +114,10 @@ export const RolloutListQuery = Type.Object({
 });
 export type RolloutListQuery = Static<typeof RolloutListQuery>;
 
+/** The actions `GET /api/v1/rollouts/:id/decisions?action=` filters on: one, or several joined by commas. */
+export const DECISION_ACTION_FILTER_PATTERN =
+  '^(rollback|advance|hold|complete)(,(rollback|advance|hold|complete)){0,3}$';
+
 /** Query of `GET /api/v1/rollouts/:id/decisions`. */
 export const DecisionListQuery = Type.Object({
   limit: Type.Optional(
@@ -121,6 +125,19 @@ export const DecisionListQuery = Type.Object({
   ),
   before: Type.Optional(
     Type.String({ pattern: '^[1-9][0-9]{0,15}$', description: 'the `next` of the previous page' }),
+  ),
+  after: Type.Optional(
+    Type.String({
+      pattern: '^(0|[1-9][0-9]{0,15})$',
+      description:
+        'the `cursor` of an earlier reply: only the decisions written or updated since (a folded hold whose count grew comes again), oldest change first',
+    }),
+  ),
+  action: Type.Optional(
+    Type.String({
+      pattern: DECISION_ACTION_FILTER_PATTERN,
+      description: 'only these actions, e.g. `rollback,advance`',
+    }),
   ),
 });
 export type DecisionListQuery = Static<typeof DecisionListQuery>;
@@ -224,6 +241,23 @@ export const QuantileLook = Type.Object({
   minimumInformationMet: Type.Boolean(),
 });
 export type QuantileLook = Static<typeof QuantileLook>;
+/**
+ * The interval of the test that decided a guardrail's look (packages/stats `decidingInterval`): the rollback
+ * boundary when harm was detected, the non-inferiority boundary when it passed, else the always-valid
+ * interval. The relative interval is on the log-ratio scale, so it never passes −100%.
+ */
+export const RelativeChange = Type.Object({
+  test: Type.Enum(['rollback', 'non_inferiority', 'interval'] as const),
+  multiplier: Estimate,
+  lift: Estimate,
+  lower: Estimate,
+  upper: Estimate,
+  absolute: Nullable(Type.Tuple([Type.Number(), Type.Number()])),
+  z: Estimate,
+  boundary: Estimate,
+  margin: Estimate,
+});
+export type RelativeChange = Static<typeof RelativeChange>;
 
 /** One guardrail at one look (packages/rollout `MetricLook`). */
 export const DecisionMetricLook = Type.Object({
@@ -241,6 +275,7 @@ export const DecisionMetricLook = Type.Object({
   ),
   /** Quantile metrics: both arms' quantiles (the summary's means are then relative: control 1). */
   quantile: Type.Optional(Nullable(QuantileLook)),
+  relativeChange: Nullable(RelativeChange),
 });
 export type DecisionMetricLook = Static<typeof DecisionMetricLook>;
 
@@ -305,13 +340,24 @@ export const DecisionView = Type.Object({
   checks: Nullable(StageChecks),
   applied: Type.Boolean(),
   event: Nullable(RolloutEvent),
+  count: Type.Integer({
+    minimum: 1,
+    description:
+      'Consecutive identical looks this entry stands for (same action, rule, stage and attempt, not applied); the evidence and reason are the newest',
+  }),
+  firstAt: IsoTime,
+  lastAt: IsoTime,
 });
 export type DecisionView = Static<typeof DecisionView>;
 
-/** One page of decisions, newest first. */
+/** One page of decisions: newest first, or (with `after`) in the order they were written or updated. */
 export const DecisionPage = Type.Object({
   decisions: Type.Array(DecisionView),
-  next: Nullable(Type.String()),
+  next: Nullable(Type.String({ description: 'the `before` of the next (older) page; null on the last' })),
+  cursor: Type.String({
+    description:
+      'Pass as `after` to get only what changed since this reply (new decisions and folded holds whose count grew)',
+  }),
 });
 export type DecisionPage = Static<typeof DecisionPage>;
 
@@ -327,6 +373,19 @@ export const Recommendation = Type.Object({
 export type Recommendation = Static<typeof Recommendation>;
 
 // ------------------------------------------------------------------------------------------------- rollout
+
+/** Who or what acted last on a rollout: the controller, or a person (`token:<name>`, a signed-in user). */
+export const LastAction = Type.Object({
+  actor: Type.String({ description: '`controller`, or the token or person that acted' }),
+  by: Type.Enum(['controller', 'person'] as const),
+  action: RolloutAction,
+  at: IsoTime,
+  rule: Nullable(Type.String({ description: "The decision rule of the controller's action" })),
+  reason: Nullable(Type.String({ description: "The controller's reason; null for a person's action" })),
+  stage: Type.Integer(),
+  reach: Type.Number(),
+});
+export type LastAction = Static<typeof LastAction>;
 
 /** A rollout: identity, state, the plan's fields, the latest decision and the recommendation. */
 export const RolloutView = Type.Object({
@@ -363,6 +422,7 @@ export const RolloutView = Type.Object({
   plan: RolloutPlanView,
   latestDecision: Nullable(DecisionView),
   recommendation: Nullable(Recommendation),
+  lastAction: Nullable(LastAction),
 });
 export type RolloutView = Static<typeof RolloutView>;
 
@@ -382,7 +442,12 @@ export type RolloutList = Static<typeof RolloutList>;
 export const StageForecast = Type.Object({
   index: Type.Integer(),
   reach: Type.Number({ description: 'Treatment reach in percent' }),
-  durationMs: Type.Number(),
+  durationMs: Type.Number({ description: "The stage's minimum duration" }),
+  expectedDurationMs: Type.Optional(
+    Type.Number({
+      description: 'Expected length: longer than the minimum when the minimum sample takes longer',
+    }),
+  ),
   expectedUnitsPerArm: PerArm,
   mdePerMetric: Type.Record(
     Type.String(),
@@ -455,9 +520,99 @@ export const PlanReply = Type.Object({
 });
 export type PlanReply = Static<typeof PlanReply>;
 
+/** A warning of the plan dry run: a code a program can test and a sentence a person can act on. */
+export const PlanWarning = Type.Object({
+  code: Type.Enum(['flag_disabled', 'low_power', 'forecast'] as const),
+  message: Type.String(),
+});
+export type PlanWarning = Static<typeof PlanWarning>;
+
+/** The reply of `POST /api/v1/rollouts/plan`: the plan as `POST /rollouts` would store it, and its forecast. */
+export const RolloutPlanPreview = Type.Object({
+  plan: RolloutPlanView,
+  forecast: PlanReply,
+  requiredGuardrails: Type.Array(Type.Object({ metric: Type.String(), margin: Type.Number() }), {
+    description: "The flag's surface requires these guardrails; they are in the plan and cannot be removed",
+  }),
+  flagEnabled: Type.Boolean({
+    description: 'Whether the flag is on in the environment (a rollout of an off flag cannot start)',
+  }),
+  schedule: Type.Array(
+    Type.Object({
+      index: Type.Integer(),
+      reach: Type.Number(),
+      startsAfterMs: Type.Number({ description: 'Expected time from the start of the rollout' }),
+      endsAfterMs: Type.Number(),
+      detects: Type.Record(Type.String(), Estimate, {
+        description:
+          'Relative regression the rollback test catches with 80% probability by the end of the stage',
+      }),
+    }),
+  ),
+  warnings: Type.Array(PlanWarning),
+});
+export type RolloutPlanPreview = Static<typeof RolloutPlanPreview>;
+
 /** The reply of `POST /api/v1/rollouts`: the draft rollout and its plan forecast. */
 export const CreatedRollout = Type.Intersect([RolloutView, Type.Object({ forecast: PlanReply })]);
 export type CreatedRollout = Static<typeof CreatedRollout>;
+
+// -------------------------------------------------------------------------------------------------- chart
+
+/** Query of `GET /api/v1/rollouts/:id/chart`. */
+export const ChartQuery = Type.Object({
+  after: Type.Optional(
+    Type.String({
+      pattern: '^(0|[1-9][0-9]{0,15})$',
+      description: 'the `cursor` of an earlier reply: only the looks since',
+    }),
+  ),
+  points: Type.Optional(
+    Type.String({
+      pattern: '^[1-9][0-9]{0,3}$',
+      description:
+        'most looks returned per reply (default 500, at most 5000); longer rollouts are downsampled',
+    }),
+  ),
+});
+export type ChartQuery = Static<typeof ChartQuery>;
+
+const Column = Type.Array(Estimate);
+
+/** One guardrail's columns, aligned with the looks (difference scale: treatment − control). */
+export const ChartSeries = Type.Object({
+  estimate: Column,
+  lower: Column,
+  upper: Column,
+  rollback: Type.Array(Estimate, {
+    description:
+      'The difference at which the rollback test fires (h·b·SE); a look too early to spend α carries the last finite boundary of the attempt',
+  }),
+  margin: Type.Array(Estimate, { description: 'The non-inferiority margin on the difference scale (h·θ)' }),
+  z: Column,
+  crossed: Type.Array(Type.Boolean(), { description: 'The rollback test had fired by this look' }),
+});
+export type ChartSeries = Static<typeof ChartSeries>;
+
+/**
+ * The reply of `GET /api/v1/rollouts/:id/chart`: every look of the rollout (all attempts), oldest first, as
+ * columns. Long rollouts are downsampled to at most `points` looks, always keeping the first and last look,
+ * every stage change, every applied or recommended action and the look where a rollback test first fired.
+ */
+export const ChartHistory = Type.Object({
+  rollout: Type.String(),
+  cursor: Type.String({ description: 'Pass as `after` to get only the looks made since' }),
+  total: Type.Integer({ description: 'Looks in the requested range before downsampling' }),
+  downsampled: Type.Boolean(),
+  at: Type.Array(Type.Number(), { description: 'Epoch milliseconds of each look' }),
+  attempt: Type.Array(Type.Integer()),
+  stage: Type.Array(Type.Integer()),
+  reach: Type.Array(Type.Number()),
+  action: Type.Array(DecisionAction),
+  applied: Type.Array(Type.Boolean()),
+  metrics: Type.Record(Type.String(), ChartSeries),
+});
+export type ChartHistory = Static<typeof ChartHistory>;
 
 // ----------------------------------------------------------------------------------------------- evidence
 

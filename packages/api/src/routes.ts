@@ -19,6 +19,8 @@ import {
   CreatedClientKey,
   EnvironmentInput,
   EnvironmentList,
+  EnvironmentParams,
+  EnvironmentReplace,
   EnvironmentView,
   FlagEnvironmentParams,
   FlagListQuery,
@@ -43,6 +45,7 @@ import {
   FlagEnvironment,
   FlagInput,
   FlagPatch,
+  FlagPreview,
   FlagReplace,
   FlagStateAction,
   FlagView,
@@ -97,6 +100,8 @@ import {
   SessionView,
 } from './people.ts';
 import {
+  ChartHistory,
+  ChartQuery,
   CreatedRollout,
   DecisionListQuery,
   DecisionPage,
@@ -107,6 +112,7 @@ import {
   RolloutInput,
   RolloutList,
   RolloutListQuery,
+  RolloutPlanPreview,
   RolloutView,
 } from './rollouts.ts';
 import {
@@ -399,6 +405,28 @@ export const ROUTES = {
     status: 201,
     reply: EnvironmentView,
   }),
+  replaceEnvironment: admin({
+    method: 'PUT',
+    permission: 'admin',
+    path: '/environments/:key',
+    tag: 'environments',
+    summary: 'Rename an environment (its key never changes)',
+    params: EnvironmentParams,
+    body: EnvironmentReplace,
+    status: 200,
+    reply: EnvironmentView,
+  }),
+  deleteEnvironment: admin({
+    method: 'DELETE',
+    permission: 'admin',
+    path: '/environments/:key',
+    tag: 'environments',
+    summary:
+      'Delete an environment and its state in every flag (CONFLICT naming what refers to it while it has client keys, rollouts or experiments)',
+    params: EnvironmentParams,
+    status: 204,
+    reply: null,
+  }),
 
   listFlags: admin({
     method: 'GET',
@@ -440,6 +468,18 @@ export const ROUTES = {
     body: FlagReplace,
     status: 200,
     reply: FlagChange,
+  }),
+  previewFlag: admin({
+    method: 'POST',
+    permission: 'read',
+    path: '/flags/:key/preview',
+    tag: 'flags',
+    summary:
+      'Preview a replacement of a flag document without saving it: units changing variant per environment, and per targeted rule among the units it targets',
+    params: KeyParams,
+    body: FlagReplace,
+    status: 200,
+    reply: FlagPreview,
   }),
   patchFlag: admin({
     method: 'PATCH',
@@ -508,6 +548,18 @@ export const ROUTES = {
     status: 201,
     reply: CreatedRollout,
   }),
+  planRollout: admin({
+    method: 'POST',
+    permission: 'edit',
+    environmentFrom: 'body.environment',
+    path: '/rollouts/plan',
+    tag: 'rollouts',
+    summary:
+      'Dry run of `POST /rollouts`: the same validation and errors, the plan as it would be stored, the per-stage forecast and warnings; stores nothing',
+    body: RolloutInput,
+    status: 200,
+    reply: RolloutPlanPreview,
+  }),
   getRollout: admin({
     method: 'GET',
     permission: 'read',
@@ -538,6 +590,18 @@ export const ROUTES = {
     querystring: DecisionListQuery,
     status: 200,
     reply: DecisionPage,
+  }),
+  getRolloutChart: admin({
+    method: 'GET',
+    permission: 'read',
+    path: '/rollouts/:id/chart',
+    tag: 'rollouts',
+    summary:
+      "Every look's estimate, interval, rollback boundary and margin per guardrail over the whole rollout (downsampled when long; `after` for only the new looks)",
+    params: RolloutIdParams,
+    querystring: ChartQuery,
+    status: 200,
+    reply: ChartHistory,
   }),
   getRolloutEvidence: admin({
     method: 'GET',

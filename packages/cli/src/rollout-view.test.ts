@@ -81,7 +81,7 @@ describe('formatStatus', () => {
     expect(text).toMatch(/reach:\s+10%/);
     expect(text).toMatch(/units:\s+treatment 1,200, control 10,800/);
     expect(text).toMatch(
-      /crash_rate\s+0\.01 \(n=10,800\)\s+0\.012 \(n=1,200\)\s+0\.002\s+-\s+\+20%\s+awaiting look/,
+      /crash_rate\s+0\.01 \(n=10,800\)\s+0\.012 \(n=1,200\)\s+0\.002\s+-\s+\+20%\s+-\s+awaiting look/,
     );
   });
 
@@ -115,6 +115,17 @@ describe('formatStatus', () => {
             nControl: 10790,
             verdict: 'continue',
           },
+          relativeChange: {
+            test: 'interval',
+            multiplier: 2,
+            lift: 0.21,
+            lower: -0.25,
+            upper: 0.9,
+            absolute: [-0.004, 0.0082],
+            z: 0.5,
+            boundary: null,
+            margin: 0.0002,
+          },
         },
       },
       srm: null,
@@ -125,7 +136,7 @@ describe('formatStatus', () => {
     expect(text).toMatch(/last decision:\s+hold \(min_duration\) at 2023-11-14 22:13:20Z/);
     expect(text).toMatch(/reason:\s+stage 2 \(10%\) has run 2h of its 1d/);
     expect(text).toMatch(
-      /crash_rate\s+0\.01 \(n=10,790\)\s+0\.0121 \(n=1,190\)\s+0\.0021\s+\[-0\.004, 0\.0082\]\s+\+21% \[-35%, \+80%\]\s+continue/,
+      /crash_rate\s+0\.01 \(n=10,790\)\s+0\.0121 \(n=1,190\)\s+0\.0021\s+\[-0\.004, 0\.0082\]\s+\+21% \[-25%, \+90%\]\s+always-valid; rollback at z ≥ ∞ \(z 0\.5\), margin 0\.0002\s+continue/,
     );
   });
 

@@ -5,9 +5,11 @@
 import type {
   DecisionView,
   EvidenceReport,
+  LastAction,
   MetricEstimates,
   PlanForecastView,
   PlanReply,
+  RelativeChange,
   RolloutView,
 } from '@dimmer/sdk';
 import {
@@ -151,9 +153,24 @@ function interval(pair: unknown): string {
   return `[${formatNumber(pair[0] as number)}, ${formatNumber(pair[1] as number)}]`;
 }
 
-function liftInterval(pair: unknown): string {
-  if (!Array.isArray(pair) || pair.length !== 2) return NONE;
-  return `[${formatPercent(pair[0] as number, true)}, ${formatPercent(pair[1] as number, true)}]`;
+/** The relative change with the deciding test's interval on the log-ratio scale (never below −100%). */
+function relativeCell(rc: RelativeChange | null | undefined, fallback: number | null | undefined): string {
+  if (rc === null || rc === undefined)
+    return fallback === null || fallback === undefined ? NONE : formatPercent(fallback, true);
+  const lift = rc.lift === null ? NONE : formatPercent(rc.lift, true);
+  if (rc.lower === null || rc.upper === null) return lift;
+  return `${lift} [${formatPercent(rc.lower, true)}, ${formatPercent(rc.upper, true)}]`;
+}
+
+/** Which test the interval is from and what it was compared with (boundary, margin). */
+function testCell(rc: RelativeChange | null | undefined): string {
+  if (rc === null || rc === undefined) return NONE;
+  const z = rc.z === null ? '?' : formatNumber(Number(rc.z.toFixed(2)));
+  const b = rc.boundary === null ? '∞' : formatNumber(Number(rc.boundary.toFixed(2)));
+  const margin = rc.margin === null ? '' : `, margin ${formatNumber(rc.margin)}`;
+  if (rc.test === 'rollback') return `rollback: z ${z} ≥ ${b}${margin}`;
+  if (rc.test === 'non_inferiority') return `non-inferior: z ${z} ≥ ${b}${margin}`;
+  return `always-valid; rollback at z ≥ ${b} (z ${z})${margin}`;
 }
 
 function armCell(mean: number | undefined, n: number | undefined): string {
@@ -201,6 +218,9 @@ export function formatStatus(snapshot: StatusSnapshot): string {
     pairs.push(['last decision', `${decision.action} (${decision.rule}) at ${formatTime(decision.at)}`]);
     if (decision.reason) pairs.push(['reason', decision.reason]);
   }
+  const last = (snapshot.rollout as { lastAction?: LastAction | null }).lastAction;
+  if (last !== null && last !== undefined)
+    pairs.push(['last action', `${last.action} by ${last.actor} at ${formatTime(last.at)}`]);
   const alarm = (snapshot.rollout as { alarm?: { reasons?: { cause: string; message: string }[] } | null })
     .alarm;
   for (const reason of alarm?.reasons ?? []) pairs.unshift(['ALARM', `${reason.cause}: ${reason.message}`]);
@@ -228,8 +248,9 @@ export function formatStatus(snapshot: StatusSnapshot): string {
         control,
         treatment,
         formatNumber(summary.delta),
-        interval(summary.interval),
-        `${formatPercent(summary.relativeLift, true)} ${liftInterval(summary.relativeLiftInterval)}`,
+        interval(look?.relativeChange?.absolute ?? summary.interval),
+        relativeCell(look?.relativeChange, summary.relativeLift),
+        testCell(look?.relativeChange),
         String(summary.verdict),
       ];
     }
@@ -247,6 +268,7 @@ export function formatStatus(snapshot: StatusSnapshot): string {
       combined === null ? NONE : formatNumber(combined.delta),
       NONE,
       est?.relativeLift ? formatPercent(est.relativeLift.lift, true) : NONE,
+      NONE,
       look?.status ??
         (est === undefined || !est.hasData
           ? 'no data'
@@ -256,7 +278,7 @@ export function formatStatus(snapshot: StatusSnapshot): string {
     ];
   });
   const table = formatTable(
-    ['guardrail', 'control', 'treatment', 'difference', 'interval', 'lift', 'verdict'],
+    ['guardrail', 'control', 'treatment', 'difference', 'interval', 'relative change', 'test', 'verdict'],
     rows,
   );
   return `${head}\n${table}`;

@@ -4,7 +4,9 @@
  * log fetched incrementally; experiments with their results and actions. Every request and reply is a type of `@dimmer/api`; the only views declared
  * here are mappings of those types for the rollout page.
  */
+
 import type {
+  ChartHistory,
   CreatedExperiment,
   CreatedRollout,
   DecisionMetricLook,
@@ -18,10 +20,12 @@ import type {
   ExperimentResults,
   ExperimentSimpleAction,
   ExperimentView,
+  FlagPreview,
   MetricInput,
   MetricView,
   PlanReply,
   RolloutInput,
+  RolloutPlanPreview,
   RolloutView,
   SegmentInput,
   SegmentReplace,
@@ -30,13 +34,14 @@ import type {
   SurfaceInput,
   SurfaceView,
 } from '@dimmer/api';
+import type { FlagConfig } from '@dimmer/core';
 import { type Api, PATHS, type RolloutDecision, toDecision } from './api.ts';
 
 // ---------------------------------------------------------------- views of the rollout page
 
 /** A decision as the rollout page reads it: the charts' view plus the stored decision's own fields. */
 export type DecisionDetail = RolloutDecision &
-  Pick<DecisionView, 'attempt' | 'applied' | 'toStage'> & {
+  Pick<DecisionView, 'attempt' | 'applied' | 'toStage' | 'count' | 'firstAt' | 'lastAt'> & {
     /** Every guardrail of the look, in the order the controller wrote them. */
     looks: DecisionMetricLook[];
   };
@@ -48,6 +53,9 @@ export function toDecisionDetail(view: DecisionView): DecisionDetail {
     attempt: view.attempt,
     applied: view.applied,
     toStage: view.toStage,
+    count: view.count ?? 1,
+    firstAt: view.firstAt ?? view.at,
+    lastAt: view.lastAt ?? view.at,
     looks: Object.values(view.metrics),
   };
 }
@@ -58,16 +66,9 @@ export type LiveUnits = EvidenceReport['evidence']['units'];
 // ---------------------------------------------------------------- calls
 
 const enc = encodeURIComponent;
-/**
- * First page of an incremental fetch: the controller looks about once a minute and the page refreshes every
- * few seconds, so one new decision (plus the known one that ends the walk) is the usual case.
- */
-export const DECISION_FIRST_REFRESH_PAGE = 2;
-/** Later pages of an incremental fetch (after a pause of the tab or a server outage). */
-export const DECISION_REFRESH_PAGE = 50;
-/** Page size of the first, full fetch of the decision log (the server's largest page). */
+/** Page size of the decision log reads (the server's largest page). */
 export const DECISION_FULL_PAGE = 500;
-/** Most pages one full fetch reads (500 × 40 = 20,000 looks, about two weeks of one look a minute). */
+/** Most pages one read follows (500 × 40 = 20,000 entries; identical holds are one entry each run). */
 const MAX_DECISION_PAGES = 40;
 
 /** GET /rollouts/{id}: the rollout with its history (actors included), recommendation and latest decision. */
@@ -75,35 +76,69 @@ export function getRolloutDetail(api: Api, id: string): Promise<RolloutView> {
   return api.send('GET', PATHS.rollout(id));
 }
 
+/** Decision-log entries and the cursor the next incremental read starts from. */
+export interface DecisionChanges {
+  /** Entries written or updated since the cursor given (all of them on the first read), in no set order. */
+  changed: DecisionDetail[];
+  cursor: string;
+}
+
 /**
- * The decisions newer than `afterId` (all of them when null), newest first. The route pages newest first
- * with `before`, so this reads pages until it meets a decision it already has; a refresh with one new look
- * downloads one small page instead of the whole log.
+ * The whole decision log (cursor null) or only the entries written or updated after `cursor`: a refresh
+ * downloads what changed (usually the one folded hold whose count grew), not the log.
  */
-export async function fetchDecisionsAfter(
+export async function fetchDecisionChanges(
   api: Api,
   id: string,
-  afterId: string | null,
-): Promise<DecisionDetail[]> {
-  const out: DecisionDetail[] = [];
-  let before: string | null = null;
+  cursor: string | null,
+): Promise<DecisionChanges> {
+  const changed: DecisionDetail[] = [];
+  let next: string | null = null;
+  let at = cursor;
+  let first: string | null = null;
   for (let page = 0; page < MAX_DECISION_PAGES; page++) {
-    const limit =
-      afterId === null
-        ? DECISION_FULL_PAGE
-        : page === 0
-          ? DECISION_FIRST_REFRESH_PAGE
-          : DECISION_REFRESH_PAGE;
-    const query: string = `?limit=${limit}${before === null ? '' : `&before=${enc(before)}`}`;
+    const query: string =
+      cursor === null
+        ? `?limit=${DECISION_FULL_PAGE}${next === null ? '' : `&before=${enc(next)}`}`
+        : `?limit=${DECISION_FULL_PAGE}&after=${enc(at ?? '0')}`;
     const reply = await api.send<DecisionPage>('GET', PATHS.rolloutDecisions(id) + query);
-    for (const view of reply.decisions) {
-      if (afterId !== null && view.id <= Number(afterId)) return out;
-      out.push(toDecisionDetail(view));
+    for (const view of reply.decisions) changed.push(toDecisionDetail(view));
+    first ??= reply.cursor;
+    if (cursor === null) {
+      next = reply.next;
+      if (next === null) break;
+    } else {
+      if (reply.decisions.length < DECISION_FULL_PAGE) return { changed, cursor: reply.cursor };
+      at = reply.cursor;
     }
-    before = reply.next;
-    if (before === null) break;
   }
-  return out;
+  return { changed, cursor: cursor === null ? (first ?? '0') : (at ?? '0') };
+}
+
+/** Merges changed entries into a log (newest first): an entry seen before is replaced, a new one added. */
+export function mergeDecisions(
+  log: readonly DecisionDetail[],
+  changed: readonly DecisionDetail[],
+): DecisionDetail[] {
+  const byId = new Map(log.map((d) => [d.id, d]));
+  for (const d of changed) byId.set(d.id, d);
+  return [...byId.values()].sort((a, b) => Number(b.id) - Number(a.id));
+}
+
+/** GET /rollouts/{id}/chart: every look (downsampled when long), or only those after `cursor`. */
+export function getRolloutChart(api: Api, id: string, cursor: string | null): Promise<ChartHistory> {
+  return api.send('GET', `${PATHS.rollout(id)}/chart${cursor === null ? '' : `?after=${enc(cursor)}`}`);
+}
+
+/** POST /flags/{key}/preview: what saving `document` would change, per targeted rule too; nothing saved. */
+export function previewFlagEdit(api: Api, key: string, document: FlagConfig): Promise<FlagPreview> {
+  const { key: _key, salt: _salt, hashVersion: _hash, ...body } = document;
+  return api.send('POST', `${PATHS.flags}/${enc(key)}/preview`, body);
+}
+
+/** POST /rollouts/plan: the dry run of a create (same errors), with the forecast and warnings. */
+export function planRollout(api: Api, input: RolloutInput): Promise<RolloutPlanPreview> {
+  return api.send('POST', `${PATHS.rollouts}/plan`, input);
 }
 
 /** GET /rollouts/{id}/plan: the forecast at observed or stated traffic. */
@@ -169,6 +204,16 @@ export function replaceSegment(api: Api, key: string, input: SegmentReplace): Pr
 /** POST /environments: the new environment (the name defaults to the key). */
 export function createEnvironment(api: Api, input: EnvironmentInput): Promise<EnvironmentView> {
   return api.send('POST', PATHS.environments, input);
+}
+
+/** PUT /environments/{key}: renames an environment (the key never changes). */
+export function renameEnvironment(api: Api, key: string, name: string): Promise<EnvironmentView> {
+  return api.send('PUT', `${PATHS.environments}/${enc(key)}`, { name });
+}
+
+/** DELETE /environments/{key}: CONFLICT naming its keys, rollouts and experiments while it has any. */
+export async function deleteEnvironment(api: Api, key: string): Promise<void> {
+  await api.send('DELETE', `${PATHS.environments}/${enc(key)}`);
 }
 
 // ---------------------------------------------------------------- experiments

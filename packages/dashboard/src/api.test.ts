@@ -94,6 +94,7 @@ describe('reading the rollout reply', () => {
           metric: 'crash_rate',
           direction: 'higher_is_worse',
           summary: { ...summary, interval: [0.005, 0.015], relativeLiftInterval: [0.3, 0.7] },
+          relativeChange: null,
         },
         revenue: {
           ...look,
@@ -101,18 +102,23 @@ describe('reading the rollout reply', () => {
           direction: 'lower_is_worse',
           status: 'no_data',
           summary: null,
+          relativeChange: null,
         },
         latency: {
           ...look,
           metric: 'latency',
           direction: 'lower_is_worse',
           summary: { ...summary, se: null, interval: [null, null], relativeLiftInterval: [null, null] },
+          relativeChange: null,
         },
       },
       srm: { pValue: 0.3, threshold: 0.001, mismatch: false, logBayesFactor: -2, stages: [] },
       checks: null,
       applied: true,
       event: null,
+      count: 1,
+      firstAt: '1970-01-01T00:00:01.000Z',
+      lastAt: '1970-01-01T00:00:01.000Z',
     };
     const d = toDecision(decision);
     expect(d).toMatchObject({

@@ -1,5 +1,8 @@
-/** Turns a rollout's decision log into per-guardrail time series for the charts (pure, no DOM). */
-import type { HistoryEntry } from '@dimmer/api';
+/**
+ * Per-guardrail time series for the charts (pure, no DOM): from the server's chart history (every look of the
+ * rollout, downsampled when long, appended to on each refresh), or from decisions when a server has no chart.
+ */
+import type { ChartHistory, HistoryEntry } from '@dimmer/api';
 import type { HarmDirection, RolloutDecision } from './api.ts';
 
 /** Columns of one guardrail chart, aligned by index; `null` where a look has no value. */
@@ -129,4 +132,70 @@ export function chartMarkers(history: readonly HistoryEntry[]): ChartMarker[] {
     else out.push({ t: t / MS_PER_SECOND, kind: 'action', label: `${h.action}${by}` });
   }
   return out;
+}
+
+/**
+ * Appends an incremental chart reply (the looks after the previous cursor) to the chart read so far: the
+ * columns are concatenated and the cursor moves on.
+ */
+export function appendChart(previous: ChartHistory, since: ChartHistory): ChartHistory {
+  if (since.at.length === 0) return { ...previous, cursor: since.cursor };
+  const metrics: ChartHistory['metrics'] = {};
+  const names = [...new Set([...Object.keys(previous.metrics), ...Object.keys(since.metrics)])];
+  const blank = <T>(n: number, v: T): T[] => Array.from({ length: n }, () => v);
+  for (const m of names) {
+    const a = previous.metrics[m];
+    const b = since.metrics[m];
+    const n = previous.at.length;
+    const k = since.at.length;
+    const col = <K extends keyof ChartHistory['metrics'][string]>(
+      key: K,
+      empty: ChartHistory['metrics'][string][K][number],
+    ) =>
+      [
+        ...(a?.[key] ?? blank(n, empty)),
+        ...(b?.[key] ?? blank(k, empty)),
+      ] as ChartHistory['metrics'][string][K];
+    metrics[m] = {
+      estimate: col('estimate', null),
+      lower: col('lower', null),
+      upper: col('upper', null),
+      rollback: col('rollback', null),
+      margin: col('margin', null),
+      z: col('z', null),
+      crossed: col('crossed', false),
+    };
+  }
+  return {
+    rollout: previous.rollout,
+    cursor: since.cursor,
+    total: previous.total + since.total,
+    downsampled: previous.downsampled || since.downsampled,
+    at: [...previous.at, ...since.at],
+    attempt: [...previous.attempt, ...since.attempt],
+    stage: [...previous.stage, ...since.stage],
+    reach: [...previous.reach, ...since.reach],
+    action: [...previous.action, ...since.action],
+    applied: [...previous.applied, ...since.applied],
+    metrics,
+  };
+}
+
+/**
+ * One guardrail's series from the chart history. The server already carries the rollback boundary and the
+ * margin over looks too early to spend α, so the step lines are drawn across the whole rollout.
+ */
+export function seriesFromChart(chart: ChartHistory, metric: string): GuardrailSeries {
+  const m = chart.metrics[metric];
+  const n = chart.at.length;
+  const nulls = () => Array.from({ length: n }, () => null);
+  return {
+    metric,
+    times: chart.at.map((ms) => ms / MS_PER_SECOND),
+    estimate: m?.estimate ?? nulls(),
+    lower: m?.lower ?? nulls(),
+    upper: m?.upper ?? nulls(),
+    rollback: carryForward(m?.rollback ?? nulls()),
+    margin: carryForward(m?.margin ?? nulls()),
+  };
 }

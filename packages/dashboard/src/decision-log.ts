@@ -16,7 +16,8 @@ export interface DecisionLogEntry<T extends RolloutDecision = RolloutDecision> {
 }
 
 /** A decision of the log: the charts' view, with the stored decision's attempt and applied flag when known. */
-type LoggedDecision = RolloutDecision & Partial<Pick<DecisionView, 'attempt' | 'applied'>>;
+type LoggedDecision = RolloutDecision &
+  Partial<Pick<DecisionView, 'attempt' | 'applied' | 'count' | 'firstAt' | 'lastAt'>>;
 
 /** Fields that must match for two looks to be "the same" decision. */
 function sameLook(a: LoggedDecision, b: LoggedDecision): boolean {
@@ -38,12 +39,14 @@ export function collapseDecisions<T extends LoggedDecision>(decisions: readonly 
   const out: DecisionLogEntry<T>[] = [];
   for (const d of newestFirst) {
     const last = out[out.length - 1];
+    // The server stores a run of identical looks as one entry with its count and span; older servers sent
+    // one entry per look, folded here the same way.
     if (last !== undefined && d.action === 'hold' && sameLook(last.decision, d)) {
-      last.count += 1;
-      last.firstAt = d.at;
+      last.count += d.count ?? 1;
+      last.firstAt = d.firstAt ?? d.at;
       continue;
     }
-    out.push({ decision: d, count: 1, firstAt: d.at, lastAt: d.at });
+    out.push({ decision: d, count: d.count ?? 1, firstAt: d.firstAt ?? d.at, lastAt: d.lastAt ?? d.at });
   }
   return out;
 }

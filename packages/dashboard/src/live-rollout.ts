@@ -1,17 +1,21 @@
 /**
- * The live data of one rollout page: the rollout, its whole decision log (then only the new decisions on
- * each refresh), units per arm and the plan forecast, refreshed by the live-page loop of live.ts.
+ * The live data of one rollout page: the rollout, its decision log and its chart history (read whole once, then
+ * only what changed after each one's cursor on every refresh), units per arm and the plan forecast, refreshed
+ * by the live-page loop of live.ts.
  */
-import type { PlanReply, RolloutView } from '@dimmer/api';
+import type { ChartHistory, PlanReply, RolloutView } from '@dimmer/api';
 import type { Api } from './api.ts';
 import {
   type DecisionDetail,
-  fetchDecisionsAfter,
+  fetchDecisionChanges,
   getLiveUnits,
   getPlanForecast,
+  getRolloutChart,
   getRolloutDetail,
   type LiveUnits,
+  mergeDecisions,
 } from './api-admin.ts';
+import { appendChart } from './chart-data.ts';
 import { optional, useLive } from './live.ts';
 
 /** States in which the controller looks, so the page keeps refreshing. */
@@ -21,6 +25,8 @@ export interface LiveRollout {
   detail: RolloutView | undefined;
   /** Newest first. */
   decisions: DecisionDetail[];
+  /** Every look of the rollout (downsampled by the server when long); null when the server has no chart. */
+  chart: ChartHistory | null;
   units: LiveUnits | null;
   forecast: PlanReply | null;
   /** The error of the last refresh while it keeps failing; undefined once one succeeds. */
@@ -36,16 +42,19 @@ export interface LiveRollout {
 interface Data {
   detail: RolloutView;
   decisions: DecisionDetail[];
+  decisionCursor: string;
+  chart: ChartHistory | null;
   units: LiveUnits | null;
   forecast: PlanReply | null;
 }
 
 async function fetchRollout(api: Api, id: string, previous: Data | undefined): Promise<Data> {
   const detail = await getRolloutDetail(api, id);
-  const known = previous?.decisions[0]?.id ?? null;
-  const latestId = detail.latestDecision === null ? null : String(detail.latestDecision.id);
-  const changed = previous === undefined || latestId !== known;
-  const fresh = changed ? await fetchDecisionsAfter(api, id, previous === undefined ? null : known) : [];
+  // Only what changed since the last refresh: new entries, and folded holds whose count grew; new chart looks.
+  const { changed, cursor } = await fetchDecisionChanges(api, id, previous?.decisionCursor ?? null);
+  const chartSince = await optional(() => getRolloutChart(api, id, previous?.chart?.cursor ?? null));
+  const chart =
+    previous?.chart != null && chartSince !== null ? appendChart(previous.chart, chartSince) : chartSince;
   const started = detail.state !== 'draft';
   const stateChanged = previous?.detail.state !== detail.state;
   const [units, forecast] = await Promise.all([
@@ -54,7 +63,14 @@ async function fetchRollout(api: Api, id: string, previous: Data | undefined): P
       ? optional(() => getPlanForecast(api, id))
       : Promise.resolve(previous.forecast),
   ]);
-  return { detail, decisions: [...fresh, ...(previous?.decisions ?? [])], units, forecast };
+  return {
+    detail,
+    decisions: mergeDecisions(previous?.decisions ?? [], changed),
+    decisionCursor: cursor,
+    chart,
+    units,
+    forecast,
+  };
 }
 
 /** Loads a rollout and keeps it fresh while it is live; see the module comment. */
@@ -67,6 +83,7 @@ export function useLiveRollout(api: Api, id: string): LiveRollout {
   return {
     detail: live.data?.detail,
     decisions: live.data?.decisions ?? [],
+    chart: live.data?.chart ?? null,
     units: live.data?.units ?? null,
     forecast: live.data?.forecast ?? null,
     error: live.error,

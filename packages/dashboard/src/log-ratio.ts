@@ -5,8 +5,8 @@
  * evidence gives ln(μ_T/μ_C) ± k·SE_log with SE_log = SE_rel · μ_C/μ_T (the delta method on ln), and
  * exp(·) − 1 maps it back: always above −100%, and as tight as the test that decided.
  *
- * Pure and dependency-free so the CLI and the demo can share it (it belongs in @dimmer/stats beside the
- * relative lift it reads).
+ * A rollout's looks carry this interval from the server (`relativeChange`, @dimmer/stats `logRatioInterval`,
+ * which the dashboard may not import); an experiment's per-variant looks are computed here with the same formula.
  */
 
 /** What one guardrail look gives: arm means, the delta-method SE of the relative lift, and a z multiplier. */

@@ -4,6 +4,7 @@ import type {
   DecisionView,
   GuardrailLookSummary,
   HistoryEntry,
+  RelativeChange,
   RolloutView,
 } from '@dimmer/api';
 
@@ -48,6 +49,7 @@ export function sampleRolloutView(): RolloutView {
     history: [],
     latestDecision: null,
     recommendation: null,
+    lastAction: null,
   };
 }
 
@@ -98,6 +100,29 @@ export function sampleMetricLook(): DecisionMetricLook {
     events: { treatment: 1_565, control: 205 },
     summary: sampleHarmSummary(),
     canary: null,
+    relativeChange: sampleRelativeChange(),
+  };
+}
+
+/**
+ * What the server reports as the deciding test's interval for `sampleHarmSummary`: the rollback boundary (3)
+ * on the log-ratio scale, exp(ln(μT/μC) ± 3·SE_rel·μC/μT) − 1.
+ */
+export function sampleRelativeChange(): RelativeChange {
+  const s = sampleHarmSummary();
+  const k = 3;
+  const ratio = s.meanTreatment / s.meanControl;
+  const seLog = ((s.relativeLiftSe ?? 0) * s.meanControl) / s.meanTreatment;
+  return {
+    test: 'rollback',
+    multiplier: k,
+    lift: ratio - 1,
+    lower: Math.expm1(Math.log(ratio) - k * seLog),
+    upper: Math.expm1(Math.log(ratio) + k * seLog),
+    absolute: [s.delta - k * (s.se ?? 0), s.delta + k * (s.se ?? 0)],
+    z: 34.5,
+    boundary: 3,
+    margin: 0.0042,
   };
 }
 
@@ -127,5 +152,8 @@ export function sampleDecisionView(): DecisionView {
     },
     applied: true,
     event: null,
+    count: 1,
+    firstAt: '2026-12-03T13:09:32.695Z',
+    lastAt: '2026-12-03T13:09:32.695Z',
   };
 }

@@ -3,7 +3,13 @@
  * row per guardrail (control, treatment, difference with the interval of the deciding test, verdict,
  * information). Pure, no DOM.
  */
-import type { DecisionMetricLook, GuardrailLookSummary, HistoryEntry, RolloutView } from '@dimmer/api';
+import type {
+  DecisionMetricLook,
+  GuardrailLookSummary,
+  HistoryEntry,
+  RelativeChange,
+  RolloutView,
+} from '@dimmer/api';
 import type { DecisionDetail } from './api-admin.ts';
 import { percentileName } from './chart-data.ts';
 import {
@@ -31,6 +37,8 @@ export interface Banner {
   note?: string;
   /** What to do next. */
   next: string;
+  /** Who or what acted last and when ("Last action: rollback by token:ci at 13:09:32"). */
+  lastAction?: string;
   /** True when the rollout is in alarm: it cannot decide, and the banner says why first. */
   alarm?: boolean;
 }
@@ -66,12 +74,33 @@ export function describeActor(actor: string | null | undefined): string {
   return actor;
 }
 
+function historyEntryOf(last: NonNullable<RolloutView['lastAction']>, attempt: number): HistoryEntry {
+  return {
+    at: last.at,
+    kind: 'action',
+    action: last.action,
+    rule: last.rule,
+    actor: last.actor,
+    attempt,
+    stageIndex: last.stage,
+    reach: last.reach,
+  };
+}
+
 function lastAction(history: readonly HistoryEntry[], action: string): HistoryEntry | undefined {
   for (let i = history.length - 1; i >= 0; i--) {
     const h = history[i];
     if (h !== undefined && h.kind === 'action' && h.action === action) return h;
   }
   return undefined;
+}
+
+/** "Last action: rollback by token:ci at 13:09:32 — <the controller's reason>", or null before any action. */
+export function lastActionText(rollout: RolloutView): string | null {
+  const last = rollout.lastAction;
+  if (last === null || last === undefined) return null;
+  const who = last.by === 'controller' ? 'the controller' : describeActor(last.actor);
+  return `Last action: ${last.action} by ${who} at ${formatClock(last.at)}${last.reason ? ` — ${last.reason}` : ''}`;
 }
 
 /** The look that fired a rollback: harm detected, or the canary guard triggered. */
@@ -121,7 +150,12 @@ export function rolloutBanner(rollout: RolloutView, decisions: readonly Decision
       : null;
   switch (state) {
     case 'rolled_back': {
-      const action = lastAction(rollout.history, 'rollback');
+      // The server's last action names who rolled back even when the history was trimmed.
+      const latestAction = rollout.lastAction?.action === 'rollback' ? rollout.lastAction : null;
+      const action =
+        latestAction !== null
+          ? historyEntryOf(latestAction, rollout.attempt)
+          : lastAction(rollout.history, 'rollback');
       const fired = decisions.find((d) => d.action === 'rollback' && d.applied);
       const byController =
         action?.actor === CONTROLLER ||
@@ -293,16 +327,21 @@ export function summaryCells(
   s: GuardrailLookSummary | null,
   kind: string,
   multiplier: number | null,
+  change?: RelativeChange | null,
 ): Pick<ResultRow, 'control' | 'treatment' | 'difference' | 'relative'> {
+  // A rollout's look carries the server's interval (`relativeChange`, computed by @dimmer/stats and shown the
+  // same by the CLI and the demo); an experiment's look is computed here with the same formula.
   const rel =
-    multiplier !== null && s !== null && s.relativeLiftSe !== null
-      ? logRatioInterval({
-          meanTreatment: s.meanTreatment,
-          meanControl: s.meanControl,
-          relativeLiftSe: s.relativeLiftSe,
-          multiplier,
-        })
-      : null;
+    change != null && change.lift !== null && change.lower !== null && change.upper !== null
+      ? { lift: change.lift, lower: change.lower, upper: change.upper }
+      : multiplier !== null && s !== null && s.relativeLiftSe !== null
+        ? logRatioInterval({
+            meanTreatment: s.meanTreatment,
+            meanControl: s.meanControl,
+            relativeLiftSe: s.relativeLiftSe,
+            multiplier,
+          })
+        : null;
   const absInterval =
     multiplier !== null && s !== null && s.se !== null
       ? ` (${formatDifference(s.delta - multiplier * s.se, kind)} to ${formatDifference(s.delta + multiplier * s.se, kind)})`
@@ -342,7 +381,7 @@ export function resultRows(decision: DecisionDetail | undefined): ResultRow[] {
     const s = look.summary;
     const { multiplier, test } = decidingTest(look);
     const q = look.quantile ?? null;
-    const cells = summaryCells(s, look.kind, multiplier);
+    const cells = summaryCells(s, look.kind, multiplier, look.relativeChange);
     return {
       metric: look.metric,
       required: look.required,

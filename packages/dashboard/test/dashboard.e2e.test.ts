@@ -344,6 +344,15 @@ describe('dashboard in Chromium', () => {
       await go(page, '#/rollouts');
       await page.getByText('Plan a new rollout').click();
       await page.getByLabel('Flag', { exact: true }).selectOption('guarded-search');
+      // The server's dry run: the surface's required guardrail, each stage's forecast, nothing stored.
+      await page.getByRole('button', { name: 'Check plan' }).click();
+      const preview = page.getByTestId('plan-preview');
+      await preview.waitFor();
+      expect(await preview.textContent()).toContain(
+        'Required by the surface (cannot be removed): search_crash',
+      );
+      expect(await preview.getByRole('row').count()).toBeGreaterThan(1);
+      expect((await admin('/api/v1/rollouts?flag=guarded-search')).rollouts).toEqual([]);
       await page.getByRole('button', { name: 'Create rollout' }).click();
       await page.getByRole('heading', { name: /Rollout/ }).waitFor();
 
@@ -387,6 +396,13 @@ describe('dashboard in Chromium', () => {
       await dialog.getByRole('button', { name: 'Roll back' }).click();
       await page.getByText('rolled back').first().waitFor();
       expect(await page.getByTestId('current-reach').textContent()).toContain('0%');
+      // The banner names who rolled back: this page's token, not the controller.
+      await expect
+        .poll(async () => (await page.getByTestId('last-action').textContent()) ?? '')
+        .toMatch(/Last action: rollback by token:/);
+      expect((await admin('/api/v1/rollouts?flag=guarded-search')).rollouts).toMatchObject([
+        { health: expect.not.stringMatching(/^failing$/) },
+      ]);
 
       // Through the SDK API: no unit is served treatment any more.
       const config = await fetch(`${server.url}/sdk/v1/config`, {
@@ -416,10 +432,23 @@ describe('dashboard in Chromium', () => {
         metric: 'banner_crash',
         mode: 'automatic',
       });
+      // Every refresh after the first asks only for what changed: decisions and chart looks after a cursor.
+      const reads: string[] = [];
+      page.on('request', (request) => {
+        const url = new URL(request.url());
+        if (/\/rollouts\/ro_banner\/(decisions|chart)$/.test(url.pathname))
+          reads.push(url.pathname + url.search);
+      });
       await signIn(page);
       await go(page, '#/rollouts/ro_banner');
       const banner = page.getByTestId('verdict-banner');
       await banner.getByText(/Running at stage 1 of 2/).waitFor();
+      await expect
+        .poll(() => reads.filter((r) => r.includes('after=')).length, { timeout: 20_000 })
+        .toBeGreaterThanOrEqual(2);
+      // Once the page has its cursors, every read asks only for what changed.
+      const firstIncremental = reads.findIndex((r) => r.includes('after='));
+      expect(reads.slice(firstIncremental).every((r) => r.includes('after='))).toBe(true);
 
       // The server answers 503 for a while: the page keeps its data and its buttons, says it is stale, and
       // recovers on its own once the server answers again.
@@ -459,6 +488,9 @@ describe('dashboard in Chromium', () => {
       await banner.getByText(/Rolled back by the controller/).waitFor({ timeout: 20_000 });
       expect(await banner.textContent()).toContain(
         `because banner_crash rose from ${control} to ${treatment}`,
+      );
+      expect(await page.getByTestId('last-action').textContent()).toMatch(
+        /Last action: rollback by the controller at .* banner_crash is worse in treatment/,
       );
       const row = page
         .getByTestId('results')
@@ -628,6 +660,23 @@ describe('dashboard in Chromium', () => {
       await page.getByLabel('Key').fill('staging');
       await page.getByRole('button', { name: 'Create environment' }).click();
       await page.getByRole('rowheader', { name: 'staging' }).waitFor();
+      // Rename one in place; delete a spare one; the one in use is refused with what refers to it.
+      const staging = page.getByTestId('env-row-staging');
+      await staging.getByRole('button', { name: 'Rename' }).click();
+      await staging.getByLabel('Name of staging').fill('Staging area');
+      await staging.getByRole('button', { name: 'Save' }).click();
+      await staging.getByText('Staging area').waitFor();
+      await page.getByLabel('Key').fill('scratch');
+      await page.getByRole('button', { name: 'Create environment' }).click();
+      await page.getByTestId('env-row-scratch').getByRole('button', { name: 'Delete' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Delete environment' }).click();
+      await page.getByTestId('env-row-scratch').waitFor({ state: 'detached' });
+      await page.getByTestId(`env-row-${ENV}`).getByRole('button', { name: 'Delete' }).click();
+      const refusal = page.getByRole('dialog');
+      await refusal.getByRole('button', { name: 'Delete environment' }).click();
+      await refusal.getByText(/is in use by/).waitFor();
+      await refusal.getByRole('button', { name: 'Cancel' }).click();
+      await page.getByTestId(`env-row-${ENV}`).waitFor();
 
       // Flag on that surface (created off).
       await go(page, '#/new-flag');
@@ -696,7 +745,7 @@ describe('dashboard in Chromium', () => {
         .toMatch(/[1-9][\d,]* treatment \/ [1-9][\d,]* control/);
       await screenshotsAtBothWidths(page, '22-rollout-running');
 
-      // More looks with nothing new: one folded entry with its count, fetched a few decisions at a time.
+      // More looks with nothing new: one entry with its count (stored that way), fetched after a cursor.
       const decisionRequests: string[] = [];
       page.on('request', (request) => {
         if (request.url().includes('/rollouts/ro_ui/decisions')) decisionRequests.push(request.url());
@@ -709,7 +758,7 @@ describe('dashboard in Chromium', () => {
         .toContain('×5');
       expect(await page.getByTestId('decision').count()).toBe(1);
       expect(decisionRequests.length).toBeGreaterThan(0);
-      expect(decisionRequests.every((url) => /[?&]limit=(2|50)(&|$)/.test(url))).toBe(true);
+      expect(decisionRequests.every((url) => /[?&]after=\d+(&|$)/.test(url))).toBe(true);
 
       // The flag's editor shows the rollout's rule read-only; disabling in production asks first.
       await go(page, '#/flags/ui-flag/edit');

@@ -15,6 +15,7 @@ import {
   DEFAULT_ROLLBACK_ALPHA,
   DEFAULT_SRM_THRESHOLD,
   type Direction,
+  decidingInterval,
   effectiveUnits,
   estimateArm,
   type GuardrailConfig,
@@ -524,9 +525,15 @@ function deteriorationReason(look: MetricLook): string {
   const crossed = d.rejected
     ? `z = ${num(d.z)} ≥ boundary ${d.boundary === null ? '∞' : num(d.boundary)} at ${pct(s.informationFraction)} of the planned information`
     : `its deterioration boundary was crossed at an earlier look`;
+  // The interval of the rollback test on the log-ratio scale: the same numbers the API, dashboard and CLI show.
+  const deciding = decidingInterval(s);
+  const interval =
+    deciding.relative !== null
+      ? `, ${deciding.test === 'rollback' ? 'rollback-test' : 'always-valid'} interval ${pct(deciding.relative.lower, true)} to ${pct(deciding.relative.upper, true)}`
+      : '';
   return (
     `${look.metric} is worse in treatment: ${pct(s.relativeLift, true)} relative ` +
-    `(${armValues(look)}, interval ${pct(s.relativeLiftInterval[0], true)} to ${pct(s.relativeLiftInterval[1], true)}; ` +
+    `(${armValues(look)}${interval}; ` +
     `${num(s.nTreatment)} treatment and ${num(s.nControl)} control units), ${crossed}`
   );
 }

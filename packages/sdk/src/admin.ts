@@ -9,6 +9,7 @@ import type {
   AdminTokenView,
   AuditPage,
   AuditResourceType,
+  ChartHistory,
   ClientKeyInput,
   ClientKeyView,
   CreatedAdminToken,
@@ -38,6 +39,7 @@ import type {
   PlanReply,
   RolloutAction,
   RolloutInput,
+  RolloutPlanPreview,
   RolloutRelease,
   RolloutView,
   SegmentInput,
@@ -59,6 +61,7 @@ const api = (path: string) => `${ADMIN_API_PREFIX}${path}`;
 /** Every path the client calls (relative to the server URL). */
 export const ADMIN_PATHS = {
   environments: api('/environments'),
+  environment: (key: string) => api(`/environments/${enc(key)}`),
   flags: api('/flags'),
   flag: (key: string) => api(`/flags/${enc(key)}`),
   flagEnvironment: (key: string, env: string) => api(`/flags/${enc(key)}/environments/${enc(env)}`),
@@ -79,6 +82,8 @@ export const ADMIN_PATHS = {
   rolloutDecisions: (id: string) => api(`/rollouts/${enc(id)}/decisions`),
   rolloutEvidence: (id: string) => api(`/rollouts/${enc(id)}/evidence`),
   rolloutPlan: (id: string) => api(`/rollouts/${enc(id)}/plan`),
+  rolloutChart: (id: string) => api(`/rollouts/${enc(id)}/chart`),
+  planRollout: api('/rollouts/plan'),
   rolloutAction: (id: string, action: RolloutAction) => api(`/rollouts/${enc(id)}/${action}`),
   experiments: api('/experiments'),
   experiment: (id: string) => api(`/experiments/${enc(id)}`),
@@ -108,6 +113,7 @@ export type {
   AuditEntry,
   AuditPage,
   AuditResourceType,
+  ChartHistory,
   ClientKeyInput,
   ClientKeyKind,
   ClientKeyView,
@@ -140,6 +146,7 @@ export type {
   GuardrailLookSummary,
   HoldbackMetricReport,
   HoldbackReport,
+  LastAction,
   MetricCategory,
   MetricEstimates,
   MetricInput,
@@ -152,10 +159,12 @@ export type {
   QuantileLook,
   QuantileScope,
   QuantileSketch,
+  RelativeChange,
   RolloutAction,
   RolloutAlarmCause,
   RolloutAlarmReason,
   RolloutInput,
+  RolloutPlanPreview,
   RolloutPlanView,
   RolloutRelease,
   RolloutStageInput,
@@ -285,6 +294,10 @@ export interface AdminClient {
   readonly url: string;
   listEnvironments(): Promise<EnvironmentView[]>;
   createEnvironment(input: EnvironmentInput): Promise<EnvironmentView>;
+  /** Renames an environment (its key never changes). */
+  renameEnvironment(key: string, name: string): Promise<EnvironmentView>;
+  /** Deletes an environment; CONFLICT naming its active keys, rollouts and experiments while it has any. */
+  deleteEnvironment(key: string): Promise<void>;
 
   listFlags(filter?: FlagListFilter): Promise<FlagView[]>;
   getFlag(key: string): Promise<FlagView>;
@@ -344,6 +357,10 @@ export interface AdminClient {
   getRolloutEvidence(id: string): Promise<EvidenceReport>;
   /** The forecast of the rollout's plan: what each stage can detect. */
   getRolloutPlan(id: string): Promise<PlanReply>;
+  /** Dry run of `createRollout`: the same errors, the plan, forecast, schedule and warnings; stores nothing. */
+  planRollout(input: RolloutInput): Promise<RolloutPlanPreview>;
+  /** Every look's estimate, interval, boundary and margin per guardrail (`after`: only the looks since). */
+  getRolloutChart(id: string, query?: { after?: string; points?: number }): Promise<ChartHistory>;
   listExperiments(filter?: { environment?: string; flag?: string }): Promise<ExperimentView[]>;
   getExperiment(id: string): Promise<ExperimentView>;
   /** Creates a draft experiment; the reply carries its sample plan. */
@@ -468,6 +485,10 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
       return listOf(await request('GET', ADMIN_PATHS.environments), 'environments');
     },
     createEnvironment: (input) => request('POST', ADMIN_PATHS.environments, input),
+    renameEnvironment: (key, name) => request('PUT', ADMIN_PATHS.environment(key), { name }),
+    async deleteEnvironment(key) {
+      await request('DELETE', ADMIN_PATHS.environment(key));
+    },
 
     async listFlags(filter = {}) {
       const path =
@@ -554,6 +575,9 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
     },
     getRolloutEvidence: (id) => request('GET', ADMIN_PATHS.rolloutEvidence(id)),
     getRolloutPlan: (id) => request('GET', ADMIN_PATHS.rolloutPlan(id)),
+    planRollout: (input) => request('POST', ADMIN_PATHS.planRollout, input),
+    getRolloutChart: (id, q = {}) =>
+      request('GET', ADMIN_PATHS.rolloutChart(id) + query({ after: q.after, points: q.points })),
 
     async listExperiments(filter = {}) {
       const path = ADMIN_PATHS.experiments + query({ environment: filter.environment, flag: filter.flag });

@@ -288,7 +288,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const announce = (changes: readonly ConfigChange[]) => hub.apply(changes);
   const keys = new KeysService({ keys: stores.keys, environments: stores.environments, clock });
-  const environments = new EnvironmentsService({ environments: stores.environments, clock, announce });
+  const environments = new EnvironmentsService({
+    environments: stores.environments,
+    clock,
+    announce,
+    references: async (environment) => ({
+      keys: (await stores.keys.listClientKeys({ environment }))
+        .filter((k) => k.revokedAt === null)
+        .map((k) => k.name),
+      rollouts: (await stores.rollouts.list({ environment })).map((r) => ({ id: r.id, state: r.state })),
+      experiments: (await stores.experiments.list({ environment })).map((e) => ({
+        id: e.id,
+        status: e.status,
+      })),
+    }),
+  });
   const flags = new FlagsService({
     flags: stores.flags,
     segments: stores.segments,

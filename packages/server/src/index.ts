@@ -5,6 +5,8 @@
 export type { AppConfig, AppDeps, DimmerContext } from './app.ts';
 export { API_PREFIX, buildApp } from './app.ts';
 export type { Clock } from './clock.ts';
+/** The deciding test's interval of a stored metric look (log-ratio scale), as the API shows it. */
+export { relativeChangeOf } from './rollouts/index.ts';
 export {
   createTestServer,
   type RunningServer,

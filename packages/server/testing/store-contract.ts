@@ -147,6 +147,47 @@ export function storeContract(name: string, makeStores: () => Promise<Stores>): 
       expect(await stores.environments.get('nope')).toBeUndefined();
     });
 
+    it('renames an environment, and deletes one with its revoked keys and its state in every flag', async () => {
+      await stores.environments.create(
+        { key: 'staging', name: 'Staging' },
+        audit('environment', 'staging', T0),
+      );
+      expect(
+        (await stores.environments.rename('staging', 'Pre-prod', audit('environment', 'staging', T0 + 1)))
+          .name,
+      ).toBe('Pre-prod');
+      await expect(
+        stores.environments.rename('nope', 'x', audit('environment', 'nope', T0)),
+      ).rejects.toBeInstanceOf(StoreNotFoundError);
+      const both = {
+        ...flag('both'),
+        environments: { ...flag('both').environments, staging: { enabled: true, rules: [] } },
+      };
+      await stores.flags.create(both, audit('flag', 'both', T0 + 2));
+      await stores.flags.create(flag('prod-only'), audit('flag', 'prod-only', T0 + 2));
+      await stores.keys.createClientKey(
+        clientKey('k1', 'staging', 'hash-k1'),
+        audit('client_key', 'k1', T0 + 3),
+      );
+      // An active key refers to it: refused, nothing changed.
+      await expect(
+        stores.environments.remove('staging', audit('environment', 'staging', T0 + 4)),
+      ).rejects.toBeInstanceOf(StoreConflictError);
+      expect((await stores.flags.get('both'))?.flag.environments.staging).toBeDefined();
+      await stores.keys.revokeClientKey('k1', audit('client_key', 'k1', T0 + 5));
+      const changed = await stores.environments.remove('staging', audit('environment', 'staging', T0 + 6));
+      expect(changed).toEqual(['both']);
+      expect(await stores.environments.get('staging')).toBeUndefined();
+      const after = await stores.flags.get('both');
+      expect(Object.keys(after?.flag.environments ?? {})).toEqual(['production']);
+      expect(after?.revision).toBe(2);
+      expect((await stores.flags.get('prod-only'))?.revision).toBe(1);
+      expect(await stores.keys.listClientKeys({ environment: 'staging' })).toEqual([]);
+      await expect(
+        stores.environments.remove('staging', audit('environment', 'staging', T0 + 7)),
+      ).rejects.toBeInstanceOf(StoreNotFoundError);
+    });
+
     it('stores flags, bumps the versions of the environments a write changes, and records audit in order', async () => {
       const created = await stores.flags.create(flag('a-flag', 'First one'), audit('flag', 'a-flag', T0 + 1));
       expect(created.value.revision).toBe(1);
@@ -526,7 +567,7 @@ export function storeContract(name: string, makeStores: () => Promise<Stores>): 
       );
       expect(advanced.changes.map((c) => [c.environment, c.version])).toEqual([['production', 3]]);
       expect((await stores.flags.get('f'))?.flag.description).toBe('advanced');
-      expect(advanced.value.decisionId).toBeGreaterThan(held.value.decisionId as number);
+      expect(advanced.value.decision?.id).toBeGreaterThan(held.value.decision?.id as number);
       await expect(
         stores.rollouts.commit(
           held.value.rollout,
@@ -536,13 +577,112 @@ export function storeContract(name: string, makeStores: () => Promise<Stores>): 
       ).rejects.toBeInstanceOf(StoreConflictError);
       const all = await stores.rollouts.listDecisions('ro_1', { limit: 10 });
       expect(all.map((d) => d.action)).toEqual(['advance', 'hold']);
-      expect(all[0]).toEqual({ ...decision(T0 + 2, 'advance'), id: advanced.value.decisionId });
+      expect(all[0]).toEqual({
+        ...decision(T0 + 2, 'advance'),
+        id: advanced.value.decision?.id,
+        count: 1,
+        firstAt: T0 + 2,
+        seq: 2,
+      });
       const older = await stores.rollouts.listDecisions('ro_1', {
         limit: 10,
         beforeId: all[0]?.id as number,
       });
       expect(older.map((d) => d.at)).toEqual([T0 + 1]);
       expect(await stores.rollouts.listDecisions('ro_2', { limit: 10 })).toEqual([]);
+    });
+
+    it('folds consecutive identical holds into one entry updated in place, and reads changes after a cursor', async () => {
+      await stores.flags.create(flag('f'), audit('flag', 'f', T0));
+      let record = await stores.rollouts.create(rollout('ro_1', 'running'), audit('rollout', 'ro_1', T0));
+      const look = (
+        at: number,
+        over: Partial<{ action: 'hold' | 'advance'; rule: string; stage: number; applied: boolean }> = {},
+      ) => ({
+        rollout: 'ro_1',
+        attempt: 1,
+        at,
+        action: over.action ?? 'hold',
+        rule: over.rule ?? 'min_duration',
+        reason: `look at ${at}`,
+        applied: over.applied ?? false,
+        evidence: {
+          stageIndex: over.stage ?? 0,
+          status: 'running',
+          reach: 1,
+          metrics: {
+            clicks: {
+              direction: 'lower_is_worse',
+              margin: 0.05,
+              summary: {
+                delta: -0.01 * at,
+                se: 0.1,
+                interval: [-1, 1],
+                meanControl: 2,
+                harmDetected: false,
+                deterioration: { z: 0.1, boundary: at === T0 + 2 ? null : 3 },
+                nonInferiority: null,
+              },
+            },
+          },
+        },
+      });
+      const commit = async (d: ReturnType<typeof look>) => {
+        const out = await stores.rollouts.commit(
+          record,
+          { expectedRevision: record.revision, decision: d },
+          [],
+        );
+        record = out.value.rollout;
+        return out.value.decision;
+      };
+      const first = await commit(look(T0 + 1));
+      const second = await commit(look(T0 + 2));
+      const third = await commit(look(T0 + 3));
+      expect(second?.id).toBe(first?.id);
+      expect(third).toMatchObject({
+        id: first?.id,
+        count: 3,
+        firstAt: T0 + 1,
+        at: T0 + 3,
+        reason: `look at ${T0 + 3}`,
+      });
+      const cursor = await stores.rollouts.decisionCursor('ro_1');
+      expect(cursor).toBe(third?.seq);
+      // Another rule, then an applied advance, then holds at the next stage: each starts a new entry.
+      await commit(look(T0 + 4, { rule: 'srm' }));
+      await commit(look(T0 + 5, { action: 'advance', rule: 'all_clear', applied: true }));
+      await commit(look(T0 + 6, { stage: 1 }));
+      await commit(look(T0 + 7, { stage: 1 }));
+      const log = await stores.rollouts.listDecisions('ro_1', { limit: 10 });
+      expect(log.map((d) => [d.rule, d.count, d.firstAt, d.at])).toEqual([
+        ['min_duration', 2, T0 + 6, T0 + 7],
+        ['all_clear', 1, T0 + 5, T0 + 5],
+        ['srm', 1, T0 + 4, T0 + 4],
+        ['min_duration', 3, T0 + 1, T0 + 3],
+      ]);
+      const changed = await stores.rollouts.listDecisions('ro_1', { limit: 10, afterSeq: cursor });
+      expect(changed.map((d) => d.rule)).toEqual(['srm', 'all_clear', 'min_duration']);
+      expect(changed.map((d) => d.seq)).toEqual([...changed.map((d) => d.seq)].sort((a, b) => a - b));
+      const holds = await stores.rollouts.listDecisions('ro_1', { limit: 10, actions: ['advance'] });
+      expect(holds.map((d) => d.rule)).toEqual(['all_clear']);
+      expect(await stores.rollouts.decisionCursor('ro_2')).toBe(0);
+      // Every look is kept for the chart, even those folded in the log.
+      const looks = await stores.rollouts.listLooks('ro_1');
+      expect(looks.map((l) => l.at)).toEqual([1, 2, 3, 4, 5, 6, 7].map((k) => T0 + k));
+      expect(looks.map((l) => l.stage)).toEqual([0, 0, 0, 0, 0, 1, 1]);
+      expect(looks[0]?.points.clicks).toEqual({
+        estimate: -0.01 * (T0 + 1),
+        lower: -1,
+        upper: 1,
+        rollback: -1 * 3 * 0.1,
+        margin: -1 * 0.05 * 2,
+        z: 0.1,
+        crossed: false,
+      });
+      expect(looks[1]?.points.clicks?.rollback).toBeNull();
+      const later = await stores.rollouts.listLooks('ro_1', { afterId: looks[4]?.id as number });
+      expect(later.map((l) => l.at)).toEqual([T0 + 6, T0 + 7]);
     });
 
     it('ingests batches once, keeps epochs and cohort statistics, and prunes raw events', async () => {

@@ -17,6 +17,7 @@ export {
   POWER_GRID_RESOLUTION,
   type SubDensity,
 } from './recursion.ts';
+export * from './relative-change.ts';
 export * from './special.ts';
 export * from './spending.ts';
 export * from './srm.ts';

@@ -3,6 +3,8 @@
  * progress of a rollout, and the summary printed at the end (`--json` prints it as is).
  */
 
+import { relativeChangeOf } from '@dimmer/server';
+
 /** One guardrail at one look: the estimate of treatment − control and its always-valid interval. */
 export interface GuardrailEstimate {
   /** `no_data`, `insufficient` or `assessed`. */
@@ -14,9 +16,16 @@ export interface GuardrailEstimate {
   /** Treatment − control on the metric's scale, and its interval. */
   delta: number | null;
   interval: [number, number] | null;
-  /** μ_T/μ_C − 1 and its interval. */
+  /**
+   * μ_T/μ_C − 1 and the interval of the test that decided (the rollback or non-inferiority boundary, else the
+   * always-valid interval) on the log-ratio scale: the numbers the API, the dashboard and `rollouts status` show.
+   */
   relativeLift: number | null;
   relativeLiftInterval: [number, number] | null;
+  /** Which test the interval is from: `rollback`, `non_inferiority` or `interval`; null before a look. */
+  test: string | null;
+  /** The relative non-inferiority margin the metric was compared with. */
+  margin: number | null;
   meanControl: number | null;
   meanTreatment: number | null;
   nControl: number | null;
@@ -140,6 +149,7 @@ function pair(x: unknown): [number, number] | null {
 
 function estimateOf(look: Json): GuardrailEstimate {
   const s = isObject(look.summary) ? look.summary : null;
+  const change = relativeChangeOf(s as Parameters<typeof relativeChangeOf>[0]);
   const canary = isObject(look.canary) ? look.canary : null;
   const q = isObject(look.quantile) ? look.quantile : null;
   const quantile =
@@ -155,7 +165,10 @@ function estimateOf(look: Json): GuardrailEstimate {
     delta: num(s?.delta),
     interval: pair(s?.interval),
     relativeLift: num(s?.relativeLift),
-    relativeLiftInterval: pair(s?.relativeLiftInterval),
+    relativeLiftInterval:
+      change !== null && change.lower !== null && change.upper !== null ? [change.lower, change.upper] : null,
+    test: change?.test ?? null,
+    margin: num(look.margin),
     meanControl: num(s?.meanControl),
     meanTreatment: num(s?.meanTreatment),
     nControl: num(s?.nControl),

@@ -17,6 +17,8 @@ const estimate: GuardrailEstimate = {
   nTreatment: 600,
   canary: null,
   quantile: null,
+  test: 'rollback',
+  margin: 0.1,
 };
 
 const rollback: DemoDecision = {

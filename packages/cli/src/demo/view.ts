@@ -61,8 +61,9 @@ function verdictText(m: GuardrailEstimate | undefined): string {
   if (m === undefined) return '';
   if (m.harmDetected) return 'HARM';
   if (m.canary?.triggered) return 'CANARY HARM';
-  if (m.verdict === 'non_inferior') return 'non-inferior';
-  return m.verdict ?? m.status.replace('_', ' ');
+  const margin = m.margin === null ? '' : ` (margin ${formatPercent(m.margin)})`;
+  if (m.verdict === 'non_inferior') return `non-inferior${margin}`;
+  return `${m.verdict ?? m.status.replace('_', ' ')}${m.verdict === null ? '' : margin}`;
 }
 
 function stageText(r: RolloutProgress): string {
@@ -99,7 +100,7 @@ export function formatFrame(
 ): string {
   const lines = [
     `Simulated ${formatDuration(frame.elapsedMs)}: ${formatNumber(frame.users)} users, ${formatNumber(frame.events)} events`,
-    'Guardrails: treatment vs control (relative), always-valid 95% interval, verdict',
+    'Guardrails: treatment vs control (relative), interval of the deciding test (log-ratio), verdict',
     '',
   ];
   for (const r of frame.rollouts) lines.push(...rolloutBlock(r, guardrails), '');

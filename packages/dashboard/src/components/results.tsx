@@ -28,6 +28,11 @@ export function VerdictBanner({ banner }: { banner: Banner }) {
     >
       <p className="verdict-headline">{banner.headline}</p>
       {banner.reason !== undefined ? <p className="verdict-reason">{banner.reason}</p> : null}
+      {banner.lastAction !== undefined ? (
+        <p className="verdict-last" data-testid="last-action">
+          {banner.lastAction}
+        </p>
+      ) : null}
       <p className="verdict-next">
         <strong>Next:</strong> {banner.next}
       </p>

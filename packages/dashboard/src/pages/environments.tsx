@@ -1,9 +1,122 @@
-/** Environments: each with its config version, and a form to add one (the server offers no rename yet). */
+/**
+ * Environments: each with its config version, a form to add one, and per row a rename and a delete (the
+ * server refuses to delete one that still has client keys, rollouts or experiments, and says which).
+ */
 import { type FormEvent, useState } from 'react';
 import type { Environment } from '../api.ts';
-import { createEnvironment } from '../api-admin.ts';
+import { createEnvironment, deleteEnvironment, renameEnvironment } from '../api-admin.ts';
 import { FieldIssues } from '../components/field-issues.tsx';
-import { ErrorMessage, PageHeader, Pending, Time, useLoad, useSession } from '../components/ui.tsx';
+import {
+  ConfirmDialog,
+  ErrorMessage,
+  PageHeader,
+  Pending,
+  Time,
+  useLoad,
+  useSession,
+} from '../components/ui.tsx';
+
+/** One row: its name editable in place, and a delete behind a confirmation. */
+function EnvironmentRow({ env, onChanged }: { env: Environment; onChanged(): void }) {
+  const { api } = useSession();
+  const [editing, setEditing] = useState(false);
+  const [name, setName] = useState(env.name);
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(undefined);
+
+  const save = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    try {
+      await renameEnvironment(api, env.key, name.trim());
+      setEditing(false);
+      onChanged();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const remove = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await deleteEnvironment(api, env.key);
+      setConfirming(false);
+      onChanged();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <tr data-testid={`env-row-${env.key}`}>
+      <th scope="row" data-label="Environment">
+        {env.key}
+      </th>
+      <td data-label="Name">
+        {editing ? (
+          <form className="inline-form" onSubmit={save} noValidate>
+            <label className="visually-hidden" htmlFor={`env-name-${env.key}`}>
+              Name of {env.key}
+            </label>
+            <input id={`env-name-${env.key}`} value={name} onChange={(e) => setName(e.target.value)} />
+            <button type="submit" className="button button-primary" disabled={busy}>
+              Save
+            </button>
+            <button type="button" className="button" onClick={() => setEditing(false)}>
+              Cancel
+            </button>
+            <FieldIssues error={error} path="name" />
+          </form>
+        ) : (
+          env.name
+        )}
+      </td>
+      <td data-label="Version">{env.configVersion}</td>
+      <td data-label="Last change">
+        <Time iso={env.committedAt} />
+      </td>
+      <td data-label="Actions">
+        {!editing ? (
+          <span className="row-actions">
+            <button type="button" className="button" onClick={() => setEditing(true)}>
+              Rename
+            </button>
+            <button type="button" className="button button-danger" onClick={() => setConfirming(true)}>
+              Delete
+            </button>
+          </span>
+        ) : null}
+        {!confirming && error !== undefined && !editing ? <ErrorMessage error={error} /> : null}
+        {confirming ? (
+          <ConfirmDialog
+            title={`Delete environment ${env.key}?`}
+            message={
+              <p>
+                Its state in every flag and its revoked client keys are deleted too. The server refuses while
+                active keys, rollouts or experiments refer to it, and names them.
+              </p>
+            }
+            confirmLabel="Delete environment"
+            danger
+            busy={busy}
+            error={error}
+            onConfirm={() => void remove()}
+            onCancel={() => {
+              setConfirming(false);
+              setError(undefined);
+            }}
+          />
+        ) : null}
+      </td>
+    </tr>
+  );
+}
 
 export function EnvironmentsPage() {
   const { api } = useSession();
@@ -79,20 +192,12 @@ export function EnvironmentsPage() {
                   <th scope="col">Name</th>
                   <th scope="col">Config version</th>
                   <th scope="col">Last change</th>
+                  <th scope="col">Actions</th>
                 </tr>
               </thead>
               <tbody>
                 {envs.map((e) => (
-                  <tr key={e.key}>
-                    <th scope="row" data-label="Environment">
-                      {e.key}
-                    </th>
-                    <td data-label="Name">{e.name}</td>
-                    <td data-label="Version">{e.configVersion}</td>
-                    <td data-label="Last change">
-                      <Time iso={e.committedAt} />
-                    </td>
-                  </tr>
+                  <EnvironmentRow key={e.key} env={e} onChanged={list.reload} />
                 ))}
               </tbody>
             </table>

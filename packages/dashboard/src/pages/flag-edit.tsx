@@ -6,6 +6,8 @@
  * kept as it is. Switching an environment off asks first. After saving, the server's own preview is shown,
  * and its validation messages are listed by path when it refuses.
  */
+
+import type { FlagPreview } from '@dimmer/api';
 import {
   type FlagConfig,
   type FlagEnvironment,
@@ -16,9 +18,11 @@ import {
 } from '@dimmer/core';
 import { type FormEvent, useState } from 'react';
 import { ApiError, type FlagView, type SegmentView, type SplitPreview } from '../api.ts';
+import { previewFlagEdit } from '../api-admin.ts';
 import { ConfirmDialog, ErrorMessage, PageHeader, Pending, useLoad, useSession } from '../components/ui.tsx';
 import { describeServe } from '../describe.ts';
 import { disableWarning } from '../disable-warning.ts';
+import { formatFraction } from '../format.ts';
 import { LOCAL_PREVIEW_SAMPLE_SIZE, parseContext, previewLocally } from '../local-eval.ts';
 import { type LockedRule, mergeLockedRules, splitLockedRules } from '../locked-rules.ts';
 import { href } from '../router.ts';
@@ -163,6 +167,7 @@ function Editor({ flag, segments }: { flag: FlagView; segments: SegmentView[] })
   const [localIssues, setLocalIssues] = useState<ValidationIssue[]>([]);
   const [localPreview, setLocalPreview] = useState<Record<string, SplitChangePreview> | null>(null);
   const [saved, setSaved] = useState<Record<string, SplitPreview> | null>(null);
+  const [targeted, setTargeted] = useState<FlagPreview['targeted'] | null>(null);
   const [current, setCurrent] = useState<FlagView>(flag);
   const [error, setError] = useState<unknown>(undefined);
   const [busy, setBusy] = useState(false);
@@ -210,6 +215,13 @@ function Editor({ flag, segments }: { flag: FlagView; segments: SegmentView[] })
     const result = computePreview();
     setLocalPreview(result);
     setPreviewedDraft(result === null ? null : JSON.stringify(draft));
+    setTargeted(null);
+    // The server's preview of each targeted rule, among the units it targets (made to match its condition).
+    const doc = documentOf(current, draft);
+    if (result !== null && doc.ok)
+      previewFlagEdit(api, current.key, doc.value)
+        .then((reply) => setTargeted(reply.targeted))
+        .catch(() => setTargeted(null));
   };
 
   const save = async (event: FormEvent) => {
@@ -453,6 +465,24 @@ function Editor({ flag, segments }: { flag: FlagView; segments: SegmentView[] })
           preview={localPreview}
           caption={`Preview (computed in your browser over ${LOCAL_PREVIEW_SAMPLE_SIZE.toLocaleString()} sample units)`}
         />
+      ) : null}
+      {localPreview !== null && targeted !== null && Object.keys(targeted).length > 0 ? (
+        <div className="preview" data-testid="targeted-preview" aria-live="polite">
+          <p className="muted small">
+            Targeted rules (server preview: units made to match each rule’s condition):
+          </p>
+          <ul>
+            {Object.entries(targeted).flatMap(([e, rules]) =>
+              rules.map((r) => (
+                <li key={`${e}-${r.rule}`}>
+                  {e}, rule <code>{r.rule}</code>: {formatFraction(r.share)} of the units it targets change
+                  variant ({r.changed.toLocaleString()} of {r.sampled.toLocaleString()} with{' '}
+                  <code>{JSON.stringify(r.attributes)}</code>)
+                </li>
+              )),
+            )}
+          </ul>
+        </div>
       ) : null}
       {saved !== null ? (
         <div className="success" role="status">

@@ -9,7 +9,7 @@ import type { PlanReply, RolloutView } from '@dimmer/api';
 import { useMemo, useState } from 'react';
 import type { RolloutAction } from '../api.ts';
 import { type DecisionDetail, type LiveUnits, shippedFrom } from '../api-admin.ts';
-import { chartMarkers, guardrailNames, guardrailSeries } from '../chart-data.ts';
+import { chartMarkers, guardrailNames, guardrailSeries, seriesFromChart } from '../chart-data.ts';
 import { GuardrailChart } from '../components/guardrail-chart.tsx';
 import { ResultsTable, StaleBanner, VerdictBanner } from '../components/results.tsx';
 import {
@@ -28,7 +28,19 @@ import { allowedActions, describeAction, formatPercent, rolloutReach } from '../
 import { formatClock, formatCount, formatDurationMs, formatFraction } from '../format.ts';
 import { useLiveRollout } from '../live-rollout.ts';
 import { href } from '../router.ts';
-import { describeRecommendation, resultRows, rolloutBanner } from '../verdict.ts';
+import {
+  type Banner,
+  describeRecommendation,
+  lastActionText,
+  resultRows,
+  rolloutBanner,
+} from '../verdict.ts';
+
+/** The banner with the rollout's last action under its headline, when there is one. */
+function withLastAction(banner: Banner, last: string | null): Banner {
+  return last === null ? banner : { ...banner, lastAction: last };
+}
+
 import { HealthBadge, ReachMeter, stateTone } from './rollouts.tsx';
 
 const ACTION_LABEL: Record<RolloutAction, string> = {
@@ -290,16 +302,20 @@ export function RolloutDetailPage({ id }: { id: string }) {
   const [pending, setPending] = useState<{ action: RolloutAction; applying: boolean } | null>(null);
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<unknown>(undefined);
-  const { detail: rollout, decisions } = live;
+  const { detail: rollout, decisions, chart } = live;
 
   const charts = useMemo(() => {
     if (rollout === undefined) return [];
-    const names = guardrailNames(decisions);
+    const names = chart !== null ? Object.keys(chart.metrics) : guardrailNames(decisions);
     for (const g of rollout.guardrails) if (!names.includes(g.metric)) names.push(g.metric);
-    const kinds = new Map<string, string | undefined>();
+    const kinds = new Map<string, string | undefined>(rollout.guardrails.map((g) => [g.metric, g.kind]));
     for (const d of decisions) for (const l of d.looks) if (!kinds.has(l.metric)) kinds.set(l.metric, l.kind);
-    return names.map((name) => ({ series: guardrailSeries(decisions, name), kind: kinds.get(name) }));
-  }, [rollout, decisions]);
+    // The server's chart covers every look of the rollout; the decision log (folded) is the fallback.
+    return names.map((name) => ({
+      series: chart !== null ? seriesFromChart(chart, name) : guardrailSeries(decisions, name),
+      kind: kinds.get(name),
+    }));
+  }, [rollout, decisions, chart]);
   const markers = useMemo(() => chartMarkers(rollout?.history ?? []), [rollout]);
   const flag = rollout?.flag;
   const environment = rollout?.environment;
@@ -385,7 +401,7 @@ export function RolloutDetailPage({ id }: { id: string }) {
           onRetry={live.refresh}
         />
       ) : null}
-      <VerdictBanner banner={rolloutBanner(rollout, decisions)} />
+      <VerdictBanner banner={withLastAction(rolloutBanner(rollout, decisions), lastActionText(rollout))} />
       <Recommendation
         rollout={rollout}
         decisions={decisions}

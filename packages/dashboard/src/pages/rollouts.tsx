@@ -1,7 +1,9 @@
 /** Rollouts: each with its stage, current reach and health, and a form to plan a new one. */
+
+import type { RolloutPlanPreview } from '@dimmer/api';
 import { type FormEvent, useState } from 'react';
-import type { Metric, Rollout, RolloutHealth, Surface } from '../api.ts';
-import { createRolloutPlan } from '../api-admin.ts';
+import type { Metric, Rollout, RolloutHealth, RolloutInput, Surface } from '../api.ts';
+import { createRolloutPlan, planRollout } from '../api-admin.ts';
 import { FieldIssues } from '../components/field-issues.tsx';
 import { GuardrailPicker, guardrailInputs } from '../components/guardrail-picker.tsx';
 import {
@@ -15,6 +17,7 @@ import {
   useSession,
 } from '../components/ui.tsx';
 import { formatPercent, rolloutReach } from '../describe.ts';
+import { formatDurationMs, formatFraction } from '../format.ts';
 import { href, navigate } from '../router.ts';
 
 /** Colour of a rollout state label. */
@@ -89,28 +92,53 @@ function NewRollout({ metrics }: { metrics: Metric[] }) {
   const setStage = (index: number, patch: Partial<StageDraft>) =>
     setStages((list) => list.map((s, i) => (i === index ? { ...s, ...patch } : s)));
 
+  const [preview, setPreview] = useState<RolloutPlanPreview | null>(null);
+
+  /** The create body from the form (the same for the dry run and the create). */
+  const input = (): RolloutInput | null => {
+    if (flag === undefined) return null;
+    return {
+      ...(id.trim() !== '' ? { id: id.trim() } : {}),
+      flag: flag.key,
+      environment: env,
+      treatment: treatment || variants[0] || '',
+      control: flag.defaultVariant,
+      stages: stages.map((s) => ({
+        reach: Number(s.reach),
+        ...(s.minDuration.trim() !== '' ? { minDuration: s.minDuration.trim() } : {}),
+        ...(s.minUnitsPerArm.trim() !== '' ? { minUnitsPerArm: Number(s.minUnitsPerArm) } : {}),
+      })),
+      ...(holdback.trim() !== '' && Number(holdback) !== 0 ? { holdback: Number(holdback) } : {}),
+      guardrails: guardrailInputs(required, guardrails),
+      mode,
+      ...(unitsPerDay.trim() !== '' ? { expectedUnitsPerDay: Number(unitsPerDay) } : {}),
+    };
+  };
+
+  /** The server's dry run: the same validation as create, the forecast per stage and the warnings. */
+  const check = async () => {
+    const body = input();
+    if (body === null) return;
+    setBusy(true);
+    setError(undefined);
+    setPreview(null);
+    try {
+      setPreview(await planRollout(api, body));
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    if (flag === undefined) return;
+    const body = input();
+    if (body === null) return;
     setBusy(true);
     setError(undefined);
     try {
-      const rollout = await createRolloutPlan(api, {
-        ...(id.trim() !== '' ? { id: id.trim() } : {}),
-        flag: flag.key,
-        environment: env,
-        treatment: treatment || variants[0] || '',
-        control: flag.defaultVariant,
-        stages: stages.map((s) => ({
-          reach: Number(s.reach),
-          ...(s.minDuration.trim() !== '' ? { minDuration: s.minDuration.trim() } : {}),
-          ...(s.minUnitsPerArm.trim() !== '' ? { minUnitsPerArm: Number(s.minUnitsPerArm) } : {}),
-        })),
-        ...(holdback.trim() !== '' && Number(holdback) !== 0 ? { holdback: Number(holdback) } : {}),
-        guardrails: guardrailInputs(required, guardrails),
-        mode,
-        ...(unitsPerDay.trim() !== '' ? { expectedUnitsPerDay: Number(unitsPerDay) } : {}),
-      });
+      const rollout = await createRolloutPlan(api, body);
       navigate({ page: 'rollout', id: rollout.id });
     } catch (e) {
       setError(e);
@@ -293,17 +321,94 @@ function NewRollout({ metrics }: { metrics: Metric[] }) {
           <FieldIssues error={error} path="expectedUnitsPerDay" />
         </div>
         <ErrorMessage error={error} />
+        {preview !== null ? <PlanPreview preview={preview} /> : null}
         <p className="hint">
-          Creating makes a draft: its page shows the server’s forecast (what each stage can detect, and when)
-          before you start it.
+          Check the plan to see the server’s forecast (what each stage can detect, and when) and its warnings;
+          creating makes a draft you start from its page.
         </p>
         <div className="form-actions">
+          <button
+            type="button"
+            className="button"
+            disabled={busy || flag === undefined}
+            onClick={() => void check()}
+          >
+            Check plan
+          </button>
           <button type="submit" className="button button-primary" disabled={busy || flag === undefined}>
             Create rollout
           </button>
         </div>
       </form>
     </details>
+  );
+}
+
+/** The dry run's answer: warnings first, then each stage's expected schedule and what it can detect. */
+function PlanPreview({ preview }: { preview: RolloutPlanPreview }) {
+  const metrics = preview.plan.guardrails.map((g) => g.metric);
+  return (
+    <div className="card plan-preview" data-testid="plan-preview">
+      <h3>
+        Forecast at {Math.round(preview.forecast.traffic.unitsPerDay).toLocaleString('en-US')} units a day
+      </h3>
+      {preview.warnings.length > 0 ? (
+        <ul className="notice" data-testid="plan-warnings">
+          {preview.warnings.map((w) => (
+            <li key={w.message} data-code={w.code}>
+              {w.message}
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p className="success">No warnings.</p>
+      )}
+      {preview.requiredGuardrails.length > 0 ? (
+        <p>
+          Required by the surface (cannot be removed):{' '}
+          {preview.requiredGuardrails
+            .map((g) => `${g.metric} (margin ${formatFraction(g.margin)})`)
+            .join(', ')}
+        </p>
+      ) : null}
+      <div className="table-wrap table-cards">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Stage</th>
+              <th scope="col">Reach</th>
+              <th scope="col">Expected</th>
+              {metrics.map((m) => (
+                <th key={m} scope="col">
+                  {m} detects
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {preview.schedule.map((st) => (
+              <tr key={st.index}>
+                <th scope="row" data-label="Stage">
+                  {st.index + 1}
+                </th>
+                <td data-label="Reach">{formatPercent(st.reach)}</td>
+                <td data-label="Expected">
+                  {formatDurationMs(st.startsAfterMs)} → {formatDurationMs(st.endsAfterMs)}
+                </td>
+                {metrics.map((m) => {
+                  const d = st.detects[m];
+                  return (
+                    <td key={m} data-label={`${m} detects`}>
+                      {d === null || d === undefined ? '—' : `+${formatFraction(d)}`}
+                    </td>
+                  );
+                })}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </div>
   );
 }
 

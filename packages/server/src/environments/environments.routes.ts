@@ -24,4 +24,17 @@ export async function registerEnvironmentRoutes(
     );
     return reply.status(201).send(created);
   });
+
+  app.put('/environments/:key', { schema: routeSchema(ROUTES.replaceEnvironment) }, async (request) =>
+    environments.rename(request.params.key, request.body.name, request.adminActor),
+  );
+
+  app.delete(
+    '/environments/:key',
+    { schema: routeSchema(ROUTES.deleteEnvironment) },
+    async (request, reply) => {
+      await environments.remove(request.params.key, request.adminActor);
+      return reply.status(204).send(null);
+    },
+  );
 }

@@ -1,8 +1,8 @@
-/** Environments: listing and creation (each starts at config version 1). */
+/** Environments: listing, creation (each starts at config version 1), renaming and deletion. */
 import type { EnvironmentView } from '@dimmer/api';
 import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
-import { type ConfigChange, StoreConflictError } from '../storage/write.ts';
+import { type ConfigChange, StoreConflictError, StoreNotFoundError } from '../storage/write.ts';
 import type { EnvironmentRecord, EnvironmentsStore } from './environments.store.ts';
 
 /** The environments every new installation starts with. */
@@ -12,6 +12,14 @@ export const DEFAULT_ENVIRONMENTS: readonly { key: string; name: string }[] = [
 ];
 
 export type { EnvironmentView };
+
+/** What refers to an environment and keeps it from being deleted. */
+export interface EnvironmentReferences {
+  /** Names of its client keys that are not revoked. */
+  keys: string[];
+  rollouts: { id: string; state: string }[];
+  experiments: { id: string; status: string }[];
+}
 
 /** The API view of an environment. */
 export function toEnvironmentView(record: EnvironmentRecord): EnvironmentView {
@@ -30,8 +38,82 @@ export class EnvironmentsService {
       environments: EnvironmentsStore;
       clock: Clock;
       announce: (changes: readonly ConfigChange[]) => Promise<void>;
+      /** What refers to an environment (wired by the composition root from the keys, rollouts and experiments). */
+      references?: (key: string) => Promise<EnvironmentReferences>;
     },
   ) {}
+
+  async get(key: string): Promise<EnvironmentView> {
+    const record = await this.deps.environments.get(key);
+    if (!record) throw new AppError('NOT_FOUND', `environment "${key}" not found`);
+    return toEnvironmentView(record);
+  }
+
+  /** Renames an environment (its key never changes); NOT_FOUND when it does not exist. */
+  async rename(key: string, name: string, actor: string): Promise<EnvironmentView> {
+    const before = await this.get(key);
+    try {
+      const record = await this.deps.environments.rename(key, name, {
+        at: this.deps.clock.now(),
+        actor,
+        action: 'environment.update',
+        resourceType: 'environment',
+        resourceKey: key,
+        environment: key,
+        before: { key, name: before.name },
+        after: { key, name },
+      });
+      return toEnvironmentView(record);
+    } catch (error) {
+      if (error instanceof StoreNotFoundError)
+        throw new AppError('NOT_FOUND', `environment "${key}" not found`);
+      throw error;
+    }
+  }
+
+  /**
+   * Deletes an environment with its state in every flag and its revoked client keys. CONFLICT naming each
+   * active client key, rollout and experiment that refers to it (their history stays; nothing is deleted);
+   * NOT_FOUND when it does not exist.
+   */
+  async remove(key: string, actor: string): Promise<void> {
+    const before = await this.get(key);
+    const refs = (await this.deps.references?.(key)) ?? { keys: [], rollouts: [], experiments: [] };
+    const conflict = () => {
+      const parts = [
+        ...(refs.keys.length > 0 ? [`client keys ${refs.keys.join(', ')} (revoke them first)`] : []),
+        ...(refs.rollouts.length > 0
+          ? [`rollouts ${refs.rollouts.map((r) => `${r.id} (${r.state})`).join(', ')}`]
+          : []),
+        ...(refs.experiments.length > 0
+          ? [`experiments ${refs.experiments.map((e) => `${e.id} (${e.status})`).join(', ')}`]
+          : []),
+      ];
+      return new AppError(
+        'CONFLICT',
+        `environment "${key}" is in use by ${parts.length > 0 ? parts.join('; ') : 'another resource'}; rollouts and experiments keep their history, so an environment that has had them cannot be deleted (rename it instead)`,
+        { environment: key, ...refs },
+      );
+    };
+    if (refs.keys.length + refs.rollouts.length + refs.experiments.length > 0) throw conflict();
+    try {
+      await this.deps.environments.remove(key, {
+        at: this.deps.clock.now(),
+        actor,
+        action: 'environment.delete',
+        resourceType: 'environment',
+        resourceKey: key,
+        environment: key,
+        before,
+        after: null,
+      });
+    } catch (error) {
+      if (error instanceof StoreNotFoundError)
+        throw new AppError('NOT_FOUND', `environment "${key}" not found`);
+      if (error instanceof StoreConflictError) throw conflict();
+      throw error;
+    }
+  }
 
   async list(): Promise<EnvironmentView[]> {
     return (await this.deps.environments.list()).map(toEnvironmentView);

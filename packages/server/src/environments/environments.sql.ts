@@ -1,7 +1,10 @@
 /** The environments port over SQL (SQLite and PostgreSQL). */
+
+import type { FlagConfig } from '@dimmer/core';
 import type { Row, SqlDriver } from '../storage/sql/sql-driver.ts';
-import { num, str } from '../storage/sql/sql-rows.ts';
+import { json, num, str } from '../storage/sql/sql-rows.ts';
 import type { SqlWrites } from '../storage/sql/sql-writes.ts';
+import { StoreConflictError, StoreNotFoundError } from '../storage/write.ts';
 import type { EnvironmentRecord, EnvironmentsStore } from './environments.store.ts';
 
 function toEnvironment(row: Row): EnvironmentRecord {
@@ -36,6 +39,42 @@ export function createSqlEnvironmentsStore(driver: SqlDriver, writes: SqlWrites)
         const changes = [{ environment: record.key, version: record.configVersion, committedAt: audit.at }];
         await driver.announce(tx, changes);
         return { value: record, changes };
+      });
+    },
+    async rename(key, name, audit) {
+      return driver.transaction(async (tx) => {
+        const [row] = await tx.all('UPDATE environments SET name = ? WHERE key = ? RETURNING *', [name, key]);
+        if (!row) throw new StoreNotFoundError(`environment ${key} not found`);
+        await writes.appendAudit(tx, audit);
+        return toEnvironment(row);
+      });
+    },
+    async remove(key, audit) {
+      return driver.transaction(async (tx) => {
+        const [env] = await tx.all('SELECT key FROM environments WHERE key = ?', [key]);
+        if (!env) throw new StoreNotFoundError(`environment ${key} not found`);
+        const [refs] = await tx.all(
+          `SELECT (SELECT COUNT(*) FROM client_keys WHERE environment = ? AND revoked_at IS NULL)
+             + (SELECT COUNT(*) FROM rollouts WHERE environment = ?)
+             + (SELECT COUNT(*) FROM experiments WHERE environment = ?) AS n`,
+          [key, key, key],
+        );
+        if (num(refs?.n) > 0) throw new StoreConflictError(`environment ${key} is in use`);
+        await tx.run('DELETE FROM client_keys WHERE environment = ?', [key]);
+        const changed: string[] = [];
+        for (const row of await tx.all('SELECT key, document FROM flags ORDER BY key')) {
+          const flag = json(row.document) as FlagConfig;
+          if (flag.environments[key] === undefined) continue;
+          const { [key]: _gone, ...rest } = flag.environments;
+          await tx.run(
+            'UPDATE flags SET document = ?, revision = revision + 1, updated_at = ? WHERE key = ?',
+            [JSON.stringify({ ...flag, environments: rest }), audit.at, str(row.key)],
+          );
+          changed.push(str(row.key));
+        }
+        await tx.run('DELETE FROM environments WHERE key = ?', [key]);
+        await writes.appendAudit(tx, audit);
+        return changed;
       });
     },
   };

@@ -17,4 +17,12 @@ export interface EnvironmentsStore {
   get(key: string): Promise<EnvironmentRecord | undefined>;
   /** Creates an environment at config version 1; throws StoreConflictError when the key exists. */
   create(input: { key: string; name: string }, audit: AuditInput): Promise<WriteResult<EnvironmentRecord>>;
+  /** Renames an environment; StoreNotFoundError when it does not exist. */
+  rename(key: string, name: string, audit: AuditInput): Promise<EnvironmentRecord>;
+  /**
+   * Deletes an environment in one transaction with its revoked client keys and its state in every flag document
+   * (each such flag's revision moves on); returns the keys of the flags changed. StoreNotFoundError when it does
+   * not exist; StoreConflictError when something still refers to it (an active key, a rollout, an experiment).
+   */
+  remove(key: string, audit: AuditInput): Promise<string[]>;
 }

@@ -42,6 +42,10 @@ export async function registerFlagRoutes(scope: FastifyInstance, flags: FlagsSer
     return flags.replace(request.params.key, body, request.adminActor, options);
   });
 
+  app.post('/flags/:key/preview', { schema: routeSchema(ROUTES.previewFlag) }, async (request) =>
+    flags.preview(request.params.key, request.body as Record<string, unknown>),
+  );
+
   app.patch('/flags/:key', { schema: routeSchema(ROUTES.patchFlag) }, async (request) => {
     const { body, options } = versioned<FlagPatch>(request);
     return flags.patch(request.params.key, body, request.adminActor, options);

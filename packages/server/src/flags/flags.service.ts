@@ -3,6 +3,8 @@
  * concurrency, split-change previews, and archive. Every write bumps config versions and is audited
  * in the store's transaction; the hub is told after the commit.
  */
+
+import type { FlagPreview } from '@dimmer/api';
 import {
   type FlagConfig,
   type FlagEnvironment,
@@ -20,6 +22,7 @@ import type { SurfacesStore } from '../surfaces/index.ts';
 import type { FlagRecord, FlagsStore } from './flags.store.ts';
 import { ownedRuleProblem, type RolloutGuard, type RolloutRelease } from './rollout-guard.ts';
 import { PREVIEW_SAMPLE_SIZE, previewFlagChange, stableStringify } from './split-preview.ts';
+import { previewTargetedRules } from './targeted-preview.ts';
 
 /** The API view of a flag: the document plus lifecycle fields and the version (the stored revision). */
 export type FlagView = FlagConfig & {
@@ -166,6 +169,39 @@ export class FlagsService {
         ...input,
       },
     }));
+  }
+
+  /**
+   * What replacing the document would change, without saving: the split preview per changed environment (the
+   * plain sample, as a save reports it) and, per rule with a condition, the share of the units it targets that
+   * change variant. The same validation as `replace` (VALIDATION_FAILED naming each field); NOT_FOUND for an
+   * unknown flag.
+   */
+  async preview(key: string, input: Record<string, unknown>): Promise<FlagPreview> {
+    const current = await this.deps.flags.get(key);
+    if (!current) throw new AppError('NOT_FOUND', `flag "${key}" not found`);
+    const { version: _version, ...body } = input;
+    const doc = {
+      hashVersion: current.flag.hashVersion,
+      salt: current.flag.salt,
+      key,
+      environments: {},
+      ...body,
+    };
+    const immutable: ValidationIssue[] = [];
+    if (doc.key !== key)
+      immutable.push({ path: 'key', message: `the key cannot change (expected "${key}")` });
+    if (doc.salt !== current.flag.salt)
+      immutable.push({ path: 'salt', message: 'the salt is fixed at creation and cannot change' });
+    if (immutable.length > 0) throw invalid(immutable);
+    const next = await this.#validate(doc);
+    const environments = (await this.deps.environments.list()).map((e) => e.key);
+    const segments = (await this.deps.segments.list()).map((r) => r.segment);
+    const size = this.deps.previewSampleSize ?? PREVIEW_SAMPLE_SIZE;
+    return {
+      preview: previewFlagChange(current.flag, next, environments, segments, size),
+      targeted: previewTargetedRules(current.flag, next, environments, segments, size),
+    };
   }
 
   /** Merges a partial update into the document. */

@@ -1,6 +1,7 @@
 /** The rollouts feature as other features see it: its port's types, statuses and in-memory tables. */
 
 export { armStats as cohortArmStats, zero as emptyArmStats } from './evidence.ts';
+export { relativeChangeOf } from './relative-change.ts';
 export {
   COHORT_STATS_TABLE,
   COHORT_UNITS_TABLE,

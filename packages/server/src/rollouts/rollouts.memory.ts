@@ -2,11 +2,14 @@
 import { environmentsTouched, FLAGS_TABLE, type FlagRecord } from '../flags/index.ts';
 import { copy, ENVIRONMENTS_TABLE, type MemoryDatabase } from '../storage/memory/memory-database.ts';
 import { type ConfigChange, StoreConflictError, StoreNotFoundError } from '../storage/write.ts';
+import { lookOf } from './chart.ts';
 import {
   ACTIVE_ROLLOUT_STATUSES,
   type CohortStatsRow,
   type CohortUnitsRow,
   type DecisionRecord,
+  foldsInto,
+  type LookRecord,
   type QuantileStatsRow,
   type RolloutRecord,
   type RolloutsStore,
@@ -40,6 +43,10 @@ export function createMemoryRolloutsStore(db: MemoryDatabase): RolloutsStore {
   const unitCounts = db.table<MemoryCohortUnits>(COHORT_UNITS_TABLE);
   const quantileStats = db.table<MemoryQuantileStats>(QUANTILE_STATS_TABLE);
   const decisions = db.table<DecisionRecord>('rollout_decisions');
+  const looks = db.table<LookRecord>('rollout_looks');
+  let nextDecisionId = 1;
+  let nextLookId = 1;
+  const ofRollout = (id: string) => [...decisions.values()].filter((d) => d.rollout === id);
 
   const activeOn = (flag: string, environment: string, except: string) =>
     [...rollouts.values()].some(
@@ -155,25 +162,45 @@ export function createMemoryRolloutsStore(db: MemoryDatabase): RolloutsStore {
         );
         changes = db.bump(at, touched);
       }
-      let decisionId: number | null = null;
-      if (options.decision !== undefined) {
-        decisionId = decisions.size + 1;
-        decisions.set(String(decisionId), { ...copy(options.decision), id: decisionId });
+      let decision: DecisionRecord | null = null;
+      const d = options.decision;
+      if (d !== undefined) {
+        const mine = ofRollout(d.rollout);
+        const seq = mine.reduce((max, r) => Math.max(max, r.seq), 0) + 1;
+        const newest = mine.reduce<DecisionRecord | undefined>(
+          (a, r) => (a === undefined || r.id > a.id ? r : a),
+          undefined,
+        );
+        decision =
+          newest !== undefined && foldsInto(newest, d)
+            ? { ...copy(d), id: newest.id, count: newest.count + 1, firstAt: newest.firstAt, seq }
+            : { ...copy(d), id: nextDecisionId++, count: 1, firstAt: d.at, seq };
+        decisions.set(String(decision.id), decision);
+        const look = { ...lookOf(d), id: nextLookId++ };
+        looks.set(String(look.id), look);
       }
       for (const audit of audits) db.appendAudit(audit);
-      if (options.outbox !== undefined) appendOutbox(db, options.outbox(decisionId));
-      return { value: { rollout: copy(next), decisionId }, changes };
+      if (options.outbox !== undefined) appendOutbox(db, options.outbox(decision?.id ?? null));
+      return { value: { rollout: copy(next), decision: copy(decision) }, changes };
     },
     async listDecisions(id, page) {
-      const out: DecisionRecord[] = [];
-      const all = [...decisions.values()];
-      for (let i = all.length - 1; i >= 0 && out.length < page.limit; i--) {
-        const d = all[i] as DecisionRecord;
-        if (d.rollout !== id) continue;
-        if (page.beforeId !== undefined && d.id >= page.beforeId) continue;
-        out.push(copy(d));
-      }
-      return out;
+      const rows = ofRollout(id).filter(
+        (d) =>
+          (page.actions === undefined || page.actions.includes(d.action)) &&
+          (page.beforeId === undefined || d.id < page.beforeId) &&
+          (page.afterSeq === undefined || d.seq > page.afterSeq),
+      );
+      rows.sort(page.afterSeq === undefined ? (a, b) => b.id - a.id : (a, b) => a.seq - b.seq);
+      return rows.slice(0, page.limit).map(copy);
+    },
+    async decisionCursor(id) {
+      return ofRollout(id).reduce((max, r) => Math.max(max, r.seq), 0);
+    },
+    async listLooks(id, query = {}) {
+      return [...looks.values()]
+        .filter((l) => l.rollout === id && (query.afterId === undefined || l.id > query.afterId))
+        .sort((a, b) => a.id - b.id)
+        .map(copy);
     },
     async readAnalysis(id, attempt) {
       const pick = <T extends { rollout: string; attempt: number }>(rows: Iterable<T>) =>

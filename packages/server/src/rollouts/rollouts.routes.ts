@@ -11,6 +11,7 @@ import type { RolloutAlarm } from './alarms.ts';
 import {
   DEFAULT_DECISION_PAGE,
   decisionView,
+  type LastAction,
   MAX_DECISION_PAGE,
   planOf,
   type Recommendation,
@@ -34,7 +35,7 @@ export function rolloutView(
   record: RolloutRecord,
   latest: DecisionRecord | undefined,
   recommendation: Recommendation | null,
-  condition: { health: RolloutHealth; alarm: RolloutAlarm | null },
+  condition: { health: RolloutHealth; alarm: RolloutAlarm | null; lastAction: LastAction | null },
 ): RolloutView {
   const plan = planOf(record);
   const state = stateOf(record);
@@ -68,6 +69,7 @@ export function rolloutView(
     plan,
     latestDecision: latest === undefined ? null : decisionView(latest),
     recommendation,
+    lastAction: condition.lastAction,
   } as RolloutView;
 }
 
@@ -98,6 +100,10 @@ export async function registerRolloutRoutes(
     return { ...(await view(record)), forecast };
   });
 
+  app.post('/rollouts/plan', { schema: routeSchema(ROUTES.planRollout) }, async (request) =>
+    rollouts.planPreview(request.body),
+  );
+
   app.get('/rollouts/:id', { schema: routeSchema(ROUTES.getRollout) }, async (request, reply) =>
     tagVersion(reply, await view(await rollouts.get(request.params.id))),
   );
@@ -110,19 +116,34 @@ export async function registerRolloutRoutes(
     '/rollouts/:id/decisions',
     { schema: routeSchema(ROUTES.listRolloutDecisions) },
     async (request) => {
-      const limit = Math.min(MAX_DECISION_PAGE, Number(request.query.limit ?? DEFAULT_DECISION_PAGE));
-      const before = request.query.before === undefined ? undefined : Number(request.query.before);
-      const list = await rollouts.decisions(request.params.id, {
+      const { query } = request;
+      const limit = Math.min(MAX_DECISION_PAGE, Number(query.limit ?? DEFAULT_DECISION_PAGE));
+      const actions = query.action?.split(',') as DecisionRecord['action'][] | undefined;
+      const { decisions, cursor } = await rollouts.decisions(request.params.id, {
         limit,
-        ...(before !== undefined ? { beforeId: before } : {}),
+        ...(query.before !== undefined ? { beforeId: Number(query.before) } : {}),
+        ...(query.after !== undefined ? { afterSeq: Number(query.after) } : {}),
+        ...(actions !== undefined ? { actions } : {}),
       });
-      const last = list[list.length - 1];
+      const last = decisions[decisions.length - 1];
       return {
-        decisions: list.map((d) => decisionView(d)),
-        next: list.length === limit && last !== undefined ? String(last.id) : null,
+        decisions: decisions.map((d) => decisionView(d)),
+        next:
+          query.after === undefined && decisions.length === limit && last !== undefined
+            ? String(last.id)
+            : null,
+        cursor: String(cursor),
       };
     },
   );
+
+  app.get('/rollouts/:id/chart', { schema: routeSchema(ROUTES.getRolloutChart) }, async (request) => {
+    const { after, points } = request.query;
+    return rollouts.chart(request.params.id, {
+      ...(after !== undefined ? { after: Number(after) } : {}),
+      ...(points !== undefined ? { points: Number(points) } : {}),
+    });
+  });
 
   app.get('/rollouts/:id/evidence', { schema: routeSchema(ROUTES.getRolloutEvidence) }, async (request) =>
     rollouts.evidence(request.params.id),

@@ -3,7 +3,16 @@
  * controller's looks. Every change of a rollout is one store transaction with its flag's rule (packages/rollout's
  * `rolloutRule`), the config version bump, the decision row and the audit entries.
  */
-import type { DecisionRule, DecisionView, PlanReply, Recommendation, RolloutHealth } from '@dimmer/api';
+import type {
+  ChartHistory,
+  DecisionRule,
+  DecisionView,
+  LastAction,
+  PlanReply,
+  Recommendation,
+  RolloutHealth,
+  RolloutPlanPreview,
+} from '@dimmer/api';
 import type { FlagConfig, ValidationIssue } from '@dimmer/core';
 import {
   applyAction,
@@ -23,6 +32,7 @@ import {
   rolloutRuleId,
   validateRolloutPlan,
 } from '@dimmer/rollout';
+import type { DecidingLook } from '@dimmer/stats';
 import type { Clock } from '../clock.ts';
 import type { EnvironmentsStore } from '../environments/index.ts';
 import { AppError, checkVersion } from '../errors.ts';
@@ -45,11 +55,14 @@ import {
 } from '../storage/write.ts';
 import type { SurfacesStore } from '../surfaces/index.ts';
 import { alarmKey, alarmOf, type RolloutAlarm } from './alarms.ts';
+import { chartHistory, DEFAULT_CHART_POINTS, MAX_CHART_POINTS } from './chart.ts';
 import { buildEvidence, type EvidenceReport } from './evidence.ts';
 import { adviseGatePower } from './forecast-power.ts';
+import { relativeChangeOf } from './relative-change.ts';
 import {
   ACTIVE_ROLLOUT_STATUSES,
   type DecisionInput,
+  type DecisionPageQuery,
   type DecisionRecord,
   type RolloutRecord,
   type RolloutsStore,
@@ -70,7 +83,7 @@ const TRAFFIC_FIELDS = ['expectedUnitsPerDay', 'expectedBaselines'] as const;
 /** Tries of a person's action when a look or another request keeps committing between its read and its write. */
 export const MAX_ACTION_ATTEMPTS = 5;
 
-export type { DecisionView, PlanReply, Recommendation, RolloutHealth };
+export type { DecisionView, LastAction, PlanReply, Recommendation, RolloutHealth };
 
 /** The rollout or its flag changed between the read and the write of a change (a CONFLICT the caller may retry). */
 class ConcurrentChange extends AppError {
@@ -185,9 +198,31 @@ export function stateOf(record: RolloutRecord): RolloutState {
   return (record.stateDoc as RolloutState | null) ?? createRolloutState();
 }
 
-/** The health shown in lists, from the status and the latest decision. */
+/** The last action in a rollout's history (by a person or the controller), without the controller's reason. */
+export function lastActionOf(record: RolloutRecord): Omit<LastAction, 'reason'> | null {
+  const history = stateOf(record).history;
+  for (let i = history.length - 1; i >= 0; i--) {
+    const h = history[i];
+    if (h === undefined || h.kind !== 'action' || h.actor === null) continue;
+    return {
+      actor: h.actor,
+      by: h.actor === CONTROLLER_ACTOR ? 'controller' : 'person',
+      action: h.action as LastAction['action'],
+      at: new Date(h.at).toISOString(),
+      rule: h.rule,
+      stage: h.stageIndex,
+      reach: h.reach,
+    };
+  }
+  return null;
+}
+
+/**
+ * The health shown in lists, from the status and the latest decision. A rollback by the controller is
+ * `failing`; a person's rollback says nothing about the metrics, so its health is what the latest look said.
+ */
 export function healthOf(record: RolloutRecord, latest: DecisionRecord | undefined): RolloutHealth {
-  if (record.state === 'rolled_back') return 'failing';
+  if (record.state === 'rolled_back' && lastActionOf(record)?.by !== 'person') return 'failing';
   if (record.state === 'draft' || record.state === 'completed') return 'unknown';
   if (latest === undefined || latest.attempt !== record.attempt) return 'unknown';
   if (latest.action === 'rollback') return 'failing';
@@ -196,13 +231,21 @@ export function healthOf(record: RolloutRecord, latest: DecisionRecord | undefin
   return 'healthy';
 }
 
-/** A stored decision as the API returns it. */
+/** A stored decision as the API returns it, each metric look with the interval of its deciding test. */
 export function decisionView(d: DecisionRecord): DecisionView {
+  const looks = (d.evidence.metrics ?? {}) as Record<string, { summary?: DecidingLook | null }>;
+  const metrics: Record<string, unknown> = {};
+  for (const [name, look] of Object.entries(looks))
+    metrics[name] = { ...look, relativeChange: relativeChangeOf(look.summary) };
   return {
     ...d.evidence,
+    metrics,
     id: d.id,
     rollout: d.rollout,
     attempt: d.attempt,
+    count: d.count,
+    firstAt: new Date(d.firstAt).toISOString(),
+    lastAt: new Date(d.at).toISOString(),
     at: new Date(d.at).toISOString(),
     action: d.action,
     rule: d.rule as DecisionRule,
@@ -257,12 +300,16 @@ export class RolloutsService {
   }
 
   /**
-   * Creates a draft rollout from a plan (validated by packages/rollout: the surface's required metrics added,
-   * reach strictly rising, variants of the flag) plus optional `expectedUnitsPerDay` / `expectedBaselines` for
-   * the forecast. VALIDATION_FAILED with every issue's path, CONFLICT when the flag already has an active
-   * rollout in the environment; nothing is written on rejection.
+   * Validates a create body exactly as `create` does (same errors, nothing written): the plan, the traffic
+   * fields, the flag, no other active rollout or running experiment on it, and an unused id.
    */
-  async create(body: unknown, actor: string): Promise<{ record: RolloutRecord; forecast: PlanReply }> {
+  async #validate(body: unknown): Promise<{
+    plan: RolloutPlan;
+    traffic: RolloutTraffic | null;
+    metrics: Record<string, MetricDefinition>;
+    flag: FlagRecord;
+    surfaceRequired: { metric: string; margin: number }[];
+  }> {
     if (!isObject(body)) throw validationError([{ path: '', message: 'expected a rollout plan object' }]);
     const issues: ValidationIssue[] = [];
     const traffic = parseTraffic(body, issues);
@@ -285,6 +332,10 @@ export class RolloutsService {
     for (const m of metricRecords) metrics[m.metric.key] = m.metric;
     const surface =
       flag.flag.surface === undefined ? undefined : await this.deps.surfaces.get(flag.flag.surface);
+    const surfaceRequired = (surface?.surface.guardrails ?? []).map((g) => ({
+      metric: g.metric,
+      margin: g.margin ?? metrics[g.metric]?.margin ?? 0,
+    }));
     const result = validateRolloutPlan(input, {
       flag: flag.flag,
       metrics,
@@ -310,9 +361,53 @@ export class RolloutsService {
         `flag: ${plan.flag} has a running experiment (${experiment}) in ${plan.environment}; end or ship it first`,
         { issues: [{ path: 'flag', message: `experiment ${experiment} is running on this flag` }] },
       );
+    if (typeof input.id === 'string' && body.id !== undefined && (await this.deps.rollouts.get(plan.id)))
+      throw new AppError('CONFLICT', `rollout "${plan.id}" exists`, {
+        issues: [{ path: 'id', message: `rollout ${plan.id} exists` }],
+      });
+    return { plan, traffic, metrics, flag, surfaceRequired };
+  }
+
+  /**
+   * Creates a draft rollout from a plan (validated by packages/rollout: the surface's required metrics added,
+   * reach strictly rising, variants of the flag) plus optional `expectedUnitsPerDay` / `expectedBaselines` for
+   * the forecast. VALIDATION_FAILED with every issue's path, CONFLICT when the flag already has an active
+   * rollout in the environment; nothing is written on rejection.
+   */
+  async create(body: unknown, actor: string): Promise<{ record: RolloutRecord; forecast: PlanReply }> {
+    const { plan, traffic, metrics } = await this.#validate(body);
+    const record = this.#draft(plan, traffic, metrics);
+    let created: RolloutRecord;
+    try {
+      created = await this.deps.rollouts.create(record, {
+        at: record.createdAt,
+        actor,
+        action: 'rollout.create',
+        resourceType: 'rollout',
+        resourceKey: record.id,
+        environment: record.environment,
+        before: null,
+        after: { plan, traffic },
+      });
+    } catch (error) {
+      if (error instanceof StoreConflictError)
+        throw new AppError('CONFLICT', `rollout "${record.id}" exists`, {
+          issues: [{ path: 'id', message: `rollout ${record.id} exists` }],
+        });
+      throw error;
+    }
+    return { record: created, forecast: await this.forecast(created) };
+  }
+
+  /** A draft record of a validated plan (not stored). */
+  #draft(
+    plan: RolloutPlan,
+    traffic: RolloutTraffic | null,
+    metrics: Record<string, MetricDefinition>,
+  ): RolloutRecord {
     const state = createRolloutState();
     const now = this.deps.clock.now();
-    const record: RolloutRecord = {
+    return {
       id: plan.id,
       flag: plan.flag,
       environment: plan.environment,
@@ -331,26 +426,71 @@ export class RolloutsService {
       createdAt: now,
       updatedAt: now,
     };
-    let created: RolloutRecord;
-    try {
-      created = await this.deps.rollouts.create(record, {
-        at: now,
-        actor,
-        action: 'rollout.create',
-        resourceType: 'rollout',
-        resourceKey: record.id,
-        environment: record.environment,
-        before: null,
-        after: { plan, traffic },
-      });
-    } catch (error) {
-      if (error instanceof StoreConflictError)
-        throw new AppError('CONFLICT', `rollout "${record.id}" exists`, {
-          issues: [{ path: 'id', message: `rollout ${record.id} exists` }],
+  }
+
+  /**
+   * The dry run of `create`: the same validation and errors, then the plan as it would be stored, the forecast
+   * (at the stated traffic, else the traffic the flag's last rollout in the environment observed), the
+   * surface's required guardrails, each stage's expected schedule and what it can detect, and warnings (flag
+   * off, final gate short of 80% power, forecast caveats). Stores nothing.
+   */
+  async planPreview(body: unknown): Promise<RolloutPlanPreview> {
+    const { plan, traffic, metrics, flag, surfaceRequired } = await this.#validate(body);
+    const warnings: RolloutPlanPreview['warnings'] = [];
+    let stated = traffic;
+    if (stated?.expectedUnitsPerDay === undefined) {
+      const seen = await this.#observedTraffic(plan.flag, plan.environment);
+      if (seen !== null) {
+        stated = { ...(stated ?? {}), expectedUnitsPerDay: seen.unitsPerDay };
+        warnings.push({
+          code: 'forecast',
+          message: `traffic: ${Math.round(seen.unitsPerDay).toLocaleString('en-US')} units a day, as observed by rollout ${seen.rollout} of this flag in ${plan.environment}`,
         });
-      throw error;
+      }
     }
-    return { record: created, forecast: await this.forecast(created) };
+    const forecast = await this.forecast(this.#draft(plan, stated, metrics));
+    const enabled = flag.flag.environments[plan.environment]?.enabled === true;
+    if (!enabled)
+      warnings.push({
+        code: 'flag_disabled',
+        message: `flag ${plan.flag} is off in ${plan.environment}: everyone gets its default variant, so the rollout cannot start until the flag is enabled`,
+      });
+    if (forecast.gatePower) warnings.push({ code: 'low_power', message: forecast.gatePower.message });
+    for (const w of forecast.forecast.warnings)
+      if (w !== forecast.gatePower?.message) warnings.push({ code: 'forecast', message: w });
+    let elapsed = 0;
+    const schedule = forecast.forecast.stages.map((st) => {
+      const length = (st as { expectedDurationMs?: number }).expectedDurationMs ?? st.durationMs;
+      const startsAfterMs = elapsed;
+      elapsed += length;
+      const detects: Record<string, number | null> = {};
+      for (const [m, mde] of Object.entries(st.mdePerMetric)) detects[m] = mde?.relative ?? null;
+      return { index: st.index, reach: st.reach, startsAfterMs, endsAfterMs: elapsed, detects };
+    });
+    return {
+      plan: plan as unknown as RolloutPlanPreview['plan'],
+      forecast,
+      requiredGuardrails: surfaceRequired,
+      flagEnabled: enabled,
+      schedule,
+      warnings,
+    };
+  }
+
+  /** Units a day the newest started rollout of the flag in the environment observed, if any. */
+  async #observedTraffic(
+    flag: string,
+    environment: string,
+  ): Promise<{ rollout: string; unitsPerDay: number } | null> {
+    const previous = (await this.deps.rollouts.list({ flag }))
+      .filter((r) => r.environment === environment && r.state !== 'draft')
+      .reverse();
+    for (const r of previous) {
+      const reply = await this.forecast(r);
+      if (reply.traffic.source === 'observed')
+        return { rollout: r.id, unitsPerDay: reply.traffic.unitsPerDay };
+    }
+    return null;
   }
 
   /** Rollouts by creation time with their latest decision (for health), optionally of one flag or environment. */
@@ -371,14 +511,46 @@ export class RolloutsService {
     );
   }
 
-  /** Decisions of a rollout, newest first. */
-  async decisions(id: string, page: { limit?: number; beforeId?: number } = {}): Promise<DecisionRecord[]> {
+  /**
+   * Entries of a rollout's decision log: newest first (`beforeId` pages back), or with `afterSeq` those written
+   * or updated since that cursor, oldest change first; optionally only some actions. `cursor` is where the next
+   * incremental read starts.
+   */
+  async decisions(
+    id: string,
+    page: Partial<DecisionPageQuery> = {},
+  ): Promise<{ decisions: DecisionRecord[]; cursor: number }> {
     await this.get(id);
     const limit = Math.min(MAX_DECISION_PAGE, Math.max(1, page.limit ?? DEFAULT_DECISION_PAGE));
-    return this.deps.rollouts.listDecisions(id, {
+    const cursor = await this.deps.rollouts.decisionCursor(id);
+    const decisions = await this.deps.rollouts.listDecisions(id, {
       limit,
       ...(page.beforeId !== undefined ? { beforeId: page.beforeId } : {}),
+      ...(page.afterSeq !== undefined ? { afterSeq: page.afterSeq } : {}),
+      ...(page.actions !== undefined ? { actions: page.actions } : {}),
     });
+    // A full page of changes ends where it ends; the next read continues after its last entry.
+    const last = decisions[decisions.length - 1];
+    const next =
+      page.afterSeq !== undefined && decisions.length === limit && last !== undefined ? last.seq : cursor;
+    return { decisions, cursor: Math.max(page.afterSeq ?? 0, next) };
+  }
+
+  /** Who or what acted last, with the controller's reason from the decision that applied the action. */
+  async lastAction(record: RolloutRecord): Promise<LastAction | null> {
+    const last = lastActionOf(record);
+    if (last === null) return null;
+    let reason: string | null = null;
+    if (
+      last.by === 'controller' &&
+      last.action !== 'start' &&
+      last.action !== 'pause' &&
+      last.action !== 'resume'
+    ) {
+      const [d] = await this.deps.rollouts.listDecisions(record.id, { limit: 1, actions: [last.action] });
+      if (d?.applied && d.at === Date.parse(last.at)) reason = d.reason;
+    }
+    return { ...last, reason };
   }
 
   /** The latest decision, and the recommendation a person has not acted on (same attempt, stage and status). */
@@ -605,13 +777,17 @@ export class RolloutsService {
     await this.act(id, action, actor);
   }
 
-  /** Health and alarm of a rollout: `alarm` outranks the health read from the latest decision. */
+  /** Health, alarm and last action of a rollout: `alarm` outranks the health read from the latest decision. */
   async condition(
     record: RolloutRecord,
     latest: DecisionRecord | undefined,
-  ): Promise<{ health: RolloutHealth; alarm: RolloutAlarm | null }> {
+  ): Promise<{ health: RolloutHealth; alarm: RolloutAlarm | null; lastAction: LastAction | null }> {
     const alarm = await this.alarm(record, latest);
-    return { health: alarm !== null ? 'alarm' : healthOf(record, latest), alarm };
+    return {
+      health: alarm !== null ? 'alarm' : healthOf(record, latest),
+      alarm,
+      lastAction: await this.lastAction(record),
+    };
   }
 
   /** The alarm of a rollout now, or null when it can decide (or is not monitored). */
@@ -738,11 +914,12 @@ export class RolloutsService {
       applied: decision.applied,
       from: { status: state.status, stage: state.stageIndex, reach: state.reach },
       to: { status: nextState.status, stage: nextState.stageIndex, reach: nextState.reach },
-      decision: decisionView({ ...row, id: decisionId ?? 0 }),
+      // A notable decision differs from the one before it, so it starts its own entry of the log.
+      decision: decisionView({ ...row, id: decisionId ?? 0, count: 1, firstAt: row.at, seq: 0 }),
     });
     let stored: DecisionRecord;
     try {
-      const decisionId = await this.persist(record, nextState, {
+      stored = await this.persist(record, nextState, {
         audits,
         decision: row,
         forceFlag: false,
@@ -752,7 +929,6 @@ export class RolloutsService {
         // The notice carries the decision with its id: its rows are made inside the transaction that stores it.
         ...(notable ? { outbox: (decisionId: number | null) => this.#noticeRows(notice(decisionId)) } : {}),
       });
-      stored = { ...row, id: decisionId };
     } catch (error) {
       if (error instanceof AppError && error.code === 'CONFLICT') return null;
       throw error;
@@ -840,6 +1016,21 @@ export class RolloutsService {
     };
   }
 
+  /**
+   * The chart history over every look of the rollout (or those after the `after` cursor), downsampled to at
+   * most `points` looks (see `keptLooks`), boundaries carried over looks too early to spend α.
+   */
+  async chart(id: string, query: { after?: number; points?: number } = {}): Promise<ChartHistory> {
+    await this.get(id);
+    const budget = Math.min(MAX_CHART_POINTS, Math.max(2, query.points ?? DEFAULT_CHART_POINTS));
+    const all = await this.deps.rollouts.listLooks(id);
+    const after = query.after ?? 0;
+    const looks = all.filter((l) => l.id > after);
+    const previous = all.filter((l) => l.id <= after);
+    const last = all[all.length - 1];
+    return chartHistory(id, looks, { budget, cursor: Math.max(after, last?.id ?? 0), previous });
+  }
+
   /** The current attempt's evidence (what `decide` reads) and estimates. */
   async evidence(id: string): Promise<EvidenceReport> {
     const rollout = await this.get(id);
@@ -867,7 +1058,7 @@ export class RolloutsService {
       fence?: LeaseFence;
       outbox?: (decisionId: number | null) => readonly OutboxInput[];
     },
-  ): Promise<number>;
+  ): Promise<DecisionRecord>;
   private async persist(
     record: RolloutRecord,
     next: RolloutState,
@@ -891,7 +1082,7 @@ export class RolloutsService {
       fence?: LeaseFence;
       outbox?: (decisionId: number | null) => readonly OutboxInput[];
     },
-  ): Promise<RolloutRecord | number> {
+  ): Promise<RolloutRecord | DecisionRecord> {
     const plan = planOf(record);
     const now = this.deps.clock.now();
     const updated: RolloutRecord = {
@@ -935,7 +1126,9 @@ export class RolloutsService {
         audits,
       );
       if (result.changes.length > 0) await this.deps.announce(result.changes);
-      return options.returnDecision === true ? (result.value.decisionId ?? 0) : result.value.rollout;
+      if (options.returnDecision !== true) return result.value.rollout;
+      if (result.value.decision === null) throw new Error('the store wrote no decision');
+      return result.value.decision;
     } catch (error) {
       if (error instanceof StoreConflictError)
         throw new ConcurrentChange(

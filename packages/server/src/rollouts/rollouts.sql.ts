@@ -6,11 +6,15 @@ import type { Row, SqlDriver, SqlExecutor } from '../storage/sql/sql-driver.ts';
 import { json, marks, num, numOrNull, whereClause } from '../storage/sql/sql-rows.ts';
 import type { SqlWrites } from '../storage/sql/sql-writes.ts';
 import { type ConfigChange, StoreConflictError, StoreNotFoundError } from '../storage/write.ts';
+import { lookOf, lookPoints } from './chart.ts';
 import {
   ACTIVE_ROLLOUT_STATUSES,
   type ArmName,
   type CohortStatsRow,
   type DecisionRecord,
+  foldsInto,
+  type LookPoint,
+  type LookRecord,
   type RolloutRecord,
   type RolloutStatus,
   type RolloutsStore,
@@ -20,6 +24,45 @@ import { insertOutbox } from './webhooks.sql.ts';
 
 const ROLLOUT_COLUMNS =
   'id, flag, environment, treatment, control, state, stage, reach, attempt, guardrails, metrics, plan, state_doc, traffic, revision, created_at, updated_at';
+
+const DECISION_COLUMNS =
+  'id, rollout_id, attempt, at, action, rule, reason, applied, evidence, count, first_at, seq';
+
+function toDecision(r: Row): DecisionRecord {
+  return {
+    id: num(r.id),
+    rollout: String(r.rollout_id),
+    attempt: num(r.attempt),
+    at: num(r.at),
+    count: num(r.count),
+    firstAt: num(r.first_at),
+    seq: num(r.seq),
+    action: String(r.action) as DecisionRecord['action'],
+    rule: String(r.rule),
+    reason: String(r.reason),
+    applied: r.applied === true || num(r.applied) === 1,
+    evidence: json(r.evidence) as Record<string, unknown>,
+  };
+}
+
+function toLook(r: Row): LookRecord {
+  // Looks copied from decisions stored before looks were kept carry the whole evidence instead of points.
+  const points =
+    r.points === null || r.points === undefined
+      ? lookPoints((json(r.evidence) ?? {}) as Record<string, unknown>)
+      : (json(r.points) as Record<string, LookPoint>);
+  return {
+    id: num(r.id),
+    rollout: String(r.rollout_id),
+    attempt: num(r.attempt),
+    at: num(r.at),
+    stage: num(r.stage),
+    reach: num(r.reach),
+    action: String(r.action) as LookRecord['action'],
+    applied: r.applied === true || num(r.applied) === 1,
+    points,
+  };
+}
 
 /** The third-order sums of a `cohort_stats` row; a NULL column (a row older than them) is left out. */
 function thirdOrderSums(row: Row): Pick<CohortStatsRow, 'sumY3' | 'sumY2D' | 'sumYD2' | 'sumD3'> {
@@ -193,51 +236,102 @@ export function createSqlRolloutsStore(driver: SqlDriver, writes: SqlWrites): Ro
             );
             if (changed === 0) throw new StoreConflictError(`flag ${flag.key} was changed concurrently`);
           }
-          let decisionId: number | null = null;
+          let decision: DecisionRecord | null = null;
           const d = options.decision;
           if (d !== undefined) {
-            const [row] = await tx.all(
-              `INSERT INTO rollout_decisions (rollout_id, attempt, at, action, rule, reason, applied, evidence)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+            const [newestRow] = await tx.all(
+              `SELECT ${DECISION_COLUMNS} FROM rollout_decisions WHERE rollout_id = ? ORDER BY id DESC LIMIT 1`,
+              [d.rollout],
+            );
+            const [top] = await tx.all(
+              'SELECT COALESCE(MAX(seq), 0) AS seq FROM rollout_decisions WHERE rollout_id = ?',
+              [d.rollout],
+            );
+            const seq = num(top?.seq) + 1;
+            const newest = newestRow === undefined ? undefined : toDecision(newestRow);
+            const [row] =
+              newest !== undefined && foldsInto(newest, d)
+                ? await tx.all(
+                    `UPDATE rollout_decisions SET at = ?, reason = ?, evidence = ?, count = count + 1, seq = ?
+                     WHERE id = ? RETURNING ${DECISION_COLUMNS}`,
+                    [d.at, d.reason, JSON.stringify(d.evidence), seq, newest.id],
+                  )
+                : await tx.all(
+                    `INSERT INTO rollout_decisions (rollout_id, attempt, at, action, rule, reason, applied, evidence, count, first_at, seq)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING ${DECISION_COLUMNS}`,
+                    [
+                      d.rollout,
+                      d.attempt,
+                      d.at,
+                      d.action,
+                      d.rule,
+                      d.reason,
+                      d.applied ? 1 : 0,
+                      JSON.stringify(d.evidence),
+                      d.at,
+                      seq,
+                    ],
+                  );
+            decision = toDecision(row as Row);
+            const look = lookOf(d);
+            await tx.run(
+              `INSERT INTO rollout_looks (rollout_id, attempt, at, stage, reach, action, applied, points, evidence)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
               [
-                d.rollout,
-                d.attempt,
-                d.at,
-                d.action,
-                d.rule,
-                d.reason,
-                d.applied ? 1 : 0,
-                JSON.stringify(d.evidence),
+                look.rollout,
+                look.attempt,
+                look.at,
+                look.stage,
+                look.reach,
+                look.action,
+                look.applied ? 1 : 0,
+                JSON.stringify(look.points),
               ],
             );
-            decisionId = num(row?.id);
           }
           for (const audit of audits) await writes.appendAudit(tx, audit);
-          if (options.outbox !== undefined) await insertOutbox(tx, options.outbox(decisionId));
+          if (options.outbox !== undefined) await insertOutbox(tx, options.outbox(decision?.id ?? null));
           if (options.flag !== undefined) changes = await bumpTouched(tx, at, before, options.flag.document);
-          return { value: { rollout, decisionId }, changes };
+          return { value: { rollout, decision }, changes };
         }),
       );
     },
     async listDecisions(id, page) {
+      const where = ['rollout_id = ?'];
+      const params: unknown[] = [id];
+      if (page.beforeId !== undefined) {
+        where.push('id < ?');
+        params.push(page.beforeId);
+      }
+      if (page.afterSeq !== undefined) {
+        where.push('seq > ?');
+        params.push(page.afterSeq);
+      }
+      if (page.actions !== undefined) {
+        where.push(`action IN (${marks(page.actions.length)})`);
+        params.push(...page.actions);
+      }
+      const order = page.afterSeq === undefined ? 'id DESC' : 'seq';
       const rows = await driver.all(
-        `SELECT id, rollout_id, attempt, at, action, rule, reason, applied, evidence FROM rollout_decisions
-         WHERE rollout_id = ?${page.beforeId !== undefined ? ' AND id < ?' : ''} ORDER BY id DESC LIMIT ?`,
-        page.beforeId !== undefined ? [id, page.beforeId, page.limit] : [id, page.limit],
+        `SELECT ${DECISION_COLUMNS} FROM rollout_decisions${whereClause(where)} ORDER BY ${order} LIMIT ?`,
+        [...params, page.limit],
       );
-      return rows.map(
-        (r): DecisionRecord => ({
-          id: num(r.id),
-          rollout: String(r.rollout_id),
-          attempt: num(r.attempt),
-          at: num(r.at),
-          action: String(r.action) as DecisionRecord['action'],
-          rule: String(r.rule),
-          reason: String(r.reason),
-          applied: r.applied === true || num(r.applied) === 1,
-          evidence: json(r.evidence) as Record<string, unknown>,
-        }),
+      return rows.map(toDecision);
+    },
+    async decisionCursor(id) {
+      const [row] = await driver.all(
+        'SELECT COALESCE(MAX(seq), 0) AS seq FROM rollout_decisions WHERE rollout_id = ?',
+        [id],
       );
+      return num(row?.seq);
+    },
+    async listLooks(id, query = {}) {
+      const rows = await driver.all(
+        `SELECT id, rollout_id, attempt, at, stage, reach, action, applied, points, evidence FROM rollout_looks
+         WHERE rollout_id = ?${query.afterId !== undefined ? ' AND id > ?' : ''} ORDER BY id`,
+        query.afterId !== undefined ? [id, query.afterId] : [id],
+      );
+      return rows.map(toLook);
     },
     async readAnalysis(id, attempt) {
       return driver.transaction(

@@ -62,14 +62,24 @@ export interface RolloutTraffic {
   baselines?: Record<string, { mean: number; variance?: number }>;
 }
 
-/** One stored look of the controller (or a recommendation in manual mode). */
+/**
+ * One stored entry of the decision log: a look of the controller (or a recommendation in manual mode), or a run
+ * of consecutive identical looks that applied nothing (`count` of them, from `firstAt` to `at`), updated in
+ * place at each look of the run with the newest reason and evidence.
+ */
 export interface DecisionRecord {
-  /** Increasing per store: newer decisions have larger ids. */
+  /** Increasing per store: newer entries have larger ids. */
   id: number;
   rollout: string;
   attempt: number;
-  /** Epoch milliseconds. */
+  /** Epoch milliseconds of the newest look of the entry. */
   at: number;
+  /** Looks this entry stands for (1 unless identical looks were folded into it). */
+  count: number;
+  /** Epoch milliseconds of the first look of the entry. */
+  firstAt: number;
+  /** Per rollout, increasing with every write or update of an entry: what `after` cursors compare. */
+  seq: number;
   action: 'rollback' | 'advance' | 'hold' | 'complete';
   rule: string;
   reason: string;
@@ -82,8 +92,72 @@ export interface DecisionRecord {
   evidence: Record<string, unknown>;
 }
 
-/** A decision as written (the store assigns the id). */
-export type DecisionInput = Omit<DecisionRecord, 'id'>;
+/** A decision as written (the store assigns the id, the sequence and the run). */
+export type DecisionInput = Omit<DecisionRecord, 'id' | 'count' | 'firstAt' | 'seq'>;
+
+/** The stage and status a decision was made in (stored in its evidence). */
+function positionOf(evidence: Record<string, unknown>): string {
+  return JSON.stringify([evidence.stageIndex ?? null, evidence.status ?? null]);
+}
+
+/**
+ * Whether `next` continues the run of `previous` (the rollout's newest entry) instead of starting a new entry:
+ * neither applied anything, and they have the same attempt, action, rule, stage and status. Every store folds
+ * by this rule, so the log records changes, not repetitions.
+ */
+export function foldsInto(previous: DecisionRecord | undefined, next: DecisionInput): boolean {
+  return (
+    previous !== undefined &&
+    previous.rollout === next.rollout &&
+    !previous.applied &&
+    !next.applied &&
+    previous.attempt === next.attempt &&
+    previous.action === next.action &&
+    previous.rule === next.rule &&
+    positionOf(previous.evidence) === positionOf(next.evidence)
+  );
+}
+
+/** A page of the decision log: newest first (`beforeId` pages back), or the entries changed after a cursor. */
+export interface DecisionPageQuery {
+  limit: number;
+  beforeId?: number;
+  /** Entries whose `seq` is above this, in `seq` order (oldest change first). */
+  afterSeq?: number;
+  /** Only these actions. */
+  actions?: readonly DecisionRecord['action'][];
+}
+
+/** One guardrail at one look, on the difference scale (treatment − control). */
+export interface LookPoint {
+  estimate: number | null;
+  lower: number | null;
+  upper: number | null;
+  /** The difference at which the rollback test fires, h·b·SE; null while the boundary is +∞. */
+  rollback: number | null;
+  /** The non-inferiority margin h·θ; null when unknown. */
+  margin: number | null;
+  z: number | null;
+  crossed: boolean;
+}
+
+/** One stored look of the controller for the chart. */
+export interface LookRecord {
+  /** Increasing per store: later looks have larger ids. */
+  id: number;
+  rollout: string;
+  attempt: number;
+  /** Epoch milliseconds. */
+  at: number;
+  stage: number;
+  reach: number;
+  action: DecisionRecord['action'];
+  applied: boolean;
+  points: Record<string, LookPoint>;
+}
+
+/** A look as written (the store assigns the id). */
+export type LookInput = Omit<LookRecord, 'id'>;
 
 /** Sufficient statistics of one (attempt, cohort, arm, metric). */
 export interface CohortStatsRow {
@@ -172,9 +246,17 @@ export interface RolloutsStore {
       outbox?: (decisionId: number | null) => readonly OutboxInput[];
     },
     audits: readonly AuditInput[],
-  ): Promise<WriteResult<{ rollout: RolloutRecord; decisionId: number | null }>>;
-  /** Decisions of a rollout, newest first; `beforeId` pages back. */
-  listDecisions(id: string, page: { limit: number; beforeId?: number }): Promise<DecisionRecord[]>;
+  ): Promise<WriteResult<{ rollout: RolloutRecord; decision: DecisionRecord | null }>>;
+  /**
+   * Entries of a rollout's decision log, newest first (`beforeId` pages back), or with `afterSeq` the entries
+   * written or updated after that sequence number, oldest change first. A committed decision that `foldsInto`
+   * the newest entry updates it (count, time, reason, evidence, seq) instead of adding one.
+   */
+  listDecisions(id: string, page: DecisionPageQuery): Promise<DecisionRecord[]>;
+  /** The highest `seq` of the rollout's decision log (0 when empty). */
+  decisionCursor(id: string): Promise<number>;
+  /** The rollout's looks for the chart, oldest first: all of them, or those with an id above `afterId`. */
+  listLooks(id: string, query?: { afterId?: number }): Promise<LookRecord[]>;
   /** The cohort statistics and unit counts of one attempt (empty when nothing was ingested). */
   readAnalysis(id: string, attempt: number): Promise<RolloutAnalysis>;
 }

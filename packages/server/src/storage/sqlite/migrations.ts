@@ -293,6 +293,57 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 10,
+    name: 'decision log folds identical holds; chart looks',
+    // Existing consecutive identical looks that applied nothing (same attempt, action, rule, stage and status)
+    // are folded into their newest row with its count and first time, as the store now writes them; every look
+    // is first copied to rollout_looks with its stored evidence, from which the chart reads its points.
+    sql: `
+      ALTER TABLE rollout_decisions ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE rollout_decisions ADD COLUMN first_at INTEGER;
+      ALTER TABLE rollout_decisions ADD COLUMN seq INTEGER;
+      CREATE TABLE rollout_looks (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        rollout_id TEXT NOT NULL REFERENCES rollouts(id),
+        attempt INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        stage INTEGER NOT NULL,
+        reach REAL NOT NULL,
+        action TEXT NOT NULL,
+        applied INTEGER NOT NULL,
+        points TEXT,
+        evidence TEXT
+      );
+      CREATE INDEX rollout_looks_rollout ON rollout_looks (rollout_id, id);
+      INSERT INTO rollout_looks (rollout_id, attempt, at, stage, reach, action, applied, points, evidence)
+        SELECT rollout_id, attempt, at, COALESCE(json_extract(evidence, '$.stageIndex'), 0),
+          COALESCE(json_extract(evidence, '$.reach'), 0), action, applied, NULL, evidence
+        FROM rollout_decisions ORDER BY id;
+      CREATE TEMP TABLE decision_runs AS
+        WITH keyed AS (
+          SELECT id, rollout_id, at,
+            attempt || '|' || action || '|' || rule || '|' || COALESCE(json_extract(evidence, '$.stageIndex'), '')
+              || '|' || COALESCE(json_extract(evidence, '$.status'), '') || '|'
+              || CASE WHEN applied = 1 THEN id ELSE 0 END AS k
+          FROM rollout_decisions
+        ), runs AS (
+          SELECT id, rollout_id, at, k,
+            ROW_NUMBER() OVER (PARTITION BY rollout_id ORDER BY id)
+              - ROW_NUMBER() OVER (PARTITION BY rollout_id, k ORDER BY id) AS grp
+          FROM keyed
+        )
+        SELECT MAX(id) AS keep, COUNT(*) AS n, MIN(at) AS first FROM runs GROUP BY rollout_id, k, grp;
+      UPDATE rollout_decisions SET
+        count = (SELECT n FROM decision_runs WHERE keep = rollout_decisions.id),
+        first_at = (SELECT first FROM decision_runs WHERE keep = rollout_decisions.id)
+        WHERE id IN (SELECT keep FROM decision_runs);
+      DELETE FROM rollout_decisions WHERE id NOT IN (SELECT keep FROM decision_runs);
+      DROP TABLE decision_runs;
+      UPDATE rollout_decisions SET seq = id, first_at = COALESCE(first_at, at);
+      CREATE INDEX rollout_decisions_seq ON rollout_decisions (rollout_id, seq);
+    `,
+  },
+  {
     version: 11,
     name: 'quantile metrics: histograms per cohort and arm, per-epoch values by bucket',
     sql: `

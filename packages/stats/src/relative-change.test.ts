@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { logRatioInterval } from './log-ratio.ts';
+import { decidingInterval, logRatioInterval } from './relative-change.ts';
 
 describe('logRatioInterval', () => {
   it('keeps a wide interval of a large rise above −100% where the symmetric one passes it', () => {
@@ -73,5 +73,64 @@ describe('logRatioInterval', () => {
         },
       ),
     );
+  });
+});
+
+describe('decidingInterval', () => {
+  const base = {
+    delta: 0.132,
+    se: 0.02,
+    interval: [0.05, 0.214] as [number, number],
+    meanTreatment: 0.153,
+    meanControl: 0.021,
+    relativeLiftSe: 1.1,
+    deterioration: { z: 6.6, boundary: 3.1 },
+    nonInferiority: { z: -5, boundary: 2.5, margin: 0.00042 },
+  };
+
+  it('takes the rollback boundary when harm was detected, on both scales', () => {
+    const out = decidingInterval({ ...base, verdict: 'harm_detected' });
+    expect(out.test).toBe('rollback');
+    expect(out.multiplier).toBe(3.1);
+    expect(out.boundary).toBe(3.1);
+    expect(out.z).toBe(6.6);
+    expect(out.absolute?.[0]).toBeCloseTo(0.132 - 3.1 * 0.02, 12);
+    expect(out.relative?.lower).toBeGreaterThan(-1);
+    expect(out.relative?.lift).toBeCloseTo(0.153 / 0.021 - 1, 12);
+    expect(out.margin).toBe(0.00042);
+  });
+
+  it('takes the non-inferiority boundary when the metric passed', () => {
+    const out = decidingInterval({
+      ...base,
+      verdict: 'non_inferior',
+      nonInferiority: { z: 4, boundary: 2.2, margin: 0.001 },
+    });
+    expect(out).toMatchObject({
+      test: 'non_inferiority',
+      multiplier: 2.2,
+      z: 4,
+      boundary: 2.2,
+      margin: 0.001,
+    });
+  });
+
+  it('uses the always-valid interval while no test has decided, and keeps an infinite boundary as null', () => {
+    const out = decidingInterval({
+      ...base,
+      verdict: 'inconclusive',
+      deterioration: { z: 0.4, boundary: null },
+      nonInferiority: null,
+    });
+    expect(out.test).toBe('interval');
+    expect(out.multiplier).toBeCloseTo(0.082 / 0.02, 12);
+    expect(out.boundary).toBeNull();
+    expect(out.margin).toBeNull();
+  });
+
+  it('gives no relative interval when the control mean is zero, but keeps the absolute one', () => {
+    const out = decidingInterval({ ...base, meanControl: 0, verdict: 'inconclusive' });
+    expect(out.relative).toBeNull();
+    expect(out.absolute).not.toBeNull();
   });
 });
