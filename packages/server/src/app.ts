@@ -506,6 +506,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           stores.events
             .prune(clock.now() - maxEventAgeMs - RAW_EVENT_RETENTION_SLACK_MS)
             .catch((error: unknown) => app.log.error({ err: error }, 'pruning raw events failed'));
+          sessions
+            .prune()
+            .catch((error: unknown) => app.log.error({ err: error }, 'pruning expired sessions failed'));
         }, pruneIntervalMs)
       : undefined;
   pruneTimer?.unref();
