@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { forecastPlan, plannedLooks, plannedMaxInformation } from './forecast.ts';
+import {
+  forecastPlan,
+  MAX_PLANNED_LOOKS_PER_STAGE,
+  plannedLooks,
+  plannedMaxInformation,
+} from './forecast.ts';
 import { basePlanInput, DAY, planOf } from './testing.ts';
 
 const plan = planOf({
@@ -92,5 +97,18 @@ describe('plannedLooks', () => {
       [2, 98, true],
     ]);
     expect(looks[0]?.cohorts).toEqual([{ nTreatment: 20, nControl: 1980 }]);
+  });
+
+  it('spaces the looks of a stage stretched by low traffic, so a forecast stays cheap', () => {
+    const p = planOf({
+      ...basePlanInput,
+      stages: [{ reach: 1, minDuration: '300d' }, { reach: 100 }],
+    });
+    const looks = plannedLooks(p, 50);
+    const inStage = looks.filter((l) => l.stageIndex === 0);
+    expect(inStage.length).toBeLessThanOrEqual(MAX_PLANNED_LOOKS_PER_STAGE + 1);
+    expect(inStage[inStage.length - 1]).toMatchObject({ stageEnd: true, atMs: 300 * 86_400_000 });
+    const gaps = inStage.slice(1).map((l, i) => l.atMs - (inStage[i] as { atMs: number }).atMs);
+    expect(Math.max(...gaps.slice(0, -1))).toBe(Math.min(...gaps.slice(0, -1)));
   });
 });

@@ -95,10 +95,13 @@ export function stageLengths(
   });
 }
 
+/** At most this many planned looks inside one stage, besides its end (one a day up to this many days). */
+export const MAX_PLANNED_LOOKS_PER_STAGE = 10;
+
 /**
  * The look schedule the forecasts assume: one look a day within each stage plus one at each stage's end,
  * stages lasting `durations` (default: their minimum duration); cohort k gets `unitsPerDay` new units a day
- * split at stage k's reach.
+ * split at stage k's reach. A stage longer than MAX_PLANNED_LOOKS_PER_STAGE days is looked at evenly less often.
  */
 export function plannedLooks(
   plan: RolloutPlan,
@@ -115,7 +118,10 @@ export function plannedLooks(
       const n = (unitsPerDay * elapsed) / DAY_MS;
       return [...cohorts, { nTreatment: n * share, nControl: n * (1 - share) }];
     };
-    for (let elapsed = DAY_MS; elapsed < duration; elapsed += DAY_MS)
+    // Daily looks, spaced wider in a long stage (low traffic stretches a stage to its unit minimums): the cost
+    // of the boundaries grows with the number of looks, and a forecast needs their shape, not every day.
+    const step = DAY_MS * Math.max(1, Math.ceil(duration / DAY_MS / MAX_PLANNED_LOOKS_PER_STAGE));
+    for (let elapsed = step; elapsed < duration; elapsed += step)
       looks.push({ atMs: start + elapsed, stageIndex: k, stageEnd: false, cohorts: at(elapsed) });
     const end = at(duration);
     looks.push({ atMs: start + duration, stageIndex: k, stageEnd: true, cohorts: end });
