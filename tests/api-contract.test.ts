@@ -177,7 +177,12 @@ describe('replies are described concretely', () => {
         r.reply === null ? [] : openNodes(r.reply, ''),
       ),
     );
-    const allowed = [/\.when\.value$/, /^\.entries\[\]\.(before|after)$/];
+    const allowed = [
+      /\.when\.value$/,
+      /^\.entries\[\]\.(before|after)$/,
+      // A targeted rule's preview shows the context attributes it made up: any JSON value an attribute may hold.
+      /^\.targeted\.\*\[\]\.attributes\.\*$/,
+    ];
     expect([...open].filter((path) => !allowed.some((a) => a.test(path)))).toEqual([]);
   });
 });
@@ -195,6 +200,17 @@ describe('the server replies as @dimmer/api describes', () => {
     expectContract('createEnvironment', await t.admin('POST', api('/environments'), body));
     const list = expectContract('listEnvironments', await t.admin('GET', api('/environments')));
     expect(list.environments.map((e: Json) => e.key)).toContain('staging');
+    const rename: BodyOf<'replaceEnvironment'> = { name: 'Staging area' };
+    const renamed = expectContract(
+      'replaceEnvironment',
+      await t.admin('PUT', api('/environments/staging'), rename),
+    );
+    expect(renamed.name).toBe('Staging area');
+    expectContract(
+      'createEnvironment',
+      await t.admin('POST', api('/environments'), { key: 'scratch', name: 'Scratch' }),
+    );
+    expectContract('deleteEnvironment', await t.admin('DELETE', api('/environments/scratch')));
   });
 
   it('segments, flags and their actions', async () => {
@@ -255,6 +271,26 @@ describe('the server replies as @dimmer/api describes', () => {
       }),
     );
     expect(Object.keys(replaced.preview)).toEqual(['production']);
+    const preview = expectContract(
+      'previewFlag',
+      await t.admin('POST', api('/flags/banner/preview'), {
+        ...document,
+        environments: {
+          production: {
+            enabled: true,
+            rules: [
+              {
+                id: 'beta',
+                when: { segment: 'beta' },
+                serve: { split: [{ variant: 'sale', range: [0, 250_000] }] },
+              },
+              { id: 'half', serve: { split: [{ variant: 'sale', range: [0, 500_000] }] } },
+            ],
+          },
+        },
+      }),
+    );
+    expect(Object.keys(preview.targeted)).toContain('production');
     expectContract('patchFlag', await t.admin('PATCH', api('/flags/banner'), { description: null }));
     expectContract(
       'putFlagEnvironment',
@@ -350,6 +386,8 @@ describe('the server replies as @dimmer/api describes', () => {
       expectedUnitsPerDay: 72_000,
       expectedBaselines: { crash_rate: { mean: 0.2 } },
     };
+    const dryRun = expectContract('planRollout', await t.admin('POST', api('/rollouts/plan'), plan));
+    expect(dryRun.schedule).toHaveLength(3);
     expectContract('createRollout', await t.admin('POST', api('/rollouts'), plan));
     expectContract('getRolloutPlan', await t.admin('GET', api('/rollouts/ro_1/plan')));
     expectContract('startRollout', await t.admin('POST', api('/rollouts/ro_1/start')));
@@ -368,6 +406,11 @@ describe('the server replies as @dimmer/api describes', () => {
       await t.admin('GET', api('/rollouts/ro_1/decisions?limit=3')),
     );
     expect(page.decisions.length).toBeGreaterThan(0);
+    const chart = expectContract('getRolloutChart', await t.admin('GET', api('/rollouts/ro_1/chart')));
+    expectContract(
+      'getRolloutChart',
+      await t.admin('GET', api(`/rollouts/ro_1/chart?after=${chart.cursor}`)),
+    );
     expect(page.decisions.some((d: Json) => d.metrics.crash_rate?.summary !== null)).toBe(true);
     expectContract('getRolloutEvidence', await t.admin('GET', api('/rollouts/ro_1/evidence')));
     const rollout = expectContract('getRollout', await t.admin('GET', api('/rollouts/ro_1')));

@@ -68,6 +68,8 @@ describe('event pipeline group commit', () => {
     expect(held.transactions).toEqual([['a']]);
     await held.commit();
     await first;
+    // Between transactions the writer lets the requests already received be read (one event-loop turn).
+    await new Promise((resolve) => setImmediate(resolve));
     expect(held.transactions).toEqual([['a'], ['b', 'c']]);
     await held.commit();
     const results = await Promise.all(queued);
