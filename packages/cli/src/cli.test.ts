@@ -93,7 +93,8 @@ describe('flags', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(EXIT_OK);
     expect(result.stdout).toContain('Updated flag new-checkout.');
-    expect(result.stdout).toMatch(/production\s+\d[\d,]* of 100,000/);
+    // No condition reads the unit id here, so the preview is exact over the bucket space.
+    expect(result.stdout).toMatch(/production\s+\d[\d,]* of 1,000,000 buckets/);
     const patch = await dimmer('flags', 'update', 'dark-mode', '-f', 'patch.json', '--patch');
     expect(patch.code).toBe(EXIT_FAILURE);
     expect(patch.stderr).toContain('cannot read patch.json: no such file');

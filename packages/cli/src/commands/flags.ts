@@ -103,15 +103,21 @@ export function formatFlag(flag: FlagView): string {
   return `${head}\n${variants}\n${environments}`;
 }
 
-/** The preview of a change: per environment, how many of the sampled units change variant. */
+/** Buckets of the hash space: a preview that counted all of them is exact. */
+const BUCKETS = 1_000_000;
+
+/** The preview of a change: per environment, how many units change variant (exact, or of a sample). */
 export function formatPreview(preview: FlagChange['preview']): string {
   const entries = Object.entries(preview);
   if (entries.length === 0) return 'No environment serves anything different.\n';
   return formatTable(
-    ['environment', 'changed', 'share (estimate)', 'transitions'],
+    ['environment', 'changed', 'share', 'transitions'],
     entries.map(([env, p]) => [
       env,
-      `${formatNumber(p.changed)} of ${formatNumber(p.sampled)}`,
+      // Exact from the bucket ranges (all 1,000,000 buckets), or estimated on a sample of synthetic ids.
+      p.sampled === BUCKETS
+        ? `${formatNumber(p.changed)} of ${formatNumber(p.sampled)} buckets`
+        : `${formatNumber(p.changed)} of ${formatNumber(p.sampled)} sampled ids`,
       formatPercent(p.share),
       p.transitions.length === 0
         ? NONE
