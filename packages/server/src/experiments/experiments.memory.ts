@@ -1,6 +1,11 @@
 /** The experiments port in memory (unit tests): experiments and their recorded results. */
 import { FLAGS_TABLE, type FlagRecord } from '../flags/index.ts';
-import { copy, ENVIRONMENTS_TABLE, type MemoryDatabase } from '../storage/memory/memory-database.ts';
+import {
+  byCreation,
+  copy,
+  ENVIRONMENTS_TABLE,
+  type MemoryDatabase,
+} from '../storage/memory/memory-database.ts';
 import { type ConfigChange, StoreConflictError, StoreNotFoundError } from '../storage/write.ts';
 import {
   ACTIVE_EXPERIMENT_STATUSES,
@@ -47,7 +52,7 @@ export function createMemoryExperimentsStore(db: MemoryDatabase): ExperimentsSto
       return [...experiments.values()]
         .filter((e) => filter.environment === undefined || e.environment === filter.environment)
         .filter((e) => filter.flag === undefined || e.flag === filter.flag)
-        .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        .sort(byCreation)
         .map(copy);
     },
     async commit(record, options, audits) {

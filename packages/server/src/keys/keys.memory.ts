@@ -1,5 +1,10 @@
 /** The client key and admin token port in memory (unit tests). */
-import { copy, ENVIRONMENTS_TABLE, type MemoryDatabase } from '../storage/memory/memory-database.ts';
+import {
+  byCreation,
+  copy,
+  ENVIRONMENTS_TABLE,
+  type MemoryDatabase,
+} from '../storage/memory/memory-database.ts';
 import { StoreConflictError, StoreNotFoundError } from '../storage/write.ts';
 import type { AdminTokenRecord, ClientKeyRecord, KeysStore } from './keys.store.ts';
 
@@ -21,7 +26,7 @@ export function createMemoryKeysStore(db: MemoryDatabase): KeysStore {
     async listClientKeys(filter = {}) {
       return [...clientKeys.values()]
         .filter((k) => filter.environment === undefined || k.environment === filter.environment)
-        .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        .sort(byCreation)
         .map(copy);
     },
     async getClientKey(id) {
@@ -57,9 +62,7 @@ export function createMemoryKeysStore(db: MemoryDatabase): KeysStore {
       return copy([...adminTokens.values()].find((t) => t.tokenHash === tokenHash));
     },
     async listAdminTokens() {
-      return [...adminTokens.values()]
-        .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-        .map(copy);
+      return [...adminTokens.values()].sort(byCreation).map(copy);
     },
     async revokeAdminToken(id, auditInput) {
       db.checkOpen();

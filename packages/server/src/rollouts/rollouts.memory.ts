@@ -1,6 +1,11 @@
 /** The rollouts port in memory (unit tests): rollouts, their decisions and their analysis tables. */
 import { environmentsTouched, FLAGS_TABLE, type FlagRecord } from '../flags/index.ts';
-import { copy, ENVIRONMENTS_TABLE, type MemoryDatabase } from '../storage/memory/memory-database.ts';
+import {
+  byCreation,
+  copy,
+  ENVIRONMENTS_TABLE,
+  type MemoryDatabase,
+} from '../storage/memory/memory-database.ts';
 import { type ConfigChange, StoreConflictError, StoreNotFoundError } from '../storage/write.ts';
 import { lookOf } from './chart.ts';
 import {
@@ -56,8 +61,6 @@ export function createMemoryRolloutsStore(db: MemoryDatabase): RolloutsStore {
         r.environment === environment &&
         ACTIVE_ROLLOUT_STATUSES.includes(r.state),
     );
-  const byCreation = (a: RolloutRecord, b: RolloutRecord) =>
-    a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
   function nextRollout(record: RolloutRecord, expectedRevision: number, at: number): RolloutRecord {
     const old = rollouts.get(record.id);

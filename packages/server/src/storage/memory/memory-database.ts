@@ -43,6 +43,11 @@ export function byKey<T extends { key: string }>(a: T, b: T): number {
   return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 }
 
+/** Oldest first, then by id: the listing order of records with a creation time (as the SQL stores order them). */
+export function byCreation<T extends { createdAt: number; id: string }>(a: T, b: T): number {
+  return a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
 /** Creates an empty database. */
 export function createMemoryDatabase(): MemoryDatabase {
   const tables = new Map<string, Map<string, unknown>>();
