@@ -15,6 +15,17 @@ export interface AdmissionLimits {
   maxInFlightBytes: number;
 }
 
+/**
+ * Largest announced body (bytes) of a refused request whose connection is kept open: Node discards the body
+ * after the 429, and the client sends its retry on the same connection after Retry-After. A client that had
+ * to reconnect would wait behind every connection queued meanwhile, because Node accepts one new connection
+ * per turn of its event loop and a flooded server's turns are long. Larger or unannounced (chunked) bodies
+ * close the connection, so they are never read; so does a connection refused again before its Retry-After
+ * has passed (a client ignoring it), which then queues for a new connection like any newcomer instead of
+ * costing the server a refusal per round trip.
+ */
+export const KEEP_ALIVE_REFUSED_BODY_BYTES = 64 * 1024;
+
 /** Seconds a refused client is told to wait. */
 export const ADMISSION_RETRY_AFTER_SECONDS = 1;
 /** Default most `POST /v1/events` requests worked on at once (DIMMER_EVENTS_MAX_IN_FLIGHT). */
@@ -29,6 +40,8 @@ export class AdmissionGate {
   #bytes = 0;
   /** Requests refused so far. */
   refused = 0;
+  /** When each connection was last refused (ms, monotonic). */
+  readonly #refusedAt = new WeakMap<object, number>();
 
   constructor(limits: AdmissionLimits) {
     this.#limits = limits;
@@ -57,7 +70,7 @@ export class AdmissionGate {
       (this.#inFlight > 0 && this.#bytes + bytes > limits.maxInFlightBytes)
     ) {
       this.refused++;
-      closeConnectionAfterReply(request, reply);
+      if (!this.#keepsConnection(request, bytes)) closeConnectionAfterReply(request, reply);
       reply.header('retry-after', ADMISSION_RETRY_AFTER_SECONDS);
       done(
         new AppError(
@@ -81,4 +94,21 @@ export class AdmissionGate {
     });
     done(null, payload);
   };
+
+  /**
+   * Whether a refused request's connection stays open: its body is announced and small, and the connection
+   * was not refused already within the last Retry-After.
+   */
+  #keepsConnection(request: FastifyRequest, bytes: number): boolean {
+    const socket = request.raw.socket;
+    const now = performance.now();
+    const last = this.#refusedAt.get(socket);
+    this.#refusedAt.set(socket, now);
+    if (last !== undefined && now - last < ADMISSION_RETRY_AFTER_SECONDS * 1000) return false;
+    return (
+      bytes > 0 &&
+      bytes <= KEEP_ALIVE_REFUSED_BODY_BYTES &&
+      request.headers['transfer-encoding'] === undefined
+    );
+  }
 }
