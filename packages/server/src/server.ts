@@ -10,6 +10,7 @@ import { type LoggerOptions, pino } from 'pino';
 import { type AppConfig, buildApp } from './app.ts';
 import type { ExposureSink } from './client-deps.ts';
 import { type Clock, systemClock } from './clock.ts';
+import { listenOps, type OpsListener } from './http/ops-listener.ts';
 import { ADMIN_TOKEN_PREFIX, generateSecret } from './secrets.ts';
 import { type DatabaseSettings, DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT } from './settings.ts';
 import type { Stores } from './stores.ts';
@@ -25,6 +26,8 @@ export interface StartOptions {
   host?: string;
   /** 0 picks a free port. */
   port?: number;
+  /** A port of its own for /healthz, /readyz and /metrics (0 picks a free one); absent: none. */
+  opsPort?: number;
   /** SQLite data directory (default ./.dimmer); ignored when `databaseUrl` or `stores` is given. */
   dataDir?: string;
   /** PostgreSQL connection string. */
@@ -50,6 +53,8 @@ export interface RunningServer {
   adminToken?: string;
   /** True when this start generated the admin token. */
   adminTokenGenerated: boolean;
+  /** Base URL of the operations port, when one was asked for. */
+  opsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -79,7 +84,8 @@ async function openStores(options: StartOptions): Promise<Stores> {
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
   const stores = await openStores(options);
   let generated: string | undefined;
-  let app: FastifyInstance;
+  let app: FastifyInstance | undefined;
+  let ops: OpsListener | undefined;
   try {
     app = await buildApp({
       stores,
@@ -97,7 +103,10 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       port: options.port ?? DEFAULT_PORT,
       backlog: LISTEN_BACKLOG,
     });
+    if (options.opsPort !== undefined)
+      ops = await listenOps(app, options.host ?? DEFAULT_HOST, options.opsPort);
   } catch (error) {
+    await app?.close().catch(() => undefined);
     await stores.close().catch(() => undefined);
     throw error;
   }
@@ -113,9 +122,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     app,
     ...(adminToken !== undefined ? { adminToken } : {}),
     adminTokenGenerated: generated !== undefined,
+    ...(ops !== undefined ? { opsUrl: ops.url } : {}),
     async close() {
       if (closed) return;
       closed = true;
+      await ops?.close();
       await app.close();
       await stores.close();
     },

@@ -196,6 +196,18 @@ describe('readSettings', () => {
     ]);
   });
 
+  it('reads DIMMER_OPS_PORT and refuses one that is not a port or equals PORT', () => {
+    const ok = readSettings({ PORT: '4242', DIMMER_OPS_PORT: '4243' });
+    expect(ok.ok && ok.value.opsPort).toBe(4243);
+    const none = readSettings({});
+    expect(none.ok && none.value.opsPort).toBeUndefined();
+    for (const bad of ['4242', 'x', '70000']) {
+      const read = readSettings({ PORT: '4242', DIMMER_OPS_PORT: bad });
+      expect(read.ok).toBe(false);
+      if (!read.ok) expect(read.issues.map((i) => i.path)).toEqual(['DIMMER_OPS_PORT']);
+    }
+  });
+
   it('reads the connection, stream, rate and admission limits', () => {
     const result = readSettings({
       DIMMER_BROWSER_RATE_LIMIT_PER_MINUTE: '900000',

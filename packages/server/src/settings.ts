@@ -135,6 +135,8 @@ export function appConfigFromSettings(settings: ServerSettings): {
 export interface ServerSettings {
   host: string;
   port: number;
+  /** Port of the operations listener for /healthz, /readyz and /metrics (DIMMER_OPS_PORT); absent: none. */
+  opsPort?: number;
   /** SQLite data directory (ignored when databaseUrl is set). */
   dataDir: string;
   databaseUrl?: string;
@@ -321,6 +323,16 @@ export function readSettings(
     const n = Number(port);
     if (/^\d+$/.test(port) && n <= 65_535) value.port = n;
     else issues.push({ path: 'PORT', message: 'expected an integer from 0 to 65535' });
+  }
+  const opsPort = env.DIMMER_OPS_PORT?.trim();
+  if (opsPort) {
+    const n = Number(opsPort);
+    if (/^\d+$/.test(opsPort) && n <= 65_535 && (n === 0 || n !== value.port)) value.opsPort = n;
+    else
+      issues.push({
+        path: 'DIMMER_OPS_PORT',
+        message: `expected an integer from 0 to 65535 other than PORT (${value.port})`,
+      });
   }
   const integer = (name: string, min: 0 | 1, set: (n: number) => void): void => {
     const text = env[name]?.trim();

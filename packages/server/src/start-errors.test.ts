@@ -44,6 +44,27 @@ describe('start failures', () => {
     expect(message).not.toContain('\n');
   });
 
+  it('an operations port in use is one line naming it and DIMMER_OPS_PORT, and nothing is left listening', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dimmer-start-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const first: RunningServer = await startFromSettings(
+      settings({ PORT: '0', DIMMER_DATA_DIR: join(dir, 'a') }),
+    );
+    cleanup.push(() => first.close());
+    const taken = new URL(first.url).port;
+    const failure = await startFromSettings(
+      settings({ PORT: '0', DIMMER_OPS_PORT: taken, DIMMER_DATA_DIR: join(dir, 'b') }),
+    ).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(StartError);
+    const message = (failure as Error).message;
+    expect(message).toContain(`127.0.0.1:${taken} for the operations port`);
+    expect(message).toContain('DIMMER_OPS_PORT');
+    expect(message).not.toContain('\n');
+    // The failed start released its data directory: a start on it succeeds.
+    const again = await startFromSettings(settings({ PORT: '0', DIMMER_DATA_DIR: join(dir, 'b') }));
+    await again.close();
+  });
+
   it('a data directory that cannot be created is one line naming it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dimmer-start-'));
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));

@@ -40,6 +40,12 @@ function touchesDataDir(error: unknown, dataDir: string): boolean {
 export function describeStartError(error: unknown, settings: ServerSettings): StartError {
   const code = codeOf(error);
   const where = `${settings.host}:${settings.port}`;
+  const failedPort = (error as { port?: unknown } | null)?.port;
+  if (code === 'EADDRINUSE' && settings.opsPort !== undefined && failedPort === settings.opsPort)
+    return new StartError(
+      `cannot listen on ${settings.host}:${settings.opsPort} for the operations port: it is already in use. Stop that process or choose another port with DIMMER_OPS_PORT.`,
+      { cause: error },
+    );
   if (code === 'EADDRINUSE')
     return new StartError(
       `cannot listen on ${where}: the port is already in use (another Dimmer?). Stop that process or choose another port with PORT (dimmer serve --port).`,

@@ -27,6 +27,7 @@ function start(s: ServerSettings): Promise<RunningServer> {
   return startServer({
     host: s.host,
     port: s.port,
+    ...(s.opsPort !== undefined ? { opsPort: s.opsPort } : {}),
     dataDir: s.dataDir,
     ...(s.databaseUrl !== undefined ? { databaseUrl: s.databaseUrl, database: s.database } : {}),
     ...(s.adminToken !== undefined ? { adminToken: s.adminToken } : {}),
@@ -86,6 +87,8 @@ export function formatStartupBanner(
       : '  Dashboard:  not built, so not served; build it with `npm run build -w @dimmer/dashboard` and restart',
     `  Admin API:  ${server.url}${API_PREFIX}   OpenAPI: ${server.url}/api/openapi.json`,
   ];
+  if (server.opsUrl !== undefined)
+    lines.push(`  Operations: ${server.opsUrl}/healthz, /readyz, /metrics (also on the main port)`);
   if (server.adminTokenGenerated && server.adminToken !== undefined)
     lines.push(
       ...revealAdminToken(server.adminToken, s, terminal),
