@@ -36,10 +36,13 @@ export function formatConfigEvent(
   return `event: ${CONFIG_EVENT}\nid: ${state.version}\ndata: ${data}\n\n`;
 }
 
-/** The frames of each config version, formatted once per audience for all the streams they are written to. */
-const frames = new WeakMap<ConfigState, Partial<Record<ClientKeyKind, string>>>();
+/**
+ * The frames of each config version, formatted and encoded once per audience: every stream of the audience is
+ * written the same bytes (a patch of up to 64 KiB is not encoded again for each of a thousand streams).
+ */
+const frames = new WeakMap<ConfigState, Partial<Record<ClientKeyKind, Buffer>>>();
 
-function frameOf(state: ConfigState, audience: ClientKeyKind): string {
+function frameOf(state: ConfigState, audience: ClientKeyKind): Buffer {
   let byAudience = frames.get(state);
   if (byAudience === undefined) {
     byAudience = {};
@@ -47,7 +50,7 @@ function frameOf(state: ConfigState, audience: ClientKeyKind): string {
   }
   let frame = byAudience[audience];
   if (frame === undefined) {
-    frame = formatConfigEvent(state, audience);
+    frame = Buffer.from(formatConfigEvent(state, audience));
     byAudience[audience] = frame;
   }
   return frame;
@@ -205,7 +208,8 @@ export function openConfigStream(
   response.writeHead(200, headers);
   let lastVersion = current.version;
   const audience = principal.kind;
-  response.write(`retry: ${STREAM_RETRY_MS}\n\n${frameOf(current, audience)}`);
+  response.write(`retry: ${STREAM_RETRY_MS}\n\n`);
+  response.write(frameOf(current, audience));
 
   const unsubscribe = deps.hub.subscribe(environment, (state) => {
     if (state.version === lastVersion) return;
