@@ -1029,7 +1029,8 @@ export const ROUTES = {
     method: 'GET',
     path: '/sdk/v1/stream',
     tag: 'sdk',
-    summary: 'Server-sent `config` events, one per new config version (event id = version)',
+    summary:
+      'Server-sent `config` events, one per new config version (event id = version); server keys get a patch against the previous version',
     auth: 'client',
     status: 200,
     reply: ConfigStreamEvent,

@@ -5,7 +5,7 @@
 import type { EvaluationContext as CoreEvaluationContext } from '@dimmer/core';
 import { type Static, Type } from 'typebox';
 import { EvaluationErrorCode, Reason } from './common.ts';
-import { FlagValue } from './documents.ts';
+import { FlagValue, SnapshotFlag, SnapshotSegment } from './documents.ts';
 
 /** Most flag keys in one resolve request. */
 export const MAX_RESOLVE_FLAGS = 1_000;
@@ -65,8 +65,37 @@ export type ResolveResponse = Static<typeof ResolveResponse>;
 /** The SSE event name of `GET /sdk/v1/stream`; the event id is the config version. */
 export const CONFIG_STREAM_EVENT = 'config';
 
-/** The `data` of a `config` event on `GET /sdk/v1/stream`: a new config version of the key's environment. */
-export const ConfigStreamEvent = Type.Object({ environment: Type.String(), version: Type.Integer() });
+/**
+ * What changed between two config versions of an environment, as a server key's stream carries it: applied to
+ * the snapshot of version `base` it gives the announced version's snapshot (same flags and segments as
+ * `GET /sdk/v1/config` serves for it).
+ */
+export const ConfigStreamPatch = Type.Object(
+  {
+    base: Type.Integer({ description: 'The config version this patch applies to' }),
+    flags: Type.Array(SnapshotFlag, { description: 'Flags added or changed, whole, in snapshot order' }),
+    removedFlags: Type.Array(Type.String(), { description: 'Keys of the flags no longer in the config' }),
+    segments: Type.Array(SnapshotSegment, { description: 'Segments added or changed, whole' }),
+    removedSegments: Type.Array(Type.String(), {
+      description: 'Keys of the segments no longer in the config',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type ConfigStreamPatch = Static<typeof ConfigStreamPatch>;
+
+/**
+ * The `data` of a `config` event on `GET /sdk/v1/stream`: a new config version of the key's environment.
+ * Server keys' frames also carry the version's `etag` and, when the node held the previous version and the
+ * difference is small, a `patch` against it; browser keys' frames carry only `environment` and `version`.
+ * A client without the patch's `base` (or that ignores these fields) refetches `GET /sdk/v1/config`.
+ */
+export const ConfigStreamEvent = Type.Object({
+  environment: Type.String(),
+  version: Type.Integer(),
+  etag: Type.Optional(Type.String({ description: 'The ETag `GET /sdk/v1/config` serves this version with' })),
+  patch: Type.Optional(ConfigStreamPatch),
+});
 export type ConfigStreamEvent = Static<typeof ConfigStreamEvent>;
 
 /** A timestamp: epoch milliseconds or an ISO 8601 string. */

@@ -5,7 +5,8 @@
 import type { FlagKind, FlagValue, JsonObject } from '@dimmer/core';
 import { ClientEmitter } from './emitter.ts';
 import { EventQueue, type EventQueueOptions, isoTimestamp } from './events.ts';
-import { type Platform, type PlatformOptions, resolvePlatform } from './platform.ts';
+import type { ConfigNotice } from './patch.ts';
+import { describeError, type Platform, type PlatformOptions, resolvePlatform } from './platform.ts';
 import { DEFAULT_REFETCH_JITTER_MS, SyncLoop, type SyncOptions } from './sync.ts';
 import type {
   ClientEventName,
@@ -130,7 +131,7 @@ export abstract class ClientBase {
     });
     this.sync = new SyncLoop({ url: options.url, clientKey: options.clientKey }, this.platform, options, {
       refresh: () => this.refresh(),
-      onNotice: (version) => this.onNotice(version),
+      onNotice: (notice) => this.onNotice(notice),
       onStreamState: (connected, error) => {
         if (!connected && error !== undefined) {
           this.lastError = error;
@@ -265,13 +266,40 @@ export abstract class ClientBase {
   /** Hook for subclasses that need the announced version (called before the comparison). */
   protected onNoticeVersion(_version: number): void {}
 
-  private onNotice(version: number): void {
+  /**
+   * Hook for subclasses that can install what a notice carries (a patch) without a request: true when the
+   * announced version is served now, false to refetch as for a bare notice. May throw (counted as false).
+   */
+  protected applyNotice(_notice: ConfigNotice): boolean {
+    return false;
+  }
+
+  private onNotice(notice: ConfigNotice): void {
+    const version = notice.version;
     this.onNoticeVersion(version);
     if (this.hasConfig() && version === this.servedVersion()) {
       this.markCurrent();
       return;
     }
+    if (!this.closed && this.tryApply(notice)) {
+      // A refetch still waiting on its jitter was for an older notice: what it would fetch is served.
+      if (this.refetchTimer !== undefined) this.platform.timers.clearTimeout(this.refetchTimer);
+      this.refetchTimer = undefined;
+      this.markCurrent();
+      return;
+    }
     this.refetchSoon();
+  }
+
+  private tryApply(notice: ConfigNotice): boolean {
+    try {
+      return this.applyNotice(notice);
+    } catch (error) {
+      this.platform.logger.warn('could not apply the config patch; refetching', {
+        error: describeError(error),
+      });
+      return false;
+    }
   }
 
   /**

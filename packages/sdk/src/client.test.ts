@@ -37,6 +37,17 @@ function connect(url: string, extra: Partial<Parameters<typeof createClient>[0]>
   return client;
 }
 
+/** Real timers that record every delay asked for (to see a refetch's jitter). */
+function recordingTimers(delays: number[]): NonNullable<Parameters<typeof createClient>[0]['timers']> {
+  return {
+    setTimeout: (callback, delayMs) => {
+      delays.push(delayMs);
+      return setTimeout(callback, delayMs);
+    },
+    clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+  };
+}
+
 /** A port nothing listens on: start a server and stop it. */
 async function deadUrl(): Promise<string> {
   const server = await new FakeServer(makeSnapshot(1)).start();
@@ -86,13 +97,7 @@ describe('createClient (server mode)', () => {
     const client = connect(server.url, {
       pollIntervalMs: 3_600_000,
       refetchJitterMs: 200,
-      timers: {
-        setTimeout: (callback, delayMs) => {
-          delays.push(delayMs);
-          return setTimeout(callback, delayMs);
-        },
-        clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-      },
+      timers: recordingTimers(delays),
     });
     await client.waitForFirstAttempt();
     await waitUntil(() => client.status().streaming, 5_000, 'stream');
@@ -118,6 +123,69 @@ describe('createClient (server mode)', () => {
     await waitUntil(() => client.getStringValue('banner', 'none', { targetingKey: 'u' }) === 'red');
     expect(client.status().configVersion).toBe(2);
     expect(changes).toEqual([['banner']]);
+  });
+
+  it('applies a patch from the stream at once, without a request, and refetches when its base is not held', async () => {
+    const server = await startServer(1);
+    // A fallback refetch would wait half of this jitter (random() is 0.5): far longer than the waits below.
+    const delays: number[] = [];
+    const client = connect(server.url, {
+      pollIntervalMs: 3_600_000,
+      refetchJitterMs: 60_000,
+      timers: recordingTimers(delays),
+    });
+    await client.waitForFirstAttempt();
+    await waitUntil(() => client.status().streaming, 5_000, 'stream');
+    const changes: Array<{ version: number; flagsChanged: string[] }> = [];
+    client.on('change', (change) => changes.push(change));
+    const configRequests = server.count('GET /sdk/v1/config');
+    const v2 = makeSnapshot(2, { banner: 'red' });
+    const banner = v2.flags.find((f) => f.key === 'banner');
+    server.publish(v2, { base: 1, flags: [banner], removedFlags: [], segments: [], removedSegments: [] });
+    await waitUntil(() => client.getStringValue('banner', 'none', { targetingKey: 'u' }) === 'red');
+    expect(server.count('GET /sdk/v1/config')).toBe(configRequests);
+    expect(client.status()).toMatchObject({ state: 'READY', source: 'server', configVersion: 2 });
+    expect(changes).toEqual([{ version: 2, flagsChanged: ['banner'] }]);
+    expect(client.snapshot()).toEqual(v2);
+    expect(delays).not.toContain(30_000);
+
+    // A patch against a version the client does not hold: no change from it; the jittered refetch follows.
+    const v4 = makeSnapshot(4, { banner: 'green' });
+    server.publish(v4, { base: 3, flags: [], removedFlags: [], segments: [], removedSegments: [] });
+    await waitUntil(() => delays.includes(30_000), 5_000, 'the jittered refetch');
+    expect(client.status().configVersion).toBe(2);
+    expect(server.count('GET /sdk/v1/config')).toBe(configRequests);
+  });
+
+  it('refetches at once (no jitter set) when a patch does not apply, and never throws', async () => {
+    const server = await startServer(1);
+    const client = connect(server.url, { pollIntervalMs: 3_600_000 });
+    await client.waitForFirstAttempt();
+    await waitUntil(() => client.status().streaming, 5_000, 'stream');
+    const configRequests = server.count('GET /sdk/v1/config');
+    server.publish(makeSnapshot(3, { banner: 'green' }), {
+      base: 2,
+      flags: [],
+      removedFlags: [],
+      segments: [],
+      removedSegments: [],
+    });
+    await waitUntil(() => client.status().configVersion === 3, 5_000, 'refetch after a base mismatch');
+    expect(server.count('GET /sdk/v1/config')).toBe(configRequests + 1);
+    // Malformed patches (flags not an array, a removed key not a string): refetched, not applied.
+    server.publish(makeSnapshot(4, { banner: 'red' }), { base: 3, flags: 'banner', removedFlags: [] });
+    await waitUntil(() => client.status().configVersion === 4, 5_000, 'refetch after a malformed patch');
+    server.publish(makeSnapshot(5), {
+      base: 4,
+      flags: [],
+      removedFlags: [7],
+      segments: [],
+      removedSegments: [],
+    });
+    await waitUntil(() => client.status().configVersion === 5, 5_000, 'refetch after a malformed patch');
+    expect(server.count('GET /sdk/v1/config')).toBe(configRequests + 3);
+    expect(client.getStringValue('banner', 'none', { targetingKey: 'u' })).toBe('blue');
+    expect(client.status().state).toBe('READY');
   });
 
   it('polls with If-None-Match when the stream is unavailable and still sees changes', async () => {

@@ -23,6 +23,7 @@ import {
   type FlagExposures,
   isoTimestamp,
 } from './events.ts';
+import { applyConfigPatch, type ConfigNotice } from './patch.ts';
 import { describeError, joinUrl } from './platform.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS, fetchWithTimeout } from './sync.ts';
 import type { ConfigSource, EvaluateOptions, EvaluationDetails, TimerHandle, TrackDetails } from './types.ts';
@@ -381,8 +382,36 @@ export class DimmerClient extends ClientBase {
     };
   }
 
-  /** Installs a snapshot if it compiles; emits `change` with the flags whose definition changed. */
-  private install(snapshot: EnvironmentSnapshot, etag: string | undefined, source: ConfigSource): boolean {
+  /**
+   * Installs the version a server key's stream notice carries as a patch, when it applies to the config held
+   * (same environment, base = the version held, which came from the server); no request is made.
+   */
+  protected override applyNotice(notice: ConfigNotice): boolean {
+    const current = this.current;
+    if (current === undefined || notice.patch === undefined || this.source !== 'server') return false;
+    const patched = applyConfigPatch(current.snapshot, notice);
+    if (patched === undefined) {
+      this.platform.logger.debug('config patch does not apply to the version held; refetching', {
+        held: current.version,
+        version: notice.version,
+      });
+      return false;
+    }
+    if (!this.install(patched.snapshot, notice.etag, 'server', patched.flagsChanged)) return false;
+    void this.saveCache(patched.snapshot, notice.etag);
+    return true;
+  }
+
+  /**
+   * Installs a snapshot if it compiles; emits `change` with the flags whose definition changed (`flagsChanged`
+   * when the caller knows them, as a patch does).
+   */
+  private install(
+    snapshot: EnvironmentSnapshot,
+    etag: string | undefined,
+    source: ConfigSource,
+    flagsChanged?: string[],
+  ): boolean {
     const prepared = prepareSnapshot(snapshot);
     if (!prepared.ok) {
       this.platform.logger.warn('config rejected', { source, issues: prepared.issues });
@@ -400,7 +429,7 @@ export class DimmerClient extends ClientBase {
     if (previous !== undefined && previous.version !== snapshot.version)
       this.emitter.emit('change', {
         version: snapshot.version,
-        flagsChanged: changedFlags(previous.snapshot, snapshot),
+        flagsChanged: flagsChanged ?? changedFlags(previous.snapshot, snapshot),
       });
     return true;
   }
@@ -410,7 +439,8 @@ export class DimmerClient extends ClientBase {
       authorization: `Bearer ${this.options.clientKey}`,
       accept: 'application/json',
     };
-    const etag = this.current?.etag;
+    const held = this.current;
+    const etag = held?.etag;
     if (etag !== undefined && this.source !== 'bootstrap') headers['if-none-match'] = etag;
     let response: Response;
     try {
@@ -447,6 +477,15 @@ export class DimmerClient extends ClientBase {
       return false;
     }
     if (this.closed) return true;
+    // A stream patch installed a newer version while this answer was on its way: keep the newer one.
+    const now = this.current;
+    if (
+      now !== held &&
+      now !== undefined &&
+      typeof snapshot?.version === 'number' &&
+      snapshot.version < now.version
+    )
+      return true;
     const newEtag = response.headers.get('etag') ?? undefined;
     if (!this.install(snapshot, newEtag, 'server')) return false;
     void this.saveCache(snapshot, newEtag);

@@ -3,6 +3,8 @@
  * jittered exponential backoff, and polls with ETags while the stream is down or disabled.
  * What "refresh" means (refetch the config, or re-resolve the flags) is the client's business.
  */
+
+import type { ConfigNotice } from './patch.ts';
 import {
   type BackoffOptions,
   backoffDelay,
@@ -48,8 +50,8 @@ export interface SyncOptions {
 export interface SyncHandlers {
   /** Fetches the current config or resolution (with ETag); never rejects. */
   refresh(): Promise<void>;
-  /** The stream announced the environment's current config version. */
-  onNotice(version: number): void;
+  /** The stream announced the environment's current config version (with a patch, for server keys). */
+  onNotice(notice: ConfigNotice): void;
   /** The stream opened or closed (`error` says why it closed). */
   onStreamState(connected: boolean, error?: string): void;
   /** Any byte arrived on an open stream (heartbeats included). */
@@ -181,8 +183,8 @@ export class SyncLoop {
       this.handlers.onStreamState(true);
       const parser = new SseParser((event) => {
         if (event.event !== 'config') return;
-        const version = parseNotice(event.data);
-        if (version !== undefined) this.handlers.onNotice(version);
+        const notice = parseNotice(event.data);
+        if (notice !== undefined) this.handlers.onNotice(notice);
       });
       await readEventStream(response.body, parser, () => {
         armIdle();
@@ -199,13 +201,20 @@ export class SyncLoop {
   }
 }
 
-/** Reads the config version out of a stream notice `{"environment":"production","version":43}`. */
-export function parseNotice(data: string): number | undefined {
+/**
+ * Reads a stream notice `{"environment":"production","version":43}` (a server key's also has `etag` and maybe
+ * `patch`); undefined when it has no numeric version.
+ */
+export function parseNotice(data: string): ConfigNotice | undefined {
   try {
-    const parsed = JSON.parse(data) as { version?: unknown };
-    return typeof parsed?.version === 'number' && Number.isFinite(parsed.version)
-      ? parsed.version
-      : undefined;
+    const parsed = JSON.parse(data) as Record<string, unknown> | null;
+    const version = parsed?.version;
+    if (typeof version !== 'number' || !Number.isFinite(version)) return undefined;
+    const notice: ConfigNotice = { version };
+    if (typeof parsed?.environment === 'string') notice.environment = parsed.environment;
+    if (typeof parsed?.etag === 'string') notice.etag = parsed.etag;
+    if (parsed?.patch !== undefined) notice.patch = parsed.patch;
+    return notice;
   } catch {
     return undefined;
   }

@@ -76,14 +76,20 @@ export class FakeServer {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  /** Publishes a new config and tells every open stream. */
-  publish(snapshot: EnvironmentSnapshot): void {
+  /**
+   * Publishes a new config and tells every open stream: a bare notice, or with `patch` (sent as given, beside
+   * the new version's ETag) the frame a server key's stream carries.
+   */
+  publish(snapshot: EnvironmentSnapshot, patch?: unknown): void {
     this.snapshot = snapshot;
-    for (const stream of this.streams) stream.write(this.notice());
+    for (const stream of this.streams) stream.write(this.notice(patch));
   }
 
-  private notice(): string {
-    return `event: config\ndata: ${JSON.stringify({ environment: this.snapshot.environment, version: this.snapshot.version })}\n\n`;
+  private notice(patch?: unknown): string {
+    const { environment, version } = this.snapshot;
+    const data =
+      patch === undefined ? { environment, version } : { environment, version, etag: this.etag(), patch };
+    return `event: config\ndata: ${JSON.stringify(data)}\n\n`;
   }
 
   private etag(): string {

@@ -41,6 +41,15 @@ function serverClient(extra: Partial<Parameters<typeof createClient>[0]> = {}): 
   return client;
 }
 
+/** Waits until the client serves `on` for new-checkout to u1 (after a rollback or a resume). */
+function waitForCheckout(client: DimmerClient, on: boolean, what: string): Promise<void> {
+  return waitUntil(
+    () => client.getBooleanValue('new-checkout', !on, { targetingKey: 'u1' }) === on,
+    5_000,
+    what,
+  );
+}
+
 describe('SDK against the real server', () => {
   it('a flag change and a rollback reach the OpenFeature server provider', async () => {
     const client = serverClient();
@@ -67,18 +76,48 @@ describe('SDK against the real server', () => {
 
     // Rollback: reach to 0 sends every unit to control.
     await server.putEnvironment('new-checkout', { enabled: true, rules: rolloutRules(0) });
-    await waitUntil(
-      () => client.getBooleanValue('new-checkout', true, { targetingKey: 'u1' }) === false,
-      5_000,
-      'rollback',
-    );
+    await waitForCheckout(client, false, 'rollback');
     expect(await of.getBooleanValue('new-checkout', true, { targetingKey: 'u1' })).toBe(false);
     await server.putEnvironment('new-checkout', { enabled: true, rules: rolloutRules(1_000_000) });
+    await waitForCheckout(client, true, 'resume');
+  });
+
+  it('a flag change reaches a streaming client as a patch, with no config request after the first', async () => {
+    const paths: string[] = [];
+    const client = serverClient({
+      // The defaults a real deployment has (jittered refetch), with every request counted.
+      reconnectBackoff: { initialMs: 1_000, maxMs: 30_000 },
+      pollIntervalMs: 30_000,
+      fetch: (input, init) => {
+        paths.push(new URL(String(input)).pathname);
+        return fetch(input, init);
+      },
+    });
+    await client.waitForFirstAttempt();
+    await waitUntil(() => client.status().streaming, 5_000, 'stream');
+    const changes: Array<{ version: number; flagsChanged: string[] }> = [];
+    client.on('change', (change) => changes.push(change));
+    const before = client.status().configVersion as number;
+
+    await server.patchFlag('max-items', { variants: { few: 3, many: 60 } });
     await waitUntil(
-      () => client.getBooleanValue('new-checkout', false, { targetingKey: 'u1' }),
+      () => client.getNumberValue('max-items', 0, { targetingKey: 'u1' }) === 60,
       5_000,
-      'resume',
+      'change',
     );
+    await server.putEnvironment('new-checkout', { enabled: true, rules: rolloutRules(0) });
+    await waitForCheckout(client, false, 'rollback');
+    expect(paths.filter((path) => path === '/sdk/v1/config')).toEqual(['/sdk/v1/config']);
+    expect(changes.map((c) => c.flagsChanged)).toEqual([['max-items'], ['new-checkout']]);
+    expect(changes.map((c) => c.version)).toEqual([before + 1, before + 2]);
+    // What the patches built is what the server serves for that version.
+    const response = await fetch(`${server.url}/sdk/v1/config`, {
+      headers: { authorization: `Bearer ${server.keys.server}` },
+    });
+    expect(client.snapshot()).toEqual(await response.json());
+    expect(client.status()).toMatchObject({ state: 'READY', source: 'server', configVersion: before + 2 });
+    await server.putEnvironment('new-checkout', { enabled: true, rules: rolloutRules(1_000_000) });
+    await server.patchFlag('max-items', { variants: { few: 3, many: 50 } });
   });
 
   it('serves the last config as STALE while the server is down, then recovers', async () => {

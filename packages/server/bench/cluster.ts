@@ -3,13 +3,15 @@
  * DIMMER_BENCH_DATABASE_URL, else DIMMER_TEST_DATABASE_URL, dropped at the end), each a child process on 127.0.0.1.
  * Measures `POST /sdk/v1/resolve` throughput against one node and spread over three, the propagation of a flag
  * change made through one node to the SDK streams of the other two (p99, from the writing node's own stream
- * announcing the version), and the refetch of 1,000 streams open on one node after a change: from the first stream
- * announcing the new version until each stream's client fetched the new config with its ETag (p99), against a
- * baseline of the same 1,000 clients each fetching /healthz on a new connection.
+ * announcing the version), and a change reaching 1,000 streams open on one node: from the first stream announcing
+ * the new version until each stream's client holds it (p99), by applying the stream's patch, and again with the
+ * clients refetching the config with its ETag instead (as older SDKs and changes too large for a patch do),
+ * against a baseline of the same 1,000 clients each fetching /healthz on a new connection.
  * `--seconds N` sets the throughput runs' length; `--json` adds a last line `{"bench":"cluster","figures":[...]}`.
  */
 
 import { type IncomingMessage, request } from 'node:http';
+import type { ConfigStreamEvent } from '@dimmer/api';
 import { DEFAULT_REFETCH_JITTER_MS } from '@dimmer/sdk';
 import { ADMIN_TOKEN_PREFIX, generateSecret } from '../src/secrets.ts';
 import {
@@ -32,9 +34,10 @@ const CONCURRENCY = 32;
 const PROPAGATION_CHANGES = 30;
 /** Streams held open in the refetch run, spread over the nodes. */
 const STREAMS = 1_000;
-/** Changes timed in the refetch run. */
+/** Changes timed in the 1,000-stream run, with patches applied and again with refetches. */
 const REFETCH_ROUNDS = 3;
 /** Targets. */
+const TARGET_CHANGE_P99_MS = 500;
 const TARGET_REFETCH_P99_MS = 500;
 const TARGET_PROPAGATION_P99_MS = 1_000;
 const FLAGS = 20;
@@ -72,7 +75,7 @@ function getOnce(url: string, headers: Record<string, string>): Promise<{ status
 function openStream(
   url: string,
   key: string,
-  onConfig: (frame: { environment: string; version: number }) => void,
+  onConfig: (frame: ConfigStreamEvent) => void,
 ): { close(): void } {
   let response: IncomingMessage | undefined;
   const req = request(url, { headers: { authorization: `Bearer ${key}` }, agent: false }, (res) => {
@@ -234,34 +237,46 @@ async function main(): Promise<void> {
       pass: propagationP99 < TARGET_PROPAGATION_P99_MS,
     });
 
-    // Refetch: 1,000 streams on node A; on each announced version the client fetches the config with its ETag
-    // after the SDK's jitter, on a new connection (changes are minutes apart, longer than the server's keep-alive).
-    // The clients are plain node:http, so the figure is the server's and not this process's fetch machinery.
+    // 1,000 streams on node A, each with a client that acts as the SDK does on an announced version: a frame
+    // whose patch has the version the client holds as its base is applied there and then (the client holds the
+    // new version on the frame's arrival); any other frame is followed by a fetch of the config with its ETag
+    // after the SDK's jitter, on a new connection (changes are minutes apart, longer than the server's
+    // keep-alive). The patch rounds time a change reaching every client; the refetch rounds make the clients
+    // ignore patches (an older SDK, or a change larger than a patch) and time the refetch. Both clocks start at
+    // the first stream announcing the version (the change is committed by then).
+    // The clients are plain node:http, so the figures are the server's and not this process's fetch machinery.
     await admin('POST', '/api/v1/flags', { ...flagDoc(FLAGS, 'off'), key: 'refetch' });
     let started = 0;
     let expected = Number.POSITIVE_INFINITY;
+    let applyPatches = true;
+    const patched: number[] = [];
     const refetch: number[] = [];
-    const etags = new Map<number, string>();
-    const fetched = new Map<number, number>();
+    const held = new Map<number, { version: number; etag: string }>();
+    const handled = new Map<number, number>();
     let opened = 0;
     const many = Array.from({ length: STREAMS }, (_, i) =>
       openStream(`${a.url}/sdk/v1/stream`, key, (frame) => {
         if (frame.version < expected) {
-          if (!etags.has(i)) {
-            etags.set(i, `"production-${frame.version}"`);
+          if (!held.has(i)) {
+            held.set(i, { version: frame.version, etag: frame.etag ?? '' });
             opened++;
           }
           return;
         }
-        if ((fetched.get(i) ?? 0) >= frame.version) return;
-        // The change is committed once any stream announces it: the clock starts at the first announcement.
+        if ((handled.get(i) ?? 0) >= frame.version) return;
         if (started === Number.POSITIVE_INFINITY) started = performance.now();
-        fetched.set(i, frame.version);
-        const headers = { authorization: `Bearer ${key}`, 'if-none-match': etags.get(i) ?? '' };
+        handled.set(i, frame.version);
+        const mine = held.get(i);
+        if (applyPatches && frame.patch !== undefined && frame.patch.base === mine?.version) {
+          held.set(i, { version: frame.version, etag: frame.etag ?? '' });
+          patched.push(Math.max(0, performance.now() - started));
+          return;
+        }
+        const headers = { authorization: `Bearer ${key}`, 'if-none-match': mine?.etag ?? '' };
         const jitter = Math.random() * DEFAULT_REFETCH_JITTER_MS;
         setTimeout(() => {
           void getOnce(`${a.url}/sdk/v1/config`, headers).then(({ status, etag }) => {
-            etags.set(i, etag);
+            held.set(i, { version: frame.version, etag });
             if (status === 200) refetch.push(Math.max(0, performance.now() - started));
           });
         }, jitter);
@@ -270,8 +285,10 @@ async function main(): Promise<void> {
     const openBy = performance.now() + 30_000;
     while (opened < STREAMS && performance.now() < openBy) await sleep(50);
     if (opened < STREAMS) process.stderr.write(`only ${opened} of ${STREAMS} streams opened\n`);
-    for (let r = 0; r < REFETCH_ROUNDS; r++) {
-      const before = refetch.length;
+    for (let r = 0; r < 2 * REFETCH_ROUNDS; r++) {
+      applyPatches = r < REFETCH_ROUNDS;
+      const times = applyPatches ? patched : refetch;
+      const before = times.length;
       const current = Number(
         (
           (await (await fetch(`${a.url}/sdk/v1/config`, { headers: sdkHeaders })).json()) as {
@@ -286,10 +303,11 @@ async function main(): Promise<void> {
         key: 'refetch',
       });
       const deadline = performance.now() + 15_000;
-      while (refetch.length - before < opened && performance.now() < deadline) await sleep(10);
-      const got = refetch.length - before;
-      if (got < opened) process.stderr.write(`round ${r}: only ${got} of ${opened} clients refetched\n`);
-      for (let k = got; k < opened; k++) refetch.push(Number.POSITIVE_INFINITY);
+      while (times.length - before < opened && performance.now() < deadline) await sleep(10);
+      const got = times.length - before;
+      const how = applyPatches ? 'applied the patch' : 'refetched';
+      if (got < opened) process.stderr.write(`round ${r}: only ${got} of ${opened} clients ${how}\n`);
+      for (let k = got; k < opened; k++) times.push(Number.POSITIVE_INFINITY);
       await sleep(500);
     }
     // Baseline, same node, same open streams, same jitter: each client GETs /healthz on a new connection. It is
@@ -316,7 +334,17 @@ async function main(): Promise<void> {
     for (const s of many) s.close();
     const floorP99 = p99(floor);
     const refetchP99 = p99(refetch);
+    const patchedP99 = p99(patched);
     figures.push(
+      {
+        name: 'change_1000_streams_p99',
+        value: round(patchedP99),
+        unit: 'ms',
+        compare_to: null,
+        ratio: null,
+        target: TARGET_CHANGE_P99_MS,
+        pass: patchedP99 < TARGET_CHANGE_P99_MS,
+      },
       {
         name: 'healthz_1000_clients_p99',
         value: round(floorP99),

@@ -2,7 +2,13 @@
  * What the client-facing routes (config, stream, resolve, OFREP, events) need from the rest of the server.
  * The composition root (app.ts) builds these from the stores; the SDK routes never touch storage.
  */
-import type { CompiledConfig, EnvironmentSnapshot, EvaluationResult } from '@dimmer/core';
+import type {
+  CompiledConfig,
+  EnvironmentSnapshot,
+  EvaluationResult,
+  Segment,
+  SnapshotFlag,
+} from '@dimmer/core';
 
 /** `server` keys read the full config; `browser` keys only resolve for their own context. */
 export type ClientKeyKind = 'server' | 'browser';
@@ -30,6 +36,20 @@ export interface ConfigState {
   etag: string;
   /** Epoch milliseconds when this version was committed. */
   committedAt: number;
+  /**
+   * What changed since the version this node held before (its `base`), for server keys' streams; absent for
+   * the first version held or a change too large to send (clients then refetch the config).
+   */
+  patch?: SnapshotPatch;
+}
+
+/** What changed from config version `base` to the next one a node held: flags and segments whole, removals by key. */
+export interface SnapshotPatch {
+  base: number;
+  flags: SnapshotFlag[];
+  removedFlags: string[];
+  segments: Segment[];
+  removedSegments: string[];
 }
 
 /** The in-memory config of every environment, kept current (on PostgreSQL through LISTEN/NOTIFY). */

@@ -9,6 +9,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ConfigStreamEvent } from '@dimmer/api';
 import pg from 'pg';
 import { quoteIdentifier } from '../src/storage/postgres/database.ts';
 
@@ -217,9 +218,7 @@ export async function startPrivateCluster(): Promise<PrivateCluster> {
 }
 
 /** A reader of SSE text in chunks, calling `onConfig` with each config event's data. */
-export function configFrameReader(
-  onConfig: (frame: { environment: string; version: number }) => void,
-): (chunk: string) => void {
+export function configFrameReader(onConfig: (frame: ConfigStreamEvent) => void): (chunk: string) => void {
   let text = '';
   return (chunk) => {
     text += chunk;
@@ -238,7 +237,7 @@ export function configFrameReader(
 export function followStream(
   url: string,
   key: string,
-  onConfig: (frame: { environment: string; version: number }) => void,
+  onConfig: (frame: ConfigStreamEvent) => void,
 ): { close(): void } {
   const controller = new AbortController();
   void (async () => {

@@ -1,6 +1,7 @@
 /**
  * The SDK routes over real HTTP on 127.0.0.1: the config stream, conditional config reads, key scoping.
  */
+import type { ConfigStreamEvent } from '@dimmer/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type E2eTarget, ENV_A, ENV_B, startE2eTarget } from '../../testing/e2e-target.ts';
 
@@ -36,7 +37,7 @@ async function waitForSubscriptions(count: number): Promise<void> {
   while (target.subscriptionCount() !== count) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
-function configEvents(text: string): Array<{ environment: string; version: number }> {
+function configEvents(text: string): ConfigStreamEvent[] {
   return [...text.matchAll(/event: config\nid: \d+\ndata: (.*)\n\n/g)].map((m) => JSON.parse(m[1] as string));
 }
 
@@ -55,12 +56,24 @@ describe('GET /sdk/v1/stream', () => {
       expect(first).toMatch(/^retry: \d+\n/);
       const [initial] = configEvents(first);
       expect(initial?.environment).toBe(ENV_A);
-      const version = await target.changeBannerText(`stream test ${index}`);
+      const bannerText = `stream test ${index}`;
+      const version = await target.changeBannerText(bannerText);
       const rest = await readUntil(
         body,
         (text) => configEvents(text).length >= 1 && text.includes(': heartbeat'),
       );
-      expect(configEvents(rest)).toEqual([{ environment: ENV_A, version }]);
+      if (key === target.keys.browserA) {
+        // Browser keys only hear of the version: never a rule or a segment.
+        expect(configEvents(rest)).toEqual([{ environment: ENV_A, version }]);
+      } else {
+        // Server keys get the one changed flag, against the version they were told of on connect.
+        const [event] = configEvents(rest);
+        expect(event).toMatchObject({ environment: ENV_A, version, etag: `"${ENV_A}-${version}"` });
+        expect(event?.patch).toMatchObject({ base: initial?.version, removedFlags: [], segments: [] });
+        expect(event?.patch?.flags.map((f) => [f.key, f.variants.plain])).toEqual([
+          ['banner-text', bannerText],
+        ]);
+      }
       controller.abort();
     }
   });

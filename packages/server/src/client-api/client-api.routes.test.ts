@@ -7,6 +7,8 @@ import {
   productionSnapshot,
   type SdkTestHarness,
 } from '../../testing/client-api-harness.ts';
+import type { SnapshotPatch } from '../client-deps.ts';
+import { diffSnapshots } from '../config/snapshot-patch.ts';
 import { acceptsGzip, GZIP_MIN_BYTES } from './client-api.routes.ts';
 import { formatConfigEvent } from './config-stream.ts';
 
@@ -255,5 +257,40 @@ describe('formatConfigEvent', () => {
     expect(formatConfigEvent({ environment: 'production', version: 7 })).toBe(
       'event: config\nid: 7\ndata: {"environment":"production","version":7}\n\n',
     );
+  });
+
+  const v2 = productionSnapshot(2, { bannerText: 'Spring sale' });
+  const state = {
+    environment: 'production',
+    version: 2,
+    etag: '"production-2"',
+    patch: diffSnapshots(productionSnapshot(1), v2) as SnapshotPatch,
+  };
+  const data = (frame: string) => JSON.parse(/\ndata: (.*)\n\n$/.exec(frame)?.[1] ?? 'null');
+
+  it('gives server keys the etag and the patch against the previous version', () => {
+    const frame = formatConfigEvent(state, 'server');
+    expect(frame.startsWith('event: config\nid: 2\ndata: ')).toBe(true);
+    expect(data(frame)).toEqual({
+      environment: 'production',
+      version: 2,
+      etag: '"production-2"',
+      patch: { base: 1, flags: [v2.flags[1]], removedFlags: [], segments: [], removedSegments: [] },
+    });
+  });
+
+  it('gives browser keys only the environment and version: no rules, no segments', () => {
+    const frame = formatConfigEvent(state, 'browser');
+    expect(frame).toBe('event: config\nid: 2\ndata: {"environment":"production","version":2}\n\n');
+    expect(formatConfigEvent(state)).toBe(frame);
+  });
+
+  it('gives server keys a notice with the etag when the version has no patch', () => {
+    const { patch: _none, ...noPatch } = state;
+    expect(data(formatConfigEvent(noPatch, 'server'))).toEqual({
+      environment: 'production',
+      version: 2,
+      etag: '"production-2"',
+    });
   });
 });

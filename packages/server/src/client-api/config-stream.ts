@@ -1,11 +1,13 @@
 /**
  * `GET /sdk/v1/stream`: server-sent events announcing each new config version of the key's environment.
- * Server SDKs refetch `/sdk/v1/config` on an event; browser SDKs re-resolve.
+ * Server keys' frames carry a patch against the previous version the node held, which SDKs holding that
+ * version apply without a request; otherwise (no patch, another base) they refetch `/sdk/v1/config`.
+ * Browser keys' frames only announce the version (they never see rules or segments); browser SDKs re-resolve.
  */
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { CONFIG_STREAM_EVENT, type ConfigStreamEvent } from '@dimmer/api';
 import type { FastifyReply } from 'fastify';
-import type { ClientPrincipal, ConfigState, SdkDeps } from '../client-deps.ts';
+import type { ClientKeyKind, ClientPrincipal, ConfigState, SdkDeps } from '../client-deps.ts';
 import { AppError } from '../errors.ts';
 import { readClientCredential } from '../http/client-credential.ts';
 import { DEFAULT_STREAM_LIMITS, type StreamLimits } from '../http/connection-limits.ts';
@@ -17,21 +19,39 @@ export const STREAM_RETRY_MS = 2000;
 /** The SSE event name of a config version announcement. */
 export const CONFIG_EVENT = CONFIG_STREAM_EVENT;
 
-/** The SSE frame announcing a config version: `event: config`, `id: <version>`, data `{environment, version}`. */
-export function formatConfigEvent(state: Pick<ConfigState, 'environment' | 'version'>): string {
+/**
+ * The SSE frame announcing a config version: `event: config`, `id: <version>`, data `{environment, version}`;
+ * for server keys also the version's `etag` and its `patch` when the state has one.
+ */
+export function formatConfigEvent(
+  state: Pick<ConfigState, 'environment' | 'version'> & Partial<Pick<ConfigState, 'etag' | 'patch'>>,
+  audience: ClientKeyKind = 'browser',
+): string {
   const event: ConfigStreamEvent = { environment: state.environment, version: state.version };
+  if (audience === 'server') {
+    if (state.etag !== undefined) event.etag = state.etag;
+    if (state.patch !== undefined) event.patch = state.patch;
+  }
   const data = JSON.stringify(event);
   return `event: ${CONFIG_EVENT}\nid: ${state.version}\ndata: ${data}\n\n`;
 }
 
-/** The frame of each config version, formatted once for all the streams it is written to. */
-const frames = new WeakMap<ConfigState, string>();
+/**
+ * The frames of each config version, formatted and encoded once per audience: every stream of the audience is
+ * written the same bytes (a patch of up to 64 KiB is not encoded again for each of a thousand streams).
+ */
+const frames = new WeakMap<ConfigState, Partial<Record<ClientKeyKind, Buffer>>>();
 
-function frameOf(state: ConfigState): string {
-  let frame = frames.get(state);
+function frameOf(state: ConfigState, audience: ClientKeyKind): Buffer {
+  let byAudience = frames.get(state);
+  if (byAudience === undefined) {
+    byAudience = {};
+    frames.set(state, byAudience);
+  }
+  let frame = byAudience[audience];
   if (frame === undefined) {
-    frame = formatConfigEvent(state);
-    frames.set(state, frame);
+    frame = Buffer.from(formatConfigEvent(state, audience));
+    byAudience[audience] = frame;
   }
   return frame;
 }
@@ -187,12 +207,14 @@ export function openConfigStream(
   response.socket?.setTimeout(0);
   response.writeHead(200, headers);
   let lastVersion = current.version;
-  response.write(`retry: ${STREAM_RETRY_MS}\n\n${frameOf(current)}`);
+  const audience = principal.kind;
+  response.write(`retry: ${STREAM_RETRY_MS}\n\n`);
+  response.write(frameOf(current, audience));
 
   const unsubscribe = deps.hub.subscribe(environment, (state) => {
     if (state.version === lastVersion) return;
     lastVersion = state.version;
-    response.write(frameOf(state));
+    response.write(frameOf(state, audience));
   });
   const heartbeat = setInterval(() => response.write(': heartbeat\n\n'), deps.streamHeartbeatMs);
   const remove = registry.add(response, credential, reply.request.ip);

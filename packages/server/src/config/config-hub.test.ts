@@ -68,6 +68,26 @@ describe('StoreConfigHub', () => {
     expect(hub.get('production')?.version).toBe(3);
   });
 
+  it('gives each new version a patch against the version it held before', async () => {
+    const { stores, hub } = await setup();
+    expect(hub.get('production')?.patch).toBeUndefined();
+    const first = await stores.flags.create(flag('a'), audit('a', 10));
+    await hub.apply(first.changes);
+    const added = hub.get('production');
+    expect(added?.patch).toEqual({
+      base: 1,
+      flags: added?.snapshot.flags,
+      removedFlags: [],
+      segments: [],
+      removedSegments: [],
+    });
+    const second = await stores.flags.create(flag('b'), audit('b', 11));
+    await hub.apply(second.changes);
+    const state = hub.get('production');
+    expect(state?.patch?.base).toBe(2);
+    expect(state?.patch?.flags.map((f) => f.key)).toEqual(['b']);
+  });
+
   it('concurrent reloads end on the newest version and a throwing listener does not stop others', async () => {
     const { stores, hub } = await setup();
     const seen: number[] = [];

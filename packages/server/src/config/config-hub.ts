@@ -1,6 +1,7 @@
 /**
  * The in-memory config of every environment: built from storage at start, rebuilt once per new
- * version (flags flattened and compiled with core), swapped atomically, and announced to subscribers.
+ * version (flags flattened and compiled with core, with a patch against the version held before for server
+ * keys' streams), swapped atomically, and announced to subscribers.
  * Versions that are not newer than the one held are ignored, so in-process and LISTEN/NOTIFY
  * announcements of the same commit are harmless. A failed reload is retried with backoff, and a poll of
  * the stored versions (one cheap query) catches any notice that never arrived.
@@ -17,6 +18,7 @@ import { EXPERIMENT_RULE_ID_PREFIX, ROLLOUT_RULE_ID_PREFIX } from '@dimmer/rollo
 import type { ConfigHub, ConfigState } from '../client-deps.ts';
 import type { ConfigChange } from '../storage/write.ts';
 import type { ConfigHoldback, ConfigStore } from './config.store.ts';
+import { diffSnapshots } from './snapshot-patch.ts';
 
 /** First and largest delay before a failed reload is tried again, in milliseconds. */
 const RETRY_INITIAL_MS = 250;
@@ -261,6 +263,9 @@ export class StoreConfigHub implements ConfigHub {
       etag: configEtag(environment, source.version),
       committedAt: source.committedAt,
     };
+    // Against this node's own previous version: a client holding another one sees the base differ and refetches.
+    const patch = current === undefined ? undefined : diffSnapshots(current.snapshot, snapshot);
+    if (patch !== undefined) state.patch = patch;
     this.#states.set(environment, state);
     this.#options.onSwap?.(state);
     for (const listener of [...(this.#listeners.get(environment) ?? [])]) {

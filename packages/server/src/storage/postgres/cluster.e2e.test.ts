@@ -5,6 +5,7 @@
  * and SIGSTOP of the lease holder: another node takes over within the lease bound, and the stopped node's stale
  * decision is refused by the epoch check once it runs again.
  */
+import type { ConfigStreamEvent } from '@dimmer/api';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_METRICS } from '../../../testing/analysis-harness.ts';
@@ -82,9 +83,11 @@ if (skipReason !== undefined) {
     it('carries a change made through A to the SDK streams of B and C', async () => {
       const [a, b, c] = nodes as [NodeProcess, NodeProcess, NodeProcess];
       const seen = new Map<string, number>();
+      const frames = new Map<string, ConfigStreamEvent[]>();
       const streams = [b, c].map((node) =>
         followStream(`${node.url}/sdk/v1/stream`, clientKey, (frame) => {
           seen.set(node.name, Math.max(seen.get(node.name) ?? 0, frame.version));
+          frames.set(node.name, [...(frames.get(node.name) ?? []), frame]);
         }),
       );
       try {
@@ -103,6 +106,14 @@ if (skipReason !== undefined) {
         while (Date.now() < deadline && !((seen.get('B') ?? 0) >= version && (seen.get('C') ?? 0) >= version))
           await sleep(20);
         expect([seen.get('B'), seen.get('C')]).toEqual([version, version]);
+        // Each node patched the change against the version it held before (its stream's previous event).
+        for (const name of ['B', 'C']) {
+          const all = frames.get(name) ?? [];
+          const last = all.at(-1);
+          expect(last?.version).toBe(version);
+          expect(last?.patch?.base).toBe(all.at(-2)?.version);
+          expect(last?.patch?.flags.map((f) => f.key)).toEqual(['banner']);
+        }
         for (const node of [b, c]) {
           const res = await fetch(`${node.url}/sdk/v1/config`, {
             headers: { authorization: `Bearer ${clientKey}` },
