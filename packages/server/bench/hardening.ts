@@ -9,7 +9,7 @@
  * 2. Events: `POST /v1/events` latency of one client sending batches one after another (the baseline), then two
  *    floods of 450 concurrent clients sending batches of 100 events without pause for N seconds each (10 by
  *    default), each client's connection opened before the clock starts. In the honest flood a refused client
- *    resends the same batch after Retry-After (± half, at random), as the SDKs do: p99 of every answer (target
+ *    resends the same batch after Retry-After (and up to half of it more, at random), as the SDKs do: p99 of every answer (target
  *    < 2 s). In the hostile flood a refused client sends its next batch at once: the same figures, reported
  *    without a target (a client refused again within Retry-After loses its connection and waits for a new one,
  *    which Node accepts one per turn of the event loop). Both report the share refused with 429, check that
@@ -416,7 +416,8 @@ async function floodEvents(
   mode: FloodMode,
 ): Promise<FloodResult> {
   const url = new URL(baseUrl);
-  const agent = new Agent({ keepAlive: true, maxSockets: FLOOD_CLIENTS, maxFreeSockets: FLOOD_CLIENTS });
+  // Each client holds its own kept-alive connection, as each SDK instance does.
+  const agents = Array.from({ length: FLOOD_CLIENTS }, () => new Agent({ keepAlive: true, maxSockets: 1 }));
   const times: number[] = [];
   const acceptedTimes: number[] = [];
   const refusedTimes: number[] = [];
@@ -424,26 +425,26 @@ async function floodEvents(
   let missingRetryAfter = 0;
   // Every client's connection is open before the clock starts, as an SDK's kept-alive connection would be: the
   // flood measures how the server answers its clients, not how fast it accepts 450 connections at once.
-  await Promise.all(Array.from({ length: FLOOD_CLIENTS }, () => getOnAgent(url, '/healthz', agent)));
+  await Promise.all(agents.map((agent) => getOnAgent(url, '/healthz', agent)));
   const until = performance.now() + seconds * 1_000;
   const client = async (c: number) => {
     let body = '';
     let retry = false;
     for (let i = 0; performance.now() < until; i++) {
-      // An honest client resends a refused batch (same id) after Retry-After, ± half of it at random.
+      // An honest client resends a refused batch (same id) after Retry-After and up to half of it more, at random.
       if (!retry) body = batchBody(`flood-${mode}-${c}-${i}`);
-      const answer = await postBatch(url, key, body, agent);
+      const answer = await postBatch(url, key, body, agents[c] as Agent);
       times.push(answer.ms);
       if (answer.status === 202) acceptedTimes.push(answer.ms);
       if (answer.status === 429) refusedTimes.push(answer.ms);
       statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
       if (answer.status === 429 && !answer.retryAfter) missingRetryAfter++;
       retry = mode === 'honest' && answer.status === 429;
-      if (retry) await sleep((answer.retryAfterSeconds ?? 1) * 1_000 * (0.5 + Math.random()));
+      if (retry) await sleep((answer.retryAfterSeconds ?? 1) * 1_000 * (1 + Math.random() / 2));
     }
   };
   await Promise.all(Array.from({ length: FLOOD_CLIENTS }, (_, c) => client(c)));
-  agent.destroy();
+  for (const agent of agents) agent.destroy();
   return { times, acceptedTimes, refusedTimes, statuses: [...statuses], missingRetryAfter };
 }
 

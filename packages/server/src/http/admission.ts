@@ -20,8 +20,8 @@ export interface AdmissionLimits {
  * after the 429, and the client sends its retry on the same connection after Retry-After. A client that had
  * to reconnect would wait behind every connection queued meanwhile, because Node accepts one new connection
  * per turn of its event loop and a flooded server's turns are long. Larger or unannounced (chunked) bodies
- * close the connection, so they are never read; so does a connection refused again before its Retry-After
- * has passed (a client ignoring it), which then queues for a new connection like any newcomer instead of
+ * close the connection, so they are never read; so does a connection refused again well before its
+ * Retry-After has passed (within half of it: a client ignoring it), which then queues for a new connection like any newcomer instead of
  * costing the server a refusal per round trip.
  */
 export const KEEP_ALIVE_REFUSED_BODY_BYTES = 64 * 1024;
@@ -97,14 +97,15 @@ export class AdmissionGate {
 
   /**
    * Whether a refused request's connection stays open: its body is announced and small, and the connection
-   * was not refused already within the last Retry-After.
+   * was not refused already within the last half Retry-After.
    */
   #keepsConnection(request: FastifyRequest, bytes: number): boolean {
     const socket = request.raw.socket;
     const now = performance.now();
     const last = this.#refusedAt.get(socket);
     this.#refusedAt.set(socket, now);
-    if (last !== undefined && now - last < ADMISSION_RETRY_AFTER_SECONDS * 1000) return false;
+    // Half the Retry-After, so that a client waiting exactly Retry-After is never taken for one ignoring it.
+    if (last !== undefined && now - last < ADMISSION_RETRY_AFTER_SECONDS * 500) return false;
     return (
       bytes > 0 &&
       bytes <= KEEP_ALIVE_REFUSED_BODY_BYTES &&
