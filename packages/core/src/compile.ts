@@ -374,10 +374,13 @@ function emptyConfig(issues: ValidationIssue[]): CompiledConfig {
  * Prepares one environment snapshot for evaluation, once per config version: validates every flag and
  * segment, resolves segment references, compiles regexes and lookups. Total: a flag or segment that
  * fails keeps an entry that evaluates to ERROR / PARSE_ERROR, and every problem is listed in `issues`.
+ * With `previous` (the compiled config of an earlier snapshot), entries the new snapshot shares with the earlier
+ * one (the same objects, as a patched snapshot keeps them) are not compiled again: when every segment is the
+ * same object as before, the segments and every unchanged flag that compiled cleanly are taken over.
  */
-export function compileConfig(snapshot: EnvironmentSnapshot): CompiledConfig {
+export function compileConfig(snapshot: EnvironmentSnapshot, previous?: CompiledConfig): CompiledConfig {
   try {
-    return compileSnapshot(snapshot);
+    return compileSnapshot(snapshot, previous === undefined ? undefined : reusable.get(previous));
   } catch (error) {
     return emptyConfig([
       {
@@ -388,7 +391,26 @@ export function compileConfig(snapshot: EnvironmentSnapshot): CompiledConfig {
   }
 }
 
-function compileSnapshot(snapshot: EnvironmentSnapshot): CompiledConfig {
+/** What a compile keeps so that compiling a later snapshot can take over the entries that did not change. */
+interface Reusable {
+  rawSegments: readonly unknown[];
+  /** The issues the segments gave, in the order they were found. */
+  segmentIssues: readonly ValidationIssue[];
+  segmentKeys: readonly string[];
+  costOf: (key: string) => ConditionCost | undefined;
+  resolveSegment: (key: string) => Predicate | null;
+  memo: SegmentMemo;
+  /** Each flag (the snapshot's object) that compiled without an issue, and what it compiled to. */
+  flags: WeakMap<object, CompiledFlag>;
+}
+
+const reusable = new WeakMap<CompiledConfig, Reusable>();
+
+function sameEntries(a: readonly unknown[], b: readonly unknown[]): boolean {
+  return a.length === b.length && a.every((entry, i) => entry === b[i]);
+}
+
+function compileSnapshot(snapshot: EnvironmentSnapshot, previous?: Reusable): CompiledConfig {
   const issues: ValidationIssue[] = [];
   const raw = snapshot as unknown;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
@@ -403,7 +425,71 @@ function compileSnapshot(snapshot: EnvironmentSnapshot): CompiledConfig {
   const rawFlags = Array.isArray(s.flags) ? s.flags : [];
   if (!Array.isArray(s.flags)) issues.push({ path: 'flags', message: 'expected an array of flags' });
 
-  // Segments: validate alone, then compile on demand following references, refusing cycles.
+  const reused =
+    previous !== undefined && sameEntries(rawSegments, previous.rawSegments) ? previous : undefined;
+  const segmentState = reused ?? compileSegments(rawSegments);
+  issues.push(...segmentState.segmentIssues);
+  const { segmentKeys, costOf, resolveSegment, memo } = segmentState;
+  const compiledFlags = new WeakMap<object, CompiledFlag>();
+
+  const flags = new Map<string, CompiledFlag>();
+  const flagList: CompiledFlag[] = [];
+  rawFlags.forEach((flag: unknown, i: number) => {
+    const key = (flag as { key?: unknown } | null)?.key;
+    if (typeof key !== 'string') {
+      issues.push({ path: `flags[${i}].key`, message: 'expected a flag key; this flag cannot be evaluated' });
+      return;
+    }
+    if (flags.has(key)) {
+      issues.push({
+        path: `flags[${i}].key`,
+        message: `duplicate flag key ${JSON.stringify(key)}; the first one is used`,
+      });
+      return;
+    }
+    const earlier = reused?.flags.get(flag as object);
+    if (earlier !== undefined) {
+      compiledFlags.set(flag as object, earlier);
+      flags.set(key, earlier);
+      flagList.push(earlier);
+      return;
+    }
+    let compiled: CompiledFlag;
+    let clean = false;
+    const checked = validateSnapshotFlag(flag, { segments: segmentKeys });
+    const budget = checked.ok
+      ? checkRulesBudget(
+          checked.value.rules.map((rule) => rule.when),
+          costOf,
+          (r) => `rules[${r}].when`,
+        )
+      : [];
+    const result = budget.length === 0 ? checked : { ok: false as const, issues: budget };
+    if (!result.ok) {
+      issues.push(...result.issues.map((x) => ({ path: `flags[${i}].${x.path}`, message: x.message })));
+      compiled = brokenFlag(key, guessKind(flag), `invalid flag configuration: ${summarize(result.issues)}`);
+    } else {
+      try {
+        compiled = compileFlag(result.value, resolveSegment);
+        clean = true;
+      } catch (error) {
+        if (!(error instanceof ConditionCompileError)) throw error;
+        issues.push({ path: `flags[${i}]`, message: error.message });
+        compiled = brokenFlag(key, result.value.kind, `invalid flag configuration: ${error.message}`);
+      }
+    }
+    if (clean) compiledFlags.set(flag as object, compiled);
+    flags.set(key, compiled);
+    flagList.push(compiled);
+  });
+  const config: CompiledConfig = { environment, version, issues, flags, flagList, segmentMemo: memo };
+  reusable.set(config, { ...segmentState, rawSegments, flags: compiledFlags });
+  return config;
+}
+
+/** Validates the segments alone, then compiles them on demand following references, refusing cycles. */
+function compileSegments(rawSegments: readonly unknown[]): Omit<Reusable, 'rawSegments' | 'flags'> {
+  const issues: ValidationIssue[] = [];
   const segments = new Map<string, Segment>();
   const segmentErrors = new Map<string, string>();
   rawSegments.forEach((seg: unknown, i: number) => {
@@ -463,47 +549,7 @@ function compileSnapshot(snapshot: EnvironmentSnapshot): CompiledConfig {
     }
   }
 
-  const flags = new Map<string, CompiledFlag>();
-  const flagList: CompiledFlag[] = [];
-  // Broken segments count as known here, so a reference to one reports why it is broken at compile time.
+  // Broken segments count as known to flags, so a reference to one reports why it is broken at compile time.
   const segmentKeys = [...segments.keys(), ...segmentErrors.keys()];
-  rawFlags.forEach((flag: unknown, i: number) => {
-    const key = (flag as { key?: unknown } | null)?.key;
-    if (typeof key !== 'string') {
-      issues.push({ path: `flags[${i}].key`, message: 'expected a flag key; this flag cannot be evaluated' });
-      return;
-    }
-    if (flags.has(key)) {
-      issues.push({
-        path: `flags[${i}].key`,
-        message: `duplicate flag key ${JSON.stringify(key)}; the first one is used`,
-      });
-      return;
-    }
-    let compiled: CompiledFlag;
-    const checked = validateSnapshotFlag(flag, { segments: segmentKeys });
-    const budget = checked.ok
-      ? checkRulesBudget(
-          checked.value.rules.map((rule) => rule.when),
-          costOf,
-          (r) => `rules[${r}].when`,
-        )
-      : [];
-    const result = budget.length === 0 ? checked : { ok: false as const, issues: budget };
-    if (!result.ok) {
-      issues.push(...result.issues.map((x) => ({ path: `flags[${i}].${x.path}`, message: x.message })));
-      compiled = brokenFlag(key, guessKind(flag), `invalid flag configuration: ${summarize(result.issues)}`);
-    } else {
-      try {
-        compiled = compileFlag(result.value, resolveSegment);
-      } catch (error) {
-        if (!(error instanceof ConditionCompileError)) throw error;
-        issues.push({ path: `flags[${i}]`, message: error.message });
-        compiled = brokenFlag(key, result.value.kind, `invalid flag configuration: ${error.message}`);
-      }
-    }
-    flags.set(key, compiled);
-    flagList.push(compiled);
-  });
-  return { environment, version, issues, flags, flagList, segmentMemo: memo };
+  return { segmentIssues: issues, segmentKeys, costOf, resolveSegment, memo };
 }

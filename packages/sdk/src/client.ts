@@ -140,12 +140,14 @@ function exposureSlots(
 
 /**
  * Compiles a snapshot, or explains why it cannot be served (not an object, missing version, …).
- * Flag-level problems do not reject the snapshot: those flags evaluate to PARSE_ERROR.
+ * Flag-level problems do not reject the snapshot: those flags evaluate to PARSE_ERROR. With `previous`, what
+ * the snapshot shares with the one `previous` was compiled from is taken over (see compileConfig).
  */
 export function prepareSnapshot(
   snapshot: unknown,
+  previous?: CompiledConfig,
 ): { ok: true; value: CompiledConfig } | { ok: false; issues: { path: string; message: string }[] } {
-  const compiled = compileConfig(snapshot as EnvironmentSnapshot);
+  const compiled = compileConfig(snapshot as EnvironmentSnapshot, previous);
   const fatal = compiled.issues.filter((issue) => FATAL_ISSUE_PATHS.has(issue.path));
   return fatal.length > 0 ? { ok: false, issues: fatal } : { ok: true, value: compiled };
 }
@@ -412,7 +414,8 @@ export class DimmerClient extends ClientBase {
     source: ConfigSource,
     flagsChanged?: string[],
   ): boolean {
-    const prepared = prepareSnapshot(snapshot);
+    // A patched snapshot shares its unchanged flags and segments with the one held: they are not compiled again.
+    const prepared = prepareSnapshot(snapshot, this.current?.compiled);
     if (!prepared.ok) {
       this.platform.logger.warn('config rejected', { source, issues: prepared.issues });
       this.lastError = `invalid config from ${source}: ${prepared.issues.map((i) => i.message).join('; ')}`;
