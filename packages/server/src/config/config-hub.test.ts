@@ -86,6 +86,12 @@ describe('StoreConfigHub', () => {
     const state = hub.get('production');
     expect(state?.patch?.base).toBe(2);
     expect(state?.patch?.flags.map((f) => f.key)).toEqual(['b']);
+    // The unchanged flag is the previous version's object, compiled once; the new one is compiled.
+    expect(state?.snapshot.flags.find((f) => f.key === 'a')).toBe(
+      added?.snapshot.flags.find((f) => f.key === 'a'),
+    );
+    expect(state?.compiled.flags.get('a')).toBe(added?.compiled.flags.get('a'));
+    expect(state?.compiled.flags.get('b')?.key).toBe('b');
   });
 
   it('concurrent reloads end on the newest version and a throwing listener does not stop others', async () => {

@@ -18,7 +18,7 @@ import { EXPERIMENT_RULE_ID_PREFIX, ROLLOUT_RULE_ID_PREFIX } from '@dimmer/rollo
 import type { ConfigHub, ConfigState } from '../client-deps.ts';
 import type { ConfigChange } from '../storage/write.ts';
 import type { ConfigHoldback, ConfigStore } from './config.store.ts';
-import { diffSnapshots } from './snapshot-patch.ts';
+import { diffSnapshots, shareUnchanged } from './snapshot-patch.ts';
 
 /** First and largest delay before a failed reload is tried again, in milliseconds. */
 const RETRY_INITIAL_MS = 250;
@@ -247,7 +247,7 @@ export class StoreConfigHub implements ConfigHub {
     this.#seen(environment, source.version, source.committedAt);
     const current = this.#states.get(environment);
     if (current && current.version >= source.version) return;
-    const snapshot: EnvironmentSnapshot = {
+    const read: EnvironmentSnapshot = {
       environment,
       version: source.version,
       flags: source.flags.map((flag) =>
@@ -255,11 +255,13 @@ export class StoreConfigHub implements ConfigHub {
       ),
       segments: source.segments,
     };
+    // Unchanged flags and segments stay the previous version's objects, so only what changed is compiled.
+    const snapshot = current === undefined ? read : shareUnchanged(current.snapshot, read);
     const state: ConfigState = {
       environment,
       version: source.version,
       snapshot,
-      compiled: compileConfig(snapshot),
+      compiled: compileConfig(snapshot, current?.compiled),
       etag: configEtag(environment, source.version),
       committedAt: source.committedAt,
     };

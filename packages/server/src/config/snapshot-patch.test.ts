@@ -1,6 +1,6 @@
 import type { EnvironmentSnapshot, Segment, SnapshotFlag } from '@dimmer/core';
 import { describe, expect, it } from 'vitest';
-import { diffSnapshots, MAX_STREAM_PATCH_CHARS } from './snapshot-patch.ts';
+import { diffSnapshots, MAX_STREAM_PATCH_CHARS, shareUnchanged } from './snapshot-patch.ts';
 
 function flag(key: string, variant = 'on', description = ''): SnapshotFlag {
   return {
@@ -98,5 +98,27 @@ describe('diffSnapshots', () => {
     expect(diffSnapshots(snapshot(3, []), v1)).toBeUndefined();
     expect(diffSnapshots(v1, { ...v1, environment: 'staging', version: 2 })).toBeUndefined();
     expect(diffSnapshots(v1, snapshot(2, [flag('a'), flag('a', 'twice')]))).toBeUndefined();
+  });
+});
+
+describe('shareUnchanged', () => {
+  it("keeps the previous version's objects for entries whose JSON is unchanged", () => {
+    const before = snapshot(1, [flag('a'), flag('b')], [segment('s', 'x.test')]);
+    const after = snapshot(2, [flag('a'), flag('b', 'off'), flag('c')], [segment('s', 'x.test')]);
+    const shared = shareUnchanged(before, after);
+    expect(shared.version).toBe(2);
+    expect(shared.flags[0]).toBe(before.flags[0]);
+    expect(shared.flags[1]).toBe(after.flags[1]);
+    expect(shared.flags[2]).toBe(after.flags[2]);
+    expect(shared.segments[0]).toBe(before.segments[0]);
+    expect(JSON.stringify(shared)).toBe(JSON.stringify(after));
+    // Its patch is the same as the unshared snapshot's.
+    expect(diffSnapshots(before, shared)).toEqual(diffSnapshots(before, after));
+  });
+
+  it('shares nothing across environments', () => {
+    const before = snapshot(1, [flag('a')]);
+    const after = { ...snapshot(2, [flag('a')]), environment: 'staging' };
+    expect(shareUnchanged(before, after)).toBe(after);
   });
 });

@@ -90,3 +90,36 @@ export function diffSnapshots(
     removedSegments: segments.removed,
   };
 }
+
+/**
+ * `next` with each flag and segment whose JSON text equals `previous`'s replaced by `previous`'s object, so that
+ * compiling it with the previous version's compiled config compiles only what changed (see compileConfig).
+ * `next` itself when the two cannot be compared (other environment, keys not unique).
+ */
+export function shareUnchanged(
+  previous: EnvironmentSnapshot,
+  next: EnvironmentSnapshot,
+): EnvironmentSnapshot {
+  if (previous.environment !== next.environment) return next;
+  const before = textsOf(previous);
+  const after = textsOf(next);
+  if (before === null || after === null) return next;
+  const share = <T extends { key: string }>(
+    old: readonly T[],
+    oldTexts: Map<string, string>,
+    fresh: readonly T[],
+    freshTexts: Map<string, string>,
+  ): T[] => {
+    const byKey = new Map(old.map((entry) => [entry.key, entry]));
+    return fresh.map((entry) =>
+      oldTexts.get(entry.key) === freshTexts.get(entry.key) ? (byKey.get(entry.key) as T) : entry,
+    );
+  };
+  const shared: EnvironmentSnapshot = {
+    ...next,
+    flags: share(previous.flags, before.flags, next.flags, after.flags),
+    segments: share(previous.segments, before.segments, next.segments, after.segments),
+  };
+  texts.set(shared, after);
+  return shared;
+}
