@@ -4,9 +4,10 @@
  * Measures `POST /sdk/v1/resolve` throughput against one node and spread over three, the propagation of a flag
  * change made through one node to the SDK streams of the other two (p99, from the writing node's own stream
  * announcing the version), and a change reaching 1,000 streams open on one node: from the first stream announcing
- * the new version until each stream's client holds it (p99), by applying the stream's patch, and again with the
- * clients refetching the config with its ETag instead (as older SDKs and changes too large for a patch do),
- * against a baseline of the same 1,000 clients each fetching /healthz on a new connection.
+ * the new version until each stream's client holds it (p99, target < 500 ms), by applying the stream's patch, and
+ * again with the clients refetching the config with its ETag instead (as older SDKs and changes too large for a
+ * patch do; reported without a target) against a baseline of the same 1,000 clients each fetching /healthz on a
+ * new connection.
  * `--seconds N` sets the throughput runs' length; `--json` adds a last line `{"bench":"cluster","figures":[...]}`.
  */
 
@@ -38,7 +39,6 @@ const STREAMS = 1_000;
 const REFETCH_ROUNDS = 3;
 /** Targets. */
 const TARGET_CHANGE_P99_MS = 500;
-const TARGET_REFETCH_P99_MS = 500;
 const TARGET_PROPAGATION_P99_MS = 1_000;
 const FLAGS = 20;
 
@@ -360,8 +360,10 @@ async function main(): Promise<void> {
         unit: 'ms',
         compare_to: 'healthz_1000_clients_p99',
         ratio: round(refetchP99 / floorP99, 2),
-        target: TARGET_REFETCH_P99_MS,
-        pass: refetchP99 < TARGET_REFETCH_P99_MS,
+        // The fallback (older SDKs, changes over the patch bound): reported against the floor of the same
+        // clients' own requests, without a target; the target is on the change reaching the streams.
+        target: null,
+        pass: null,
       },
     );
   } finally {
