@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileConfig, flattenFlag } from './compile.ts';
 import { evaluate, evaluateAll } from './evaluate.ts';
@@ -360,5 +361,48 @@ describe('targeting operators', () => {
     expect(matches(cond, { country: 'SE', staff: true }, segments)).toBe(true);
     expect(matches(cond, { country: 'DK', plan: 'premium' }, segments)).toBe(false);
     expect(matches(cond, { country: 'SE', plan: 'premium', banned: 1 }, segments)).toBe(false);
+  });
+});
+
+describe('answers remembered between evaluations', () => {
+  it('gives every context its own answer, in any order of versions and emails', () => {
+    const newerThan2: Record<string, boolean> = {
+      '1.9.0': false,
+      '2.0.1': true,
+      '2.10.0': true,
+      latest: false,
+      '2.0.0': false,
+    };
+    const flags = [0, 1, 2].map((i) =>
+      snapshotFlag({
+        key: `f${i}`,
+        rules: [
+          {
+            id: 'new-app',
+            when: { attr: 'appVersion', op: 'semver_gt', value: '2.0.0' },
+            serve: { variant: 'b' },
+          },
+          {
+            id: 'corp',
+            when: { attr: 'email', op: 'matches', value: '@corp\\.test$' },
+            serve: { variant: 'c' },
+          },
+        ],
+      }),
+    );
+    const held = compile(flags);
+    const context = fc.record({
+      targetingKey: fc.constant('u'),
+      appVersion: fc.constantFrom('1.9.0', '2.0.1', '2.10.0', 'latest', '2.0.0'),
+      email: fc.constantFrom('a@corp.test', 'a@corp.test.example', 'b@mail.test', ''),
+    });
+    fc.assert(
+      fc.property(fc.array(context, { minLength: 1, maxLength: 12 }), (contexts) => {
+        for (const ctx of contexts) {
+          const expected = newerThan2[ctx.appVersion] ? 'b' : /@corp\.test$/.test(ctx.email) ? 'c' : 'a';
+          expect(evaluateAll(held, ctx).map((r) => r.variant)).toEqual([expected, expected, expected]);
+        }
+      }),
+    );
   });
 });

@@ -157,24 +157,37 @@ export function bucketFromPrefix(prefix: HashState, unit: string): number {
   let h = prefix.h;
   let carry = prefix.carry;
   let carryLength = prefix.carryLength;
-  let length = prefix.length;
   const n = unit.length;
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  for (;;) {
+    // Whole blocks four characters at a time once the pending bytes are aligned: one test per block.
+    if (carryLength === 0) {
+      const blockEnd = n - 3;
+      for (; i < blockEnd; i += 4) {
+        const c0 = unit.charCodeAt(i);
+        const c1 = unit.charCodeAt(i + 1);
+        const c2 = unit.charCodeAt(i + 2);
+        const c3 = unit.charCodeAt(i + 3);
+        if ((c0 | c1 | c2 | c3) >= 0x80) break;
+        h = mixBlock(h, c0 | (c1 << 8) | (c2 << 16) | (c3 << 24));
+      }
+    }
+    if (i >= n) break;
     const c = unit.charCodeAt(i);
     if (c >= 0x80) {
       // Rare: finish the non-ASCII remainder through the general encoder.
-      const rest = extendHashState({ h, carry, carryLength, length }, unit.slice(i));
+      const rest = extendHashState({ h, carry, carryLength, length: prefix.length + i }, unit.slice(i));
       return hashToBucket(finishHashState(rest));
     }
     carry |= c << (carryLength << 3);
-    length++;
+    i++;
     if (++carryLength === 4) {
       h = mixBlock(h, carry);
       carry = 0;
       carryLength = 0;
     }
   }
-  return hashToBucket(finish(h, carry, carryLength, length));
+  return hashToBucket(finish(h, carry, carryLength, prefix.length + n));
 }
 
 /**

@@ -56,14 +56,24 @@ function compileUncached(source: string): PatternResult {
       `a pattern that compiles to at most ${MAX_REGEX_PROGRAM_SIZE} RE2 instructions (got ${programSize}; counted repeats such as {1,50} are expanded, so prefer + or * or a shorter count)`,
     );
   const re2 = compiled.re2();
+  // The last input and its answer: flags that share a pattern (the same rule copied across flags) are
+  // evaluated one after another for the same context, and the answer depends on the input alone.
+  let lastInput: string | undefined;
+  let lastAnswer = false;
   return {
     ok: true,
     pattern: {
       programSize,
-      // findIndex asks for the match position, which runs the one-pass matcher or the bit-state
-      // backtracker (each step visited once) and never the lazy DFA, whose state cache can thrash on
-      // adversarial input: the cost stays within programSize × input length.
-      test: (input) => input.length <= MAX_REGEX_INPUT_LENGTH && re2.findIndex(input) !== null,
+      test: (input) => {
+        if (input === lastInput) return lastAnswer;
+        // findIndex asks for the match position, which runs the one-pass matcher or the bit-state
+        // backtracker (each step visited once) and never the lazy DFA, whose state cache can thrash on
+        // adversarial input: the cost stays within programSize × input length.
+        const answer = input.length <= MAX_REGEX_INPUT_LENGTH && re2.findIndex(input) !== null;
+        lastInput = input;
+        lastAnswer = answer;
+        return answer;
+      },
     },
   };
 }

@@ -173,12 +173,18 @@ function compileAttribute(c: AttributeCondition): Predicate {
       const target = parseSemver(v as string);
       if (target === null) throw new ConditionCompileError(`invalid semantic version ${JSON.stringify(v)}`);
       const sign = c.op === 'semver_eq' ? 0 : c.op === 'semver_lt' ? -1 : 1;
+      // The last version string and its answer: an application's contexts carry few distinct versions.
+      let lastText: string | undefined;
+      let lastAnswer = false;
       return (ctx) => {
         const a = get(ctx);
         if (typeof a !== 'string') return false;
+        if (a === lastText) return lastAnswer;
         const version = parseSemver(a);
-        if (version === null) return false;
-        return Math.sign(compareSemver(version, target)) === sign;
+        const answer = version !== null && Math.sign(compareSemver(version, target)) === sign;
+        lastText = a;
+        lastAnswer = answer;
+        return answer;
       };
     }
     case 'before':
