@@ -3,7 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeServer, SERVER_KEY, waitUntil } from '../test/fake-server.ts';
 import { makeSnapshot } from '../test/fixtures.ts';
-import { EventQueue, type EventQueueOptions, ExposureDeduper, parseRetryAfter } from './events.ts';
+import {
+  EventQueue,
+  type EventQueueOptions,
+  ExposureDeduper,
+  isoTimestamp,
+  parseRetryAfter,
+} from './events.ts';
 import { resolvePlatform, silentLogger } from './platform.ts';
 import type { SdkEvent } from './types.ts';
 
@@ -265,5 +271,12 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter(new Date(10_000).toUTCString(), 4_000)).toBe(6_000);
     expect(parseRetryAfter(null, 0)).toBeUndefined();
     expect(parseRetryAfter('soon', 0)).toBeUndefined();
+  });
+});
+
+describe('isoTimestamp', () => {
+  it('formats each millisecond as its own ISO 8601 text, repeated or alternating', () => {
+    for (const ms of [0, 0, 1_700_000_000_123, 0, 1_700_000_000_123, 1_700_000_000_124, 1_700_000_000_124])
+      expect(isoTimestamp(ms)).toBe(new Date(ms).toISOString());
   });
 });

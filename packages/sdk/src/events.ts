@@ -372,7 +372,15 @@ export function parseRetryAfter(header: string | null, nowMs: number): number | 
   return Math.min(Math.max(0, at - nowMs), MAX_RETRY_AFTER_MS);
 }
 
+/** The last millisecond formatted and its text: exposures logged in a burst share their millisecond. */
+let lastEpochMs = Number.NaN;
+let lastIso = '';
+
 /** Formats epoch milliseconds as ISO 8601 for the events API. */
 export function isoTimestamp(epochMs: number): string {
-  return new Date(epochMs).toISOString();
+  if (epochMs !== lastEpochMs) {
+    lastIso = new Date(epochMs).toISOString();
+    lastEpochMs = epochMs;
+  }
+  return lastIso;
 }
