@@ -85,4 +85,21 @@ describe('compileConfig with the previous compile', () => {
     expect(next.flags.get('f1')).toBe(first.flags.get('f1'));
     expect(next.issues.map((issue) => issue.path)).toEqual(['flags[1].key']);
   });
+
+  it('keeps the issues of an unchanged broken segment and the references of unchanged ones when another segment changes', () => {
+    const staff: Segment = { key: 'staff', when: { segment: 'nordic' } };
+    const broken = { key: 'broken', when: { attr: 'country', op: 'shrug', value: 1 } } as unknown as Segment;
+    const viaStaff = flag('f4', {
+      rules: [{ id: 'staff', when: { segment: 'staff' }, serve: { variant: 'b' } }],
+    });
+    const before = compileConfig(snapshot(1, [viaStaff], [nordic, staff, broken]));
+    const wider: Segment = { key: 'nordic', when: { attr: 'country', op: 'in', value: ['DK'] } };
+    const next = snapshot(2, [viaStaff], [wider, staff, broken]);
+    const after = compileConfig(next, before);
+    expect(after.issues).toEqual(compileConfig(next).issues);
+    expect(after.issues.some((issue) => issue.path.startsWith('segments[2]'))).toBe(true);
+    expect(served(after)).toEqual(served(compileConfig(next)));
+    expect(evaluateAll(after, { targetingKey: 'u1', country: 'DK' })[0]?.variant).toBe('b');
+    expect(evaluateAll(after, { targetingKey: 'u1', country: 'SE' })[0]?.variant).toBe('a');
+  });
 });

@@ -12,6 +12,7 @@ import type {
   SnapshotFlag,
   SnapshotHoldback,
   ValidationIssue,
+  ValidationResult,
 } from './model.ts';
 import {
   ConditionCompileError,
@@ -396,12 +397,20 @@ interface Reusable {
   rawSegments: readonly unknown[];
   /** The issues the segments gave, in the order they were found. */
   segmentIssues: readonly ValidationIssue[];
-  segmentKeys: readonly string[];
+  segmentKeys: ReadonlySet<string>;
   costOf: (key: string) => ConditionCost | undefined;
   resolveSegment: (key: string) => Predicate | null;
   memo: SegmentMemo;
   /** Each flag (the snapshot's object) that compiled without an issue, and what it compiled to. */
   flags: WeakMap<object, CompiledFlag>;
+  /** Each segment (the snapshot's object) with its validation and own cost, which depend on it alone. */
+  segmentChecks: WeakMap<object, SegmentCheck>;
+}
+
+/** A segment's validation and, when valid, the cost of its own condition. */
+interface SegmentCheck {
+  result: ValidationResult<Segment>;
+  cost: ConditionCost | null;
 }
 
 const reusable = new WeakMap<CompiledConfig, Reusable>();
@@ -427,7 +436,7 @@ function compileSnapshot(snapshot: EnvironmentSnapshot, previous?: Reusable): Co
 
   const reused =
     previous !== undefined && sameEntries(rawSegments, previous.rawSegments) ? previous : undefined;
-  const segmentState = reused ?? compileSegments(rawSegments);
+  const segmentState = reused ?? compileSegments(rawSegments, previous?.segmentChecks);
   issues.push(...segmentState.segmentIssues);
   const { segmentKeys, costOf, resolveSegment, memo } = segmentState;
   const compiledFlags = new WeakMap<object, CompiledFlag>();
@@ -487,14 +496,29 @@ function compileSnapshot(snapshot: EnvironmentSnapshot, previous?: Reusable): Co
   return config;
 }
 
-/** Validates the segments alone, then compiles them on demand following references, refusing cycles. */
-function compileSegments(rawSegments: readonly unknown[]): Omit<Reusable, 'rawSegments' | 'flags'> {
+/**
+ * Validates the segments alone, then compiles them on demand following references, refusing cycles. A segment
+ * object found in `earlier` (a previous compile's checks) is not validated or measured again.
+ */
+function compileSegments(
+  rawSegments: readonly unknown[],
+  earlier?: WeakMap<object, SegmentCheck>,
+): Omit<Reusable, 'rawSegments' | 'flags'> {
   const issues: ValidationIssue[] = [];
   const segments = new Map<string, Segment>();
   const segmentErrors = new Map<string, string>();
+  const segmentChecks = new WeakMap<object, SegmentCheck>();
+  const segmentCosts = new Map<string, ConditionCost>();
   rawSegments.forEach((seg: unknown, i: number) => {
     const key = (seg as { key?: unknown } | null)?.key;
-    const result = validateSegment(seg);
+    const isObject = typeof seg === 'object' && seg !== null;
+    let check = isObject ? earlier?.get(seg) : undefined;
+    if (check === undefined) {
+      const result = validateSegment(seg);
+      check = { result, cost: result.ok ? measureCondition(result.value.when) : null };
+    }
+    if (isObject) segmentChecks.set(seg, check);
+    const result = check.result;
     if (typeof key === 'string' && (segments.has(key) || segmentErrors.has(key))) {
       issues.push({
         path: `segments[${i}].key`,
@@ -508,10 +532,9 @@ function compileSegments(rawSegments: readonly unknown[]): Omit<Reusable, 'rawSe
       return;
     }
     segments.set(result.value.key, result.value);
+    segmentCosts.set(result.value.key, check.cost as ConditionCost);
   });
   // The evaluation budget of each segment with the segments it reaches; one over it cannot be used.
-  const segmentCosts = new Map<string, ConditionCost>();
-  for (const [key, seg] of segments) segmentCosts.set(key, measureCondition(seg.when));
   const costOf = (key: string): ConditionCost | undefined => segmentCosts.get(key);
   for (const key of segments.keys()) {
     const problem = checkSegmentBudget(key, costOf);
@@ -550,6 +573,6 @@ function compileSegments(rawSegments: readonly unknown[]): Omit<Reusable, 'rawSe
   }
 
   // Broken segments count as known to flags, so a reference to one reports why it is broken at compile time.
-  const segmentKeys = [...segments.keys(), ...segmentErrors.keys()];
-  return { segmentIssues: issues, segmentKeys, costOf, resolveSegment, memo };
+  const segmentKeys: ReadonlySet<string> = new Set([...segments.keys(), ...segmentErrors.keys()]);
+  return { segmentIssues: issues, segmentKeys, costOf, resolveSegment, memo, segmentChecks };
 }

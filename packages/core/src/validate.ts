@@ -647,6 +647,8 @@ export interface FlagValidationOptions {
 
 function knownSegments(segments: FlagValidationOptions['segments']): KnownSegments {
   if (segments === undefined) return { keys: undefined, cost: NO_SEGMENT_COSTS };
+  // A Set is used as it is (compileConfig validates every flag against one); other iterables are copied.
+  if (segments instanceof Set) return { keys: segments, cost: NO_SEGMENT_COSTS };
   if (Symbol.iterator in segments) return { keys: new Set(segments), cost: NO_SEGMENT_COSTS };
   const bodies = segments as Readonly<Record<string, Segment>>;
   const costs = new Map<string, ConditionCost>();

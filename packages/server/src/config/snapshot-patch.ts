@@ -24,9 +24,20 @@ interface EntryTexts {
 
 const texts = new WeakMap<EnvironmentSnapshot, EntryTexts | null>();
 
+/** The JSON text of each entry object seen (snapshot entries are never mutated): an entry kept by a new
+ * version, as shareUnchanged and the config store keep them, is not serialized again. */
+const entryTexts = new WeakMap<object, string>();
+
 function byKey(entries: readonly { key: string }[]): Map<string, string> | null {
   const out = new Map<string, string>();
-  for (const entry of entries) out.set(entry.key, JSON.stringify(entry));
+  for (const entry of entries) {
+    let text = entryTexts.get(entry);
+    if (text === undefined) {
+      text = JSON.stringify(entry);
+      entryTexts.set(entry, text);
+    }
+    out.set(entry.key, text);
+  }
   // Two entries with one key cannot be told apart by a patch: such a snapshot is announced without one.
   return out.size === entries.length ? out : null;
 }

@@ -55,4 +55,30 @@ describe('sqlite files', () => {
     expect(() => db.prepare('DELETE FROM audit_log').run()).toThrow(/append-only/);
     db.close();
   });
+
+  it('reads unchanged config documents back as the same objects and changed ones afresh', async () => {
+    const stores = createSqliteStores(':memory:');
+    const audit = (key: string, at: number) => ({
+      at,
+      actor: 't',
+      action: 'segment.write',
+      resourceType: 'segment',
+      resourceKey: key,
+      before: null,
+      after: null,
+    });
+    await stores.environments.create({ key: 'production', name: 'Production' }, audit('production', 1));
+    const nordic = { key: 'nordic', when: { attr: 'country', op: 'in' as const, value: ['SE', 'NO'] } };
+    const staff = { key: 'staff', when: { attr: 'email', op: 'ends_with' as const, value: '@example.com' } };
+    await stores.segments.create(nordic, audit('nordic', 2));
+    await stores.segments.create(staff, audit('staff', 3));
+    const first = await stores.config.read('production');
+    const wider = { ...nordic, when: { attr: 'country', op: 'in' as const, value: ['SE', 'NO', 'DK'] } };
+    await stores.segments.update(wider, { expectedRevision: 1 }, audit('nordic', 4));
+    const second = await stores.config.read('production');
+    expect(second?.segments).toEqual([wider, staff]);
+    expect(second?.segments[1]).toBe(first?.segments[1]);
+    expect(second?.segments[0]).not.toBe(first?.segments[0]);
+    await stores.close();
+  });
 });
