@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { storeContract } from '../../../testing/store-contract.ts';
 import { createSqliteStores } from '../../stores.ts';
+import type { AuditInput } from '../write.ts';
 import { SQLITE_FILE_NAME } from './database.ts';
 import { openSqliteDatabase } from './driver.ts';
 import { migrateSqlite, SQLITE_MIGRATIONS } from './migrations.ts';
@@ -58,7 +59,7 @@ describe('sqlite files', () => {
 
   it('reads unchanged config documents back as the same objects and changed ones afresh', async () => {
     const stores = createSqliteStores(':memory:');
-    const audit = (key: string, at: number) => ({
+    const audit = (key: string, at: number): AuditInput => ({
       at,
       actor: 't',
       action: 'segment.write',
