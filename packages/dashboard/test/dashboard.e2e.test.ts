@@ -22,7 +22,9 @@ import { formatFraction } from '../src/format.ts';
 import {
   adminCall,
   type BrowserRig,
+  DESKTOP,
   go,
+  PHONE,
   type Problems,
   sendTraffic as sendTrafficTo,
   screenshotsAtBothWidths as shootBoth,
@@ -542,6 +544,14 @@ describe('dashboard in Chromium', () => {
       const listed = await admin('/api/v1/tokens');
       expect(JSON.stringify(listed)).not.toContain(secret);
       expect((listed.tokens as { name: string }[]).map((t) => t.name)).toContain('ci-deploy');
+      // At 390 px each token is a card: its actions sit inside the screen, not in a table scrolled sideways.
+      await page.setViewportSize(PHONE);
+      for (const action of ['Rotate ci-deploy', 'Revoke ci-deploy']) {
+        const box = await row.getByRole('button', { name: action }).boundingBox();
+        expect(box, action).not.toBeNull();
+        expect((box?.x ?? 0) + (box?.width ?? 0), `${action} at 390 px`).toBeLessThanOrEqual(390);
+      }
+      await page.setViewportSize(DESKTOP);
 
       // A second tab signed in with the new token works until the token is revoked.
       const other = await context.newPage();

@@ -98,7 +98,7 @@ export function TokensSection() {
         {(list) => {
           const active = list.filter((t) => t.revokedAt === null).length;
           return (
-            <div className="table-wrap">
+            <div className="table-wrap table-cards">
               <table>
                 <thead>
                   <tr>
@@ -113,18 +113,18 @@ export function TokensSection() {
                 <tbody>
                   {list.map((t) => (
                     <tr key={t.id}>
-                      <td>{t.name}</td>
-                      <td>
+                      <td data-label="Name">{t.name}</td>
+                      <td data-label="Created">
                         <Time iso={t.createdAt} />
                       </td>
-                      <td>
+                      <td data-label="Status">
                         {t.revokedAt === null ? (
                           <Badge tone="good">active</Badge>
                         ) : (
                           <Badge tone="bad">revoked</Badge>
                         )}
                       </td>
-                      <td>
+                      <td data-label="Actions">
                         {t.revokedAt === null && admin ? (
                           <>
                             <button
