@@ -17,7 +17,7 @@ import type { ClientPrincipal, SdkDeps } from '../client-deps.ts';
 import { CORS_EXPOSED_HEADERS, isOriginAllowed, SDK_BODY_LIMIT_BYTES } from './client-auth.ts';
 import { clientCredentialOf } from './client-credential.ts';
 import type { ErrorLogTarget } from './error-handler.ts';
-import type { JsonBodyParser, JsonBodyResult } from './json-body.ts';
+import type { JsonBodyParser } from './json-body.ts';
 import type { RequestMetrics } from './metrics.ts';
 import { budgetOf, type ClientGate, rateLimitHeaders } from './rate-limit.ts';
 
@@ -157,31 +157,39 @@ export class FastPaths {
       limits.remaining,
     );
     const context: FastRequest = { principal, param, headers, log: this.#log };
-    const answerWith = (body: JsonBodyResult): void => {
-      let answer: FastAnswer;
-      try {
-        if (body.ok) answer = answerOrFail(route, context, body.value);
-        else {
-          // As Fastify does after a body parser error: the client's next bytes cannot be trusted to start a request.
-          sent.push('connection', 'close');
-          answer = route.fail(body.error, context);
-        }
-      } catch (error) {
-        // Only a broken error renderer gets here: no answer can be trusted, so the connection is dropped.
-        this.#log.log.error({ err: error }, 'fast path error renderer failed');
-        response.destroy();
-        return;
-      }
-      this.#send(response, answer, sent);
-      this.#deps.metrics.record(
-        route.url,
-        'POST',
-        answer.status,
-        (performance.now() - started) / MS_PER_SECOND,
-      );
-    };
-    readBody(request, length, (text) => answerWith(this.#deps.parseJson(text)));
+    const pending = new PendingAnswer(this, route, context, response, sent, started);
+    (request as IncomingMessage & PendingSlot)[PENDING] = pending;
+    request.on('data', onBodyData);
+    // No 'error' listener: Node drops the error of an aborted request that has none, and the request is gone.
+    request.on('end', onBodyEnd);
     return true;
+  }
+
+  /** Answers `pending` once its body is read (`text`, UTF-8), records the metrics. */
+  answer(pending: PendingAnswer, text: string): void {
+    const { route, request, response, sent } = pending;
+    const body = this.#deps.parseJson(text);
+    let answer: FastAnswer;
+    try {
+      if (body.ok) answer = answerOrFail(route, request, body.value);
+      else {
+        // As Fastify does after a body parser error: the client's next bytes cannot be trusted to start a request.
+        sent.push('connection', 'close');
+        answer = route.fail(body.error, request);
+      }
+    } catch (error) {
+      // Only a broken error renderer gets here: no answer can be trusted, so the connection is dropped.
+      this.#log.log.error({ err: error }, 'fast path error renderer failed');
+      response.destroy();
+      return;
+    }
+    this.#send(response, answer, sent);
+    this.#deps.metrics.record(
+      route.url,
+      'POST',
+      answer.status,
+      (performance.now() - pending.started) / MS_PER_SECOND,
+    );
   }
 
   #send(response: ServerResponse, answer: FastAnswer, sent: (string | number)[]): void {
@@ -233,23 +241,45 @@ function answerOrFail(route: FastRoute, request: FastRequest, body: unknown): Fa
   }
 }
 
+/** Where a request being read keeps its pending answer (a property: no closure per request). */
+const PENDING = Symbol('dimmer.fastPathAnswer');
+
+interface PendingSlot {
+  [PENDING]?: PendingAnswer;
+}
+
+/** A request admitted on a fast path whose body is being read; `started` is performance.now() at admission. */
+class PendingAnswer {
+  /** The body's first chunk, and all of them once a second arrives (a context is most often one chunk). */
+  first: Buffer | undefined;
+  chunks: Buffer[] | undefined;
+
+  constructor(
+    readonly paths: FastPaths,
+    readonly route: FastRoute,
+    readonly request: FastRequest,
+    readonly response: ServerResponse,
+    readonly sent: (string | number)[],
+    readonly started: number,
+  ) {}
+}
+
+/** The 'data' listener of an admitted request (`this` is the request). */
+function onBodyData(this: IncomingMessage, chunk: Buffer): void {
+  const pending = (this as IncomingMessage & PendingSlot)[PENDING] as PendingAnswer;
+  if (pending.first === undefined) pending.first = chunk;
+  else {
+    pending.chunks ??= [pending.first];
+    pending.chunks.push(chunk);
+  }
+}
+
 /**
- * Reads a request body of `length` bytes (Node's parser holds the client to its Content-Length) as UTF-8 and
- * hands it to `done`; a request aborted before its end is dropped without an answer, as Fastify drops it.
+ * The 'end' listener of an admitted request: the body is whole (Node's parser holds the client to its
+ * Content-Length), so it is answered. A request aborted before its end never gets here, as in Fastify.
  */
-function readBody(request: IncomingMessage, length: number, done: (text: string) => void): void {
-  let first: Buffer | undefined;
-  let chunks: Buffer[] | undefined;
-  request.on('data', (chunk: Buffer) => {
-    if (first === undefined) first = chunk;
-    else {
-      chunks ??= [first];
-      chunks.push(chunk);
-    }
-  });
-  // No 'error' listener: Node drops the error of an aborted request that has none, and the request is gone.
-  request.on('end', () => {
-    const body = chunks !== undefined ? Buffer.concat(chunks, length) : first;
-    done(body === undefined ? '' : body.toString('utf8'));
-  });
+function onBodyEnd(this: IncomingMessage): void {
+  const pending = (this as IncomingMessage & PendingSlot)[PENDING] as PendingAnswer;
+  const body = pending.chunks !== undefined ? Buffer.concat(pending.chunks) : pending.first;
+  pending.paths.answer(pending, body === undefined ? '' : body.toString('utf8'));
 }

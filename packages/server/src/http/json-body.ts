@@ -47,6 +47,13 @@ export type JsonBodyResult = { ok: true; value: unknown } | { ok: false; error: 
 /** Parses a JSON request body: the depth check, then Fastify's parser (prototype-poisoning protection). */
 export type JsonBodyParser = (text: string) => JsonBodyResult;
 
+/** The answer of the last synchronous parse (one module-level callback: no closure per parsed body). */
+let parsed: JsonBodyResult | undefined;
+
+function keepParsed(error: Error | null, value?: unknown): void {
+  parsed = error === null ? { ok: true, value } : { ok: false, error };
+}
+
 /** The depth-checked JSON body parser of `app`, the one its routes use (see installJsonParser). */
 export function createJsonBodyParser(
   app: FastifyInstance,
@@ -55,12 +62,10 @@ export function createJsonBodyParser(
   const parse = app.getDefaultJsonParser('error', 'error');
   return (text) => {
     if (jsonDepthExceeds(text, maxDepth)) return { ok: false, error: new JsonTooDeepError(maxDepth) };
-    let result: JsonBodyResult | undefined;
-    // Fastify's default JSON parser answers synchronously and never reads the request.
-    parse(undefined as never, text, (error, value) => {
-      result = error === null ? { ok: true, value } : { ok: false, error };
-    });
-    return result ?? { ok: false, error: new Error('the JSON body parser did not answer') };
+    parsed = undefined;
+    // Fastify's default JSON parser answers synchronously (into `parsed`) and never reads the request.
+    parse(undefined as never, text, keepParsed);
+    return parsed ?? { ok: false, error: new Error('the JSON body parser did not answer') };
   };
 }
 
