@@ -28,11 +28,13 @@ import { FlagsService } from './flags/flags.service.ts';
 import { requireAdmin } from './http/admin-auth.ts';
 import {
   type ConnectionTimeouts,
+  createHttpServer,
   DEFAULT_CONNECTION_TIMEOUTS,
   serverTimeoutOptions,
 } from './http/connection-limits.ts';
 import { DEFAULT_DASHBOARD_DIR, registerDashboard } from './http/dashboard.ts';
 import { installErrorHandlers } from './http/error-handler.ts';
+import { FastPaths } from './http/fast-path.ts';
 import { installJsonParser } from './http/json-body.ts';
 import { lazyChildLogger } from './http/lazy-logger.ts';
 import { installMetrics } from './http/metrics.ts';
@@ -44,7 +46,7 @@ import { registerKeyRoutes } from './keys/keys.routes.ts';
 import { DEFAULT_KEYS_RELOAD_MS, KeysService } from './keys/keys.service.ts';
 import { registerMetricRoutes } from './metrics/metrics.routes.ts';
 import { MetricsService } from './metrics/metrics.service.ts';
-import { registerOfrepRoutes } from './ofrep/ofrep.routes.ts';
+import { ofrepFastRoutes, registerOfrepRoutes } from './ofrep/ofrep.routes.ts';
 import {
   AccessService,
   ApprovalsService,
@@ -58,7 +60,7 @@ import {
   registerPeopleRoutes,
   SessionsService,
 } from './people/index.ts';
-import { registerResolveRoutes } from './resolve/resolve.routes.ts';
+import { registerResolveRoutes, resolveFastRoute } from './resolve/resolve.routes.ts';
 import { RolloutController } from './rollouts/controller.ts';
 import type { RolloutRecord } from './rollouts/index.ts';
 import {
@@ -133,6 +135,12 @@ export interface AppConfig {
   configPollMs?: number;
   /** Interval of the full client key table reload, in milliseconds (0: never). */
   keysReloadMs?: number;
+  /**
+   * Whether the hot remote-evaluation routes (OFREP, `POST /sdk/v1/resolve`) are answered on the fast path in
+   * front of Fastify (default true; DIMMER_FAST_PATHS). Off when the log is at debug, which logs every request
+   * through Fastify.
+   */
+  fastPaths?: boolean;
   /** People: the identity provider (DIMMER_OIDC_*), the group mapping, session lifetime and cookie security. */
   people?: {
     oidc?: OidcSettings;
@@ -227,8 +235,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     streamHeartbeatMs: DEFAULT_STREAM_HEARTBEAT_MS,
     ...deps.config,
   };
+  // The fast paths, once built, see every request before Fastify (see http/fast-path.ts).
+  let fastPaths: FastPaths | undefined;
+  const timeouts = serverTimeoutOptions({ ...DEFAULT_CONNECTION_TIMEOUTS, ...config.timeouts });
   const app = Fastify({
-    ...serverTimeoutOptions({ ...DEFAULT_CONNECTION_TIMEOUTS, ...config.timeouts }),
+    ...timeouts,
+    serverFactory: (handler) =>
+      createHttpServer(timeouts, (request, response) => {
+        if (fastPaths?.handle(request, response) !== true) handler(request, response);
+      }),
     logger: deps.logger ?? false,
     bodyLimit: config.bodyLimitBytes,
     forceCloseConnections: true,
@@ -239,7 +254,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
   });
   installErrorHandlers(app);
-  installJsonParser(app);
+  const parseJson = installJsonParser(app);
   installRequestLog(app, API_PREFIX);
 
   await app.register(swagger, {
@@ -259,7 +274,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
     },
   });
-  installRateLimit(
+  const gate = installRateLimit(
     app,
     {
       serverKeyPerMinute: config.rateLimitPerMinute,
@@ -587,6 +602,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerSdkRoutes(app, sdkDeps, config.streamLimits);
   await registerResolveRoutes(app, sdkDeps);
   await registerOfrepRoutes(app, sdkDeps);
+  const requestLogAtDebug =
+    (app.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('debug') === true;
+  if (config.fastPaths !== false && !requestLogAtDebug) {
+    const paths = new FastPaths({
+      routes: [...ofrepFastRoutes(sdkDeps), resolveFastRoute(sdkDeps)],
+      authenticate: sdkDeps.authenticateClientKey,
+      gate,
+      parseJson,
+      metrics: metrics.requests,
+      log: app.log,
+    });
+    // Fastify answers every request (503) once the app is closing.
+    app.addHook('preClose', (done) => {
+      paths.closing = true;
+      done();
+    });
+    fastPaths = paths;
+  }
   await registerEventRoutes(app, {
     sdk: sdkDeps,
     pipeline,

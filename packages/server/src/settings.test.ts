@@ -15,6 +15,7 @@ const LIMIT_DEFAULTS = {
   maxStreamsPerKey: 2_000,
   maxStreamsPerAddress: 100,
   eventsMaxInFlight: 64,
+  fastPaths: true,
 };
 
 describe('readSettings', () => {
@@ -248,6 +249,21 @@ describe('readSettings', () => {
     expect(defaultMaxStreams(limits(1024))).toBe(512);
     expect(defaultMaxStreams(limits(1_048_576))).toBe(5_000);
     expect(defaultMaxStreams('no such line')).toBe(5_000);
+  });
+
+  it('turns the fast paths off with DIMMER_FAST_PATHS=false', () => {
+    expect(readSettings({ DIMMER_FAST_PATHS: 'false' })).toMatchObject({
+      ok: true,
+      value: { fastPaths: false },
+    });
+    expect(readSettings({ DIMMER_FAST_PATHS: 'true' })).toMatchObject({
+      ok: true,
+      value: { fastPaths: true },
+    });
+    expect(readSettings({ DIMMER_FAST_PATHS: 'no' })).toMatchObject({
+      ok: false,
+      issues: [{ path: 'DIMMER_FAST_PATHS' }],
+    });
   });
 
   it('names every invalid variable', () => {

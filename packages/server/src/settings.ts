@@ -103,8 +103,10 @@ export function appConfigFromSettings(settings: ServerSettings): {
   configPollMs: number;
   webhooks: { urls: string[]; secret?: string; timeoutMs: number };
   people: { oidc?: OidcSettings; groupRoles: GroupRole[]; sessionTtlMs: number };
+  fastPaths: boolean;
 } {
   return {
+    fastPaths: settings.fastPaths,
     rateLimitPerMinute: settings.rateLimitPerMinute,
     browserRateLimitPerMinute: settings.browserRateLimitPerMinute,
     authFailuresPerMinute: settings.authFailuresPerMinute,
@@ -145,6 +147,8 @@ export interface ServerSettings {
   rateLimitPerMinute: number;
   /** Requests per minute per browser key and route (DIMMER_BROWSER_RATE_LIMIT_PER_MINUTE). */
   browserRateLimitPerMinute: number;
+  /** Whether OFREP and resolve are answered on the fast paths in front of Fastify (DIMMER_FAST_PATHS, default true). */
+  fastPaths: boolean;
   /** Failed authentications per minute per client address (DIMMER_AUTH_FAILURES_PER_MINUTE). */
   authFailuresPerMinute: number;
   /** Header, request, idle and keep-alive timeouts (DIMMER_*_TIMEOUT_MS). */
@@ -243,6 +247,7 @@ export function readSettings(
     rateLimitPerMinute: DEFAULT_RATE_LIMIT_PER_MINUTE,
     browserRateLimitPerMinute: DEFAULT_BROWSER_KEY_RATE_LIMIT_PER_MINUTE,
     authFailuresPerMinute: DEFAULT_AUTH_FAILURES_PER_MINUTE,
+    fastPaths: true,
     timeouts: { ...DEFAULT_CONNECTION_TIMEOUTS },
     maxStreams: defaultMaxStreams(),
     maxStreamsPerKey: DEFAULT_MAX_STREAMS_PER_KEY,
@@ -316,6 +321,10 @@ export function readSettings(
         });
     }
   }
+  const fastPaths = env.DIMMER_FAST_PATHS?.trim();
+  if (fastPaths === 'false') value.fastPaths = false;
+  else if (fastPaths && fastPaths !== 'true')
+    issues.push({ path: 'DIMMER_FAST_PATHS', message: 'expected true or false' });
   const secret = env.DIMMER_WEBHOOK_SECRET?.trim();
   if (secret) value.webhookSecret = secret;
   const port = env.PORT?.trim();

@@ -2,6 +2,7 @@
  * The client key a request carries, read and hashed once per request: the rate limiter keys its counters
  * by the hash and authentication looks the same hash up, so a request costs one SHA-256, not two.
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import { hashSecret } from '../secrets.ts';
 
@@ -39,7 +40,7 @@ function hashOf(raw: string): string {
 }
 
 /** The raw client key of a request (`Authorization: Bearer <key>` first, then `X-API-Key`), or undefined. */
-export function readClientKey(request: FastifyRequest): string | undefined {
+export function readClientKey(request: { headers: IncomingHttpHeaders }): string | undefined {
   const authorization = request.headers.authorization;
   if (typeof authorization === 'string') {
     const match = BEARER.exec(authorization);
@@ -50,6 +51,12 @@ export function readClientKey(request: FastifyRequest): string | undefined {
   const raw = Array.isArray(apiKey) ? apiKey[0] : apiKey;
   const key = raw?.trim();
   return key ? key : undefined;
+}
+
+/** The client key in `headers` with its hash (not kept on a request: the fast paths read it once anyway). */
+export function clientCredentialOf(headers: IncomingHttpHeaders): ClientCredential | undefined {
+  const raw = readClientKey({ headers });
+  return raw === undefined ? undefined : { raw, hash: hashOf(raw) };
 }
 
 /** The request's client key with its hash, computed on the first call for a request and reused after; undefined without a key. */

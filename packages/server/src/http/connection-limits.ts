@@ -3,6 +3,7 @@
  * long an idle socket and a kept-alive connection may stay open. Slow or silent clients are dropped once
  * these run out, so they cannot hold the process's file descriptors.
  */
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { FastifyServerOptions } from 'fastify';
 
 /** The server's timeouts, in milliseconds (0 turns one off). */
@@ -60,6 +61,21 @@ export function serverTimeoutOptions(timeouts: ConnectionTimeouts): Pick<
       connectionsCheckingInterval: interval,
     },
   };
+}
+
+/**
+ * The Node server Fastify would build from `options` (serverTimeoutOptions), with `listener` as its request
+ * handler: the app's `serverFactory`, so that the fast paths (fast-path.ts) see requests before Fastify.
+ */
+export function createHttpServer(
+  options: ReturnType<typeof serverTimeoutOptions>,
+  listener: RequestListener,
+): Server {
+  const server = createServer(options.http, listener);
+  server.keepAliveTimeout = options.keepAliveTimeout as number;
+  server.requestTimeout = options.requestTimeout as number;
+  server.setTimeout(options.connectionTimeout as number);
+  return server;
 }
 
 /** Caps on open config streams; past one, a new stream is refused (429 per key or address, 503 overall). */

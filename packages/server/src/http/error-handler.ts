@@ -5,7 +5,7 @@
  * the one code → status table (errors.ts).
  */
 import { randomUUID } from 'node:crypto';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERROR_STATUS, type ErrorCode, errorBody } from '../errors.ts';
 import { StoreUnavailableError } from '../storage/write.ts';
 
@@ -125,18 +125,64 @@ export function toAppError(error: unknown): AppError | undefined {
   return undefined;
 }
 
+/** Where an internal error is logged: the request's logger and id (a fast path has no request id). */
+export interface ErrorLogTarget {
+  log: Pick<FastifyBaseLogger, 'error'>;
+  id?: string;
+}
+
 /** Logs an internal error under a new id and returns the id. */
-export function logInternalError(error: unknown, request: FastifyRequest): string {
+export function logInternalError(error: unknown, request: ErrorLogTarget): string {
   const errorId = randomUUID();
-  request.log.error({ err: error, errorId, reqId: request.id }, 'unhandled error');
+  request.log.error(
+    request.id === undefined ? { err: error, errorId } : { err: error, errorId, reqId: request.id },
+    'unhandled error',
+  );
   return errorId;
 }
 
-/** Sets `Retry-After` on a 429 or 503 whose details say how long to wait. */
-export function setRetryAfter(reply: FastifyReply, known: AppError): void {
+/** An error answer before it is sent: status, body and the headers that go with it (lower-case names). */
+export interface ErrorAnswer {
+  status: number;
+  body: unknown;
+  headers: [name: string, value: string][];
+}
+
+/** `WWW-Authenticate: Bearer` on 401, and `Retry-After` on a 429 or 503 whose details say how long to wait. */
+export function errorHeaders(known: AppError): [name: string, value: string][] {
+  const headers: [string, string][] = [];
+  if (known.code === 'UNAUTHORIZED') headers.push(['www-authenticate', 'Bearer']);
   const retry = (known.details as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
   if ((known.code === 'RATE_LIMITED' || known.code === 'UNAVAILABLE') && typeof retry === 'number')
-    reply.header('retry-after', String(retry));
+    headers.push(['retry-after', String(retry)]);
+  return headers;
+}
+
+/**
+ * The standard error answer: the body `{ error: { code, message, details } }`, the status from ERROR_STATUS and
+ * the headers of errorHeaders; an unknown error is logged under an id and answered INTERNAL naming it.
+ */
+export function errorAnswer(error: unknown, request: ErrorLogTarget): ErrorAnswer {
+  const known = toAppError(error);
+  if (known === undefined) {
+    const errorId = logInternalError(error, request);
+    return {
+      status: ERROR_STATUS.INTERNAL,
+      body: errorBody('INTERNAL', internalErrorMessage(errorId), { errorId }),
+      headers: [],
+    };
+  }
+  return {
+    status: known.status,
+    body: errorBody(known.code, known.message, known.details),
+    headers: errorHeaders(known),
+  };
+}
+
+/** Sends `answer` on `reply`. */
+export function sendErrorAnswer(reply: FastifyReply, answer: ErrorAnswer): FastifyReply {
+  for (const [name, value] of answer.headers) reply.header(name, value);
+  return reply.status(answer.status).send(answer.body);
 }
 
 /**
@@ -145,16 +191,7 @@ export function setRetryAfter(reply: FastifyReply, known: AppError): void {
  * the error says how long to wait.
  */
 export function renderError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const known = toAppError(error);
-  if (known === undefined) {
-    const errorId = logInternalError(error, request);
-    return reply
-      .status(ERROR_STATUS.INTERNAL)
-      .send(errorBody('INTERNAL', internalErrorMessage(errorId), { errorId }));
-  }
-  if (known.code === 'UNAUTHORIZED') reply.header('www-authenticate', 'Bearer');
-  setRetryAfter(reply, known);
-  return reply.status(known.status).send(errorBody(known.code, known.message, known.details));
+  return sendErrorAnswer(reply, errorAnswer(error, request));
 }
 
 /** Installs the error renderer and the not-found handler on the root instance (every scope inherits them). */

@@ -41,16 +41,45 @@ export function jsonDepthExceeds(text: string, limit: number): boolean {
   return false;
 }
 
-/** Replaces the JSON body parser of `app` (and the scopes registered after) by the depth-checked one. */
-export function installJsonParser(app: FastifyInstance, maxDepth: number = MAX_JSON_DEPTH): void {
+/** A request body parsed as JSON, or the error every route answers for it (400). */
+export type JsonBodyResult = { ok: true; value: unknown } | { ok: false; error: Error };
+
+/** Parses a JSON request body: the depth check, then Fastify's parser (prototype-poisoning protection). */
+export type JsonBodyParser = (text: string) => JsonBodyResult;
+
+/** The answer of the last synchronous parse (one module-level callback: no closure per parsed body). */
+let parsed: JsonBodyResult | undefined;
+
+function keepParsed(error: Error | null, value?: unknown): void {
+  parsed = error === null ? { ok: true, value } : { ok: false, error };
+}
+
+/** The depth-checked JSON body parser of `app`, the one its routes use (see installJsonParser). */
+export function createJsonBodyParser(
+  app: FastifyInstance,
+  maxDepth: number = MAX_JSON_DEPTH,
+): JsonBodyParser {
   const parse = app.getDefaultJsonParser('error', 'error');
+  return (text) => {
+    if (jsonDepthExceeds(text, maxDepth)) return { ok: false, error: new JsonTooDeepError(maxDepth) };
+    parsed = undefined;
+    // Fastify's default JSON parser answers synchronously (into `parsed`) and never reads the request.
+    parse(undefined as never, text, keepParsed);
+    return parsed ?? { ok: false, error: new Error('the JSON body parser did not answer') };
+  };
+}
+
+/**
+ * Replaces the JSON body parser of `app` (and the scopes registered after) by the depth-checked one, and
+ * returns it (the fast paths parse with the same).
+ */
+export function installJsonParser(app: FastifyInstance, maxDepth: number = MAX_JSON_DEPTH): JsonBodyParser {
+  const parse = createJsonBodyParser(app, maxDepth);
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const text = body as string;
-    if (jsonDepthExceeds(text, maxDepth)) {
-      done(new JsonTooDeepError(maxDepth), undefined);
-      return;
-    }
-    parse(request, text, done);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const parsed = parse(body as string);
+    if (parsed.ok) done(null, parsed.value);
+    else done(parsed.error, undefined);
   });
+  return parse;
 }

@@ -78,6 +78,16 @@ export class FixedWindowLimiter {
     return window;
   }
 
+  /**
+   * Whether one more request of `client` at `now` (epoch ms) would stay within `budget`, without counting it:
+   * a caller that must leave the refusal to someone else asks this before it counts.
+   */
+  wouldAdmit(client: string, now: number, budget: number): boolean {
+    const window = this.#windows.get(client);
+    if (window === undefined || now >= window.resetAt) return budget >= 1;
+    return window.count < budget;
+  }
+
   /** How many windows are held (expired ones may linger until the next sweep). */
   get size(): number {
     return this.#windows.size;
@@ -131,19 +141,54 @@ export function budgetOf(principal: ClientPrincipal, limits: RateLimits): number
   return principal.kind === 'browser' ? limits.browserKeyPerMinute : limits.serverKeyPerMinute;
 }
 
+/** The x-ratelimit-limit, -reset and -remaining values of an admitted request counted in `window`. */
+export interface RateLimitHeaders {
+  limit: number;
+  /** Seconds to the window's end, at least one. */
+  reset: number;
+  remaining: number;
+}
+
+/** The rate-limit header values of a request admitted within `perMinute`, counted in `window` at `now` (ms). */
+export function rateLimitHeaders(window: RateWindow, perMinute: number, now: number): RateLimitHeaders {
+  return {
+    limit: perMinute,
+    reset: secondsLeft(window, now),
+    remaining: Math.max(0, perMinute - window.count),
+  };
+}
+
+/** The client gate's counters, shared by the Fastify routes and the fast paths (http/fast-path.ts). */
+export interface ClientGate {
+  readonly budgets: RateLimits;
+  /** The per-key counter of route `method url` (its Fastify URL, e.g. `/ofrep/v1/evaluate/flags/:key`). */
+  limiter(method: string, url: string): FixedWindowLimiter;
+}
+
 /**
  * Installs the gate on routes registered after this call whose config has `sdkRateLimit`; each such route
  * counts on its own. Each admitted answer carries x-ratelimit-limit/remaining/reset; past the budget the route
  * answers 429 RATE_LIMITED with Retry-After (seconds to the window's end), through the route's error handler.
- * Failed authentications share one per-address counter across routes.
+ * Failed authentications share one per-address counter across routes. Returns the counters, so that a fast
+ * path answering the same route counts in the same windows.
  */
 export function installRateLimit(
   app: FastifyInstance,
   limits: Partial<RateLimits>,
   authenticate: SdkDeps['authenticateClientKey'],
-): void {
+): ClientGate {
   const budgets: RateLimits = { ...DEFAULT_RATE_LIMITS, ...limits };
   const failures = new FixedWindowLimiter(ONE_MINUTE_MS, MAX_TRACKED_CLIENTS);
+  const limiters = new Map<string, FixedWindowLimiter>();
+  const limiterOf = (method: string, url: string): FixedWindowLimiter => {
+    const route = `${method} ${url}`;
+    let limiter = limiters.get(route);
+    if (limiter === undefined) {
+      limiter = new FixedWindowLimiter(ONE_MINUTE_MS, MAX_TRACKED_CLIENTS);
+      limiters.set(route, limiter);
+    }
+    return limiter;
+  };
 
   const refuse = (request: FastifyRequest, reply: FastifyReply, error: AppError): AppError => {
     closeConnectionAfterReply(request, reply);
@@ -168,14 +213,12 @@ export function installRateLimit(
     const perMinute = budgetOf(principal, budgets);
     const now = Date.now();
     const window = limiter.hit(hash, now);
-    const resetSeconds = secondsLeft(window, now);
-    reply.header('x-ratelimit-limit', perMinute);
+    const headers = rateLimitHeaders(window, perMinute, now);
+    const resetSeconds = headers.reset;
+    reply.header('x-ratelimit-limit', headers.limit);
     reply.header('x-ratelimit-reset', resetSeconds);
-    if (window.count <= perMinute) {
-      reply.header('x-ratelimit-remaining', perMinute - window.count);
-      return undefined;
-    }
-    reply.header('x-ratelimit-remaining', 0);
+    reply.header('x-ratelimit-remaining', headers.remaining);
+    if (window.count <= perMinute) return undefined;
     reply.header('retry-after', resetSeconds);
     return new AppError('RATE_LIMITED', `rate limit of ${perMinute} requests per minute exceeded`, {
       retryAfterSeconds: resetSeconds,
@@ -215,9 +258,10 @@ export function installRateLimit(
 
   app.addHook('onRoute', (route) => {
     if (route.config?.sdkRateLimit !== true) return;
-    const hook = gateHook(new FixedWindowLimiter(ONE_MINUTE_MS, MAX_TRACKED_CLIENTS));
+    const hook = gateHook(limiterOf(String(route.method), route.url));
     const existing = route.onRequest;
     route.onRequest =
       existing === undefined ? [hook] : Array.isArray(existing) ? [...existing, hook] : [existing, hook];
   });
+  return { budgets, limiter: limiterOf };
 }

@@ -91,6 +91,13 @@ export function singleFlagStatus(entry: OfrepSuccess | OfrepFailure): number {
   return 'errorCode' in entry ? FAILURE_STATUS[entry.errorCode] : 200;
 }
 
+/** The HTTP status of the single-flag answer to `result` (singleFlagStatus without building the entry). */
+export function resultStatus(result: EvaluationResult): number {
+  return result.errorCode !== undefined || result.value === undefined
+    ? FAILURE_STATUS[toOfrepErrorCode(result.errorCode)]
+    : 200;
+}
+
 /** The bulk answer: every flag of the environment, with the config version as flag-set metadata. */
 export function toOfrepBulk(state: ConfigState, results: readonly EvaluationResult[]): OfrepBulkSuccess {
   return {

@@ -3,5 +3,5 @@
  * the context ETag and exposure reporting.
  */
 export { canonicalJson, contextEtag } from './context-etag.ts';
-export { reportExposures } from './resolve.service.ts';
+export { reportExposures, reportExposuresSafely } from './resolve.service.ts';
 export { isJsonObject, parseEvaluationContext } from './resolve-request.ts';

@@ -48,3 +48,18 @@ export function reportExposures(
   const unit = context.targetingKey;
   sink(principal, typeof unit === 'string' ? { unit } : {}, exposed);
 }
+
+/** Reports exposures as reportExposures does; a failing sink is logged to `log` and does not fail the request. */
+export function reportExposuresSafely(
+  log: { error(object: object, message: string): void },
+  sink: ExposureSink | undefined,
+  principal: ClientPrincipal,
+  context: EvaluationContext,
+  results: readonly EvaluationResult[],
+): void {
+  try {
+    reportExposures(sink, principal, context, results);
+  } catch (error) {
+    log.error({ err: error }, 'exposure logging failed');
+  }
+}
