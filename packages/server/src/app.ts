@@ -17,7 +17,11 @@ import { EventQuotas } from './events/event-admission.ts';
 import { DEFAULT_EVENT_LIMITS, type EventLimits } from './events/event-parse.ts';
 import { observeIngestion } from './events/events.metrics.ts';
 import { registerEventRoutes } from './events/events.routes.ts';
-import { EventPipeline, type PipelineLimits } from './events/events.service.ts';
+import {
+  EventPipeline,
+  type PipelineLimits,
+  SERVING_THREAD_TRANSACTION_MS,
+} from './events/events.service.ts';
 import { ExposureBuffer } from './events/exposure-sink.ts';
 import { ExperimentController } from './experiments/controller.ts';
 import { registerExperimentRoutes } from './experiments/experiments.routes.ts';
@@ -429,7 +433,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     store: stores.events,
     clock,
     config: (environment) => hub.get(environment)?.compiled,
-    ...(config.ingestion !== undefined ? { limits: config.ingestion } : {}),
+    limits: {
+      // SQLite and memory stores write on the serving thread: their transactions are bounded in time.
+      targetTransactionMs: stores.kind === 'postgres' ? null : SERVING_THREAD_TRANSACTION_MS,
+      ...config.ingestion,
+    },
   });
   const exposureBuffer =
     deps.exposures === undefined

@@ -397,10 +397,17 @@ function sameEpoch(a: Epoch | undefined, b: Epoch | undefined): boolean {
     a.cohort === b.cohort &&
     a.start === b.start &&
     a.end === b.end &&
-    a.values.length === b.values.length &&
-    a.values.every((v, i) => v === b.values[i]) &&
-    JSON.stringify(a.quantile ?? {}) === JSON.stringify(b.quantile ?? {})
+    sameValues(a.values, b.values) &&
+    // Most analyses keep no per-unit quantile values: nothing to compare then.
+    ((a.quantile === undefined && b.quantile === undefined) ||
+      JSON.stringify(a.quantile ?? {}) === JSON.stringify(b.quantile ?? {}))
   );
+}
+
+function sameValues(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
@@ -578,16 +585,17 @@ export class Aggregation {
       }
       return row;
     };
-    const stats = new Map<string, StatsDelta>();
+    // The stats rows of one (cohort, arm), one per metric in the analysis' order: one lookup per epoch.
+    const stats = new Map<string, StatsDelta[]>();
     const units = new Map<string, UnitsDelta>();
-    const statsRow = (cohort: number, arm: ArmName, metric: string): StatsDelta => {
-      const key = `${cohort}|${arm}|${metric}`;
-      let row = stats.get(key);
-      if (!row) {
-        row = emptyStats(cohort, arm, metric);
-        stats.set(key, row);
+    const statsRows = (cohort: number, arm: ArmName): StatsDelta[] => {
+      const key = `${cohort}|${arm}`;
+      let rows = stats.get(key);
+      if (!rows) {
+        rows = this.analysis.metrics.map((metric) => emptyStats(cohort, arm, metric.key));
+        stats.set(key, rows);
       }
-      return row;
+      return rows;
     };
     const unitsRow = (cohort: number, arm: ArmName): UnitsDelta => {
       const key = `${cohort}|${arm}`;
@@ -600,9 +608,10 @@ export class Aggregation {
     };
     const contribute = (arm: ArmName, epoch: Epoch, sign: 1 | -1) => {
       unitsRow(epoch.cohort, arm).epochs += sign;
+      const rows = statsRows(epoch.cohort, arm);
       this.analysis.metrics.forEach((metric, i) => {
         const { y, d } = unitValue(metric, epoch.values[2 * i] as number, epoch.values[2 * i + 1] as number);
-        const row = statsRow(epoch.cohort, arm, metric.key);
+        const row = rows[i] as StatsDelta;
         row.n += sign;
         row.sumY += sign * y;
         row.sumY2 += sign * y * y;
@@ -652,7 +661,7 @@ export class Aggregation {
       if (f0) unitsRow(f0[1].cohort, f0[0]).assigned -= 1;
       if (f1) unitsRow(f1[1].cohort, f1[0]).assigned += 1;
     }
-    changes.stats = [...stats.values()].filter((r) => STATS_SUMS.some((field) => r[field] !== 0));
+    changes.stats = [...stats.values()].flat().filter((r) => STATS_SUMS.some((field) => r[field] !== 0));
     changes.units = [...units.values()].filter((r) => r.epochs !== 0 || r.assigned !== 0);
     changes.quantiles = [...quantiles.values()].filter((r) => !isEmptyDelta(r));
     return changes;

@@ -43,6 +43,22 @@ function heldStore() {
   return { store, transactions, commit, open };
 }
 
+/** A store whose transactions take `msPerEvent` per event on the returned monotonic clock (`elapsed`). */
+function timedStore(msPerEvent: number) {
+  let now = 0;
+  const transactions: string[][] = [];
+  const store: EventsStore = {
+    async ingest(batches) {
+      transactions.push(batches.map((b) => b.batchId));
+      now += msPerEvent * batches.reduce((n, b) => n + b.tracks.length, 0);
+      return batches.map((b) => ({ answer: b.answer, duplicate: false }));
+    },
+    prune: async () => 0,
+    countTracks: async () => 0,
+  };
+  return { store, transactions, elapsed: () => now };
+}
+
 describe('event pipeline group commit', () => {
   it('writes the batches of one event-loop turn in one transaction and acknowledges each after it', async () => {
     const held = heldStore();
@@ -94,5 +110,42 @@ describe('event pipeline group commit', () => {
     await held.commit();
     await Promise.all(accepted);
     expect(pipeline.stats.refusedBatches).toBe(1);
+  });
+
+  it('bounds a group by the recent cost per event so a transaction aims at its target duration', async () => {
+    // Each event costs 0.02 ms: a target of 4 ms fits 200 events.
+    const { store, transactions, elapsed } = timedStore(0.02);
+    const pipeline = new EventPipeline({
+      store,
+      clock: { now: () => 1 },
+      limits: { targetTransactionMs: 4 },
+      elapsed,
+    });
+    const durations: number[] = [];
+    pipeline.onTransaction((t) => durations.push(t.ms));
+    // Before any measurement the pipeline assumes 0.01 ms per event (400 events); then it knows 0.02.
+    await Promise.all(['a', 'b', 'c', 'd', 'e', 'f'].map((id) => pipeline.submit(batch(id, 100))));
+    expect(transactions).toEqual([
+      ['a', 'b', 'c', 'd'],
+      ['e', 'f'],
+    ]);
+    expect(durations).toEqual([8, 4]);
+    expect(pipeline.groupEventLimit()).toBe(200);
+    // A batch larger than the target still goes whole, alone: batches are never split.
+    await Promise.all([pipeline.submit(batch('big', 500)), pipeline.submit(batch('g', 100))]);
+    expect(transactions.slice(2)).toEqual([['big'], ['g']]);
+    expect(pipeline.stats.longestTransactionMs).toBe(10);
+  });
+
+  it('groups up to maxGroupEvents without a target duration', async () => {
+    const { store, transactions, elapsed } = timedStore(0.02);
+    const pipeline = new EventPipeline({
+      store,
+      clock: { now: () => 1 },
+      limits: { targetTransactionMs: null, maxGroupEvents: 500 },
+      elapsed,
+    });
+    await Promise.all(['a', 'b', 'c', 'd', 'e', 'f'].map((id) => pipeline.submit(batch(id, 100))));
+    expect(transactions).toEqual([['a', 'b', 'c', 'd', 'e'], ['f']]);
   });
 });

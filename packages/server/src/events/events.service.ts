@@ -4,7 +4,14 @@
  * event-loop turn's I/O, so concurrent requests share a transaction. A batch is acknowledged only after its
  * transaction committed; beyond capacity a batch is refused at once (429 with Retry-After), before anything
  * is written.
+ *
+ * A store that writes on the serving thread (SQLite, memory) holds the event loop for a whole transaction, so
+ * its groups are also bounded in time: the pipeline keeps the cost per event of its recent transactions and
+ * cuts a group where the estimate reaches `targetTransactionMs`. A batch is never split across transactions
+ * (its events and its batch id commit together or not at all), so one batch larger than the target still goes
+ * alone: the bound is the larger of the target and one batch (at most MAX_BATCH_EVENTS events).
  */
+import { performance } from 'node:perf_hooks';
 import type { CompiledConfig } from '@dimmer/core';
 import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
@@ -19,13 +26,31 @@ export interface PipelineLimits {
   maxPendingBatches: number;
   /** Most events coalesced into one transaction (a single larger batch still goes alone). */
   maxGroupEvents: number;
+  /**
+   * Duration one transaction aims at, in milliseconds: a group is cut where the recent cost per event says it
+   * would take longer (a single batch still goes alone). Null: groups are bounded by `maxGroupEvents` only
+   * (a store whose writes wait on I/O instead of holding the event loop, PostgreSQL).
+   */
+  targetTransactionMs: number | null;
 }
 
 export const DEFAULT_PIPELINE_LIMITS: PipelineLimits = {
   maxPendingEvents: 50_000,
   maxPendingBatches: 400,
   maxGroupEvents: 5_000,
+  targetTransactionMs: null,
 };
+
+/**
+ * Duration a transaction of a store writing on the serving thread aims at, in milliseconds: short enough that
+ * requests arriving meanwhile wait only a few milliseconds to be read, long enough that a group of batches
+ * shares the per-transaction cost (begin, analyses read, commit).
+ */
+export const SERVING_THREAD_TRANSACTION_MS = 4;
+/** Cost per event assumed before any transaction was measured, in milliseconds (a cautious estimate). */
+const INITIAL_MS_PER_EVENT = 0.01;
+/** Transactions whose duration and size make the cost estimate (their total time over their total events). */
+const ESTIMATE_WINDOW = 16;
 /** Seconds a client is told to wait when the pipeline is full. */
 export const RETRY_AFTER_SECONDS = 1;
 
@@ -54,6 +79,15 @@ export interface PipelineStats {
   duplicateBatches: number;
   refusedBatches: number;
   transactions: number;
+  /** Longest transaction so far, in milliseconds. */
+  longestTransactionMs: number;
+}
+
+/** One written transaction: its duration in milliseconds, its events and batches (duplicates included). */
+export interface TransactionRecord {
+  ms: number;
+  events: number;
+  batches: number;
 }
 
 export class EventPipeline {
@@ -61,16 +95,23 @@ export class EventPipeline {
   readonly #clock: Clock;
   readonly #limits: PipelineLimits;
   readonly #config: ((environment: string) => CompiledConfig | undefined) | undefined;
+  readonly #elapsed: () => number;
   #queue: Pending[] = [];
   #pendingEvents = 0;
   #pendingBatches = 0;
   #writer: Promise<void> | undefined;
+  /** Durations (ms) and events of the last ESTIMATE_WINDOW transactions, as rings. */
+  readonly #recentMs = new Float64Array(ESTIMATE_WINDOW);
+  readonly #recentEvents = new Float64Array(ESTIMATE_WINDOW);
+  #recentNext = 0;
+  readonly #listeners: ((record: TransactionRecord) => void)[] = [];
   readonly stats: PipelineStats = {
     committedBatches: 0,
     committedEvents: 0,
     duplicateBatches: 0,
     refusedBatches: 0,
     transactions: 0,
+    longestTransactionMs: 0,
   };
 
   constructor(deps: {
@@ -79,7 +120,10 @@ export class EventPipeline {
     limits?: Partial<PipelineLimits>;
     /** The environment's current config: exposures of flags on a surface with a holdback are marked from it. */
     config?: (environment: string) => CompiledConfig | undefined;
+    /** A monotonic time in milliseconds that transactions are timed with (default `performance.now`). */
+    elapsed?: () => number;
   }) {
+    this.#elapsed = deps.elapsed ?? (() => performance.now());
     this.#store = deps.store;
     this.#config = deps.config;
     this.#clock = deps.clock;
@@ -121,6 +165,28 @@ export class EventPipeline {
     });
   }
 
+  /** Calls `listener` after every transaction (committed or failed) with its duration and size. */
+  onTransaction(listener: (record: TransactionRecord) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  /**
+   * Most events the next group may hold: `maxGroupEvents`, and with a target duration the events the recent
+   * cost per event (total time over total events of the last transactions, so small ones weigh little) fits in it.
+   */
+  groupEventLimit(): number {
+    const { maxGroupEvents, targetTransactionMs } = this.#limits;
+    if (targetTransactionMs === null) return maxGroupEvents;
+    let ms = 0;
+    let events = 0;
+    for (let i = 0; i < ESTIMATE_WINDOW; i++) {
+      ms += this.#recentMs[i] as number;
+      events += this.#recentEvents[i] as number;
+    }
+    const msPerEvent = events > 0 ? ms / events : INITIAL_MS_PER_EVENT;
+    return Math.max(1, Math.min(maxGroupEvents, Math.floor(targetTransactionMs / msPerEvent)));
+  }
+
   /** Resolves when everything queued so far is written. */
   async drain(): Promise<void> {
     while (this.#writer) await this.#writer;
@@ -143,10 +209,11 @@ export class EventPipeline {
   async #drain(): Promise<void> {
     while (this.#queue.length > 0) {
       const group: Pending[] = [];
+      const limit = this.groupEventLimit();
       let events = 0;
       while (this.#queue.length > 0) {
         const next = this.#queue[0] as Pending;
-        if (group.length > 0 && events + next.size > this.#limits.maxGroupEvents) break;
+        if (group.length > 0 && events + next.size > limit) break;
         group.push(next);
         events += next.size;
         this.#queue.shift();
@@ -172,8 +239,10 @@ export class EventPipeline {
       }
       return { index, repeat: true };
     });
+    const started = this.#elapsed();
     try {
       const results = await this.#store.ingest(unique, this.#clock.now());
+      this.#recordTransaction(this.#elapsed() - started, group);
       this.stats.transactions++;
       group.forEach((p, i) => {
         const { index, repeat } = slot[i] as { index: number; repeat: boolean };
@@ -187,6 +256,7 @@ export class EventPipeline {
         p.resolve(outcome);
       });
     } catch (error) {
+      this.#recordTransaction(this.#elapsed() - started, group);
       for (const p of group) p.reject(error);
     } finally {
       for (const p of group) {
@@ -194,5 +264,16 @@ export class EventPipeline {
         this.#pendingBatches--;
       }
     }
+  }
+
+  #recordTransaction(ms: number, group: readonly Pending[]): void {
+    let events = 0;
+    for (const p of group) events += p.size;
+    this.#recentMs[this.#recentNext] = ms;
+    this.#recentEvents[this.#recentNext] = events;
+    this.#recentNext = (this.#recentNext + 1) % ESTIMATE_WINDOW;
+    if (ms > this.stats.longestTransactionMs) this.stats.longestTransactionMs = ms;
+    const record = { ms, events, batches: group.length };
+    for (const listener of this.#listeners) listener(record);
   }
 }

@@ -122,6 +122,10 @@ describe('guarded rollouts through the API', () => {
     );
     expect(metrics).toContain('dimmer_rollouts{status="holding"} 1');
     expect(metrics).toMatch(/dimmer_ingest_events_total [1-9]\d+/);
+    // Every transaction is timed: the histogram counts them all, and the longest one is shown.
+    const transactions = /dimmer_ingest_transactions_total (\d+)/.exec(metrics)?.[1];
+    expect(metrics).toContain(`dimmer_ingest_transaction_seconds_count ${transactions}`);
+    expect(metrics).toMatch(/dimmer_ingest_transaction_max_seconds [0-9.e-]+/);
   }, 30_000);
 
   it('rolls a +30% crash-rate regression back during the 1% stage; the SDK config serves reach 0 at once', async () => {

@@ -25,7 +25,8 @@ import {
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { SqlDriver } from '../sql/sql-driver.ts';
-import { createSqliteDriver, openSqliteDatabase, type SqliteSynchronous } from './driver.ts';
+import { startCheckpointer } from './checkpointer.ts';
+import { BUSY_TIMEOUT_MS, createSqliteDriver, openSqliteDatabase, type SqliteSynchronous } from './driver.ts';
 import { migrateSqlite } from './migrations.ts';
 
 export type { SqliteSynchronous } from './driver.ts';
@@ -176,7 +177,14 @@ export function openSqlite(dataDir: string, options: { synchronous?: SqliteSynch
       db.close();
       throw error;
     }
-    return createSqliteDriver(db, release);
+    return createSqliteDriver(db, release, (betweenTransactions) =>
+      startCheckpointer(db, {
+        synchronous: options.synchronous ?? 'NORMAL',
+        busyTimeoutMs: BUSY_TIMEOUT_MS,
+        restart: betweenTransactions,
+        onError: (error) => process.emitWarning(error.message, 'DimmerSqliteCheckpoint'),
+      }),
+    );
   } catch (error) {
     release();
     throw error;

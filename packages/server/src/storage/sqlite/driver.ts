@@ -15,6 +15,7 @@ import Database from 'better-sqlite3';
 import { AppError } from '../../errors.ts';
 import type { Row, SqlDriver, SqlExecutor } from '../sql/sql-driver.ts';
 import type { ConfigChange } from '../write.ts';
+import type { Checkpointer } from './checkpointer.ts';
 
 /** How long one synchronous SQLite call may wait for another process's lock, in milliseconds. */
 export const BUSY_TIMEOUT_MS = 20;
@@ -91,9 +92,15 @@ export function openSqliteDatabase(
 
 /**
  * Wraps an open database as a SqlDriver; closing the driver closes the database, then runs `onClose`
- * (releasing the data directory's lock).
+ * (releasing the data directory's lock). `startCheckpoints` takes over the WAL checkpoints: it is given a way
+ * to run a step on the connection between two transactions, every committed write is reported to what it
+ * returns, and that is stopped before the database closes.
  */
-export function createSqliteDriver(db: Database.Database, onClose: () => void = () => undefined): SqlDriver {
+export function createSqliteDriver(
+  db: Database.Database,
+  onClose: () => void = () => undefined,
+  startCheckpoints?: (betweenTransactions: (step: () => void) => void) => Checkpointer,
+): SqlDriver {
   const statements = new Map<string, Database.Statement>();
   let queue: Promise<unknown> = Promise.resolve();
   /** The disk fault of the last failed write, until a write succeeds again. */
@@ -113,7 +120,10 @@ export function createSqliteDriver(db: Database.Database, onClose: () => void = 
   async function writing<T>(fn: () => Promise<T>, writes = true): Promise<T> {
     try {
       const result = await fn();
-      if (writes) writeFault = undefined;
+      if (writes) {
+        writeFault = undefined;
+        checkpoints?.wrote();
+      }
       return result;
     } catch (error) {
       throw isDiskError(error) ? diskFault(error) : error;
@@ -163,6 +173,11 @@ export function createSqliteDriver(db: Database.Database, onClose: () => void = 
     queue = result.catch(() => undefined);
     return result;
   }
+
+  // A checkpoint step that fails (another checkpoint holds the log) is simply left to the next one.
+  const checkpoints = startCheckpoints?.((step) => {
+    void exclusive(async () => step()).catch(() => undefined);
+  });
 
   return {
     dialect: 'sqlite',
@@ -223,6 +238,7 @@ export function createSqliteDriver(db: Database.Database, onClose: () => void = 
     },
     async close() {
       await exclusive(async () => {
+        await checkpoints?.close();
         db.close();
         onClose();
       });
