@@ -5,7 +5,7 @@
  */
 import type { EvaluationResult } from '@dimmer/core';
 import type { ConfigState } from '../client-deps.ts';
-import { OutcomeJsonCache } from '../resolve/outcome-cache.ts';
+import { OutcomeJsonCache } from '../resolve/index.ts';
 import { type OfrepFailure, type OfrepSuccess, toOfrepEvaluation } from './ofrep.service.ts';
 
 const entries = new OutcomeJsonCache();
