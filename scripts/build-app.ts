@@ -17,6 +17,8 @@ export const APP_DIST = join(ROOT, 'packages', 'cli', 'dist');
 const ENTRIES = {
   server: join(ROOT, 'packages', 'server', 'src', 'main.ts'),
   dimmer: join(ROOT, 'packages', 'cli', 'src', 'bin.ts'),
+  // The events writer's worker thread (packages/server/src/events/events-writer.ts finds it beside the bundle).
+  'events-writer': join(ROOT, 'packages', 'server', 'src', 'events', 'events-writer.worker.ts'),
 };
 /** The workspace package the bundles start from: its runtime dependencies, followed through `@dimmer/*`. */
 const APP_PACKAGE = 'cli';

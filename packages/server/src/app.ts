@@ -21,6 +21,7 @@ import {
   EventPipeline,
   type PipelineLimits,
   SERVING_THREAD_TRANSACTION_MS,
+  WRITER_THREAD_TRANSACTION_MS,
 } from './events/events.service.ts';
 import { ExposureBuffer } from './events/exposure-sink.ts';
 import { ExperimentController } from './experiments/controller.ts';
@@ -429,13 +430,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(stores.leases !== undefined ? { leads: () => controller.leads() } : {}),
     logger: { error: (object, message) => app.log.error(object, message) },
   });
+  // A store writing on a thread of its own starts it now, not with the first batch.
+  await stores.events.ready?.();
   const pipeline = new EventPipeline({
     store: stores.events,
     clock,
     config: (environment) => hub.get(environment)?.compiled,
     limits: {
-      // SQLite and memory stores write on the serving thread: their transactions are bounded in time.
-      targetTransactionMs: stores.kind === 'postgres' ? null : SERVING_THREAD_TRANSACTION_MS,
+      // Stores writing on the serving thread (memory, SQLite without its writer thread) bound each transaction
+      // in time; SQLite's writer thread bounds it too, more loosely, for the serving connection's writes waiting.
+      targetTransactionMs:
+        stores.kind === 'postgres'
+          ? null
+          : () =>
+              stores.events.offThread === true ? WRITER_THREAD_TRANSACTION_MS : SERVING_THREAD_TRANSACTION_MS,
+      maxInFlight: stores.events.offThread === true ? 2 : 1,
       ...config.ingestion,
     },
   });

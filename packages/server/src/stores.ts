@@ -16,6 +16,7 @@ import type { EnvironmentsStore } from './environments/environments.store.ts';
 import { createMemoryEventsStorage } from './events/events.memory.ts';
 import { createSqlEventsStorage } from './events/events.sql.ts';
 import type { EventsStore } from './events/events.store.ts';
+import { createThreadedEventsStore } from './events/events-writer.ts';
 import { createEventsStore } from './events/ingest-plan.ts';
 import { createMemoryExperimentsStore } from './experiments/experiments.memory.ts';
 import { createSqlExperimentsStore } from './experiments/experiments.sql.ts';
@@ -142,7 +143,22 @@ export function createSqliteStores(
   options: { synchronous?: SqliteSynchronous } = {},
 ): Stores {
   const driver = openSqlite(dataDir, options);
-  return { kind: 'sqlite', ...createSqlStores(driver, () => driver.close()) };
+  const file = driver.file;
+  if (file === null) return { kind: 'sqlite', ...createSqlStores(driver, () => driver.close()) };
+  // Event ingestion writes on a worker thread of its own (events-writer.ts).
+  let events: ReturnType<typeof createThreadedEventsStore> | undefined;
+  const stores = createSqlStores(driver, async () => {
+    await events?.close();
+    await driver.close();
+  });
+  events = createThreadedEventsStore({
+    driver,
+    file,
+    fallback: stores.events,
+    onError: (error) =>
+      process.emitWarning(`${error.message}; events are written on the serving thread`, 'DimmerEventsWriter'),
+  });
+  return { kind: 'sqlite', ...stores, events };
 }
 
 /** Connects, migrates the schema (creating it when a non-public schema is named) and returns the stores. */

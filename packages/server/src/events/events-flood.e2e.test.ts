@@ -4,6 +4,7 @@
  * batches in flight are then acknowledged, a second flood is admitted as slots free up, and every acknowledged
  * batch is stored exactly once.
  */
+import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestServer, type TestServer } from '../server.ts';
@@ -45,18 +46,46 @@ function batch(id: string): string {
   });
 }
 
-async function post(id: string): Promise<{ status: number; retryAfter: string | null; duplicate?: boolean }> {
-  const res = await fetch(`${server.url}/v1/events`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
-    body: batch(id),
+/**
+ * Posts one batch on a connection of its own: it is accepted after the connections opened before it (the held
+ * batches), never read first on a pooled keep-alive connection while those still wait to be accepted.
+ */
+function post(id: string): Promise<{ status: number; retryAfter: string | null; duplicate?: boolean }> {
+  const body = batch(id);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${server.url}/v1/events`,
+      {
+        method: 'POST',
+        agent: false,
+        headers: {
+          authorization: `Bearer ${secret}`,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          const header = res.headers['retry-after'];
+          resolve({
+            status,
+            retryAfter: typeof header === 'string' ? header : null,
+            ...(status === 202
+              ? { duplicate: (JSON.parse(text) as { duplicate?: boolean }).duplicate === true }
+              : {}),
+          });
+        });
+      },
+    );
+    req.once('error', reject);
+    req.end(body);
   });
-  const body = (await res.json()) as { duplicate?: boolean };
-  return {
-    status: res.status,
-    retryAfter: res.headers.get('retry-after'),
-    ...(res.status === 202 ? { duplicate: body.duplicate === true } : {}),
-  };
 }
 
 /**
@@ -83,7 +112,8 @@ async function startSlowBatch(id: string): Promise<{ finish(): Promise<string>; 
     finish: () =>
       new Promise((resolve) => {
         socket.once('close', () => resolve(received.split('\r\n')[0] ?? ''));
-        socket.end(body.subarray(10));
+        // Not a half-close: Node's HTTP server ends a connection whose client ended before the reply was ready.
+        socket.write(body.subarray(10));
       }),
   };
 }

@@ -149,3 +149,60 @@ describe('event pipeline group commit', () => {
     expect(transactions).toEqual([['a', 'b', 'c', 'd', 'e'], ['f']]);
   });
 });
+
+describe('event pipeline with groups in flight (a store writing on another thread)', () => {
+  it('sends the next group while the first is written, and never more than maxInFlight', async () => {
+    const held = heldStore();
+    const pipeline = new EventPipeline({
+      store: held.store,
+      clock: { now: () => 1 },
+      limits: { maxInFlight: 2 },
+    });
+    const first = pipeline.submit(batch('a'));
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = [pipeline.submit(batch('b')), pipeline.submit(batch('c'))];
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    // 'b' and 'c' went as the second group while 'a' was still being written.
+    expect(held.transactions).toEqual([['a'], ['b', 'c']]);
+    const third = pipeline.submit(batch('d'));
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(held.transactions).toHaveLength(2);
+    await held.commit();
+    await first;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(held.transactions).toEqual([['a'], ['b', 'c'], ['d']]);
+    await held.commit();
+    await held.commit();
+    await Promise.all([...second, third]);
+    await pipeline.drain();
+    expect(pipeline.stats).toMatchObject({ transactions: 3, committedBatches: 4 });
+    expect(pipeline.pending).toEqual({ events: 0, batches: 0 });
+  });
+
+  it('times a group sent while another was written from the moment that one committed', async () => {
+    let now = 0;
+    const held = heldStore();
+    const pipeline = new EventPipeline({
+      store: held.store,
+      clock: { now: () => 1 },
+      limits: { maxInFlight: 2 },
+      elapsed: () => now,
+    });
+    const durations: number[] = [];
+    pipeline.onTransaction((t) => durations.push(t.ms));
+    const a = pipeline.submit(batch('a'));
+    await new Promise((resolve) => setImmediate(resolve));
+    const b = pipeline.submit(batch('b'));
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    now = 5;
+    await held.commit();
+    await a;
+    now = 8;
+    await held.commit();
+    await b;
+    expect(durations).toEqual([5, 3]);
+  });
+});

@@ -31,7 +31,13 @@ export interface PipelineLimits {
    * would take longer (a single batch still goes alone). Null: groups are bounded by `maxGroupEvents` only
    * (a store whose writes wait on I/O instead of holding the event loop, PostgreSQL).
    */
-  targetTransactionMs: number | null;
+  targetTransactionMs: number | null | (() => number | null);
+  /**
+   * Groups sent to the store before the first of them committed. 1: one transaction at a time. 2: while the store
+   * writes a group on another thread, the next one is already there, so it starts the moment the first commits
+   * (the serving thread's part of a group, answering and reading the next requests, overlaps the writing).
+   */
+  maxInFlight: number;
 }
 
 export const DEFAULT_PIPELINE_LIMITS: PipelineLimits = {
@@ -39,6 +45,7 @@ export const DEFAULT_PIPELINE_LIMITS: PipelineLimits = {
   maxPendingBatches: 400,
   maxGroupEvents: 5_000,
   targetTransactionMs: null,
+  maxInFlight: 1,
 };
 
 /**
@@ -48,6 +55,11 @@ export const DEFAULT_PIPELINE_LIMITS: PipelineLimits = {
  * 4 ms a 500-event batch with six metrics went alone and throughput fell 15–25%; at 8 ms about two go together.
  */
 export const SERVING_THREAD_TRANSACTION_MS = 8;
+/**
+ * Duration a transaction written on a thread of its own aims at, in milliseconds (SQLite's events writer): it no
+ * longer holds the event loop, only the serving connection's writes, which wait for the groups in flight.
+ */
+export const WRITER_THREAD_TRANSACTION_MS = 16;
 /** Cost per event assumed before any transaction was measured, in milliseconds (a cautious estimate). */
 const INITIAL_MS_PER_EVENT = 0.01;
 /** Transactions whose duration and size make the cost estimate (their total time over their total events). */
@@ -101,6 +113,10 @@ export class EventPipeline {
   #pendingEvents = 0;
   #pendingBatches = 0;
   #writer: Promise<void> | undefined;
+  /** Wakes the writer waiting with room for another group in flight when a batch arrives. */
+  #arrived: (() => void) | undefined;
+  /** When the last group committed (elapsed ms): a group sent earlier started writing then, not when sent. */
+  #lastCommitEnd = Number.NEGATIVE_INFINITY;
   /** Durations (ms) and events of the last ESTIMATE_WINDOW transactions, as rings. */
   readonly #recentMs = new Float64Array(ESTIMATE_WINDOW);
   readonly #recentEvents = new Float64Array(ESTIMATE_WINDOW);
@@ -163,6 +179,7 @@ export class EventPipeline {
     return new Promise<IngestResult>((resolve, reject) => {
       this.#queue.push({ batch: marked, size, resolve, reject });
       this.#writer ??= this.#startWriter();
+      this.#arrived?.();
     });
   }
 
@@ -176,7 +193,9 @@ export class EventPipeline {
    * cost per event (total time over total events of the last transactions, so small ones weigh little) fits in it.
    */
   groupEventLimit(): number {
-    const { maxGroupEvents, targetTransactionMs } = this.#limits;
+    const { maxGroupEvents } = this.#limits;
+    const aim = this.#limits.targetTransactionMs;
+    const targetTransactionMs = typeof aim === 'function' ? aim() : aim;
     if (targetTransactionMs === null) return maxGroupEvents;
     let ms = 0;
     let events = 0;
@@ -208,21 +227,39 @@ export class EventPipeline {
   }
 
   async #drain(): Promise<void> {
-    while (this.#queue.length > 0) {
-      const group: Pending[] = [];
-      const limit = this.groupEventLimit();
-      let events = 0;
-      while (this.#queue.length > 0) {
-        const next = this.#queue[0] as Pending;
-        if (group.length > 0 && events + next.size > limit) break;
-        group.push(next);
-        events += next.size;
-        this.#queue.shift();
+    const inFlight = new Set<Promise<void>>();
+    for (;;) {
+      if (this.#queue.length > 0 && inFlight.size < this.#limits.maxInFlight) {
+        const group = this.#nextGroup();
+        const commit: Promise<void> = this.#commit(group).finally(() => inFlight.delete(commit));
+        inFlight.add(commit);
+        continue;
       }
-      await this.#commit(group);
-      // Let the requests that arrived meanwhile be read (admitted or refused) before the next transaction.
+      if (inFlight.size === 0) return;
+      // Wait for a group to commit, or (with room for another group in flight) for a batch to arrive.
+      await new Promise<void>((resume) => {
+        if (inFlight.size < this.#limits.maxInFlight) this.#arrived = resume;
+        for (const commit of inFlight) void commit.then(resume);
+      });
+      this.#arrived = undefined;
+      // Let the requests that arrived meanwhile be read (admitted or refused) before the next group is cut.
       if (this.#queue.length > 0) await afterPendingIo();
     }
+  }
+
+  /** Takes the next group off the queue: at least one batch, more while they fit `groupEventLimit`. */
+  #nextGroup(): Pending[] {
+    const group: Pending[] = [];
+    const limit = this.groupEventLimit();
+    let events = 0;
+    while (this.#queue.length > 0) {
+      const next = this.#queue[0] as Pending;
+      if (group.length > 0 && events + next.size > limit) break;
+      group.push(next);
+      events += next.size;
+      this.#queue.shift();
+    }
+    return group;
   }
 
   async #commit(group: Pending[]): Promise<void> {
@@ -240,10 +277,17 @@ export class EventPipeline {
       }
       return { index, repeat: true };
     });
-    const started = this.#elapsed();
+    const sent = this.#elapsed();
+    // A group sent while another was in flight waits for it in the store: its transaction starts when that ends.
+    const duration = () => {
+      const end = this.#elapsed();
+      const ms = end - Math.max(sent, this.#lastCommitEnd);
+      this.#lastCommitEnd = end;
+      return ms;
+    };
     try {
       const results = await this.#store.ingest(unique, this.#clock.now());
-      this.#recordTransaction(this.#elapsed() - started, group);
+      this.#recordTransaction(duration(), group);
       this.stats.transactions++;
       group.forEach((p, i) => {
         const { index, repeat } = slot[i] as { index: number; repeat: boolean };
@@ -257,7 +301,7 @@ export class EventPipeline {
         p.resolve(outcome);
       });
     } catch (error) {
-      this.#recordTransaction(this.#elapsed() - started, group);
+      this.#recordTransaction(duration(), group);
       for (const p of group) p.reject(error);
     } finally {
       for (const p of group) {

@@ -61,6 +61,13 @@ export interface EventsStore {
   prune(ts: number): Promise<number>;
   /** Number of stored raw track events (tests and benchmarks). */
   countTracks(): Promise<number>;
+  /**
+   * True while groups are written on a thread other than the serving one (SQLite's events writer): the pipeline
+   * then sends the next group before the last committed. Absent: written on the serving thread or by a server.
+   */
+  readonly offThread?: boolean;
+  /** Resolves once the store writes without a start-up delay (its writer thread runs, or could not start). */
+  ready?(): Promise<void>;
 }
 
 /** The reads and writes of one ingestion transaction. */

@@ -24,12 +24,17 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { SqlDriver } from '../sql/sql-driver.ts';
 import { startCheckpointer } from './checkpointer.ts';
-import { BUSY_TIMEOUT_MS, createSqliteDriver, openSqliteDatabase, type SqliteSynchronous } from './driver.ts';
+import {
+  BUSY_TIMEOUT_MS,
+  createSqliteDriver,
+  openSqliteDatabase,
+  type SqliteDriver,
+  type SqliteSynchronous,
+} from './driver.ts';
 import { migrateSqlite } from './migrations.ts';
 
-export type { SqliteSynchronous } from './driver.ts';
+export type { SqliteDriver, SqliteSynchronous } from './driver.ts';
 
 /** The database file name inside the data directory. */
 export const SQLITE_FILE_NAME = 'dimmer.sqlite';
@@ -143,11 +148,11 @@ function quickCheck(db: Database.Database, dbPath: string): void {
  * Opens (creating if needed) `<dataDir>/dimmer.sqlite`, or an in-memory database for `':memory:'`, and
  * migrates it. Throws SqliteStartError when the directory is in use, the database is missing, empty or corrupt.
  */
-export function openSqlite(dataDir: string, options: { synchronous?: SqliteSynchronous } = {}): SqlDriver {
+export function openSqlite(dataDir: string, options: { synchronous?: SqliteSynchronous } = {}): SqliteDriver {
   if (dataDir === ':memory:') {
     const db = openSqliteDatabase(':memory:', options.synchronous);
     migrateSqlite(db);
-    return createSqliteDriver(db);
+    return createSqliteDriver(db, undefined, undefined, options.synchronous);
   }
   mkdirSync(dataDir, { recursive: true, mode: DIR_MODE });
   const release = lockDataDir(dataDir);
@@ -177,13 +182,17 @@ export function openSqlite(dataDir: string, options: { synchronous?: SqliteSynch
       db.close();
       throw error;
     }
-    return createSqliteDriver(db, release, (betweenTransactions) =>
-      startCheckpointer(db, {
-        synchronous: options.synchronous ?? 'NORMAL',
-        busyTimeoutMs: BUSY_TIMEOUT_MS,
-        restart: betweenTransactions,
-        onError: (error) => process.emitWarning(error.message, 'DimmerSqliteCheckpoint'),
-      }),
+    return createSqliteDriver(
+      db,
+      release,
+      (betweenTransactions) =>
+        startCheckpointer(db, {
+          synchronous: options.synchronous ?? 'NORMAL',
+          busyTimeoutMs: BUSY_TIMEOUT_MS,
+          restart: betweenTransactions,
+          onError: (error) => process.emitWarning(error.message, 'DimmerSqliteCheckpoint'),
+        }),
+      options.synchronous,
     );
   } catch (error) {
     release();

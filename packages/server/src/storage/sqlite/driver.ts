@@ -52,6 +52,22 @@ function isBusy(error: unknown): boolean {
   return code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_');
 }
 
+/**
+ * A write refused because the disk cannot take it (UNAVAILABLE with a retry hint); `fault` names the SQLite code
+ * and message. A connection on another thread (the events writer) reports it so the serving driver can mark the
+ * storage not writable (`SqliteDriver.beside`).
+ */
+export class DiskFaultError extends AppError {
+  readonly fault: string;
+
+  constructor(fault: string) {
+    super('UNAVAILABLE', `storage cannot write (${fault}); retry later`, {
+      retryAfterSeconds: STORAGE_RETRY_AFTER_SECONDS,
+    });
+    this.fault = fault;
+  }
+}
+
 /** Runs the synchronous `fn`, retrying with backoff (between event-loop turns) while the database is busy. */
 async function retryWhileBusy<T>(fn: () => T): Promise<T> {
   const started = Date.now();
@@ -77,6 +93,66 @@ async function retryWhileBusy<T>(fn: () => T): Promise<T> {
  */
 export type SqliteSynchronous = 'NORMAL' | 'FULL';
 
+/** The SQL driver of one SQLite connection, with what another connection to the same file needs. */
+export interface SqliteDriver extends SqlDriver {
+  /** The database file, or null for an in-memory database (which no other connection can open). */
+  readonly file: string | null;
+  readonly synchronous: SqliteSynchronous;
+  /**
+   * Runs `work`, a write by another connection to the same file (a worker thread's), while this connection writes
+   * nothing (its reads go on): neither waits for the other's lock, so the serving thread never blocks on it. A DiskFaultError from
+   * `work` marks the storage not writable (`health`), a success clears the mark, as this connection's writes do.
+   */
+  beside<T>(work: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * Turns at writing between a connection's own writes and the work written `beside` it by another connection:
+ * works beside run together (the other connection orders them itself), a serving write runs alone, and turns are
+ * taken first come, first served, so a steady stream of work beside never starves the serving connection.
+ */
+class WriteTurns {
+  #side: 'serving' | 'beside' | null = null;
+  #holders = 0;
+  readonly #waiting: { side: 'serving' | 'beside'; start(): void }[] = [];
+
+  async run<T>(side: 'serving' | 'beside', fn: () => Promise<T>): Promise<T> {
+    const free =
+      this.#waiting.length === 0 && (this.#side === null || (side === 'beside' && this.#side === side));
+    if (free) this.#enter(side);
+    else await new Promise<void>((start) => this.#waiting.push({ side, start }));
+    try {
+      return await fn();
+    } finally {
+      this.#leave();
+    }
+  }
+
+  #enter(side: 'serving' | 'beside'): void {
+    this.#side = side;
+    this.#holders++;
+  }
+
+  #leave(): void {
+    this.#holders--;
+    if (this.#holders > 0) return;
+    this.#side = null;
+    const head = this.#waiting[0];
+    if (head === undefined) return;
+    if (head.side === 'serving') {
+      this.#waiting.shift();
+      this.#enter('serving');
+      head.start();
+      return;
+    }
+    for (let next = this.#waiting[0]; next?.side === 'beside'; next = this.#waiting[0]) {
+      this.#waiting.shift();
+      this.#enter('beside');
+      next.start();
+    }
+  }
+}
+
 /** Opens a database file (or `:memory:`) in WAL mode with foreign keys on. */
 export function openSqliteDatabase(
   filename: string,
@@ -100,17 +176,17 @@ export function createSqliteDriver(
   db: Database.Database,
   onClose: () => void = () => undefined,
   startCheckpoints?: (betweenTransactions: (step: () => void) => void) => Checkpointer,
-): SqlDriver {
+  synchronous: SqliteSynchronous = 'NORMAL',
+): SqliteDriver {
   const statements = new Map<string, Database.Statement>();
   let queue: Promise<unknown> = Promise.resolve();
+  const turns = new WriteTurns();
   /** The disk fault of the last failed write, until a write succeeds again. */
   let writeFault: string | undefined;
 
-  function diskFault(error: unknown): AppError {
+  function diskFault(error: unknown): DiskFaultError {
     writeFault = `${sqliteCode(error)}: ${(error as Error).message}`;
-    return new AppError('UNAVAILABLE', `storage cannot write (${writeFault}); retry later`, {
-      retryAfterSeconds: STORAGE_RETRY_AFTER_SECONDS,
-    });
+    return new DiskFaultError(writeFault);
   }
 
   /**
@@ -174,6 +250,12 @@ export function createSqliteDriver(
     return result;
   }
 
+  /** One statement outside a transaction; a write waits for its turn (work beside may be writing). */
+  function statement<T>(sql: string, fn: () => T): Promise<T> {
+    if (isReader(sql)) return exclusive(() => writing(() => retryWhileBusy(fn), false));
+    return exclusive(() => turns.run('serving', () => writing(() => retryWhileBusy(fn))));
+  }
+
   // A checkpoint step that fails (another checkpoint holds the log) is simply left to the next one.
   const checkpoints = startCheckpoints?.((step) => {
     void exclusive(async () => step()).catch(() => undefined);
@@ -181,11 +263,23 @@ export function createSqliteDriver(
 
   return {
     dialect: 'sqlite',
+    file: db.memory ? null : db.name,
+    synchronous,
+    beside(work) {
+      return turns.run('beside', async () => {
+        try {
+          const result = await work();
+          writeFault = undefined;
+          return result;
+        } catch (error) {
+          if (error instanceof DiskFaultError) writeFault = error.fault;
+          throw error;
+        }
+      });
+    },
     // Outside a transaction a statement that failed busy took no lock and changed nothing: retry it.
-    all: (sql, params) =>
-      exclusive(() => writing(() => retryWhileBusy(() => allSync(sql, params)), !isReader(sql))),
-    run: (sql, params) =>
-      exclusive(() => writing(() => retryWhileBusy(() => runSync(sql, params)), !isReader(sql))),
+    all: (sql, params) => statement(sql, () => allSync(sql, params)),
+    run: (sql, params) => statement(sql, () => runSync(sql, params)),
     transaction(fn, options = {}) {
       const begin = options.readOnly ? 'BEGIN DEFERRED' : 'BEGIN IMMEDIATE';
       const body = async () => {
@@ -199,7 +293,9 @@ export function createSqliteDriver(
           throw error;
         }
       };
-      return exclusive(() => writing(body, !options.readOnly));
+      return exclusive(() =>
+        options.readOnly ? writing(body, false) : turns.run('serving', () => writing(body)),
+      );
     },
     async health() {
       if (writeFault === undefined) return;
@@ -212,18 +308,20 @@ export function createSqliteDriver(
       }
       // Not writable since the last disk fault: probe with a small write that changes nothing.
       await exclusive(() =>
-        writing(async () => {
-          await retryWhileBusy(() => db.exec('BEGIN IMMEDIATE'));
-          try {
-            runSync(
-              'UPDATE schema_migrations SET applied_at = applied_at WHERE version = (SELECT MAX(version) FROM schema_migrations)',
-            );
-            db.exec('COMMIT');
-          } catch (error) {
-            if (db.inTransaction) db.exec('ROLLBACK');
-            throw error;
-          }
-        }),
+        turns.run('serving', () =>
+          writing(async () => {
+            await retryWhileBusy(() => db.exec('BEGIN IMMEDIATE'));
+            try {
+              runSync(
+                'UPDATE schema_migrations SET applied_at = applied_at WHERE version = (SELECT MAX(version) FROM schema_migrations)',
+              );
+              db.exec('COMMIT');
+            } catch (error) {
+              if (db.inTransaction) db.exec('ROLLBACK');
+              throw error;
+            }
+          }),
+        ),
       );
     },
     async announce(_tx: SqlExecutor, _changes: readonly ConfigChange[]) {
