@@ -13,9 +13,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { compileConfig, evaluate } from '@dimmer/core';
-import { SERVING_THREAD_TRANSACTION_MS } from '../src/events/events.service.ts';
+import { WRITER_THREAD_TRANSACTION_MS } from '../src/events/events.service.ts';
 import type { IngestBatch } from '../src/events/events.store.ts';
 import { ADMIN_TOKEN_PREFIX, generateSecret } from '../src/secrets.ts';
 import { startServer } from '../src/server.ts';
@@ -129,17 +129,17 @@ const QUANTILE_UNIT_METRIC: Record<string, unknown> = {
 /** Throughput with a quantile metric must reach this share of the throughput with a mean metric. */
 const TARGET_QUANTILE_RATIO = 0.8;
 /**
- * The 99th percentile of the group-commit transactions (SQLite writes on the serving thread, so every request
- * waits for a running transaction) must stay below this, in milliseconds: the server aims each transaction at
- * SERVING_THREAD_TRANSACTION_MS, and a 1-in-100 transaction slowed by the disk or another process may take
- * twice or so that long.
+ * The 99th percentile of the group-commit transactions must stay below this, in milliseconds: SQLite's events
+ * writer thread aims each at WRITER_THREAD_TRANSACTION_MS (the serving connection's writes wait for the groups in
+ * flight), and a 1-in-100 transaction slowed by the disk or another process may take twice or so that long.
  */
-const TARGET_TRANSACTION_P99_MS = 2 * SERVING_THREAD_TRANSACTION_MS;
+const TARGET_TRANSACTION_P99_MS = 2 * WRITER_THREAD_TRANSACTION_MS;
 /**
- * The longest transaction of a run after its first second must stay below this, in milliseconds: one transaction of a 30 s run may
- * meet a stalled disk write or a descheduled process, but never hold the event loop for tens of milliseconds.
+ * The serving thread's longest event-loop stall after the run's first second must stay below this, in
+ * milliseconds: ingestion may keep the writer thread busy, never the thread answering probes and evaluations
+ * for tens of milliseconds (one stall of a 30 s run may still meet a descheduled process).
  */
-const TARGET_TRANSACTION_MAX_MS = 25;
+const TARGET_SERVING_STALL_MAX_MS = 25;
 /**
  * The first part of a run, in milliseconds, whose transactions the longest-transaction target leaves out (they
  * prepare statements and run code not yet optimised; reported with it separately).
@@ -327,6 +327,8 @@ async function runIngest(
   times: TransactionTimes;
   /** The longest transaction that ended after the first WARM_UP_MS of the run, in milliseconds. */
   warmMaxMs: number;
+  /** The serving thread's event-loop delay after the first WARM_UP_MS: p99 and longest, in milliseconds. */
+  stall: { p99Ms: number; maxMs: number };
 }> {
   const dir = mkdtempSync(join(tmpdir(), 'dimmer-bench-ingest-'));
   const adminToken = generateSecret(ADMIN_TOKEN_PREFIX);
@@ -365,6 +367,9 @@ async function runIngest(
       transactions.push({ at: performance.now(), ms: record.ms }),
     );
     const started = performance.now();
+    // The server runs in this process: its event loop's delay is this thread's.
+    const loop = monitorEventLoopDelay({ resolution: 1 });
+    const warm = setTimeout(() => loop.enable(), WARM_UP_MS);
     const reports = (await Promise.all(
       children.map((child) => {
         const report = message(child);
@@ -373,6 +378,9 @@ async function runIngest(
       }),
     )) as ClientReport[];
     const elapsed = (performance.now() - started) / 1000;
+    clearTimeout(warm);
+    loop.disable();
+    const stall = { p99Ms: loop.percentile(99) / 1e6, maxMs: loop.max / 1e6 };
     await server.app.dimmer.events.drain();
     const acked = reports.reduce((a, r) => a + r.ackedEvents, 0);
     const ackedTracks = reports.reduce((a, r) => a + r.ackedTracks, 0);
@@ -391,7 +399,9 @@ async function runIngest(
     process.stderr.write(
       `synchronous=${synchronous}, metrics ${metrics.map((m) => m.key).join(', ')}: ${acked} events acknowledged in ${elapsed.toFixed(1)} s = ${Math.round(acked / elapsed)} events/s; ` +
         `${stats.transactions} transactions (${batchesPerTransaction.toFixed(1)} batches each; ` +
-        `p50 ${times.p50Ms.toFixed(1)} ms, p99 ${times.p99Ms.toFixed(1)} ms, max ${times.maxMs.toFixed(1)} ms, after the first second ${warmMaxMs.toFixed(1)} ms), ` +
+        `p50 ${times.p50Ms.toFixed(1)} ms, p99 ${times.p99Ms.toFixed(1)} ms, max ${times.maxMs.toFixed(1)} ms, after the first second ${warmMaxMs.toFixed(1)} ms; ` +
+        `${stores.events.offThread === true ? 'on the events writer thread' : 'on the serving thread'}), ` +
+        `serving thread stalls after the first second p99 ${stall.p99Ms.toFixed(1)} ms, max ${stall.maxMs.toFixed(1)} ms; ` +
         `${reports.reduce((a, r) => a + r.refused, 0)} refused (429); stored tracks ${storedTracks} vs acknowledged ${ackedTracks}; ` +
         `epochs T ${units.treatment} / C ${units.control}\n`,
     );
@@ -403,6 +413,7 @@ async function runIngest(
       batchesPerTransaction,
       times,
       warmMaxMs,
+      stall,
     };
   } finally {
     await server.close();
@@ -530,7 +541,13 @@ async function main(): Promise<void> {
       normal.times.p99Ms,
       TARGET_TRANSACTION_P99_MS,
     ),
-    transactionFigure('ingest_transaction_max_ms_sqlite_normal', normal.warmMaxMs, TARGET_TRANSACTION_MAX_MS),
+    transactionFigure(
+      'ingest_serving_stall_max_ms_sqlite_normal',
+      normal.stall.maxMs,
+      TARGET_SERVING_STALL_MAX_MS,
+    ),
+    transactionFigure('ingest_serving_stall_p99_ms_sqlite_normal', normal.stall.p99Ms, null),
+    transactionFigure('ingest_transaction_max_ms_sqlite_normal', normal.warmMaxMs, null),
     transactionFigure('ingest_transaction_max_ms_with_first_second_sqlite_normal', normal.times.maxMs, null),
     transactionFigure('ingest_transaction_p99_ms_sqlite_full', full.times.p99Ms, null),
     {

@@ -21,6 +21,7 @@ import {
   EventPipeline,
   type PipelineLimits,
   SERVING_THREAD_TRANSACTION_MS,
+  WRITER_THREAD_GROUPS_IN_FLIGHT,
   WRITER_THREAD_TRANSACTION_MS,
 } from './events/events.service.ts';
 import { ExposureBuffer } from './events/exposure-sink.ts';
@@ -444,7 +445,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           ? null
           : () =>
               stores.events.offThread === true ? WRITER_THREAD_TRANSACTION_MS : SERVING_THREAD_TRANSACTION_MS,
-      maxInFlight: stores.events.offThread === true ? 2 : 1,
+      maxInFlight: stores.events.offThread === true ? WRITER_THREAD_GROUPS_IN_FLIGHT : 1,
       ...config.ingestion,
     },
   });

@@ -33,9 +33,9 @@ export interface PipelineLimits {
    */
   targetTransactionMs: number | null | (() => number | null);
   /**
-   * Groups sent to the store before the first of them committed. 1: one transaction at a time. 2: while the store
-   * writes a group on another thread, the next one is already there, so it starts the moment the first commits
-   * (the serving thread's part of a group, answering and reading the next requests, overlaps the writing).
+   * Groups sent to the store before the first of them committed. 1: one transaction at a time. More: while the
+   * store writes a group on another thread, the next ones are already there, so each starts the moment the one
+   * before commits (the serving thread's part, answering and reading the next requests, overlaps the writing).
    */
   maxInFlight: number;
 }
@@ -60,6 +60,12 @@ export const SERVING_THREAD_TRANSACTION_MS = 8;
  * longer holds the event loop, only the serving connection's writes, which wait for the groups in flight.
  */
 export const WRITER_THREAD_TRANSACTION_MS = 16;
+/**
+ * Groups in flight to a writer thread: while it writes one, the next ones wait there, so it never idles while the
+ * serving thread answers and reads requests. Measured by bench:ingest (4 writers, six metrics): 2 in flight left
+ * the writer idle a fifth of the time (89–104k events/s), 3 kept it busy (117–133k events/s).
+ */
+export const WRITER_THREAD_GROUPS_IN_FLIGHT = 3;
 /** Cost per event assumed before any transaction was measured, in milliseconds (a cautious estimate). */
 const INITIAL_MS_PER_EVENT = 0.01;
 /** Transactions whose duration and size make the cost estimate (their total time over their total events). */
