@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RawEvent } from '../../testing/analysis-harness.ts';
 import {
   expectQuantilesOf,
@@ -50,5 +53,21 @@ describe('quantile statistics at ingestion', () => {
       createSqliteStores(':memory:'),
     );
     expectQuantilesOf(run.evidence, run.metrics, events, 'sqlite');
+    // With a data directory the events writer thread writes them.
+    const dir = mkdtempSync(join(tmpdir(), 'dimmer-quantile-'));
+    try {
+      const stores = createSqliteStores(dir);
+      await stores.events.ready?.();
+      expect(stores.events.offThread).toBe(true);
+      const threaded = await ingestQuantileEvents(
+        wire,
+        { sizes: [7, 1, 30, 12, 2, 3], retries: [false, true] },
+        base + 6 * HOUR,
+        stores,
+      );
+      expectQuantilesOf(threaded.evidence, threaded.metrics, events, 'sqlite, events writer thread');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 });
