@@ -63,7 +63,7 @@ export const WRITER_THREAD_TRANSACTION_MS = 16;
 /**
  * Groups in flight to a writer thread: while it writes one, the next ones wait there, so it never idles while the
  * serving thread answers and reads requests. Measured by bench:ingest (4 writers, six metrics): 2 in flight left
- * the writer idle a fifth of the time (89–104k events/s), 3 kept it busy (117–133k events/s).
+ * the writer idle a fifth of the time (89–104k events/s), 3 kept it busy (120–133k events/s).
  */
 export const WRITER_THREAD_GROUPS_IN_FLIGHT = 3;
 /** Cost per event assumed before any transaction was measured, in milliseconds (a cautious estimate). */
