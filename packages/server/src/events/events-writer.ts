@@ -52,6 +52,9 @@ export type WriterAnswer =
   | { id: number; ok: false; error: WriterError }
   | { ready: true };
 
+/** Longest wait for the writer thread to start before the server goes on without it, in milliseconds. */
+const WRITER_START_WAIT_MS = 10_000;
+
 /** The worker stopped (or never started) before answering: the request goes to the serving thread. */
 class WriterStopped extends Error {}
 
@@ -199,7 +202,12 @@ export function createThreadedEventsStore(options: {
       write({ type: 'ingest', id: nextId++, batches, at }, () => fallback.ingest(batches, at)),
     prune: (ts) => write({ type: 'prune', id: nextId++, ts }, () => fallback.prune(ts)),
     countTracks: () => fallback.countTracks(),
-    ready: () => running,
+    // A writer still starting after WRITER_START_WAIT_MS does not hold up the server: its first batches wait.
+    ready: () =>
+      Promise.race([
+        running,
+        new Promise<void>((resolve) => setTimeout(resolve, WRITER_START_WAIT_MS).unref()),
+      ]),
     async close() {
       closed = true;
       const stopping = worker;
