@@ -143,8 +143,7 @@ export function createSqliteStores(
   options: { synchronous?: SqliteSynchronous } = {},
 ): Stores {
   const driver = openSqlite(dataDir, options);
-  const file = driver.file;
-  if (file === null) return { kind: 'sqlite', ...createSqlStores(driver, () => driver.close()) };
+  if (driver.file === null) return { kind: 'sqlite', ...createSqlStores(driver, () => driver.close()) };
   // Event ingestion writes on a worker thread of its own (events-writer.ts).
   let events: ReturnType<typeof createThreadedEventsStore> | undefined;
   const stores = createSqlStores(driver, async () => {
@@ -153,7 +152,6 @@ export function createSqliteStores(
   });
   events = createThreadedEventsStore({
     driver,
-    file,
     fallback: stores.events,
     onError: (error) =>
       process.emitWarning(`${error.message}; events are written on the serving thread`, 'DimmerEventsWriter'),

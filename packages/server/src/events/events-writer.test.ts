@@ -122,7 +122,6 @@ describe('the SQLite events writer thread', () => {
     const errors: string[] = [];
     const store = createThreadedEventsStore({
       driver,
-      file: driver.file as string,
       fallback,
       onError: (error) => errors.push(error.message),
       entry: { filename: "throw new Error('no writer here')", eval: true },
@@ -146,7 +145,6 @@ describe('the SQLite events writer thread', () => {
     const serving = createSqliteStores(':memory:');
     const store = createThreadedEventsStore({
       driver,
-      file: driver.file as string,
       fallback: serving.events,
       // A writer whose disk is full: every request is answered with the fault.
       entry: {

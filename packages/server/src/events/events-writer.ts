@@ -7,8 +7,8 @@
  * answers.
  *
  * The serving connection and the writer never wait for each other's lock: each group is written `beside` the
- * serving connection (its queue holds while the worker writes), so neither ever sees SQLITE_BUSY from the other and
- * the serving thread never blocks in SQLite's busy wait. A disk fault reported by the worker marks the storage not
+ * serving connection (its writes take turns with the groups; its reads go on), so neither ever sees SQLITE_BUSY
+ * from the other and the serving thread never blocks in SQLite's busy wait. A disk fault reported by the worker marks the storage not
  * writable as the serving connection's own would (`/readyz`).
  *
  * The worker starts with the store. If it cannot start or stops, ingestion continues on the serving thread
@@ -105,9 +105,8 @@ export interface ThreadedEventsStore extends EventsStore {
 }
 
 export function createThreadedEventsStore(options: {
+  /** The serving connection to a database file (an in-memory database cannot be opened by a second one). */
   driver: SqliteDriver;
-  /** The database file (`driver.file`). */
-  file: string;
   /** The same plan over the serving connection: used when the worker cannot run. */
   fallback: EventsStore;
   onError?: (error: Error) => void;
@@ -115,13 +114,16 @@ export function createThreadedEventsStore(options: {
   entry?: WorkerEntry;
 }): ThreadedEventsStore {
   const { driver, fallback } = options;
+  const file = driver.file;
+  if (file === null)
+    throw new Error('the events writer thread needs a database file, not an in-memory database');
+  const data: WriterData = { file, synchronous: driver.synchronous };
   const onError = options.onError ?? (() => undefined);
   const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
   let markRunning: () => void = () => undefined;
   const running = new Promise<void>((resolve) => {
     markRunning = resolve;
   });
-  let worker: Worker | undefined;
   let failed = false;
   let closed = false;
   let nextId = 1;
@@ -130,7 +132,6 @@ export function createThreadedEventsStore(options: {
     markRunning();
     if (failed) return;
     failed = true;
-    worker = undefined;
     if (!closed) onError(error);
     for (const p of pending.values()) p.reject(new WriterStopped(error.message));
     pending.clear();
@@ -138,7 +139,6 @@ export function createThreadedEventsStore(options: {
 
   function spawn(): Worker {
     const entry = options.entry ?? workerEntry();
-    const data: WriterData = { file: options.file, synchronous: driver.synchronous };
     const started = new Worker(entry.filename, {
       eval: entry.eval === true,
       workerData: { ...entry.data, ...data },
@@ -168,7 +168,6 @@ export function createThreadedEventsStore(options: {
         reject(new WriterStopped('the events writer thread is not running'));
         return;
       }
-      worker ??= spawn();
       // Referenced while a request waits, so the process stays alive for its answer.
       worker.ref();
       pending.set(request.id, { resolve: resolve as (value: unknown) => void, reject });
@@ -192,7 +191,7 @@ export function createThreadedEventsStore(options: {
   }
 
   // Started at once, so that its start-up (loading the ingestion code) is not paid by the first batch.
-  worker = spawn();
+  const worker = spawn();
 
   return {
     get offThread() {
@@ -209,15 +208,14 @@ export function createThreadedEventsStore(options: {
         new Promise<void>((resolve) => setTimeout(resolve, WRITER_START_WAIT_MS).unref()),
       ]),
     async close() {
+      const stopping = !closed && !failed;
       closed = true;
-      const stopping = worker;
-      worker = undefined;
-      if (stopping === undefined || failed) return;
+      if (!stopping) return;
       // Every write ran beside the serving connection: once its queue is through, no request is pending.
       await driver.beside(async () => undefined);
-      const exited = new Promise<void>((resolve) => stopping.once('exit', () => resolve()));
-      stopping.ref();
-      stopping.postMessage({ type: 'close' } satisfies WriterRequest);
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      worker.ref();
+      worker.postMessage({ type: 'close' } satisfies WriterRequest);
       await exited;
     },
   };
